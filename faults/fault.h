@@ -1,0 +1,64 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/common/result.h"
+#include "harness/experiment/diagnostics.h"
+#include "harness/experiment/model.h"
+#include "harness/stack/stack.h"
+
+namespace faultline::faults {
+
+// A parameter a fault type accepts, for `faultline faults` and the docs.
+struct ParamSpec {
+  std::string name;
+  std::string type;           // "string", "int", "duration", "percent", ...
+  std::string default_value;  // empty when required
+  std::string description;
+};
+
+// What a fault type needs from the machine and the stack.
+struct Needs {
+  bool root = true;
+  std::vector<experiment::ServiceKind> target_kinds;  // empty = any
+  std::string kernel_feature;                         // empty = none
+};
+
+// One fault of an experiment, bound to its parameters. Instances are made
+// by the fault type's parser once the parameters are known to be valid.
+//
+// Contract: inject() changes the running stack; revert() undoes it and is
+// idempotent (calling it twice, or without a successful inject, is safe),
+// because it runs on every exit path: normal end, error and signals.
+class Fault {
+ public:
+  virtual ~Fault() = default;
+
+  // What was done, in words for the postmortem's root cause, e.g.
+  // "HAProxy on lb set web1's weight to 100 and the other servers' to 1".
+  virtual std::string describe() const = 0;
+
+  virtual Status inject(stack::RunningStack& stack) = 0;
+  virtual Status revert(stack::RunningStack& stack) = 0;
+
+  // Corrective measures this kind of fault suggests, for the postmortem.
+  virtual std::vector<std::string> suggested_measures() const { return {}; }
+};
+
+using FaultParser = std::function<std::unique_ptr<Fault>(
+    const experiment::MethodStep& step, const experiment::Experiment& exp, experiment::Diagnostics& diags)>;
+
+struct FaultType {
+  std::string name;
+  std::string summary;
+  std::vector<ParamSpec> params;
+  Needs needs;
+  // Validates the step's parameters, adding every problem to `diags`
+  // with its position; returns null when there was any.
+  FaultParser parse;
+};
+
+}  // namespace faultline::faults

@@ -1,0 +1,146 @@
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/common/units.h"
+#include "harness/experiment/diagnostics.h"
+
+// The experiment as plain data: what the loader produces from a YAML file and
+// what every later stage (stack, load, faults, verifier, reports) reads.
+// Defaults here are the documented defaults of the experiment format.
+namespace faultline::experiment {
+
+using namespace std::chrono_literals;
+
+enum class ServiceKind { haproxy, nginx, app };
+
+struct HealthCheck {
+  std::string path = "/health";
+  Duration interval = 1s;
+  int fall = 3;
+  int rise = 2;
+};
+
+struct Timeouts {
+  Duration connect = 1s;
+  Duration server = 5s;
+  Duration client = 30s;
+};
+
+// A backend's capacity: beyond `rps` (with `burst` in excess) it sheds load
+// with 503. Zero means unlimited.
+struct Capacity {
+  double rps = 0;
+  int burst = 0;
+};
+
+struct Service {
+  std::string name;
+  ServiceKind kind = ServiceKind::nginx;
+  int port = 80;
+
+  // Load-balancer fields (kind haproxy or nginx with backends).
+  std::string balance = "roundrobin";
+  std::vector<std::string> backends;
+  std::map<std::string, int> weights;  // backend -> weight; absent = 1
+  std::optional<HealthCheck> health_check;
+  int retries = 0;
+  bool redispatch = false;
+  Timeouts timeouts;
+
+  // Backend fields.
+  std::optional<Capacity> capacity;
+
+  SourcePos pos;
+
+  bool is_load_balancer() const { return !backends.empty(); }
+};
+
+struct Stack {
+  std::string runtime = "netns";
+  std::optional<std::string> subnet;  // CIDR, e.g. 10.213.0.0/24; picked per run when absent
+  std::vector<Service> services;      // in file order
+
+  const Service* find(const std::string& name) const {
+    for (const auto& s : services) {
+      if (s.name == name) {
+        return &s;
+      }
+    }
+    return nullptr;
+  }
+};
+
+struct Load {
+  std::string target;  // a service name
+  std::string path = "/";
+  double rate = 100;   // requests per second, open model
+  int connections = 16;
+  int users = 100;
+  Duration timeout = 2s;
+  Duration duration = 30s;
+  std::string backend_header = "X-Backend";
+  SourcePos pos;
+};
+
+struct Objective {
+  std::string name;
+  std::string expr;
+  SourcePos pos;  // of the expression, so grammar errors point into it
+};
+
+struct Slo {
+  Duration window = 1s;
+  std::vector<Objective> objectives;
+  Duration steady_state = 0s;
+};
+
+// One entry of the method timeline: a fault (with its raw parameters, which
+// the fault type parses and validates itself) or an operator note.
+struct MethodStep {
+  Duration at = 0s;
+  std::string fault;   // empty for a note
+  std::string target;  // a service name
+  YAML::Node params;   // the fault's own parameters, marks intact
+  std::optional<Duration> duration;  // absent: until the end of the load
+  std::string note;
+  SourcePos pos;
+
+  bool is_note() const { return fault.empty(); }
+};
+
+enum class Expectation { breach, hold };
+
+struct Postmortem {
+  std::string service;
+  std::string timezone = "UTC";
+  std::string detection;
+  std::string root_cause;  // overrides the fault's own description when set
+  std::vector<std::string> corrective_actions;
+};
+
+struct Experiment {
+  int version = 1;
+  std::string title;
+  std::string description;
+  std::vector<std::string> tags;
+  Stack stack;
+  Load load;
+  Slo slo;
+  std::vector<MethodStep> method;
+  Expectation expect = Expectation::hold;
+  Postmortem postmortem;
+
+  std::string source_file;  // absolute path of the file it was loaded from
+  YAML::Node source;        // the document as loaded, after --set overrides
+};
+
+std::string to_string(ServiceKind kind);
+std::string to_string(Expectation e);
+
+}  // namespace faultline::experiment

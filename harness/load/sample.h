@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace faultline::load {
+
+// Transport-level outcome of a request; HTTP status codes are kept apart in
+// Sample::status.
+enum class ErrorClass : uint8_t {
+  none = 0,
+  connect_refused,
+  connect_timeout,
+  response_timeout,
+  reset,
+  other,
+};
+
+std::string to_string(ErrorClass e);
+
+// One request, as measured. Times are ns since the run clock's origin.
+// `intended_ns` is when the open-model schedule said the request should be
+// sent; latency counted from it includes any time the request waited for a
+// free connection (coordinated omission corrected, as wrk2 does).
+struct Sample {
+  int64_t intended_ns = 0;
+  int64_t sent_ns = 0;
+  int64_t done_ns = 0;
+  uint16_t status = 0;      // HTTP status; 0 when there was no response
+  ErrorClass error = ErrorClass::none;
+  uint16_t backend = 0;     // index into LoadResult::backends; 0 = unknown
+  uint32_t user = 0;        // virtual user id
+
+  int64_t latency_ns() const { return done_ns - intended_ns; }
+  int64_t service_ns() const { return done_ns - sent_ns; }
+  bool failed() const { return error != ErrorClass::none || status >= 500; }
+};
+
+struct LoadResult {
+  std::vector<Sample> samples;
+  // backends[0] is "" (unknown / no header); others in order of first sight.
+  std::vector<std::string> backends{""};
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  uint64_t not_sent = 0;  // scheduled but never sent before the load ended
+};
+
+}  // namespace faultline::load

@@ -1,0 +1,84 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/common/result.h"
+#include "harness/experiment/model.h"
+
+namespace faultline::stack {
+
+// Who a run is: every resource it creates carries `run_id` in its name, and
+// its files live under `run_dir` (e.g. /run/faultline/<run_id>).
+struct RunIdentity {
+  std::string run_id;   // 6 lowercase hex digits
+  std::string run_dir;  // absolute, created by the caller
+};
+
+// Where each service lives, decided before anything is created
+// (`faultline plan` stops here).
+struct PlannedService {
+  std::string name;
+  experiment::ServiceKind kind = experiment::ServiceKind::nginx;
+  std::string address;  // dotted quad inside the subnet
+  int port = 80;
+  std::string netns;    // namespace name (under /run/netns)
+  std::string host_veth;  // root-side veth name (<= 15 chars)
+};
+
+struct Plan {
+  std::string subnet;          // CIDR, e.g. 10.213.7.0/24
+  int prefix_len = 24;
+  std::string bridge;          // bridge name in the root namespace
+  std::string bridge_address;  // the host's address on the bridge (.1)
+  std::vector<PlannedService> services;
+
+  const PlannedService* find(const std::string& name) const;
+};
+
+// Assigns names and addresses. When the experiment names no subnet, picks a
+// /24 inside 10.213.0.0/16 that no interface on the host uses.
+Result<Plan> make_plan(const experiment::Experiment& exp, const RunIdentity& id);
+
+// One started service.
+struct ServiceInstance {
+  PlannedService planned;
+  std::string config_path;     // rendered config file
+  std::string runtime_socket;  // HAProxy stats socket (level admin); empty for others
+  std::string backend_name;    // HAProxy backend section holding the servers
+  pid_t pid = -1;              // main process (nginx master, haproxy)
+};
+
+// A stack that is up. Tearing it down kills its processes and removes every
+// namespace, link and file it made; teardown is idempotent and also runs in
+// the destructor, so no exit path leaves anything behind.
+class RunningStack {
+ public:
+  virtual ~RunningStack() = default;
+
+  virtual const Plan& plan() const = 0;
+  virtual const std::vector<ServiceInstance>& services() const = 0;
+  const ServiceInstance* find(const std::string& name) const;
+
+  // An error naming the first service whose process has exited.
+  virtual Status check_alive() = 0;
+
+  // Runs `fn` with the calling thread inside the service's network
+  // namespace, then returns the thread to where it was.
+  virtual Status in_netns(const std::string& service, const std::function<Status()>& fn) = 0;
+
+  virtual void teardown() = 0;
+};
+
+// Brings the whole stack up: bridge, namespaces, veths, addresses, rendered
+// configs, processes; waits until every service answers HTTP (bounded). On
+// failure everything made so far is removed before the error is returned.
+using ProgressFn = std::function<void(const std::string&)>;
+Result<std::unique_ptr<RunningStack>> bring_up(const experiment::Experiment& exp, const RunIdentity& id,
+                                               const ProgressFn& progress = {});
+
+}  // namespace faultline::stack

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian package faultline needs to build, test and run.
+# Idempotent: safe to run again; apt skips what is already there.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: run as root (it installs Debian packages with apt-get)" >&2
+  exit 2
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+BUILD_PKGS=(
+  build-essential cmake pkg-config git
+  libyaml-cpp-dev libspdlog-dev libfmt-dev
+  libboost-dev libboost-filesystem-dev libboost-system-dev
+  libnl-3-dev libnl-route-3-dev libnetfilter-queue-dev libmnl-dev
+  libcli11-dev nlohmann-json3-dev libkainjow-mustache-dev catch2
+)
+RUNTIME_PKGS=(
+  nginx-light haproxy nftables iptables iproute2 procps psmisc
+)
+
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}"
+
+# Debian's nginx and haproxy packages enable and start system services on
+# install. faultline starts its own instances inside namespaces; the system
+# ones are not needed and would hold port 80 on the host, so stop them.
+for svc in nginx haproxy; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+    systemctl disable "$svc" >/dev/null 2>&1 || true
+  fi
+  pkill -x "$svc" 2>/dev/null || true
+done
+
+echo "setup.sh: all packages installed"
