@@ -15,7 +15,7 @@ struct Reporter {
   std::string summary;
   // Returns the rendered document. `template_path` replaces the built-in
   // template where the format has one (empty = built-in).
-  std::string (*render)(const nlohmann::json& journal, const std::string& template_path);
+  std::string (*render)(const nlohmann::ordered_json& journal, const std::string& template_path);
 };
 
 class ReporterRegistry {

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace faultline::experiment {
@@ -35,6 +36,13 @@ class Diagnostics {
   SourcePos pos_of(const YAML::Node& node) const;
   SourcePos pos_of(const YAML::Mark& mark) const;
   const std::string& file() const { return file_; }
+  // The loader names the file when the caller has not, so that later checks
+  // (fault parameters) report positions in the same file.
+  void set_file(std::string file) { file_ = std::move(file); }
+
+  // Orders the diagnostics by file, line and column, as a reader scans the
+  // file (checks run section by section, not in file order).
+  void sort_by_position();
 
   bool has_errors() const { return !items_.empty(); }
   const std::vector<Diagnostic>& items() const { return items_; }

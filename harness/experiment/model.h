@@ -109,7 +109,9 @@ struct MethodStep {
   YAML::Node params;   // the fault's own parameters, marks intact
   std::optional<Duration> duration;  // absent: until the end of the load
   std::string note;
-  SourcePos pos;
+  SourcePos pos;         // of the step (its first key)
+  SourcePos fault_pos;   // of the fault name, for "unknown fault" errors
+  SourcePos target_pos;  // of the target name
 
   bool is_note() const { return fault.empty(); }
 };
@@ -142,5 +144,10 @@ struct Experiment {
 
 std::string to_string(ServiceKind kind);
 std::string to_string(Expectation e);
+
+// A path written in an experiment, made absolute: relative paths are relative
+// to the experiment file's folder (the working directory when the experiment
+// did not come from a file).
+std::string resolve_path(const Experiment& exp, const std::string& path);
 
 }  // namespace faultline::experiment

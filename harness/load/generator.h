@@ -20,6 +20,10 @@ struct LoadSpec {
   Duration timeout = std::chrono::seconds(2);
   Duration duration = std::chrono::seconds(30);
   std::string backend_header = "X-Backend";
+  // Event-loop threads; each owns a share of the connections and of the
+  // schedule. One is plenty on a machine whose cores also run the stack
+  // under test; more only help when the generator itself is the limit.
+  int threads = 1;
 };
 
 // Live counters, readable from another thread while the load runs.
@@ -34,12 +38,33 @@ struct LoadProgress {
 // connections; a request that finds no free connection waits, and its
 // latency still counts from its scheduled time. Reconnects after errors.
 // The load always ends by itself after `duration`.
+//
+// Guarantees of the result:
+// - one Sample per request whose intended time came before the end, except
+//   those still waiting for a connection when stop() was called (counted
+//   in not_sent); so a dead target still yields the open-model number of
+//   samples, all failed;
+// - samples are in intended order (request i at start_ns + i / rate);
+// - `timeout` runs from the intended time, like a user's patience: a
+//   request that waited for a connection has that much less time on the
+//   wire. Past it, a request is recorded as connect_timeout if it was still
+//   connecting, response_timeout otherwise (also when it never left the
+//   queue), and its connection is closed. Timeouts are noticed within
+//   min(10 ms, timeout / 50) of the deadline;
+// - a request that fails before any byte of response on a kept-alive
+//   connection (the server closed it while idle) is retried once on a new
+//   connection; its sent_ns is the last attempt's.
+// - LoadResult::end_ns is where the schedule ended: start_ns + duration, or
+//   the moment stop() was noticed.
 class LoadGenerator {
  public:
   LoadGenerator(LoadSpec spec, const RunClock& clock);
 
   // Blocks until the duration has elapsed (measured from `start_ns`) or
   // stop() is called, then waits at most `timeout` for requests in flight.
+  // `start_ns` may lie ahead (connections are opened meanwhile) or behind
+  // (the requests already due are issued at once). Throws
+  // std::invalid_argument when spec.host is not an IPv4 address.
   LoadResult run(int64_t start_ns);
 
   // Ends the load early; safe from any thread.

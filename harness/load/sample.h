@@ -25,6 +25,9 @@ std::string to_string(ErrorClass e);
 // free connection (coordinated omission corrected, as wrk2 does).
 struct Sample {
   int64_t intended_ns = 0;
+  // When the request was written. A request that was never written (its
+  // connect failed, or it timed out waiting for a connection) has
+  // sent_ns == done_ns.
   int64_t sent_ns = 0;
   int64_t done_ns = 0;
   uint16_t status = 0;      // HTTP status; 0 when there was no response

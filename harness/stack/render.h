@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "harness/experiment/model.h"
@@ -30,5 +31,14 @@ std::string render_nginx_backend(const experiment::Service& svc, const Plan& pla
 
 // nginx as a load balancer over the backend services (upstream block).
 std::string render_nginx_lb(const experiment::Service& lb, const Plan& plan, const RenderPaths& paths);
+
+// The experiment's balance algorithm in HAProxy's words ("leastconn" for
+// "least_conn"); nullopt when HAProxy has no such algorithm.
+std::optional<std::string> haproxy_balance(const std::string& balance);
+
+// The nginx upstream directive for a balance algorithm: "" for round robin
+// (nginx's default), "least_conn;", "ip_hash;" for source, "hash
+// $request_uri consistent;" for uri, "random;"; nullopt when nginx has none.
+std::optional<std::string> nginx_balance_directive(const std::string& balance);
 
 }  // namespace faultline::stack

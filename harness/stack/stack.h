@@ -28,6 +28,10 @@ struct PlannedService {
   int port = 80;
   std::string netns;    // namespace name (under /run/netns)
   std::string host_veth;  // root-side veth name (<= 15 chars)
+  // URL paths that load balancers probe on this service (their health
+  // checks); a backend answers them without counting them against its
+  // capacity. Always holds at least "/health".
+  std::vector<std::string> health_paths;
 };
 
 struct Plan {
@@ -72,6 +76,11 @@ class RunningStack {
   virtual Status in_netns(const std::string& service, const std::function<Status()>& fn) = 0;
 
   virtual void teardown() = 0;
+
+  // Starts the service's server again (same config, same namespace) after
+  // it has died or was killed, and waits until it answers. For process
+  // faults; a runtime that cannot do this says so.
+  virtual Status restart(const std::string& service);
 };
 
 // Brings the whole stack up: bridge, namespaces, veths, addresses, rendered

@@ -1,0 +1,98 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "harness/experiment/sections.h"
+
+namespace faultline::experiment {
+
+namespace {
+
+const std::vector<std::string> kLoadKeys = {"target",  "path",     "rate",          "connections", "users",
+                                            "timeout", "duration", "backend_header"};
+
+constexpr int kMaxConnections = 10000;  // stays clear of the 20000 open-files limit
+
+// An HTTP header name is an RFC 9110 token.
+bool is_header_name(const std::string& name) {
+  static const char* const kSymbols = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && std::strchr(kSymbols, c) != nullptr);
+  });
+}
+
+}  // namespace
+
+void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, Load& load, SectionContext& ctx) {
+  const SourceNode& node = section.value;
+  load.pos = section.key_pos;
+  if (!r.expect_map(node, "load")) {
+    return;
+  }
+  r.check_keys(node, kLoadKeys, "load");
+
+  if (const SourceNode* target = node.find("target")) {
+    if (auto name = r.text(*target, "target")) {
+      if (check_service_ref(r, stack, *target, *name, "load target")) {
+        load.target = *name;
+      }
+    }
+  } else {
+    r.missing(section.key_pos, "target", "load");
+  }
+  if (const SourceNode* path = node.find("path")) {
+    if (auto p = r.text(*path, "path")) {
+      if (p->empty() || p->front() != '/') {
+        r.diags().error(path->pos, fmt::format("'path' must start with '/', not '{}'", *p), "e.g. / or /api/items");
+      } else if (p->find_first_of(" \t\r\n") != std::string::npos) {
+        r.diags().error(path->pos, "'path' must not contain spaces", "write a space as %20");
+      } else {
+        load.path = *p;
+      }
+    }
+  }
+  if (const SourceNode* rate = node.find("rate")) {
+    if (auto v = r.rate(*rate, "rate")) {
+      load.rate = *v;
+    }
+  } else {
+    r.missing(section.key_pos, "rate", "load");
+  }
+  if (const SourceNode* connections = node.find("connections")) {
+    if (auto v = r.integer(*connections, "connections", 1, kMaxConnections)) {
+      load.connections = static_cast<int>(*v);
+    }
+  }
+  if (const SourceNode* users = node.find("users")) {
+    if (auto v = r.integer(*users, "users", 1)) {
+      load.users = static_cast<int>(*v);
+    }
+  }
+  if (const SourceNode* timeout = node.find("timeout")) {
+    if (auto d = r.duration(*timeout, "timeout", Duration(0), true)) {
+      load.timeout = *d;
+    }
+  }
+  if (const SourceNode* duration = node.find("duration")) {
+    if (auto d = r.duration(*duration, "duration", Duration(0), true)) {
+      load.duration = *d;
+      ctx.load_duration = *d;
+    }
+  } else {
+    r.missing(section.key_pos, "duration", "load");
+  }
+  if (const SourceNode* header = node.find("backend_header")) {
+    if (auto h = r.text(*header, "backend_header")) {
+      if (!is_header_name(*h)) {
+        r.diags().error(header->pos, fmt::format("'backend_header' must be an HTTP header name, not '{}'", *h),
+                        "letters, digits and '-', e.g. X-Backend");
+      } else {
+        load.backend_header = *h;
+      }
+    }
+  }
+}
+
+}  // namespace faultline::experiment

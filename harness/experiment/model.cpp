@@ -1,0 +1,39 @@
+#include "harness/experiment/model.h"
+
+#include <filesystem>
+
+namespace faultline::experiment {
+
+std::string to_string(ServiceKind kind) {
+  switch (kind) {
+    case ServiceKind::haproxy:
+      return "haproxy";
+    case ServiceKind::nginx:
+      return "nginx";
+    case ServiceKind::app:
+      return "app";
+  }
+  return "unknown";
+}
+
+std::string to_string(Expectation e) {
+  switch (e) {
+    case Expectation::breach:
+      return "breach";
+    case Expectation::hold:
+      return "hold";
+  }
+  return "unknown";
+}
+
+std::string resolve_path(const Experiment& exp, const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path p(path);
+  if (p.is_absolute()) {
+    return p.lexically_normal().string();
+  }
+  const fs::path base = exp.source_file.empty() ? fs::current_path() : fs::path(exp.source_file).parent_path();
+  return (base / p).lexically_normal().string();
+}
+
+}  // namespace faultline::experiment

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/experiment/field_reader.h"
+#include "harness/experiment/model.h"
+#include "harness/experiment/source_tree.h"
+
+// The loader's checks, one function per section of an experiment. Each
+// checks its whole section, reports every problem through the FieldReader
+// and fills in what it could read, so later sections can still be checked.
+namespace faultline::experiment {
+
+// What the checks of one section need to know about others. A value is set
+// only when it was read without error, so one mistake is reported once, not
+// again by every check that depends on it.
+struct SectionContext {
+  std::optional<Duration> load_duration;
+  std::optional<Duration> steady_state;
+};
+
+// The names of the services, for references (load.target, backends, fault
+// targets) and their "did you mean" hints.
+std::vector<std::string> service_names(const Stack& stack);
+
+// "unknown service" diagnostics for a reference to a service.
+bool check_service_ref(FieldReader& r, const Stack& stack, const SourceNode& node, const std::string& name,
+                       const std::string& what);
+
+void read_stack(const SourceEntry& section, FieldReader& r, Stack& stack);
+void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, Load& load, SectionContext& ctx);
+void read_slo(const SourceEntry& section, FieldReader& r, Slo& slo, SectionContext& ctx);
+void read_method(const SourceEntry& section, FieldReader& r, const Stack& stack, const SectionContext& ctx,
+                 std::vector<MethodStep>& method);
+void read_postmortem(const SourceEntry& section, FieldReader& r, Postmortem& postmortem);
+
+}  // namespace faultline::experiment

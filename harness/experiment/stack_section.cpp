@@ -1,0 +1,487 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+
+#include "harness/experiment/sections.h"
+
+namespace faultline::experiment {
+
+namespace {
+
+const std::vector<std::string> kStackKeys = {"runtime", "subnet", "services"};
+const std::vector<std::string> kServiceKeys = {"kind",         "port",    "balance",    "backends", "weights",
+                                               "health_check", "retries", "redispatch", "timeouts", "capacity"};
+// Keys that only make sense for a service with backends.
+const std::vector<std::string> kBalancerKeys = {"balance",    "weights", "health_check",
+                                                "retries",    "redispatch", "timeouts"};
+const std::vector<std::string> kRuntimes = {"netns", "local", "docker"};
+const std::vector<std::string> kKinds = {"haproxy", "nginx", "app"};
+const std::vector<std::string> kBalanceAlgorithms = {"roundrobin", "leastconn", "source", "uri", "random", "first"};
+const std::vector<std::string> kHealthCheckKeys = {"path", "interval", "fall", "rise"};
+const std::vector<std::string> kTimeoutKeys = {"connect", "server", "client"};
+const std::vector<std::string> kCapacityKeys = {"rps", "burst"};
+
+constexpr int kMaxWeight = 256;  // HAProxy's limit
+
+// Service names become parts of interface and namespace names, which the
+// kernel limits to 15 characters.
+bool valid_service_name(const std::string& name) {
+  if (name.empty() || name.size() > 15 || name[0] < 'a' || name[0] > 'z') {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+}
+
+struct Cidr {
+  uint32_t address = 0;
+  int prefix = 0;
+};
+
+std::optional<Cidr> parse_cidr(const std::string& text) {
+  Cidr cidr;
+  const char* p = text.data();
+  const char* end = text.data() + text.size();
+  for (int i = 0; i < 4; ++i) {
+    unsigned octet = 0;
+    const auto [next, ec] = std::from_chars(p, end, octet);
+    if (ec != std::errc() || octet > 255 || next - p > 3) {
+      return std::nullopt;
+    }
+    cidr.address = (cidr.address << 8) | octet;
+    p = next;
+    if (p == end || *p != (i < 3 ? '.' : '/')) {
+      return std::nullopt;
+    }
+    ++p;
+  }
+  const auto [next, ec] = std::from_chars(p, end, cidr.prefix);
+  if (ec != std::errc() || next != end || next - p > 2) {
+    return std::nullopt;
+  }
+  return cidr;
+}
+
+std::string format_address(uint32_t a) {
+  return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+}
+
+bool is_private(const Cidr& c) {
+  // The whole network must lie inside one of the RFC 1918 ranges; with a
+  // prefix of at least /16 that holds when its first address does.
+  return (c.address >> 24) == 10 || (c.address >> 20) == ((172u << 4) | 1) || (c.address >> 16) == ((192u << 8) | 168);
+}
+
+void read_subnet(const SourceNode& node, FieldReader& r, Stack& stack) {
+  const auto text = r.text(node, "subnet");
+  if (!text) {
+    return;
+  }
+  const auto cidr = parse_cidr(*text);
+  if (!cidr) {
+    r.diags().error(node.pos, fmt::format("'subnet' must be an IPv4 network in CIDR form, not '{}'", *text),
+                    "e.g. 10.213.0.0/24");
+    return;
+  }
+  if (cidr->prefix < 16 || cidr->prefix > 28) {
+    r.diags().error(node.pos, fmt::format("'subnet' must be between /16 and /28, not /{}", cidr->prefix),
+                    "a /28 holds 14 addresses, enough for a small stack; /24 is a common choice");
+    return;
+  }
+  if (!is_private(*cidr)) {
+    r.diags().error(node.pos, fmt::format("'subnet' {} is not a private network", *text),
+                    "use a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16");
+    return;
+  }
+  const uint32_t mask = ~uint32_t{0} << (32 - cidr->prefix);
+  if ((cidr->address & ~mask) != 0) {
+    r.diags().error(node.pos, fmt::format("'subnet' {} has host bits set", *text),
+                    fmt::format("did you mean {}/{}?", format_address(cidr->address & mask), cidr->prefix));
+    return;
+  }
+  stack.subnet = *text;
+}
+
+std::optional<ServiceKind> kind_from(const std::string& s) {
+  if (s == "haproxy") {
+    return ServiceKind::haproxy;
+  }
+  if (s == "nginx") {
+    return ServiceKind::nginx;
+  }
+  if (s == "app") {
+    return ServiceKind::app;
+  }
+  return std::nullopt;
+}
+
+// Which services are load balancers, decided by the presence of `backends`
+// before any service is checked, so a backend can be told it names another
+// load balancer.
+bool writes_backends(const SourceNode& service) {
+  const SourceNode* backends = service.find("backends");
+  return backends != nullptr && backends->is_sequence() && !backends->items.empty();
+}
+
+class ServiceReader {
+ public:
+  ServiceReader(FieldReader& r, const SourceNode& services) : r_(r), services_(services) {}
+
+  Service read(const SourceEntry& entry) {
+    Service s;
+    s.name = entry.key;
+    s.pos = entry.key_pos;
+    const std::string where = fmt::format("service '{}'", s.name);
+    const SourceNode& node = entry.value;
+    if (node.is_null()) {
+      r_.diags().error(entry.key_pos, fmt::format("service '{}' has no settings", s.name),
+                       "at least 'kind' is required, e.g. kind: nginx");
+      return s;
+    }
+    if (!r_.expect_map(node, s.name)) {
+      return s;
+    }
+    r_.check_keys(node, kServiceKeys, where);
+
+    if (const SourceNode* kind = node.find("kind")) {
+      if (auto k = r_.choice(*kind, "kind", kKinds)) {
+        s.kind = *kind_from(*k);
+      }
+    } else {
+      r_.missing(entry.key_pos, "kind", where);
+    }
+    if (const SourceNode* port = node.find("port")) {
+      if (auto p = r_.integer(*port, "port", 1, 65535)) {
+        s.port = static_cast<int>(*p);
+      }
+    }
+
+    const SourceEntry* backends = node.find_entry("backends");
+    if (backends != nullptr) {
+      read_backends(*backends, s);
+    }
+    const SourceNode* kind = node.find("kind");
+    const bool is_app = kind != nullptr && kind->is_scalar() && kind->scalar == "app";
+    const bool is_haproxy = kind != nullptr && kind->is_scalar() && kind->scalar == "haproxy";
+    if (backends != nullptr && is_app) {
+      r_.diags().error(backends->key_pos, fmt::format("service '{}' of kind app cannot have backends", s.name),
+                       "only haproxy and nginx balance load");
+    }
+    if (backends == nullptr && is_haproxy) {
+      r_.diags().error(entry.key_pos, fmt::format("haproxy service '{}' needs 'backends'", s.name),
+                       "list the services it balances, e.g. backends: [web1, web2]");
+    }
+
+    if (backends != nullptr) {
+      read_balancer_fields(node, s);
+      if (const SourceEntry* capacity = node.find_entry("capacity")) {
+        r_.diags().error(capacity->key_pos, "'capacity' applies only to backends",
+                         fmt::format("'{}' is a load balancer (it has backends)", s.name));
+      }
+    } else {
+      for (const auto& key : kBalancerKeys) {
+        if (const SourceEntry* e = node.find_entry(key)) {
+          r_.diags().error(e->key_pos, fmt::format("'{}' applies only to load balancers", key),
+                           fmt::format("'{}' has no backends", s.name));
+        }
+      }
+      if (const SourceEntry* capacity = node.find_entry("capacity")) {
+        read_capacity(*capacity, s);
+      }
+    }
+    return s;
+  }
+
+ private:
+  void read_backends(const SourceEntry& entry, Service& s) {
+    const SourceNode& list = entry.value;
+    if (!r_.expect_list(list, "backends")) {
+      return;
+    }
+    if (list.items.empty()) {
+      r_.diags().error(list.pos, "'backends' must not be empty",
+                       fmt::format("list the services '{}' balances, or remove 'backends'", s.name));
+      return;
+    }
+    for (const auto& item : list.items) {
+      if (!item.is_scalar()) {
+        r_.diags().error(item.pos,
+                         fmt::format("each backend must be a service name, not {}", describe(item)));
+        continue;
+      }
+      const std::string& name = item.scalar;
+      const SourceNode* target = services_.find(name);
+      if (name == s.name) {
+        r_.diags().error(item.pos, fmt::format("service '{}' cannot be its own backend", s.name));
+      } else if (services_.find_entry(name) == nullptr) {
+        r_.diags().error(item.pos, fmt::format("unknown backend '{}' in service '{}'", name, s.name),
+                         suggestion(name, other_names(s.name), "services are"));
+      } else if (writes_backends(*target)) {
+        r_.diags().error(item.pos, fmt::format("backend '{}' is itself a load balancer", name),
+                         "a load balancer's backends must be services without backends");
+      } else if (std::find(s.backends.begin(), s.backends.end(), name) != s.backends.end()) {
+        r_.diags().error(item.pos, fmt::format("backend '{}' is listed twice", name));
+      } else {
+        s.backends.push_back(name);
+      }
+    }
+  }
+
+  void read_balancer_fields(const SourceNode& node, Service& s) {
+    if (const SourceNode* balance = node.find("balance")) {
+      if (auto b = r_.choice(*balance, "balance", kBalanceAlgorithms)) {
+        s.balance = *b;
+      }
+    }
+    if (const SourceNode* weights = node.find("weights")) {
+      read_weights(*weights, s);
+    }
+    if (const SourceNode* hc = node.find("health_check")) {
+      read_health_check(*hc, s);
+    }
+    if (const SourceNode* retries = node.find("retries")) {
+      if (auto v = r_.integer(*retries, "retries", 0)) {
+        s.retries = static_cast<int>(*v);
+      }
+    }
+    if (const SourceNode* redispatch = node.find("redispatch")) {
+      if (auto v = r_.boolean(*redispatch, "redispatch")) {
+        s.redispatch = *v;
+      }
+    }
+    if (const SourceNode* timeouts = node.find("timeouts")) {
+      read_timeouts(*timeouts, s);
+    }
+  }
+
+  void read_weights(const SourceNode& node, Service& s) {
+    if (!r_.expect_map(node, "weights")) {
+      return;
+    }
+    // Checked against the backends as written, so a backend that is itself
+    // wrong is not reported again for its weight.
+    const SourceNode* listed = services_.find(s.name)->find("backends");
+    if (!listed->is_sequence()) {
+      return;
+    }
+    std::vector<std::string> names;
+    for (const auto& b : listed->items) {
+      if (b.is_scalar()) {
+        names.push_back(b.scalar);
+      }
+    }
+    for (const auto& e : node.entries) {
+      if (std::find(names.begin(), names.end(), e.key) == names.end()) {
+        r_.diags().error(e.key_pos, fmt::format("'{}' in weights is not a backend of '{}'", e.key, s.name),
+                         suggestion(e.key, names, "backends are"));
+        continue;
+      }
+      if (s.weights.count(e.key) != 0) {
+        r_.diags().error(e.key_pos, fmt::format("the weight of '{}' is set twice", e.key));
+        continue;
+      }
+      if (auto w = r_.integer(e.value, "weight", 0, kMaxWeight)) {
+        s.weights[e.key] = static_cast<int>(*w);
+      }
+    }
+  }
+
+  void read_health_check(const SourceNode& node, Service& s) {
+    if (node.is_scalar()) {
+      if (auto enabled = r_.boolean(node, "health_check")) {
+        s.health_check = *enabled ? std::optional<HealthCheck>(HealthCheck{}) : std::nullopt;
+      }
+      return;
+    }
+    if (node.is_null()) {
+      r_.diags().error(node.pos, "'health_check' has no value",
+                       "write true, false, or a map of path, interval, fall, rise");
+      return;
+    }
+    if (!r_.expect_map(node, "health_check")) {
+      return;
+    }
+    r_.check_keys(node, kHealthCheckKeys, fmt::format("health_check of '{}'", s.name));
+    HealthCheck hc;
+    if (const SourceNode* path = node.find("path")) {
+      if (auto p = r_.text(*path, "path")) {
+        if (p->empty() || p->front() != '/') {
+          r_.diags().error(path->pos, fmt::format("'path' must start with '/', not '{}'", *p), "e.g. /health");
+        } else {
+          hc.path = *p;
+        }
+      }
+    }
+    if (const SourceNode* interval = node.find("interval")) {
+      if (auto d = r_.duration(*interval, "interval", Duration(0), true)) {
+        hc.interval = *d;
+      }
+    }
+    if (const SourceNode* fall = node.find("fall")) {
+      if (auto v = r_.integer(*fall, "fall", 1)) {
+        hc.fall = static_cast<int>(*v);
+      }
+    }
+    if (const SourceNode* rise = node.find("rise")) {
+      if (auto v = r_.integer(*rise, "rise", 1)) {
+        hc.rise = static_cast<int>(*v);
+      }
+    }
+    s.health_check = hc;
+  }
+
+  void read_timeouts(const SourceNode& node, Service& s) {
+    if (!r_.expect_map(node, "timeouts")) {
+      return;
+    }
+    r_.check_keys(node, kTimeoutKeys, fmt::format("timeouts of '{}'", s.name));
+    const std::array<std::pair<const char*, Duration*>, 3> fields = {{
+        {"connect", &s.timeouts.connect},
+        {"server", &s.timeouts.server},
+        {"client", &s.timeouts.client},
+    }};
+    for (const auto& [key, target] : fields) {
+      if (const SourceNode* value = node.find(key)) {
+        if (auto d = r_.duration(*value, key, Duration(0), true)) {
+          *target = *d;
+        }
+      }
+    }
+  }
+
+  void read_capacity(const SourceEntry& entry, Service& s) {
+    const SourceNode& node = entry.value;
+    if (!r_.expect_map(node, "capacity")) {
+      return;
+    }
+    r_.check_keys(node, kCapacityKeys, fmt::format("capacity of '{}'", s.name));
+    Capacity capacity;
+    if (const SourceNode* rps = node.find("rps")) {
+      if (auto text = r_.text(*rps, "rps")) {
+        // A bare number reads as requests per second: `rps` names the unit.
+        auto rate = parse_rate(*text);
+        if (!rate) {
+          rate = parse_rate(*text + "/s");
+        }
+        if (!rate) {
+          r_.diags().error(rps->pos, fmt::format("'rps' must be a number or a rate, not '{}'", *text),
+                           "e.g. 300 or 300/s");
+        } else if (*rate <= 0) {
+          r_.diags().error(rps->pos, "'rps' must be more than 0",
+                           "leave out 'capacity' for a backend without a limit");
+        } else {
+          capacity.rps = *rate;
+        }
+      }
+    } else {
+      r_.missing(entry.key_pos, "rps", fmt::format("capacity of '{}'", s.name));
+    }
+    if (const SourceNode* burst = node.find("burst")) {
+      if (auto v = r_.integer(*burst, "burst", 0)) {
+        capacity.burst = static_cast<int>(*v);
+      }
+    }
+    s.capacity = capacity;
+  }
+
+  std::vector<std::string> other_names(const std::string& self) const {
+    std::vector<std::string> names;
+    for (const auto& e : services_.entries) {
+      if (e.key != self) {
+        names.push_back(e.key);
+      }
+    }
+    return names;
+  }
+
+  FieldReader& r_;
+  const SourceNode& services_;
+};
+
+void read_services(const SourceEntry& entry, FieldReader& r, Stack& stack) {
+  const SourceNode& node = entry.value;
+  if (!r.expect_map(node, "services")) {
+    return;
+  }
+  if (node.entries.empty()) {
+    r.diags().error(node.is_null() ? entry.key_pos : node.pos, "the stack needs at least one service",
+                    "e.g. services: { web: { kind: nginx } }");
+    return;
+  }
+  for (size_t i = 0; i < node.entries.size(); ++i) {
+    const SourceEntry& e = node.entries[i];
+    if (!valid_service_name(e.key)) {
+      r.diags().error(e.key_pos, fmt::format("invalid service name '{}'", e.key),
+                      "a name is 1 to 15 characters: a lowercase letter, then lowercase letters, digits or '-'");
+    }
+    bool duplicate = false;
+    for (size_t j = 0; j < i; ++j) {
+      if (node.entries[j].key == e.key) {
+        r.diags().error(e.key_pos, fmt::format("service '{}' is defined twice", e.key),
+                        fmt::format("it is already defined on line {}", node.entries[j].key_pos.line));
+        duplicate = true;
+        break;
+      }
+    }
+    if (duplicate) {
+      continue;
+    }
+    // Every service goes into the model, even one with problems: references
+    // to it (load.target, fault targets) are then not reported a second time.
+    ServiceReader reader(r, node);
+    stack.services.push_back(reader.read(e));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> service_names(const Stack& stack) {
+  std::vector<std::string> names;
+  for (const auto& s : stack.services) {
+    names.push_back(s.name);
+  }
+  return names;
+}
+
+bool check_service_ref(FieldReader& r, const Stack& stack, const SourceNode& node, const std::string& name,
+                       const std::string& what) {
+  // Without services every reference would be reported as unknown; the
+  // missing services are reported once instead.
+  if (stack.services.empty() || stack.find(name) != nullptr) {
+    return true;
+  }
+  r.diags().error(node.pos, fmt::format("{} '{}' is not a service of the stack", what, name),
+                  suggestion(name, service_names(stack), "services are"));
+  return false;
+}
+
+void read_stack(const SourceEntry& section, FieldReader& r, Stack& stack) {
+  const SourceNode& node = section.value;
+  if (!r.expect_map(node, "stack")) {
+    return;
+  }
+  r.check_keys(node, kStackKeys, "stack");
+  if (const SourceNode* runtime = node.find("runtime")) {
+    if (auto name = r.choice(*runtime, "runtime", kRuntimes)) {
+      if (*name != "netns") {
+        r.diags().error(runtime->pos, fmt::format("runtime '{}' is not available yet", *name),
+                        "use runtime: netns (the default)");
+      } else {
+        stack.runtime = *name;
+      }
+    }
+  }
+  if (const SourceNode* subnet = node.find("subnet")) {
+    read_subnet(*subnet, r, stack);
+  }
+  if (const SourceEntry* services = node.find_entry("services")) {
+    read_services(*services, r, stack);
+  } else {
+    r.missing(section.key_pos, "services", "stack");
+  }
+}
+
+}  // namespace faultline::experiment

@@ -1,0 +1,208 @@
+#include "harness/load/connection.h"
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include "harness/load/shard.h"
+
+namespace faultline::load {
+
+namespace {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+// Room for a response header in one read; bodies stream through it.
+constexpr std::size_t read_chunk = 16 * 1024;
+
+ErrorClass classify_connect_error(const error_code& ec) {
+  if (ec == asio::error::connection_refused) {
+    return ErrorClass::connect_refused;
+  }
+  if (ec == asio::error::timed_out) {
+    return ErrorClass::connect_timeout;
+  }
+  return ErrorClass::other;
+}
+
+bool is_reset(const error_code& ec) {
+  return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::connection_aborted || ec == boost::beast::http::error::partial_message;
+}
+
+}  // namespace
+
+Connection::Connection(asio::io_context& io, LoadShard& shard) : shard_(shard), socket_(io) {
+  buffer_.reserve(read_chunk);
+}
+
+void Connection::connect(uint64_t request) {
+  state_ = State::connecting;
+  request_ = request;
+  connect_started_ns_ = shard_.now_ns();
+  error_code ec;
+  socket_.open(asio::ip::tcp::v4(), ec);
+  if (ec) {
+    // Out of descriptors, typically. Reported through the loop rather than
+    // from here, so a burst of waiting requests cannot recurse.
+    asio::post(socket_.get_executor(), [this, generation = generation_, ec] {
+      if (generation == generation_) {
+        on_connect(ec);
+      }
+    });
+    return;
+  }
+  socket_.async_connect(shard_.plan().endpoint, [this, generation = generation_](const error_code& e) {
+    if (generation == generation_) {
+      on_connect(e);
+    }
+  });
+}
+
+void Connection::on_connect(const error_code& ec) {
+  if (ec) {
+    fail(classify_connect_error(ec));
+    return;
+  }
+  error_code ignored;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (request_ == no_request) {
+    state_ = State::idle;
+    shard_.on_free(*this);
+    return;
+  }
+  start_send();
+}
+
+void Connection::send(uint64_t request) {
+  request_ = request;
+  start_send();
+}
+
+void Connection::start_send() {
+  state_ = State::busy;
+  received_ = 0;
+  parser_.emplace(shard_.plan().backend_header, shard_.backend_names());
+  written_ = 0;
+  shard_.on_sent(request_, !retried_);
+  write_rest();
+}
+
+// Plain write_some rather than asio::async_write: a composed write could
+// carry on writing into the socket after it was closed and reopened.
+void Connection::write_rest() {
+  const std::string& request = shard_.plan().request;
+  socket_.async_write_some(asio::buffer(request.data() + written_, request.size() - written_),
+                           [this, generation = generation_](const error_code& ec, std::size_t n) {
+                             if (generation == generation_) {
+                               on_write(ec, n);
+                             }
+                           });
+}
+
+void Connection::on_write(const error_code& ec, std::size_t n) {
+  if (ec) {
+    fail_transfer(ec);
+    return;
+  }
+  written_ += n;
+  if (written_ < shard_.plan().request.size()) {
+    write_rest();
+    return;
+  }
+  start_read();
+}
+
+void Connection::start_read() {
+  socket_.async_read_some(buffer_.prepare(read_chunk),
+                          [this, generation = generation_](const error_code& ec, std::size_t n) {
+                            if (generation == generation_) {
+                              on_read(ec, n);
+                            }
+                          });
+}
+
+void Connection::on_read(const error_code& ec, std::size_t n) {
+  if (ec) {
+    if (ec == asio::error::eof && parser_->need_eof()) {
+      // A response without length ends when the server closes.
+      error_code eof_ec;
+      parser_->put_eof(eof_ec);
+      if (!eof_ec && parser_->is_done()) {
+        finish_response();
+        return;
+      }
+    }
+    fail_transfer(ec);
+    return;
+  }
+  received_ += n;
+  buffer_.commit(n);
+  while (buffer_.size() > 0) {
+    error_code parse_ec;
+    const std::size_t used = parser_->put(buffer_.data(), parse_ec);
+    buffer_.consume(used);
+    if (parse_ec == boost::beast::http::error::need_more) {
+      break;
+    }
+    if (parse_ec) {
+      fprintf(stderr, "parse: %s\n", parse_ec.message().c_str());
+      fail(ErrorClass::other);
+      return;
+    }
+    if (parser_->is_done()) {
+      finish_response();
+      return;
+    }
+  }
+  start_read();
+}
+
+void Connection::finish_response() {
+  const uint64_t request = request_;
+  const bool keep_alive = parser_->keep_alive();
+  shard_.on_response(request, parser_->status(), parser_->backend());
+  request_ = no_request;
+  retried_ = false;
+  if (keep_alive) {
+    reused_ = true;
+    state_ = State::idle;
+  } else {
+    close();
+  }
+  shard_.on_free(*this);
+}
+
+void Connection::fail_transfer(const error_code& ec) {
+  if (received_ == 0 && reused_ && !retried_ && is_reset(ec)) {
+    const uint64_t request = request_;
+    close();
+    retried_ = true;
+    connect(request);
+    return;
+  }
+  fail(is_reset(ec) ? ErrorClass::reset : ErrorClass::other);
+}
+
+void Connection::fail(ErrorClass error) {
+  const uint64_t request = request_;
+  close();
+  if (request != no_request) {
+    retried_ = false;
+    shard_.on_failure(request, error);
+  }
+  shard_.on_free(*this);
+}
+
+void Connection::close() {
+  ++generation_;
+  error_code ignored;
+  socket_.close(ignored);
+  buffer_.clear();
+  state_ = State::closed;
+  request_ = no_request;
+  reused_ = false;
+}
+
+}  // namespace faultline::load

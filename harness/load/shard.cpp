@@ -1,0 +1,250 @@
+#include "harness/load/shard.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace faultline::load {
+
+namespace {
+
+using boost::system::error_code;
+
+// Timeouts are found by a periodic sweep rather than a timer per request:
+// one timer per shard instead of one arm/cancel pair per request, at the
+// price of noticing a timeout up to one interval late.
+int64_t sweep_interval_for(int64_t timeout_ns) {
+  return std::clamp<int64_t>(timeout_ns / 50, 1'000'000, 10'000'000);
+}
+
+}  // namespace
+
+LoadShard::LoadShard(const LoadPlan& plan, const RunClock& clock, int index, int shards, int connections,
+                     const std::atomic<bool>& stop, LoadProgress& progress, SampleSlots& slots)
+    : plan_(plan),
+      clock_(clock),
+      stop_(stop),
+      progress_(progress),
+      slots_(slots),
+      stride_(static_cast<uint64_t>(shards)),
+      schedule_timer_(io_),
+      sweep_timer_(io_),
+      sweep_interval_ns_(sweep_interval_for(plan.timeout_ns)),
+      next_(static_cast<uint64_t>(index)),
+      wait_head_(static_cast<uint64_t>(index)),
+      wait_tail_(static_cast<uint64_t>(index)) {
+  const auto n = static_cast<std::size_t>(std::max(1, connections));
+  connections_.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    connections_.push_back(std::make_unique<Connection>(io_, *this));
+  }
+  idle_.resize(n);
+  closed_.reserve(n);
+}
+
+LoadShard::~LoadShard() = default;
+
+void LoadShard::run() {
+  // Connections are opened ahead of the first request so that it does not
+  // pay for a handshake the steady state never pays for.
+  for (auto& connection : connections_) {
+    connection->connect(Connection::no_request);
+  }
+  arm_schedule();
+  arm_sweep();
+  io_.run();
+}
+
+void LoadShard::arm_schedule() {
+  if (next_ >= plan_.count) {
+    end_schedule(plan_.end_ns, false);
+    return;
+  }
+  schedule_timer_.expires_at(clock_.at(plan_.intended_ns(next_)));
+  schedule_timer_.async_wait([this](const error_code& ec) {
+    if (!ec) {
+      on_schedule();
+    }
+  });
+}
+
+void LoadShard::on_schedule() {
+  // Everything due is issued now, so a late wake-up (a busy loop, a slow
+  // machine) is caught up at once instead of shifting the schedule.
+  const int64_t now = now_ns();
+  while (next_ < plan_.count && plan_.intended_ns(next_) <= now) {
+    if (stop_.load(std::memory_order_relaxed)) {
+      end_schedule(now, true);
+      return;
+    }
+    dispatch(next_);
+    next_ += stride_;
+  }
+  arm_schedule();
+}
+
+void LoadShard::arm_sweep() {
+  sweep_timer_.expires_after(std::chrono::nanoseconds(sweep_interval_ns_));
+  sweep_timer_.async_wait([this](const error_code& ec) {
+    if (!ec) {
+      on_sweep();
+    }
+  });
+}
+
+void LoadShard::on_sweep() {
+  const int64_t now = now_ns();
+  if (stop_.load(std::memory_order_relaxed)) {
+    if (!schedule_done_) {
+      end_schedule(now, true);
+    } else {
+      not_sent_ += waiting_count();
+      wait_head_ = wait_tail_;
+    }
+  }
+  expire_waiting(now);
+  for (auto& connection : connections_) {
+    const uint64_t request = connection->request();
+    if (connection->state() == Connection::State::connecting) {
+      const int64_t deadline = request == Connection::no_request
+                                   ? connection->connect_started_ns() + plan_.timeout_ns
+                                   : plan_.deadline_ns(request);
+      if (deadline <= now) {
+        connection->fail(ErrorClass::connect_timeout);
+      }
+    } else if (connection->state() == Connection::State::busy && plan_.deadline_ns(request) <= now) {
+      connection->fail(ErrorClass::response_timeout);
+    }
+  }
+  finish_if_done();
+  if (!finished_) {
+    arm_sweep();
+  }
+}
+
+void LoadShard::dispatch(uint64_t request) {
+  Sample& sample = slots_.samples[request];
+  sample.intended_ns = plan_.intended_ns(request);
+  sample.user = plan_.user_of(request);
+  if (waiting()) {
+    wait_tail_ += stride_;  // requests are issued in order: this one is wait_tail_
+    return;
+  }
+  if (idle_count_ > 0) {
+    Connection* connection = idle_[idle_head_];
+    idle_head_ = (idle_head_ + 1) % idle_.size();
+    --idle_count_;
+    assign(*connection, request);
+    return;
+  }
+  if (!closed_.empty()) {
+    Connection* connection = closed_.back();
+    closed_.pop_back();
+    assign(*connection, request);
+    return;
+  }
+  wait_head_ = request;
+  wait_tail_ = request + stride_;
+}
+
+void LoadShard::assign(Connection& connection, uint64_t request) {
+  ++assigned_;
+  if (connection.state() == Connection::State::idle) {
+    connection.send(request);
+  } else {
+    connection.connect(request);
+  }
+}
+
+void LoadShard::on_free(Connection& connection) {
+  if (waiting()) {
+    expire_waiting(now_ns());
+  }
+  if (waiting()) {
+    const uint64_t request = wait_head_;
+    wait_head_ += stride_;
+    assign(connection, request);
+    return;
+  }
+  if (connection.state() == Connection::State::idle) {
+    idle_[(idle_head_ + idle_count_) % idle_.size()] = &connection;
+    ++idle_count_;
+  } else {
+    closed_.push_back(&connection);
+  }
+  finish_if_done();
+}
+
+void LoadShard::on_sent(uint64_t request, bool first_attempt) {
+  slots_.samples[request].sent_ns = now_ns();
+  if (first_attempt) {
+    progress_.sent.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void LoadShard::on_response(uint64_t request, int status, uint16_t backend) {
+  Sample& sample = slots_.samples[request];
+  sample.status = static_cast<uint16_t>(status);
+  sample.backend = backend;
+  sample.error = ErrorClass::none;
+  --assigned_;
+  record(request, now_ns());
+}
+
+void LoadShard::on_failure(uint64_t request, ErrorClass error) {
+  Sample& sample = slots_.samples[request];
+  sample.status = 0;
+  sample.backend = 0;
+  sample.error = error;
+  --assigned_;
+  record(request, now_ns());
+}
+
+void LoadShard::expire_waiting(int64_t now) {
+  while (waiting() && plan_.deadline_ns(wait_head_) <= now) {
+    Sample& sample = slots_.samples[wait_head_];
+    sample.error = ErrorClass::response_timeout;
+    record(wait_head_, now);
+    wait_head_ += stride_;
+  }
+}
+
+void LoadShard::record(uint64_t request, int64_t now) {
+  Sample& sample = slots_.samples[request];
+  sample.done_ns = now;
+  if (sample.sent_ns == 0) {
+    sample.sent_ns = now;  // never written: see Sample::sent_ns
+  }
+  slots_.recorded[request] = 1;
+  progress_.completed.fetch_add(1, std::memory_order_relaxed);
+  if (sample.failed()) {
+    progress_.failed.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void LoadShard::end_schedule(int64_t now, bool stopped) {
+  if (schedule_done_) {
+    return;
+  }
+  schedule_done_ = true;
+  schedule_timer_.cancel();
+  schedule_end_ns_ = stopped ? std::clamp(now, plan_.start_ns, plan_.end_ns) : plan_.end_ns;
+  if (stopped) {
+    not_sent_ += waiting_count();
+    wait_head_ = wait_tail_;
+  }
+  finish_if_done();
+}
+
+void LoadShard::finish_if_done() {
+  if (finished_ || !schedule_done_ || waiting() || assigned_ > 0) {
+    return;
+  }
+  finished_ = true;
+  schedule_timer_.cancel();
+  sweep_timer_.cancel();
+  for (auto& connection : connections_) {
+    connection->close();
+  }
+}
+
+}  // namespace faultline::load

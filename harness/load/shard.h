@@ -1,0 +1,110 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "harness/common/clock.h"
+#include "harness/load/backend_names.h"
+#include "harness/load/connection.h"
+#include "harness/load/generator.h"
+#include "harness/load/plan.h"
+#include "harness/load/sample.h"
+
+namespace faultline::load {
+
+// Where the shards of one run write their samples. Request i owns slot i of
+// both vectors, and a request belongs to exactly one shard, so shards on
+// different threads never write the same element.
+struct SampleSlots {
+  std::vector<Sample> samples;
+  std::vector<uint8_t> recorded;  // 1 once samples[i] holds an outcome
+};
+
+// One event loop's share of a load run: the requests i with
+// i % shards == index, and its own keep-alive connections. Everything in a
+// shard runs on the thread that calls run(), so nothing in it is locked.
+//
+// Requests are issued at their intended time to an idle connection, else to
+// a closed one (which connects first), else they wait in a FIFO. Because
+// requests are issued in order and only wait when something is already
+// waiting, the FIFO is always a contiguous range of request numbers: two
+// counters, no allocation.
+class LoadShard {
+ public:
+  LoadShard(const LoadPlan& plan, const RunClock& clock, int index, int shards, int connections,
+            const std::atomic<bool>& stop, LoadProgress& progress, SampleSlots& slots);
+  ~LoadShard();
+  LoadShard(const LoadShard&) = delete;
+  LoadShard& operator=(const LoadShard&) = delete;
+
+  // Runs the shard's schedule to its end (or until stop), then lets every
+  // request in flight finish or reach its deadline.
+  void run();
+
+  uint64_t not_sent() const { return not_sent_; }
+  int64_t schedule_end_ns() const { return schedule_end_ns_; }
+  const BackendNames& backends() const { return backends_; }
+
+  // Called by its connections.
+  const LoadPlan& plan() const { return plan_; }
+  int64_t now_ns() const { return clock_.now_ns(); }
+  BackendNames& backend_names() { return backends_; }
+  void on_sent(uint64_t request, bool first_attempt);
+  void on_response(uint64_t request, int status, uint16_t backend);
+  void on_failure(uint64_t request, ErrorClass error);
+  // The connection carries no request any more (idle or closed): give it
+  // the next waiting request, or keep it for the next one to come.
+  void on_free(Connection& connection);
+
+ private:
+  void arm_schedule();
+  void on_schedule();
+  void arm_sweep();
+  void on_sweep();
+  void dispatch(uint64_t request);
+  void assign(Connection& connection, uint64_t request);
+  void end_schedule(int64_t now, bool stopped);
+  void expire_waiting(int64_t now);
+  void record(uint64_t request, int64_t now);
+  void finish_if_done();
+
+  bool waiting() const { return wait_head_ != wait_tail_; }
+  uint64_t waiting_count() const { return (wait_tail_ - wait_head_) / stride_; }
+
+  const LoadPlan& plan_;
+  const RunClock& clock_;
+  const std::atomic<bool>& stop_;
+  LoadProgress& progress_;
+  SampleSlots& slots_;
+  const uint64_t stride_;
+
+  boost::asio::io_context io_{1};
+  boost::asio::steady_timer schedule_timer_;
+  boost::asio::steady_timer sweep_timer_;
+  int64_t sweep_interval_ns_;
+  BackendNames backends_;
+
+  std::vector<std::unique_ptr<Connection>> connections_;
+  // Idle connections are used in FIFO order so the load spreads over all of
+  // them and none sits idle long enough for the server to drop it.
+  std::vector<Connection*> idle_;
+  std::size_t idle_head_ = 0;
+  std::size_t idle_count_ = 0;
+  std::vector<Connection*> closed_;
+
+  uint64_t next_;       // next request to issue
+  uint64_t wait_head_;  // waiting requests: [wait_head_, wait_tail_) by stride_
+  uint64_t wait_tail_;
+  uint64_t assigned_ = 0;  // requests handed to a connection, not yet recorded
+  uint64_t not_sent_ = 0;
+  bool schedule_done_ = false;
+  bool finished_ = false;
+  int64_t schedule_end_ns_ = 0;
+};
+
+}  // namespace faultline::load

@@ -1,0 +1,178 @@
+#include "harness/runner/analysis.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <unordered_set>
+
+namespace faultline::runner {
+
+namespace {
+
+Phase phase_of(const RunRecord& rec, std::string name, std::string kind, int64_t start, int64_t end) {
+  Phase p;
+  p.name = std::move(name);
+  p.kind = std::move(kind);
+  p.start_ns = start;
+  p.end_ns = end;
+  std::vector<double> latencies;
+  for (const auto& s : rec.load.samples) {
+    if (s.intended_ns < start || s.intended_ns >= end) {
+      continue;
+    }
+    ++p.requests;
+    p.errors += s.failed() ? 1 : 0;
+    latencies.push_back(double(s.latency_ns()) / 1e6);
+    if (s.backend != 0) {
+      ++p.backends[rec.load.backends.at(s.backend)];
+    }
+    if (s.status != 0) {
+      ++p.statuses[s.status];
+    }
+  }
+  std::sort(latencies.begin(), latencies.end());
+  p.p50_ms = verify::percentile(latencies, 50);
+  p.p99_ms = verify::percentile(latencies, 99);
+  return p;
+}
+
+}  // namespace
+
+std::vector<Phase> make_phases(const RunRecord& rec) {
+  std::vector<Phase> phases;
+  if (rec.load_start_ns < 0) {
+    return phases;
+  }
+  const int64_t end = rec.load_end_ns;
+  int64_t first_inject = end;
+  int64_t last_revert = -1;
+  for (const auto& f : rec.faults) {
+    if (f.injected_ns >= 0) {
+      first_inject = std::min(first_inject, f.injected_ns);
+      last_revert = std::max(last_revert, f.reverted_ns >= 0 ? std::min(f.reverted_ns, end) : end);
+    }
+  }
+  phases.push_back(phase_of(rec, "baseline", "baseline", rec.load_start_ns, first_inject));
+  int n = 0;
+  for (const auto& f : rec.faults) {
+    ++n;
+    if (f.injected_ns < 0) {
+      continue;
+    }
+    const int64_t stop = f.reverted_ns >= 0 ? std::min(f.reverted_ns, end) : end;
+    phases.push_back(phase_of(rec,
+                              fmt::format("fault {}: {} on {}", n, f.bound->step->fault, f.bound->step->target),
+                              "fault", f.injected_ns, stop));
+  }
+  if (last_revert >= 0 && last_revert < end) {
+    phases.push_back(phase_of(rec, "after revert", "recovery", last_revert, end));
+  }
+  return phases;
+}
+
+Timing measure_timing(const RunRecord& rec) {
+  Timing t;
+  for (const auto& f : rec.faults) {
+    if (f.injected_ns >= 0) {
+      t.first_inject_ns = std::min(t.first_inject_ns.value_or(f.injected_ns), f.injected_ns);
+      if (f.reverted_ns >= 0) {
+        t.last_revert_ns = std::max(t.last_revert_ns.value_or(f.reverted_ns), f.reverted_ns);
+      }
+    }
+  }
+  if (t.first_inject_ns) {
+    t.first_breach_ns = rec.verdict.first_breach_at_or_after(rec.windows, *t.first_inject_ns);
+  }
+  if (t.last_revert_ns && t.first_breach_ns) {
+    t.recovered_ns = rec.verdict.first_recovery_at_or_after(rec.windows, *t.last_revert_ns);
+  }
+  for (size_t i = 0; i < rec.windows.size() && i < rec.verdict.window_holds.size(); ++i) {
+    if (!rec.verdict.window_holds[i]) {
+      t.total_breach_ns += rec.windows[i].end_ns - rec.windows[i].start_ns;
+    }
+  }
+  return t;
+}
+
+Impact measure_impact(const RunRecord& rec, const ValidatedExperiment& v) {
+  Impact im;
+  const Timing t = measure_timing(rec);
+  if (!t.first_inject_ns) {
+    return im;
+  }
+  im.start_ns = *t.first_inject_ns;
+  im.end_ns = t.last_revert_ns.value_or(rec.load_end_ns);
+  for (const auto& obj : rec.verdict.objectives) {
+    for (const auto& b : obj.breaches) {
+      if (b.end_ns > im.start_ns) {
+        im.end_ns = std::max(im.end_ns, b.end_ns);
+      }
+    }
+  }
+  im.end_ns = std::min(im.end_ns, rec.load_end_ns);
+  for (const auto& o : v.objectives) {
+    if (o.expr.metric == verify::Metric::percentile) {
+      im.latency_objective_ms = std::min(im.latency_objective_ms.value_or(o.expr.threshold), o.expr.threshold);
+    }
+  }
+  std::unordered_set<uint32_t> seen;
+  std::unordered_set<uint32_t> affected;
+  for (const auto& s : rec.load.samples) {
+    if (s.intended_ns < im.start_ns || s.intended_ns >= im.end_ns) {
+      continue;
+    }
+    ++im.requests;
+    seen.insert(s.user);
+    const bool slow = !s.failed() && im.latency_objective_ms && double(s.latency_ns()) / 1e6 > *im.latency_objective_ms;
+    if (s.failed()) {
+      ++im.failed;
+      if (!im.first_error_ns || s.intended_ns < *im.first_error_ns) {
+        im.first_error_ns = s.intended_ns;
+      }
+    }
+    im.slow += slow ? 1 : 0;
+    if (s.failed() || slow) {
+      affected.insert(s.user);
+    }
+    if (s.status != 0) {
+      ++im.statuses[s.status];
+    }
+    if (s.error != load::ErrorClass::none) {
+      ++im.transport_errors[load::to_string(s.error)];
+    }
+  }
+  im.users_seen = seen.size();
+  im.users_affected = affected.size();
+  for (const auto& w : rec.windows) {
+    if (w.start_ns >= im.start_ns && w.start_ns < im.end_ns) {
+      im.peak_p99_ms = std::max(im.peak_p99_ms, w.p99_ms);
+    }
+  }
+  return im;
+}
+
+bool steady_state_held(const RunRecord& rec, const ValidatedExperiment& v) {
+  const Timing t = measure_timing(rec);
+  const int64_t until = t.first_inject_ns.value_or(rec.load_end_ns);
+  const int64_t from = v.exp.slo.steady_state.count() > 0 ? until - v.exp.slo.steady_state.count() : rec.load_start_ns;
+  for (size_t i = 0; i < rec.windows.size() && i < rec.verdict.window_holds.size(); ++i) {
+    const auto& w = rec.windows[i];
+    if (w.start_ns >= from && w.end_ns <= until && !rec.verdict.window_holds[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool expectation_met(const RunRecord& rec, const ValidatedExperiment& v) {
+  if (rec.status != RunStatus::completed) {
+    return false;
+  }
+  if (v.exp.expect == experiment::Expectation::hold) {
+    return !rec.verdict.any_breach();
+  }
+  return measure_timing(rec).first_breach_ns.has_value();
+}
+
+}  // namespace faultline::runner

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/runner/run_record.h"
+
+namespace faultline::runner {
+
+// A stretch of the run with its own figures: the baseline before the first
+// fault, each fault's active period, and the time after the last revert.
+struct Phase {
+  std::string name;   // "baseline", "fault 1: lb_weight on lb", "after revert"
+  std::string kind;   // "baseline" | "fault" | "recovery"
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  std::map<std::string, uint64_t> backends;  // answering backend -> requests
+  std::map<int, uint64_t> statuses;
+};
+
+std::vector<Phase> make_phases(const RunRecord& rec);
+
+// The incident as users saw it: from the first fault's injection to the end
+// of the last SLO breach or the last revert, whichever is later.
+struct Impact {
+  int64_t start_ns = -1;
+  int64_t end_ns = -1;
+  uint64_t requests = 0;
+  uint64_t failed = 0;
+  uint64_t slow = 0;              // answered, but slower than the latency objective
+  uint64_t users_seen = 0;        // distinct users who sent a request in the window
+  uint64_t users_affected = 0;    // saw at least one error or slow response
+  double peak_p99_ms = 0;         // worst window p99 in the window
+  std::optional<double> latency_objective_ms;  // the tightest p(N) threshold, if any
+  std::optional<int64_t> first_error_ns;
+  std::map<int, uint64_t> statuses;               // all HTTP statuses in the window
+  std::map<std::string, uint64_t> transport_errors;
+};
+
+Impact measure_impact(const RunRecord& rec, const ValidatedExperiment& v);
+
+// Detection and recovery of the incident, from the SLO windows.
+struct Timing {
+  std::optional<int64_t> first_inject_ns;
+  std::optional<int64_t> last_revert_ns;
+  std::optional<int64_t> first_breach_ns;   // start of the first breaching window after the first inject
+  std::optional<int64_t> recovered_ns;      // start of the first run of holding windows after the last revert
+  int64_t total_breach_ns = 0;              // breaching windows, all objectives together
+};
+
+Timing measure_timing(const RunRecord& rec);
+
+// Whether the objectives held over the steady-state period before the first
+// fault (or over the whole baseline when steady_state is 0).
+bool steady_state_held(const RunRecord& rec, const ValidatedExperiment& v);
+
+// Whether the run met the experiment's `expect`: `breach` needs an SLO breach
+// after a fault was injected; `hold` needs no breach at all.
+bool expectation_met(const RunRecord& rec, const ValidatedExperiment& v);
+
+}  // namespace faultline::runner

@@ -1,0 +1,317 @@
+#include "harness/runner/journal.h"
+
+#include <fmt/format.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+
+#include "harness/runner/analysis.h"
+
+namespace faultline::runner {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string iso_utc(std::chrono::system_clock::time_point tp) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  std::array<char, 32> buf{};
+  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03d}Z", buf.data(), static_cast<int>(ms % 1000));
+}
+
+// The first line a command prints, for the environment record.
+std::string first_line_of(const char* command) {
+  FILE* pipe = popen(command, "r");
+  if (pipe == nullptr) {
+    return {};
+  }
+  std::array<char, 256> buf{};
+  std::string line;
+  if (std::fgets(buf.data(), buf.size(), pipe) != nullptr) {
+    line = buf.data();
+  }
+  pclose(pipe);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+    line.pop_back();
+  }
+  return line;
+}
+
+json yaml_to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      json obj = json::object();
+      for (const auto& kv : node) {
+        obj[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      }
+      return obj;
+    }
+    case YAML::NodeType::Sequence: {
+      json arr = json::array();
+      for (const auto& item : node) {
+        arr.push_back(yaml_to_json(item));
+      }
+      return arr;
+    }
+    case YAML::NodeType::Scalar: {
+      const auto& s = node.Scalar();
+      if (node.Tag() != "!") {  // plain (unquoted) scalars may be numbers or booleans
+        if (s == "true" || s == "false") {
+          return s == "true";
+        }
+        char* end = nullptr;
+        const long long i = std::strtoll(s.c_str(), &end, 10);
+        if (!s.empty() && *end == '\0') {
+          return i;
+        }
+      }
+      return s;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+json opt_seconds(const std::optional<int64_t>& ns, int64_t origin) {
+  return ns ? json(double(*ns - origin) / 1e9) : json(nullptr);
+}
+
+json count_map(const std::map<std::string, uint64_t>& m) {
+  json o = json::object();
+  for (const auto& [k, v] : m) {
+    o[k.empty() ? "(unknown)" : k] = v;
+  }
+  return o;
+}
+
+json status_map(const std::map<int, uint64_t>& m) {
+  json o = json::object();
+  for (const auto& [k, v] : m) {
+    o[std::to_string(k)] = v;
+  }
+  return o;
+}
+
+}  // namespace
+
+json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
+  const auto& exp = v.exp;
+  const int64_t t0 = rec.load_start_ns >= 0 ? rec.load_start_ns : 0;
+  auto wall = [&](int64_t ns) {
+    return rec.clock.wall_origin() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                         std::chrono::nanoseconds(ns));
+  };
+  auto secs = [&](int64_t ns) { return double(ns - t0) / 1e9; };
+
+  json j;
+  j["schema"] = kJournalSchema;
+  j["faultline_version"] = "0.1.0";
+  j["run_id"] = rec.run_id;
+  j["status"] = to_string(rec.status);
+  j["error"] = rec.error.empty() ? json(nullptr) : json(rec.error);
+
+  const bool met = expectation_met(rec, v);
+  j["expect"] = experiment::to_string(exp.expect);
+  j["expectation_met"] = met;
+  j["steady_state_held"] = steady_state_held(rec, v);
+  // Chaos Toolkit's word: the system deviated from its steady state.
+  j["deviated"] = rec.verdict.any_breach();
+
+  utsname uts{};
+  uname(&uts);
+  std::array<char, 256> host{};
+  gethostname(host.data(), host.size() - 1);
+  j["environment"] = {
+      {"hostname", host.data()},
+      {"kernel", std::string(uts.sysname) + " " + uts.release},
+      {"haproxy", first_line_of("haproxy -v 2>/dev/null")},
+      {"nginx", first_line_of("nginx -v 2>&1")},
+  };
+
+  j["experiment"] = {
+      {"title", exp.title},
+      {"description", exp.description},
+      {"tags", exp.tags},
+      {"source_file", exp.source_file},
+      {"document", yaml_to_json(exp.source)},
+  };
+  j["timezone"] = exp.postmortem.timezone;
+  j["start"] = {{"t", 0.0}, {"time", iso_utc(wall(t0))},
+                {"epoch_ms", std::chrono::duration_cast<std::chrono::milliseconds>(wall(t0).time_since_epoch()).count()}};
+  const int64_t end_ns = rec.load_end_ns >= 0 ? rec.load_end_ns : t0;
+  j["end"] = {{"t", secs(end_ns)}, {"time", iso_utc(wall(end_ns))}};
+
+  json services = json::array();
+  if (rec.plan) {
+    for (const auto& ps : rec.plan->services) {
+      const auto* s = exp.stack.find(ps.name);
+      json svc = {{"name", ps.name}, {"kind", experiment::to_string(ps.kind)}, {"address", ps.address},
+                  {"port", ps.port}};
+      if (s != nullptr && s->is_load_balancer()) {
+        svc["backends"] = s->backends;
+        json weights = json::object();
+        for (const auto& b : s->backends) {
+          weights[b] = s->weights.count(b) ? s->weights.at(b) : 1;
+        }
+        svc["weights"] = weights;
+        svc["balance"] = s->balance;
+        svc["health_check"] = s->health_check.has_value();
+      }
+      services.push_back(svc);
+    }
+  }
+  j["stack"] = {{"runtime", exp.stack.runtime}, {"subnet", rec.plan ? rec.plan->subnet : ""},
+                {"services", services}};
+
+  j["load"] = {
+      {"target", exp.load.target},
+      {"path", exp.load.path},
+      {"rate", exp.load.rate},
+      {"connections", exp.load.connections},
+      {"users", exp.load.users},
+      {"timeout_s", double(exp.load.timeout.count()) / 1e9},
+      {"duration_s", double(exp.load.duration.count()) / 1e9},
+      {"requests", rec.load.samples.size()},
+      {"not_sent", rec.load.not_sent},
+  };
+
+  json objectives = json::array();
+  for (size_t i = 0; i < v.objectives.size(); ++i) {
+    const auto& o = v.objectives[i];
+    json obj = {{"name", o.name}, {"expr", o.expr.text}, {"metric", verify::metric_label(o.expr)}};
+    if (i < rec.verdict.objectives.size()) {
+      const auto& ov = rec.verdict.objectives[i];
+      obj["breached"] = ov.breached();
+      obj["worst"] = ov.worst ? json(*ov.worst) : json(nullptr);
+      obj["worst_text"] = ov.worst ? json(verify::format_value(o.expr, *ov.worst)) : json(nullptr);
+      json breaches = json::array();
+      for (const auto& b : ov.breaches) {
+        breaches.push_back({{"start_s", secs(b.start_ns)}, {"end_s", secs(b.end_ns)},
+                            {"first_window", b.first_window}, {"last_window", b.last_window},
+                            {"worst", b.worst_value}, {"worst_text", verify::format_value(o.expr, b.worst_value)}});
+      }
+      obj["breaches"] = breaches;
+    }
+    objectives.push_back(obj);
+  }
+  j["slo"] = {{"window_s", double(exp.slo.window.count()) / 1e9},
+              {"steady_state_s", double(exp.slo.steady_state.count()) / 1e9},
+              {"objectives", objectives}};
+
+  // The method as it happened, in Chaos Toolkit's spirit: activities with
+  // their planned and actual start and end.
+  json activities = json::array();
+  for (const auto& f : rec.faults) {
+    const auto* step = f.bound->step;
+    json a = {
+        {"type", "fault"},
+        {"name", step->fault},
+        {"target", step->target},
+        {"params", yaml_to_json(step->params)},
+        {"description", f.bound->fault->describe()},
+        {"planned_at_s", double(step->at.count()) / 1e9},
+        {"planned_duration_s", step->duration ? json(double(step->duration->count()) / 1e9) : json(nullptr)},
+        {"injected_s", f.injected_ns >= 0 ? json(secs(f.injected_ns)) : json(nullptr)},
+        {"reverted_s", f.reverted_ns >= 0 ? json(secs(f.reverted_ns)) : json(nullptr)},
+        {"status", !f.error.empty()        ? "failed"
+                   : f.reverted_ns >= 0    ? "reverted"
+                   : f.injected_ns >= 0    ? "injected"
+                                           : "not run"},
+        {"error", f.error.empty() ? json(nullptr) : json(f.error)},
+        {"suggested_measures", f.bound->fault->suggested_measures()},
+    };
+    activities.push_back(a);
+  }
+  j["activities"] = activities;
+  json notes = json::array();
+  for (const auto& n : rec.notes) {
+    notes.push_back({{"t", secs(n.at_ns)}, {"text", n.text}, {"source", n.source}});
+  }
+  j["notes"] = notes;
+
+  json phases = json::array();
+  for (const auto& p : make_phases(rec)) {
+    phases.push_back({{"name", p.name}, {"kind", p.kind}, {"start_s", secs(p.start_ns)}, {"end_s", secs(p.end_ns)},
+                      {"requests", p.requests}, {"errors", p.errors},
+                      {"error_rate", p.requests ? double(p.errors) / double(p.requests) : 0.0},
+                      {"p50_ms", p.p50_ms}, {"p99_ms", p.p99_ms}, {"backends", count_map(p.backends)},
+                      {"statuses", status_map(p.statuses)}});
+  }
+  j["phases"] = phases;
+
+  const Timing t = measure_timing(rec);
+  const Impact im = measure_impact(rec, v);
+  uint64_t failed_total = 0;
+  for (const auto& s : rec.load.samples) {
+    failed_total += s.failed() ? 1 : 0;
+  }
+  j["analysis"] = {
+      {"requests_total", rec.load.samples.size()},
+      {"requests_failed", failed_total},
+      {"first_inject_s", opt_seconds(t.first_inject_ns, t0)},
+      {"last_revert_s", opt_seconds(t.last_revert_ns, t0)},
+      {"first_breach_s", opt_seconds(t.first_breach_ns, t0)},
+      {"time_to_detect_s", t.first_breach_ns && t.first_inject_ns
+                               ? json(double(*t.first_breach_ns - *t.first_inject_ns) / 1e9)
+                               : json(nullptr)},
+      {"recovered_s", opt_seconds(t.recovered_ns, t0)},
+      {"time_to_recover_s", t.recovered_ns && t.last_revert_ns
+                                ? json(double(std::max<int64_t>(0, *t.recovered_ns - *t.last_revert_ns)) / 1e9)
+                                : json(nullptr)},
+      {"total_breach_s", double(t.total_breach_ns) / 1e9},
+      {"impact",
+       {
+           {"start_s", im.start_ns >= 0 ? json(secs(im.start_ns)) : json(nullptr)},
+           {"end_s", im.end_ns >= 0 ? json(secs(im.end_ns)) : json(nullptr)},
+           {"requests", im.requests},
+           {"failed", im.failed},
+           {"failed_share", im.requests ? double(im.failed) / double(im.requests) : 0.0},
+           {"slow", im.slow},
+           {"latency_objective_ms", im.latency_objective_ms ? json(*im.latency_objective_ms) : json(nullptr)},
+           {"users_seen", im.users_seen},
+           {"users_affected", im.users_affected},
+           {"users_affected_share", im.users_seen ? double(im.users_affected) / double(im.users_seen) : 0.0},
+           {"peak_p99_ms", im.peak_p99_ms},
+           {"first_error_s", opt_seconds(im.first_error_ns, t0)},
+           {"statuses", status_map(im.statuses)},
+           {"transport_errors", count_map(im.transport_errors)},
+       }},
+  };
+
+  json windows = json::array();
+  for (size_t i = 0; i < rec.windows.size(); ++i) {
+    const auto& w = rec.windows[i];
+    json objs = json::object();
+    for (const auto& ov : rec.verdict.objectives) {
+      const auto& val = ov.values.at(i);
+      objs[ov.name] = {{"value", val ? json(*val) : json(nullptr)}, {"holds", bool(ov.holds.at(i))}};
+    }
+    windows.push_back({{"index", w.index}, {"start_s", secs(w.start_ns)}, {"end_s", secs(w.end_ns)},
+                       {"requests", w.requests}, {"errors", w.errors}, {"error_rate", w.error_rate()},
+                       {"throughput", w.throughput()}, {"mean_ms", w.mean_ms}, {"p50_ms", w.p50_ms},
+                       {"p90_ms", w.p90_ms}, {"p99_ms", w.p99_ms}, {"max_ms", w.max_ms},
+                       {"statuses", status_map(w.status_counts)}, {"transport_errors", count_map(w.error_classes)},
+                       {"backends", count_map(w.backend_counts)},
+                       {"holds", i < rec.verdict.window_holds.size() ? bool(rec.verdict.window_holds[i]) : true},
+                       {"objectives", objs}});
+  }
+  j["windows"] = windows;
+
+  j["postmortem"] = {
+      {"service", exp.postmortem.service},
+      {"timezone", exp.postmortem.timezone},
+      {"detection", exp.postmortem.detection},
+      {"root_cause", exp.postmortem.root_cause},
+      {"corrective_actions", exp.postmortem.corrective_actions},
+  };
+  return j;
+}
+
+}  // namespace faultline::runner

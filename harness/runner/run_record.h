@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/common/clock.h"
+#include "harness/load/sample.h"
+#include "harness/runner/validate.h"
+#include "harness/stack/stack.h"
+#include "harness/verify/verdict.h"
+#include "harness/verify/window.h"
+
+namespace faultline::runner {
+
+// What happened to one fault of the method. Times are ns on the run clock;
+// -1 = did not happen.
+struct FaultRecord {
+  const faults::BoundFault* bound = nullptr;
+  int64_t injected_ns = -1;
+  int64_t reverted_ns = -1;
+  std::string error;  // inject or revert failure
+};
+
+struct NoteRecord {
+  int64_t at_ns = 0;
+  std::string text;
+  std::string source;  // "method" or "operator"
+};
+
+enum class RunStatus { completed, interrupted, failed };
+std::string to_string(RunStatus s);
+
+// Everything a run produced, before it is turned into the journal.
+struct RunRecord {
+  RunStatus status = RunStatus::completed;
+  std::string error;    // why the run failed or was interrupted
+  int signal = 0;
+  std::string run_id;
+  std::optional<stack::Plan> plan;
+  RunClock clock;
+  int64_t load_start_ns = -1;  // t = 0 of the method timeline
+  int64_t load_end_ns = -1;
+  load::LoadResult load;
+  std::vector<FaultRecord> faults;
+  std::vector<NoteRecord> notes;
+  std::vector<verify::WindowStats> windows;
+  verify::Verdict verdict;
+};
+
+}  // namespace faultline::runner

@@ -1,0 +1,260 @@
+#include "harness/runner/runner.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <cstdio>
+#include <thread>
+
+#include "harness/load/generator.h"
+#include "harness/runner/progress.h"
+#include "harness/runner/signal_watcher.h"
+#include "harness/stack/run_registry.h"
+
+namespace faultline::runner {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// One scheduled action of the method timeline.
+struct Event {
+  int64_t at_ns;  // on the run clock
+  enum Kind { inject, revert, note } kind;
+  size_t index;   // into RunRecord::faults or the experiment's note steps
+};
+
+std::vector<Event> schedule(const ValidatedExperiment& v, const RunRecord& rec) {
+  std::vector<Event> events;
+  for (size_t i = 0; i < v.faults.size(); ++i) {
+    const auto* step = v.faults[i].step;
+    events.push_back({rec.load_start_ns + step->at.count(), Event::inject, i});
+    if (step->duration) {
+      events.push_back({rec.load_start_ns + (step->at + *step->duration).count(), Event::revert, i});
+    }
+  }
+  for (size_t i = 0; i < v.exp.method.size(); ++i) {
+    if (v.exp.method[i].is_note()) {
+      events.push_back({rec.load_start_ns + v.exp.method[i].at.count(), Event::note, i});
+    }
+  }
+  // Reverts before injects at the same instant, so back-to-back faults on
+  // one target do not overlap.
+  std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+    return a.at_ns != b.at_ns ? a.at_ns < b.at_ns : (a.kind == Event::revert && b.kind != Event::revert);
+  });
+  return events;
+}
+
+void revert_fault(FaultRecord& f, stack::RunningStack& stack, const RunClock& clock) {
+  if (f.injected_ns < 0 || f.reverted_ns >= 0) {
+    return;
+  }
+  auto st = f.bound->fault->revert(stack);
+  f.reverted_ns = clock.now_ns();
+  if (!st) {
+    f.error = "revert failed: " + st.error().message;
+  }
+}
+
+}  // namespace
+
+std::string to_string(RunStatus s) {
+  switch (s) {
+    case RunStatus::completed:
+      return "completed";
+    case RunStatus::interrupted:
+      return "interrupted";
+    case RunStatus::failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
+  RunRecord rec;
+  const auto& exp = v.exp;
+  Progress progress(options.live_progress);
+
+  // Signals first: from here on Ctrl-C and SIGTERM only set a flag (and stop
+  // the load), and the code below reverts and tears down on its way out.
+  load::LoadGenerator* active_load = nullptr;
+  std::mutex load_mutex;
+  SignalWatcher signals([&](int) {
+    std::lock_guard lock(load_mutex);
+    if (active_load != nullptr) {
+      active_load->stop();
+    }
+  });
+  auto interrupted = [&] { return signals.received() != 0; };
+
+  auto identity = stack::create_run(options.registry_dir);
+  if (!identity) {
+    rec.status = RunStatus::failed;
+    rec.error = identity.error().message;
+    return rec;
+  }
+  rec.run_id = identity->run_id;
+
+  progress.message(fmt::format("run {}: bringing up the stack ({} services)", rec.run_id, exp.stack.services.size()));
+  auto up = stack::bring_up(exp, *identity, [&](const std::string& m) { progress.message(m); });
+  if (!up) {
+    rec.status = RunStatus::failed;
+    rec.error = up.error().message;
+    stack::release_run(*identity);
+    return rec;
+  }
+  std::unique_ptr<stack::RunningStack> stack = std::move(*up);
+  rec.plan = stack->plan();
+
+  for (auto& bound : v.faults) {
+    FaultRecord f;
+    f.bound = &bound;
+    rec.faults.push_back(f);
+  }
+
+  if (interrupted()) {
+    rec.status = RunStatus::interrupted;
+  } else {
+    const auto* target = stack->find(exp.load.target);
+    load::LoadSpec spec;
+    spec.host = target->planned.address;
+    spec.port = target->planned.port;
+    spec.path = exp.load.path;
+    spec.rate = exp.load.rate;
+    spec.connections = exp.load.connections;
+    spec.users = exp.load.users;
+    spec.timeout = exp.load.timeout;
+    spec.duration = exp.load.duration;
+    spec.backend_header = exp.load.backend_header;
+
+    load::LoadGenerator generator(spec, rec.clock);
+    {
+      std::lock_guard lock(load_mutex);
+      active_load = &generator;
+    }
+    // A small lead so the first intended send is not already late.
+    rec.load_start_ns = rec.clock.now_ns() + std::chrono::nanoseconds(50ms).count();
+    const int64_t load_end = rec.load_start_ns + exp.load.duration.count();
+    std::atomic<bool> load_done{false};
+    std::thread load_thread([&] {
+      rec.load = generator.run(rec.load_start_ns);
+      load_done.store(true);
+    });
+
+    const auto events = schedule(v, rec);
+    size_t next = 0;
+    int64_t next_tick = rec.load_start_ns;
+    progress.message(fmt::format("run {}: load {} to {} for {}", rec.run_id, fmt::format("{:g}/s", exp.load.rate),
+                                 exp.load.target, format_duration(exp.load.duration)));
+    while (true) {
+      const int64_t now = rec.clock.now_ns();
+      if (interrupted()) {
+        rec.status = RunStatus::interrupted;
+        break;
+      }
+      while (next < events.size() && events[next].at_ns <= now) {
+        const auto& e = events[next++];
+        if (e.kind == Event::note) {
+          rec.notes.push_back({rec.clock.now_ns(), exp.method[e.index].note, "method"});
+          progress.message(fmt::format("note: {}", exp.method[e.index].note));
+          continue;
+        }
+        auto& f = rec.faults[e.index];
+        const auto* step = f.bound->step;
+        if (e.kind == Event::inject) {
+          auto st = f.bound->fault->inject(*stack);
+          f.injected_ns = rec.clock.now_ns();
+          if (!st) {
+            // A half-applied fault is reverted at once; the run goes on so
+            // the journal shows what happened, but it no longer counts.
+            f.error = "inject failed: " + st.error().message;
+            f.bound->fault->revert(*stack);
+            f.reverted_ns = rec.clock.now_ns();
+            progress.message(fmt::format("fault {} on {}: {}", step->fault, step->target, f.error));
+          } else {
+            progress.message(fmt::format("injected {} on {}: {}", step->fault, step->target,
+                                         f.bound->fault->describe()));
+          }
+        } else {
+          revert_fault(f, *stack, rec.clock);
+          progress.message(fmt::format("reverted {} on {}{}", step->fault, step->target,
+                                       f.error.empty() ? "" : ": " + f.error));
+        }
+      }
+      if (now >= load_end && load_done) {
+        break;
+      }
+      if (now >= next_tick) {
+        next_tick += std::chrono::nanoseconds(1s).count();
+        if (auto alive = stack->check_alive(); !alive) {
+          rec.status = RunStatus::failed;
+          rec.error = alive.error().message;
+          break;
+        }
+        std::vector<std::string> active;
+        for (const auto& f : rec.faults) {
+          if (f.injected_ns >= 0 && f.reverted_ns < 0) {
+            active.push_back(f.bound->step->fault + "(" + f.bound->step->target + ")");
+          }
+        }
+        const auto& p = generator.progress();
+        progress.status(std::max<int64_t>(0, now - rec.load_start_ns), exp.load.duration.count(), p.sent.load(),
+                        p.completed.load(), p.failed.load(), active);
+      }
+      int64_t wake = next_tick;
+      if (next < events.size()) {
+        wake = std::min(wake, events[next].at_ns);
+      }
+      const int64_t sleep_ns = std::clamp<int64_t>(wake - rec.clock.now_ns(), 0, 100'000'000);
+      std::this_thread::sleep_for(std::chrono::nanoseconds(sleep_ns));
+    }
+    generator.stop();
+    load_thread.join();
+    {
+      std::lock_guard lock(load_mutex);
+      active_load = nullptr;
+    }
+    rec.load_end_ns = std::min(rec.clock.now_ns(), load_end);
+  }
+
+  // Every exit path from here: revert what is still in place, then tear the
+  // stack down (which would undo any fault by construction anyway).
+  for (auto& f : rec.faults) {
+    revert_fault(f, *stack, rec.clock);
+  }
+  progress.message(fmt::format("run {}: tearing down the stack", rec.run_id));
+  stack->teardown();
+  stack.reset();
+  stack::release_run(*identity);
+  progress.done();
+
+  if (rec.status == RunStatus::interrupted) {
+    rec.signal = signals.received();
+    rec.error = rec.error.empty() ? fmt::format("interrupted by signal {} ({})", rec.signal, strsignal(rec.signal))
+                                  : rec.error;
+  }
+  if (rec.load_start_ns >= 0 && rec.load_end_ns > rec.load_start_ns) {
+    rec.windows = verify::build_windows(rec.load, exp.slo.window, rec.load_start_ns, rec.load_end_ns);
+    rec.verdict = verify::evaluate(v.objectives, rec.windows);
+  }
+  return rec;
+}
+
+int exit_code(const RunRecord& record, bool expectation_met) {
+  switch (record.status) {
+    case RunStatus::completed:
+      return expectation_met ? 0 : 1;
+    case RunStatus::interrupted:
+      return 130;
+    case RunStatus::failed:
+      return 3;
+  }
+  return 3;
+}
+
+}  // namespace faultline::runner

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+
+#include "harness/runner/run_record.h"
+#include "harness/runner/validate.h"
+
+namespace faultline::runner {
+
+struct RunOptions {
+  std::string out_dir;                       // where the reports go
+  std::string registry_dir = "/run/faultline";  // the on-disk run registry
+  bool live_progress = true;                 // a progress line on stderr
+};
+
+// Carries out one experiment: brings the stack up, drives the load, injects
+// and reverts the faults on schedule, tears everything down (on every exit
+// path), judges the SLOs and records it all. Never throws for run-time
+// problems: they end up in RunRecord::status/error.
+RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options);
+
+// The exit code for a finished run: 0 expectation met, 1 not met,
+// 3 the run failed, 130 interrupted.
+int exit_code(const RunRecord& record, bool expectation_met);
+
+}  // namespace faultline::runner

@@ -1,0 +1,59 @@
+#include "harness/runner/summary.h"
+
+#include <fmt/format.h>
+
+namespace faultline::runner {
+
+std::string render_summary(const nlohmann::ordered_json& j) {
+  std::string out;
+  out += fmt::format("\n{} — run {} {}\n", j["experiment"].value("title", ""), j.value("run_id", ""),
+                     j.value("status", ""));
+  if (!j["error"].is_null()) {
+    out += fmt::format("  {}\n", j["error"].get<std::string>());
+  }
+  const auto& phases = j.value("phases", nlohmann::ordered_json::array());
+  if (!phases.empty()) {
+    out += fmt::format("\n  {:<28} {:>13} {:>9} {:>8} {:>10}  {}\n", "phase", "time", "requests", "errors", "p99",
+                       "backend shares");
+    for (const auto& p : phases) {
+      uint64_t total = 0;
+      for (const auto& [name, n] : p["backends"].items()) {
+        total += n.get<uint64_t>();
+      }
+      std::string shares;
+      for (const auto& [name, n] : p["backends"].items()) {
+        shares += fmt::format("{} {:.0f}%  ", name, total ? 100.0 * n.get<double>() / double(total) : 0.0);
+      }
+      out += fmt::format("  {:<28} {:>5.1f}–{:>5.1f}s {:>9} {:>7.2f}% {:>8.1f}ms  {}\n", p.value("name", ""),
+                         p.value("start_s", 0.0), p.value("end_s", 0.0), p.value("requests", 0),
+                         100.0 * p.value("error_rate", 0.0), p.value("p99_ms", 0.0), shares);
+    }
+  }
+  out += "\n";
+  for (const auto& o : j["slo"].value("objectives", nlohmann::ordered_json::array())) {
+    const bool breached = o.value("breached", false);
+    std::string detail;
+    if (breached) {
+      const auto& b = o["breaches"];
+      detail = fmt::format("breached in {} interval{}, first at t+{:.1f}s, worst {}", b.size(),
+                           b.size() == 1 ? "" : "s", b[0].value("start_s", 0.0), o.value("worst_text", ""));
+    } else {
+      detail = "held";
+    }
+    out += fmt::format("  {:<5} {:<14} {:<28} {}\n", breached ? "FAIL" : "ok", o.value("name", ""),
+                       o.value("expr", ""), detail);
+  }
+  const auto& a = j["analysis"];
+  if (!a["time_to_detect_s"].is_null()) {
+    out += fmt::format("\n  time to detect: {:.1f}s", a["time_to_detect_s"].get<double>());
+    if (!a["time_to_recover_s"].is_null()) {
+      out += fmt::format("   time to recover: {:.1f}s", a["time_to_recover_s"].get<double>());
+    }
+    out += fmt::format("   users affected: {:.1f}%\n", 100.0 * a["impact"].value("users_affected_share", 0.0));
+  }
+  const bool met = j.value("expectation_met", false);
+  out += fmt::format("\n  expect {}: {}\n", j.value("expect", ""), met ? "MET" : "NOT MET");
+  return out;
+}
+
+}  // namespace faultline::runner

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "harness/common/result.h"
+
+// A tiny blocking HTTP/1.1 client for readiness checks and tests: one
+// request per connection, everything bounded by one deadline.
+namespace faultline::stack {
+
+struct HttpResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+
+  std::string header(const std::string& name) const;  // case-insensitive; empty when absent
+};
+
+Result<HttpResponse> http_get(const std::string& address, int port, const std::string& path,
+                              std::chrono::milliseconds timeout);
+
+}  // namespace faultline::stack

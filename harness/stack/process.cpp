@@ -1,0 +1,287 @@
+#include "harness/stack/process.h"
+
+#include <dirent.h>
+#include <fmt/format.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/filesystem.hpp>
+#include <boost/process.hpp>
+#include <boost/process/extend.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace faultline::stack {
+namespace {
+
+namespace bp = boost::process;
+using namespace std::chrono_literals;
+
+// Writes "faultline: <what> failed (errno N)" to stderr without allocating:
+// it runs between fork and exec, where only async-signal-safe calls are safe.
+void child_fail(const char* what) {
+  const int err = errno;
+  char digits[16];
+  int n = 0;
+  int v = err;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v > 0 && n < 15);
+  char msg[160];
+  size_t len = 0;
+  auto put = [&](const char* s) {
+    while (*s != '\0' && len < sizeof msg - 1) {
+      msg[len++] = *s++;
+    }
+  };
+  put("faultline: ");
+  put(what);
+  put(" failed in the child (errno ");
+  while (n > 0 && len < sizeof msg - 1) {
+    msg[len++] = digits[--n];
+  }
+  put(")\n");
+  [[maybe_unused]] auto w = ::write(STDERR_FILENO, msg, len);
+  ::_exit(127);
+}
+
+// Runs in the child after fork, after the stdout/stderr redirections.
+struct ChildSetup : bp::extend::handler {
+  int netns_fd = -1;
+  pid_t parent = -1;
+
+  template <typename Executor>
+  void on_exec_setup(Executor& /*exec*/) const {
+    if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
+      child_fail("setns(CLONE_NEWNET)");
+    }
+    if (::setpgid(0, 0) != 0) {
+      child_fail("setpgid");
+    }
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+      child_fail("prctl(PR_SET_PDEATHSIG)");
+    }
+    // The parent may have died before prctl took effect.
+    if (::getppid() != parent) {
+      ::_exit(127);
+    }
+  }
+};
+
+bool has_exited(pid_t pid) {
+  siginfo_t info{};
+  // WNOWAIT: the exited child stays a zombie, so its pid (and so its process
+  // group id) cannot be reused while we still signal the group.
+  if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+    return errno == ECHILD;
+  }
+  return info.si_pid == pid;
+}
+
+int reap(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      return -1;
+    }
+  }
+  return status;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+Result<pid_t> start_process(const ProcessSpec& spec) {
+  ChildSetup setup;
+  setup.netns_fd = spec.netns_fd;
+  setup.parent = ::getpid();
+  std::error_code ec;
+  bp::child child(bp::exe = spec.executable, bp::args = spec.args, bp::std_in < bp::null,
+                  bp::std_out > boost::filesystem::path(spec.stdout_path),
+                  bp::std_err > boost::filesystem::path(spec.stderr_path), setup, ec);
+  if (ec) {
+    return Error{fmt::format("cannot start {}: {}", spec.executable, ec.message())};
+  }
+  const pid_t pid = child.id();
+  // From here the pid is ours to watch and reap (check_alive, teardown);
+  // a detached bp::child neither waits nor kills in its destructor.
+  child.detach();
+  return pid;
+}
+
+std::optional<std::string> find_executable(const std::string& name) {
+  std::vector<std::string> dirs;
+  if (const char* path = std::getenv("PATH")) {
+    std::stringstream ss(path);
+    std::string d;
+    while (std::getline(ss, d, ':')) {
+      if (!d.empty()) {
+        dirs.push_back(d);
+      }
+    }
+  }
+  for (const char* d : {"/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/local/bin", "/usr/bin"}) {
+    dirs.emplace_back(d);
+  }
+  for (const auto& d : dirs) {
+    const std::string candidate = d + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<int> reap_if_exited(pid_t pid) {
+  if (!has_exited(pid)) {
+    return std::nullopt;
+  }
+  ::kill(-pid, SIGKILL);
+  return reap(pid);
+}
+
+int stop_process_group(pid_t pid, std::chrono::milliseconds grace) {
+  ::kill(-pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (!has_exited(pid) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(2ms);
+  }
+  // Also after a clean exit: a worker the master did not take with it must
+  // not outlive the stack.
+  ::kill(-pid, SIGKILL);
+  return reap(pid);
+}
+
+std::string describe_exit(int wait_status) {
+  if (wait_status < 0) {
+    return "exited (status unknown)";
+  }
+  if (WIFEXITED(wait_status)) {
+    return fmt::format("exited with status {}", WEXITSTATUS(wait_status));
+  }
+  if (WIFSIGNALED(wait_status)) {
+    const int sig = WTERMSIG(wait_status);
+    return fmt::format("was killed by signal {} ({})", sig, strsignal(sig));
+  }
+  return fmt::format("stopped (wait status {})", wait_status);
+}
+
+std::vector<std::pair<pid_t, size_t>> pids_in_netns(const std::vector<NetnsId>& ids) {
+  std::vector<std::pair<pid_t, size_t>> out;
+  if (ids.empty()) {
+    return out;
+  }
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) {
+    return out;
+  }
+  while (dirent* e = ::readdir(dir)) {
+    char* end = nullptr;
+    const long pid = std::strtol(e->d_name, &end, 10);
+    if (pid <= 0 || end == e->d_name || *end != '\0') {
+      continue;
+    }
+    struct stat st {};
+    const std::string ns = fmt::format("/proc/{}/ns/net", pid);
+    if (::stat(ns.c_str(), &st) != 0) {
+      continue;
+    }
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (ids[i] == NetnsId{st.st_dev, st.st_ino}) {
+        out.emplace_back(static_cast<pid_t>(pid), i);
+        break;
+      }
+    }
+  }
+  ::closedir(dir);
+  return out;
+}
+
+std::string process_name(pid_t pid) {
+  std::string comm = read_file(fmt::format("/proc/{}/comm", pid));
+  while (!comm.empty() && comm.back() == '\n') {
+    comm.pop_back();
+  }
+  return comm;
+}
+
+std::string process_cmdline(pid_t pid) {
+  std::string cmd = read_file(fmt::format("/proc/{}/cmdline", pid));
+  while (!cmd.empty() && cmd.back() == '\0') {
+    cmd.pop_back();
+  }
+  for (auto& c : cmd) {
+    if (c == '\0') {
+      c = ' ';
+    }
+  }
+  return cmd;
+}
+
+std::optional<ProcStat> read_proc_stat(pid_t pid) {
+  const std::string stat = read_file(fmt::format("/proc/{}/stat", pid));
+  // comm (field 2) may hold spaces and parentheses: count from the last ')'.
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) {
+    return std::nullopt;
+  }
+  std::stringstream ss(stat.substr(close + 1));
+  std::string field;
+  ProcStat out;
+  // Field 3 (the state) is the first after ')'; the start time is field 22.
+  for (int i = 3; i <= 22; ++i) {
+    if (!(ss >> field)) {
+      return std::nullopt;
+    }
+    if (i == 3) {
+      out.state = field.empty() ? '?' : field[0];
+    }
+  }
+  try {
+    out.start_time = std::stoull(field);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::string tail_lines(const std::string& path, size_t n) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) {
+    return {};
+  }
+  const std::streamoff size = in.tellg();
+  const std::streamoff from = size > 8192 ? size - 8192 : 0;
+  in.seekg(from);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+    text.pop_back();
+  }
+  size_t pos = text.size();
+  for (size_t lines = 0; lines < n && pos != std::string::npos && pos > 0;) {
+    pos = text.rfind('\n', pos - 1);
+    if (pos != std::string::npos) {
+      ++lines;
+    }
+  }
+  if (pos == std::string::npos || pos == 0) {
+    return text;
+  }
+  return text.substr(pos + 1);
+}
+
+}  // namespace faultline::stack

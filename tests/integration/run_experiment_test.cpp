@@ -1,0 +1,168 @@
+// End-to-end: the real faultline binary brings up HAProxy + 3 nginx in
+// namespaces, drives load, skews the weights, and must see the skew in the
+// measured shares, judge the breach inside the fault window, and leave
+// nothing behind.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "process.h"
+
+namespace fs = std::filesystem;
+using faultline::testing::is_root;
+using faultline::testing::leftovers;
+using faultline::testing::read_file;
+using faultline::testing::run;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string kExperiment = std::string(FAULTLINE_TEST_DATA) + "/experiments/integration_weight.yaml";
+
+// Reports of integration runs stay in the build tree, so a failing CI run
+// can be inspected; the path is part of every failure message.
+std::string out_dir(const std::string& name) {
+  const std::string dir = std::string(FAULTLINE_BINARY_DIR) + "/test-output/" + name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+double share(const json& backends, const std::string& name) {
+  double total = 0;
+  for (const auto& [k, v] : backends.items()) {
+    total += v.get<double>();
+  }
+  return backends.contains(name) && total > 0 ? backends[name].get<double>() / total : 0.0;
+}
+
+}  // namespace
+
+TEST_CASE("a weight skew run breaches inside the fault window, matches the weights and leaves nothing behind",
+          "[integration][run]") {
+  if (!is_root()) {
+    WARN("skipped: needs root for network namespaces (CI runs as root)");
+    return;
+  }
+  const std::string out = out_dir("weight_skew");
+  INFO("reports and log in " << out);
+  const int code = run({FAULTLINE_BINARY, "run", kExperiment, "--out", out}, out + "/faultline.log");
+  INFO("log:\n" << read_file(out + "/faultline.log"));
+  REQUIRE(code == 0);  // expect: breach, and it was met
+
+  const json j = json::parse(read_file(out + "/journal.json"));
+  REQUIRE(j["status"] == "completed");
+  REQUIRE(j["expectation_met"] == true);
+
+  const auto& fault = j["activities"][0];
+  const double injected = fault["injected_s"].get<double>();
+  const double reverted = fault["reverted_s"].get<double>();
+  CHECK(injected == Approx(3.0).margin(0.2));
+  CHECK(reverted == Approx(6.0).margin(0.2));
+
+  // The balance objective breaches, and only while the fault is active
+  // (allowing the window that straddles each edge).
+  const double window = j["slo"]["window_s"].get<double>();
+  json balance;
+  for (const auto& o : j["slo"]["objectives"]) {
+    if (o["name"] == "balance") {
+      balance = o;
+    }
+  }
+  REQUIRE(balance["breached"] == true);
+  for (const auto& b : balance["breaches"]) {
+    CHECK(b["start_s"].get<double>() >= injected - window);
+    CHECK(b["end_s"].get<double>() <= reverted + window);
+  }
+  // Availability holds throughout: a weight change drops no request.
+  for (const auto& o : j["slo"]["objectives"]) {
+    if (o["name"] == "availability") {
+      CHECK(o["breached"] == false);
+    }
+  }
+
+  // Shares: even before, 8:1:1 during, even again after.
+  json during;
+  json before;
+  json after;
+  for (const auto& p : j["phases"]) {
+    if (p["kind"] == "fault") {
+      during = p["backends"];
+    } else if (p["kind"] == "baseline") {
+      before = p["backends"];
+    } else {
+      after = p["backends"];
+    }
+  }
+  CHECK(share(during, "web1") == Approx(0.8).margin(0.05));
+  CHECK(share(during, "web2") == Approx(0.1).margin(0.04));
+  CHECK(share(during, "web3") == Approx(0.1).margin(0.04));
+  for (const auto* phase : {&before, &after}) {
+    for (const char* web : {"web1", "web2", "web3"}) {
+      CHECK(share(*phase, web) == Approx(1.0 / 3).margin(0.05));
+    }
+  }
+  CHECK(j["analysis"]["time_to_detect_s"].get<double>() <= 1.0);
+  CHECK_FALSE(j["analysis"]["time_to_recover_s"].is_null());
+
+  // The postmortem is written and carries the measured figures.
+  const std::string md = read_file(out + "/postmortem.md");
+  CHECK(md.find("## Issue Summary") != std::string::npos);
+  CHECK(md.find("## Timeline") != std::string::npos);
+  CHECK(md.find("## Root Cause and Resolution") != std::string::npos);
+  CHECK(md.find("## Corrective and Preventative Measures") != std::string::npos);
+  CHECK(md.find("operator note from the method") != std::string::npos);
+
+  CHECK(leftovers(j["run_id"].get<std::string>()).empty());
+}
+
+TEST_CASE("a run stopped by SIGINT or SIGTERM mid-fault reverts, tears down and says why", "[integration][signals]") {
+  if (!is_root()) {
+    WARN("skipped: needs root for network namespaces (CI runs as root)");
+    return;
+  }
+  const int sig = GENERATE(SIGINT, SIGTERM);
+  const std::string out = out_dir(sig == SIGINT ? "sigint" : "sigterm");
+  INFO("reports and log in " << out);
+  const pid_t pid =
+      faultline::testing::spawn({FAULTLINE_BINARY, "run", kExperiment, "--out", out}, out + "/faultline.log");
+  // 4.5 s: the stack is up and the fault (3 s .. 6 s) is active.
+  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+  kill(pid, sig);
+  const int code = faultline::testing::wait_for(pid, std::chrono::seconds(30));
+  INFO("log:\n" << read_file(out + "/faultline.log"));
+  CHECK(code == 130);
+
+  const json j = json::parse(read_file(out + "/journal.json"));
+  CHECK(j["status"] == "interrupted");
+  CHECK(j["activities"][0]["status"] == "reverted");
+  CHECK(leftovers(j["run_id"].get<std::string>()).empty());
+}
+
+TEST_CASE("validate reports every problem of a bad file with positions and exits 2", "[integration][cli]") {
+  const std::string out = out_dir("validate_bad");
+  const std::string bad = std::string(FAULTLINE_TEST_DATA) + "/experiments/bad_fault_params.yaml";
+  const int code = run({FAULTLINE_BINARY, "validate", bad}, out + "/log");
+  const std::string log = read_file(out + "/log");
+  INFO(log);
+  CHECK(code == 2);
+  CHECK(log.find("bad_fault_params.yaml:33:5: error: unknown fault 'lb_wieght'") != std::string::npos);
+  CHECK(log.find("did you mean 'lb_weight'?") != std::string::npos);
+  CHECK(log.find("bad_fault_params.yaml:40:25: error: 'web9' is not a backend of lb") != std::string::npos);
+  CHECK(log.find("bad_fault_params.yaml:40:44: error: parameter 'weight' is 300, outside 0..256") != std::string::npos);
+  CHECK(log.find("bad_fault_params.yaml:28:19: error: in SLO expression") != std::string::npos);
+}
+
+TEST_CASE("validate accepts the shipped experiments", "[integration][cli]") {
+  const std::string out = out_dir("validate_shipped");
+  for (const auto& entry : fs::recursive_directory_iterator(std::string(FAULTLINE_SOURCE_DIR) + "/experiments")) {
+    if (entry.path().extension() != ".yaml") {
+      continue;
+    }
+    const int code = run({FAULTLINE_BINARY, "validate", entry.path().string()}, out + "/log");
+    INFO(entry.path() << "\n" << read_file(out + "/log"));
+    CHECK(code == 0);
+  }
+}

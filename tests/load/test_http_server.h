@@ -1,0 +1,137 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+namespace faultline::load::testing {
+
+// How the test server treats each request.
+enum class ServerMode {
+  answer,            // answer after the service time and keep the connection
+  stall,             // read requests and never answer
+  close_after_each,  // answer with keep-alive, then close anyway (like a server dropping idle connections)
+};
+
+// A small HTTP/1.1 server on 127.0.0.1 (port 0) with its own thread, for the
+// load generator's tests. It answers `200 ok` with `X-Backend: a` and `b`
+// alternating, after a fixed service time per request.
+class TestHttpServer {
+ public:
+  explicit TestHttpServer(ServerMode mode, std::chrono::milliseconds service_time = std::chrono::milliseconds(5))
+      : mode_(mode), service_time_(service_time), acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    port_ = acceptor_.local_endpoint().port();
+    accept();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  ~TestHttpServer() {
+    io_.stop();
+    thread_.join();
+  }
+
+  TestHttpServer(const TestHttpServer&) = delete;
+  TestHttpServer& operator=(const TestHttpServer&) = delete;
+
+  uint16_t port() const { return port_; }
+  uint64_t requests() const { return requests_.load(); }
+
+ private:
+  class Session : public std::enable_shared_from_this<Session> {
+   public:
+    Session(TestHttpServer& server, boost::asio::ip::tcp::socket socket)
+        : server_(server), socket_(std::move(socket)), timer_(socket_.get_executor()) {}
+
+    void read() {
+      request_ = {};
+      boost::beast::http::async_read(socket_, buffer_, request_,
+                                     [self = shared_from_this()](boost::beast::error_code ec, std::size_t) {
+                                       if (!ec) {
+                                         self->on_request();
+                                       }
+                                     });
+    }
+
+   private:
+    void on_request() {
+      ++server_.requests_;
+      if (server_.mode_ == ServerMode::stall) {
+        read();  // notices when the client gives up and closes
+        return;
+      }
+      timer_.expires_after(server_.service_time_);
+      timer_.async_wait([self = shared_from_this()](boost::beast::error_code ec) {
+        if (!ec) {
+          self->respond();
+        }
+      });
+    }
+
+    void respond() {
+      namespace http = boost::beast::http;
+      response_ = http::response<http::string_body>(http::status::ok, 11);
+      response_.set("X-Backend", server_.next_backend_++ % 2 == 0 ? "a" : "b");
+      response_.set(http::field::content_type, "text/plain");
+      response_.body() = "ok\n";
+      response_.keep_alive(true);
+      response_.prepare_payload();
+      http::async_write(socket_, response_, [self = shared_from_this()](boost::beast::error_code ec, std::size_t) {
+        if (ec) {
+          return;
+        }
+        if (self->server_.mode_ == ServerMode::close_after_each) {
+          boost::beast::error_code ignored;
+          self->socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+          self->socket_.close(ignored);
+          return;
+        }
+        self->read();
+      });
+    }
+
+    TestHttpServer& server_;
+    boost::asio::ip::tcp::socket socket_;
+    boost::asio::steady_timer timer_;
+    boost::beast::flat_buffer buffer_;
+    boost::beast::http::request<boost::beast::http::empty_body> request_;
+    boost::beast::http::response<boost::beast::http::string_body> response_;
+  };
+
+  void accept() {
+    acceptor_.async_accept([this](boost::beast::error_code ec, boost::asio::ip::tcp::socket socket) {
+      if (ec) {
+        return;
+      }
+      std::make_shared<Session>(*this, std::move(socket))->read();
+      accept();
+    });
+  }
+
+  ServerMode mode_;
+  std::chrono::milliseconds service_time_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::thread thread_;
+  uint16_t port_ = 0;
+  std::atomic<uint64_t> requests_{0};
+  uint64_t next_backend_ = 0;  // only touched on the server thread
+};
+
+// A loopback port that nothing listens on (bound, then released).
+inline uint16_t unused_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
+}  // namespace faultline::load::testing
