@@ -16,7 +16,7 @@ std::vector<BoundFault> bind_method(const experiment::Experiment& exp, experimen
     const FaultType* type = registry.find(step.fault);
     if (type == nullptr) {
       const auto near = experiment::nearest(step.fault, registry.names());
-      diags.error(step.pos, fmt::format("unknown fault '{}'", step.fault),
+      diags.error(step.fault_pos, fmt::format("unknown fault '{}'", step.fault),
                   near.empty() ? "run 'faultline faults' for the list of fault types"
                                : fmt::format("did you mean '{}'?", near));
       continue;
@@ -31,7 +31,7 @@ std::vector<BoundFault> bind_method(const experiment::Experiment& exp, experimen
       for (auto k : kinds) {
         names.push_back(experiment::to_string(k));
       }
-      diags.error(step.pos,
+      diags.error(step.target_pos,
                   fmt::format("fault '{}' cannot target {} (kind {})", step.fault, step.target,
                               experiment::to_string(target->kind)),
                   fmt::format("'{}' works on services of kind: {}", step.fault, fmt::join(names, ", ")));

@@ -84,7 +84,7 @@ json postmortem_view(const json& j) {
   const double run_end = num(j.value("end", json::object()), "t");
 
   view["title"] = str(exp, "title");
-  view["description"] = str(exp, "description");
+  view["description"] = str(exp, "description").empty() ? json(nullptr) : json(str(exp, "description"));
   view["run_id"] = str(j, "run_id");
   view["timezone"] = clock.zone;
   view["generated"] = clock.full(0);
@@ -104,8 +104,8 @@ json postmortem_view(const json& j) {
   const bool fault_ran = has_num(analysis, "first_inject_s");
   const double inc_start = has_num(impact, "start_s") ? num(impact, "start_s") : 0.0;
   const double inc_end = has_num(impact, "end_s") ? num(impact, "end_s") : run_end;
-  view["duration"] = fmt::format("{} to {} ({}), {}", clock.full(inc_start), clock.at(inc_end, "%H:%M:%S %Z"),
-                                 clock.zone, human_duration(inc_end - inc_start));
+  view["duration"] = fmt::format("{} to {}, {}", clock.full(inc_start), clock.at(inc_end, "%H:%M:%S %Z"),
+                                 human_duration(inc_end - inc_start));
   view["duration_basis"] = fault_ran ? "from the first fault injected to the end of the last SLO breach or revert"
                                      : "the whole run (no fault was injected)";
 
@@ -127,7 +127,8 @@ json postmortem_view(const json& j) {
     impact_lines.push_back(fmt::format("p99 latency peaked at {} in one window.", ms(num(impact, "peak_p99_ms"))));
     const std::string codes = status_phrase(impact.value("statuses", json::object()), true);
     std::vector<std::string> transport;
-    for (const auto& [cls, n] : impact.value("transport_errors", json::object()).items()) {
+    const json transport_errors = impact.value("transport_errors", json::object());
+    for (const auto& [cls, n] : transport_errors.items()) {
       transport.push_back(fmt::format("{} × {}", n.get<uint64_t>(), cls));
     }
     if (!codes.empty() || !transport.empty()) {
@@ -180,7 +181,7 @@ json postmortem_view(const json& j) {
     cause_text[0] = static_cast<char>(std::toupper(cause_text[0]));
   }
   view["root_cause"] = cause_text;
-  view["detection"] = str(pm, "detection");
+  view["detection"] = str(pm, "detection").empty() ? json(nullptr) : json(str(pm, "detection"));
 
   // --- Verdict ------------------------------------------------------------------------
   const std::string expect = str(j, "expect");
@@ -228,17 +229,19 @@ json postmortem_view(const json& j) {
   if (has_num(impact, "first_error_s")) {
     entries.push_back({num(impact, "first_error_s"), 3, "First failed request after the change."});
   }
-  if (has_num(analysis, "first_breach_s")) {
+  if (has_num(analysis, "detected_s")) {
+    const double first = num(analysis, "first_breach_s");
     std::vector<std::string> which;
     for (const auto& o : j["slo"].value("objectives", json::array())) {
       for (const auto& b : o.value("breaches", json::array())) {
-        if (std::abs(num(b, "start_s") - num(analysis, "first_breach_s")) < 1e-6) {
+        if (num(b, "start_s") <= first + 1e-9 && first < num(b, "end_s")) {
           which.push_back(fmt::format("{} (`{}`, worst {})", str(o, "name"), str(o, "expr"), str(b, "worst_text")));
         }
       }
     }
-    entries.push_back({num(analysis, "first_breach_s"), 4,
-                       fmt::format("**SLO breach detected**, {} after the fault: {}.",
+    entries.push_back({num(analysis, "detected_s"), 4,
+                       fmt::format("**SLO breach detected** at the end of the first breaching window, {} after "
+                                   "the fault: {}.",
                                    human_duration(num(analysis, "time_to_detect_s")), fmt::join(which, "; "))});
   }
   for (const auto& note : j.value("notes", json::array())) {

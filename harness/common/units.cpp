@@ -26,7 +26,9 @@ struct Decimal {
 
 constexpr int kMaxFractionDigits = 9;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Consumes a decimal number from the front of `text`. Refuses signs, exponents,
 // and forms like ".5" or "5." that are easy to mistype and never needed.
@@ -67,7 +69,7 @@ struct DurationUnit {
   int64_t ns;
 };
 
-// Largest first: format_duration prefers the larger unit on a tie.
+// Largest first, so that on a tie format_duration keeps the larger unit.
 constexpr std::array<DurationUnit, 6> kDurationUnits = {{
     {"h", 3'600'000'000'000},
     {"m", 60'000'000'000},
@@ -182,6 +184,11 @@ std::string format_duration(Duration d) {
   const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(count) : static_cast<uint64_t>(count);
   std::string best;
   for (const auto& unit : kDurationUnits) {
+    // "100ms" reads better than "0.1s": a unit larger than the value is
+    // never the clearest one.
+    if (magnitude < static_cast<uint64_t>(unit.ns)) {
+      continue;
+    }
     const std::string number = exact_in_unit(magnitude, static_cast<uint64_t>(unit.ns));
     if (number.empty()) {
       continue;

@@ -26,7 +26,9 @@ void Diagnostics::error(std::string message, std::string hint) {
   error(SourcePos{file_, 0, 0}, std::move(message), std::move(hint));
 }
 
-SourcePos Diagnostics::pos_of(const YAML::Node& node) const { return pos_of(node.Mark()); }
+SourcePos Diagnostics::pos_of(const YAML::Node& node) const {
+  return pos_of(node.Mark());
+}
 
 SourcePos Diagnostics::pos_of(const YAML::Mark& mark) const {
   // Nodes built in code (not parsed) carry a null mark (-1): no position.

@@ -197,7 +197,8 @@ std::optional<std::string> FieldReader::choice(const SourceNode& node, const std
   return value;
 }
 
-std::optional<std::vector<std::string>> FieldReader::text_list(const SourceNode& node, const std::string& what) {
+std::optional<std::vector<std::string>> FieldReader::text_list(const SourceNode& node,
+                                                               const std::string& what) {
   if (!expect_list(node, what)) {
     return std::nullopt;
   }
@@ -207,7 +208,8 @@ std::optional<std::vector<std::string>> FieldReader::text_list(const SourceNode&
     if (item.is_scalar()) {
       out.push_back(item.scalar);
     } else {
-      diags_.error(item.pos, fmt::format("each item of '{}' must be a single value, not {}", what, describe(item)));
+      diags_.error(item.pos,
+                   fmt::format("each item of '{}' must be a single value, not {}", what, describe(item)));
       ok = false;
     }
   }

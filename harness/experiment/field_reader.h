@@ -43,8 +43,8 @@ class FieldReader {
                                  int64_t max = std::numeric_limits<int>::max());
   std::optional<bool> boolean(const SourceNode& node, const std::string& what);
   // A duration of at least `min`; with `positive`, also longer than zero.
-  std::optional<Duration> duration(const SourceNode& node, const std::string& what, Duration min = Duration(0),
-                                   bool positive = false);
+  std::optional<Duration> duration(const SourceNode& node, const std::string& what,
+                                   Duration min = Duration(0), bool positive = false);
   // Requests per second from "600/s", "30/m", "1.5k/s"; more than zero.
   std::optional<double> rate(const SourceNode& node, const std::string& what);
   // One of `choices`; a near miss gets a "did you mean" hint.

@@ -9,8 +9,8 @@ namespace faultline::experiment {
 
 namespace {
 
-const std::vector<std::string> kLoadKeys = {"target",  "path",     "rate",          "connections", "users",
-                                            "timeout", "duration", "backend_header"};
+const std::vector<std::string> kLoadKeys = {"target", "path",    "rate",     "connections",
+                                            "users",  "timeout", "duration", "backend_header"};
 
 constexpr int kMaxConnections = 10000;  // stays clear of the 20000 open-files limit
 
@@ -25,7 +25,8 @@ bool is_header_name(const std::string& name) {
 
 }  // namespace
 
-void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, Load& load, SectionContext& ctx) {
+void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, Load& load,
+               SectionContext& ctx) {
   const SourceNode& node = section.value;
   load.pos = section.key_pos;
   if (!r.expect_map(node, "load")) {
@@ -45,7 +46,8 @@ void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, L
   if (const SourceNode* path = node.find("path")) {
     if (auto p = r.text(*path, "path")) {
       if (p->empty() || p->front() != '/') {
-        r.diags().error(path->pos, fmt::format("'path' must start with '/', not '{}'", *p), "e.g. / or /api/items");
+        r.diags().error(path->pos, fmt::format("'path' must start with '/', not '{}'", *p),
+                        "e.g. / or /api/items");
       } else if (p->find_first_of(" \t\r\n") != std::string::npos) {
         r.diags().error(path->pos, "'path' must not contain spaces", "write a space as %20");
       } else {
@@ -86,7 +88,8 @@ void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, L
   if (const SourceNode* header = node.find("backend_header")) {
     if (auto h = r.text(*header, "backend_header")) {
       if (!is_header_name(*h)) {
-        r.diags().error(header->pos, fmt::format("'backend_header' must be an HTTP header name, not '{}'", *h),
+        r.diags().error(header->pos,
+                        fmt::format("'backend_header' must be an HTTP header name, not '{}'", *h),
                         "letters, digits and '-', e.g. X-Backend");
       } else {
         load.backend_header = *h;

@@ -16,8 +16,8 @@ namespace faultline::experiment {
 
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"version", "title",  "description", "tags",   "stack",
-                                                "load",    "slo",    "method",      "expect", "postmortem"};
+const std::vector<std::string> kTopLevelKeys = {"version", "title", "description", "tags",   "stack",
+                                                "load",    "slo",   "method",      "expect", "postmortem"};
 const std::vector<std::string> kExpectations = {"breach", "hold"};
 constexpr int kFormatVersion = 1;
 
@@ -117,8 +117,8 @@ void read_top_level(const SourceNode& root, FieldReader& r, Experiment& exp) {
 
 }  // namespace
 
-Experiment load_string(const std::string& yaml, const std::string& name, const std::vector<Override>& overrides,
-                       Diagnostics& diags) {
+Experiment load_string(const std::string& yaml, const std::string& name,
+                       const std::vector<Override>& overrides, Diagnostics& diags) {
   if (diags.file().empty()) {
     diags.set_file(name);
   }
@@ -127,14 +127,15 @@ Experiment load_string(const std::string& yaml, const std::string& name, const s
   if (!root) {
     return exp;
   }
-  for (const auto& override : overrides) {
-    apply_override(*root, override, diags);
+  for (const auto& setting : overrides) {
+    apply_override(*root, setting, diags);
   }
   exp.source = to_yaml(*root);
 
   FieldReader reader(diags);
   if (root->is_null()) {
-    diags.error(root->pos, "the experiment is empty", "an experiment needs at least title, stack, load and expect");
+    diags.error(root->pos, "the experiment is empty",
+                "an experiment needs at least title, stack, load and expect");
   } else if (!root->is_map()) {
     diags.error(root->pos, fmt::format("an experiment must be a map of keys, not {}", describe(*root)),
                 "start with 'version: 1' and 'title: ...'");

@@ -11,7 +11,8 @@ const std::vector<std::string> kFaultOnlyKeys = {"target", "params", "duration"}
 
 class StepReader {
  public:
-  StepReader(FieldReader& r, const Stack& stack, const SectionContext& ctx) : r_(r), stack_(stack), ctx_(ctx) {}
+  StepReader(FieldReader& r, const Stack& stack, const SectionContext& ctx)
+      : r_(r), stack_(stack), ctx_(ctx) {}
 
   std::optional<MethodStep> read(const SourceNode& item, size_t index) {
     const std::string where = fmt::format("method step {}", index + 1);
@@ -61,8 +62,9 @@ class StepReader {
  private:
   bool check_start(const SourceNode& at, Duration d) {
     if (ctx_.load_duration && d >= *ctx_.load_duration) {
-      r_.diags().error(at.pos, fmt::format("'at' ({}) is not before the end of the load", format_duration(d)),
-                       fmt::format("the load runs for {} (load.duration)", format_duration(*ctx_.load_duration)));
+      r_.diags().error(
+          at.pos, fmt::format("'at' ({}) is not before the end of the load", format_duration(d)),
+          fmt::format("the load runs for {} (load.duration)", format_duration(*ctx_.load_duration)));
       return false;
     }
     return true;
@@ -119,12 +121,12 @@ class StepReader {
       if (auto d = r_.duration(*duration, "duration", Duration(0), true)) {
         step.duration = *d;
         if (start_ok && ctx_.load_duration && step.at + *d > *ctx_.load_duration) {
-          r_.diags().error(duration->pos,
-                           fmt::format("the fault would end at {}, after the load ends",
-                                       format_duration(step.at + *d)),
-                           fmt::format("the load runs for {} (load.duration); shorten 'duration' or leave it "
-                                       "out to keep the fault until the end",
-                                       format_duration(*ctx_.load_duration)));
+          r_.diags().error(
+              duration->pos,
+              fmt::format("the fault would end at {}, after the load ends", format_duration(step.at + *d)),
+              fmt::format("the load runs for {} (load.duration); shorten 'duration' or leave it "
+                          "out to keep the fault until the end",
+                          format_duration(*ctx_.load_duration)));
         }
       }
     }

@@ -32,7 +32,8 @@ std::string resolve_path(const Experiment& exp, const std::string& path) {
   if (p.is_absolute()) {
     return p.lexically_normal().string();
   }
-  const fs::path base = exp.source_file.empty() ? fs::current_path() : fs::path(exp.source_file).parent_path();
+  const fs::path base =
+      exp.source_file.empty() ? fs::current_path() : fs::path(exp.source_file).parent_path();
   return (base / p).lexically_normal().string();
 }
 

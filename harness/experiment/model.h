@@ -79,7 +79,7 @@ struct Stack {
 struct Load {
   std::string target;  // a service name
   std::string path = "/";
-  double rate = 100;   // requests per second, open model
+  double rate = 100;  // requests per second, open model
   int connections = 16;
   int users = 100;
   Duration timeout = 2s;
@@ -104,9 +104,9 @@ struct Slo {
 // the fault type parses and validates itself) or an operator note.
 struct MethodStep {
   Duration at = 0s;
-  std::string fault;   // empty for a note
-  std::string target;  // a service name
-  YAML::Node params;   // the fault's own parameters, marks intact
+  std::string fault;                 // empty for a note
+  std::string target;                // a service name
+  YAML::Node params;                 // the fault's own parameters, marks intact
   std::optional<Duration> duration;  // absent: until the end of the load
   std::string note;
   SourcePos pos;         // of the step (its first key)

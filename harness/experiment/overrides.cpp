@@ -22,7 +22,7 @@ void set_position(SourceNode& node, const SourcePos& pos) {
   node.changed = true;
   // The value was parsed from the command line, not the file: its marks would
   // point into the file at the wrong place, so nothing of it is reused.
-  node.origin = YAML::Node();
+  node.origin = YamlHandle();
   for (auto& item : node.items) {
     set_position(item, pos);
   }
@@ -51,11 +51,13 @@ std::optional<Override> parse_override(const std::string& text) {
   return Override{text.substr(0, eq), text.substr(eq + 1)};
 }
 
-SourcePos override_pos(const Override& override) { return SourcePos{"--set " + override.path, 0, 0}; }
+SourcePos override_pos(const Override& setting) {
+  return SourcePos{"--set " + setting.path, 0, 0};
+}
 
-void apply_override(SourceNode& root, const Override& override, Diagnostics& diags) {
-  const SourcePos where = override_pos(override);
-  const std::vector<std::string> path = split_path(override.path);
+void apply_override(SourceNode& root, const Override& setting, Diagnostics& diags) {
+  const SourcePos where = override_pos(setting);
+  const std::vector<std::string> path = split_path(setting.path);
   for (const auto& key : path) {
     if (key.empty()) {
       diags.error(where, "the path has an empty key", "write keys separated by single dots, e.g. load.rate");
@@ -65,9 +67,9 @@ void apply_override(SourceNode& root, const Override& override, Diagnostics& dia
 
   YAML::Node parsed;
   try {
-    parsed = YAML::Load(override.value);
+    parsed = YAML::Load(setting.value);
   } catch (const YAML::Exception& e) {
-    diags.error(where, "cannot parse the value '" + override.value + "': " + e.msg,
+    diags.error(where, "cannot parse the value '" + setting.value + "': " + e.msg,
                 "the value is read as YAML; quote text that contains ': ' or '#'");
     return;
   }

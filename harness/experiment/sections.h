@@ -30,7 +30,8 @@ bool check_service_ref(FieldReader& r, const Stack& stack, const SourceNode& nod
                        const std::string& what);
 
 void read_stack(const SourceEntry& section, FieldReader& r, Stack& stack);
-void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, Load& load, SectionContext& ctx);
+void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, Load& load,
+               SectionContext& ctx);
 void read_slo(const SourceEntry& section, FieldReader& r, Slo& slo, SectionContext& ctx);
 void read_method(const SourceEntry& section, FieldReader& r, const Stack& stack, const SectionContext& ctx,
                  std::vector<MethodStep>& method);

@@ -22,9 +22,10 @@ void read_objectives(const SourceNode& node, FieldReader& r, Slo& slo) {
     const SourceNode& item = node.items[i];
     const std::string where = fmt::format("objective {}", i + 1);
     if (!item.is_map()) {
-      r.diags().error(item.pos, fmt::format("each objective must be a map with 'name' and 'expr', not {}",
-                                            describe(item)),
-                      "e.g. - { name: latency, expr: \"p(99) < 250ms\" }");
+      r.diags().error(
+          item.pos,
+          fmt::format("each objective must be a map with 'name' and 'expr', not {}", describe(item)),
+          "e.g. - { name: latency, expr: \"p(99) < 250ms\" }");
       continue;
     }
     r.check_keys(item, kObjectiveKeys, where);
@@ -88,9 +89,9 @@ void read_slo(const SourceEntry& section, FieldReader& r, Slo& slo, SectionConte
     ctx.steady_state.reset();
     if (auto d = r.duration(*steady, "steady_state")) {
       if (ctx.load_duration && *d > *ctx.load_duration) {
-        r.diags().error(steady->pos,
-                        fmt::format("'steady_state' ({}) is longer than the load", format_duration(*d)),
-                        fmt::format("the load runs for {} (load.duration)", format_duration(*ctx.load_duration)));
+        r.diags().error(
+            steady->pos, fmt::format("'steady_state' ({}) is longer than the load", format_duration(*d)),
+            fmt::format("the load runs for {} (load.duration)", format_duration(*ctx.load_duration)));
       } else {
         slo.steady_state = *d;
         ctx.steady_state = *d;

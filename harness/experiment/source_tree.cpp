@@ -16,7 +16,7 @@ class TreeBuilder {
   SourceNode build(const YAML::Node& node, int depth) {
     SourceNode out;
     out.pos = pos_of(node.Mark());
-    out.origin = node;
+    out.origin = YamlHandle(node);
     if (depth > kMaxDepth || nodes_left_ == 0) {
       if (!too_big_) {
         diags_.error(out.pos, "the document nests too deeply or expands too much",
@@ -30,6 +30,7 @@ class TreeBuilder {
       case YAML::NodeType::Scalar:
         out.kind = SourceNode::Kind::scalar;
         out.scalar = node.Scalar();
+        out.quoted = node.Tag() == "!";
         break;
       case YAML::NodeType::Sequence:
         out.kind = SourceNode::Kind::sequence;
@@ -59,8 +60,10 @@ class TreeBuilder {
 
   void build_map(const YAML::Node& node, int depth, SourceNode& out) {
     std::vector<SourceNode> merges;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& key = it->first;
+    for (const auto& pair : node) {
+      // Copies: the iterator's pair is a temporary, references into it dangle.
+      const YAML::Node key = pair.first;
+      const YAML::Node value = pair.second;
       const SourcePos key_pos = pos_of(key.Mark());
       if (!key.IsScalar()) {
         diags_.error(key_pos, "a key must be a plain name", key.IsNull() ? "the key is empty" : "");
@@ -69,10 +72,10 @@ class TreeBuilder {
       // yaml-cpp 0.7 does not apply YAML merge keys; users who write anchors
       // expect `<<: *web` to work, so the tree applies them.
       if (key.Scalar() == "<<" && key.Tag() == "?") {
-        merges.push_back(build(it->second, depth + 1));
+        merges.push_back(build(value, depth + 1));
         continue;
       }
-      SourceEntry entry{key.Scalar(), key_pos, build(it->second, depth + 1)};
+      SourceEntry entry{key.Scalar(), key_pos, build(value, depth + 1)};
       // An empty value has no place of its own (yaml-cpp marks the start of
       // the next line): point at its key instead.
       if (entry.value.is_null()) {
@@ -138,13 +141,20 @@ SourceNode to_source_tree(const YAML::Node& node, const std::string& file, Diagn
 
 YAML::Node to_yaml(const SourceNode& node) {
   if (!node.changed) {
-    return node.origin;
+    return node.origin.get();
   }
   switch (node.kind) {
     case SourceNode::Kind::null:
       return YAML::Node(YAML::NodeType::Null);
-    case SourceNode::Kind::scalar:
-      return YAML::Node(node.scalar);
+    case SourceNode::Kind::scalar: {
+      YAML::Node out(node.scalar);
+      // yaml-cpp's tag for a non-plain scalar; readers of the document (the
+      // journal) rely on it to keep "80" text rather than a number.
+      if (node.quoted) {
+        out.SetTag("!");
+      }
+      return out;
+    }
     case SourceNode::Kind::sequence: {
       YAML::Node out(YAML::NodeType::Sequence);
       for (const auto& item : node.items) {

@@ -12,6 +12,27 @@ namespace faultline::experiment {
 
 struct SourceEntry;
 
+// A yaml-cpp node handle that assigns like a pointer. YAML::Node's own
+// assignment writes through to the node it refers to, and so to every alias
+// of it (`a = b` turns web1's port into web2's); SourceNodes are assigned
+// freely (by --set), so their handles must only ever be rebound.
+class YamlHandle {
+ public:
+  YamlHandle() = default;
+  explicit YamlHandle(const YAML::Node& node) : node_(node) {}
+  YamlHandle(const YamlHandle& other) = default;
+  YamlHandle& operator=(const YamlHandle& other) {
+    node_.reset(other.node_);
+    return *this;
+  }
+  ~YamlHandle() = default;
+
+  const YAML::Node& get() const { return node_; }
+
+ private:
+  YAML::Node node_;
+};
+
 // One node of an experiment document as the loader checks it: the YAML value
 // with the position every diagnostic about it points to.
 //
@@ -25,10 +46,11 @@ struct SourceNode {
 
   Kind kind = Kind::null;
   std::string scalar;
+  bool quoted = false;               // a quoted or block scalar: text, never a number or boolean
   std::vector<SourceNode> items;     // sequence
   std::vector<SourceEntry> entries;  // map, in file order, duplicates kept
   SourcePos pos;
-  YAML::Node origin;     // the parsed node, handed on raw (fault parameters)
+  YamlHandle origin;  // the parsed node, handed on raw (fault parameters)
   // Differs from `origin`: an override or a merge key changed this node or
   // something below it.
   bool changed = false;
@@ -58,7 +80,7 @@ SourceNode to_source_tree(const YAML::Node& node, const std::string& file, Diagn
 // nodes (marks intact), the rest is rebuilt.
 YAML::Node to_yaml(const SourceNode& node);
 
-// What a node is, for messages: "a map", "a list", "a value ('3')", "empty".
+// What a node is, for messages: "a map", "a list", "a single value ('3')", "empty".
 std::string describe(const SourceNode& node);
 
 }  // namespace faultline::experiment

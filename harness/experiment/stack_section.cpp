@@ -12,14 +12,16 @@ namespace faultline::experiment {
 namespace {
 
 const std::vector<std::string> kStackKeys = {"runtime", "subnet", "services"};
-const std::vector<std::string> kServiceKeys = {"kind",         "port",    "balance",    "backends", "weights",
-                                               "health_check", "retries", "redispatch", "timeouts", "capacity"};
+const std::vector<std::string> kServiceKeys = {"kind",     "port",         "balance", "backends",
+                                               "weights",  "health_check", "retries", "redispatch",
+                                               "timeouts", "capacity"};
 // Keys that only make sense for a service with backends.
-const std::vector<std::string> kBalancerKeys = {"balance",    "weights", "health_check",
-                                                "retries",    "redispatch", "timeouts"};
+const std::vector<std::string> kBalancerKeys = {"balance", "weights",    "health_check",
+                                                "retries", "redispatch", "timeouts"};
 const std::vector<std::string> kRuntimes = {"netns", "local", "docker"};
 const std::vector<std::string> kKinds = {"haproxy", "nginx", "app"};
-const std::vector<std::string> kBalanceAlgorithms = {"roundrobin", "leastconn", "source", "uri", "random", "first"};
+const std::vector<std::string> kBalanceAlgorithms = {"roundrobin", "leastconn", "source",
+                                                     "uri",        "random",    "first"};
 const std::vector<std::string> kHealthCheckKeys = {"path", "interval", "fall", "rise"};
 const std::vector<std::string> kTimeoutKeys = {"connect", "server", "client"};
 const std::vector<std::string> kCapacityKeys = {"rps", "burst"};
@@ -72,7 +74,8 @@ std::string format_address(uint32_t a) {
 bool is_private(const Cidr& c) {
   // The whole network must lie inside one of the RFC 1918 ranges; with a
   // prefix of at least /16 that holds when its first address does.
-  return (c.address >> 24) == 10 || (c.address >> 20) == ((172u << 4) | 1) || (c.address >> 16) == ((192u << 8) | 168);
+  return (c.address >> 24) == 10 || (c.address >> 20) == ((172u << 4) | 1) ||
+         (c.address >> 16) == ((192u << 8) | 168);
 }
 
 void read_subnet(const SourceNode& node, FieldReader& r, Stack& stack) {
@@ -167,7 +170,8 @@ class ServiceReader {
     const bool is_app = kind != nullptr && kind->is_scalar() && kind->scalar == "app";
     const bool is_haproxy = kind != nullptr && kind->is_scalar() && kind->scalar == "haproxy";
     if (backends != nullptr && is_app) {
-      r_.diags().error(backends->key_pos, fmt::format("service '{}' of kind app cannot have backends", s.name),
+      r_.diags().error(backends->key_pos,
+                       fmt::format("service '{}' of kind app cannot have backends", s.name),
                        "only haproxy and nginx balance load");
     }
     if (backends == nullptr && is_haproxy) {
@@ -309,7 +313,8 @@ class ServiceReader {
     if (const SourceNode* path = node.find("path")) {
       if (auto p = r_.text(*path, "path")) {
         if (p->empty() || p->front() != '/') {
-          r_.diags().error(path->pos, fmt::format("'path' must start with '/', not '{}'", *p), "e.g. /health");
+          r_.diags().error(path->pos, fmt::format("'path' must start with '/', not '{}'", *p),
+                           "e.g. /health");
         } else {
           hc.path = *p;
         }
@@ -414,8 +419,9 @@ void read_services(const SourceEntry& entry, FieldReader& r, Stack& stack) {
   for (size_t i = 0; i < node.entries.size(); ++i) {
     const SourceEntry& e = node.entries[i];
     if (!valid_service_name(e.key)) {
-      r.diags().error(e.key_pos, fmt::format("invalid service name '{}'", e.key),
-                      "a name is 1 to 15 characters: a lowercase letter, then lowercase letters, digits or '-'");
+      r.diags().error(
+          e.key_pos, fmt::format("invalid service name '{}'", e.key),
+          "a name is 1 to 15 characters: a lowercase letter, then lowercase letters, digits or '-'");
     }
     bool duplicate = false;
     for (size_t j = 0; j < i; ++j) {

@@ -147,7 +147,6 @@ void Connection::on_read(const error_code& ec, std::size_t n) {
       break;
     }
     if (parse_ec) {
-      fprintf(stderr, "parse: %s\n", parse_ec.message().c_str());
       fail(ErrorClass::other);
       return;
     }

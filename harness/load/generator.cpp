@@ -49,7 +49,8 @@ LoadResult LoadGenerator::run(int64_t start_ns) {
   std::vector<std::unique_ptr<LoadShard>> shards;
   for (int s = 0; s < shard_count; ++s) {
     const int share = connections / shard_count + (s < connections % shard_count ? 1 : 0);
-    shards.push_back(std::make_unique<LoadShard>(plan, clock_, s, shard_count, share, stop_, progress_, slots));
+    shards.push_back(
+        std::make_unique<LoadShard>(plan, clock_, s, shard_count, share, stop_, progress_, slots));
   }
   {
     std::vector<std::jthread> threads;

@@ -1,9 +1,8 @@
 #pragma once
 
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <string>
-
-#include <boost/asio/ip/tcp.hpp>
 
 #include "harness/load/generator.h"
 

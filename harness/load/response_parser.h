@@ -1,9 +1,8 @@
 #pragma once
 
+#include <boost/beast/http/basic_parser.hpp>
 #include <cstdint>
 #include <string_view>
-
-#include <boost/beast/http/basic_parser.hpp>
 
 #include "harness/load/backend_names.h"
 
@@ -34,7 +33,9 @@ class ResponseParser final : public boost::beast::http::basic_parser<false> {
   void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
   std::size_t on_body_impl(string_view body, error_code&) override { return body.size(); }
   void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override { return body.size(); }
+  std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override {
+    return body.size();
+  }
   void on_finish_impl(error_code&) override {}
 
   std::string_view backend_header_;

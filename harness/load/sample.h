@@ -30,10 +30,10 @@ struct Sample {
   // sent_ns == done_ns.
   int64_t sent_ns = 0;
   int64_t done_ns = 0;
-  uint16_t status = 0;      // HTTP status; 0 when there was no response
+  uint16_t status = 0;  // HTTP status; 0 when there was no response
   ErrorClass error = ErrorClass::none;
-  uint16_t backend = 0;     // index into LoadResult::backends; 0 = unknown
-  uint32_t user = 0;        // virtual user id
+  uint16_t backend = 0;  // index into LoadResult::backends; 0 = unknown
+  uint32_t user = 0;     // virtual user id
 
   int64_t latency_ns() const { return done_ns - intended_ns; }
   int64_t service_ns() const { return done_ns - sent_ns; }

@@ -16,6 +16,10 @@ int64_t sweep_interval_for(int64_t timeout_ns) {
   return std::clamp<int64_t>(timeout_ns / 50, 1'000'000, 10'000'000);
 }
 
+// At high rates the scheduler wakes at most this often and issues what has
+// come due in between, instead of re-arming its timer for every request.
+constexpr int64_t min_tick_ns = 100'000;
+
 }  // namespace
 
 LoadShard::LoadShard(const LoadPlan& plan, const RunClock& clock, int index, int shards, int connections,
@@ -59,7 +63,7 @@ void LoadShard::arm_schedule() {
     end_schedule(plan_.end_ns, false);
     return;
   }
-  schedule_timer_.expires_at(clock_.at(plan_.intended_ns(next_)));
+  schedule_timer_.expires_at(clock_.at(std::max(plan_.intended_ns(next_), now_ns() + min_tick_ns)));
   schedule_timer_.async_wait([this](const error_code& ec) {
     if (!ec) {
       on_schedule();

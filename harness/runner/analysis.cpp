@@ -81,11 +81,20 @@ Timing measure_timing(const RunRecord& rec) {
       }
     }
   }
+  // A window that straddles the injection counts (most of its requests
+  // came after it); the breach is known when that window closes, as it
+  // would be for an alert evaluated per window.
+  const int64_t width = rec.windows.empty() ? 0 : rec.windows.front().end_ns - rec.windows.front().start_ns;
   if (t.first_inject_ns) {
-    t.first_breach_ns = rec.verdict.first_breach_at_or_after(rec.windows, *t.first_inject_ns);
+    if (auto start = rec.verdict.first_breach_at_or_after(rec.windows, *t.first_inject_ns - width + 1)) {
+      t.first_breach_ns = *start;
+      t.detected_ns = *start + width;
+    }
   }
   if (t.last_revert_ns && t.first_breach_ns) {
-    t.recovered_ns = rec.verdict.first_recovery_at_or_after(rec.windows, *t.last_revert_ns);
+    if (auto start = rec.verdict.first_recovery_at_or_after(rec.windows, *t.last_revert_ns - width + 1)) {
+      t.recovered_ns = std::max(*start + width, *t.last_revert_ns);
+    }
   }
   for (size_t i = 0; i < rec.windows.size() && i < rec.verdict.window_holds.size(); ++i) {
     if (!rec.verdict.window_holds[i]) {

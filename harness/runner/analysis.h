@@ -51,7 +51,9 @@ struct Timing {
   std::optional<int64_t> first_inject_ns;
   std::optional<int64_t> last_revert_ns;
   std::optional<int64_t> first_breach_ns;   // start of the first breaching window after the first inject
-  std::optional<int64_t> recovered_ns;      // start of the first run of holding windows after the last revert
+  std::optional<int64_t> detected_ns;       // the end of that window: when a per-window check sees it
+  std::optional<int64_t> recovered_ns;      // end of the first window of a run of holding windows after the
+                                            // last revert: when a per-window check sees recovery
   int64_t total_breach_ns = 0;              // breaching windows, all objectives together
 };
 

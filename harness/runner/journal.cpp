@@ -258,8 +258,9 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
       {"first_inject_s", opt_seconds(t.first_inject_ns, t0)},
       {"last_revert_s", opt_seconds(t.last_revert_ns, t0)},
       {"first_breach_s", opt_seconds(t.first_breach_ns, t0)},
-      {"time_to_detect_s", t.first_breach_ns && t.first_inject_ns
-                               ? json(double(*t.first_breach_ns - *t.first_inject_ns) / 1e9)
+      {"detected_s", opt_seconds(t.detected_ns, t0)},
+      {"time_to_detect_s", t.detected_ns && t.first_inject_ns
+                               ? json(double(*t.detected_ns - *t.first_inject_ns) / 1e9)
                                : json(nullptr)},
       {"recovered_s", opt_seconds(t.recovered_ns, t0)},
       {"time_to_recover_s", t.recovered_ns && t.last_revert_ns

@@ -43,6 +43,7 @@ std::optional<ValidatedExperiment> validate(const std::string& path,
   // vector's buffer, so those pointers stay valid.
   v.faults = faults::bind_method(v.exp, diags);
   if (diags.has_errors()) {
+    diags.sort_by_position();
     return std::nullopt;
   }
   return std::optional<ValidatedExperiment>(std::move(v));

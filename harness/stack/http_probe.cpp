@@ -114,8 +114,8 @@ Result<HttpResponse> http_get(const std::string& address, int port, const std::s
     return Error{fmt::format("connect to {}: {}", target, std::system_category().message(so_error))};
   }
   const std::string request =
-      fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: faultline-probe\r\nConnection: close\r\n\r\n", path,
-                  target);
+      fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: faultline-probe\r\nConnection: close\r\n\r\n",
+                  path, target);
   size_t sent = 0;
   while (sent < request.size()) {
     const ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);

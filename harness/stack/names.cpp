@@ -5,7 +5,9 @@
 namespace faultline::stack {
 namespace {
 
-bool is_hex_lower(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+bool is_hex_lower(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
 
 bool is_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -13,7 +15,9 @@ bool is_digits(const std::string& s) {
 
 }  // namespace
 
-std::string bridge_name(const std::string& run_id) { return "flbr-" + run_id; }
+std::string bridge_name(const std::string& run_id) {
+  return "flbr-" + run_id;
+}
 
 std::string host_veth_name(const std::string& run_id, size_t index) {
   return "flv-" + run_id + "-" + std::to_string(index);
@@ -37,7 +41,8 @@ std::optional<std::string> run_id_of_link(const std::string& link_name) {
   }
   if (link_name.rfind("flv-", 0) == 0 && link_name.size() > 4 + kRunIdLength + 1) {
     auto id = link_name.substr(4, kRunIdLength);
-    if (is_run_id(id) && link_name[4 + kRunIdLength] == '-' && is_digits(link_name.substr(4 + kRunIdLength + 1))) {
+    if (is_run_id(id) && link_name[4 + kRunIdLength] == '-' &&
+        is_digits(link_name.substr(4 + kRunIdLength + 1))) {
       return id;
     }
   }

@@ -11,8 +11,8 @@ namespace faultline::stack {
 inline constexpr size_t kMaxLinkName = 15;
 inline constexpr size_t kRunIdLength = 6;
 
-std::string bridge_name(const std::string& run_id);                  // flbr-<id>
-std::string host_veth_name(const std::string& run_id, size_t index);  // flv-<id>-<n>
+std::string bridge_name(const std::string& run_id);                             // flbr-<id>
+std::string host_veth_name(const std::string& run_id, size_t index);            // flv-<id>-<n>
 std::string netns_name(const std::string& run_id, const std::string& service);  // fl-<id>-<service>
 
 bool is_run_id(const std::string& text);

@@ -39,7 +39,9 @@ using RtAddrPtr = std::unique_ptr<rtnl_addr, RtAddrDeleter>;
 using RoutePtr = std::unique_ptr<rtnl_route, RouteDeleter>;
 using CachePtr = std::unique_ptr<nl_cache, CacheDeleter>;
 
-Error nl_error(const std::string& what, int err) { return Error{fmt::format("netlink: {}: {}", what, nl_geterror(err))}; }
+Error nl_error(const std::string& what, int err) {
+  return Error{fmt::format("netlink: {}: {}", what, nl_geterror(err))};
+}
 
 AddrPtr ipv4_addr(uint32_t host_order, int prefix_len) {
   const uint32_t be = htonl(host_order);
@@ -73,7 +75,9 @@ Result<RouteSocket> RouteSocket::open() {
   return RouteSocket(sock);
 }
 
-RouteSocket::RouteSocket(RouteSocket&& other) noexcept : sock_(other.sock_) { other.sock_ = nullptr; }
+RouteSocket::RouteSocket(RouteSocket&& other) noexcept : sock_(other.sock_) {
+  other.sock_ = nullptr;
+}
 
 RouteSocket& RouteSocket::operator=(RouteSocket&& other) noexcept {
   if (this != &other) {
@@ -130,7 +134,8 @@ Status RouteSocket::delete_link(const std::string& name) {
     return Error{"netlink: cannot allocate a link"};
   }
   rtnl_link_set_name(link.get(), name.c_str());
-  if (int err = rtnl_link_delete(sock_, link.get()); err < 0 && err != -NLE_NODEV && err != -NLE_OBJ_NOTFOUND) {
+  if (int err = rtnl_link_delete(sock_, link.get());
+      err < 0 && err != -NLE_NODEV && err != -NLE_OBJ_NOTFOUND) {
     return nl_error("delete link " + name, err);
   }
   return {};

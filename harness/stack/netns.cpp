@@ -17,7 +17,9 @@
 namespace faultline::stack {
 namespace {
 
-std::string errno_text(int err) { return std::system_category().message(err); }
+std::string errno_text(int err) {
+  return std::system_category().message(err);
+}
 
 // Mounts made on a namespace file must propagate to every mount namespace
 // (so `ip netns` in another shell sees them), hence the shared mount that
@@ -46,7 +48,9 @@ Status make_netns_dir_shared() {
 
 }  // namespace
 
-std::string netns_path(const std::string& name) { return std::string(kNetnsDir) + "/" + name; }
+std::string netns_path(const std::string& name) {
+  return std::string(kNetnsDir) + "/" + name;
+}
 
 Status create_named_netns(const std::string& name) {
   if (auto st = make_netns_dir_shared(); !st) {

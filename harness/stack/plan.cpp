@@ -84,9 +84,10 @@ Result<Ipv4Net> choose_subnet(const experiment::Experiment& exp, const RunIdenti
                                *exp.stack.subnet)};
     }
     if (auto clash = first_overlap(*net, used); !clash.empty()) {
-      return Error{fmt::format("stack.subnet {} overlaps {}, which this host already uses; pick another subnet "
-                               "or leave it out to have one chosen",
-                               format_cidr(*net), clash)};
+      return Error{
+          fmt::format("stack.subnet {} overlaps {}, which this host already uses; pick another subnet "
+                      "or leave it out to have one chosen",
+                      format_cidr(*net), clash)};
     }
     if (auto clash = first_overlap(*net, subnets_of_live_runs(id)); !clash.empty()) {
       return Error{fmt::format("stack.subnet {} is in use by another faultline run", format_cidr(*net))};
@@ -107,8 +108,9 @@ Result<Ipv4Net> choose_subnet(const experiment::Experiment& exp, const RunIdenti
       return candidate;
     }
   }
-  return Error{"no free /24 left in 10.213.0.0/16 (every one is used by this host or by another run); "
-               "set stack.subnet"};
+  return Error{
+      "no free /24 left in 10.213.0.0/16 (every one is used by this host or by another run); "
+      "set stack.subnet"};
 }
 
 }  // namespace
@@ -124,9 +126,10 @@ Result<Plan> make_plan(const experiment::Experiment& exp, const RunIdentity& id)
   std::set<std::string> names;
   for (const auto& s : services) {
     if (!valid_service_name(s.name)) {
-      return Error{fmt::format("service name '{}' must start with a letter or digit and hold only letters, "
-                               "digits, '-', '_' and '.' (at most 64)",
-                               s.name)};
+      return Error{
+          fmt::format("service name '{}' must start with a letter or digit and hold only letters, "
+                      "digits, '-', '_' and '.' (at most 64)",
+                      s.name)};
     }
     if (!names.insert(s.name).second) {
       return Error{fmt::format("service '{}' is defined twice", s.name)};
@@ -175,8 +178,8 @@ Result<Plan> make_plan(const experiment::Experiment& exp, const RunIdentity& id)
     p.host_veth = host_veth_name(id.run_id, i);
     p.health_paths.push_back("/health");
     for (const auto& lb : services) {
-      const bool probes_me = lb.health_check && std::find(lb.backends.begin(), lb.backends.end(), s.name) !=
-                                                    lb.backends.end();
+      const bool probes_me =
+          lb.health_check && std::find(lb.backends.begin(), lb.backends.end(), s.name) != lb.backends.end();
       if (probes_me && std::find(p.health_paths.begin(), p.health_paths.end(), lb.health_check->path) ==
                            p.health_paths.end()) {
         p.health_paths.push_back(lb.health_check->path);

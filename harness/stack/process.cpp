@@ -76,16 +76,6 @@ struct ChildSetup : bp::extend::handler {
   }
 };
 
-bool has_exited(pid_t pid) {
-  siginfo_t info{};
-  // WNOWAIT: the exited child stays a zombie, so its pid (and so its process
-  // group id) cannot be reused while we still signal the group.
-  if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
-    return errno == ECHILD;
-  }
-  return info.si_pid == pid;
-}
-
 int reap(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
@@ -110,8 +100,8 @@ Result<pid_t> start_process(const ProcessSpec& spec) {
   setup.netns_fd = spec.netns_fd;
   setup.parent = ::getpid();
   std::error_code ec;
-  bp::child child(bp::exe = spec.executable, bp::args = spec.args, bp::std_in < bp::null,
-                  bp::std_out > boost::filesystem::path(spec.stdout_path),
+  bp::child child(bp::exe = spec.executable, bp::args = spec.args,
+                  bp::std_in<bp::null, bp::std_out> boost::filesystem::path(spec.stdout_path),
                   bp::std_err > boost::filesystem::path(spec.stderr_path), setup, ec);
   if (ec) {
     return Error{fmt::format("cannot start {}: {}", spec.executable, ec.message())};
@@ -144,6 +134,14 @@ std::optional<std::string> find_executable(const std::string& name) {
     }
   }
   return std::nullopt;
+}
+
+bool has_exited(pid_t pid) {
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+    return errno == ECHILD;
+  }
+  return info.si_pid == pid;
 }
 
 std::optional<int> reap_if_exited(pid_t pid) {

@@ -34,6 +34,10 @@ Result<pid_t> start_process(const ProcessSpec& spec);
 // live but which a non-login root shell may not have in PATH.
 std::optional<std::string> find_executable(const std::string& name);
 
+// Whether the child has exited, without reaping it (a zombie keeps its pid,
+// and so its process group id, from being reused).
+bool has_exited(pid_t pid);
+
 // If the child has exited: kills what is left of its process group, reaps
 // it and returns its wait status. nullopt while it runs.
 std::optional<int> reap_if_exited(pid_t pid);
@@ -49,7 +53,7 @@ std::string describe_exit(int wait_status);
 // the matching id.
 std::vector<std::pair<pid_t, size_t>> pids_in_netns(const std::vector<NetnsId>& ids);
 
-std::string process_name(pid_t pid);  // /proc/<pid>/comm, empty when gone
+std::string process_name(pid_t pid);     // /proc/<pid>/comm, empty when gone
 std::string process_cmdline(pid_t pid);  // arguments joined by spaces
 // From /proc/<pid>/stat: the state letter ('Z' for a zombie) and the start
 // time in clock ticks since boot, which with the pid identifies a process

@@ -17,7 +17,9 @@ struct RenderPaths {
 };
 
 // The HAProxy backend section name used for a load balancer's servers.
-inline std::string haproxy_backend_name(const std::string& lb_service) { return "be_" + lb_service; }
+inline std::string haproxy_backend_name(const std::string& lb_service) {
+  return "be_" + lb_service;
+}
 
 // HAProxy as load balancer: frontend on the service address, one backend
 // with a `server` line per backend service (weights, health checks),

@@ -14,7 +14,7 @@ std::optional<std::string> haproxy_balance(const std::string& balance) {
     return "leastconn";
   }
   static const std::array<const char*, 7> known = {"roundrobin", "static-rr", "leastconn", "first",
-                                                  "source",     "uri",       "random"};
+                                                   "source",     "uri",       "random"};
   for (const char* k : known) {
     if (balance == k) {
       return balance;
@@ -34,7 +34,8 @@ std::string render_haproxy(const experiment::Service& lb, const Plan& plan, cons
     out += text;
     out += '\n';
   };
-  line(fmt::format("# HAProxy for service {} (rendered by faultline; edits are lost at the next run)", lb.name));
+  line(fmt::format("# HAProxy for service {} (rendered by faultline; edits are lost at the next run)",
+                   lb.name));
   line("global");
   // Well below the open-files limit (20000 here, root lacks
   // CAP_SYS_RESOURCE to raise it): HAProxy needs about two fds per connection.

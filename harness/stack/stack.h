@@ -26,7 +26,7 @@ struct PlannedService {
   experiment::ServiceKind kind = experiment::ServiceKind::nginx;
   std::string address;  // dotted quad inside the subnet
   int port = 80;
-  std::string netns;    // namespace name (under /run/netns)
+  std::string netns;      // namespace name (under /run/netns)
   std::string host_veth;  // root-side veth name (<= 15 chars)
   // URL paths that load balancers probe on this service (their health
   // checks); a backend answers them without counting them against its
@@ -35,7 +35,7 @@ struct PlannedService {
 };
 
 struct Plan {
-  std::string subnet;          // CIDR, e.g. 10.213.7.0/24
+  std::string subnet;  // CIDR, e.g. 10.213.7.0/24
   int prefix_len = 24;
   std::string bridge;          // bridge name in the root namespace
   std::string bridge_address;  // the host's address on the bridge (.1)

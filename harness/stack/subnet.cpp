@@ -44,7 +44,9 @@ std::optional<Ipv4Net> parse_cidr(const std::string& text) {
   return net;
 }
 
-std::string format_cidr(const Ipv4Net& net) { return format_ipv4(net.base) + "/" + std::to_string(net.prefix_len); }
+std::string format_cidr(const Ipv4Net& net) {
+  return format_ipv4(net.base) + "/" + std::to_string(net.prefix_len);
+}
 
 Ipv4Net network_of(uint32_t addr, int prefix_len) {
   Ipv4Net net{0, prefix_len};

@@ -148,11 +148,11 @@ TEST_CASE("validate reports every problem of a bad file with positions and exits
   const std::string log = read_file(out + "/log");
   INFO(log);
   CHECK(code == 2);
-  CHECK(log.find("bad_fault_params.yaml:33:5: error: unknown fault 'lb_wieght'") != std::string::npos);
+  CHECK(log.find("bad_fault_params.yaml:28:12: error: unknown fault 'lb_wieght'") != std::string::npos);
   CHECK(log.find("did you mean 'lb_weight'?") != std::string::npos);
-  CHECK(log.find("bad_fault_params.yaml:40:25: error: 'web9' is not a backend of lb") != std::string::npos);
-  CHECK(log.find("bad_fault_params.yaml:40:44: error: parameter 'weight' is 300, outside 0..256") != std::string::npos);
-  CHECK(log.find("bad_fault_params.yaml:28:19: error: in SLO expression") != std::string::npos);
+  CHECK(log.find("bad_fault_params.yaml:34:23: error: 'web9' is not a backend of lb") != std::string::npos);
+  CHECK(log.find("bad_fault_params.yaml:34:37: error: parameter 'weight' is 300, outside 0..256") != std::string::npos);
+  CHECK(log.find("bad_fault_params.yaml:25:14: error: in SLO expression: unknown metric 'eror_rate'") != std::string::npos);
 }
 
 TEST_CASE("validate accepts the shipped experiments", "[integration][cli]") {

@@ -1,18 +1,17 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
-#include <cstdint>
-#include <memory>
-#include <string>
-#include <thread>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
 
 namespace faultline::load::testing {
 
@@ -28,8 +27,11 @@ enum class ServerMode {
 // alternating, after a fixed service time per request.
 class TestHttpServer {
  public:
-  explicit TestHttpServer(ServerMode mode, std::chrono::milliseconds service_time = std::chrono::milliseconds(5))
-      : mode_(mode), service_time_(service_time), acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+  explicit TestHttpServer(ServerMode mode,
+                          std::chrono::milliseconds service_time = std::chrono::milliseconds(5))
+      : mode_(mode),
+        service_time_(service_time),
+        acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
     port_ = acceptor_.local_endpoint().port();
     accept();
     thread_ = std::thread([this] { io_.run(); });
@@ -85,18 +87,19 @@ class TestHttpServer {
       response_.body() = "ok\n";
       response_.keep_alive(true);
       response_.prepare_payload();
-      http::async_write(socket_, response_, [self = shared_from_this()](boost::beast::error_code ec, std::size_t) {
-        if (ec) {
-          return;
-        }
-        if (self->server_.mode_ == ServerMode::close_after_each) {
-          boost::beast::error_code ignored;
-          self->socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-          self->socket_.close(ignored);
-          return;
-        }
-        self->read();
-      });
+      http::async_write(socket_, response_,
+                        [self = shared_from_this()](boost::beast::error_code ec, std::size_t) {
+                          if (ec) {
+                            return;
+                          }
+                          if (self->server_.mode_ == ServerMode::close_after_each) {
+                            boost::beast::error_code ignored;
+                            self->socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+                            self->socket_.close(ignored);
+                            return;
+                          }
+                          self->read();
+                        });
     }
 
     TestHttpServer& server_;
@@ -125,6 +128,23 @@ class TestHttpServer {
   uint16_t port_ = 0;
   std::atomic<uint64_t> requests_{0};
   uint64_t next_backend_ = 0;  // only touched on the server thread
+};
+
+// A loopback listener that never accepts and has a backlog of 0: Linux
+// completes one handshake into the accept queue, then drops further SYNs,
+// so later connects hang until the client gives up.
+class FullListener {
+ public:
+  FullListener() : acceptor_(io_) {
+    acceptor_.open(boost::asio::ip::tcp::v4());
+    acceptor_.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
+    acceptor_.listen(0);
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
 };
 
 // A loopback port that nothing listens on (bound, then released).

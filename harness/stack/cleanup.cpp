@@ -1,0 +1,271 @@
+#include "harness/stack/cleanup.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "harness/stack/names.h"
+#include "harness/stack/netlink.h"
+#include "harness/stack/netns.h"
+#include "harness/stack/process.h"
+
+namespace faultline::stack {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+struct Leftovers {
+  std::set<std::string> links;
+  std::set<std::string> netns;
+  std::vector<std::string> owner_tokens;  // from link aliases
+  std::string run_dir;                    // empty when not in the registry
+};
+
+// The owner token a namespace's own eth0 carries (set at bring-up), for
+// namespaces whose host-side links are already gone.
+std::string owner_token_inside(const std::string& netns, const std::string& run_id) {
+  auto fd = open_named_netns(netns);
+  if (!fd) {
+    return {};
+  }
+  std::string token;
+  run_in_netns(fd->get(), [&]() -> Status {
+    auto sock = RouteSocket::open();
+    if (!sock) {
+      return sock.error();
+    }
+    auto links = sock->links();
+    if (!links) {
+      return links.error();
+    }
+    for (const auto& l : *links) {
+      if (auto t = owner_token_of_alias(l.alias, run_id); !t.empty()) {
+        token = t;
+      }
+    }
+    return {};
+  });
+  return token;
+}
+
+bool any_alive(const std::vector<std::string>& tokens) {
+  return std::any_of(tokens.begin(), tokens.end(),
+                     [](const std::string& t) { return !t.empty() && owner_token_alive(t); });
+}
+
+void kill_processes(const std::string& run_id, const std::set<std::string>& netns, CleanupReport& report) {
+  std::vector<NetnsId> ids;
+  std::vector<std::string> names;
+  for (const auto& n : netns) {
+    if (auto id = netns_id_of_path(netns_path(n))) {
+      ids.push_back(*id);
+      names.push_back(n);
+    }
+  }
+  auto found = pids_in_netns(ids);
+  for (const auto& [pid, idx] : found) {
+    const std::string name = process_name(pid);
+    if (::kill(pid, SIGKILL) == 0) {
+      report.removed.push_back(
+          fmt::format("run {}: process {} ({}) in namespace {}", run_id, pid, name, names[idx]));
+    }
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (!found.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+    found = pids_in_netns(ids);
+  }
+  for (const auto& [pid, idx] : found) {
+    report.errors.push_back(
+        fmt::format("run {}: process {} in namespace {} survived SIGKILL", run_id, pid, names[idx]));
+  }
+}
+
+void remove_run(const std::string& run_id, const Leftovers& left, const std::set<std::string>& present_links,
+                CleanupReport& report) {
+  kill_processes(run_id, left.netns, report);
+
+  auto sock = RouteSocket::open();
+  if (!sock) {
+    report.errors.push_back(fmt::format("run {}: {}", run_id, sock.error().message));
+  } else {
+    // Veths before the bridge they are enslaved to.
+    std::vector<std::string> links(left.links.begin(), left.links.end());
+    std::stable_partition(links.begin(), links.end(),
+                          [](const std::string& l) { return l.rfind("flv-", 0) == 0; });
+    for (const auto& l : links) {
+      if (present_links.count(l) == 0) {
+        continue;  // recorded, but never made or already gone (with its peer)
+      }
+      if (auto st = sock->delete_link(l); st) {
+        report.removed.push_back(fmt::format("run {}: link {}", run_id, l));
+      } else {
+        report.errors.push_back(fmt::format("run {}: {}", run_id, st.error().message));
+      }
+    }
+  }
+  const auto existing = list_named_netns();
+  for (const auto& n : left.netns) {
+    if (std::find(existing.begin(), existing.end(), n) == existing.end()) {
+      continue;
+    }
+    if (auto st = delete_named_netns(n); st) {
+      report.removed.push_back(fmt::format("run {}: namespace {}", run_id, n));
+    } else {
+      report.errors.push_back(fmt::format("run {}: {}", run_id, st.error().message));
+    }
+  }
+  if (!left.run_dir.empty()) {
+    std::error_code ec;
+    fs::remove_all(left.run_dir, ec);
+    if (ec) {
+      report.errors.push_back(
+          fmt::format("run {}: cannot remove {}: {}", run_id, left.run_dir, ec.message()));
+    } else {
+      report.removed.push_back(fmt::format("run {}: directory {}", run_id, left.run_dir));
+    }
+  }
+}
+
+// Half-made registry entries (.new-<pid>-<n>) of processes that died
+// between mkdir and rename.
+void remove_abandoned_temp_dirs(const std::string& base_dir, CleanupReport& report) {
+  std::error_code ec;
+  for (fs::directory_iterator it(base_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(".new-", 0) != 0) {
+      continue;
+    }
+    const auto dash = name.find('-', 5);
+    const std::string pid = name.substr(5, dash == std::string::npos ? std::string::npos : dash - 5);
+    if (owner_token_alive(pid)) {
+      continue;
+    }
+    std::error_code rm;
+    fs::remove_all(it->path(), rm);
+    if (!rm) {
+      report.removed.push_back("unfinished registry entry " + it->path().string());
+    }
+  }
+}
+
+}  // namespace
+
+CleanupReport cleanup_stale_runs(const std::string& base_dir) {
+  return cleanup_stale_runs(base_dir, {});
+}
+
+CleanupReport cleanup_stale_runs(const std::string& base_dir, const CleanupFilter& filter) {
+  CleanupReport report;
+  auto wanted = [&](const std::string& id) {
+    return filter.run_ids.empty() ||
+           std::find(filter.run_ids.begin(), filter.run_ids.end(), id) != filter.run_ids.end();
+  };
+  std::map<std::string, Leftovers> by_run;
+  std::set<std::string> live_registered;
+
+  for (const auto& run : list_runs(base_dir)) {
+    if (!wanted(run.run_id)) {
+      continue;
+    }
+    if (run.owner_alive) {
+      live_registered.insert(run.run_id);
+      continue;
+    }
+    auto& left = by_run[run.run_id];
+    left.run_dir = run.run_dir;
+    // Only names of this run's own pattern: a damaged manifest must not
+    // make cleanup delete somebody else's link.
+    for (const auto& r : run.resources) {
+      if ((r.kind == "link" || r.kind == "bridge") && run_id_of_link(r.name) == run.run_id) {
+        left.links.insert(r.name);
+      } else if (r.kind == "netns" && run_id_of_netns(r.name) == run.run_id) {
+        left.netns.insert(r.name);
+      }
+    }
+  }
+
+  std::set<std::string> present_links;
+  auto sock = RouteSocket::open();
+  if (!sock) {
+    report.errors.push_back(sock.error().message);
+  } else if (auto links = sock->links(); !links) {
+    report.errors.push_back(links.error().message);
+  } else {
+    for (const auto& l : *links) {
+      auto id = run_id_of_link(l.name);
+      if (!id || !wanted(*id) || live_registered.count(*id) > 0) {
+        continue;
+      }
+      present_links.insert(l.name);
+      auto& left = by_run[*id];
+      left.links.insert(l.name);
+      left.owner_tokens.push_back(owner_token_of_alias(l.alias, *id));
+    }
+  }
+  for (const auto& n : list_named_netns()) {
+    auto id = run_id_of_netns(n);
+    if (id && wanted(*id) && live_registered.count(*id) == 0) {
+      by_run[*id].netns.insert(n);
+    }
+  }
+
+  // Unregistered leftovers with no owner recorded anywhere yet: a run in
+  // another registry may be between creating a link and labelling it.
+  std::vector<std::string> unlabelled;
+  for (auto& [run_id, left] : by_run) {
+    if (!left.run_dir.empty()) {
+      remove_run(run_id, left, present_links, report);
+      continue;
+    }
+    // Not in this registry: maybe a live run using another registry
+    // directory. Its links' aliases (or, once those are gone, its
+    // namespaces' eth0) name the owner.
+    auto tokens = left.owner_tokens;
+    for (const auto& n : left.netns) {
+      tokens.push_back(owner_token_inside(n, run_id));
+    }
+    if (any_alive(tokens)) {
+      continue;
+    }
+    if (std::all_of(tokens.begin(), tokens.end(), [](const std::string& t) { return t.empty(); })) {
+      unlabelled.push_back(run_id);
+      continue;
+    }
+    remove_run(run_id, left, present_links, report);
+  }
+  if (!unlabelled.empty()) {
+    std::this_thread::sleep_for(200ms);
+    std::vector<LinkInfo> now;
+    if (auto again = RouteSocket::open()) {
+      if (auto links = again->links()) {
+        now = *links;
+      }
+    }
+    for (const auto& run_id : unlabelled) {
+      std::vector<std::string> tokens;
+      for (const auto& l : now) {
+        if (run_id_of_link(l.name) == run_id) {
+          tokens.push_back(owner_token_of_alias(l.alias, run_id));
+        }
+      }
+      for (const auto& n : by_run[run_id].netns) {
+        tokens.push_back(owner_token_inside(n, run_id));
+      }
+      if (!any_alive(tokens)) {
+        remove_run(run_id, by_run[run_id], present_links, report);
+      }
+    }
+  }
+  remove_abandoned_temp_dirs(base_dir, report);
+  return report;
+}
+
+}  // namespace faultline::stack

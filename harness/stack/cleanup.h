@@ -1,0 +1,31 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "harness/stack/run_registry.h"
+
+namespace faultline::stack {
+
+struct CleanupReport {
+  std::vector<std::string> removed;  // one line per thing removed, naming its run
+  std::vector<std::string> errors;
+};
+
+// Removes what runs whose owner is gone (SIGKILL, crash, power loss) left
+// behind: processes living in their namespaces, their links, namespaces and
+// registry directories. A run is stale when its owner process no longer
+// exists (same pid and start time). Also sweeps links and namespaces named
+// like a run's (flbr-<id>, flv-<id>-<n>, fl-<id>-<service>) that no registry
+// directory here accounts for, unless the owner named in their link alias
+// is alive. Runs whose owner is alive are never touched.
+CleanupReport cleanup_stale_runs(const std::string& base_dir = kDefaultRegistryDir);
+
+// Limits a cleanup to some runs (tests that simulate a crash use it so they
+// never race another test's leftovers); empty means every run.
+struct CleanupFilter {
+  std::vector<std::string> run_ids;
+};
+CleanupReport cleanup_stale_runs(const std::string& base_dir, const CleanupFilter& filter);
+
+}  // namespace faultline::stack

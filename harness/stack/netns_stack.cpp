@@ -1,0 +1,687 @@
+// The netns runtime: each service is a host of its own (a network namespace
+// with a veth into one bridge per run), its server a child of faultline.
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "harness/stack/http_probe.h"
+#include "harness/stack/names.h"
+#include "harness/stack/netlink.h"
+#include "harness/stack/netns.h"
+#include "harness/stack/process.h"
+#include "harness/stack/render.h"
+#include "harness/stack/run_registry.h"
+#include "harness/stack/stack.h"
+#include "harness/stack/subnet.h"
+
+namespace faultline::stack {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kReadyTimeout = 10s;
+constexpr auto kStopGrace = 2s;
+constexpr auto kProbeTimeout = 250ms;
+constexpr const char* kPeerName = "eth0";
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string errno_text(int err) {
+  return std::system_category().message(err);
+}
+
+Status write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) {
+    return Error{"cannot write " + path};
+  }
+  return {};
+}
+
+// Runs the steps in order and stops at the first that fails.
+Status in_order(std::initializer_list<std::function<Status()>> steps) {
+  for (const auto& step : steps) {
+    if (auto st = step(); !st) {
+      return st;
+    }
+  }
+  return {};
+}
+
+// Serialises subnet choice between runs of one registry: the subnet is
+// recorded in the manifest before the lock is released, so the next run
+// planning sees it even before the bridge exists.
+class RegistryLock {
+ public:
+  explicit RegistryLock(const std::string& registry_dir) {
+    const std::string path = registry_dir + "/.subnet.lock";
+    fd_.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (fd_.valid()) {
+      while (::flock(fd_.get(), LOCK_EX) != 0 && errno == EINTR) {
+      }
+    }
+  }
+
+ private:
+  UniqueFd fd_;  // closing it releases the lock
+};
+
+struct Child {
+  pid_t pid = -1;
+  bool running = false;
+  int wait_status = -1;  // valid once it has exited
+};
+
+class NetnsStack final : public RunningStack {
+ public:
+  NetnsStack(RunIdentity id, Plan plan, UniqueFd host_netns)
+      : id_(std::move(id)), plan_(std::move(plan)), host_netns_(std::move(host_netns)) {}
+  NetnsStack(const NetnsStack&) = delete;
+  NetnsStack& operator=(const NetnsStack&) = delete;
+  ~NetnsStack() override { teardown(); }
+
+  const Plan& plan() const override { return plan_; }
+  const std::vector<ServiceInstance>& services() const override { return services_; }
+  Status check_alive() override;
+  Status in_netns(const std::string& service, const std::function<Status()>& fn) override;
+  void teardown() override;
+  Status restart(const std::string& service) override;
+
+  Status build_network(const ProgressFn& progress);
+  Status write_configs(const experiment::Experiment& exp, const std::string& nginx,
+                       const std::string& haproxy);
+  Status start_and_wait(const ProgressFn& progress, Clock::time_point deadline);
+  // Teardown that reports what it could not remove.
+  std::vector<std::string> teardown_collect();
+
+ private:
+  std::optional<size_t> index_of(const std::string& service) const;
+  Status start(size_t i);
+  Status wait_ready(const std::vector<size_t>& which, Clock::time_point deadline);
+  std::string logs_of(size_t i, size_t lines) const;
+  std::string probe_path(size_t i) const;
+  void stop_children();
+  void kill_leftovers_in_namespaces(std::vector<std::string>& errors);
+
+  RunIdentity id_;
+  Plan plan_;
+  UniqueFd host_netns_;  // where the bridge and host veths live
+  std::vector<ServiceInstance> services_;
+  std::vector<ProcessSpec> specs_;
+  std::vector<std::string> dirs_;
+  std::vector<Child> children_;
+  std::vector<UniqueFd> netns_fds_;
+
+  // What this object created, and so will remove (never anything else).
+  bool bridge_made_ = false;
+  std::vector<std::string> veths_made_;
+  std::vector<std::string> netns_made_;
+  std::vector<std::string> dirs_made_;
+  bool torn_down_ = false;
+};
+
+std::optional<size_t> NetnsStack::index_of(const std::string& service) const {
+  for (size_t i = 0; i < services_.size(); ++i) {
+    if (services_[i].planned.name == service) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+Status NetnsStack::build_network(const ProgressFn& progress) {
+  const auto t0 = Clock::now();
+  auto sock = RouteSocket::open();
+  if (!sock) {
+    return sock.error();
+  }
+  const std::string alias = link_alias(id_.run_id);
+  const auto bridge_addr = parse_ipv4(plan_.bridge_address);
+  if (!bridge_addr) {
+    return Error{"bad bridge address " + plan_.bridge_address};
+  }
+  if (auto st = record_resource(id_, "bridge", plan_.bridge); !st) {
+    return st;
+  }
+  if (auto st = sock->create_bridge(plan_.bridge); !st) {
+    return st;
+  }
+  bridge_made_ = true;
+  // The alias names the owner, so `faultline cleanup` can tell a live run's
+  // links from a dead one's even without its registry directory.
+  auto& s = *sock;
+  if (auto st = in_order({[&] { return s.set_alias(plan_.bridge, alias); },
+                          [&] { return s.add_address(plan_.bridge, *bridge_addr, plan_.prefix_len); },
+                          [&] { return s.set_up(plan_.bridge); }});
+      !st) {
+    return st;
+  }
+  auto bridge_index = s.ifindex(plan_.bridge);
+  if (!bridge_index) {
+    return bridge_index.error();
+  }
+
+  for (size_t i = 0; i < plan_.services.size(); ++i) {
+    const auto& ps = plan_.services[i];
+    const auto address = parse_ipv4(ps.address);
+    if (!address) {
+      return Error{"bad service address " + ps.address};
+    }
+    if (auto st = record_resource(id_, "netns", ps.netns); !st) {
+      return st;
+    }
+    if (auto st = create_named_netns(ps.netns); !st) {
+      return st;
+    }
+    netns_made_.push_back(ps.netns);
+    auto fd = open_named_netns(ps.netns);
+    if (!fd) {
+      return fd.error();
+    }
+    netns_fds_.push_back(std::move(*fd));
+    const int ns_fd = netns_fds_.back().get();
+
+    if (auto st = record_resource(id_, "link", ps.host_veth); !st) {
+      return st;
+    }
+    if (auto st = s.create_veth(ps.host_veth, kPeerName, ns_fd, *bridge_index); !st) {
+      return st;
+    }
+    veths_made_.push_back(ps.host_veth);
+    if (auto st = in_order(
+            {[&] { return s.set_alias(ps.host_veth, alias); }, [&] { return s.set_up(ps.host_veth); }});
+        !st) {
+      return st;
+    }
+    auto inside = run_in_netns(ns_fd, [&]() -> Status {
+      // Opened in here, the socket acts on the service's namespace.
+      auto ns_sock = RouteSocket::open();
+      if (!ns_sock) {
+        return ns_sock.error();
+      }
+      // eth0 must be up before the default route: the kernel refuses a
+      // gateway on a link that is down.
+      auto& n = *ns_sock;
+      return in_order({[&] { return n.set_up("lo"); }, [&] { return n.set_alias(kPeerName, alias); },
+                       [&] { return n.add_address(kPeerName, *address, plan_.prefix_len); },
+                       [&] { return n.set_up(kPeerName); },
+                       [&] { return n.add_default_route(*bridge_addr, kPeerName); }});
+    });
+    if (!inside) {
+      return Error{fmt::format("service {}: namespace {}: {}", ps.name, ps.netns, inside.error().message)};
+    }
+  }
+  if (progress) {
+    progress(fmt::format("network: bridge {} {}/{}, {} namespaces ({:.0f} ms)", plan_.bridge,
+                         plan_.bridge_address, plan_.prefix_len, plan_.services.size(),
+                         seconds_since(t0) * 1000));
+  }
+  return {};
+}
+
+Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::string& nginx,
+                                 const std::string& haproxy) {
+  for (const auto& ps : plan_.services) {
+    const experiment::Service* svc = exp.stack.find(ps.name);
+    ServiceInstance inst;
+    inst.planned = ps;
+    const std::string dir = id_.run_dir + "/" + ps.name;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+      return Error{fmt::format("service {}: cannot create {}: {}", ps.name, dir, ec.message())};
+    }
+    dirs_made_.push_back(dir);
+    RenderPaths paths{dir, {}};
+    std::string text;
+    ProcessSpec spec;
+    spec.stdout_path = dir + "/stdout.log";
+    spec.stderr_path = dir + "/stderr.log";
+    if (ps.kind == experiment::ServiceKind::haproxy) {
+      paths.runtime_socket = dir + "/admin.sock";
+      inst.config_path = dir + "/haproxy.cfg";
+      inst.runtime_socket = paths.runtime_socket;
+      inst.backend_name = haproxy_backend_name(ps.name);
+      text = render_haproxy(*svc, plan_, paths);
+      spec.executable = haproxy;
+      // -db: stay in the foreground, a child we can watch and reap.
+      spec.args = {"-f", inst.config_path, "-db"};
+    } else {
+      inst.config_path = dir + "/nginx.conf";
+      if (svc->is_load_balancer()) {
+        inst.backend_name = haproxy_backend_name(ps.name);  // the upstream block's name
+        text = render_nginx_lb(*svc, plan_, paths);
+      } else {
+        text = render_nginx_backend(*svc, plan_, paths, exp.load.backend_header);
+      }
+      spec.executable = nginx;
+      // -e: nginx opens its compiled-in error log before reading the config
+      // and complains when it cannot; point it at ours from the start.
+      spec.args = {"-c", inst.config_path, "-p", dir + "/", "-e", dir + "/error.log"};
+    }
+    if (auto st = write_text(inst.config_path, text); !st) {
+      return st;
+    }
+    services_.push_back(std::move(inst));
+    specs_.push_back(std::move(spec));
+    dirs_.push_back(dir);
+    children_.emplace_back();
+  }
+  return {};
+}
+
+Status NetnsStack::start(size_t i) {
+  ProcessSpec spec = specs_[i];
+  spec.netns_fd = netns_fds_[i].get();
+  auto pid = start_process(spec);
+  if (!pid) {
+    return Error{fmt::format("service {}: {}", services_[i].planned.name, pid.error().message)};
+  }
+  children_[i] = Child{*pid, true, -1};
+  services_[i].pid = *pid;
+  return {};
+}
+
+std::string NetnsStack::probe_path(size_t i) const {
+  // Backends are probed on their health path, which never counts against
+  // a capacity limit; load balancers on `/`, through to a backend.
+  const auto& ps = services_[i].planned;
+  const bool is_lb = ps.kind == experiment::ServiceKind::haproxy || !services_[i].backend_name.empty();
+  if (is_lb || ps.health_paths.empty()) {
+    return "/";
+  }
+  return ps.health_paths.front();
+}
+
+std::string NetnsStack::logs_of(size_t i, size_t lines) const {
+  std::string out;
+  for (const char* file : {"error.log", "stderr.log", "stdout.log"}) {
+    const std::string path = dirs_[i] + "/" + file;
+    const std::string tail = tail_lines(path, lines);
+    if (tail.empty()) {
+      continue;
+    }
+    out += fmt::format("\n  last lines of {}:", path);
+    size_t pos = 0;
+    while (pos <= tail.size()) {
+      auto next = tail.find('\n', pos);
+      if (next == std::string::npos) {
+        next = tail.size();
+      }
+      out += "\n    " + tail.substr(pos, next - pos);
+      pos = next + 1;
+    }
+  }
+  return out;
+}
+
+Status NetnsStack::wait_ready(const std::vector<size_t>& which, Clock::time_point deadline) {
+  std::vector<size_t> pending = which;
+  std::vector<std::string> last_error(services_.size());
+  while (!pending.empty()) {
+    for (auto it = pending.begin(); it != pending.end();) {
+      const size_t i = *it;
+      const auto& ps = services_[i].planned;
+      if (auto status = reap_if_exited(children_[i].pid)) {
+        children_[i].running = false;
+        children_[i].wait_status = *status;
+        return Error{fmt::format("service {} ({}) {} during startup{}", ps.name,
+                                 experiment::to_string(ps.kind), describe_exit(*status), logs_of(i, 10))};
+      }
+      auto resp = http_get(ps.address, ps.port, probe_path(i), kProbeTimeout);
+      if (resp) {
+        it = pending.erase(it);
+      } else {
+        last_error[i] = resp.error().message;
+        ++it;
+      }
+    }
+    if (pending.empty()) {
+      break;
+    }
+    if (Clock::now() >= deadline) {
+      const size_t i = pending.front();
+      const auto& ps = services_[i].planned;
+      return Error{
+          fmt::format("service {} ({}) did not answer HTTP on {}:{} within {} s (last attempt: {}){}",
+                      ps.name, experiment::to_string(ps.kind), ps.address, ps.port,
+                      std::chrono::duration_cast<std::chrono::seconds>(kReadyTimeout).count(), last_error[i],
+                      logs_of(i, 10))};
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  return {};
+}
+
+Status NetnsStack::start_and_wait(const ProgressFn& progress, Clock::time_point deadline) {
+  // Backends first, so a load balancer's first health checks find them up.
+  std::vector<size_t> backends;
+  std::vector<size_t> balancers;
+  for (size_t i = 0; i < services_.size(); ++i) {
+    const bool is_lb =
+        services_[i].planned.kind == experiment::ServiceKind::haproxy || !services_[i].backend_name.empty();
+    (is_lb ? balancers : backends).push_back(i);
+  }
+  for (const auto* group : {&backends, &balancers}) {
+    if (group->empty()) {
+      continue;
+    }
+    const auto t0 = Clock::now();
+    for (size_t i : *group) {
+      if (auto st = start(i); !st) {
+        return st;
+      }
+    }
+    if (auto st = wait_ready(*group, deadline); !st) {
+      return st;
+    }
+    if (progress) {
+      for (size_t i : *group) {
+        const auto& s = services_[i];
+        progress(fmt::format("{}: {} (pid {}) answers on {}:{}", s.planned.name,
+                             experiment::to_string(s.planned.kind), s.pid, s.planned.address,
+                             s.planned.port));
+      }
+      progress(fmt::format("{} {} ready in {:.0f} ms", group->size(),
+                           group == &backends ? "backend(s)" : "load balancer(s)", seconds_since(t0) * 1000));
+    }
+  }
+  return {};
+}
+
+Status NetnsStack::check_alive() {
+  for (size_t i = 0; i < children_.size(); ++i) {
+    auto& c = children_[i];
+    if (c.running) {
+      if (auto status = reap_if_exited(c.pid)) {
+        c.running = false;
+        c.wait_status = *status;
+      }
+    }
+    if (!c.running && c.pid > 0) {
+      const auto& ps = services_[i].planned;
+      return Error{fmt::format("service {} ({}, pid {}) {}{}", ps.name, experiment::to_string(ps.kind), c.pid,
+                               describe_exit(c.wait_status), logs_of(i, 5))};
+    }
+  }
+  return {};
+}
+
+Status NetnsStack::in_netns(const std::string& service, const std::function<Status()>& fn) {
+  auto i = index_of(service);
+  if (!i) {
+    return Error{"no service named " + service + " in the stack"};
+  }
+  if (torn_down_) {
+    return Error{"service " + service + ": the stack has been torn down"};
+  }
+  return run_in_netns(netns_fds_[*i].get(), fn);
+}
+
+Status NetnsStack::restart(const std::string& service) {
+  auto i = index_of(service);
+  if (!i) {
+    return Error{"no service named " + service + " in the stack"};
+  }
+  if (torn_down_) {
+    return Error{"service " + service + ": the stack has been torn down"};
+  }
+  auto& c = children_[*i];
+  if (c.running) {
+    c.wait_status = stop_process_group(c.pid, kStopGrace);
+    c.running = false;
+  }
+  if (auto st = start(*i); !st) {
+    return st;
+  }
+  return wait_ready({*i}, Clock::now() + kReadyTimeout);
+}
+
+void NetnsStack::stop_children() {
+  // All at once: SIGTERM every group, then one shared grace period.
+  for (auto& c : children_) {
+    if (c.running) {
+      ::kill(-c.pid, SIGTERM);
+    }
+  }
+  const auto deadline = Clock::now() + kStopGrace;
+  for (auto& c : children_) {
+    while (c.running && !has_exited(c.pid) && Clock::now() < deadline) {
+      std::this_thread::sleep_for(2ms);
+    }
+  }
+  for (auto& c : children_) {
+    if (c.running) {
+      c.wait_status = stop_process_group(c.pid, 0ms);
+      c.running = false;
+    }
+  }
+}
+
+void NetnsStack::kill_leftovers_in_namespaces(std::vector<std::string>& errors) {
+  // Whatever still lives in our namespaces (a worker whose master was
+  // killed, something a fault started) is not our child: find it by
+  // namespace and kill it, or the namespace would outlive the run.
+  std::vector<NetnsId> ids;
+  for (const auto& name : netns_made_) {
+    if (auto id = netns_id_of_path(netns_path(name))) {
+      ids.push_back(*id);
+    }
+  }
+  auto found = pids_in_netns(ids);
+  if (found.empty()) {
+    return;
+  }
+  for (const auto& [pid, idx] : found) {
+    ::kill(pid, SIGKILL);
+  }
+  const auto deadline = Clock::now() + 1s;
+  while (!found.empty() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+    found = pids_in_netns(ids);
+  }
+  for (const auto& [pid, idx] : found) {
+    errors.push_back(fmt::format("process {} ({}) in namespace {} did not exit", pid, process_name(pid),
+                                 netns_made_[idx]));
+  }
+}
+
+std::vector<std::string> NetnsStack::teardown_collect() {
+  std::vector<std::string> errors;
+  if (torn_down_) {
+    return errors;
+  }
+  torn_down_ = true;
+  stop_children();
+  kill_leftovers_in_namespaces(errors);
+
+  // Links are deleted from the namespace they were made in, whichever
+  // namespace the calling thread is in now. The host side of each veth is
+  // deleted explicitly: removing the namespace alone leaves it behind for a
+  // while, and a quick next run would trip over it.
+  auto remove_links = [&]() -> Status {
+    auto sock = RouteSocket::open();
+    if (!sock) {
+      return sock.error();
+    }
+    for (const auto& veth : veths_made_) {
+      if (auto st = sock->delete_link(veth); !st) {
+        errors.push_back(st.error().message);
+      }
+    }
+    if (bridge_made_) {
+      if (auto st = sock->delete_link(plan_.bridge); !st) {
+        errors.push_back(st.error().message);
+      }
+    }
+    return {};
+  };
+  if (veths_made_.size() > 0 || bridge_made_) {
+    Status st = host_netns_.valid() ? run_in_netns(host_netns_.get(), remove_links) : remove_links();
+    if (!st) {
+      errors.push_back(st.error().message);
+    }
+  }
+  veths_made_.clear();
+  bridge_made_ = false;
+
+  netns_fds_.clear();
+  for (const auto& name : netns_made_) {
+    if (auto st = delete_named_netns(name); !st) {
+      errors.push_back(st.error().message);
+    }
+  }
+  netns_made_.clear();
+
+  for (const auto& dir : dirs_made_) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    if (ec) {
+      errors.push_back(fmt::format("cannot remove {}: {}", dir, ec.message()));
+    }
+  }
+  dirs_made_.clear();
+  for (const auto& e : errors) {
+    spdlog::warn("run {}: teardown: {}", id_.run_id, e);
+  }
+  return errors;
+}
+
+void NetnsStack::teardown() {
+  teardown_collect();
+}
+
+Status validate_for_netns(const experiment::Experiment& exp) {
+  if (exp.stack.runtime != "netns") {
+    return Error{
+        fmt::format("stack.runtime '{}' is not supported by this build yet (use netns)", exp.stack.runtime)};
+  }
+  for (const auto& s : exp.stack.services) {
+    switch (s.kind) {
+      case experiment::ServiceKind::app:
+        return Error{fmt::format("service {}: kind 'app' is not supported by this build yet", s.name)};
+      case experiment::ServiceKind::haproxy:
+        if (!s.is_load_balancer()) {
+          return Error{
+              fmt::format("service {}: kind 'haproxy' is a load balancer and needs backends", s.name)};
+        }
+        if (!haproxy_balance(s.balance)) {
+          return Error{
+              fmt::format("service {}: HAProxy has no balance algorithm '{}' (use roundrobin, static-rr, "
+                          "leastconn, first, source, uri or random)",
+                          s.name, s.balance)};
+        }
+        break;
+      case experiment::ServiceKind::nginx:
+        if (s.is_load_balancer() && !nginx_balance_directive(s.balance)) {
+          return Error{
+              fmt::format("service {}: nginx has no balance algorithm '{}' (use roundrobin, leastconn, "
+                          "source, uri or random)",
+                          s.name, s.balance)};
+        }
+        break;
+    }
+  }
+  return {};
+}
+
+Result<std::string> executable_for(const experiment::Experiment& exp, experiment::ServiceKind kind,
+                                   const std::string& name) {
+  bool needed = false;
+  for (const auto& s : exp.stack.services) {
+    needed = needed || s.kind == kind;
+  }
+  if (!needed) {
+    return std::string{};
+  }
+  auto path = find_executable(name);
+  if (!path) {
+    return Error{
+        fmt::format("{} is not installed (not found in PATH or the sbin directories); "
+                    "scripts/setup.sh installs it",
+                    name)};
+  }
+  return *path;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RunningStack>> bring_up(const experiment::Experiment& exp, const RunIdentity& id,
+                                               const ProgressFn& progress) {
+  const auto t0 = Clock::now();
+  const auto deadline = t0 + kReadyTimeout;
+  if (auto st = validate_for_netns(exp); !st) {
+    return st.error();
+  }
+  if (::geteuid() != 0) {
+    return Error{"the netns runtime needs root (it creates namespaces, links and a bridge)"};
+  }
+  if (id.run_dir.empty() || !fs::is_directory(id.run_dir)) {
+    return Error{fmt::format("run directory '{}' does not exist (create_run makes it)", id.run_dir)};
+  }
+  auto nginx = executable_for(exp, experiment::ServiceKind::nginx, "nginx");
+  if (!nginx) {
+    return nginx.error();
+  }
+  auto haproxy = executable_for(exp, experiment::ServiceKind::haproxy, "haproxy");
+  if (!haproxy) {
+    return haproxy.error();
+  }
+
+  Plan plan;
+  {
+    RegistryLock lock(fs::path(id.run_dir).parent_path().string());
+    auto planned = make_plan(exp, id);
+    if (!planned) {
+      return planned.error();
+    }
+    plan = std::move(*planned);
+    if (auto st = record_resource(id, "subnet", plan.subnet); !st) {
+      return st.error();
+    }
+  }
+
+  UniqueFd host_netns(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!host_netns.valid()) {
+    return Error{"cannot open the current network namespace: " + errno_text(errno)};
+  }
+  auto stack = std::make_unique<NetnsStack>(id, plan, std::move(host_netns));
+  auto fail = [&](const Error& e) -> Error {
+    auto leftovers = stack->teardown_collect();
+    std::string msg = e.message;
+    for (const auto& l : leftovers) {
+      msg += "\n  cleanup after the failure also failed: " + l;
+    }
+    return Error{msg};
+  };
+  if (auto st = stack->build_network(progress); !st) {
+    return fail(st.error());
+  }
+  if (auto st = stack->write_configs(exp, *nginx, *haproxy); !st) {
+    return fail(st.error());
+  }
+  if (auto st = stack->start_and_wait(progress, deadline); !st) {
+    return fail(st.error());
+  }
+  if (progress) {
+    progress(fmt::format("stack up in {:.0f} ms: {} services on {}", seconds_since(t0) * 1000,
+                         stack->services().size(), stack->plan().subnet));
+  }
+  return std::unique_ptr<RunningStack>(std::move(stack));
+}
+
+}  // namespace faultline::stack

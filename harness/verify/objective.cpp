@@ -1,0 +1,323 @@
+#include "harness/verify/objective.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdlib>
+#include <vector>
+
+#include "harness/verify/edit_distance.h"
+#include "harness/verify/metric_table.h"
+#include "harness/verify/objective_lexer.h"
+
+namespace faultline::verify {
+
+namespace {
+
+using Token = ObjectiveToken;
+using Kind = ObjectiveToken::Kind;
+
+struct LatencyUnit {
+  std::string_view name;
+  double ms;
+};
+constexpr std::array<LatencyUnit, 4> latency_units{{{"us", 0.001}, {"ms", 1}, {"s", 1000}, {"m", 60'000}}};
+
+std::string quoted(const Token& token) {
+  return token.kind == Kind::end ? "the end" : fmt::format("'{}'", token.text);
+}
+
+double to_number(std::string_view text) {
+  return std::strtod(std::string(text).c_str(), nullptr);
+}
+
+std::string known_metrics() {
+  std::string out;
+  for (const MetricDefinition& d : metric_table()) {
+    out += out.empty() ? "" : ", ";
+    out += d.name;
+    out += d.argument == MetricArgument::percentile ? "(N)" : "";
+  }
+  return out;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+// Reads `<metric> [argument] <comparator> <threshold>` left to right; the
+// first problem ends the parse, at the column of the token that caused it.
+class ObjectiveParser {
+ public:
+  explicit ObjectiveParser(std::string_view text) : text_(text), tokens_(tokenize_objective(text)) {}
+
+  std::variant<ObjectiveExpr, ObjectiveError> parse() {
+    expr_.text = std::string(text_);
+    if (peek().kind == Kind::end) {
+      return error(peek(), "empty objective", "write e.g. 'p(99) < 250ms' or 'error_rate < 0.5%'");
+    }
+    if (auto failed = parse_metric()) {
+      return *failed;
+    }
+    if (auto failed = parse_argument()) {
+      return *failed;
+    }
+    if (auto failed = parse_comparator()) {
+      return *failed;
+    }
+    if (auto failed = parse_threshold()) {
+      return *failed;
+    }
+    if (peek().kind != Kind::end) {
+      return error(
+          peek(), fmt::format("unexpected {} after the threshold", quoted(peek())),
+          fmt::format("an objective is '<metric> <comparator> <threshold>', e.g. '{}'", metric_->example));
+    }
+    return expr_;
+  }
+
+ private:
+  using Failure = std::optional<ObjectiveError>;
+
+  const Token& peek() const { return tokens_[pos_]; }
+  const Token& take() {
+    const Token& token = tokens_[pos_];
+    if (token.kind != Kind::end) {
+      ++pos_;
+    }
+    return token;
+  }
+  static ObjectiveError error(const Token& at, std::string message, std::string hint = {}) {
+    return ObjectiveError{at.column, std::move(message), std::move(hint)};
+  }
+
+  Failure parse_metric() {
+    const Token& name = take();
+    if (name.kind != Kind::word) {
+      return error(name, fmt::format("expected a metric name, found {}", quoted(name)),
+                   "known metrics: " + known_metrics());
+    }
+    metric_ = find_metric(name.text);
+    if (metric_ != nullptr) {
+      expr_.metric = metric_->metric;
+      return std::nullopt;
+    }
+    return error(name, fmt::format("unknown metric '{}'", name.text), unknown_metric_hint(name.text));
+  }
+
+  static std::string unknown_metric_hint(std::string_view word) {
+    // "p99" is how dashboards spell it; the grammar wants k6's p(99).
+    if (word.size() > 1 && (word[0] == 'p' || word[0] == 'P') &&
+        std::all_of(word.begin() + 1, word.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+      return fmt::format("did you mean 'p({})'?", word.substr(1));
+    }
+    std::vector<std::string_view> names;
+    for (const MetricDefinition& d : metric_table()) {
+      names.push_back(d.name);
+    }
+    if (auto guess = nearest(lower(word), names)) {
+      return fmt::format("did you mean '{}'?", *guess);
+    }
+    return "known metrics: " + known_metrics();
+  }
+
+  Failure parse_argument() {
+    if (metric_->argument == MetricArgument::none) {
+      if (peek().kind == Kind::open) {
+        return error(peek(), fmt::format("'{}' takes no argument", metric_->name),
+                     fmt::format("write e.g. '{}'", metric_->example));
+      }
+      return std::nullopt;
+    }
+    const std::string_view usage = "write the percentile in parentheses, e.g. p(99) or p(99.9)";
+    if (peek().kind != Kind::open) {
+      return error(peek(), fmt::format("expected '(' after '{}', found {}", metric_->name, quoted(peek())),
+                   std::string(usage));
+    }
+    take();
+    const Token& value = take();
+    if (value.kind == Kind::close || value.kind == Kind::end) {
+      return error(value, "missing percentile", std::string(usage));
+    }
+    if (value.kind != Kind::number) {
+      return error(value, fmt::format("percentile must be a number in (0, 100], got {}", quoted(value)),
+                   std::string(usage));
+    }
+    const double p = to_number(value.text);
+    if (!(p > 0 && p <= 100)) {
+      return error(value, fmt::format("percentile must be in (0, 100], got {}", value.text),
+                   "p(100) is the maximum; p(50) the median");
+    }
+    expr_.percentile = p;
+    if (peek().kind != Kind::close) {
+      return error(peek(), fmt::format("expected ')' after the percentile, found {}", quoted(peek())),
+                   std::string(usage));
+    }
+    take();
+    return std::nullopt;
+  }
+
+  Failure parse_comparator() {
+    const std::string_view usage = "compare with <, <=, > or >=";
+    const Token& op = peek();
+    if (op.kind == Kind::end) {
+      return error(op, "missing comparator", fmt::format("{}, e.g. '{}'", usage, metric_->example));
+    }
+    if (op.kind == Kind::other && op.text.find_first_of("=!") != std::string_view::npos) {
+      return error(op, fmt::format("unsupported comparator '{}'", op.text), std::string(usage));
+    }
+    if (op.kind != Kind::comparator) {
+      return error(op, fmt::format("expected a comparator, found {}", quoted(op)),
+                   fmt::format("{}, e.g. '{}'", usage, metric_->example));
+    }
+    take();
+    expr_.op = op.text == "<"    ? Comparator::lt
+               : op.text == "<=" ? Comparator::le
+               : op.text == ">"  ? Comparator::gt
+                                 : Comparator::ge;
+    comparator_ = &op;
+    return std::nullopt;
+  }
+
+  Failure parse_threshold() {
+    const Token& value = take();
+    if (value.kind == Kind::end) {
+      return error(value, fmt::format("missing threshold after '{}'", comparator_->text),
+                   fmt::format("e.g. '{}'", metric_->example));
+    }
+    if (value.kind != Kind::number) {
+      return error(value,
+                   fmt::format("expected a number after '{}', found {}", comparator_->text, quoted(value)),
+                   fmt::format("e.g. '{}'", metric_->example));
+    }
+    const double number = to_number(value.text);
+    return metric_->threshold == ThresholdKind::ratio ? parse_ratio(value, number) : parse_latency(number);
+  }
+
+  Failure parse_ratio(const Token& value, double number) {
+    if (peek().kind == Kind::percent) {
+      take();
+      if (number > 100) {
+        return error(value, fmt::format("{} cannot exceed 100%, got {}%", metric_->name, value.text),
+                     fmt::format("e.g. '{}'", metric_->example));
+      }
+      expr_.threshold = number / 100;
+      return std::nullopt;
+    }
+    if (peek().kind == Kind::word) {
+      return error(peek(),
+                   fmt::format("{} is a ratio and takes no unit, got '{}'", metric_->name, peek().text),
+                   fmt::format("write a percentage or a fraction, e.g. '{}'", metric_->example));
+    }
+    if (number > 1) {
+      return error(value, fmt::format("threshold {} of {} is not a fraction", value.text, metric_->name),
+                   fmt::format("write '{}%' for a percentage, or a fraction between 0 and 1", value.text));
+    }
+    expr_.threshold = number;
+    return std::nullopt;
+  }
+
+  Failure parse_latency(double number) {
+    if (peek().kind == Kind::percent) {
+      return error(peek(), fmt::format("{} is a latency, not a percentage", metric_label(expr_)),
+                   fmt::format("write a duration, e.g. '{}'", metric_->example));
+    }
+    if (peek().kind != Kind::word) {
+      expr_.threshold = number;  // a bare number is milliseconds, as in k6
+      return std::nullopt;
+    }
+    const Token& unit = take();
+    for (const LatencyUnit& known : latency_units) {
+      if (unit.text == known.name) {
+        expr_.threshold = number * known.ms;
+        return std::nullopt;
+      }
+    }
+    std::vector<std::string_view> names;
+    for (const LatencyUnit& known : latency_units) {
+      names.push_back(known.name);
+    }
+    const auto guess = nearest(lower(unit.text), names);
+    return error(unit, fmt::format("unknown duration unit '{}'", unit.text),
+                 guess ? fmt::format("did you mean '{}'? (units: us, ms, s, m)", *guess)
+                       : std::string("units: us, ms, s, m"));
+  }
+
+  std::string_view text_;
+  std::vector<Token> tokens_;
+  std::size_t pos_ = 0;
+  ObjectiveExpr expr_;
+  const MetricDefinition* metric_ = nullptr;
+  const Token* comparator_ = nullptr;
+};
+
+std::string format_latency_ms(double ms) {
+  if (ms < 10) {
+    return fmt::format("{:.2f} ms", ms);
+  }
+  if (ms < 100) {
+    return fmt::format("{:.1f} ms", ms);
+  }
+  return fmt::format("{:.0f} ms", ms);
+}
+
+}  // namespace
+
+std::variant<ObjectiveExpr, ObjectiveError> parse_objective(std::string_view text) {
+  return ObjectiveParser(text).parse();
+}
+
+std::optional<double> measure(const ObjectiveExpr& expr, const WindowStats& window) {
+  return definition_of(expr.metric).measure(expr, window);
+}
+
+bool holds(const ObjectiveExpr& expr, double value) {
+  switch (expr.op) {
+    case Comparator::lt:
+      return value < expr.threshold;
+    case Comparator::le:
+      return value <= expr.threshold;
+    case Comparator::gt:
+      return value > expr.threshold;
+    case Comparator::ge:
+      return value >= expr.threshold;
+  }
+  return false;
+}
+
+std::string format_value(const ObjectiveExpr& expr, double value) {
+  const MetricDefinition& d = definition_of(expr.metric);
+  if (d.threshold == ThresholdKind::latency) {
+    return format_latency_ms(value);
+  }
+  return fmt::format("{:.{}f}%", value * 100, d.percent_decimals);
+}
+
+std::string metric_label(const ObjectiveExpr& expr) {
+  const MetricDefinition& d = definition_of(expr.metric);
+  std::string label(d.label);
+  if (const auto at = label.find("{}"); at != std::string::npos) {
+    label.replace(at, 2, fmt::format("{:g}", expr.percentile));
+  }
+  return label;
+}
+
+std::string_view to_string(Comparator op) {
+  switch (op) {
+    case Comparator::lt:
+      return "<";
+    case Comparator::le:
+      return "<=";
+    case Comparator::gt:
+      return ">";
+    case Comparator::ge:
+      return ">=";
+  }
+  return "?";
+}
+
+}  // namespace faultline::verify

@@ -1,0 +1,157 @@
+#include "harness/verify/window.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numeric>
+
+namespace faultline::verify {
+
+namespace {
+
+constexpr std::size_t error_class_count = static_cast<std::size_t>(load::ErrorClass::other) + 1;
+
+// Counts by index while the samples are sorted in, turned into the named
+// maps of WindowStats once at the end: a map lookup per sample would cost
+// more than the rest of the window's work.
+struct WindowTally {
+  std::map<int, uint64_t> statuses;
+  std::array<uint64_t, error_class_count> errors{};
+  std::vector<uint64_t> backends;
+};
+
+void add(WindowStats& window, WindowTally& tally, const load::Sample& sample) {
+  ++window.requests;
+  if (sample.failed()) {
+    ++window.errors;
+  }
+  if (sample.error != load::ErrorClass::none) {
+    ++window.transport_errors;
+    ++tally.errors[static_cast<std::size_t>(sample.error)];
+  } else {
+    ++tally.statuses[sample.status];
+  }
+  // A backend index the result does not name is a bug upstream; counting
+  // it as unknown keeps the totals right.
+  ++tally.backends[sample.backend < tally.backends.size() ? sample.backend : 0];
+  window.sorted_latencies_ms.push_back(static_cast<double>(sample.latency_ns()) / 1e6);
+}
+
+void finish(WindowStats& window, WindowTally& tally, const std::vector<std::string>& backends) {
+  window.status_counts = std::move(tally.statuses);
+  for (std::size_t e = 0; e < tally.errors.size(); ++e) {
+    if (tally.errors[e] > 0) {
+      window.error_classes[load::to_string(static_cast<load::ErrorClass>(e))] = tally.errors[e];
+    }
+  }
+  for (std::size_t b = 0; b < tally.backends.size(); ++b) {
+    if (tally.backends[b] > 0) {
+      window.backend_counts[b < backends.size() ? backends[b] : std::string()] += tally.backends[b];
+    }
+  }
+  auto& latencies = window.sorted_latencies_ms;
+  std::sort(latencies.begin(), latencies.end());
+  if (latencies.empty()) {
+    return;
+  }
+  window.mean_ms =
+      std::accumulate(latencies.begin(), latencies.end(), 0.0) / static_cast<double>(latencies.size());
+  window.p50_ms = percentile(latencies, 50);
+  window.p90_ms = percentile(latencies, 90);
+  window.p99_ms = percentile(latencies, 99);
+  window.max_ms = latencies.back();
+}
+
+uint64_t known_backend_requests(const WindowStats& window) {
+  uint64_t total = 0;
+  for (const auto& [name, count] : window.backend_counts) {
+    if (!name.empty()) {
+      total += count;
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+double WindowStats::throughput() const {
+  const int64_t span = end_ns - start_ns;
+  return span > 0 ? static_cast<double>(requests) * 1e9 / static_cast<double>(span) : 0.0;
+}
+
+double WindowStats::backend_share(const std::string& backend) const {
+  if (backend.empty()) {
+    return 0.0;
+  }
+  const uint64_t known = known_backend_requests(*this);
+  const auto it = backend_counts.find(backend);
+  return known == 0 || it == backend_counts.end()
+             ? 0.0
+             : static_cast<double>(it->second) / static_cast<double>(known);
+}
+
+double WindowStats::max_backend_share() const {
+  const uint64_t known = known_backend_requests(*this);
+  uint64_t most = 0;
+  for (const auto& [name, count] : backend_counts) {
+    if (!name.empty()) {
+      most = std::max(most, count);
+    }
+  }
+  return known == 0 ? 0.0 : static_cast<double>(most) / static_cast<double>(known);
+}
+
+double WindowStats::percentile_ms(double p) const {
+  return percentile(sorted_latencies_ms, p);
+}
+
+std::vector<WindowStats> build_windows(const load::LoadResult& result, Duration width, int64_t from_ns,
+                                       int64_t to_ns) {
+  const int64_t w = width.count();
+  if (w <= 0 || to_ns <= from_ns) {
+    return {};
+  }
+  const int64_t span = to_ns - from_ns;
+  int64_t count = span / w;
+  if ((span % w) * 2 >= w) {
+    ++count;
+  }
+  std::vector<WindowStats> windows(static_cast<std::size_t>(count));
+  std::vector<WindowTally> tallies(windows.size());
+  for (std::size_t i = 0; i < windows.size(); ++i) {
+    windows[i].index = static_cast<int>(i);
+    windows[i].start_ns = from_ns + static_cast<int64_t>(i) * w;
+    windows[i].end_ns = std::min(windows[i].start_ns + w, to_ns);
+    tallies[i].backends.assign(result.backends.size(), 0);
+  }
+  if (windows.empty()) {
+    return windows;
+  }
+  const int64_t covered_to = windows.back().end_ns;
+  for (const load::Sample& sample : result.samples) {
+    if (sample.intended_ns < from_ns || sample.intended_ns >= covered_to) {
+      continue;
+    }
+    const auto i = static_cast<std::size_t>((sample.intended_ns - from_ns) / w);
+    add(windows[i], tallies[i], sample);
+  }
+  for (std::size_t i = 0; i < windows.size(); ++i) {
+    finish(windows[i], tallies[i], result.backends);
+  }
+  return windows;
+}
+
+double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) {
+    return 0.0;
+  }
+  const double n = static_cast<double>(sorted.size());
+  // Nearest rank: the smallest value with at least p% of the values at or
+  // below it. The epsilon keeps p*n/100 from rounding up past an exact rank
+  // (99.9 is not exact in binary).
+  const double rank = std::ceil(p * n / 100.0 - 1e-9);
+  const auto index = static_cast<std::size_t>(std::clamp(rank, 1.0, n)) - 1;
+  return sorted[index];
+}
+
+}  // namespace faultline::verify

@@ -1,0 +1,711 @@
+#include "harness/experiment/loader.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+using namespace faultline::experiment;
+using namespace std::chrono_literals;
+using faultline::Duration;
+
+namespace {
+
+std::string data(const std::string& name) {
+  return std::string(FAULTLINE_TEST_DATA) + "/experiments/" + name;
+}
+
+Experiment load(const std::string& name, Diagnostics& diags, const std::vector<Override>& overrides = {}) {
+  return load_file(data(name), overrides, diags);
+}
+
+std::vector<Override> overrides(std::initializer_list<const char*> texts) {
+  std::vector<Override> out;
+  for (const char* text : texts) {
+    auto o = parse_override(text);
+    REQUIRE(o.has_value());
+    out.push_back(*o);
+  }
+  return out;
+}
+
+// The diagnostic at exactly line:col whose message contains `message`, or
+// nullptr.
+const Diagnostic* find(const Diagnostics& diags, int line, int col, const std::string& message) {
+  for (const auto& d : diags.items()) {
+    if (d.pos.line == line && d.pos.col == col && d.message.find(message) != std::string::npos) {
+      return &d;
+    }
+  }
+  return nullptr;
+}
+
+// Checks that there is a diagnostic at line:col with `message` in its text
+// and `hint` in its hint.
+void expect_diag(const Diagnostics& diags, int line, int col, const std::string& message,
+                 const std::string& hint = {}) {
+  INFO("expected " << line << ":" << col << " '" << message << "' in:\n" << diags.format());
+  const Diagnostic* d = find(diags, line, col, message);
+  REQUIRE(d != nullptr);
+  CHECK(d->hint.find(hint) != std::string::npos);
+}
+
+// A small valid experiment to which a test adds or changes one thing.
+std::string minimal(const std::string& services = "    web: { kind: nginx }\n",
+                    const std::string& extra = {}) {
+  return "title: t\n"
+         "stack:\n"
+         "  services:\n" +
+         services +
+         "load:\n"
+         "  target: web\n"
+         "  rate: 10/s\n"
+         "  duration: 60s\n"
+         "expect: hold\n" +
+         extra;
+}
+
+}  // namespace
+
+TEST_CASE("the full example loads with every field as written", "[experiment][loader]") {
+  Diagnostics diags;
+  const Experiment exp = load("good_weights.yaml", diags);
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+
+  CHECK(exp.version == 1);
+  CHECK(exp.title == "HAProxy weight change sends most traffic to one backend");
+  CHECK(exp.description.rfind("A routine weight change leaves web1", 0) == 0);
+  CHECK(exp.tags == std::vector<std::string>{"load-balancer", "haproxy", "weights"});
+
+  CHECK(exp.stack.runtime == "netns");
+  CHECK(exp.stack.subnet == std::optional<std::string>("10.213.0.0/24"));
+  REQUIRE(exp.stack.services.size() == 4);
+  CHECK(exp.stack.services[0].name == "lb");
+  CHECK(exp.stack.services[1].name == "web1");
+  CHECK(exp.stack.services[2].name == "web2");
+  CHECK(exp.stack.services[3].name == "web3");
+
+  const Service& lb = exp.stack.services[0];
+  CHECK(lb.kind == ServiceKind::haproxy);
+  CHECK(lb.port == 80);
+  CHECK(lb.balance == "roundrobin");
+  CHECK(lb.backends == std::vector<std::string>{"web1", "web2", "web3"});
+  CHECK(lb.is_load_balancer());
+  REQUIRE(lb.health_check.has_value());
+  CHECK(lb.health_check->path == "/health");
+  CHECK(lb.health_check->interval == 500ms);
+  CHECK(lb.health_check->fall == 2);
+  CHECK(lb.health_check->rise == 2);
+  CHECK(lb.retries == 2);
+  CHECK(lb.redispatch);
+  CHECK(lb.timeouts.connect == 1s);
+  CHECK(lb.timeouts.server == 5s);
+  CHECK(lb.timeouts.client == 30s);  // not written: the default
+  CHECK_FALSE(lb.capacity.has_value());
+  CHECK(lb.pos.line == 12);
+  CHECK(lb.pos.col == 5);
+
+  for (size_t i = 1; i < 4; ++i) {
+    const Service& web = exp.stack.services[i];
+    INFO(web.name);
+    CHECK(web.kind == ServiceKind::nginx);
+    CHECK(web.port == 80);
+    CHECK_FALSE(web.is_load_balancer());
+    REQUIRE(web.capacity.has_value());
+    CHECK(web.capacity->rps == Approx(300));
+    CHECK(web.capacity->burst == 50);
+  }
+
+  CHECK(exp.load.target == "lb");
+  CHECK(exp.load.path == "/");
+  CHECK(exp.load.rate == Approx(600));
+  CHECK(exp.load.connections == 64);
+  CHECK(exp.load.users == 1000);
+  CHECK(exp.load.timeout == 2s);
+  CHECK(exp.load.duration == 60s);
+  CHECK(exp.load.backend_header == "X-Backend");
+
+  CHECK(exp.slo.window == 1s);
+  CHECK(exp.slo.steady_state == 5s);
+  REQUIRE(exp.slo.objectives.size() == 3);
+  CHECK(exp.slo.objectives[0].name == "availability");
+  CHECK(exp.slo.objectives[0].expr == "error_rate < 0.5%");
+  CHECK(exp.slo.objectives[1].name == "latency");
+  CHECK(exp.slo.objectives[1].expr == "p(99) < 250ms");
+  CHECK(exp.slo.objectives[2].name == "balance");
+  CHECK(exp.slo.objectives[2].expr == "max_backend_share < 60%");
+
+  REQUIRE(exp.method.size() == 2);
+  const MethodStep& fault = exp.method[0];
+  CHECK_FALSE(fault.is_note());
+  CHECK(fault.at == 15s);
+  CHECK(fault.fault == "lb_weight");
+  CHECK(fault.target == "lb");
+  CHECK(fault.duration == std::optional<Duration>(20s));
+  CHECK(fault.params["server"].as<std::string>() == "web1");
+  CHECK(fault.params["weight"].as<int>() == 100);
+  CHECK(fault.params["others"].as<int>() == 1);
+  const MethodStep& note = exp.method[1];
+  CHECK(note.is_note());
+  CHECK(note.at == 18s);
+  CHECK(note.note == "On-call suspects a DDoS and starts reading firewall logs");
+  CHECK_FALSE(note.duration.has_value());
+
+  CHECK(exp.expect == Expectation::breach);
+  CHECK(exp.postmortem.service == "Main website and API");
+  CHECK(exp.postmortem.timezone == "UTC");
+  CHECK(exp.postmortem.detection == "Monitoring alert on p99 latency");
+  CHECK(exp.postmortem.root_cause == "A weight change routed most traffic to one backend.\n");
+  CHECK(exp.postmortem.corrective_actions ==
+        std::vector<std::string>{"Validate load-balancer weights before a change is applied",
+                                 "Alert on per-backend traffic share"});
+}
+
+TEST_CASE("positions in the model point at what they describe", "[experiment][loader]") {
+  Diagnostics diags;
+  const Experiment exp = load("good_weights.yaml", diags);
+  REQUIRE_FALSE(diags.has_errors());
+  // The objective's position is the start of the expression value (its
+  // opening quote here), where the verifier adds the column of a grammar error.
+  CHECK(exp.slo.objectives[1].pos.line == 43);
+  CHECK(exp.slo.objectives[1].pos.col == 13);
+  CHECK(exp.slo.objectives[1].pos.file == data("good_weights.yaml"));
+  CHECK(exp.method[0].pos.line == 49);
+  CHECK(exp.method[0].pos.col == 5);
+  CHECK(exp.method[0].fault_pos.line == 50);
+  CHECK(exp.method[0].fault_pos.col == 12);
+  CHECK(exp.method[0].target_pos.line == 51);
+  CHECK(exp.method[0].target_pos.col == 13);
+  CHECK(exp.load.pos.line == 28);
+  CHECK(exp.load.pos.col == 1);
+}
+
+TEST_CASE("fault parameters are kept raw with their marks", "[experiment][loader]") {
+  Diagnostics diags;
+  const Experiment exp = load("good_weights.yaml", diags);
+  REQUIRE_FALSE(diags.has_errors());
+  const YAML::Node weight = exp.method[0].params["weight"];
+  // `100` on line 52: `    params: { server: web1, weight: 100, others: 1 }`.
+  CHECK(diags.pos_of(weight).line == 52);
+  CHECK(diags.pos_of(weight).col == 37);
+  CHECK(diags.pos_of(weight).file == data("good_weights.yaml"));
+}
+
+TEST_CASE("the loader stores the absolute file and the document", "[experiment][loader]") {
+  Diagnostics diags;
+  const Experiment exp = load("good_weights.yaml", diags);
+  REQUIRE_FALSE(diags.has_errors());
+  CHECK(std::filesystem::path(exp.source_file).is_absolute());
+  CHECK(std::filesystem::equivalent(exp.source_file, data("good_weights.yaml")));
+  REQUIRE(exp.source.IsMap());
+  CHECK(exp.source["load"]["rate"].as<std::string>() == "600/s");
+  CHECK(resolve_path(exp, "fixtures/x.conf") ==
+        (std::filesystem::path(FAULTLINE_TEST_DATA) / "experiments/fixtures/x.conf")
+            .lexically_normal()
+            .string());
+  CHECK(resolve_path(exp, "/etc/x.conf") == "/etc/x.conf");
+}
+
+TEST_CASE("omitted fields take the documented defaults", "[experiment][loader]") {
+  Diagnostics diags;
+  const Experiment exp = load("good_minimal.yaml", diags);
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  CHECK(exp.version == 1);
+  CHECK(exp.stack.runtime == "netns");
+  CHECK_FALSE(exp.stack.subnet.has_value());
+  REQUIRE(exp.stack.services.size() == 1);
+  const Service& web = exp.stack.services[0];
+  CHECK(web.port == 80);
+  CHECK_FALSE(web.health_check.has_value());
+  CHECK_FALSE(web.capacity.has_value());
+  CHECK(web.retries == 0);
+  CHECK_FALSE(web.redispatch);
+  CHECK(exp.load.path == "/");
+  CHECK(exp.load.connections == 16);
+  CHECK(exp.load.users == 100);
+  CHECK(exp.load.timeout == 2s);
+  CHECK(exp.load.backend_header == "X-Backend");
+  CHECK(exp.slo.window == 1s);
+  CHECK(exp.slo.steady_state == 0s);
+  CHECK(exp.slo.objectives.empty());
+  CHECK(exp.method.empty());
+  CHECK(exp.expect == Expectation::hold);
+  CHECK(exp.postmortem.timezone == "UTC");
+}
+
+TEST_CASE("health_check true gives the default checks and false none", "[experiment][loader]") {
+  const std::string services_on =
+      "    lb: { kind: haproxy, backends: [web], health_check: true }\n"
+      "    web: { kind: nginx }\n";
+  Diagnostics on_diags;
+  const Experiment on = load_string(minimal(services_on), "on.yaml", {}, on_diags);
+  INFO(on_diags.format());
+  REQUIRE_FALSE(on_diags.has_errors());
+  REQUIRE(on.stack.services[0].health_check.has_value());
+  CHECK(on.stack.services[0].health_check->path == "/health");
+  CHECK(on.stack.services[0].health_check->interval == 1s);
+  CHECK(on.stack.services[0].health_check->fall == 3);
+  CHECK(on.stack.services[0].health_check->rise == 2);
+
+  Diagnostics off_diags;
+  const std::string services_off =
+      "    lb: { kind: haproxy, backends: [web], health_check: false }\n"
+      "    web: { kind: nginx }\n";
+  const Experiment off = load_string(minimal(services_off), "off.yaml", {}, off_diags);
+  REQUIRE_FALSE(off_diags.has_errors());
+  CHECK_FALSE(off.stack.services[0].health_check.has_value());
+}
+
+TEST_CASE("capacity rps takes a number or a rate", "[experiment][loader]") {
+  const std::string services =
+      "    web: { kind: nginx, capacity: { rps: 300 } }\n"
+      "    api: { kind: nginx, capacity: { rps: 1.2k/s, burst: 5 } }\n"
+      "    job: { kind: app, capacity: { rps: 600/m } }\n";
+  Diagnostics diags;
+  const Experiment exp = load_string(minimal(services), "cap.yaml", {}, diags);
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  CHECK(exp.stack.services[0].capacity->rps == Approx(300));
+  CHECK(exp.stack.services[0].capacity->burst == 0);
+  CHECK(exp.stack.services[1].capacity->rps == Approx(1200));
+  CHECK(exp.stack.services[1].capacity->burst == 5);
+  CHECK(exp.stack.services[2].capacity->rps == Approx(10));
+  CHECK(exp.stack.services[2].kind == ServiceKind::app);
+}
+
+TEST_CASE("weights are read per backend", "[experiment][loader]") {
+  const std::string services =
+      "    lb: { kind: nginx, backends: [web, api], weights: { web: 100, api: 0 }, balance: leastconn }\n"
+      "    web: { kind: nginx }\n"
+      "    api: { kind: nginx, port: 8080 }\n";
+  Diagnostics diags;
+  const Experiment exp = load_string(minimal(services), "w.yaml", {}, diags);
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  const Service& lb = exp.stack.services[0];
+  CHECK(lb.kind == ServiceKind::nginx);
+  CHECK(lb.balance == "leastconn");
+  CHECK(lb.weights == std::map<std::string, int>{{"web", 100}, {"api", 0}});
+  CHECK(exp.stack.services[2].port == 8080);
+}
+
+TEST_CASE("YAML merge keys combine an anchor with keys of the service", "[experiment][loader]") {
+  const std::string services =
+      "    web: &base { kind: nginx, port: 8080, capacity: { rps: 100 } }\n"
+      "    api: { <<: *base, port: 9090 }\n";
+  Diagnostics diags;
+  const Experiment exp = load_string(minimal(services), "merge.yaml", {}, diags);
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  const Service& api = exp.stack.services[1];
+  CHECK(api.kind == ServiceKind::nginx);
+  CHECK(api.port == 9090);
+  REQUIRE(api.capacity.has_value());
+  CHECK(api.capacity->rps == Approx(100));
+}
+
+TEST_CASE("the loader does not judge fault names or parameters", "[experiment][loader]") {
+  const std::string method =
+      "method:\n"
+      "  - at: 1s\n"
+      "    fault: no_such_fault\n"
+      "    target: web\n"
+      "    params: { anything: [1, 2], goes: { here: true } }\n";
+  Diagnostics diags;
+  const Experiment exp = load_string(minimal("    web: { kind: nginx }\n", method), "f.yaml", {}, diags);
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  REQUIRE(exp.method.size() == 1);
+  CHECK(exp.method[0].fault == "no_such_fault");
+  CHECK(exp.method[0].params["anything"].IsSequence());
+  CHECK(exp.method[0].params["goes"]["here"].as<bool>());
+}
+
+TEST_CASE("subnets must be private CIDR networks from /16 to /28", "[experiment][loader][bad-config]") {
+  struct Case {
+    const char* subnet;
+    const char* error;  // empty: accepted
+  };
+  const std::vector<Case> cases = {
+      {"10.213.0.0/24", ""},
+      {"172.20.0.0/16", ""},
+      {"192.168.7.0/28", ""},
+      {"172.32.0.0/16", "is not a private network"},
+      {"11.0.0.0/24", "is not a private network"},
+      {"10.0.0.0/30", "must be between /16 and /28, not /30"},
+      {"10.0.0.0/8", "must be between /16 and /28, not /8"},
+      {"10.0.0/24", "must be an IPv4 network in CIDR form"},
+      {"10.0.0.256/24", "must be an IPv4 network in CIDR form"},
+      {"10.0.0.0", "must be an IPv4 network in CIDR form"},
+      {"10.1.2.3/16", "has host bits set"},
+  };
+  for (const auto& c : cases) {
+    INFO("subnet " << c.subnet);
+    std::string yaml = minimal();
+    yaml.replace(yaml.find("  services:"), 0, std::string("  subnet: ") + c.subnet + "\n");
+    Diagnostics diags;
+    const Experiment exp = load_string(yaml, "s.yaml", {}, diags);
+    INFO(diags.format());
+    if (std::string(c.error).empty()) {
+      CHECK_FALSE(diags.has_errors());
+      CHECK(exp.stack.subnet == std::optional<std::string>(c.subnet));
+    } else {
+      REQUIRE(diags.items().size() == 1);
+      CHECK(diags.items()[0].message.find(c.error) != std::string::npos);
+      CHECK(diags.items()[0].pos.line == 3);
+      CHECK(diags.items()[0].pos.col == 11);
+    }
+  }
+}
+
+TEST_CASE("unknown keys are reported at every level with the nearest known key",
+          "[experiment][loader][bad-config]") {
+  Diagnostics diags;
+  load("bad_unknown_keys.yaml", diags);
+  INFO(diags.format());
+  expect_diag(diags, 2, 1, "unknown key 'titel' at the top level", "did you mean 'title'?");
+  expect_diag(diags, 4, 3, "unknown key 'sevices' in stack", "did you mean 'services'?");
+  expect_diag(diags, 10, 7, "unknown key 'wieghts' in service 'lb'", "did you mean 'weights'?");
+  expect_diag(diags, 11, 38, "unknown key 'intervall' in health_check of 'lb'", "did you mean 'interval'?");
+  expect_diag(diags, 14, 7, "unknown key 'colour' in service 'web'", "known keys are: kind, port");
+  expect_diag(diags, 18, 3, "unknown key 'durration' in load", "did you mean 'duration'?");
+  expect_diag(diags, 23, 7, "unknown key 'exprs' in objective 1", "did you mean 'expr'?");
+  expect_diag(diags, 28, 5, "unknown key 'paramz' in method step 1", "did you mean 'params'?");
+  expect_diag(diags, 31, 3, "unknown key 'rootcause' in postmortem", "did you mean 'root_cause'?");
+  // What the typos leave missing is reported as well.
+  expect_diag(diags, 0, 0, "missing required key 'title'");
+  expect_diag(diags, 22, 7, "missing required key 'expr' in objective 1");
+  CHECK(diags.items().size() == 11);
+}
+
+TEST_CASE("bad values are reported with the form that was expected", "[experiment][loader][bad-config]") {
+  Diagnostics diags;
+  load("bad_values.yaml", diags);
+  INFO(diags.format());
+  expect_diag(diags, 1, 10, "unsupported version 2", "reads version 1");
+  expect_diag(diags, 3, 7, "'tags' must be a list");
+  expect_diag(diags, 5, 11, "'subnet' 8.8.8.0/24 is not a private network", "10.0.0.0/8");
+  expect_diag(diags, 9, 13, "'port' must be between 1 and 65535, not 70000");
+  expect_diag(diags, 10, 16, "unknown balance 'robin'", "roundrobin, leastconn");
+  expect_diag(diags, 12, 16, "'retries' must be at least 0, not -1");
+  expect_diag(diags, 13, 19, "'redispatch' must be true or false, not 'maybe'");
+  expect_diag(diags, 14, 28, "'connect' must be a duration, not '1 s'",
+              "expected a duration with a unit, e.g. 250ms, 1s, 2m");
+  expect_diag(diags, 14, 41, "'server' must be longer than 0s");
+  expect_diag(diags, 16, 13, "unknown kind 'ngnix'", "did you mean 'nginx'?");
+  expect_diag(diags, 19, 9, "'path' must start with '/', not 'index.html'");
+  expect_diag(diags, 20, 9, "'rate' must be a rate, not '600'", "e.g. 600/s");
+  expect_diag(diags, 21, 16, "'connections' must be between 1 and 10000, not 0");
+  expect_diag(diags, 22, 12, "'timeout' must be a duration, not '2'", "a unit is required, e.g. 2s or 2ms");
+  expect_diag(diags, 23, 13, "'duration' must be a duration, not '1min'", "e.g. 250ms, 1s, 2m");
+  expect_diag(diags, 24, 19, "'backend_header' must be an HTTP header name, not 'X Backend'");
+  expect_diag(diags, 26, 11, "'window' must be at least 100ms, not 50ms");
+  expect_diag(diags, 27, 9, "unknown expect 'sometimes'", "breach, hold");
+  CHECK(diags.items().size() == 18);
+}
+
+TEST_CASE("references to services that do not exist are reported", "[experiment][loader][bad-config]") {
+  Diagnostics diags;
+  load("bad_references.yaml", diags);
+  INFO(diags.format());
+  expect_diag(diags, 6, 24, "unknown backend 'wbe2' in service 'lb'", "did you mean 'web1'?");
+  expect_diag(diags, 6, 30, "service 'lb' cannot be its own backend");
+  expect_diag(diags, 6, 34, "backend 'edge' is itself a load balancer");
+  expect_diag(diags, 7, 27, "'web3' in weights is not a backend of 'lb'");
+  expect_diag(diags, 14, 11, "load target 'lbb' is not a service of the stack", "did you mean 'lb'?");
+  expect_diag(diags, 20, 13, "fault target 'web9' is not a service of the stack");
+  CHECK(diags.items().size() == 6);
+}
+
+TEST_CASE("a timeline that does not fit the load is reported step by step",
+          "[experiment][loader][bad-config]") {
+  Diagnostics diags;
+  const Experiment exp = load("bad_method.yaml", diags);
+  INFO(diags.format());
+  expect_diag(diags, 13, 9, "'at' (70s) is not before the end of the load", "the load runs for 1m");
+  expect_diag(diags, 19, 15, "the fault would end at 70s, after the load ends", "the load runs for 1m");
+  expect_diag(diags, 20, 5, "method step 3 has both 'fault' and 'note'");
+  expect_diag(diags, 23, 5, "method step 4 has neither 'fault' nor 'note'");
+  expect_diag(diags, 26, 5, "'target' does not apply to a note");
+  expect_diag(diags, 30, 13, "'params' must be a map, not a list");
+  expect_diag(diags, 31, 9, "the fault starts at 2s, before the steady state is established", "5s");
+  expect_diag(diags, 34, 5, "missing required key 'at' in method step 8");
+  expect_diag(diags, 39, 15, "'duration' must be longer than 0s");
+  CHECK(diags.items().size() == 9);
+  // Steps with problems other than their shape stay in the model, so the
+  // fault registry can still report an unknown fault name in the same run.
+  CHECK(exp.method.size() == 7);
+}
+
+TEST_CASE("every problem of a stack is reported together", "[experiment][loader][bad-config]") {
+  Diagnostics diags;
+  load("bad_stack.yaml", diags);
+  INFO(diags.format());
+  expect_diag(diags, 3, 12, "runtime 'docker' is not available yet", "netns");
+  expect_diag(diags, 4, 11, "'subnet' 10.213.0.5/24 has host bits set", "did you mean 10.213.0.0/24?");
+  expect_diag(diags, 8, 7, "'capacity' applies only to backends");
+  expect_diag(diags, 10, 5, "haproxy service 'gate' needs 'backends'");
+  expect_diag(diags, 12, 5, "invalid service name 'Web_1'", "lowercase");
+  expect_diag(diags, 16, 7, "service 'worker' of kind app cannot have backends");
+  expect_diag(diags, 19, 7, "'balance' applies only to load balancers", "'web' has no backends");
+  expect_diag(diags, 20, 7, "missing required key 'rps' in capacity of 'web'");
+  expect_diag(diags, 21, 5, "service 'web' is defined twice", "line 17");
+  CHECK(diags.items().size() == 9);
+}
+
+TEST_CASE("missing required keys are reported where they belong", "[experiment][loader][bad-config]") {
+  Diagnostics diags;
+  load("bad_missing.yaml", diags);
+  INFO(diags.format());
+  expect_diag(diags, 0, 0, "missing required key 'title'");
+  expect_diag(diags, 0, 0, "missing required key 'expect'");
+  expect_diag(diags, 2, 1, "missing required key 'services' in stack");
+  expect_diag(diags, 4, 1, "missing required key 'target' in load");
+  expect_diag(diags, 4, 1, "missing required key 'rate' in load");
+  expect_diag(diags, 4, 1, "missing required key 'duration' in load");
+  expect_diag(diags, 8, 7, "missing required key 'expr' in objective 1");
+  expect_diag(diags, 9, 7, "missing required key 'name' in objective 2");
+  expect_diag(diags, 12, 7, "each objective must be a map with 'name' and 'expr'");
+  CHECK(diags.items().size() == 9);
+  CHECK(diags.items()[0].pos.file == data("bad_missing.yaml"));
+}
+
+TEST_CASE("a YAML syntax error is reported at its position", "[experiment][loader][bad-config]") {
+  Diagnostics diags;
+  load("bad_syntax.yaml", diags);
+  REQUIRE(diags.items().size() == 1);
+  CHECK(diags.items()[0].pos.line == 4);
+  CHECK(diags.items()[0].pos.col == 48);
+  CHECK(diags.items()[0].message.find("invalid YAML") != std::string::npos);
+}
+
+TEST_CASE("diagnostics come in file order", "[experiment][loader][bad-config]") {
+  Diagnostics diags;
+  load("bad_values.yaml", diags);
+  REQUIRE(diags.items().size() > 2);
+  for (size_t i = 1; i < diags.items().size(); ++i) {
+    const auto& a = diags.items()[i - 1].pos;
+    const auto& b = diags.items()[i].pos;
+    CHECK((a.line < b.line || (a.line == b.line && a.col <= b.col)));
+  }
+}
+
+TEST_CASE("a file that cannot be read gives one diagnostic naming it", "[experiment][loader][bad-config]") {
+  Diagnostics diags;
+  const std::string path = data("does_not_exist.yaml");
+  const Experiment exp = load_file(path, {}, diags);
+  REQUIRE(diags.items().size() == 1);
+  CHECK(diags.items()[0].message.find(path) != std::string::npos);
+  CHECK(diags.items()[0].message.find("No such file") != std::string::npos);
+  CHECK(diags.format().rfind(path + ": error: ", 0) == 0);
+  CHECK(exp.stack.services.empty());
+
+  Diagnostics dir_diags;
+  load_file(FAULTLINE_TEST_DATA, {}, dir_diags);
+  REQUIRE(dir_diags.items().size() == 1);
+  CHECK(dir_diags.items()[0].message.find("is a directory") != std::string::npos);
+}
+
+TEST_CASE("an empty document is reported", "[experiment][loader][bad-config]") {
+  Diagnostics diags;
+  load_string("# nothing here\n", "empty.yaml", {}, diags);
+  REQUIRE(diags.items().size() == 1);
+  CHECK(diags.items()[0].message == "the experiment is empty");
+}
+
+TEST_CASE("a document that is not a map is reported", "[experiment][loader][bad-config]") {
+  Diagnostics diags;
+  load_string("- title: t\n", "list.yaml", {}, diags);
+  REQUIRE(diags.items().size() == 1);
+  CHECK(diags.items()[0].message == "an experiment must be a map of keys, not a list");
+  CHECK(diags.items()[0].pos.line == 1);
+}
+
+TEST_CASE("a second document in the file is reported", "[experiment][loader][bad-config]") {
+  Diagnostics diags;
+  load_string(minimal() + "---\ntitle: other\n", "two.yaml", {}, diags);
+  REQUIRE(diags.items().size() == 1);
+  CHECK(diags.items()[0].message == "an experiment file holds one document");
+  CHECK(diags.items()[0].pos.line == 11);
+}
+
+TEST_CASE("duplicate keys and objectives are reported", "[experiment][loader][bad-config]") {
+  const std::string extra =
+      "slo:\n"
+      "  objectives:\n"
+      "    - { name: latency, expr: \"p(99) < 250ms\" }\n"
+      "    - { name: latency, expr: \"p(95) < 100ms\" }\n"
+      "expect: breach\n";
+  Diagnostics diags;
+  const Experiment exp = load_string(minimal("    web: { kind: nginx }\n", extra), "dup.yaml", {}, diags);
+  INFO(diags.format());
+  expect_diag(diags, 13, 15, "objective 'latency' is defined twice");
+  expect_diag(diags, 14, 1, "duplicate key 'expect' at the top level", "line 9");
+  CHECK(diags.items().size() == 2);
+  CHECK(exp.slo.objectives.size() == 1);
+}
+
+TEST_CASE("an alias bomb is refused instead of expanded", "[experiment][loader][bad-config]") {
+  std::string yaml = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  const char* names[] = {"a", "b", "c", "d", "e", "f"};
+  for (int level = 1; level < 6; ++level) {
+    yaml += std::string(names[level]) + ": &" + names[level] + " [";
+    for (int i = 0; i < 10; ++i) {
+      yaml += std::string(i ? ", " : "") + "*" + names[level - 1];
+    }
+    yaml += "]\n";
+  }
+  Diagnostics diags;
+  load_string(yaml, "bomb.yaml", {}, diags);
+  INFO(diags.format());
+  bool refused = false;
+  for (const auto& d : diags.items()) {
+    refused = refused || d.message.find("expands too much") != std::string::npos;
+  }
+  CHECK(refused);
+}
+
+TEST_CASE("parse_override splits at the first '='", "[experiment][loader][overrides]") {
+  const auto o = parse_override("load.path=/search?q=a");
+  REQUIRE(o.has_value());
+  CHECK(o->path == "load.path");
+  CHECK(o->value == "/search?q=a");
+  const auto empty_value = parse_override("postmortem.service=");
+  REQUIRE(empty_value.has_value());
+  CHECK(empty_value->value.empty());
+  CHECK_FALSE(parse_override("load.rate").has_value());
+  CHECK_FALSE(parse_override("=3").has_value());
+}
+
+TEST_CASE("an override sets a field before validation", "[experiment][loader][overrides]") {
+  Diagnostics diags;
+  const Experiment exp =
+      load("good_weights.yaml", diags,
+           overrides({"stack.services.lb.retries=3", "stack.services.lb.health_check.interval=200ms",
+                      "load.rate=900/s", "expect=hold"}));
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  CHECK(exp.stack.services[0].retries == 3);
+  CHECK(exp.stack.services[0].health_check->interval == 200ms);
+  CHECK(exp.stack.services[0].health_check->fall == 2);  // the rest of the map is kept
+  CHECK(exp.load.rate == Approx(900));
+  CHECK(exp.expect == Expectation::hold);
+  CHECK(exp.source["load"]["rate"].as<std::string>() == "900/s");
+  CHECK(exp.source["stack"]["services"]["lb"]["retries"].as<int>() == 3);
+}
+
+TEST_CASE("an override value is parsed as YAML", "[experiment][loader][overrides]") {
+  Diagnostics diags;
+  const Experiment exp = load(
+      "good_weights.yaml", diags,
+      overrides({"stack.services.lb.backends=[web1, web2]", "stack.services.lb.redispatch=false",
+                 "stack.services.lb.health_check=false", "stack.services.lb.weights={web1: 5}", "tags=[]"}));
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  const Service& lb = exp.stack.services[0];
+  CHECK(lb.backends == std::vector<std::string>{"web1", "web2"});
+  CHECK_FALSE(lb.redispatch);
+  CHECK_FALSE(lb.health_check.has_value());
+  CHECK(lb.weights == std::map<std::string, int>{{"web1", 5}});
+  CHECK(exp.tags.empty());
+}
+
+TEST_CASE("an override of an aliased service changes only that service", "[experiment][loader][overrides]") {
+  Diagnostics diags;
+  const Experiment exp =
+      load("good_weights.yaml", diags,
+           overrides({"stack.services.web2.port=8080", "stack.services.web3.capacity.rps=50"}));
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  CHECK(exp.stack.find("web1")->port == 80);
+  CHECK(exp.stack.find("web2")->port == 8080);
+  CHECK(exp.stack.find("web3")->port == 80);
+  CHECK(exp.stack.find("web1")->capacity->rps == Approx(300));
+  CHECK(exp.stack.find("web2")->capacity->rps == Approx(300));
+  CHECK(exp.stack.find("web3")->capacity->rps == Approx(50));
+  CHECK(exp.stack.find("web3")->capacity->burst == 50);
+  CHECK(exp.source["stack"]["services"]["web1"]["port"].as<int>() == 80);
+  CHECK(exp.source["stack"]["services"]["web2"]["port"].as<int>() == 8080);
+}
+
+TEST_CASE("an override creates the maps on its path", "[experiment][loader][overrides]") {
+  Diagnostics diags;
+  const Experiment exp =
+      load("good_minimal.yaml", diags,
+           overrides({"postmortem.service=Checkout", "slo.window=2s", "stack.subnet=10.9.0.0/24"}));
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  CHECK(exp.postmortem.service == "Checkout");
+  CHECK(exp.slo.window == 2s);
+  CHECK(exp.stack.subnet == std::optional<std::string>("10.9.0.0/24"));
+}
+
+TEST_CASE("an override through a list or a value is reported",
+          "[experiment][loader][overrides][bad-config]") {
+  Diagnostics diags;
+  const Experiment exp =
+      load("good_weights.yaml", diags,
+           overrides({"stack.services.lb.backends.x=1", "stack.services.lb.retries.max=2"}));
+  INFO(diags.format());
+  REQUIRE(diags.items().size() == 2);
+  CHECK(diags.items()[0].pos.file == "--set stack.services.lb.backends.x");
+  CHECK(diags.items()[0].pos.line == 0);
+  CHECK(diags.items()[0].message == "'backends' is a list, not a map");
+  CHECK(diags.items()[1].pos.file == "--set stack.services.lb.retries.max");
+  CHECK(diags.items()[1].message == "'retries' is a single value ('2'), not a map");
+  CHECK(diags.format().find("--set stack.services.lb.backends.x: error: 'backends' is a list, not a map\n") !=
+        std::string::npos);
+  // The document is left as it was.
+  CHECK(exp.stack.services[0].backends.size() == 3);
+  CHECK(exp.stack.services[0].retries == 2);
+}
+
+TEST_CASE("a bad override value is reported against the override",
+          "[experiment][loader][overrides][bad-config]") {
+  Diagnostics diags;
+  load("good_weights.yaml", diags,
+       overrides({"load.duration=fast", "load.rate=[1", "stack.services.lb.retires=1"}));
+  INFO(diags.format());
+  REQUIRE(diags.items().size() == 3);
+  const Diagnostic* duration = nullptr;
+  const Diagnostic* rate = nullptr;
+  const Diagnostic* retires = nullptr;
+  for (const auto& d : diags.items()) {
+    if (d.pos.file == "--set load.duration") {
+      duration = &d;
+    } else if (d.pos.file == "--set load.rate") {
+      rate = &d;
+    } else if (d.pos.file == "--set stack.services.lb.retires") {
+      retires = &d;
+    }
+  }
+  REQUIRE(duration != nullptr);
+  CHECK(duration->message == "'duration' must be a duration, not 'fast'");
+  REQUIRE(rate != nullptr);
+  CHECK(rate->message.find("cannot parse the value '[1'") != std::string::npos);
+  REQUIRE(retires != nullptr);
+  CHECK(retires->message == "unknown key 'retires' in service 'lb'");
+  CHECK(retires->hint == "did you mean 'retries'?");
+}
+
+TEST_CASE("the loader names the diagnostics' file when the caller did not", "[experiment][loader]") {
+  Diagnostics diags;
+  load("good_weights.yaml", diags);
+  CHECK(diags.file() == data("good_weights.yaml"));
+
+  Diagnostics named("shown.yaml");
+  load("good_weights.yaml", named);
+  CHECK(named.file() == "shown.yaml");
+}
+
+TEST_CASE("an override keeps a quoted value text in the document", "[experiment][loader][overrides]") {
+  Diagnostics diags;
+  const Experiment exp = load("good_minimal.yaml", diags, overrides({"title=\"2024\"", "description=2024"}));
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  CHECK(exp.title == "2024");
+  CHECK(exp.source["title"].Tag() == "!");
+  CHECK(exp.source["description"].Tag() != "!");
+}

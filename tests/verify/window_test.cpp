@@ -1,0 +1,197 @@
+#include "harness/verify/window.h"
+
+#include <catch2/catch.hpp>
+#include <chrono>
+
+namespace faultline::verify {
+namespace {
+
+using namespace std::chrono_literals;
+using load::ErrorClass;
+using load::Sample;
+
+constexpr int64_t ms = 1'000'000;
+
+// A request intended at `at_ms` that took `latency_ms`.
+Sample sample(double at_ms, double latency_ms, uint16_t status = 200, uint16_t backend = 1,
+              ErrorClass error = ErrorClass::none) {
+  Sample s;
+  s.intended_ns = static_cast<int64_t>(at_ms * 1e6);
+  s.sent_ns = s.intended_ns;
+  s.done_ns = s.intended_ns + static_cast<int64_t>(latency_ms * 1e6);
+  s.status = error == ErrorClass::none ? status : 0;
+  s.error = error;
+  s.backend = error == ErrorClass::none ? backend : 0;
+  return s;
+}
+
+load::LoadResult result_with(std::vector<Sample> samples) {
+  load::LoadResult result;
+  result.backends = {"", "web1", "web2"};
+  result.samples = std::move(samples);
+  return result;
+}
+
+TEST_CASE("samples fall into the window of their intended time", "[verify]") {
+  const auto result = result_with({sample(-1, 1), sample(100, 1), sample(999.9, 1), sample(1000, 1),
+                                   sample(2500, 1), sample(2999, 1), sample(3000, 1)});
+  const auto windows = build_windows(result, 1s, 0, 3000 * ms);
+
+  REQUIRE(windows.size() == 3);
+  CHECK(windows[0].requests == 2);
+  CHECK(windows[1].requests == 1);
+  CHECK(windows[2].requests == 2);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(windows[i].index == i);
+    CHECK(windows[i].start_ns == i * 1000 * ms);
+    CHECK(windows[i].end_ns == (i + 1) * 1000 * ms);
+  }
+}
+
+TEST_CASE("a slow request counts in the window it was intended in, not where it ended", "[verify]") {
+  const auto windows = build_windows(result_with({sample(900, 2500)}), 1s, 0, 3000 * ms);
+  REQUIRE(windows.size() == 3);
+  CHECK(windows[0].requests == 1);
+  CHECK(windows[0].max_ms == Approx(2500));
+  CHECK(windows[1].requests == 0);
+  CHECK(windows[2].requests == 0);
+}
+
+TEST_CASE("windows start at from_ns", "[verify]") {
+  const auto windows =
+      build_windows(result_with({sample(5400, 1), sample(5600, 1)}), 500ms, 5000 * ms, 6000 * ms);
+  REQUIRE(windows.size() == 2);
+  CHECK(windows[0].start_ns == 5000 * ms);
+  CHECK(windows[0].requests == 1);
+  CHECK(windows[1].requests == 1);
+}
+
+TEST_CASE("a final partial window is kept only when it spans at least half the width", "[verify]") {
+  const auto result = result_with({sample(100, 1), sample(1100, 1), sample(2100, 1), sample(2450, 1)});
+
+  const auto kept = build_windows(result, 1s, 0, 2500 * ms);
+  REQUIRE(kept.size() == 3);
+  CHECK(kept[2].start_ns == 2000 * ms);
+  CHECK(kept[2].end_ns == 2500 * ms);
+  CHECK(kept[2].requests == 2);
+  CHECK(kept[2].throughput() == Approx(4.0));  // 2 requests in half a second
+
+  const auto dropped = build_windows(result, 1s, 0, 2400 * ms);
+  REQUIRE(dropped.size() == 2);
+  CHECK(dropped[1].requests == 1);
+}
+
+TEST_CASE("no windows are built for an empty span or a zero width", "[verify]") {
+  const auto result = result_with({sample(100, 1)});
+  CHECK(build_windows(result, 1s, 1000 * ms, 1000 * ms).empty());
+  CHECK(build_windows(result, 0s, 0, 1000 * ms).empty());
+  CHECK(build_windows(result, 1s, 0, 400 * ms).empty());
+}
+
+TEST_CASE("errors are transport errors and 5xx responses, not 4xx", "[verify]") {
+  const auto result = result_with({sample(1, 1, 200), sample(2, 1, 404), sample(3, 1, 503), sample(4, 1, 500),
+                                   sample(5, 1, 0, 0, ErrorClass::connect_refused),
+                                   sample(6, 1, 0, 0, ErrorClass::response_timeout),
+                                   sample(7, 1, 0, 0, ErrorClass::response_timeout)});
+  const auto windows = build_windows(result, 1s, 0, 1000 * ms);
+  REQUIRE(windows.size() == 1);
+  const WindowStats& w = windows[0];
+  CHECK(w.requests == 7);
+  CHECK(w.errors == 5);
+  CHECK(w.transport_errors == 3);
+  CHECK(w.error_rate() == Approx(5.0 / 7.0));
+  CHECK(w.status_counts == std::map<int, uint64_t>{{200, 1}, {404, 1}, {500, 1}, {503, 1}});
+  CHECK(w.error_classes == std::map<std::string, uint64_t>{{"connect_refused", 1}, {"response_timeout", 2}});
+}
+
+TEST_CASE("latency statistics of a window are nearest-rank over all its requests", "[verify]") {
+  std::vector<Sample> samples;
+  for (int i = 100; i >= 1; --i) {
+    samples.push_back(sample(i, i));  // latencies 1..100 ms, out of order
+  }
+  const auto windows = build_windows(result_with(samples), 1s, 0, 1000 * ms);
+  REQUIRE(windows.size() == 1);
+  const WindowStats& w = windows[0];
+  CHECK(w.mean_ms == Approx(50.5));
+  CHECK(w.p50_ms == Approx(50));
+  CHECK(w.p90_ms == Approx(90));
+  CHECK(w.p99_ms == Approx(99));
+  CHECK(w.max_ms == Approx(100));
+  CHECK(w.percentile_ms(99.9) == Approx(100));
+  REQUIRE(w.sorted_latencies_ms.size() == 100);
+  CHECK(w.sorted_latencies_ms.front() == Approx(1));
+  CHECK(w.sorted_latencies_ms.back() == Approx(100));
+}
+
+TEST_CASE("latency counts from the intended time, waiting included", "[verify]") {
+  Sample waited = sample(10, 0);
+  waited.sent_ns = 300 * ms;
+  waited.done_ns = 305 * ms;
+  const auto windows = build_windows(result_with({waited}), 1s, 0, 1000 * ms);
+  CHECK(windows[0].max_ms == Approx(295));
+}
+
+TEST_CASE("percentile is the nearest rank of sorted values", "[verify]") {
+  const std::vector<double> four{10, 20, 30, 40};
+  CHECK(percentile(four, 50) == 20);
+  CHECK(percentile(four, 51) == 30);
+  CHECK(percentile(four, 75) == 30);
+  CHECK(percentile(four, 100) == 40);
+  CHECK(percentile(four, 1) == 10);
+  CHECK(percentile(four, 0) == 10);
+  CHECK(percentile({}, 50) == 0);
+
+  std::vector<double> thousand;
+  for (int i = 1; i <= 1000; ++i) {
+    thousand.push_back(i);
+  }
+  CHECK(percentile(thousand, 99.9) == 999);
+  CHECK(percentile(thousand, 99) == 990);
+}
+
+TEST_CASE("backend shares leave requests without a backend out of the denominator", "[verify]") {
+  std::vector<Sample> samples;
+  for (int i = 0; i < 6; ++i) {
+    samples.push_back(sample(i, 1, 200, 1));
+  }
+  samples.push_back(sample(10, 1, 200, 2));
+  samples.push_back(sample(11, 1, 200, 2));
+  samples.push_back(sample(12, 1, 503, 0));
+  samples.push_back(sample(13, 1, 0, 0, ErrorClass::reset));
+  const auto windows = build_windows(result_with(samples), 1s, 0, 1000 * ms);
+  const WindowStats& w = windows[0];
+
+  CHECK(w.backend_counts == std::map<std::string, uint64_t>{{"", 2}, {"web1", 6}, {"web2", 2}});
+  CHECK(w.backend_share("web1") == Approx(0.75));
+  CHECK(w.backend_share("web2") == Approx(0.25));
+  CHECK(w.backend_share("web3") == 0);
+  CHECK(w.backend_share("") == 0);
+  CHECK(w.max_backend_share() == Approx(0.75));
+}
+
+TEST_CASE("throughput is requests per second of the window's own length", "[verify]") {
+  std::vector<Sample> samples;
+  for (int i = 0; i < 500; ++i) {
+    samples.push_back(sample(i * 2, 1));
+  }
+  const auto one_second = build_windows(result_with(samples), 1s, 0, 1000 * ms);
+  CHECK(one_second[0].throughput() == Approx(500));
+  const auto halves = build_windows(result_with(samples), 500ms, 0, 1000 * ms);
+  CHECK(halves[0].throughput() == Approx(500));
+  CHECK(halves[0].requests == 250);
+}
+
+TEST_CASE("a window without requests reads as zero everywhere", "[verify]") {
+  const auto windows = build_windows(result_with({}), 1s, 0, 1000 * ms);
+  REQUIRE(windows.size() == 1);
+  const WindowStats& w = windows[0];
+  CHECK(w.requests == 0);
+  CHECK(w.error_rate() == 0);
+  CHECK(w.throughput() == 0);
+  CHECK(w.max_backend_share() == 0);
+  CHECK(w.p99_ms == 0);
+  CHECK(w.backend_counts.empty());
+}
+
+}  // namespace
+}  // namespace faultline::verify
