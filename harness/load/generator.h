@@ -44,16 +44,19 @@ struct LoadProgress {
 //   those still waiting for a connection when stop() was called (counted
 //   in not_sent); so a dead target still yields the open-model number of
 //   samples, all failed;
-// - samples are in intended order (request i at start_ns + i / rate);
+// - samples are in intended order (request i at start_ns + i / rate); a
+//   request goes out at its intended time, or up to 0.1 ms later at rates
+//   where the scheduler issues requests in 0.1 ms ticks (about 10k/s and
+//   up); any delay counts in its latency;
 // - `timeout` runs from the intended time, like a user's patience: a
 //   request that waited for a connection has that much less time on the
 //   wire. Past it, a request is recorded as connect_timeout if it was still
 //   connecting, response_timeout otherwise (also when it never left the
 //   queue), and its connection is closed. Timeouts are noticed within
-//   min(10 ms, timeout / 50) of the deadline;
+//   timeout / 50 (clamped to 1..10 ms) of the deadline;
 // - a request that fails before any byte of response on a kept-alive
 //   connection (the server closed it while idle) is retried once on a new
-//   connection; its sent_ns is the last attempt's.
+//   connection; its sent_ns is the last attempt's;
 // - LoadResult::end_ns is where the schedule ended: start_ns + duration, or
 //   the moment stop() was noticed.
 class LoadGenerator {

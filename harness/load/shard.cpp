@@ -53,8 +53,8 @@ void LoadShard::run() {
   for (auto& connection : connections_) {
     connection->connect(Connection::no_request);
   }
-  arm_schedule();
   arm_sweep();
+  arm_schedule();
   io_.run();
 }
 

@@ -1,7 +1,9 @@
 #include "harness/stack/process.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/close_range.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -72,6 +74,16 @@ struct ChildSetup : bp::extend::handler {
     // The parent may have died before prctl took effect.
     if (::getppid() != parent) {
       ::_exit(127);
+    }
+    // Servers must not inherit faultline's descriptors (sockets of the load
+    // generator, pipes of a test): a held pipe or socket outlives the run.
+    // Marked close-on-exec rather than closed, so Boost's error pipe still
+    // works if exec fails.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+      const long max_fd = ::sysconf(_SC_OPEN_MAX);
+      for (int fd = 3; fd < max_fd; ++fd) {
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+      }
     }
   }
 };

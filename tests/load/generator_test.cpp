@@ -256,6 +256,18 @@ TEST_CASE("a server that closes kept-alive connections costs no failed request",
                     [](const Sample& s) { return s.status == 200 && s.error == ErrorClass::none; }));
 }
 
+TEST_CASE("a response that announces Connection: close is answered and the connection replaced", "[load]") {
+  TestHttpServer server(ServerMode::close_announced, 1ms);
+  RunClock clock;
+  LoadGenerator generator(spec_for(server.port(), 100, 500ms, 2), clock);
+  const LoadResult result = generator.run(start_soon(clock));
+
+  REQUIRE(result.samples.size() == 50);
+  CHECK(server.requests() == 50);
+  CHECK(std::all_of(result.samples.begin(), result.samples.end(),
+                    [](const Sample& s) { return s.status == 200 && s.error == ErrorClass::none; }));
+}
+
 TEST_CASE("stop() ends the load early and from another thread", "[load]") {
   TestHttpServer server(ServerMode::answer, 5ms);
   RunClock clock;

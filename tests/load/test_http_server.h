@@ -20,6 +20,7 @@ enum class ServerMode {
   answer,            // answer after the service time and keep the connection
   stall,             // read requests and never answer
   close_after_each,  // answer with keep-alive, then close anyway (like a server dropping idle connections)
+  close_announced,   // answer with "Connection: close", then close
 };
 
 // A small HTTP/1.1 server on 127.0.0.1 (port 0) with its own thread, for the
@@ -85,14 +86,15 @@ class TestHttpServer {
       response_.set("X-Backend", server_.next_backend_++ % 2 == 0 ? "a" : "b");
       response_.set(http::field::content_type, "text/plain");
       response_.body() = "ok\n";
-      response_.keep_alive(true);
+      response_.keep_alive(server_.mode_ != ServerMode::close_announced);
       response_.prepare_payload();
       http::async_write(socket_, response_,
                         [self = shared_from_this()](boost::beast::error_code ec, std::size_t) {
                           if (ec) {
                             return;
                           }
-                          if (self->server_.mode_ == ServerMode::close_after_each) {
+                          if (self->server_.mode_ == ServerMode::close_after_each ||
+                              self->server_.mode_ == ServerMode::close_announced) {
                             boost::beast::error_code ignored;
                             self->socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
                             self->socket_.close(ignored);

@@ -2,6 +2,7 @@
 // every test is bounded (bring_up gives up after 10 s) and removes what it
 // made even when an assertion fails (RAII guards below).
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -343,7 +344,7 @@ TEST_CASE("bring_up refuses runtimes other than netns", "[stack]") {
 // a SIGKILLed faultline would; returns the run it left (owner = the child).
 RunIdentity leak_a_run_from_a_dead_process(const std::string& registry) {
   int fds[2];
-  REQUIRE(::pipe(fds) == 0);
+  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
@@ -375,6 +376,9 @@ RunIdentity leak_a_run_from_a_dead_process(const std::string& registry) {
       break;
     }
     text.append(buf, static_cast<size_t>(n));
+    if (text.find("up\n") != std::string::npos || text.find("failed") != std::string::npos) {
+      break;
+    }
   }
   ::close(fds[0]);
   ::kill(child, SIGKILL);
@@ -423,6 +427,9 @@ TEST_CASE("cleanup removes processes, links, namespaces and files of a run whose
   const auto t0 = Clock::now();
   auto report = cleanup_stale_runs(registry.path(), CleanupFilter{{id.run_id}});
   std::cout << "cleanup of a dead run: " << ms_since(t0) << " ms, " << report.removed.size() << " items\n";
+  for (const auto& r : report.removed) {
+    std::cout << "  removed " << r << "\n";
+  }
   for (const auto& e : report.errors) {
     FAIL_CHECK(e);
   }
