@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -110,6 +111,7 @@ class NetnsStack final : public RunningStack {
 
  private:
   std::optional<size_t> index_of(const std::string& service) const;
+  bool is_balancer(size_t i) const;
   Status start(size_t i);
   Status wait_ready(const std::vector<size_t>& which, Clock::time_point deadline);
   std::string logs_of(size_t i, size_t lines) const;
@@ -120,6 +122,7 @@ class NetnsStack final : public RunningStack {
   RunIdentity id_;
   Plan plan_;
   UniqueFd host_netns_;  // where the bridge and host veths live
+  std::string backend_header_ = "X-Backend";
   std::vector<ServiceInstance> services_;
   std::vector<ProcessSpec> specs_;
   std::vector<std::string> dirs_;
@@ -235,6 +238,7 @@ Status NetnsStack::build_network(const ProgressFn& progress) {
 
 Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::string& nginx,
                                  const std::string& haproxy) {
+  backend_header_ = exp.load.backend_header;
   for (const auto& ps : plan_.services) {
     const experiment::Service* svc = exp.stack.find(ps.name);
     ServiceInstance inst;
@@ -253,6 +257,12 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
     spec.stderr_path = dir + "/stderr.log";
     if (ps.kind == experiment::ServiceKind::haproxy) {
       paths.runtime_socket = dir + "/admin.sock";
+      if (paths.runtime_socket.size() >= sizeof(sockaddr_un::sun_path)) {
+        return Error{
+            fmt::format("service {}: the stats socket path {} is too long for a unix socket; use a "
+                        "shorter run registry path",
+                        ps.name, paths.runtime_socket)};
+      }
       inst.config_path = dir + "/haproxy.cfg";
       inst.runtime_socket = paths.runtime_socket;
       inst.backend_name = haproxy_backend_name(ps.name);
@@ -296,12 +306,15 @@ Status NetnsStack::start(size_t i) {
   return {};
 }
 
+bool NetnsStack::is_balancer(size_t i) const {
+  return services_[i].planned.kind == experiment::ServiceKind::haproxy || !services_[i].backend_name.empty();
+}
+
 std::string NetnsStack::probe_path(size_t i) const {
   // Backends are probed on their health path, which never counts against
   // a capacity limit; load balancers on `/`, through to a backend.
   const auto& ps = services_[i].planned;
-  const bool is_lb = ps.kind == experiment::ServiceKind::haproxy || !services_[i].backend_name.empty();
-  if (is_lb || ps.health_paths.empty()) {
+  if (is_balancer(i) || ps.health_paths.empty()) {
     return "/";
   }
   return ps.health_paths.front();
@@ -343,11 +356,21 @@ Status NetnsStack::wait_ready(const std::vector<size_t>& which, Clock::time_poin
                                  experiment::to_string(ps.kind), describe_exit(*status), logs_of(i, 10))};
       }
       auto resp = http_get(ps.address, ps.port, probe_path(i), kProbeTimeout);
-      if (resp) {
-        it = pending.erase(it);
-      } else {
+      if (!resp) {
         last_error[i] = resp.error().message;
         ++it;
+      } else if (is_balancer(i) && resp->status >= 500 && resp->header(backend_header_).empty()) {
+        // A load balancer that answers but reaches no backend (5xx without
+        // a backend's header) is not ready: the stack would fail every
+        // request of the experiment for a reason unrelated to its faults.
+        last_error[i] = fmt::format(
+            "it answers {} without a backend's {} header: it cannot reach its backends (is the host's "
+            "FORWARD "
+            "chain dropping bridged traffic? Docker sets its policy to DROP)",
+            resp->status, backend_header_);
+        ++it;
+      } else {
+        it = pending.erase(it);
       }
     }
     if (pending.empty()) {
@@ -372,9 +395,7 @@ Status NetnsStack::start_and_wait(const ProgressFn& progress, Clock::time_point 
   std::vector<size_t> backends;
   std::vector<size_t> balancers;
   for (size_t i = 0; i < services_.size(); ++i) {
-    const bool is_lb =
-        services_[i].planned.kind == experiment::ServiceKind::haproxy || !services_[i].backend_name.empty();
-    (is_lb ? balancers : backends).push_back(i);
+    (is_balancer(i) ? balancers : backends).push_back(i);
   }
   for (const auto* group : {&backends, &balancers}) {
     if (group->empty()) {

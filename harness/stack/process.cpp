@@ -75,6 +75,18 @@ struct ChildSetup : bp::extend::handler {
     if (::getppid() != parent) {
       ::_exit(127);
     }
+    // A blocked mask and ignored signals survive exec: servers must start
+    // with the defaults whatever faultline blocks (the runner blocks its
+    // stop signals to wait for them in one thread), or SIGTERM at teardown
+    // and SIGHUP for a reload could go unheard.
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (sig != SIGKILL && sig != SIGSTOP) {
+        ::signal(sig, SIG_DFL);
+      }
+    }
     // Servers must not inherit faultline's descriptors (sockets of the load
     // generator, pipes of a test): a held pipe or socket outlives the run.
     // Marked close-on-exec rather than closed, so Boost's error pipe still
