@@ -107,7 +107,7 @@ TEST_CASE("an objective that does not start with a metric is rejected", "[verify
   CHECK(e.message == "expected a metric name, found '<'");
 }
 
-TEST_CASE("a percentile outside (0, 100] is rejected at the number", "[verify][grammar]") {
+TEST_CASE("a percentile outside 0 to 100 is rejected at the number", "[verify][grammar]") {
   const ObjectiveError zero = rejected("p(0) < 1s");
   CHECK(zero.column == 2);
   CHECK(zero.message == "percentile must be in (0, 100], got 0");
