@@ -118,6 +118,29 @@ TEST_CASE("a weight skew run breaches inside the fault window, matches the weigh
   CHECK(leftovers(j["run_id"].get<std::string>()).empty());
 }
 
+TEST_CASE("a run whose expectation is not met exits 1 and says so", "[integration][run]") {
+  if (!is_root()) {
+    WARN("skipped: needs root for network namespaces (CI runs as root)");
+    return;
+  }
+  const std::string out = out_dir("expect_hold");
+  INFO("reports and log in " << out);
+  // The same weight skew, but expected to hold: the balance breach must
+  // make the run fail.
+  const int code = run({FAULTLINE_BINARY, "run", kExperiment, "--out", out, "--set", "expect=hold", "--set",
+                        "load.duration=6s"},
+                       out + "/faultline.log");
+  const std::string log = read_file(out + "/faultline.log");
+  INFO("log:\n" << log);
+  CHECK(code == 1);
+  CHECK(log.find("expect hold: NOT MET") != std::string::npos);
+  const json j = json::parse(read_file(out + "/journal.json"));
+  CHECK(j["status"] == "completed");
+  CHECK(j["expectation_met"] == false);
+  CHECK(j["load"]["duration_s"].get<double>() == Approx(6.0));
+  CHECK(leftovers(j["run_id"].get<std::string>()).empty());
+}
+
 TEST_CASE("a run stopped by SIGINT or SIGTERM mid-fault reverts, tears down and says why", "[integration][signals]") {
   if (!is_root()) {
     WARN("skipped: needs root for network namespaces (CI runs as root)");
