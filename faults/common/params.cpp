@@ -1,6 +1,7 @@
 #include "faults/common/params.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace faultline::faults {
 
@@ -104,6 +105,126 @@ std::optional<int> ParamReader::integer(const std::string& name, int min, int ma
     error_at(name, fmt::format("parameter '{}' must be a whole number, not '{}'", name, *value));
     return std::nullopt;
   }
+}
+
+}  // namespace faultline::faults
+
+namespace faultline::faults {
+
+std::optional<double> ParamReader::number(const std::string& name, double min, double max, bool required) {
+  auto value = text(name, required);
+  if (!value) {
+    return std::nullopt;
+  }
+  try {
+    size_t used = 0;
+    const double n = std::stod(*value, &used);
+    if (used != value->size()) {
+      throw std::invalid_argument("trailing text");
+    }
+    if (n < min || n > max) {
+      error_at(name, fmt::format("parameter '{}' is {}, outside {}..{}", name, *value, min, max));
+      return std::nullopt;
+    }
+    return n;
+  } catch (const std::exception&) {
+    error_at(name, fmt::format("parameter '{}' must be a number, not '{}'", name, *value));
+    return std::nullopt;
+  }
+}
+
+std::optional<Duration> ParamReader::duration(const std::string& name, Duration min, Duration max,
+                                              bool required) {
+  auto value = text(name, required);
+  if (!value) {
+    return std::nullopt;
+  }
+  const auto d = parse_duration(*value);
+  if (!d) {
+    error_at(name, fmt::format("parameter '{}' must be a duration, not '{}'", name, *value),
+             "write it with a unit, e.g. 100ms, 1.5s, 2m");
+    return std::nullopt;
+  }
+  if (*d < min || *d > max) {
+    error_at(name, fmt::format("parameter '{}' is {}, outside {}..{}", name, *value, format_duration(min),
+                               format_duration(max)));
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::optional<double> ParamReader::percent(const std::string& name, bool required) {
+  auto value = text(name, required);
+  if (!value) {
+    return std::nullopt;
+  }
+  const auto p = parse_percent(*value);
+  if (!p || *p < 0 || *p > 1) {
+    error_at(name, fmt::format("parameter '{}' must be a percentage from 0% to 100%, not '{}'", name, *value),
+             "write it with a % sign, e.g. 20%");
+    return std::nullopt;
+  }
+  return p;
+}
+
+std::optional<bool> ParamReader::boolean(const std::string& name, bool required) {
+  auto value = text(name, required);
+  if (!value) {
+    return std::nullopt;
+  }
+  if (*value == "true") {
+    return true;
+  }
+  if (*value == "false") {
+    return false;
+  }
+  error_at(name, fmt::format("parameter '{}' must be true or false, not '{}'", name, *value));
+  return std::nullopt;
+}
+
+std::optional<std::string> ParamReader::choice(const std::string& name, const std::vector<std::string>& choices,
+                                               bool required) {
+  auto value = text(name, required);
+  if (!value) {
+    return std::nullopt;
+  }
+  for (const auto& c : choices) {
+    if (c == *value) {
+      return value;
+    }
+  }
+  const auto near = experiment::nearest(*value, choices);
+  error_at(name, fmt::format("parameter '{}' cannot be '{}'", name, *value),
+           near.empty() ? fmt::format("choose one of: {}", fmt::join(choices, ", "))
+                        : fmt::format("did you mean '{}'?", near));
+  return std::nullopt;
+}
+
+std::optional<std::vector<std::string>> ParamReader::text_list(const std::string& name, bool required) {
+  const auto node = find(name);
+  if (!node) {
+    if (required) {
+      missing(name);
+    }
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  if (node->IsScalar()) {
+    out.push_back(node->Scalar());
+    return out;
+  }
+  if (!node->IsSequence()) {
+    error_at(name, fmt::format("parameter '{}' must be a name or a list of names", name));
+    return std::nullopt;
+  }
+  for (const auto& item : *node) {
+    if (!item.IsScalar()) {
+      error_at(name, fmt::format("parameter '{}' must be a list of names", name));
+      return std::nullopt;
+    }
+    out.push_back(item.Scalar());
+  }
+  return out;
 }
 
 }  // namespace faultline::faults

@@ -18,6 +18,17 @@ class ParamReader {
 
   std::optional<std::string> text(const std::string& name, bool required);
   std::optional<int> integer(const std::string& name, int min, int max, bool required);
+  std::optional<double> number(const std::string& name, double min, double max, bool required);
+  // "250ms", "1s" ... within [min, max].
+  std::optional<Duration> duration(const std::string& name, Duration min, Duration max, bool required);
+  // "20%" -> 0.2; within [0, 1].
+  std::optional<double> percent(const std::string& name, bool required);
+  std::optional<bool> boolean(const std::string& name, bool required);
+  // One of `choices`, with a "did you mean" hint for near misses.
+  std::optional<std::string> choice(const std::string& name, const std::vector<std::string>& choices,
+                                    bool required);
+  // A list of strings (`[a, b]`); a single scalar counts as a list of one.
+  std::optional<std::vector<std::string>> text_list(const std::string& name, bool required);
 
   // A node's position, for errors the fault finds itself (e.g. a server that
   // is not a backend of the target).

@@ -96,6 +96,7 @@ class NetnsStack final : public RunningStack {
   ~NetnsStack() override { teardown(); }
 
   const Plan& plan() const override { return plan_; }
+  const RunIdentity& identity() const override { return id_; }
   const std::vector<ServiceInstance>& services() const override { return services_; }
   Status check_alive() override;
   Status in_netns(const std::string& service, const std::function<Status()>& fn) override;

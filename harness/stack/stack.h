@@ -65,6 +65,9 @@ class RunningStack {
   virtual ~RunningStack() = default;
 
   virtual const Plan& plan() const = 0;
+  // The run this stack belongs to: faults name what they make after its id
+  // and keep their files under its run_dir.
+  virtual const RunIdentity& identity() const = 0;
   virtual const std::vector<ServiceInstance>& services() const = 0;
   const ServiceInstance* find(const std::string& name) const;
 
