@@ -84,7 +84,8 @@ class RegistryLock {
 struct Child {
   pid_t pid = -1;
   bool running = false;
-  int wait_status = -1;  // valid once it has exited
+  int wait_status = -1;        // valid once it has exited
+  bool expected_down = false;  // stopped on purpose by a fault: not a failure
 };
 
 class NetnsStack final : public RunningStack {
@@ -102,6 +103,11 @@ class NetnsStack final : public RunningStack {
   Status in_netns(const std::string& service, const std::function<Status()>& fn) override;
   void teardown() override;
   Status restart(const std::string& service) override;
+  void set_expected_down(const std::string& service, bool down) override {
+    if (auto i = index_of(service)) {
+      children_[*i].expected_down = down;
+    }
+  }
 
   Status build_network(const ProgressFn& progress);
   Status write_configs(const experiment::Experiment& exp, const std::string& nginx,
@@ -302,7 +308,7 @@ Status NetnsStack::start(size_t i) {
   if (!pid) {
     return Error{fmt::format("service {}: {}", services_[i].planned.name, pid.error().message)};
   }
-  children_[i] = Child{*pid, true, -1};
+  children_[i] = Child{*pid, true, -1, false};
   services_[i].pid = *pid;
   return {};
 }
@@ -434,7 +440,7 @@ Status NetnsStack::check_alive() {
         c.wait_status = *status;
       }
     }
-    if (!c.running && c.pid > 0) {
+    if (!c.running && c.pid > 0 && !c.expected_down) {
       const auto& ps = services_[i].planned;
       return Error{fmt::format("service {} ({}, pid {}) {}{}", ps.name, experiment::to_string(ps.kind), c.pid,
                                describe_exit(c.wait_status), logs_of(i, 5))};

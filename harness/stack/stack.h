@@ -84,6 +84,10 @@ class RunningStack {
   // it has died or was killed, and waits until it answers. For process
   // faults; a runtime that cannot do this says so.
   virtual Status restart(const std::string& service);
+
+  // Tells check_alive that the service's server is down on purpose (a
+  // process fault killed it), so its absence is not a harness failure.
+  virtual void set_expected_down(const std::string& service, bool down) = 0;
 };
 
 // Brings the whole stack up: bridge, namespaces, veths, addresses, rendered
