@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <cstdio>
 #include <thread>
@@ -58,6 +59,27 @@ void revert_fault(FaultRecord& f, stack::RunningStack& stack, const RunClock& cl
   f.reverted_ns = clock.now_ns();
   if (!st) {
     f.error = "revert failed: " + st.error().message;
+  }
+}
+
+// The servers' own logs (HAProxy's health-check transitions, nginx errors)
+// live in the run directory, which teardown removes; keep a copy beside the
+// reports, where a person or a failing CI job can read them.
+void keep_server_logs(const stack::RunningStack& stack, const std::string& out_dir) {
+  namespace fs = std::filesystem;
+  if (out_dir.empty()) {
+    return;
+  }
+  for (const auto& svc : stack.services()) {
+    const fs::path from = fs::path(svc.config_path).parent_path();
+    const fs::path to = fs::path(out_dir) / "logs" / svc.planned.name;
+    std::error_code ec;
+    for (const char* name : {"error.log", "stderr.log", "stdout.log"}) {
+      if (fs::exists(from / name, ec) && fs::file_size(from / name, ec) > 0) {
+        fs::create_directories(to, ec);
+        fs::copy_file(from / name, to / name, fs::copy_options::overwrite_existing, ec);
+      }
+    }
   }
 }
 
@@ -227,6 +249,7 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
   for (auto& f : rec.faults) {
     revert_fault(f, *stack, rec.clock);
   }
+  keep_server_logs(*stack, options.out_dir);
   progress.message(fmt::format("run {}: tearing down the stack", rec.run_id));
   stack->teardown();
   stack.reset();
