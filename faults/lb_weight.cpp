@@ -1,13 +1,16 @@
 // lb_weight: skews the weights of a load balancer's servers, the classic
 // "routine weight change sends most traffic to one backend" misconfiguration.
 // HAProxy: through the runtime API (`set weight`), no reload, so existing
-// connections and the health-check state are kept.
+// connections and the health-check state are kept. nginx: the upstream's
+// server lines get the new weights and nginx reloads (SIGHUP: old workers finish
+// their requests); nginx has no weight 0, so 0 marks the server `down`.
 
 #include <fmt/format.h>
 
 #include <map>
 
 #include "faults/common/haproxy_runtime_api.h"
+#include "faults/common/lb_reconfig.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
 
@@ -16,16 +19,17 @@ namespace {
 
 class LbWeight final : public Fault {
  public:
-  LbWeight(std::string lb, std::string server, int weight, std::optional<int> others,
-           std::vector<std::string> all_servers)
-      : lb_(std::move(lb)),
+  LbWeight(const experiment::Service& lb, std::string server, int weight, std::optional<int> others)
+      : lb_(lb.name),
         server_(std::move(server)),
         weight_(weight),
         others_(others),
-        all_servers_(std::move(all_servers)) {}
+        all_servers_(lb.backends),
+        reconfig_(lb_) {}
 
   std::string describe() const override {
-    std::string text = fmt::format("the weight of {} on load balancer {} was set to {}", server_, lb_, weight_);
+    std::string text =
+        fmt::format("the weight of {} on load balancer {} was set to {}", server_, lb_, weight_);
     if (others_) {
       text += fmt::format(" and the weight of every other server to {}", *others_);
     }
@@ -34,6 +38,9 @@ class LbWeight final : public Fault {
 
   Status inject(stack::RunningStack& stack) override {
     const auto* lb = stack.find(lb_);
+    if (lb != nullptr && lb->planned.kind == experiment::ServiceKind::nginx) {
+      return inject_nginx(stack);
+    }
     if (lb == nullptr || lb->runtime_socket.empty()) {
       return Error{fmt::format("lb_weight: {} has no HAProxy runtime API socket", lb_)};
     }
@@ -60,6 +67,9 @@ class LbWeight final : public Fault {
   }
 
   Status revert(stack::RunningStack& stack) override {
+    if (auto st = reconfig_.restore(stack); !st) {
+      return st;
+    }
     if (original_.empty()) {
       return {};
     }
@@ -82,7 +92,8 @@ class LbWeight final : public Fault {
 
   std::vector<std::string> suggested_measures() const override {
     return {
-        "Validate load-balancer weights before a change is applied (e.g. reject a ratio above 4:1 between servers "
+        "Validate load-balancer weights before a change is applied (e.g. reject a ratio above 4:1 between "
+        "servers "
         "of one pool without an explicit override)",
         "Alert on each backend's share of traffic, not only on the pool's totals",
         "Review weight changes like code: diff, second pair of eyes, staged rollout",
@@ -90,12 +101,35 @@ class LbWeight final : public Fault {
   }
 
  private:
+  Status inject_nginx(stack::RunningStack& stack) {
+    auto text = current_lb_config(stack, lb_);
+    for (const auto& server : all_servers_) {
+      const bool is_target = server == server_;
+      if (!text || (!is_target && !others_)) {
+        continue;
+      }
+      const int w = is_target ? weight_ : *others_;
+      ServerEdit edit;
+      if (w == 0) {
+        edit.flags.push_back("down");
+      } else {
+        edit.set.emplace_back("weight", std::to_string(w));
+      }
+      text = edit_server_line(stack, lb_, *text, server, edit);
+    }
+    if (!text) {
+      return text.error();
+    }
+    return reconfig_.apply(stack, *text);
+  }
+
   std::string lb_;
   std::string server_;
   int weight_;
   std::optional<int> others_;
   std::vector<std::string> all_servers_;
   std::map<std::string, int> original_;
+  LbReconfig reconfig_;
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
@@ -110,7 +144,9 @@ const Registration registration{FaultType{
             {"weight", "int 0..256", "", "its new weight (0 takes it out of rotation)"},
             {"others", "int 0..256", "unchanged", "new weight for every other server of the pool"},
         },
-    .needs = {.root = true, .target_kinds = {experiment::ServiceKind::haproxy}, .kernel_feature = ""},
+    .needs = {.root = true,
+              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
+              .kernel_feature = ""},
     .parse = parse,
 }};
 
@@ -120,21 +156,12 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   auto server = params.text("server", true);
   auto weight = params.integer("weight", 0, 256, true);
   auto others = params.integer("others", 0, 256, false);
-  const auto* lb = exp.stack.find(step.target);
-  if (server && lb != nullptr) {
-    bool known = false;
-    for (const auto& b : lb->backends) {
-      known = known || b == *server;
-    }
-    if (!known) {
-      params.error_at("server", fmt::format("'{}' is not a backend of {}", *server, step.target),
-                      fmt::format("{}'s backends are: {}", step.target, fmt::join(lb->backends, ", ")));
-    }
-  }
+  const auto* lb = lb_target(step, exp, diags);
+  check_backend(params, "server", lb, server);
   if (!params.ok() || !server || !weight || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbWeight>(step.target, *server, *weight, others, lb->backends);
+  return std::make_unique<LbWeight>(*lb, *server, *weight, others);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <sstream>
+#include <vector>
 
 namespace faultline::faults {
 
@@ -55,7 +57,8 @@ Result<int> HaproxyRuntimeApi::get_weight(const std::string& backend, const std:
   }
 }
 
-Status HaproxyRuntimeApi::set_weight(const std::string& backend, const std::string& server, int weight) const {
+Status HaproxyRuntimeApi::set_weight(const std::string& backend, const std::string& server,
+                                     int weight) const {
   auto answer = command(fmt::format("set weight {}/{} {}", backend, server, weight));
   if (!answer) {
     return answer.error();
@@ -64,6 +67,102 @@ Status HaproxyRuntimeApi::set_weight(const std::string& backend, const std::stri
     return Error{fmt::format("HAProxy refused 'set weight {}/{} {}': {}", backend, server, weight, *answer)};
   }
   return {};
+}
+
+Status HaproxyRuntimeApi::run(const std::string& line) const {
+  auto answer = command(line);
+  if (!answer) {
+    return answer.error();
+  }
+  if (!answer->empty()) {
+    return Error{fmt::format("HAProxy refused '{}': {}", line, *answer)};
+  }
+  return {};
+}
+
+Result<std::map<std::string, std::string>> HaproxyRuntimeApi::server_state(const std::string& backend,
+                                                                           const std::string& server) const {
+  auto answer = command("show servers state " + backend);
+  if (!answer) {
+    return answer.error();
+  }
+  // A version line, a "# name name ..." header, then one line per server.
+  std::stringstream ss(*answer);
+  std::string line;
+  std::vector<std::string> columns;
+  while (std::getline(ss, line)) {
+    std::stringstream words(line);
+    std::vector<std::string> fields;
+    std::string w;
+    while (words >> w) {
+      fields.push_back(w);
+    }
+    if (!fields.empty() && fields[0] == "#") {
+      columns.assign(fields.begin() + 1, fields.end());
+      continue;
+    }
+    if (columns.empty() || fields.size() < 4) {
+      continue;
+    }
+    std::map<std::string, std::string> row;
+    for (size_t i = 0; i < fields.size() && i < columns.size(); ++i) {
+      row[columns[i]] = fields[i];
+    }
+    if (row["be_name"] == backend && row["srv_name"] == server) {
+      return row;
+    }
+  }
+  return Error{
+      fmt::format("HAProxy's 'show servers state {}' has no server {}: '{}'", backend, server, *answer)};
+}
+
+Result<std::string> HaproxyRuntimeApi::admin_state(const std::string& backend,
+                                                   const std::string& server) const {
+  auto row = server_state(backend, server);
+  if (!row) {
+    return row.error();
+  }
+  // SRV_ADMF_FMAINT = 0x01, SRV_ADMF_FDRAIN = 0x08: the states forced from
+  // the runtime API, which is what `set server ... state` changes.
+  int bits = 0;
+  try {
+    bits = std::stoi((*row)["srv_admin_state"]);
+  } catch (const std::exception&) {
+    return Error{fmt::format("HAProxy reported no admin state for {}/{}", backend, server)};
+  }
+  if ((bits & 0x01) != 0) {
+    return std::string{"maint"};
+  }
+  if ((bits & 0x08) != 0) {
+    return std::string{"drain"};
+  }
+  return std::string{"ready"};
+}
+
+Status HaproxyRuntimeApi::set_state(const std::string& backend, const std::string& server,
+                                    const std::string& state) const {
+  return run(fmt::format("set server {}/{} state {}", backend, server, state));
+}
+
+Status HaproxyRuntimeApi::set_addr(const std::string& backend, const std::string& server,
+                                   const std::string& address, int port) const {
+  const std::string line = fmt::format("set server {}/{} addr {} port {}", backend, server, address, port);
+  auto answer = command(line);
+  if (!answer) {
+    return answer.error();
+  }
+  // Success reads "IP changed from ..." / "no need to change the addr";
+  // anything else is the reason it was refused.
+  if (answer->find("changed") == std::string::npos &&
+      answer->find("no need to change") == std::string::npos) {
+    return Error{fmt::format("HAProxy refused '{}': {}", line, *answer)};
+  }
+  return {};
+}
+
+Status HaproxyRuntimeApi::set_health(const std::string& backend, const std::string& server,
+                                     bool enabled) const {
+  return run(fmt::format("{} health {}/{}", enabled ? "enable" : "disable", backend, server));
 }
 
 }  // namespace faultline::faults

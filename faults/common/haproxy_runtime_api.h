@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "harness/common/result.h"
@@ -21,6 +22,25 @@ class HaproxyRuntimeApi {
   Result<int> get_weight(const std::string& backend, const std::string& server) const;
   // `set weight be/srv N`; HAProxy answers with text only on failure.
   Status set_weight(const std::string& backend, const std::string& server, int weight) const;
+
+  // A command HAProxy answers with nothing on success and with the reason
+  // on failure (set server state, enable/disable health, ...).
+  Status run(const std::string& line) const;
+
+  // One server's line of `show servers state <be>`, by column name
+  // (srv_addr, srv_port, srv_admin_state, srv_op_state, ...).
+  Result<std::map<std::string, std::string>> server_state(const std::string& backend,
+                                                          const std::string& server) const;
+  // "ready", "drain" or "maint", from the forced admin-state bits.
+  Result<std::string> admin_state(const std::string& backend, const std::string& server) const;
+  // `set server be/srv state ready|drain|maint`.
+  Status set_state(const std::string& backend, const std::string& server, const std::string& state) const;
+  // `set server be/srv addr <ip> port <port>`; HAProxy answers in words
+  // even on success, so only an answer naming no change counts.
+  Status set_addr(const std::string& backend, const std::string& server, const std::string& address,
+                  int port) const;
+  // `enable health` / `disable health be/srv`.
+  Status set_health(const std::string& backend, const std::string& server, bool enabled) const;
 
  private:
   std::string socket_path_;

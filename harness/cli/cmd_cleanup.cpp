@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
+#include <set>
 
+#include "faults/common/cgroup.h"
 #include "harness/cli/command.h"
 #include "harness/stack/cleanup.h"
 
@@ -20,7 +23,27 @@ int cleanup(const CleanupOptions& opts) {
     std::cerr << "faultline cleanup: needs root to remove namespaces and links\n";
     return 3;
   }
-  const auto report = stack::cleanup_stale_runs(opts.registry);
+  auto report = stack::cleanup_stale_runs(opts.registry);
+  // Control groups of process faults live outside the namespaces. Once the
+  // stale runs are gone, a run is live when its owner is alive or its
+  // namespaces are still there (a live run of another registry folder).
+  std::set<std::string> live;
+  for (const auto& run : stack::list_runs(opts.registry)) {
+    if (run.owner_alive) {
+      live.insert(run.run_id);
+    }
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/run/netns", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("fl-", 0) == 0 && name.size() > 9) {
+      live.insert(name.substr(3, 6));
+    }
+  }
+  for (auto& line : faults::remove_stale_cgroups([&](const std::string& id) { return live.count(id) == 0; },
+                                                 report.errors)) {
+    report.removed.push_back(std::move(line));
+  }
   for (const auto& r : report.removed) {
     std::cout << "removed " << r << "\n";
   }
@@ -37,8 +60,8 @@ const CommandRegistration registration{Command{
     "cleanup", 40, [](CLI::App& app) -> std::function<int()> {
       app.description(
           "Remove what runs that were killed without a chance to clean up (SIGKILL) left behind:\n"
-          "their processes, namespaces, links and files. Runs whose faultline process is still\n"
-          "alive are never touched.");
+          "their processes, namespaces, links, control groups and files. Runs whose faultline\n"
+          "process is still alive are never touched.");
       auto opts = std::make_shared<CleanupOptions>();
       app.add_option("--registry", opts->registry, "run registry folder")->capture_default_str();
       return [opts] { return cleanup(*opts); };

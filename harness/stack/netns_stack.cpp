@@ -5,10 +5,14 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -103,6 +107,7 @@ class NetnsStack final : public RunningStack {
   Status in_netns(const std::string& service, const std::function<Status()>& fn) override;
   void teardown() override;
   Status restart(const std::string& service) override;
+  Status reload(const std::string& service, const std::string& new_config_text) override;
   void set_expected_down(const std::string& service, bool down) override {
     if (auto i = index_of(service)) {
       children_[*i].expected_down = down;
@@ -120,11 +125,17 @@ class NetnsStack final : public RunningStack {
   std::optional<size_t> index_of(const std::string& service) const;
   bool is_balancer(size_t i) const;
   Status start(size_t i);
-  Status wait_ready(const std::vector<size_t>& which, Clock::time_point deadline);
+  // `need_backend`: a load balancer counts as ready only once it reaches a
+  // backend. Off after a reload, whose new config may be a fault that is
+  // meant to break exactly that (a 1 ms timeout, a wrong address).
+  Status wait_ready(const std::vector<size_t>& which, Clock::time_point deadline, bool need_backend = true);
   std::string logs_of(size_t i, size_t lines) const;
   std::string probe_path(size_t i) const;
   void stop_children();
   void kill_leftovers_in_namespaces(std::vector<std::string>& errors);
+  Status reload_haproxy(size_t i);
+  Status reload_nginx(size_t i);
+  void reap_retired(bool stop);
 
   RunIdentity id_;
   Plan plan_;
@@ -135,6 +146,9 @@ class NetnsStack final : public RunningStack {
   std::vector<std::string> dirs_;
   std::vector<Child> children_;
   std::vector<UniqueFd> netns_fds_;
+  // HAProxy processes replaced by a reload: they finish their connections
+  // and exit; reaped by check_alive, stopped by teardown.
+  std::vector<pid_t> retired_;
 
   // What this object created, and so will remove (never anything else).
   bool bridge_made_ = false;
@@ -349,7 +363,7 @@ std::string NetnsStack::logs_of(size_t i, size_t lines) const {
   return out;
 }
 
-Status NetnsStack::wait_ready(const std::vector<size_t>& which, Clock::time_point deadline) {
+Status NetnsStack::wait_ready(const std::vector<size_t>& which, Clock::time_point deadline, bool need_backend) {
   std::vector<size_t> pending = which;
   std::vector<std::string> last_error(services_.size());
   while (!pending.empty()) {
@@ -366,7 +380,7 @@ Status NetnsStack::wait_ready(const std::vector<size_t>& which, Clock::time_poin
       if (!resp) {
         last_error[i] = resp.error().message;
         ++it;
-      } else if (is_balancer(i) && resp->status >= 500 && resp->header(backend_header_).empty()) {
+      } else if (need_backend && is_balancer(i) && resp->status >= 500 && resp->header(backend_header_).empty()) {
         // A load balancer that answers but reaches no backend (5xx without
         // a backend's header) is not ready: the stack would fail every
         // request of the experiment for a reason unrelated to its faults.
@@ -432,6 +446,7 @@ Status NetnsStack::start_and_wait(const ProgressFn& progress, Clock::time_point 
 }
 
 Status NetnsStack::check_alive() {
+  reap_retired(false);
   for (size_t i = 0; i < children_.size(); ++i) {
     auto& c = children_[i];
     if (c.running) {
@@ -479,7 +494,172 @@ Status NetnsStack::restart(const std::string& service) {
   return wait_ready({*i}, Clock::now() + kReadyTimeout);
 }
 
+// The pids of a process's children (nginx: the master's workers).
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  std::ifstream in(fmt::format("/proc/{}/task/{}/children", pid, pid));
+  pid_t child = 0;
+  while (in >> child) {
+    out.push_back(child);
+  }
+  return out;
+}
+
+// The pid HAProxy's stats socket reports (`show info`), -1 when it does
+// not answer.
+pid_t stats_socket_pid(const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) {
+    return -1;
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    return -1;
+  }
+  const std::string request = "show info\n";
+  if (::write(fd.get(), request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+    return -1;
+  }
+  std::string answer;
+  char buf[4096];
+  ssize_t n = 0;
+  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) {
+    answer.append(buf, static_cast<size_t>(n));
+  }
+  const auto at = answer.find("\nPid: ");
+  if (at == std::string::npos) {
+    return -1;
+  }
+  return static_cast<pid_t>(std::atoi(answer.c_str() + at + 6));
+}
+
+Status NetnsStack::reload(const std::string& service, const std::string& new_config_text) {
+  auto i = index_of(service);
+  if (!i) {
+    return Error{"no service named " + service + " in the stack"};
+  }
+  if (torn_down_) {
+    return Error{"service " + service + ": the stack has been torn down"};
+  }
+  auto& c = children_[*i];
+  if (!c.running || has_exited(c.pid)) {
+    return Error{"service " + service + ": its server is not running, there is nothing to reload"};
+  }
+  if (auto st = write_text(services_[*i].config_path, new_config_text); !st) {
+    return st;
+  }
+  auto st =
+      services_[*i].planned.kind == experiment::ServiceKind::haproxy ? reload_haproxy(*i) : reload_nginx(*i);
+  if (!st) {
+    return Error{fmt::format("service {}: reload: {}", service, st.error().message)};
+  }
+  return wait_ready({*i}, Clock::now() + kReadyTimeout, false);
+}
+
+Status NetnsStack::reload_haproxy(size_t i) {
+  // A new process takes over: it binds (or, with -x, receives the old
+  // one's listening sockets over the stats socket, so no connection is
+  // refused), then tells the old one (-sf) to stop accepting and to exit
+  // once its connections are done.
+  const pid_t old_pid = children_[i].pid;
+  ProcessSpec spec = specs_[i];
+  spec.netns_fd = netns_fds_[i].get();
+  spec.stdout_path = dirs_[i] + "/stdout.reload.log";
+  spec.stderr_path = dirs_[i] + "/stderr.reload.log";
+  if (!services_[i].runtime_socket.empty()) {
+    spec.args.insert(spec.args.end(), {"-x", services_[i].runtime_socket});
+  }
+  spec.args.insert(spec.args.end(), {"-sf", std::to_string(old_pid)});
+  auto pid = start_process(spec);
+  if (!pid) {
+    return pid.error();
+  }
+  // The new process signals the old one right after it has its listeners
+  // and its stats socket: once that socket answers with the new pid, new
+  // connections get the new configuration (the old process only finishes
+  // the connections it has).
+  const std::string socket = services_[i].runtime_socket;
+  const auto deadline = Clock::now() + kReadyTimeout;
+  while (Clock::now() < deadline && !has_exited(*pid)) {
+    if (socket.empty() ? has_exited(old_pid) : stats_socket_pid(socket) == *pid) {
+      break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  if (auto status = reap_if_exited(*pid)) {
+    return Error{
+        fmt::format("the new haproxy {}: {}", describe_exit(*status), tail_lines(spec.stderr_path, 5))};
+  }
+  if (Clock::now() >= deadline) {
+    ::kill(-*pid, SIGKILL);
+    reap_if_exited(*pid);
+    return Error{"the new haproxy did not take over within 10 s"};
+  }
+  retired_.push_back(old_pid);
+  children_[i] = Child{*pid, true, -1, false};
+  services_[i].pid = *pid;
+  reap_retired(false);
+  return {};
+}
+
+Status NetnsStack::reload_nginx(size_t i) {
+  // SIGHUP: the master re-reads the config, starts workers of the new
+  // generation and lets the old ones finish their requests. Ready once a
+  // worker that was not there before runs.
+  const pid_t master = children_[i].pid;
+  const auto before = children_of(master);
+  if (::kill(master, SIGHUP) != 0) {
+    return Error{"cannot signal the nginx master: " + errno_text(errno)};
+  }
+  const auto deadline = Clock::now() + 5s;
+  while (Clock::now() < deadline) {
+    if (has_exited(master)) {
+      return Error{"the nginx master exited on SIGHUP"};
+    }
+    const auto now = children_of(master);
+    const bool new_worker = std::any_of(now.begin(), now.end(), [&](pid_t p) {
+      return std::find(before.begin(), before.end(), p) == before.end();
+    });
+    if (new_worker) {
+      // Then until the old workers are gone (they close idle keep-alive
+      // connections and finish requests in flight), bounded: from here on
+      // only the new configuration serves.
+      const auto old_deadline = Clock::now() + 2s;
+      while (Clock::now() < old_deadline) {
+        const auto current = children_of(master);
+        const bool old_left = std::any_of(current.begin(), current.end(), [&](pid_t p) {
+          return std::find(before.begin(), before.end(), p) != before.end();
+        });
+        if (!old_left) {
+          break;
+        }
+        std::this_thread::sleep_for(2ms);
+      }
+      return {};
+    }
+    std::this_thread::sleep_for(2ms);
+  }
+  return Error{fmt::format("nginx started no worker of the new configuration within 5 s (see {}/error.log)",
+                           dirs_[i])};
+}
+
+void NetnsStack::reap_retired(bool stop) {
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    if (stop) {
+      stop_process_group(*it, kStopGrace);
+      it = retired_.erase(it);
+    } else if (reap_if_exited(*it)) {
+      it = retired_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 void NetnsStack::stop_children() {
+  reap_retired(true);
   // All at once: SIGTERM every group, then one shared grace period.
   for (auto& c : children_) {
     if (c.running) {

@@ -68,6 +68,14 @@ std::string nginx_rate(double rps) {
   return fmt::format("{}r/m", std::max<long long>(1, std::llround(rps * 60)));
 }
 
+std::string repeat(const std::string& text, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i) {
+    out += text;
+  }
+  return out;
+}
+
 std::string listen_address(const experiment::Service& svc, const Plan& plan) {
   const PlannedService* self = plan.find(svc.name);
   return fmt::format("{}:{}", self != nullptr ? self->address : "0.0.0.0", svc.port);
@@ -124,6 +132,16 @@ std::string render_nginx_backend(const experiment::Service& svc, const Plan& pla
     w.line(body);
     w.close();
   }
+  // --- /blob (added for the bandwidth fault's tests) ---
+  // A fixed 256 KiB body (262144 bytes), so throughput can be measured in
+  // bytes. nginx refuses a config token longer than its 4 KiB read buffer,
+  // so the body is built from variables: 2 KiB x 8 x 16; no file needed.
+  w.open("location = /blob");
+  w.line(fmt::format("set $faultline_blob_2k \"{}\";", std::string(2048, 'x')));
+  w.line(fmt::format("set $faultline_blob_16k \"{}\";", repeat("$faultline_blob_2k", 8)));
+  w.line(fmt::format("return 200 \"{}\";", repeat("$faultline_blob_16k", 16)));
+  w.close();
+  // --- end of /blob ---
   w.open("location /");
   if (limited) {
     // nginx refuses burst=0; leaving it out means the same.

@@ -85,6 +85,15 @@ class RunningStack {
   // faults; a runtime that cannot do this says so.
   virtual Status restart(const std::string& service);
 
+  // Replaces the service's config with `new_config_text` and has its
+  // server pick it up without dropping traffic: nginx re-reads it on SIGHUP
+  // (old workers finish their requests), HAProxy is replaced by a new
+  // process taking over with `-sf`. The caller validates the text first.
+  // Main thread only (servers die with the thread that started them).
+  virtual Status reload(const std::string& service, const std::string& /*new_config_text*/) {
+    return Error{"service " + service + ": this stack runtime cannot reload a service's config"};
+  }
+
   // Tells check_alive that the service's server is down on purpose (a
   // process fault killed it), so its absence is not a harness failure.
   virtual void set_expected_down(const std::string& service, bool down) = 0;

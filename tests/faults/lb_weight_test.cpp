@@ -36,14 +36,15 @@ TEST_CASE("lb_weight is registered with its parameters", "[faults][lb_weight]") 
   REQUIRE(t != nullptr);
   REQUIRE(t->params.size() == 3);
   CHECK(t->params[0].name == "server");
-  CHECK(t->needs.target_kinds.size() == 1);
+  CHECK(t->needs.target_kinds.size() == 2);
 }
 
 TEST_CASE("lb_weight binds valid parameters and describes the change", "[faults][lb_weight]") {
   Diagnostics diags("t.yaml");
   faultline::experiment::Experiment exp;
-  auto bound = bind("  - { at: 1s, fault: lb_weight, target: lb, params: { server: web1, weight: 9, others: 1 } }\n",
-                    diags, exp);
+  auto bound =
+      bind("  - { at: 1s, fault: lb_weight, target: lb, params: { server: web1, weight: 9, others: 1 } }\n",
+           diags, exp);
   INFO(diags.format());
   REQUIRE(bound.size() == 1);
   CHECK(bound[0].fault->describe() ==
@@ -54,14 +55,17 @@ TEST_CASE("lb_weight binds valid parameters and describes the change", "[faults]
 TEST_CASE("lb_weight reports every bad parameter with its position", "[faults][lb_weight][bad-config]") {
   Diagnostics diags("t.yaml");
   faultline::experiment::Experiment exp;
-  auto bound = bind("  - at: 1s\n    fault: lb_weight\n    target: lb\n    params: { server: web7, weight: -1, wieght: 2 }\n",
-                    diags, exp);
+  auto bound = bind(
+      "  - at: 1s\n    fault: lb_weight\n    target: lb\n    params: { server: web7, weight: -1, wieght: 2 "
+      "}\n",
+      diags, exp);
   CHECK(bound.empty());
   const std::string text = diags.format();
   INFO(text);
   CHECK(text.find("t.yaml:14:23: error: 'web7' is not a backend of lb") != std::string::npos);
   CHECK(text.find("t.yaml:14:37: error: parameter 'weight' is -1, outside 0..256") != std::string::npos);
-  CHECK(text.find("t.yaml:14:41: error: unknown parameter 'wieght' for fault 'lb_weight'") != std::string::npos);
+  CHECK(text.find("t.yaml:14:41: error: unknown parameter 'wieght' for fault 'lb_weight'") !=
+        std::string::npos);
   CHECK(text.find("hint: did you mean 'weight'?") != std::string::npos);
 }
 
@@ -75,11 +79,13 @@ TEST_CASE("lb_weight needs its required parameters", "[faults][lb_weight][bad-co
   CHECK(text.find("fault 'lb_weight' needs parameter 'weight'") != std::string::npos);
 }
 
-TEST_CASE("a fault that targets a service of the wrong kind is refused", "[faults][bad-config]") {
+TEST_CASE("a load-balancer fault that targets a plain backend is refused", "[faults][bad-config]") {
   Diagnostics diags("t.yaml");
   faultline::experiment::Experiment exp;
-  auto bound = bind("  - { at: 1s, fault: lb_weight, target: web1, params: { server: web1, weight: 1 } }\n", diags,
-                    exp);
+  auto bound = bind("  - { at: 1s, fault: lb_weight, target: web1, params: { server: web1, weight: 1 } }\n",
+                    diags, exp);
   CHECK(bound.empty());
-  CHECK(diags.format().find("fault 'lb_weight' cannot target web1 (kind nginx)") != std::string::npos);
+  CHECK(
+      diags.format().find("t.yaml:11:41: error: fault 'lb_weight' cannot target web1: it is a backend, not a "
+                          "load balancer") != std::string::npos);
 }

@@ -1,0 +1,211 @@
+// bandwidth: caps the throughput of a service's interface with a token-bucket
+// filter (tbf), the "link is saturated / a NIC negotiated 100 Mbit" incident.
+//
+// Egress shapes what leaves the service: tbf as the root qdisc of eth0
+// inside its namespace, gone with the namespace. Ingress shapes what enters
+// it without IFB: tbf on the root-side end of its veth, whose egress is
+// exactly the service's ingress; that link carries the run id and is deleted
+// at teardown, taking the qdisc along. tbf acts on a whole interface, so a
+// `peer` filter is refused (it would need htb + u32 classes).
+//
+// Units: `rate` is bits per second with an SI suffix as tc writes them
+// (`bit`, `kbit`, `mbit`, `gbit`; 1 kbit = 1000 bit); `burst` is bytes with a
+// binary suffix (`b`, `kb`, `mb`; 1 kb = 1024 bytes). tbf counts every byte
+// of a frame (Ethernet, IP and TCP headers), so payload throughput is about
+// 95% of `rate` with full-size segments.
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+#include <regex>
+
+#include "faults/common/net_target.h"
+#include "faults/common/params.h"
+#include "faults/common/tc.h"
+#include "faults/registry.h"
+
+namespace faultline::faults {
+namespace {
+
+class Bandwidth final : public Fault {
+ public:
+  Bandwidth(NetTarget target, std::string rate_text, TbfSpec spec)
+      : target_(std::move(target)), rate_text_(std::move(rate_text)), spec_(spec) {}
+
+  std::string describe() const override {
+    return fmt::format("the bandwidth of {} was capped at {} (token bucket, {} bytes burst)",
+                       target_.describe(), rate_text_, spec_.burst_bytes);
+  }
+
+  Status inject(stack::RunningStack& stack) override {
+    if (target_.egress()) {
+      egress_applied_ = true;  // revert tries even when install failed halfway
+      auto st = stack.in_netns(target_.service, [&] { return install_tbf(kServiceInterface, spec_); });
+      if (!st) {
+        return st;
+      }
+    }
+    if (target_.ingress()) {
+      const auto* planned = stack.plan().find(target_.service);
+      if (planned == nullptr) {
+        return Error{fmt::format("bandwidth: {} is not in the stack's plan", target_.service)};
+      }
+      host_veth_ = planned->host_veth;
+      if (auto st = install_tbf(host_veth_, spec_); !st) {
+        return st;
+      }
+    }
+    return {};
+  }
+
+  Status revert(stack::RunningStack& stack) override {
+    Status result;
+    if (egress_applied_) {
+      if (auto st = stack.in_netns(target_.service, [] { return remove_tbf(kServiceInterface); }); !st) {
+        result = st;
+      } else {
+        egress_applied_ = false;
+      }
+    }
+    if (!host_veth_.empty()) {
+      if (auto st = remove_tbf(host_veth_); !st) {
+        result = st;
+      } else {
+        host_veth_.clear();
+      }
+    }
+    return result;
+  }
+
+  std::vector<std::string> suggested_measures() const override {
+    return {
+        "Alert on interface utilisation and on response transfer time, not only on request latency to first "
+        "byte",
+        "Keep large responses off the request path: serve them from a CDN or object store, compress them, "
+        "page "
+        "them",
+        "Size client and load-balancer timeouts for the slowest link a response must cross, and shed or "
+        "queue "
+        "requests explicitly when a link is saturated",
+    };
+  }
+
+ private:
+  NetTarget target_;
+  std::string rate_text_;
+  TbfSpec spec_;
+  bool egress_applied_ = false;
+  std::string host_veth_;  // set while an ingress tbf may be installed
+};
+
+// "8mbit" -> 1'000'000 bytes/s; nullopt when it does not follow the grammar.
+std::optional<uint64_t> parse_rate(const std::string& text) {
+  static const std::regex re(R"(^([0-9]+(?:\.[0-9]+)?)(bit|kbit|mbit|gbit)$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, re)) {
+    return std::nullopt;
+  }
+  const double value = std::stod(m[1].str());
+  const std::string unit = m[2].str();
+  const double scale = unit == "bit" ? 1 : unit == "kbit" ? 1e3 : unit == "mbit" ? 1e6 : 1e9;
+  return static_cast<uint64_t>(std::llround(value * scale / 8));
+}
+
+// "32kb" -> 32768 bytes.
+std::optional<uint64_t> parse_size(const std::string& text) {
+  static const std::regex re(R"(^([0-9]+)(b|kb|mb)$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, re)) {
+    return std::nullopt;
+  }
+  const uint64_t value = std::stoull(m[1].str());
+  const std::string unit = m[2].str();
+  return value * (unit == "b" ? 1 : unit == "kb" ? 1024 : 1024 * 1024);
+}
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags);
+
+const Registration registration{FaultType{
+    .name = "bandwidth",
+    .summary = "Cap a service's throughput with a token-bucket filter (tbf) on its interface",
+    .params =
+        [] {
+          std::vector<ParamSpec> p{
+              {"rate", "rate", "",
+               "the cap in bits per second: 512kbit, 8mbit, 1gbit (SI: 1 kbit = 1000 bit)"},
+              {"burst", "size", "max(16kb, rate x 10ms)",
+               "bytes that may pass at once: 32kb, 1mb (1 kb = 1024 bytes)"},
+              {"latency", "duration", "100ms",
+               "longest a packet may wait in the bucket's queue before it is dropped (a short queue makes "
+               "TCP lose segments and run below the cap)"},
+          };
+          // `peer` is listed so that giving one gets a precise refusal rather
+          // than "unknown parameter".
+          for (auto& n : net_target_params()) {
+            p.push_back(std::move(n));
+          }
+          return p;
+        }(),
+    .needs = {.root = true, .target_kinds = {}, .kernel_feature = "sch_tbf"},
+    .parse = parse,
+}};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags) {
+  using namespace std::chrono_literals;
+  ParamReader params(step, *Registry::instance().find("bandwidth"), diags);
+  auto rate_text = params.text("rate", true);
+  auto burst_text = params.text("burst", false);
+  auto latency = params.duration("latency", 1ms, 10s, false);
+  auto target = read_net_target(params, step, exp);
+
+  // Plain integers, 0 for "not given or invalid": GCC's maybe-uninitialized
+  // analysis misreads std::optional<uint64_t> here.
+  uint64_t rate = 0;
+  if (rate_text) {
+    const auto parsed = parse_rate(*rate_text);
+    if (!parsed) {
+      params.error_at("rate", fmt::format("'{}' is not a rate", *rate_text),
+                      "write a number and one of bit, kbit, mbit, gbit (bits per second), e.g. 8mbit");
+    } else if (*parsed < 1000 || *parsed > uint64_t(std::numeric_limits<int>::max())) {
+      params.error_at("rate", fmt::format("rate '{}' is outside 8kbit..17gbit", *rate_text));
+    } else {
+      rate = *parsed;
+    }
+  }
+  uint64_t burst = 0;
+  if (burst_text) {
+    const auto parsed = parse_size(*burst_text);
+    if (!parsed) {
+      params.error_at("burst", fmt::format("'{}' is not a size", *burst_text),
+                      "write a whole number and one of b, kb, mb, e.g. 32kb");
+    } else if (*parsed < 2048 || *parsed > 64u * 1024 * 1024) {
+      params.error_at("burst", fmt::format("burst '{}' is outside 2kb..64mb", *burst_text),
+                      "it must hold at least one full-size frame");
+    } else {
+      burst = *parsed;
+    }
+  }
+  if (target && !target->peers.empty()) {
+    params.error_at(
+        "peer", "bandwidth caps a whole interface and takes no peer",
+        "leave 'peer' out; to cap only the traffic towards one peer, cap that peer's ingress instead");
+  }
+  if (!params.ok() || rate == 0 || !target) {
+    return nullptr;
+  }
+  TbfSpec spec;
+  spec.rate_bytes = rate;
+  // The bucket must hold what arrives between two timer ticks (10 ms of
+  // traffic) and several full-size frames, else tbf throttles below the cap.
+  spec.burst_bytes = static_cast<uint32_t>(burst != 0 ? burst : std::max<uint64_t>(16 * 1024, rate / 100));
+  const auto wait = latency ? *latency : Duration(100ms);
+  const double queued = double(rate) * std::chrono::duration<double>(wait).count();
+  spec.limit_bytes = static_cast<uint32_t>(std::min<double>(queued + spec.burst_bytes, 256.0 * 1024 * 1024));
+  return std::make_unique<Bandwidth>(std::move(*target), *rate_text, spec);
+}
+
+}  // namespace
+}  // namespace faultline::faults

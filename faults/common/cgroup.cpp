@@ -1,0 +1,386 @@
+#include "faults/common/cgroup.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace faultline::faults {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+struct Hierarchy {
+  CgroupVersion version = CgroupVersion::v1;
+  std::string mount_point;
+  std::string root;  // the part of the hierarchy this mount shows ("/" usually)
+};
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> parts;
+  std::string part;
+  std::istringstream in(text);
+  while (std::getline(in, part, sep)) {
+    parts.push_back(part);
+  }
+  return parts;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Every cgroup mount of this mount namespace, from /proc/self/mountinfo.
+struct CgroupMount {
+  Hierarchy hierarchy;
+  std::vector<std::string> controllers;  // v1: from the super options; v2: cgroup.controllers
+};
+
+std::vector<CgroupMount> cgroup_mounts() {
+  std::vector<CgroupMount> mounts;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto dash = line.find(" - ");
+    if (dash == std::string::npos) {
+      continue;
+    }
+    const auto left = split(line.substr(0, dash), ' ');
+    const auto right = split(line.substr(dash + 3), ' ');
+    if (left.size() < 5 || right.size() < 3) {
+      continue;
+    }
+    CgroupMount m;
+    m.hierarchy.root = left[3];
+    m.hierarchy.mount_point = left[4];
+    if (right[0] == "cgroup") {
+      m.hierarchy.version = CgroupVersion::v1;
+      m.controllers = split(right[2], ',');
+    } else if (right[0] == "cgroup2") {
+      m.hierarchy.version = CgroupVersion::v2;
+      std::istringstream names(read_text(m.hierarchy.mount_point + "/cgroup.controllers"));
+      std::string name;
+      while (names >> name) {
+        m.controllers.push_back(name);
+      }
+    } else {
+      continue;
+    }
+    mounts.push_back(std::move(m));
+  }
+  return mounts;
+}
+
+// The hierarchy that offers `controller`: v2 when the unified tree has it
+// (a pure v2 host, or a hybrid one that moved the controller there), else
+// the v1 hierarchy mounted for it.
+std::optional<Hierarchy> hierarchy_for(const std::string& controller) {
+  std::optional<Hierarchy> v1;
+  for (const auto& m : cgroup_mounts()) {
+    const bool has = std::find(m.controllers.begin(), m.controllers.end(), controller) != m.controllers.end();
+    if (!has) {
+      continue;
+    }
+    if (m.hierarchy.version == CgroupVersion::v2) {
+      return m.hierarchy;
+    }
+    if (!v1) {
+      v1 = m.hierarchy;
+    }
+  }
+  return v1;
+}
+
+// The directory of the group `pid` is in, within hierarchy `h`.
+std::string group_dir_of(pid_t pid, const std::string& controller, const Hierarchy& h) {
+  std::ifstream in(fmt::format("/proc/{}/cgroup", pid));
+  std::string line;
+  while (std::getline(in, line)) {
+    // "<id>:<controllers>:<path>"; v2's line is "0::<path>".
+    const auto first = line.find(':');
+    const auto second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) {
+      continue;
+    }
+    const auto controllers = split(line.substr(first + 1, second - first - 1), ',');
+    const bool match = h.version == CgroupVersion::v2 ? controllers.empty()
+                                                      : std::find(controllers.begin(), controllers.end(),
+                                                                  controller) != controllers.end();
+    if (!match) {
+      continue;
+    }
+    std::string path = line.substr(second + 1);
+    // A mount that shows only a subtree (a container) sees paths relative
+    // to that subtree; outside it, only the mount's own root is reachable.
+    if (h.root != "/") {
+      if (path.rfind(h.root, 0) != 0) {
+        return h.mount_point;
+      }
+      path = path.substr(h.root.size());
+    }
+    const std::string dir = h.mount_point + path;
+    std::error_code ec;
+    return fs::is_directory(dir, ec) ? fs::path(dir).lexically_normal().string() : h.mount_point;
+  }
+  return h.mount_point;
+}
+
+Status write_file(const std::string& path, const std::string& value) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Error{fmt::format("cannot open {}: {}", path, std::strerror(errno))};
+  }
+  const ssize_t n = ::write(fd, value.data(), value.size());
+  const int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(value.size())) {
+    return Error{fmt::format("cannot write '{}' to {}: {}", value, path, std::strerror(err))};
+  }
+  return {};
+}
+
+bool has_controller_files(const std::string& dir, const std::string& controller) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().filename().string().rfind(controller + ".", 0) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Makes `parent`/`name` with `controller` available in it; on v2 the
+// parent must first hand the controller down to its children.
+Status make_group(const Hierarchy& h, const std::string& parent, const std::string& name,
+                  const std::string& controller) {
+  if (h.version == CgroupVersion::v2) {
+    const auto enabled = split(read_text(parent + "/cgroup.subtree_control"), ' ');
+    bool on = false;
+    for (auto e : enabled) {
+      while (!e.empty() && (e.back() == '\n')) {
+        e.pop_back();
+      }
+      on = on || e == controller;
+    }
+    if (!on) {
+      if (auto st = write_file(parent + "/cgroup.subtree_control", "+" + controller); !st) {
+        return st;
+      }
+    }
+  }
+  const std::string dir = parent + "/" + name;
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Error{fmt::format("cannot create cgroup {}: {}", dir, std::strerror(errno))};
+  }
+  if (!has_controller_files(dir, controller)) {
+    ::rmdir(dir.c_str());
+    return Error{fmt::format("cgroup {} has no {} controller files", dir, controller)};
+  }
+  return {};
+}
+
+// Moves `pids` into `dir`; returns the first failure but moves all it can.
+Status move_all(const std::vector<pid_t>& pids, const std::string& dir) {
+  Status result;
+  for (pid_t pid : pids) {
+    if (auto st = write_file(dir + "/cgroup.procs", std::to_string(pid)); !st) {
+      // A process that exited meanwhile is no failure.
+      if (::kill(pid, 0) == 0) {
+        result = st;
+      }
+    }
+  }
+  return result;
+}
+
+// Empties a group into `destination` (or, failing that, `fallback`) and
+// deletes it. A group whose last process is still exiting refuses rmdir
+// for a moment (EBUSY), hence the retries.
+Status empty_and_remove(const std::string& dir, const std::string& destination, const std::string& fallback) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    return {};
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (true) {
+    const auto members = cgroup_members(dir);
+    if (!members.empty() && !move_all(members, destination)) {
+      move_all(members, fallback);
+    }
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) {
+      return {};
+    }
+    const int err = errno;
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Error{fmt::format("cannot remove cgroup {}: {}", dir, std::strerror(err))};
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+}  // namespace
+
+std::string cgroup_name(const std::string& run_id, const std::string& service) {
+  return fmt::format("faultline-{}-{}", run_id, service);
+}
+
+std::vector<pid_t> processes_in_group(pid_t pgid) {
+  std::vector<pid_t> pids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    // /proc/<pid>/stat: "pid (comm) state ppid pgrp ..."; comm may hold
+    // spaces and parentheses, so fields are counted after the last ')'.
+    const std::string stat = read_text(entry.path().string() + "/stat");
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) {
+      continue;
+    }
+    std::istringstream fields(stat.substr(close + 1));
+    std::string state;
+    long ppid = 0;
+    long pgrp = 0;
+    if (fields >> state >> ppid >> pgrp && pgrp == pgid && state != "Z") {
+      pids.push_back(static_cast<pid_t>(std::stol(name)));
+    }
+  }
+  return pids;
+}
+
+std::vector<pid_t> cgroup_members(const std::string& dir) {
+  std::vector<pid_t> pids;
+  std::istringstream in(read_text(dir + "/cgroup.procs"));
+  long pid = 0;
+  while (in >> pid) {
+    pids.push_back(static_cast<pid_t>(pid));
+  }
+  return pids;
+}
+
+Result<ServiceCgroup> ServiceCgroup::create(const std::string& controller, const std::string& run_id,
+                                            const std::string& service, pid_t leader) {
+  const auto h = hierarchy_for(controller);
+  if (!h) {
+    return Error{fmt::format("no cgroup hierarchy (v1 or v2) offers the {} controller", controller)};
+  }
+  ServiceCgroup group;
+  group.version_ = h->version;
+  group.origin_ = group_dir_of(leader, controller, *h);
+  const std::string name = cgroup_name(run_id, service);
+  // Beside the service's current group first; on v2 that is usually refused
+  // (a group holding processes cannot hand controllers down), so the
+  // hierarchy root comes next.
+  std::string problems;
+  for (const auto& parent : {group.origin_, h->mount_point}) {
+    if (auto st = make_group(*h, parent, name, controller); st) {
+      group.path_ = parent + "/" + name;
+      return group;
+    } else {
+      problems += (problems.empty() ? "" : "; ") + st.error().message;
+    }
+    if (group.origin_ == h->mount_point) {
+      break;
+    }
+  }
+  return Error{problems};
+}
+
+Status ServiceCgroup::write(const std::string& file, const std::string& value) const {
+  return write_file(path_ + "/" + file, value);
+}
+
+Result<std::string> ServiceCgroup::read(const std::string& file) const {
+  std::ifstream in(path_ + "/" + file);
+  if (!in) {
+    return Error{fmt::format("cannot read {}/{}", path_, file)};
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Status ServiceCgroup::adopt_process_group(pid_t pgid) const {
+  const auto pids = processes_in_group(pgid);
+  if (pids.empty()) {
+    return Error{fmt::format("no process in process group {}", pgid)};
+  }
+  return move_all(pids, path_);
+}
+
+Status ServiceCgroup::remove() {
+  if (path_.empty()) {
+    return {};
+  }
+  const std::string parent = fs::path(path_).parent_path().string();
+  auto st = empty_and_remove(path_, origin_, parent);
+  if (st) {
+    path_.clear();
+  }
+  return st;
+}
+
+std::vector<std::string> find_run_cgroups() {
+  static const std::regex kName("faultline-[0-9a-f]{6}-.+");
+  std::vector<std::string> found;
+  std::set<std::string> seen;
+  for (const auto& m : cgroup_mounts()) {
+    if (!seen.insert(m.hierarchy.mount_point).second) {
+      continue;
+    }
+    std::error_code ec;
+    fs::recursive_directory_iterator it(m.hierarchy.mount_point, ec);
+    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_directory(ec)) {
+        continue;
+      }
+      if (std::regex_match(it->path().filename().string(), kName)) {
+        found.push_back(it->path().string());
+        it.disable_recursion_pending();
+      } else if (it.depth() >= 5) {
+        it.disable_recursion_pending();
+      }
+    }
+  }
+  return found;
+}
+
+std::vector<std::string> remove_stale_cgroups(const std::function<bool(const std::string& run_id)>& is_stale,
+                                              std::vector<std::string>& errors) {
+  std::vector<std::string> removed;
+  for (const auto& dir : find_run_cgroups()) {
+    const std::string name = fs::path(dir).filename().string();
+    const std::string run_id = name.substr(std::string("faultline-").size(), 6);
+    if (!is_stale(run_id)) {
+      continue;
+    }
+    const std::string parent = fs::path(dir).parent_path().string();
+    if (auto st = empty_and_remove(dir, parent, parent); !st) {
+      errors.push_back(st.error().message);
+    } else {
+      removed.push_back(fmt::format("cgroup {} (run {})", dir, run_id));
+    }
+  }
+  return removed;
+}
+
+}  // namespace faultline::faults

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "faults/common/params.h"
+#include "harness/common/result.h"
+#include "harness/experiment/model.h"
+#include "harness/stack/stack.h"
+
+// Changing a load balancer by rewriting its configuration: for nginx (which
+// has no runtime API) and for HAProxy settings its runtime API cannot change
+// (balance algorithm, timeouts, limits, arbitrary fragments).
+//
+// Faults edit the LIVE config text (as rendered by harness/stack/render.h,
+// plus whatever faults already in force changed), not a fresh rendering, so
+// two overlapping faults on one load balancer compose (health checks off
+// AND a wrong backend address); each restores the text it found. The new
+// text is checked by the server's own check mode before anything is
+// applied, then reloaded without dropping traffic (RunningStack::reload).
+namespace faultline::faults {
+
+// The load balancer a fault step targets; null, with an error at the
+// target's position, when the target is a plain backend (nginx can be both).
+const experiment::Service* lb_target(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                                     experiment::Diagnostics& diags);
+
+// Parse-time check that `server` (parameter `param`) names a backend of the
+// load balancer `lb`; reports the error at the parameter's position.
+void check_backend(ParamReader& params, const std::string& param, const experiment::Service* lb,
+                   const std::optional<std::string>& server);
+
+// The config the load balancer runs now.
+Result<std::string> current_lb_config(const stack::RunningStack& stack, const std::string& lb);
+
+// Runs `nginx -t` / `haproxy -c` on `text`, written to a candidate file in
+// `dir`; the error carries the server's complaint. nginx -t binds the listen
+// addresses, so call it inside the load balancer's namespace.
+Status check_config_text(experiment::ServiceKind kind, const std::string& text, const std::string& dir);
+
+// Edits one backend's `server` line. nginx: `server <addr>:<port> k=v ...;`
+// in the upstream; HAProxy: `server <name> <addr>:<port> k v ...`.
+struct ServerEdit {
+  std::optional<std::string> address;  // new address (the port stays unless `port` is set)
+  std::optional<int> port;
+  std::vector<std::pair<std::string, std::string>> set;  // option -> value, replaced or added
+  std::vector<std::string> flags;                        // added when absent ("down")
+  std::vector<std::string> remove;                       // flags removed ("check")
+};
+Result<std::string> edit_server_line(const stack::RunningStack& stack, const std::string& lb,
+                                     const std::string& text, const std::string& server,
+                                     const ServerEdit& edit);
+
+// Inserts `fragment` into a section of a config. HAProxy: global, defaults,
+// frontend, backend (at the section's end, where it overrides). nginx:
+// global (main context), defaults (http block), frontend (server block),
+// backend (upstream block), at the block's start.
+Result<std::string> add_to_section(experiment::ServiceKind kind, const std::string& text,
+                                   const std::string& section, const std::string& fragment);
+
+// Replaces every line whose first word is `key` (HAProxy: inside `section`
+// only; nginx: anywhere) with `line`, or adds `line` to the section when
+// there is none. `key` may hold two words ("timeout connect").
+Result<std::string> set_directive(experiment::ServiceKind kind, const std::string& text,
+                                  const std::string& section, const std::string& key,
+                                  const std::string& line);
+
+// Removes every line whose first word is one of `keys` (nginx balancing
+// directives before another is set).
+std::string remove_directives(const std::string& text, const std::vector<std::string>& keys);
+
+// Applies a config to a load balancer and puts the one it found back on
+// restore. apply() checks the text first and, if the reload fails anyway,
+// reloads the previous config before returning the error.
+class LbReconfig {
+ public:
+  explicit LbReconfig(std::string lb) : lb_(std::move(lb)) {}
+
+  Status apply(stack::RunningStack& stack, const std::string& text);
+  // Idempotent: does nothing when nothing was applied.
+  Status restore(stack::RunningStack& stack);
+  bool applied() const { return original_.has_value(); }
+
+ private:
+  std::string lb_;
+  std::optional<std::string> original_;
+};
+
+}  // namespace faultline::faults

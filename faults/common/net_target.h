@@ -1,0 +1,107 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faults/common/params.h"
+#include "faults/fault.h"
+#include "harness/common/result.h"
+#include "harness/stack/stack.h"
+
+// What every network fault shares: which traffic of the target service it
+// acts on (`direction`, `peer`), the interface that traffic crosses, and
+// running iptables/nft inside the service's namespace. Used by latency,
+// loss, duplicate, reorder, bandwidth, partition and reset.
+namespace faultline::faults {
+
+// The interface every service has inside its own namespace (its veth end).
+inline constexpr const char* kServiceInterface = "eth0";
+
+enum class Direction { egress, ingress, both };
+
+std::string to_string(Direction d);
+
+// The traffic a network fault affects: what leaves (egress) and/or enters
+// (ingress) `service`'s eth0, optionally only to/from `peers`.
+struct NetTarget {
+  std::string service;
+  Direction direction = Direction::egress;
+  std::vector<std::string> peers;  // service names; empty = all traffic
+
+  bool egress() const { return direction != Direction::ingress; }
+  bool ingress() const { return direction != Direction::egress; }
+
+  // "traffic leaving web1 towards lb", "traffic entering and leaving web1".
+  std::string describe() const;
+};
+
+// ParamSpecs of `direction` and `peer`, to append to a fault type's params.
+// `directions` lists the directions the fault supports (default: all three).
+std::vector<ParamSpec> net_target_params(const std::vector<Direction>& directions = {
+                                             Direction::egress, Direction::ingress, Direction::both});
+
+// Reads `direction` (default egress) and `peer` (a service name or a list)
+// of the step; every peer must be another service of the stack. Errors go
+// through `params` with their positions; nullopt when there was any.
+// `directions` restricts the accepted values, as above.
+std::optional<NetTarget> read_net_target(ParamReader& params, const experiment::MethodStep& step,
+                                         const experiment::Experiment& exp,
+                                         const std::vector<Direction>& directions = {
+                                             Direction::egress, Direction::ingress, Direction::both});
+
+// The peers' addresses from the running stack's plan (empty when no peer).
+Result<std::vector<std::string>> peer_addresses(const NetTarget& target, const stack::RunningStack& stack);
+
+// One iptables rule's chain and match, for one direction and one peer:
+// egress -> OUTPUT `-o eth0 [-d peer]`, ingress -> INPUT `-i eth0 [-s peer]`.
+// The caller appends its target (`-j DROP`, `-j NFQUEUE ...`).
+struct RuleMatch {
+  std::string chain;               // "OUTPUT" or "INPUT"
+  std::vector<std::string> match;  // e.g. {"-o", "eth0", "-d", "10.213.7.3"}
+};
+std::vector<RuleMatch> rule_matches(const NetTarget& target, const std::vector<std::string>& peer_addrs);
+
+// The comment every rule a fault adds carries ("faultline:<run id>"), so a
+// rule left behind can be traced to its run.
+std::string rule_comment(const stack::RunningStack& stack);
+
+// Runs `argv` (argv[0] a program name looked up like find_executable) as a
+// child inside `service`'s network namespace and waits for it (bounded by
+// 10 s). An error carries the exit status and the child's output.
+Status run_in_service_netns(stack::RunningStack& stack, const std::string& service,
+                            const std::vector<std::string>& argv);
+
+// iptables rules added inside one service's namespace and removed again by
+// remove_all(), which revert() calls (idempotent). The destructor removes
+// nothing: the stack may be gone by then, and the rules live in its
+// namespace, so tearing the stack down removes them anyway.
+class IptablesRules {
+ public:
+  // `table` as for iptables -t ("filter", "mangle", "raw").
+  IptablesRules(std::string service, std::string table = "filter");
+
+  // Appends `-A chain <spec...> -m comment --comment <comment>` (the comment
+  // is added here); remembered for remove_all.
+  Status add(stack::RunningStack& stack, const std::string& chain, const std::vector<std::string>& spec);
+  // Inserts at the head of the chain instead (`-I chain 1`).
+  Status insert(stack::RunningStack& stack, const std::string& chain, const std::vector<std::string>& spec);
+  // Deletes every rule added, in reverse order; keeps trying after an error
+  // and returns the first one. Rules already gone count as removed.
+  Status remove_all(stack::RunningStack& stack);
+
+  bool empty() const { return rules_.empty(); }
+
+ private:
+  struct Rule {
+    std::string chain;
+    std::vector<std::string> spec;  // with the comment match
+  };
+  Status apply(stack::RunningStack& stack, const std::string& op, const Rule& rule, bool at_head);
+
+  std::string service_;
+  std::string table_;
+  std::vector<Rule> rules_;
+};
+
+}  // namespace faultline::faults

@@ -1,0 +1,117 @@
+// cpu_limit: confines every process of a service to a fraction of one CPU
+// with the CFS bandwidth controller (cgroup v1 cpu.cfs_quota_us /
+// cpu.cfs_period_us, v2 cpu.max) — a noisy neighbour, an undersized
+// container limit. The group is named faultline-<run id>-<service>; revert
+// moves the processes back and removes it, and `faultline cleanup` removes
+// what a killed run left.
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "faults/common/cgroup.h"
+#include "faults/common/params.h"
+#include "faults/registry.h"
+
+namespace faultline::faults {
+namespace {
+
+// 100 ms: the kernel's default period; the quota is a share of it.
+constexpr long kPeriodUs = 100000;
+// The kernel refuses quotas under 1 ms.
+constexpr long kMinQuotaUs = 1000;
+
+class CpuLimit final : public Fault {
+ public:
+  CpuLimit(std::string target, double cpus) : target_(std::move(target)), cpus_(cpus) {}
+
+  std::string describe() const override {
+    return fmt::format("every process of {} was limited to {:g} of one CPU ({} ms of CPU time per {} ms)",
+                       target_, cpus_, quota_us() / 1000.0, kPeriodUs / 1000);
+  }
+
+  Status inject(stack::RunningStack& stack) override {
+    const auto* service = stack.find(target_);
+    if (service == nullptr || service->pid <= 0) {
+      return Error{fmt::format("cpu_limit: {} has no running process", target_)};
+    }
+    auto group = ServiceCgroup::create("cpu", stack.identity().run_id, target_, service->pid);
+    if (!group) {
+      return Error{"cpu_limit: " + group.error().message};
+    }
+    group_ = std::move(*group);
+    // The limit is in force before the first process moves in, so no
+    // process ever runs in the group unconfined.
+    Status st = group_.version() == CgroupVersion::v2
+                    ? group_.write("cpu.max", fmt::format("{} {}", quota_us(), kPeriodUs))
+                    : set_v1_quota();
+    if (!st) {
+      return Error{"cpu_limit: " + st.error().message};
+    }
+    if (auto moved = group_.adopt_process_group(service->pid); !moved) {
+      return Error{"cpu_limit: " + moved.error().message};
+    }
+    return {};
+  }
+
+  Status revert(stack::RunningStack& /*stack*/) override {
+    if (auto st = group_.remove(); !st) {
+      return Error{"cpu_limit: " + st.error().message};
+    }
+    return {};
+  }
+
+  std::vector<std::string> suggested_measures() const override {
+    return {
+        "Size CPU limits from measured peak usage with headroom, and alert on CPU throttling "
+        "(nr_throttled / throttled_usec), not only on utilisation",
+        "Give the load balancer and other shared hops dedicated CPU (reserved cores, higher shares) so a "
+        "neighbour cannot starve them",
+        "Shed load early (rate limits, maxconn, queue timeouts) so an overloaded hop fails fast instead of "
+        "queueing every request",
+    };
+  }
+
+ private:
+  long quota_us() const {
+    return std::max(kMinQuotaUs, static_cast<long>(std::lround(cpus_ * static_cast<double>(kPeriodUs))));
+  }
+
+  Status set_v1_quota() {
+    if (auto st = group_.write("cpu.cfs_period_us", std::to_string(kPeriodUs)); !st) {
+      return st;
+    }
+    return group_.write("cpu.cfs_quota_us", std::to_string(quota_us()));
+  }
+
+  std::string target_;
+  double cpus_;
+  ServiceCgroup group_;
+};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags);
+
+const Registration registration{FaultType{
+    .name = "cpu_limit",
+    .summary = "Limit a service to a fraction of a CPU (cgroup CPU bandwidth), lift it on revert",
+    .params =
+        {
+            {"cpus", "number 0.01..64", "", "CPU time allowed, in CPUs (0.1 = a tenth of one CPU)"},
+        },
+    .needs = {.root = true, .target_kinds = {}, .kernel_feature = "cgroup cpu controller (v1 or v2)"},
+    .parse = parse,
+}};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& /*exp*/,
+                             experiment::Diagnostics& diags) {
+  ParamReader params(step, *Registry::instance().find("cpu_limit"), diags);
+  auto cpus = params.number("cpus", 0.01, 64, true);
+  if (!params.ok() || !cpus) {
+    return nullptr;
+  }
+  return std::make_unique<CpuLimit>(step.target, *cpus);
+}
+
+}  // namespace
+}  // namespace faultline::faults

@@ -1,0 +1,136 @@
+// kill: sends a signal (KILL by default) to every process of a service (the
+// server leads its own process group: master and workers die together), and
+// starts the server again when the fault is reverted. The step's `duration`
+// is the time the service stays dead; without one it stays dead until the
+// end of the load. Restarting from a timer inside the fault is not done on
+// purpose: the stack is driven from the runner's thread only (processes are
+// started with PDEATHSIG, which is bound to the starting thread).
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "faults/common/params.h"
+#include "faults/registry.h"
+
+namespace faultline::faults {
+namespace {
+
+struct SignalName {
+  const char* name;
+  int number;
+};
+
+// Only signals that end both nginx and HAProxy: a fault called `kill` that
+// leaves the server running would mislead the postmortem.
+constexpr SignalName kSignals[] = {{"KILL", SIGKILL}, {"TERM", SIGTERM}, {"INT", SIGINT}, {"QUIT", SIGQUIT}};
+
+class Kill final : public Fault {
+ public:
+  Kill(std::string target, std::string signal_name, int signal, std::optional<Duration> down_for)
+      : target_(std::move(target)),
+        signal_name_(std::move(signal_name)),
+        signal_(signal),
+        down_for_(down_for) {}
+
+  std::string describe() const override {
+    std::string text = fmt::format("every process of {} was killed with SIG{}", target_, signal_name_);
+    if (down_for_) {
+      text += fmt::format(" and the server was started again {:g} s later",
+                          std::chrono::duration<double>(*down_for_).count());
+    } else {
+      text += " and stayed down until the end of the load";
+    }
+    return text;
+  }
+
+  Status inject(stack::RunningStack& stack) override {
+    const auto* service = stack.find(target_);
+    if (service == nullptr || service->pid <= 0) {
+      return Error{fmt::format("kill: {} has no running process", target_)};
+    }
+    // Before the signal: the stack must not take the death for a harness
+    // failure and stop the run.
+    stack.set_expected_down(target_, true);
+    killed_ = true;
+    if (::kill(-service->pid, signal_) != 0) {
+      return Error{fmt::format("kill: cannot signal process group {} of {}: {}", service->pid, target_,
+                               std::strerror(errno))};
+    }
+    return {};
+  }
+
+  Status revert(stack::RunningStack& stack) override {
+    if (!killed_) {
+      return {};
+    }
+    // restart() stops whatever is left of the old group first (a graceful
+    // signal may still be draining), then starts and waits for readiness.
+    auto st = stack.restart(target_);
+    stack.set_expected_down(target_, false);
+    killed_ = false;
+    if (!st) {
+      return Error{fmt::format("kill: restarting {}: {}", target_, st.error().message)};
+    }
+    return {};
+  }
+
+  std::vector<std::string> suggested_measures() const override {
+    return {
+        "Health-check every backend from the load balancer (short interval, fall 2-3) so a dead server "
+        "leaves "
+        "the pool within seconds",
+        "Run each service under a supervisor that restarts it (systemd Restart=on-failure, an orchestrator's "
+        "liveness probe) and alert on restarts",
+        "Keep enough spare capacity in the pool that losing one server does not overload the others (N+1)",
+    };
+  }
+
+ private:
+  std::string target_;
+  std::string signal_name_;
+  int signal_;
+  std::optional<Duration> down_for_;
+  bool killed_ = false;
+};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags);
+
+const Registration registration{FaultType{
+    .name = "kill",
+    .summary = "Kill every process of a service; start it again when the step's duration ends",
+    .params =
+        {
+            {"signal", "KILL|TERM|INT|QUIT", "KILL", "signal sent to the service's process group"},
+        },
+    .needs = {.root = true, .target_kinds = {}, .kernel_feature = ""},
+    .parse = parse,
+}};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& /*exp*/,
+                             experiment::Diagnostics& diags) {
+  ParamReader params(step, *Registry::instance().find("kill"), diags);
+  std::vector<std::string> names;
+  for (const auto& s : kSignals) {
+    names.emplace_back(s.name);
+  }
+  auto signal = params.choice("signal", names, false);
+  if (!params.ok()) {
+    return nullptr;
+  }
+  const std::string name = signal.value_or("KILL");
+  int number = SIGKILL;
+  for (const auto& s : kSignals) {
+    if (name == s.name) {
+      number = s.number;
+    }
+  }
+  return std::make_unique<Kill>(step.target, name, number, step.duration);
+}
+
+}  // namespace
+}  // namespace faultline::faults

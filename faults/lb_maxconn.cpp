@@ -1,0 +1,135 @@
+// lb_maxconn: sets a per-server connection limit far too low, the "limit
+// copied from a staging config" mistake: under load requests queue and fail.
+// HAProxy: `maxconn N` on the server lines and a short `timeout queue` in the
+// backend: requests that wait longer get 503. nginx: `max_conns=N`; open
+// source nginx has no queue, so requests beyond the limit of every server
+// get 502 at once. Both are rewritten, checked and reloaded.
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "faults/common/lb_reconfig.h"
+#include "faults/registry.h"
+#include "harness/stack/render_util.h"
+
+namespace faultline::faults {
+namespace {
+
+class LbMaxconn final : public Fault {
+ public:
+  LbMaxconn(std::string lb, std::vector<std::string> servers, bool all, int maxconn,
+            std::optional<Duration> queue_timeout)
+      : lb_(std::move(lb)),
+        servers_(std::move(servers)),
+        all_(all),
+        maxconn_(maxconn),
+        queue_timeout_(queue_timeout),
+        reconfig_(lb_) {}
+
+  std::string describe() const override {
+    const std::string who = all_ ? "every server" : fmt::format("{}", fmt::join(servers_, ", "));
+    if (!queue_timeout_) {
+      return fmt::format(
+          "the connection limit of {} on load balancer {} was set to {} (requests beyond it failed)", who,
+          lb_, maxconn_);
+    }
+    return fmt::format(
+        "the connection limit of {} on load balancer {} was set to {} (requests beyond it queued "
+        "for at most {} and then failed)",
+        who, lb_, maxconn_, stack::detail::ms(*queue_timeout_));
+  }
+
+  Status inject(stack::RunningStack& stack) override {
+    const auto* lb = stack.find(lb_);
+    if (lb == nullptr) {
+      return Error{fmt::format("lb_maxconn: no service {}", lb_)};
+    }
+    const bool haproxy = lb->planned.kind == experiment::ServiceKind::haproxy;
+    auto text = current_lb_config(stack, lb_);
+    for (const auto& server : servers_) {
+      if (text) {
+        text = edit_server_line(
+            stack, lb_, *text, server,
+            ServerEdit{.address = {},
+                       .port = {},
+                       .set = {{haproxy ? "maxconn" : "max_conns", std::to_string(maxconn_)}},
+                       .flags = {},
+                       .remove = {}});
+      }
+    }
+    if (text && haproxy && queue_timeout_) {
+      const std::string queue = "timeout queue " + stack::detail::ms(*queue_timeout_);
+      text = set_directive(lb->planned.kind, *text, "backend", "timeout queue", queue);
+    }
+    if (!text) {
+      return text.error();
+    }
+    return reconfig_.apply(stack, *text);
+  }
+
+  Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
+
+  std::vector<std::string> suggested_measures() const override {
+    return {
+        "Derive connection limits from load tests of each server, and review them with the capacity plan",
+        "Alert on queued requests and 503s from the load balancer itself (not only from the backends)",
+        "Keep limits in one reviewed place instead of per-environment copies",
+    };
+  }
+
+ private:
+  std::string lb_;
+  std::vector<std::string> servers_;
+  bool all_;
+  int maxconn_;
+  std::optional<Duration> queue_timeout_;  // HAProxy only
+  LbReconfig reconfig_;
+};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags);
+
+const Registration registration{FaultType{
+    .name = "lb_maxconn",
+    .summary =
+        "Set a load balancer's per-server connection limit too low (queueing, 503/502), restore on revert",
+    .params =
+        {
+            {"maxconn", "int 1..100000", "", "connections each server may have at once"},
+            {"server", "string", "all servers", "the one backend service to limit"},
+            {"queue_timeout", "duration", "10ms", "HAProxy only: how long a request may wait for a slot"},
+        },
+    .needs = {.root = true,
+              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
+              .kernel_feature = ""},
+    .parse = parse,
+}};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags) {
+  using namespace std::chrono_literals;
+  ParamReader params(step, *Registry::instance().find("lb_maxconn"), diags);
+  auto maxconn = params.integer("maxconn", 1, 100000, true);
+  auto server = params.text("server", false);
+  auto queue = params.duration("queue_timeout", 1ms, 1h, false);
+  const auto* lb = lb_target(step, exp, diags);
+  check_backend(params, "server", lb, server);
+  if (queue && lb != nullptr && lb->kind == experiment::ServiceKind::nginx) {
+    params.error_at("queue_timeout", "nginx has no request queue (requests beyond the limit fail at once)",
+                    "leave queue_timeout out for an nginx load balancer");
+  }
+  if (!params.ok() || !maxconn || lb == nullptr) {
+    return nullptr;
+  }
+  std::vector<std::string> servers = server ? std::vector<std::string>{*server} : lb->backends;
+  // HAProxy: without a queue timeout of its own a request waits `timeout
+  // connect` (1 s by default) for a slot; 10 ms makes the limit show.
+  std::optional<Duration> queue_timeout;
+  if (lb->kind == experiment::ServiceKind::haproxy) {
+    queue_timeout = queue.value_or(Duration(10ms));
+  }
+  return std::make_unique<LbMaxconn>(step.target, std::move(servers), !server, *maxconn, queue_timeout);
+}
+
+}  // namespace
+}  // namespace faultline::faults

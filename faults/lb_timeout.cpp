@@ -1,0 +1,117 @@
+// lb_timeout: sets one of a load balancer's timeouts far too low, the
+// "timeout in the wrong unit" mistake: slow-enough responses become 504s
+// (server), connections fail (connect), idle clients are cut (client), or
+// queued requests get 503 (queue, HAProxy only).
+// HAProxy: the `timeout <which>` line of the defaults (queue: backend)
+// section; nginx: proxy_connect_timeout / proxy_read_timeout and
+// proxy_send_timeout / client_*_timeout. Rewritten, checked, reloaded.
+
+#include <fmt/format.h>
+
+#include "faults/common/lb_reconfig.h"
+#include "faults/registry.h"
+#include "harness/stack/render_util.h"
+
+namespace faultline::faults {
+namespace {
+
+class LbTimeout final : public Fault {
+ public:
+  LbTimeout(std::string lb, std::string which, Duration value)
+      : lb_(std::move(lb)), which_(std::move(which)), value_(value), reconfig_(lb_) {}
+
+  std::string describe() const override {
+    return fmt::format("the {} timeout of load balancer {} was set to {}", which_, lb_,
+                       stack::detail::ms(value_));
+  }
+
+  Status inject(stack::RunningStack& stack) override {
+    const auto* lb = stack.find(lb_);
+    if (lb == nullptr) {
+      return Error{fmt::format("lb_timeout: no service {}", lb_)};
+    }
+    const auto kind = lb->planned.kind;
+    const std::string v = stack::detail::ms(value_);
+    auto text = current_lb_config(stack, lb_);
+    if (!text) {
+      return text.error();
+    }
+    if (kind == experiment::ServiceKind::haproxy) {
+      text = set_directive(kind, *text, which_ == "queue" ? "backend" : "defaults", "timeout " + which_,
+                           fmt::format("timeout {} {}", which_, v));
+    } else {
+      std::vector<std::string> directives;
+      if (which_ == "connect") {
+        directives = {"proxy_connect_timeout"};
+      } else if (which_ == "server") {
+        directives = {"proxy_read_timeout", "proxy_send_timeout"};
+      } else {
+        directives = {"client_header_timeout", "client_body_timeout", "send_timeout"};
+      }
+      for (const auto& d : directives) {
+        if (text) {
+          text = set_directive(kind, *text, which_ == "client" ? "defaults" : "frontend", d,
+                               fmt::format("{} {};", d, v));
+        }
+      }
+    }
+    if (!text) {
+      return text.error();
+    }
+    return reconfig_.apply(stack, *text);
+  }
+
+  Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
+
+  std::vector<std::string> suggested_measures() const override {
+    return {
+        "Set timeouts from measured latency percentiles (p99.9 with margin), and write units explicitly",
+        "Alert on 504s and on connection errors at the load balancer per backend",
+        "Test timeout changes under production-like load before rollout",
+    };
+  }
+
+ private:
+  std::string lb_;
+  std::string which_;
+  Duration value_;
+  LbReconfig reconfig_;
+};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags);
+
+const Registration registration{FaultType{
+    .name = "lb_timeout",
+    .summary =
+        "Set one of a load balancer's timeouts too low (504s, failed connects, 503s), restore on revert",
+    .params =
+        {
+            {"timeout", "connect|server|client|queue", "", "which timeout (queue: HAProxy only)"},
+            {"value", "duration", "", "its new value, e.g. 1ms"},
+        },
+    .needs = {.root = true,
+              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
+              .kernel_feature = ""},
+    .parse = parse,
+}};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags) {
+  using namespace std::chrono_literals;
+  ParamReader params(step, *Registry::instance().find("lb_timeout"), diags);
+  auto which = params.choice("timeout", {"connect", "server", "client", "queue"}, true);
+  auto value = params.duration("value", 1ms, 1h, true);
+  const auto* lb = lb_target(step, exp, diags);
+  if (which && *which == "queue" && lb != nullptr && lb->kind == experiment::ServiceKind::nginx) {
+    params.error_at("timeout", "nginx has no request queue, so no queue timeout",
+                    "use connect, server or client for an nginx load balancer");
+  }
+  if (!params.ok() || !which || !value || lb == nullptr) {
+    return nullptr;
+  }
+  return std::make_unique<LbTimeout>(step.target, *which, *value);
+}
+
+}  // namespace
+}  // namespace faultline::faults

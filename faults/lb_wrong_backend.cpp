@@ -1,0 +1,125 @@
+// lb_wrong_backend: points a load balancer's server at a wrong address or
+// port, the routing-rule mistake behind sudden 502/503s on that server's
+// share of the traffic. Default: the same address, port 1 (nothing listens
+// there: connection refused, a fast 5xx). An address in the run's subnet
+// that nobody holds gives connect timeouts instead.
+// Both HAProxy and nginx: the server line is rewritten and the load
+// balancer reloads. Not HAProxy's `set server addr`: HAProxy goes on reusing
+// its idle connections to the old address, so the mistake would reach only
+// part of the traffic, and not at a predictable rate.
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include "faults/common/lb_reconfig.h"
+#include "faults/registry.h"
+
+namespace faultline::faults {
+namespace {
+
+class LbWrongBackend final : public Fault {
+ public:
+  LbWrongBackend(std::string lb, std::string server, std::optional<std::string> address,
+                 std::optional<int> port)
+      : lb_(std::move(lb)),
+        server_(std::move(server)),
+        address_(std::move(address)),
+        port_(port),
+        reconfig_(lb_) {}
+
+  std::string describe() const override {
+    return fmt::format("server {} on load balancer {} was pointed at the wrong {}", server_, lb_,
+                       target_text());
+  }
+
+  Status inject(stack::RunningStack& stack) override {
+    const auto* lb = stack.find(lb_);
+    const auto* backend = stack.plan().find(server_);
+    if (lb == nullptr || backend == nullptr) {
+      return Error{fmt::format("lb_wrong_backend: no service {} or {}", lb_, server_)};
+    }
+    const std::string address = address_.value_or(backend->address);
+    // With a wrong address, the port stays the real one unless given.
+    const int port = port_.value_or(address_ ? backend->port : 1);
+    auto text = current_lb_config(stack, lb_);
+    if (text) {
+      text = edit_server_line(
+          stack, lb_, *text, server_,
+          ServerEdit{.address = address, .port = port, .set = {}, .flags = {}, .remove = {}});
+    }
+    if (!text) {
+      return text.error();
+    }
+    return reconfig_.apply(stack, *text);
+  }
+
+  Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
+
+  std::vector<std::string> suggested_measures() const override {
+    return {
+        "Validate routing changes against the service registry before they are applied (the address must "
+        "answer the health check)",
+        "Keep active health checks on every server so a wrong address is taken out of rotation in seconds",
+        "Allow retries on another server (retries + redispatch / proxy_next_upstream) for idempotent "
+        "requests",
+    };
+  }
+
+ private:
+  std::string target_text() const {
+    if (address_) {
+      return port_ ? fmt::format("address {}:{}", *address_, *port_) : fmt::format("address {}", *address_);
+    }
+    return fmt::format("port {} (connection refused)", port_.value_or(1));
+  }
+
+  std::string lb_;
+  std::string server_;
+  std::optional<std::string> address_;
+  std::optional<int> port_;
+  LbReconfig reconfig_;
+};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags);
+
+const Registration registration{FaultType{
+    .name = "lb_wrong_backend",
+    .summary =
+        "Point a load-balancer server at a wrong address or port (5xx on its share), restore on revert",
+    .params =
+        {
+            {"server", "string", "", "backend service whose address is changed"},
+            {"address", "IPv4 address", "unchanged",
+             "the wrong address (e.g. one nobody holds in the subnet)"},
+            {"port", "int 1..65535", "1, or the real one with an address", "the wrong port"},
+        },
+    .needs = {.root = true,
+              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
+              .kernel_feature = ""},
+    .parse = parse,
+}};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags) {
+  ParamReader params(step, *Registry::instance().find("lb_wrong_backend"), diags);
+  auto server = params.text("server", true);
+  auto address = params.text("address", false);
+  auto port = params.integer("port", 1, 65535, false);
+  const auto* lb = lb_target(step, exp, diags);
+  check_backend(params, "server", lb, server);
+  if (address) {
+    in_addr parsed{};
+    if (::inet_pton(AF_INET, address->c_str(), &parsed) != 1) {
+      params.error_at("address", fmt::format("'{}' is not an IPv4 address", *address),
+                      "use a dotted quad, e.g. an unused address of the run's subnet");
+    }
+  }
+  if (!params.ok() || !server || lb == nullptr) {
+    return nullptr;
+  }
+  return std::make_unique<LbWrongBackend>(step.target, *server, address, port);
+}
+
+}  // namespace
+}  // namespace faultline::faults

@@ -1,0 +1,151 @@
+// memory_limit: caps the memory every process of a service may charge
+// (cgroup v1 memory.limit_in_bytes, v2 memory.max) — an undersized
+// container limit. Pages charged before the move stay with the old group
+// (v1 does not move charges by default), so the cap applies to what the
+// service allocates from the moment of injection. Past the cap the kernel
+// reclaims, then OOM-kills a process of the group: when that is the
+// server's master, the stack sees the service die and the run records it.
+// Same naming, revert and cleanup as cpu_limit.
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cstdint>
+
+#include "faults/common/cgroup.h"
+#include "faults/common/params.h"
+#include "faults/registry.h"
+
+namespace faultline::faults {
+namespace {
+
+constexpr std::uint64_t kMiB = 1024 * 1024;
+// Below a few MiB even an idle nginx worker cannot run; such a value is a
+// typo, not an experiment.
+constexpr std::uint64_t kMinBytes = 4 * kMiB;
+constexpr std::uint64_t kMaxBytes = std::uint64_t{1024} * 1024 * kMiB;  // 1 TiB
+
+// "64MiB" -> 67108864; bytes with an optional binary unit (B, KiB, MiB,
+// GiB, TiB). Empty when the text is not such a size.
+std::optional<std::uint64_t> parse_bytes(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) != 0) {
+    ++i;
+  }
+  if (i == 0 || i > 15) {
+    return std::nullopt;
+  }
+  const std::uint64_t n = std::stoull(text.substr(0, i));
+  std::string unit = text.substr(i);
+  while (!unit.empty() && unit.front() == ' ') {
+    unit.erase(0, 1);
+  }
+  const std::pair<const char*, std::uint64_t> units[] = {
+      {"", 1}, {"B", 1}, {"KiB", 1024}, {"MiB", kMiB}, {"GiB", 1024 * kMiB}, {"TiB", 1024 * 1024 * kMiB}};
+  for (const auto& [name, factor] : units) {
+    if (unit == name) {
+      return n * factor;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string format_bytes(std::uint64_t bytes) {
+  if (bytes % (1024 * kMiB) == 0) {
+    return fmt::format("{} GiB", bytes / (1024 * kMiB));
+  }
+  if (bytes % kMiB == 0) {
+    return fmt::format("{} MiB", bytes / kMiB);
+  }
+  return fmt::format("{} bytes", bytes);
+}
+
+class MemoryLimit final : public Fault {
+ public:
+  MemoryLimit(std::string target, std::uint64_t bytes) : target_(std::move(target)), bytes_(bytes) {}
+
+  std::string describe() const override {
+    return fmt::format("every process of {} was limited to {} of memory", target_, format_bytes(bytes_));
+  }
+
+  Status inject(stack::RunningStack& stack) override {
+    const auto* service = stack.find(target_);
+    if (service == nullptr || service->pid <= 0) {
+      return Error{fmt::format("memory_limit: {} has no running process", target_)};
+    }
+    auto group = ServiceCgroup::create("memory", stack.identity().run_id, target_, service->pid);
+    if (!group) {
+      return Error{"memory_limit: " + group.error().message};
+    }
+    group_ = std::move(*group);
+    const char* file = group_.version() == CgroupVersion::v2 ? "memory.max" : "memory.limit_in_bytes";
+    if (auto st = group_.write(file, std::to_string(bytes_)); !st) {
+      return Error{"memory_limit: " + st.error().message};
+    }
+    if (auto moved = group_.adopt_process_group(service->pid); !moved) {
+      return Error{"memory_limit: " + moved.error().message};
+    }
+    return {};
+  }
+
+  Status revert(stack::RunningStack& /*stack*/) override {
+    if (auto st = group_.remove(); !st) {
+      return Error{"memory_limit: " + st.error().message};
+    }
+    return {};
+  }
+
+  std::vector<std::string> suggested_measures() const override {
+    return {
+        "Set memory limits from measured peak usage plus headroom, and alert when usage passes 80% of the "
+        "limit or on memory.failcnt / OOM kills",
+        "Bound the server's own memory use (worker counts, buffer and cache sizes, connection limits) so it "
+        "degrades before the kernel kills it",
+        "Have a supervisor restart an OOM-killed server and the load balancer's health checks take it out of "
+        "the pool meanwhile",
+    };
+  }
+
+ private:
+  std::string target_;
+  std::uint64_t bytes_;
+  ServiceCgroup group_;
+};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags);
+
+const Registration registration{FaultType{
+    .name = "memory_limit",
+    .summary = "Cap a service's memory (cgroup memory limit); past it the kernel OOM-kills; lift on revert",
+    .params =
+        {
+            {"limit", "bytes (KiB, MiB, GiB)", "", "memory the service's processes may use, e.g. 64MiB"},
+        },
+    .needs = {.root = true, .target_kinds = {}, .kernel_feature = "cgroup memory controller (v1 or v2)"},
+    .parse = parse,
+}};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& /*exp*/,
+                             experiment::Diagnostics& diags) {
+  ParamReader params(step, *Registry::instance().find("memory_limit"), diags);
+  auto text = params.text("limit", true);
+  std::optional<std::uint64_t> bytes;
+  if (text) {
+    bytes = parse_bytes(*text);
+    if (!bytes) {
+      params.error_at("limit", fmt::format("parameter 'limit' must be a size like 64MiB, not '{}'", *text),
+                      "units: B, KiB, MiB, GiB, TiB (powers of 1024)");
+    } else if (*bytes < kMinBytes || *bytes > kMaxBytes) {
+      params.error_at("limit", fmt::format("parameter 'limit' is {}, outside 4MiB..1TiB", *text));
+      bytes.reset();
+    }
+  }
+  if (!params.ok() || !bytes) {
+    return nullptr;
+  }
+  return std::make_unique<MemoryLimit>(step.target, *bytes);
+}
+
+}  // namespace
+}  // namespace faultline::faults

@@ -1,0 +1,97 @@
+// partition: the network between a service and its peers splits, the
+// "switch failure / security group change cut one host off" incident.
+// Packets are dropped silently (no RST, no ICMP), so the other side sees
+// timeouts, as in a real partition, not refusals.
+//
+// An nftables table (family inet) inside the target's namespace drops what
+// enters eth0 from the peers (ingress) and/or what leaves eth0 for them
+// (egress); `both` (the default) cuts both ways, a one-way direction makes an
+// asymmetric partition. Without `peer` the target is cut off from every
+// other host. The table goes with the namespace at teardown.
+
+#include <fmt/format.h>
+
+#include "faults/common/net_target.h"
+#include "faults/common/nft.h"
+#include "faults/common/params.h"
+#include "faults/registry.h"
+
+namespace faultline::faults {
+namespace {
+
+class Partition final : public Fault {
+ public:
+  explicit Partition(NetTarget target) : target_(std::move(target)) {}
+
+  std::string describe() const override {
+    return fmt::format("the network was partitioned: {} was dropped silently", target_.describe());
+  }
+
+  Status inject(stack::RunningStack& stack) override {
+    auto peers = peer_addresses(target_, stack);
+    if (!peers) {
+      return peers.error();
+    }
+    std::string body;
+    if (target_.ingress()) {
+      body += nft_chain("input", "input", {nft_match(true, *peers) + " drop"});
+    }
+    if (target_.egress()) {
+      body += nft_chain("output", "output", {nft_match(false, *peers) + " drop"});
+    }
+    table_.emplace(stack, target_.service, "partition");
+    return table_->install(stack, body);
+  }
+
+  Status revert(stack::RunningStack& stack) override {
+    if (!table_) {
+      return {};
+    }
+    auto st = table_->remove(stack);
+    if (st) {
+      table_.reset();
+    }
+    return st;
+  }
+
+  std::vector<std::string> suggested_measures() const override {
+    return {
+        "Use active health checks with short intervals and connect timeouts so a load balancer takes an "
+        "unreachable backend out of rotation within seconds",
+        "Retry idempotent requests on another server (retries with redispatch) when a connect times out",
+        "Spread backends across failure domains (racks, zones) and alert on a backend that stops answering "
+        "health "
+        "checks",
+    };
+  }
+
+ private:
+  NetTarget target_;
+  std::optional<NftTable> table_;
+};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags);
+
+const std::vector<Direction> kDirections{Direction::both, Direction::egress, Direction::ingress};
+
+const Registration registration{FaultType{
+    .name = "partition",
+    .summary = "Silently drop traffic between a service and its peers (nftables), one or both ways",
+    .params = net_target_params(kDirections),
+    .needs = {.root = true, .target_kinds = {}, .kernel_feature = "nftables"},
+    .parse = parse,
+}};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags) {
+  ParamReader params(step, *Registry::instance().find("partition"), diags);
+  auto target = read_net_target(params, step, exp, kDirections);
+  if (!params.ok() || !target) {
+    return nullptr;
+  }
+  return std::make_unique<Partition>(std::move(*target));
+}
+
+}  // namespace
+}  // namespace faultline::faults

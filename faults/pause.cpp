@@ -1,0 +1,98 @@
+// pause: freezes every process of a service with SIGSTOP (the server leads
+// its own process group, so master and workers stop together) and thaws
+// them with SIGCONT on revert. The kernel keeps accepting connections into
+// the listen backlog, so clients see stalls and timeouts, not refusals: the
+// signature of a server stuck in a long GC pause or a hung disk.
+//
+// SIGSTOP rather than the cgroup freezer: it needs no state outside the
+// run's processes (nothing for `faultline cleanup` to find), and a stopped
+// process still dies on SIGKILL, which is what teardown ends with.
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <cstring>
+
+#include "faults/common/params.h"
+#include "faults/registry.h"
+
+namespace faultline::faults {
+namespace {
+
+class Pause final : public Fault {
+ public:
+  explicit Pause(std::string target) : target_(std::move(target)) {}
+
+  std::string describe() const override {
+    return fmt::format(
+        "every process of {} was frozen (SIGSTOP): it kept its connections but answered nothing", target_);
+  }
+
+  Status inject(stack::RunningStack& stack) override {
+    const auto* service = stack.find(target_);
+    if (service == nullptr || service->pid <= 0) {
+      return Error{fmt::format("pause: {} has no running process", target_)};
+    }
+    stopped_pgid_ = service->pid;
+    if (::kill(-stopped_pgid_, SIGSTOP) != 0) {
+      return Error{fmt::format("pause: cannot stop process group {} of {}: {}", stopped_pgid_, target_,
+                               std::strerror(errno))};
+    }
+    return {};
+  }
+
+  Status revert(stack::RunningStack& /*stack*/) override {
+    if (stopped_pgid_ <= 0) {
+      return {};
+    }
+    // ESRCH: the group is gone (teardown or a crash), nothing to thaw.
+    if (::kill(-stopped_pgid_, SIGCONT) != 0 && errno != ESRCH) {
+      return Error{fmt::format("pause: cannot continue process group {} of {}: {}", stopped_pgid_, target_,
+                               std::strerror(errno))};
+    }
+    stopped_pgid_ = -1;
+    return {};
+  }
+
+  std::vector<std::string> suggested_measures() const override {
+    return {
+        "Give health checks a timeout well below the clients' (e.g. 1 s) so a hung server is marked down, "
+        "not "
+        "only a dead one",
+        "Set server-side timeouts on the load balancer (connect, server, queue) and retry idempotent "
+        "requests "
+        "on another server",
+        "Alert on latency percentiles per backend, not only on error rates: a frozen server first shows up "
+        "as "
+        "a p99 spike",
+    };
+  }
+
+ private:
+  std::string target_;
+  pid_t stopped_pgid_ = -1;
+};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags);
+
+const Registration registration{FaultType{
+    .name = "pause",
+    .summary = "Freeze every process of a service (SIGSTOP), thaw it on revert (SIGCONT)",
+    .params = {},
+    .needs = {.root = true, .target_kinds = {}, .kernel_feature = ""},
+    .parse = parse,
+}};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& /*exp*/,
+                             experiment::Diagnostics& diags) {
+  ParamReader params(step, *Registry::instance().find("pause"), diags);
+  // No parameters: reading none still reports unknown keys.
+  if (!params.ok()) {
+    return nullptr;
+  }
+  return std::make_unique<Pause>(step.target);
+}
+
+}  // namespace
+}  // namespace faultline::faults

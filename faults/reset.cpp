@@ -1,0 +1,138 @@
+// reset: TCP connections are reset, the "a firewall / conntrack table / crashed
+// proxy in the path sends RSTs" incident.
+//
+// Semantics: an nftables table inside the target's namespace answers the
+// selected TCP segments with a RST instead of delivering them.
+// - direction ingress (default): segments entering the target; the sender
+//   gets the RST, so the target looks as if it reset the connection (a
+//   client connecting sees "connection refused", one mid-request sees
+//   "connection reset by peer").
+// - direction egress: segments the target sends; the RST goes back to the
+//   target's own socket, so the target sees its connections to others reset.
+// - flows: `new` resets only connection attempts (pure SYNs), `established`
+//   only segments of open connections (no SYN: resets mid-stream, keeps new
+//   connections working), `all` (default) both.
+// - port: only segments with this port at either end; peer: only to/from
+//   these services. The table goes with the namespace at teardown.
+
+#include <fmt/format.h>
+
+#include "faults/common/net_target.h"
+#include "faults/common/nft.h"
+#include "faults/common/params.h"
+#include "faults/registry.h"
+
+namespace faultline::faults {
+namespace {
+
+class Reset final : public Fault {
+ public:
+  Reset(NetTarget target, std::string flows, std::optional<int> port)
+      : target_(std::move(target)), flows_(std::move(flows)), port_(port) {}
+
+  std::string describe() const override {
+    const char* which = flows_ == "new"           ? "new TCP connections"
+                        : flows_ == "established" ? "established TCP connections"
+                                                  : "TCP connections";
+    return fmt::format("{}{} in {} were answered with TCP resets", which,
+                       port_ ? fmt::format(" on port {}", *port_) : std::string{}, target_.describe());
+  }
+
+  Status inject(stack::RunningStack& stack) override {
+    auto peers = peer_addresses(target_, stack);
+    if (!peers) {
+      return peers.error();
+    }
+    std::string body;
+    if (target_.ingress()) {
+      body += nft_chain("input", "input", rules(true, *peers));
+    }
+    if (target_.egress()) {
+      body += nft_chain("output", "output", rules(false, *peers));
+    }
+    table_.emplace(stack, target_.service, "reset");
+    return table_->install(stack, body);
+  }
+
+  Status revert(stack::RunningStack& stack) override {
+    if (!table_) {
+      return {};
+    }
+    auto st = table_->remove(stack);
+    if (st) {
+      table_.reset();
+    }
+    return st;
+  }
+
+  std::vector<std::string> suggested_measures() const override {
+    return {
+        "Retry idempotent requests once on another server when a connection is refused or reset (HAProxy "
+        "`retries` with `option redispatch`, nginx `proxy_next_upstream error`)",
+        "Alert on connection-level errors (resets, refusals) at the load balancer, separately from HTTP 5xx",
+        "Check stateful middleboxes in the path (firewalls, NAT, conntrack limits) for tables that fill up "
+        "or "
+        "time out connections",
+    };
+  }
+
+ private:
+  std::vector<std::string> rules(bool ingress, const std::vector<std::string>& peers) const {
+    const std::string flags = flows_ == "new"           ? " tcp flags & (syn | ack) == syn"
+                              : flows_ == "established" ? " tcp flags & syn == 0"
+                                                        : "";
+    const std::string base = nft_match(ingress, peers);
+    if (!port_) {
+      return {base + " meta l4proto tcp" + flags + " reject with tcp reset"};
+    }
+    return {
+        fmt::format("{} tcp dport {}{} reject with tcp reset", base, *port_, flags),
+        fmt::format("{} tcp sport {}{} reject with tcp reset", base, *port_, flags),
+    };
+  }
+
+  NetTarget target_;
+  std::string flows_;
+  std::optional<int> port_;
+  std::optional<NftTable> table_;
+};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags);
+
+const std::vector<Direction> kDirections{Direction::ingress, Direction::egress, Direction::both};
+
+const Registration registration{FaultType{
+    .name = "reset",
+    .summary = "Answer a service's TCP segments with resets (nftables `reject with tcp reset`)",
+    .params =
+        [] {
+          std::vector<ParamSpec> p{
+              {"flows", "new|established|all", "all",
+               "which segments: connection attempts (new), segments of open connections (established), or "
+               "all"},
+              {"port", "int 1..65535", "any", "only segments with this port at either end"},
+          };
+          for (auto& n : net_target_params(kDirections)) {
+            p.push_back(std::move(n));
+          }
+          return p;
+        }(),
+    .needs = {.root = true, .target_kinds = {}, .kernel_feature = "nftables (nft_reject)"},
+    .parse = parse,
+}};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags) {
+  ParamReader params(step, *Registry::instance().find("reset"), diags);
+  auto flows = params.choice("flows", {"new", "established", "all"}, false);
+  auto port = params.integer("port", 1, 65535, false);
+  auto target = read_net_target(params, step, exp, kDirections);
+  if (!params.ok() || !target) {
+    return nullptr;
+  }
+  return std::make_unique<Reset>(std::move(*target), flows ? *flows : "all", port);
+}
+
+}  // namespace
+}  // namespace faultline::faults

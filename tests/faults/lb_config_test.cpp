@@ -1,0 +1,158 @@
+// lb_config's registration and parameter checks, and the config edits and check-mode
+// validation behind every reload-based load-balancer fault (their effect on
+// real load balancers is covered by tests/integration/faults_lb_test.cpp).
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "faults/common/lb_reconfig.h"
+#include "faults/registry.h"
+#include "harness/experiment/loader.h"
+#include "harness/stack/process.h"
+#include "harness/stack/render.h"
+
+namespace {
+
+using faultline::experiment::Diagnostics;
+
+// lb: HAProxy with health checks; lb2: nginx as load balancer; web1 and
+// web2 are plain backends. Method steps start on line 12.
+const char* kStack = R"(version: 1
+title: t
+stack:
+  services:
+    lb: { kind: haproxy, backends: [web1, web2], health_check: { path: /health } }
+    lb2: { kind: nginx, backends: [web1, web2] }
+    web1: { kind: nginx }
+    web2: { kind: nginx }
+load: { target: lb, rate: 10/s, duration: 10s }
+expect: breach
+method:
+)";
+
+std::vector<faultline::faults::BoundFault> bind_steps(const std::string& steps, Diagnostics& diags,
+                                                      faultline::experiment::Experiment& exp) {
+  exp = faultline::experiment::load_string(std::string(kStack) + steps, "t.yaml", {}, diags);
+  REQUIRE_FALSE(diags.has_errors());
+  return faultline::faults::bind_method(exp, diags);
+}
+
+}  // namespace
+
+namespace {
+
+namespace fs = std::filesystem;
+using faultline::experiment::ServiceKind;
+
+// A load balancer's config as the stack renders it, for the edit and
+// check functions, which need no running stack.
+std::string rendered(ServiceKind kind, const std::string& dir) {
+  faultline::experiment::Service lb;
+  lb.name = "lb";
+  lb.kind = kind;
+  lb.port = 18080;
+  lb.backends = {"web1", "web2"};
+  faultline::stack::Plan plan;
+  for (const auto& [name, address] :
+       {std::pair{"lb", "127.0.0.1"}, {"web1", "127.0.0.2"}, {"web2", "127.0.0.3"}}) {
+    faultline::stack::PlannedService ps;
+    ps.name = name;
+    ps.address = address;
+    plan.services.push_back(ps);
+  }
+  const faultline::stack::RenderPaths paths{dir, dir + "/admin.sock"};
+  return kind == ServiceKind::haproxy ? faultline::stack::render_haproxy(lb, plan, paths)
+                                      : faultline::stack::render_nginx_lb(lb, plan, paths);
+}
+
+std::string temp_dir() {
+  const std::string dir = std::string(FAULTLINE_BINARY_DIR) + "/test-output/lb_config_unit";
+  fs::create_directories(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("lb_config binds an inline fragment and a file", "[faults][lb_config]") {
+  Diagnostics diags("t.yaml");
+  faultline::experiment::Experiment exp;
+  auto bound = bind_steps(
+      "  - { at: 1s, fault: lb_config, target: lb, params: { fragment: \"timeout queue 5ms\" } }\n", diags,
+      exp);
+  INFO(diags.format());
+  REQUIRE(bound.size() == 1);
+  CHECK(bound[0].fault->describe() ==
+        "a configuration change (inline fragment) was applied to the backend section of load balancer lb: "
+        "'timeout queue 5ms'");
+}
+
+TEST_CASE("lb_config needs exactly one of fragment and file, and a readable file",
+          "[faults][lb_config][bad-config]") {
+  Diagnostics diags("t.yaml");
+  faultline::experiment::Experiment exp;
+  auto bound = bind_steps(
+      "  - { at: 1s, fault: lb_config, target: lb }\n"
+      "  - { at: 1s, fault: lb_config, target: lb, params: { file: no-such-fragment.cfg, section: backend } "
+      "}\n"
+      "  - { at: 1s, fault: lb_config, target: lb, params: { fragment: x, file: y, section: backnd } }\n",
+      diags, exp);
+  CHECK(bound.empty());
+  const std::string text = diags.format();
+  INFO(text);
+  CHECK(text.find("fault 'lb_config' needs parameter 'fragment' or 'file'") != std::string::npos);
+  CHECK(text.find("t.yaml:13:61: error: cannot read") != std::string::npos);
+  CHECK(text.find("give either 'fragment' or 'file', not both") != std::string::npos);
+  CHECK(text.find("did you mean 'backend'?") != std::string::npos);
+}
+
+TEST_CASE("config edits land in the right section", "[faults][lb_config]") {
+  const std::string dir = temp_dir();
+  const std::string haproxy = rendered(ServiceKind::haproxy, dir);
+  auto added =
+      faultline::faults::add_to_section(ServiceKind::haproxy, haproxy, "defaults", "timeout queue 5ms");
+  REQUIRE(added);
+  // At the end of defaults, before the frontend.
+  CHECK(added->find("  timeout queue 5ms\n\nfrontend fe_lb") != std::string::npos);
+  auto balance =
+      faultline::faults::set_directive(ServiceKind::haproxy, haproxy, "backend", "balance", "balance source");
+  REQUIRE(balance);
+  CHECK(balance->find("  balance source\n") != std::string::npos);
+  CHECK(balance->find("balance roundrobin") == std::string::npos);
+
+  const std::string nginx = rendered(ServiceKind::nginx, dir);
+  auto hashed = faultline::faults::add_to_section(ServiceKind::nginx, nginx, "backend", "ip_hash;");
+  REQUIRE(hashed);
+  CHECK(hashed->find("upstream be_lb {\n    ip_hash;\n") != std::string::npos);
+  auto timeout = faultline::faults::set_directive(ServiceKind::nginx, nginx, "frontend", "proxy_read_timeout",
+                                                  "proxy_read_timeout 1ms;");
+  REQUIRE(timeout);
+  CHECK(timeout->find("      proxy_read_timeout 1ms;\n") != std::string::npos);
+  CHECK_FALSE(faultline::faults::add_to_section(ServiceKind::haproxy, haproxy, "listen", "x"));
+}
+
+TEST_CASE("a fragment the server rejects is refused before it is applied, with the server's complaint",
+          "[faults][lb_config][bad-config]") {
+  if (!faultline::stack::find_executable("haproxy")) {
+    WARN("skipped: haproxy is not installed");
+    return;
+  }
+  const std::string dir = temp_dir();
+  const std::string haproxy = rendered(ServiceKind::haproxy, dir);
+  // The rendered config itself passes the check.
+  CHECK(faultline::faults::check_config_text(ServiceKind::haproxy, haproxy, dir));
+  auto good =
+      faultline::faults::add_to_section(ServiceKind::haproxy, haproxy, "backend", "timeout queue 5ms");
+  REQUIRE(good);
+  CHECK(faultline::faults::check_config_text(ServiceKind::haproxy, *good, dir));
+  auto bad =
+      faultline::faults::add_to_section(ServiceKind::haproxy, haproxy, "backend", "balance nosuchalgo");
+  REQUIRE(bad);
+  auto st = faultline::faults::check_config_text(ServiceKind::haproxy, *bad, dir);
+  REQUIRE_FALSE(st);
+  INFO(st.error().message);
+  CHECK(st.error().message.find("haproxy -c rejected the configuration") != std::string::npos);
+  CHECK(st.error().message.find("balance only supports") != std::string::npos);
+  CHECK(st.error().message.find("[NOTICE]") == std::string::npos);
+  // The candidate file is gone, the check leaves nothing behind.
+  CHECK_FALSE(fs::exists(dir + "/candidate.cfg"));
+}
