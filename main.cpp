@@ -1,3 +1,5 @@
 #include "harness/cli/cli.h"
 
-int main(int argc, char** argv) { return faultline::cli::main(argc, argv); }
+int main(int argc, char** argv) {
+  return faultline::cli::main(argc, argv);
+}

@@ -70,8 +70,8 @@ std::string render_mustache(const std::string& builtin_name, const std::string& 
   }
   mus::mustache tmpl{text};
   if (!tmpl.is_valid()) {
-    throw std::runtime_error(fmt::format("template {}: {}", template_path.empty() ? builtin_name : template_path,
-                                         tmpl.error_message()));
+    throw std::runtime_error(fmt::format(
+        "template {}: {}", template_path.empty() ? builtin_name : template_path, tmpl.error_message()));
   }
   if (!escape_html) {
     tmpl.set_custom_escape([](const std::string& s) { return s; });

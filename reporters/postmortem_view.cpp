@@ -21,7 +21,9 @@ using json = nlohmann::ordered_json;
 double num(const json& j, const char* key, double fallback = 0) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
 }
-bool has_num(const json& j, const char* key) { return j.contains(key) && j[key].is_number(); }
+bool has_num(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_number();
+}
 std::string str(const json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
 }
@@ -68,7 +70,9 @@ struct Clock {
   std::string full(double t) const { return at(t, "%Y-%m-%d %H:%M:%S %Z"); }
 };
 
-std::string offset(double t) { return fmt::format("t+{:.1f} s", t); }
+std::string offset(double t) {
+  return fmt::format("t+{:.1f} s", t);
+}
 
 }  // namespace
 
@@ -80,7 +84,8 @@ json postmortem_view(const json& j) {
   const json& impact = analysis.value("impact", json::object());
   const json& start = j.value("start", json::object());
 
-  Clock clock{static_cast<int64_t>(num(start, "epoch_ms")), str(j, "timezone").empty() ? "UTC" : str(j, "timezone")};
+  Clock clock{static_cast<int64_t>(num(start, "epoch_ms")),
+              str(j, "timezone").empty() ? "UTC" : str(j, "timezone")};
   const double run_end = num(j.value("end", json::object()), "t");
 
   view["title"] = str(exp, "title");
@@ -94,9 +99,10 @@ json postmortem_view(const json& j) {
   // Status of the run itself, when it did not complete.
   const std::string status = str(j, "status");
   if (status != "completed") {
-    view["run_problem"] = fmt::format("This run did not complete ({}): {}. The figures below cover only what was "
-                                      "measured before it stopped.",
-                                      status, str(j, "error"));
+    view["run_problem"] = fmt::format(
+        "This run did not complete ({}): {}. The figures below cover only what was "
+        "measured before it stopped.",
+        status, str(j, "error"));
   }
 
   // --- Issue summary ---------------------------------------------------------------
@@ -106,8 +112,9 @@ json postmortem_view(const json& j) {
   const double inc_end = has_num(impact, "end_s") ? num(impact, "end_s") : run_end;
   view["duration"] = fmt::format("{} to {}, {}", clock.full(inc_start), clock.at(inc_end, "%H:%M:%S %Z"),
                                  human_duration(inc_end - inc_start));
-  view["duration_basis"] = fault_ran ? "from the first fault injected to the end of the last SLO breach or revert"
-                                     : "the whole run (no fault was injected)";
+  view["duration_basis"] = fault_ran
+                               ? "from the first fault injected to the end of the last SLO breach or revert"
+                               : "the whole run (no fault was injected)";
 
   std::vector<std::string> impact_lines;
   const auto requests = static_cast<uint64_t>(num(impact, "requests"));
@@ -122,9 +129,10 @@ json postmortem_view(const json& j) {
             ? fmt::format(" or a response slower than {}", ms(num(impact, "latency_objective_ms")))
             : std::string();
     impact_lines.push_back(fmt::format("{} of users ({} of {}) saw at least one error{}.",
-                                       pct(users_seen ? double(users_hit) / double(users_seen) : 0), users_hit,
-                                       users_seen, slow_part));
-    impact_lines.push_back(fmt::format("p99 latency peaked at {} in one window.", ms(num(impact, "peak_p99_ms"))));
+                                       pct(users_seen ? double(users_hit) / double(users_seen) : 0),
+                                       users_hit, users_seen, slow_part));
+    impact_lines.push_back(
+        fmt::format("p99 latency peaked at {} in one window.", ms(num(impact, "peak_p99_ms"))));
     const std::string codes = status_phrase(impact.value("statuses", json::object()), true);
     std::vector<std::string> transport;
     const json transport_errors = impact.value("transport_errors", json::object());
@@ -156,7 +164,8 @@ json postmortem_view(const json& j) {
       const double share = total ? double(n.get<uint64_t>()) / double(total) : 0;
       if (share > worst_share) {
         worst_share = share;
-        skew_line = fmt::format("{} received {} of the traffic while the fault was active.", name, pct(share));
+        skew_line =
+            fmt::format("{} received {} of the traffic while the fault was active.", name, pct(share));
       }
     }
   }
@@ -176,8 +185,9 @@ json postmortem_view(const json& j) {
   }
   std::string cause_text = str(pm, "root_cause");
   if (cause_text.empty()) {
-    cause_text = causes.empty() ? std::string("No fault was injected.")
-                                : fmt::format("A load-balancer misconfiguration: {}.", fmt::join(causes, "; "));
+    cause_text = causes.empty()
+                     ? std::string("No fault was injected.")
+                     : fmt::format("A load-balancer misconfiguration: {}.", fmt::join(causes, "; "));
     cause_text[0] = static_cast<char>(std::toupper(cause_text[0]));
   }
   view["root_cause"] = cause_text;
@@ -187,10 +197,11 @@ json postmortem_view(const json& j) {
   const std::string expect = str(j, "expect");
   const bool met = j.value("expectation_met", false);
   if (expect == "breach") {
-    view["verdict"] = met ? "The drill reproduced the incident: the SLOs were breached after the fault, as expected "
-                            "(`expect: breach`)."
-                          : "The drill did NOT reproduce the incident: no SLO was breached after the fault "
-                            "(`expect: breach`).";
+    view["verdict"] =
+        met ? "The drill reproduced the incident: the SLOs were breached after the fault, as expected "
+              "(`expect: breach`)."
+            : "The drill did NOT reproduce the incident: no SLO was breached after the fault "
+              "(`expect: breach`).";
   } else {
     view["verdict"] = met ? "The SLOs held throughout, despite the fault: the corrective measures are proven "
                             "(`expect: hold`)."
@@ -206,24 +217,24 @@ json postmortem_view(const json& j) {
   };
   std::vector<Entry> entries;
   const json& load = j.value("load", json::object());
-  entries.push_back({0, 0,
-                     fmt::format("Load starts: {:g} requests/s to {} over {} connections from {} virtual users.",
-                                 num(load, "rate"), str(load, "target"), num(load, "connections"),
-                                 num(load, "users"))});
+  entries.push_back(
+      {0, 0,
+       fmt::format("Load starts: {:g} requests/s to {} over {} connections from {} virtual users.",
+                   num(load, "rate"), str(load, "target"), num(load, "connections"), num(load, "users"))});
   int n = 0;
   for (const auto& a : activities) {
     ++n;
     if (has_num(a, "injected_s")) {
       entries.push_back({num(a, "injected_s"), 1,
-                         fmt::format("**Fault {} injected** ({} on {}): {}.", n, str(a, "name"), str(a, "target"),
-                                     str(a, "description"))});
+                         fmt::format("**Fault {} injected** ({} on {}): {}.", n, str(a, "name"),
+                                     str(a, "target"), str(a, "description"))});
     }
     if (!str(a, "error").empty()) {
       entries.push_back({num(a, "injected_s"), 2, fmt::format("Fault {} problem: {}.", n, str(a, "error"))});
     }
     if (has_num(a, "reverted_s")) {
-      entries.push_back({num(a, "reverted_s"), 6,
-                         fmt::format("**Fault {} reverted**: the configuration is restored.", n)});
+      entries.push_back(
+          {num(a, "reverted_s"), 6, fmt::format("**Fault {} reverted**: the configuration is restored.", n)});
     }
   }
   if (has_num(impact, "first_error_s")) {
@@ -235,14 +246,16 @@ json postmortem_view(const json& j) {
     for (const auto& o : j["slo"].value("objectives", json::array())) {
       for (const auto& b : o.value("breaches", json::array())) {
         if (num(b, "start_s") <= first + 1e-9 && first < num(b, "end_s")) {
-          which.push_back(fmt::format("{} (`{}`, worst {})", str(o, "name"), str(o, "expr"), str(b, "worst_text")));
+          which.push_back(
+              fmt::format("{} (`{}`, worst {})", str(o, "name"), str(o, "expr"), str(b, "worst_text")));
         }
       }
     }
-    entries.push_back({num(analysis, "detected_s"), 4,
-                       fmt::format("**SLO breach detected** at the end of the first breaching window, {} after "
-                                   "the fault: {}.",
-                                   human_duration(num(analysis, "time_to_detect_s")), fmt::join(which, "; "))});
+    entries.push_back(
+        {num(analysis, "detected_s"), 4,
+         fmt::format("**SLO breach detected** at the end of the first breaching window, {} after "
+                     "the fault: {}.",
+                     human_duration(num(analysis, "time_to_detect_s")), fmt::join(which, "; "))});
   }
   for (const auto& note : j.value("notes", json::array())) {
     entries.push_back({num(note, "t"), 5, fmt::format("Note: {}", str(note, "text"))});
@@ -325,17 +338,19 @@ json postmortem_view(const json& j) {
   std::vector<std::string> resolution;
   for (const auto& a : activities) {
     if (has_num(a, "reverted_s")) {
-      resolution.push_back(fmt::format("At {} ({}) the change was reverted ({} on {}).", clock.at(num(a, "reverted_s")),
-                                       offset(num(a, "reverted_s")), str(a, "name"), str(a, "target")));
+      resolution.push_back(fmt::format("At {} ({}) the change was reverted ({} on {}).",
+                                       clock.at(num(a, "reverted_s")), offset(num(a, "reverted_s")),
+                                       str(a, "name"), str(a, "target")));
     }
   }
   if (has_num(analysis, "time_to_recover_s")) {
-    resolution.push_back(fmt::format("Every objective held again {} later; in total the SLOs were breached for {}.",
-                                     human_duration(num(analysis, "time_to_recover_s")),
-                                     human_duration(num(analysis, "total_breach_s"))));
+    resolution.push_back(fmt::format(
+        "Every objective held again {} later; in total the SLOs were breached for {}.",
+        human_duration(num(analysis, "time_to_recover_s")), human_duration(num(analysis, "total_breach_s"))));
   } else if (j.value("deviated", false)) {
-    resolution.push_back(fmt::format("The SLOs were breached for {} in total, and had not recovered by the end of the load.",
-                                     human_duration(num(analysis, "total_breach_s"))));
+    resolution.push_back(
+        fmt::format("The SLOs were breached for {} in total, and had not recovered by the end of the load.",
+                    human_duration(num(analysis, "total_breach_s"))));
   }
   view["resolution"] = resolution;
 

@@ -36,7 +36,8 @@ ParamReader::ParamReader(const experiment::MethodStep& step, const FaultType& ty
       } else {
         hint = fmt::format("'{}' takes: {}", type_.name, fmt::join(known, ", "));
       }
-      diags_.error(kv.first.Mark(), fmt::format("unknown parameter '{}' for fault '{}'", key, type_.name), hint);
+      diags_.error(kv.first.Mark(), fmt::format("unknown parameter '{}' for fault '{}'", key, type_.name),
+                   hint);
       ok_ = false;
     }
   }
@@ -182,8 +183,8 @@ std::optional<bool> ParamReader::boolean(const std::string& name, bool required)
   return std::nullopt;
 }
 
-std::optional<std::string> ParamReader::choice(const std::string& name, const std::vector<std::string>& choices,
-                                               bool required) {
+std::optional<std::string> ParamReader::choice(const std::string& name,
+                                               const std::vector<std::string>& choices, bool required) {
   auto value = text(name, required);
   if (!value) {
     return std::nullopt;

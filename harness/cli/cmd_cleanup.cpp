@@ -56,16 +56,16 @@ int cleanup(const CleanupOptions& opts) {
   return report.errors.empty() ? 0 : 3;
 }
 
-const CommandRegistration registration{Command{
-    "cleanup", 40, [](CLI::App& app) -> std::function<int()> {
-      app.description(
-          "Remove what runs that were killed without a chance to clean up (SIGKILL) left behind:\n"
-          "their processes, namespaces, links, control groups and files. Runs whose faultline\n"
-          "process is still alive are never touched.");
-      auto opts = std::make_shared<CleanupOptions>();
-      app.add_option("--registry", opts->registry, "run registry folder")->capture_default_str();
-      return [opts] { return cleanup(*opts); };
-    }}};
+const CommandRegistration registration{
+    Command{"cleanup", 40, [](CLI::App& app) -> std::function<int()> {
+              app.description(
+                  "Remove what runs that were killed without a chance to clean up (SIGKILL) left behind:\n"
+                  "their processes, namespaces, links, control groups and files. Runs whose faultline\n"
+                  "process is still alive are never touched.");
+              auto opts = std::make_shared<CleanupOptions>();
+              app.add_option("--registry", opts->registry, "run registry folder")->capture_default_str();
+              return [opts] { return cleanup(*opts); };
+            }}};
 
 }  // namespace
 }  // namespace faultline::cli

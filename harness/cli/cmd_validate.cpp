@@ -12,29 +12,29 @@
 namespace faultline::cli {
 namespace {
 
-const CommandRegistration registration{Command{
-    "validate", 10, [](CLI::App& app) -> std::function<int()> {
-      app.description(
-          "Check an experiment file without running it: structure, unknown keys, services,\n"
-          "fault names and parameters, SLO expressions. Prints every problem as\n"
-          "file:line:col: error: ... and exits 2 if there is any.");
-      auto opts = std::make_shared<ExperimentOptions>();
-      add_experiment_options(app, *opts);
-      return [opts] {
-        experiment::Diagnostics diags(opts->file);
-        auto v = runner::validate(opts->file, opts->overrides(), diags);
-        if (!v) {
-          std::cerr << diags.format();
-          std::cerr << fmt::format("{}: {} error{}\n", opts->file, diags.items().size(),
-                                   diags.items().size() == 1 ? "" : "s");
-          return 2;
-        }
-        std::cout << fmt::format("{}: ok ({} services, {} faults, {} objectives, expect {})\n", opts->file,
-                                 v->exp.stack.services.size(), v->faults.size(), v->objectives.size(),
-                                 experiment::to_string(v->exp.expect));
-        return 0;
-      };
-    }}};
+const CommandRegistration registration{
+    Command{"validate", 10, [](CLI::App& app) -> std::function<int()> {
+              app.description(
+                  "Check an experiment file without running it: structure, unknown keys, services,\n"
+                  "fault names and parameters, SLO expressions. Prints every problem as\n"
+                  "file:line:col: error: ... and exits 2 if there is any.");
+              auto opts = std::make_shared<ExperimentOptions>();
+              add_experiment_options(app, *opts);
+              return [opts] {
+                experiment::Diagnostics diags(opts->file);
+                auto v = runner::validate(opts->file, opts->overrides(), diags);
+                if (!v) {
+                  std::cerr << diags.format();
+                  std::cerr << fmt::format("{}: {} error{}\n", opts->file, diags.items().size(),
+                                           diags.items().size() == 1 ? "" : "s");
+                  return 2;
+                }
+                std::cout << fmt::format("{}: ok ({} services, {} faults, {} objectives, expect {})\n",
+                                         opts->file, v->exp.stack.services.size(), v->faults.size(),
+                                         v->objectives.size(), experiment::to_string(v->exp.expect));
+                return 0;
+              };
+            }}};
 
 }  // namespace
 }  // namespace faultline::cli

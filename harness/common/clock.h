@@ -11,8 +11,7 @@ namespace faultline {
 // offset can be turned into a timestamp for the reports.
 class RunClock {
  public:
-  RunClock()
-      : origin_(std::chrono::steady_clock::now()), wall_origin_(std::chrono::system_clock::now()) {}
+  RunClock() : origin_(std::chrono::steady_clock::now()), wall_origin_(std::chrono::system_clock::now()) {}
 
   // Nanoseconds since the origin.
   int64_t now_ns() const {
@@ -21,7 +20,9 @@ class RunClock {
   }
   std::chrono::steady_clock::time_point origin() const { return origin_; }
   std::chrono::system_clock::time_point wall_origin() const { return wall_origin_; }
-  std::chrono::steady_clock::time_point at(int64_t ns) const { return origin_ + std::chrono::nanoseconds(ns); }
+  std::chrono::steady_clock::time_point at(int64_t ns) const {
+    return origin_ + std::chrono::nanoseconds(ns);
+  }
 
  private:
   std::chrono::steady_clock::time_point origin_;

@@ -25,7 +25,7 @@ std::optional<Override> parse_override(const std::string& text);
 Experiment load_file(const std::string& path, const std::vector<Override>& overrides, Diagnostics& diags);
 
 // Same, from text (tests). `name` is used as the file name in diagnostics.
-Experiment load_string(const std::string& yaml, const std::string& name, const std::vector<Override>& overrides,
-                       Diagnostics& diags);
+Experiment load_string(const std::string& yaml, const std::string& name,
+                       const std::vector<Override>& overrides, Diagnostics& diags);
 
 }  // namespace faultline::experiment

@@ -61,9 +61,9 @@ std::vector<Phase> make_phases(const RunRecord& rec) {
       continue;
     }
     const int64_t stop = f.reverted_ns >= 0 ? std::min(f.reverted_ns, end) : end;
-    phases.push_back(phase_of(rec,
-                              fmt::format("fault {}: {} on {}", n, f.bound->step->fault, f.bound->step->target),
-                              "fault", f.injected_ns, stop));
+    phases.push_back(
+        phase_of(rec, fmt::format("fault {}: {} on {}", n, f.bound->step->fault, f.bound->step->target),
+                 "fault", f.injected_ns, stop));
   }
   if (last_revert >= 0 && last_revert < end) {
     phases.push_back(phase_of(rec, "after revert", "recovery", last_revert, end));
@@ -122,7 +122,8 @@ Impact measure_impact(const RunRecord& rec, const ValidatedExperiment& v) {
   im.end_ns = std::min(im.end_ns, rec.load_end_ns);
   for (const auto& o : v.objectives) {
     if (o.expr.metric == verify::Metric::percentile) {
-      im.latency_objective_ms = std::min(im.latency_objective_ms.value_or(o.expr.threshold), o.expr.threshold);
+      im.latency_objective_ms =
+          std::min(im.latency_objective_ms.value_or(o.expr.threshold), o.expr.threshold);
     }
   }
   std::unordered_set<uint32_t> seen;
@@ -133,7 +134,8 @@ Impact measure_impact(const RunRecord& rec, const ValidatedExperiment& v) {
     }
     ++im.requests;
     seen.insert(s.user);
-    const bool slow = !s.failed() && im.latency_objective_ms && double(s.latency_ns()) / 1e6 > *im.latency_objective_ms;
+    const bool slow =
+        !s.failed() && im.latency_objective_ms && double(s.latency_ns()) / 1e6 > *im.latency_objective_ms;
     if (s.failed()) {
       ++im.failed;
       if (!im.first_error_ns || s.intended_ns < *im.first_error_ns) {
@@ -164,7 +166,8 @@ Impact measure_impact(const RunRecord& rec, const ValidatedExperiment& v) {
 bool steady_state_held(const RunRecord& rec, const ValidatedExperiment& v) {
   const Timing t = measure_timing(rec);
   const int64_t until = t.first_inject_ns.value_or(rec.load_end_ns);
-  const int64_t from = v.exp.slo.steady_state.count() > 0 ? until - v.exp.slo.steady_state.count() : rec.load_start_ns;
+  const int64_t from =
+      v.exp.slo.steady_state.count() > 0 ? until - v.exp.slo.steady_state.count() : rec.load_start_ns;
   for (size_t i = 0; i < rec.windows.size() && i < rec.verdict.window_holds.size(); ++i) {
     const auto& w = rec.windows[i];
     if (w.start_ns >= from && w.end_ns <= until && !rec.verdict.window_holds[i]) {

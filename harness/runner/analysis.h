@@ -13,8 +13,8 @@ namespace faultline::runner {
 // A stretch of the run with its own figures: the baseline before the first
 // fault, each fault's active period, and the time after the last revert.
 struct Phase {
-  std::string name;   // "baseline", "fault 1: lb_weight on lb", "after revert"
-  std::string kind;   // "baseline" | "fault" | "recovery"
+  std::string name;  // "baseline", "fault 1: lb_weight on lb", "after revert"
+  std::string kind;  // "baseline" | "fault" | "recovery"
   int64_t start_ns = 0;
   int64_t end_ns = 0;
   uint64_t requests = 0;
@@ -34,13 +34,13 @@ struct Impact {
   int64_t end_ns = -1;
   uint64_t requests = 0;
   uint64_t failed = 0;
-  uint64_t slow = 0;              // answered, but slower than the latency objective
-  uint64_t users_seen = 0;        // distinct users who sent a request in the window
-  uint64_t users_affected = 0;    // saw at least one error or slow response
-  double peak_p99_ms = 0;         // worst window p99 in the window
+  uint64_t slow = 0;                           // answered, but slower than the latency objective
+  uint64_t users_seen = 0;                     // distinct users who sent a request in the window
+  uint64_t users_affected = 0;                 // saw at least one error or slow response
+  double peak_p99_ms = 0;                      // worst window p99 in the window
   std::optional<double> latency_objective_ms;  // the tightest p(N) threshold, if any
   std::optional<int64_t> first_error_ns;
-  std::map<int, uint64_t> statuses;               // all HTTP statuses in the window
+  std::map<int, uint64_t> statuses;  // all HTTP statuses in the window
   std::map<std::string, uint64_t> transport_errors;
 };
 
@@ -50,11 +50,11 @@ Impact measure_impact(const RunRecord& rec, const ValidatedExperiment& v);
 struct Timing {
   std::optional<int64_t> first_inject_ns;
   std::optional<int64_t> last_revert_ns;
-  std::optional<int64_t> first_breach_ns;   // start of the first breaching window after the first inject
-  std::optional<int64_t> detected_ns;       // the end of that window: when a per-window check sees it
-  std::optional<int64_t> recovered_ns;      // end of the first window of a run of holding windows after the
-                                            // last revert: when a per-window check sees recovery
-  int64_t total_breach_ns = 0;              // breaching windows, all objectives together
+  std::optional<int64_t> first_breach_ns;  // start of the first breaching window after the first inject
+  std::optional<int64_t> detected_ns;      // the end of that window: when a per-window check sees it
+  std::optional<int64_t> recovered_ns;     // end of the first window of a run of holding windows after the
+                                           // last revert: when a per-window check sees recovery
+  int64_t total_breach_ns = 0;             // breaching windows, all objectives together
 };
 
 Timing measure_timing(const RunRecord& rec);

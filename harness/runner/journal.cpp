@@ -105,8 +105,8 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
   const auto& exp = v.exp;
   const int64_t t0 = rec.load_start_ns >= 0 ? rec.load_start_ns : 0;
   auto wall = [&](int64_t ns) {
-    return rec.clock.wall_origin() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                         std::chrono::nanoseconds(ns));
+    return rec.clock.wall_origin() +
+           std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns));
   };
   auto secs = [&](int64_t ns) { return double(ns - t0) / 1e9; };
 
@@ -143,8 +143,10 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
       {"document", yaml_to_json(exp.source)},
   };
   j["timezone"] = exp.postmortem.timezone;
-  j["start"] = {{"t", 0.0}, {"time", iso_utc(wall(t0))},
-                {"epoch_ms", std::chrono::duration_cast<std::chrono::milliseconds>(wall(t0).time_since_epoch()).count()}};
+  j["start"] = {{"t", 0.0},
+                {"time", iso_utc(wall(t0))},
+                {"epoch_ms",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(wall(t0).time_since_epoch()).count()}};
   const int64_t end_ns = rec.load_end_ns >= 0 ? rec.load_end_ns : t0;
   j["end"] = {{"t", secs(end_ns)}, {"time", iso_utc(wall(end_ns))}};
 
@@ -152,7 +154,9 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
   if (rec.plan) {
     for (const auto& ps : rec.plan->services) {
       const auto* s = exp.stack.find(ps.name);
-      json svc = {{"name", ps.name}, {"kind", experiment::to_string(ps.kind)}, {"address", ps.address},
+      json svc = {{"name", ps.name},
+                  {"kind", experiment::to_string(ps.kind)},
+                  {"address", ps.address},
                   {"port", ps.port}};
       if (s != nullptr && s->is_load_balancer()) {
         svc["backends"] = s->backends;
@@ -167,8 +171,8 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
       services.push_back(svc);
     }
   }
-  j["stack"] = {{"runtime", exp.stack.runtime}, {"subnet", rec.plan ? rec.plan->subnet : ""},
-                {"services", services}};
+  j["stack"] = {
+      {"runtime", exp.stack.runtime}, {"subnet", rec.plan ? rec.plan->subnet : ""}, {"services", services}};
 
   j["load"] = {
       {"target", exp.load.target},
@@ -193,9 +197,12 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
       obj["worst_text"] = ov.worst ? json(verify::format_value(o.expr, *ov.worst)) : json(nullptr);
       json breaches = json::array();
       for (const auto& b : ov.breaches) {
-        breaches.push_back({{"start_s", secs(b.start_ns)}, {"end_s", secs(b.end_ns)},
-                            {"first_window", b.first_window}, {"last_window", b.last_window},
-                            {"worst", b.worst_value}, {"worst_text", verify::format_value(o.expr, b.worst_value)}});
+        breaches.push_back({{"start_s", secs(b.start_ns)},
+                            {"end_s", secs(b.end_ns)},
+                            {"first_window", b.first_window},
+                            {"last_window", b.last_window},
+                            {"worst", b.worst_value},
+                            {"worst_text", verify::format_value(o.expr, b.worst_value)}});
       }
       obj["breaches"] = breaches;
     }
@@ -220,10 +227,10 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
         {"planned_duration_s", step->duration ? json(double(step->duration->count()) / 1e9) : json(nullptr)},
         {"injected_s", f.injected_ns >= 0 ? json(secs(f.injected_ns)) : json(nullptr)},
         {"reverted_s", f.reverted_ns >= 0 ? json(secs(f.reverted_ns)) : json(nullptr)},
-        {"status", !f.error.empty()        ? "failed"
-                   : f.reverted_ns >= 0    ? "reverted"
-                   : f.injected_ns >= 0    ? "injected"
-                                           : "not run"},
+        {"status", !f.error.empty()     ? "failed"
+                   : f.reverted_ns >= 0 ? "reverted"
+                   : f.injected_ns >= 0 ? "injected"
+                                        : "not run"},
         {"error", f.error.empty() ? json(nullptr) : json(f.error)},
         {"suggested_measures", f.bound->fault->suggested_measures()},
     };
@@ -238,10 +245,16 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
 
   json phases = json::array();
   for (const auto& p : make_phases(rec)) {
-    phases.push_back({{"name", p.name}, {"kind", p.kind}, {"start_s", secs(p.start_ns)}, {"end_s", secs(p.end_ns)},
-                      {"requests", p.requests}, {"errors", p.errors},
+    phases.push_back({{"name", p.name},
+                      {"kind", p.kind},
+                      {"start_s", secs(p.start_ns)},
+                      {"end_s", secs(p.end_ns)},
+                      {"requests", p.requests},
+                      {"errors", p.errors},
                       {"error_rate", p.requests ? double(p.errors) / double(p.requests) : 0.0},
-                      {"p50_ms", p.p50_ms}, {"p99_ms", p.p99_ms}, {"backends", count_map(p.backends)},
+                      {"p50_ms", p.p50_ms},
+                      {"p99_ms", p.p99_ms},
+                      {"backends", count_map(p.backends)},
                       {"statuses", status_map(p.statuses)}});
   }
   j["phases"] = phases;
@@ -263,9 +276,10 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
                                ? json(double(*t.detected_ns - *t.first_inject_ns) / 1e9)
                                : json(nullptr)},
       {"recovered_s", opt_seconds(t.recovered_ns, t0)},
-      {"time_to_recover_s", t.recovered_ns && t.last_revert_ns
-                                ? json(double(std::max<int64_t>(0, *t.recovered_ns - *t.last_revert_ns)) / 1e9)
-                                : json(nullptr)},
+      {"time_to_recover_s",
+       t.recovered_ns && t.last_revert_ns
+           ? json(double(std::max<int64_t>(0, *t.recovered_ns - *t.last_revert_ns)) / 1e9)
+           : json(nullptr)},
       {"total_breach_s", double(t.total_breach_ns) / 1e9},
       {"impact",
        {
@@ -294,14 +308,24 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
       const auto& val = ov.values.at(i);
       objs[ov.name] = {{"value", val ? json(*val) : json(nullptr)}, {"holds", bool(ov.holds.at(i))}};
     }
-    windows.push_back({{"index", w.index}, {"start_s", secs(w.start_ns)}, {"end_s", secs(w.end_ns)},
-                       {"requests", w.requests}, {"errors", w.errors}, {"error_rate", w.error_rate()},
-                       {"throughput", w.throughput()}, {"mean_ms", w.mean_ms}, {"p50_ms", w.p50_ms},
-                       {"p90_ms", w.p90_ms}, {"p99_ms", w.p99_ms}, {"max_ms", w.max_ms},
-                       {"statuses", status_map(w.status_counts)}, {"transport_errors", count_map(w.error_classes)},
-                       {"backends", count_map(w.backend_counts)},
-                       {"holds", i < rec.verdict.window_holds.size() ? bool(rec.verdict.window_holds[i]) : true},
-                       {"objectives", objs}});
+    windows.push_back(
+        {{"index", w.index},
+         {"start_s", secs(w.start_ns)},
+         {"end_s", secs(w.end_ns)},
+         {"requests", w.requests},
+         {"errors", w.errors},
+         {"error_rate", w.error_rate()},
+         {"throughput", w.throughput()},
+         {"mean_ms", w.mean_ms},
+         {"p50_ms", w.p50_ms},
+         {"p90_ms", w.p90_ms},
+         {"p99_ms", w.p99_ms},
+         {"max_ms", w.max_ms},
+         {"statuses", status_map(w.status_counts)},
+         {"transport_errors", count_map(w.error_classes)},
+         {"backends", count_map(w.backend_counts)},
+         {"holds", i < rec.verdict.window_holds.size() ? bool(rec.verdict.window_holds[i]) : true},
+         {"objectives", objs}});
   }
   j["windows"] = windows;
 

@@ -24,8 +24,8 @@ void Progress::message(const std::string& text) {
   std::fprintf(stderr, "%s\n", text.c_str());
 }
 
-void Progress::status(int64_t elapsed_ns, int64_t total_ns, uint64_t sent, uint64_t completed, uint64_t failed,
-                      const std::vector<std::string>& active_faults) {
+void Progress::status(int64_t elapsed_ns, int64_t total_ns, uint64_t sent, uint64_t completed,
+                      uint64_t failed, const std::vector<std::string>& active_faults) {
   if (!enabled_) {
     return;
   }
@@ -38,10 +38,11 @@ void Progress::status(int64_t elapsed_ns, int64_t total_ns, uint64_t sent, uint6
   last_completed_ = completed;
   last_failed_ = failed;
   const double err = done_delta ? 100.0 * double(fail_delta) / double(done_delta) : 0.0;
-  const std::string faults = active_faults.empty() ? "none" : fmt::format("{}", fmt::join(active_faults, ", "));
+  const std::string faults =
+      active_faults.empty() ? "none" : fmt::format("{}", fmt::join(active_faults, ", "));
   const std::string line =
-      fmt::format("[{:5.1f}s / {:.0f}s] sent {}  done {}  errors now {:.1f}%  active fault: {}", elapsed_ns / 1e9,
-                  total_ns / 1e9, sent, completed, err, faults);
+      fmt::format("[{:5.1f}s / {:.0f}s] sent {}  done {}  errors now {:.1f}%  active fault: {}",
+                  elapsed_ns / 1e9, total_ns / 1e9, sent, completed, err, faults);
   if (tty_) {
     std::fprintf(stderr, "\r\033[K%s", line.c_str());
     status_shown_ = true;

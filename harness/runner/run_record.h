@@ -35,7 +35,7 @@ std::string to_string(RunStatus s);
 // Everything a run produced, before it is turned into the journal.
 struct RunRecord {
   RunStatus status = RunStatus::completed;
-  std::string error;    // why the run failed or was interrupted
+  std::string error;  // why the run failed or was interrupted
   int signal = 0;
   std::string run_id;
   std::optional<stack::Plan> plan;

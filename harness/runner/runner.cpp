@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
-#include <cstdio>
 #include <thread>
 
 #include "harness/load/generator.h"
@@ -26,7 +26,7 @@ using namespace std::chrono_literals;
 struct Event {
   int64_t at_ns;  // on the run clock
   enum Kind { inject, revert, note } kind;
-  size_t index;   // into RunRecord::faults or the experiment's note steps
+  size_t index;  // into RunRecord::faults or the experiment's note steps
 };
 
 std::vector<Event> schedule(const ValidatedExperiment& v, const RunRecord& rec) {
@@ -122,7 +122,8 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
   }
   rec.run_id = identity->run_id;
 
-  progress.message(fmt::format("run {}: bringing up the stack ({} services)", rec.run_id, exp.stack.services.size()));
+  progress.message(
+      fmt::format("run {}: bringing up the stack ({} services)", rec.run_id, exp.stack.services.size()));
   auto up = stack::bring_up(exp, *identity, [&](const std::string& m) { progress.message(m); });
   if (!up) {
     rec.status = RunStatus::failed;
@@ -171,8 +172,9 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
     const auto events = schedule(v, rec);
     size_t next = 0;
     int64_t next_tick = rec.load_start_ns;
-    progress.message(fmt::format("run {}: load {} to {} for {}", rec.run_id, fmt::format("{:g}/s", exp.load.rate),
-                                 exp.load.target, format_duration(exp.load.duration)));
+    progress.message(fmt::format("run {}: load {} to {} for {}", rec.run_id,
+                                 fmt::format("{:g}/s", exp.load.rate), exp.load.target,
+                                 format_duration(exp.load.duration)));
     while (true) {
       const int64_t now = rec.clock.now_ns();
       if (interrupted()) {
@@ -199,8 +201,8 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
             f.reverted_ns = rec.clock.now_ns();
             progress.message(fmt::format("fault {} on {}: {}", step->fault, step->target, f.error));
           } else {
-            progress.message(fmt::format("injected {} on {}: {}", step->fault, step->target,
-                                         f.bound->fault->describe()));
+            progress.message(
+                fmt::format("injected {} on {}: {}", step->fault, step->target, f.bound->fault->describe()));
           }
         } else {
           revert_fault(f, *stack, rec.clock);
@@ -225,8 +227,8 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
           }
         }
         const auto& p = generator.progress();
-        progress.status(std::max<int64_t>(0, now - rec.load_start_ns), exp.load.duration.count(), p.sent.load(),
-                        p.completed.load(), p.failed.load(), active);
+        progress.status(std::max<int64_t>(0, now - rec.load_start_ns), exp.load.duration.count(),
+                        p.sent.load(), p.completed.load(), p.failed.load(), active);
       }
       int64_t wake = next_tick;
       if (next < events.size()) {
@@ -258,8 +260,9 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
 
   if (rec.status == RunStatus::interrupted) {
     rec.signal = signals.received();
-    rec.error = rec.error.empty() ? fmt::format("interrupted by signal {} ({})", rec.signal, strsignal(rec.signal))
-                                  : rec.error;
+    rec.error = rec.error.empty()
+                    ? fmt::format("interrupted by signal {} ({})", rec.signal, strsignal(rec.signal))
+                    : rec.error;
   }
   if (rec.load_start_ns >= 0 && rec.load_end_ns > rec.load_start_ns) {
     rec.windows = verify::build_windows(rec.load, exp.slo.window, rec.load_start_ns, rec.load_end_ns);

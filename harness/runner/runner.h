@@ -8,9 +8,9 @@
 namespace faultline::runner {
 
 struct RunOptions {
-  std::string out_dir;                       // where the reports go
+  std::string out_dir;                          // where the reports go
   std::string registry_dir = "/run/faultline";  // the on-disk run registry
-  bool live_progress = true;                 // a progress line on stderr
+  bool live_progress = true;                    // a progress line on stderr
 };
 
 // Carries out one experiment: brings the stack up, drives the load, injects

@@ -13,8 +13,8 @@ std::string render_summary(const nlohmann::ordered_json& j) {
   }
   const auto& phases = j.value("phases", nlohmann::ordered_json::array());
   if (!phases.empty()) {
-    out += fmt::format("\n  {:<28} {:>13} {:>9} {:>8} {:>10}  {}\n", "phase", "time", "requests", "errors", "p99",
-                       "backend shares");
+    out += fmt::format("\n  {:<28} {:>13} {:>9} {:>8} {:>10}  {}\n", "phase", "time", "requests", "errors",
+                       "p99", "backend shares");
     for (const auto& p : phases) {
       uint64_t total = 0;
       for (const auto& [name, n] : p["backends"].items()) {
@@ -49,7 +49,8 @@ std::string render_summary(const nlohmann::ordered_json& j) {
     if (!a["time_to_recover_s"].is_null()) {
       out += fmt::format("   time to recover: {:.1f}s", a["time_to_recover_s"].get<double>());
     }
-    out += fmt::format("   users affected: {:.1f}%\n", 100.0 * a["impact"].value("users_affected_share", 0.0));
+    out +=
+        fmt::format("   users affected: {:.1f}%\n", 100.0 * a["impact"].value("users_affected_share", 0.0));
   }
   const bool met = j.value("expectation_met", false);
   out += fmt::format("\n  expect {}: {}\n", j.value("expect", ""), met ? "MET" : "NOT MET");

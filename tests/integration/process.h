@@ -88,6 +88,8 @@ inline std::string leftovers(const std::string& run_id) {
   return left;
 }
 
-inline bool is_root() { return geteuid() == 0; }
+inline bool is_root() {
+  return geteuid() == 0;
+}
 
 }  // namespace faultline::testing

@@ -4,9 +4,8 @@
 // nothing behind.
 
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "process.h"
 
@@ -141,7 +140,8 @@ TEST_CASE("a run whose expectation is not met exits 1 and says so", "[integratio
   CHECK(leftovers(j["run_id"].get<std::string>()).empty());
 }
 
-TEST_CASE("a run stopped by SIGINT or SIGTERM mid-fault reverts, tears down and says why", "[integration][signals]") {
+TEST_CASE("a run stopped by SIGINT or SIGTERM mid-fault reverts, tears down and says why",
+          "[integration][signals]") {
   if (!is_root()) {
     WARN("skipped: needs root for network namespaces (CI runs as root)");
     return;
@@ -174,13 +174,16 @@ TEST_CASE("validate reports every problem of a bad file with positions and exits
   CHECK(log.find("bad_fault_params.yaml:28:12: error: unknown fault 'lb_wieght'") != std::string::npos);
   CHECK(log.find("did you mean 'lb_weight'?") != std::string::npos);
   CHECK(log.find("bad_fault_params.yaml:34:23: error: 'web9' is not a backend of lb") != std::string::npos);
-  CHECK(log.find("bad_fault_params.yaml:34:37: error: parameter 'weight' is 300, outside 0..256") != std::string::npos);
-  CHECK(log.find("bad_fault_params.yaml:25:14: error: in SLO expression: unknown metric 'eror_rate'") != std::string::npos);
+  CHECK(log.find("bad_fault_params.yaml:34:37: error: parameter 'weight' is 300, outside 0..256") !=
+        std::string::npos);
+  CHECK(log.find("bad_fault_params.yaml:25:14: error: in SLO expression: unknown metric 'eror_rate'") !=
+        std::string::npos);
 }
 
 TEST_CASE("validate accepts the shipped experiments", "[integration][cli]") {
   const std::string out = out_dir("validate_shipped");
-  for (const auto& entry : fs::recursive_directory_iterator(std::string(FAULTLINE_SOURCE_DIR) + "/experiments")) {
+  for (const auto& entry :
+       fs::recursive_directory_iterator(std::string(FAULTLINE_SOURCE_DIR) + "/experiments")) {
     if (entry.path().extension() != ".yaml") {
       continue;
     }

@@ -3,7 +3,6 @@
 // 8:1:1 from t+3 s to t+6 s).
 
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -24,7 +23,9 @@ std::string render_md(const json& j) {
   return r->render(j, "");
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 }  // namespace
 
@@ -42,9 +43,11 @@ TEST_CASE("the postmortem states the measured shares and the breach", "[reporter
   const std::string md = render_md(j);
   // The fault phase's measured split, as the journal has it.
   const auto& during = j["phases"][1]["backends"];
-  const double total = during["web1"].get<double>() + during["web2"].get<double>() + during["web3"].get<double>();
+  const double total =
+      during["web1"].get<double>() + during["web2"].get<double>() + during["web3"].get<double>();
   const int web1 = static_cast<int>(std::lround(100 * during["web1"].get<double>() / total));
-  CHECK(contains(md, "web1 received " + std::to_string(web1) + "% of the traffic while the fault was active"));
+  CHECK(
+      contains(md, "web1 received " + std::to_string(web1) + "% of the traffic while the fault was active"));
   CHECK(contains(md, "| balance | `max_backend_share < 60%` | breached |"));
   CHECK(contains(md, "| availability | `error_rate < 1%` | held |"));
   CHECK(contains(md, "the weight of web1 on load balancer lb was set to 8"));
@@ -87,6 +90,8 @@ TEST_CASE("a user template replaces the built-in one", "[reporters][md]") {
   }
   const auto* r = faultline::reporters::ReporterRegistry::instance().find("md");
   const std::string text = r->render(load_journal(), path);
-  CHECK(text.rfind("Incident Integration - weight skew 8:1:1 on HAProxy on Integration stack: [0% of requests", 0) == 0);
+  CHECK(text.rfind(
+            "Incident Integration - weight skew 8:1:1 on HAProxy on Integration stack: [0% of requests", 0) ==
+        0);
   std::remove(path.c_str());
 }
