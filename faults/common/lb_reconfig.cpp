@@ -290,6 +290,59 @@ Result<std::string> add_to_section(experiment::ServiceKind kind, const std::stri
   return Error{fmt::format("the nginx configuration has no block for section '{}'", section)};
 }
 
+Result<std::string> nginx_fork_location(const std::string& text, const std::string& path,
+                                        const std::vector<std::string>& head_lines,
+                                        const std::string& named) {
+  auto lines = split_lines(text);
+  const std::string opening = fmt::format("location {} {{", path);
+  size_t open = lines.size();
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (trim(lines[i]) == opening) {
+      open = i;
+      break;
+    }
+  }
+  if (open == lines.size()) {
+    return Error{fmt::format("the nginx configuration has no 'location {}' block", path)};
+  }
+  // Faults and the renderer write one brace per line end, so counting the
+  // braces line by line finds the block's end.
+  int depth = 0;
+  size_t close = lines.size();
+  for (size_t i = open; i < lines.size(); ++i) {
+    for (char c : lines[i]) {
+      depth += c == '{' ? 1 : c == '}' ? -1 : 0;
+    }
+    if (depth == 0) {
+      close = i;
+      break;
+    }
+  }
+  if (close == lines.size()) {
+    return Error{fmt::format("the nginx configuration's 'location {}' block is not closed", path)};
+  }
+  const std::string pad = lines[open].substr(0, lines[open].find_first_not_of(' '));
+  std::vector<std::string> copy;
+  copy.push_back(pad + fmt::format("location {} {{", named));
+  copy.insert(copy.end(), lines.begin() + static_cast<long>(open + 1), lines.begin() + static_cast<long>(close));
+  copy.push_back(pad + "}");
+  lines.insert(lines.begin() + static_cast<long>(close + 1), copy.begin(), copy.end());
+  std::vector<std::string> head;
+  for (const auto& h : head_lines) {
+    head.push_back(pad + "  " + h);
+  }
+  lines.insert(lines.begin() + static_cast<long>(open + 1), head.begin(), head.end());
+  return join_lines(lines);
+}
+
+Result<std::string> lb_dir(const stack::RunningStack& stack, const std::string& lb) {
+  auto inst = lb_instance(stack, lb);
+  if (!inst) {
+    return inst.error();
+  }
+  return fs::path((*inst)->config_path).parent_path().string();
+}
+
 Result<std::string> set_directive(experiment::ServiceKind kind, const std::string& text,
                                   const std::string& section, const std::string& key,
                                   const std::string& line) {

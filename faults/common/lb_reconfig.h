@@ -71,6 +71,18 @@ Result<std::string> set_directive(experiment::ServiceKind kind, const std::strin
 // directives before another is set).
 std::string remove_directives(const std::string& text, const std::vector<std::string>& keys);
 
+// nginx: puts `head_lines` at the start of the `location <path>` block and
+// adds, after that block, `location <named>` holding a copy of what the
+// block held before, so that a rule in the head (an `if` that sleeps, then
+// jumps) can hand the request on to exactly the proxying it would have had.
+Result<std::string> nginx_fork_location(const std::string& text, const std::string& path,
+                                        const std::vector<std::string>& head_lines,
+                                        const std::string& named);
+
+// The directory holding the load balancer's files (config, pid, logs), for
+// files a fault adds beside its config (HAProxy Lua scripts).
+Result<std::string> lb_dir(const stack::RunningStack& stack, const std::string& lb);
+
 // Applies a config to a load balancer and puts the one it found back on
 // restore. apply() checks the text first and, if the reload fails anyway,
 // reloads the previous config before returning the error.

@@ -13,7 +13,8 @@ TEST_CASE("every fault type of the catalogue is registered", "[faults][registry]
        {"lb_weight",  "lb_drain",   "lb_maintenance", "lb_wrong_backend", "lb_health_check_off",
         "lb_balance", "lb_maxconn", "lb_timeout",     "lb_config",        "latency",
         "loss",       "duplicate",  "reorder",        "bandwidth",        "partition",
-        "reset",      "kill",       "pause",          "cpu_limit",        "memory_limit"}) {
+        "reset",      "kill",       "pause",          "cpu_limit",        "memory_limit",
+        "http_abort", "http_delay"}) {
     INFO(expected);
     CHECK(std::find(names.begin(), names.end(), expected) != names.end());
   }

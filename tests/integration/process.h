@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -76,16 +77,44 @@ inline std::string shell(const std::string& command) {
   return out;
 }
 
-// Everything of a run still present on the machine: namespaces, links,
-// processes whose command line mentions the run, its registry folder.
-// Empty when the run left nothing behind.
+// Everything of a run still present on the machine, in one place so that
+// every test checks all of it: namespaces, links (and with them their
+// qdiscs), processes whose command line mentions the run, its registry
+// folder, iptables rules and nft tables carrying its id in the root
+// namespace (NFQUEUE rules and queues inside the run's namespaces go with
+// them; the delayer is a thread of faultline), and its control groups in
+// every hierarchy.
 inline std::string leftovers(const std::string& run_id) {
   std::string left;
   left += shell("ip netns list 2>/dev/null | grep -- '-" + run_id + "-' || true");
   left += shell("ip -o link 2>/dev/null | grep -- '" + run_id + "' || true");
   left += shell("pgrep -af -- '/run/faultline/" + run_id + "' | grep -v pgrep || true");
   left += shell("ls -d /run/faultline/" + run_id + " 2>/dev/null || true");
+  left += shell("iptables-save 2>/dev/null | grep -- 'faultline:" + run_id + "' || true");
+  left += shell("iptables-legacy-save 2>/dev/null | grep -- 'faultline:" + run_id + "' || true");
+  left += shell("nft list tables 2>/dev/null | grep -- 'faultline_" + run_id + "' || true");
+  left += shell("find /sys/fs/cgroup -maxdepth 6 -type d -name 'faultline-" + run_id + "-*' 2>/dev/null");
   return left;
+}
+
+// The run id from the progress lines ("run 1a2b3c: ..."); empty if not yet.
+inline std::string run_id_from_log(const std::string& log_path) {
+  std::smatch m;
+  const std::string log = read_file(log_path);
+  return std::regex_search(log, m, std::regex("run ([0-9a-f]{6}):")) ? m[1].str() : std::string();
+}
+
+// Waits until `text` shows in the file at `path` (a run's log), at most
+// `limit`; true when it did.
+inline bool wait_for_text(const std::string& path, const std::string& text, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (read_file(path).find(text) != std::string::npos) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 inline bool is_root() {

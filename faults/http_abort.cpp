@@ -1,0 +1,110 @@
+// http_abort: the load balancer answers a share of requests itself with an
+// error status, never passing them on: a bad routing rule, a WAF rule gone
+// wrong, a "maintenance" switch left on for some paths.
+// HAProxy: an `http-request return` rule in the frontend, taken for a
+// random share of requests; nginx: a `split_clients` share and an `if` that
+// returns the status at the server level. Both by config rewrite, check and
+// reload; revert restores the config found.
+
+#include <fmt/format.h>
+
+#include "faults/common/lb_reconfig.h"
+#include "faults/common/request_sample.h"
+#include "faults/registry.h"
+
+namespace faultline::faults {
+namespace {
+
+// The body of an aborted response says who answered, for whoever reads it
+// in a capture or a log.
+constexpr const char* kBody = "aborted by faultline http_abort";
+
+class HttpAbort final : public Fault {
+ public:
+  HttpAbort(std::string lb, double fraction, int status, std::string tag)
+      : lb_(std::move(lb)), fraction_(fraction), status_(status), tag_(std::move(tag)), reconfig_(lb_) {}
+
+  std::string describe() const override {
+    return fmt::format("load balancer {} answered {} of requests itself with HTTP {}", lb_,
+                       percent_text(fraction_), status_);
+  }
+
+  Status inject(stack::RunningStack& stack) override {
+    const auto* lb = stack.find(lb_);
+    if (lb == nullptr) {
+      return Error{fmt::format("http_abort: no service {}", lb_)};
+    }
+    const auto kind = lb->planned.kind;
+    auto text = current_lb_config(stack, lb_);
+    if (!text) {
+      return text.error();
+    }
+    if (kind == experiment::ServiceKind::haproxy) {
+      text = add_to_section(kind, *text, "frontend",
+                            fmt::format("http-request return status {} content-type text/plain string \"{}\"{}",
+                                        status_, kBody, haproxy_sample_condition(fraction_)));
+    } else {
+      const std::string var = "faultline_abort_" + tag_;
+      text = add_to_section(kind, *text, "defaults", nginx_sample_block(var, fraction_));
+      if (text) {
+        // At the server level the rewrite phase answers before any location
+        // is chosen, whatever the path.
+        text = add_to_section(kind, *text, "frontend",
+                              fmt::format("if (${}) {{ return {} \"{}\\n\"; }}", var, status_, kBody));
+      }
+    }
+    if (!text) {
+      return text.error();
+    }
+    return reconfig_.apply(stack, *text);
+  }
+
+  Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
+
+  std::vector<std::string> suggested_measures() const override {
+    return {
+        "Count the errors the load balancer answers itself apart from those the backends send, and alert on them",
+        "Review and test routing and filtering rules against recorded production traffic before rollout",
+        "Let clients retry idempotent requests with backoff and a retry budget",
+    };
+  }
+
+ private:
+  std::string lb_;
+  double fraction_;
+  int status_;
+  std::string tag_;
+  LbReconfig reconfig_;
+};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags);
+
+const Registration registration{FaultType{
+    .name = "http_abort",
+    .summary = "The load balancer answers a share of requests itself with an error status",
+    .params =
+        {
+            {"percent", "percent", "100%", "share of requests aborted, chosen per request (0.01% steps)"},
+            {"status", "int", "503", "the HTTP status they get, 400 to 599"},
+        },
+    .needs = {.root = true,
+              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
+              .kernel_feature = ""},
+    .parse = parse,
+}};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags) {
+  ParamReader params(step, *Registry::instance().find("http_abort"), diags);
+  const auto fraction = params.percent("percent", false);
+  const auto status = params.integer("status", 400, 599, false);
+  const auto* lb = lb_target(step, exp, diags);
+  if (!params.ok() || lb == nullptr) {
+    return nullptr;
+  }
+  return std::make_unique<HttpAbort>(step.target, fraction.value_or(1.0), status.value_or(503), step_tag(step));
+}
+
+}  // namespace
+}  // namespace faultline::faults

@@ -1,0 +1,158 @@
+// http_delay: the load balancer holds a share of requests for a while
+// before passing them on: a slow auth or rate-limit hook, a DNS lookup on
+// the request path, a GC-bound sidecar.
+// HAProxy: a Lua action (`core.msleep`, which parks only that request) run
+// by an `http-request` rule for a random share of requests. nginx: the echo
+// module (a dependency of Debian's nginx packages) sleeps without blocking
+// the worker, then hands the request to a named copy of the proxying
+// location. Both by config rewrite, check and reload; revert restores the
+// config found.
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "faults/common/lb_reconfig.h"
+#include "faults/common/request_sample.h"
+#include "faults/registry.h"
+#include "harness/stack/render_util.h"
+
+namespace faultline::faults {
+namespace {
+
+constexpr const char* kEchoModule = "/usr/lib/nginx/modules/ngx_http_echo_module.so";
+
+class HttpDelay final : public Fault {
+ public:
+  HttpDelay(std::string lb, double fraction, Duration delay, std::string tag)
+      : lb_(std::move(lb)), fraction_(fraction), delay_(delay), tag_(std::move(tag)), reconfig_(lb_) {}
+
+  std::string describe() const override {
+    return fmt::format("load balancer {} held {} of requests for {} before passing them on", lb_,
+                       percent_text(fraction_), stack::detail::ms(delay_));
+  }
+
+  Status inject(stack::RunningStack& stack) override {
+    const auto* lb = stack.find(lb_);
+    if (lb == nullptr) {
+      return Error{fmt::format("http_delay: no service {}", lb_)};
+    }
+    auto text = current_lb_config(stack, lb_);
+    if (!text) {
+      return text.error();
+    }
+    text = lb->planned.kind == experiment::ServiceKind::haproxy ? haproxy_config(stack, *text)
+                                                                 : nginx_config(*text);
+    if (!text) {
+      return text.error();
+    }
+    return reconfig_.apply(stack, *text);
+  }
+
+  Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
+
+  std::vector<std::string> suggested_measures() const override {
+    return {
+        "Alert on latency measured at the load balancer, not only at the backends",
+        "Give every hook on the request path (auth, rate limits, lookups) its own timeout and latency metric",
+        "Set client timeouts and retry budgets with the latency a slow hop can add in mind",
+    };
+  }
+
+ private:
+  long long delay_ms() const { return std::chrono::duration_cast<std::chrono::milliseconds>(delay_).count(); }
+
+  Result<std::string> haproxy_config(const stack::RunningStack& stack, const std::string& text) const {
+    auto dir = lb_dir(stack, lb_);
+    if (!dir) {
+      return dir.error();
+    }
+    // The script sits beside the config, so `haproxy -c` on the candidate
+    // finds it and teardown removes it with the rest of the run.
+    const std::string action = "faultline_delay_" + tag_;
+    const std::string script = *dir + "/" + action + ".lua";
+    {
+      std::ofstream out(script, std::ios::trunc);
+      out << "-- written by faultline's http_delay fault\n"
+          << fmt::format("core.register_action(\"{}\", {{ \"http-req\" }}, function(txn, ms)\n", action)
+          << "  core.msleep(tonumber(ms))\n"
+          << "end, 1)\n";
+      if (!out) {
+        return Error{fmt::format("http_delay: cannot write {}", script)};
+      }
+    }
+    auto out = add_to_section(experiment::ServiceKind::haproxy, text, "global", "lua-load " + script);
+    if (out) {
+      out = add_to_section(
+          experiment::ServiceKind::haproxy, *out, "frontend",
+          fmt::format("http-request lua.{} {}{}", action, delay_ms(), haproxy_sample_condition(fraction_)));
+    }
+    return out;
+  }
+
+  Result<std::string> nginx_config(const std::string& text) const {
+    if (!std::filesystem::exists(kEchoModule)) {
+      return Error{fmt::format(
+          "http_delay on nginx needs the echo module ({}), which is missing; install it with: "
+          "apt-get install libnginx-mod-http-echo",
+          kEchoModule)};
+    }
+    const std::string var = "faultline_delay_" + tag_;
+    const std::string named = "@faultline_delayed_" + tag_;
+    std::string out = text;
+    // load_module must come before the events block; once is enough when
+    // several delays share a load balancer.
+    if (out.find(kEchoModule) == std::string::npos) {
+      out = fmt::format("load_module {};\n", kEchoModule) + out;
+    }
+    auto with_sample = add_to_section(experiment::ServiceKind::nginx, out, "defaults", nginx_sample_block(var, fraction_));
+    if (!with_sample) {
+      return with_sample;
+    }
+    return nginx_fork_location(
+        *with_sample, "/",
+        {fmt::format("if (${}) {{ echo_sleep {:.3f}; echo_exec {}; }}", var, static_cast<double>(delay_ms()) / 1000.0,
+                     named)},
+        named);
+  }
+
+  std::string lb_;
+  double fraction_;
+  Duration delay_;
+  std::string tag_;
+  LbReconfig reconfig_;
+};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags);
+
+const Registration registration{FaultType{
+    .name = "http_delay",
+    .summary = "The load balancer holds a share of requests for a fixed time before passing them on",
+    .params =
+        {
+            {"delay", "duration", "", "how long each chosen request is held, 1ms to 60s"},
+            {"percent", "percent", "100%", "share of requests delayed, chosen per request (0.01% steps)"},
+        },
+    .needs = {.root = true,
+              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
+              .kernel_feature = ""},
+    .parse = parse,
+}};
+
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
+                             experiment::Diagnostics& diags) {
+  using namespace std::chrono_literals;
+  ParamReader params(step, *Registry::instance().find("http_delay"), diags);
+  const auto delay = params.duration("delay", 1ms, 60s, true);
+  const auto fraction = params.percent("percent", false);
+  const auto* lb = lb_target(step, exp, diags);
+  if (!params.ok() || !delay || lb == nullptr) {
+    return nullptr;
+  }
+  return std::make_unique<HttpDelay>(step.target, fraction.value_or(1.0), *delay, step_tag(step));
+}
+
+}  // namespace
+}  // namespace faultline::faults

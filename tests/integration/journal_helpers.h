@@ -1,0 +1,92 @@
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "process.h"
+
+// Reading the journal of a real run in integration tests: where the test
+// experiments and outputs live, and the figures of phases and windows.
+namespace faultline::testing {
+
+using json = nlohmann::json;
+
+// tests/data/experiments/faults/<name>.yaml
+inline std::string fault_experiment(const std::string& name) {
+  return std::string(FAULTLINE_TEST_DATA) + "/experiments/faults/" + name + ".yaml";
+}
+
+// A fresh, empty <build>/test-output/<name> for a run's reports and log.
+inline std::string fresh_out_dir(const std::string& name) {
+  const std::string dir = std::string(FAULTLINE_BINARY_DIR) + "/test-output/" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// The share of a phase's or window's requests that `name` answered.
+inline double backend_share(const json& backends, const std::string& name) {
+  double total = 0;
+  for (const auto& [k, v] : backends.items()) {
+    total += v.get<double>();
+  }
+  return backends.contains(name) && total > 0 ? backends[name].get<double>() / total : 0.0;
+}
+
+inline long status_count(const json& phase_or_window, const std::string& code) {
+  const auto& s = phase_or_window["statuses"];
+  return s.contains(code) ? s[code].get<long>() : 0;
+}
+
+// The phase of a kind ("baseline", "fault", "recovery"); for faults, the
+// n-th one.
+inline const json& journal_phase(const json& j, const std::string& kind, size_t fault_index = 0) {
+  size_t seen = 0;
+  for (const auto& p : j["phases"]) {
+    if (p["kind"] == kind && (kind != "fault" || seen++ == fault_index)) {
+      return p;
+    }
+  }
+  FAIL("no phase of kind " << kind << " #" << fault_index);
+  static const json none;
+  return none;
+}
+
+// The windows wholly inside activity `index`'s fault window.
+inline std::vector<json> fault_windows(const json& j, size_t index) {
+  const double injected = j["activities"][index]["injected_s"].get<double>();
+  const double reverted = j["activities"][index]["reverted_s"].get<double>();
+  std::vector<json> out;
+  for (const auto& w : j["windows"]) {
+    if (w["start_s"].get<double>() >= injected && w["end_s"].get<double>() <= reverted) {
+      out.push_back(w);
+    }
+  }
+  return out;
+}
+
+// Runs `faultline run <file> --out <out> [extra...]` to completion, bounded
+// in time, and returns its journal after checking that the run completed,
+// met its expectation and reverted every fault.
+inline json run_to_journal(const std::string& file, const std::string& out,
+                           const std::vector<std::string>& extra = {},
+                           std::chrono::seconds limit = std::chrono::seconds(60)) {
+  std::vector<std::string> argv = {FAULTLINE_BINARY, "run", file, "--out", out};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  const int code = run(argv, out + "/faultline.log", limit);
+  INFO("reports and log in " << out << "\n" << read_file(out + "/faultline.log"));
+  REQUIRE(code == 0);
+  json j = json::parse(read_file(out + "/journal.json"));
+  REQUIRE(j["status"] == "completed");
+  for (const auto& a : j["activities"]) {
+    INFO(a.dump());
+    REQUIRE(a["status"] == "reverted");
+    REQUIRE(a["error"].is_null());
+  }
+  return j;
+}
+
+}  // namespace faultline::testing
