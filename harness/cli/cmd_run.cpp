@@ -14,6 +14,7 @@
 #include "harness/runner/analysis.h"
 #include "harness/runner/journal.h"
 #include "harness/runner/runner.h"
+#include "harness/runner/samples_csv.h"
 #include "harness/runner/summary.h"
 #include "reporters/reporter.h"
 
@@ -36,6 +37,7 @@ struct RunCommandOptions {
   std::string out;
   std::string registry = "/run/faultline";
   bool quiet = false;
+  bool samples = false;
 };
 
 int run_command(const RunCommandOptions& opts) {
@@ -73,6 +75,14 @@ int run_command(const RunCommandOptions& opts) {
       std::cerr << fmt::format("faultline run: cannot write {}\n", path.string());
     }
   }
+  if (opts.samples) {
+    const fs::path path = fs::path(out_dir) / "requests.csv";
+    std::ofstream out(path);
+    runner::write_samples_csv(record, out);
+    if (!out) {
+      std::cerr << fmt::format("faultline run: cannot write {}\n", path.string());
+    }
+  }
   std::cout << runner::render_summary(journal);
   std::cout << fmt::format("reports: {}/\n", out_dir);
   return runner::exit_code(record, runner::expectation_met(record, *v));
@@ -92,6 +102,8 @@ const CommandRegistration registration{Command{
       app.add_option("--registry", opts->registry, "run registry folder (what 'faultline cleanup' reads)")
           ->capture_default_str();
       app.add_flag("-q,--quiet", opts->quiet, "no progress lines on stderr, only the summary");
+      app.add_flag("--samples", opts->samples,
+                   "also write requests.csv: every request's times, latency, status, error, backend, user");
       return [opts] { return run_command(*opts); };
     }}};
 
