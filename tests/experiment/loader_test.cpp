@@ -40,14 +40,25 @@ const Diagnostic* find(const Diagnostics& diags, int line, int col, const std::s
   return nullptr;
 }
 
-// Checks that there is a diagnostic at line:col with `message` in its text
+// One diagnostic a test expects: at line:col, with `message` in its text
 // and `hint` in its hint.
-void expect_diag(const Diagnostics& diags, int line, int col, const std::string& message,
-                 const std::string& hint = {}) {
-  INFO("expected " << line << ":" << col << " '" << message << "' in:\n" << diags.format());
-  const Diagnostic* d = find(diags, line, col, message);
-  REQUIRE(d != nullptr);
-  CHECK(d->hint.find(hint) != std::string::npos);
+struct Expected {
+  int line;
+  int col;
+  std::string message;
+  std::string hint = {};
+};
+
+// Checks that `diags` holds each of the `expected` diagnostics and no other.
+void expect_diags(const Diagnostics& diags, const std::vector<Expected>& expected) {
+  for (const auto& e : expected) {
+    INFO("expected " << e.line << ":" << e.col << " '" << e.message << "' in:\n" << diags.format());
+    const Diagnostic* d = find(diags, e.line, e.col, e.message);
+    REQUIRE(d != nullptr);
+    CHECK(d->hint.find(e.hint) != std::string::npos);
+  }
+  INFO(diags.format());
+  CHECK(diags.items().size() == expected.size());
 }
 
 // A small valid experiment to which a test adds or changes one thing.
@@ -364,76 +375,70 @@ TEST_CASE("unknown keys are reported at every level with the nearest known key",
           "[experiment][loader][bad-config]") {
   Diagnostics diags;
   load("bad_unknown_keys.yaml", diags);
-  INFO(diags.format());
-  expect_diag(diags, 2, 1, "unknown key 'titel' at the top level", "did you mean 'title'?");
-  expect_diag(diags, 4, 3, "unknown key 'sevices' in stack", "did you mean 'services'?");
-  expect_diag(diags, 10, 7, "unknown key 'wieghts' in service 'lb'", "did you mean 'weights'?");
-  expect_diag(diags, 11, 38, "unknown key 'intervall' in health_check of 'lb'", "did you mean 'interval'?");
-  expect_diag(diags, 14, 7, "unknown key 'colour' in service 'web'", "known keys are: kind, port");
-  expect_diag(diags, 18, 3, "unknown key 'durration' in load", "did you mean 'duration'?");
-  expect_diag(diags, 23, 7, "unknown key 'exprs' in objective 1", "did you mean 'expr'?");
-  expect_diag(diags, 28, 5, "unknown key 'paramz' in method step 1", "did you mean 'params'?");
-  expect_diag(diags, 31, 3, "unknown key 'rootcause' in postmortem", "did you mean 'root_cause'?");
-  // What the typos leave missing is reported as well.
-  expect_diag(diags, 0, 0, "missing required key 'title'");
-  expect_diag(diags, 22, 7, "missing required key 'expr' in objective 1");
-  CHECK(diags.items().size() == 11);
+  expect_diags(diags,
+               {{2, 1, "unknown key 'titel' at the top level", "did you mean 'title'?"},
+                {4, 3, "unknown key 'sevices' in stack", "did you mean 'services'?"},
+                {10, 7, "unknown key 'wieghts' in service 'lb'", "did you mean 'weights'?"},
+                {11, 38, "unknown key 'intervall' in health_check of 'lb'", "did you mean 'interval'?"},
+                {14, 7, "unknown key 'colour' in service 'web'", "known keys are: kind, port"},
+                {18, 3, "unknown key 'durration' in load", "did you mean 'duration'?"},
+                {23, 7, "unknown key 'exprs' in objective 1", "did you mean 'expr'?"},
+                {28, 5, "unknown key 'paramz' in method step 1", "did you mean 'params'?"},
+                {31, 3, "unknown key 'rootcause' in postmortem", "did you mean 'root_cause'?"},
+                // What the typos leave missing is reported as well.
+                {0, 0, "missing required key 'title'"},
+                {22, 7, "missing required key 'expr' in objective 1"}});
 }
 
 TEST_CASE("bad values are reported with the form that was expected", "[experiment][loader][bad-config]") {
   Diagnostics diags;
   load("bad_values.yaml", diags);
-  INFO(diags.format());
-  expect_diag(diags, 1, 10, "unsupported version 2", "reads version 1");
-  expect_diag(diags, 3, 7, "'tags' must be a list");
-  expect_diag(diags, 5, 11, "'subnet' 8.8.8.0/24 is not a private network", "10.0.0.0/8");
-  expect_diag(diags, 9, 13, "'port' must be between 1 and 65535, not 70000");
-  expect_diag(diags, 10, 16, "unknown balance 'robin'", "roundrobin, leastconn");
-  expect_diag(diags, 12, 16, "'retries' must be at least 0, not -1");
-  expect_diag(diags, 13, 19, "'redispatch' must be true or false, not 'maybe'");
-  expect_diag(diags, 14, 28, "'connect' must be a duration, not '1 s'",
-              "expected a duration with a unit, e.g. 250ms, 1s, 2m");
-  expect_diag(diags, 14, 41, "'server' must be longer than 0s");
-  expect_diag(diags, 16, 13, "unknown kind 'ngnix'", "did you mean 'nginx'?");
-  expect_diag(diags, 19, 9, "'path' must start with '/', not 'index.html'");
-  expect_diag(diags, 20, 9, "'rate' must be a rate, not '600'", "e.g. 600/s");
-  expect_diag(diags, 21, 16, "'connections' must be between 1 and 10000, not 0");
-  expect_diag(diags, 22, 12, "'timeout' must be a duration, not '2'", "a unit is required, e.g. 2s or 2ms");
-  expect_diag(diags, 23, 13, "'duration' must be a duration, not '1min'", "e.g. 250ms, 1s, 2m");
-  expect_diag(diags, 24, 19, "'backend_header' must be an HTTP header name, not 'X Backend'");
-  expect_diag(diags, 26, 11, "'window' must be at least 100ms, not 50ms");
-  expect_diag(diags, 27, 9, "unknown expect 'sometimes'", "breach, hold");
-  CHECK(diags.items().size() == 18);
+  expect_diags(diags,
+               {{1, 10, "unsupported version 2", "reads version 1"},
+                {3, 7, "'tags' must be a list"},
+                {5, 11, "'subnet' 8.8.8.0/24 is not a private network", "10.0.0.0/8"},
+                {9, 13, "'port' must be between 1 and 65535, not 70000"},
+                {10, 16, "unknown balance 'robin'", "roundrobin, leastconn"},
+                {12, 16, "'retries' must be at least 0, not -1"},
+                {13, 19, "'redispatch' must be true or false, not 'maybe'"},
+                {14, 28, "'connect' must be a duration, not '1 s'",
+                 "expected a duration with a unit, e.g. 250ms, 1s, 2m"},
+                {14, 41, "'server' must be longer than 0s"},
+                {16, 13, "unknown kind 'ngnix'", "did you mean 'nginx'?"},
+                {19, 9, "'path' must start with '/', not 'index.html'"},
+                {20, 9, "'rate' must be a rate, not '600'", "e.g. 600/s"},
+                {21, 16, "'connections' must be between 1 and 10000, not 0"},
+                {22, 12, "'timeout' must be a duration, not '2'", "a unit is required, e.g. 2s or 2ms"},
+                {23, 13, "'duration' must be a duration, not '1min'", "e.g. 250ms, 1s, 2m"},
+                {24, 19, "'backend_header' must be an HTTP header name, not 'X Backend'"},
+                {26, 11, "'window' must be at least 100ms, not 50ms"},
+                {27, 9, "unknown expect 'sometimes'", "breach, hold"}});
 }
 
 TEST_CASE("references to services that do not exist are reported", "[experiment][loader][bad-config]") {
   Diagnostics diags;
   load("bad_references.yaml", diags);
-  INFO(diags.format());
-  expect_diag(diags, 6, 24, "unknown backend 'wbe2' in service 'lb'", "did you mean 'web1'?");
-  expect_diag(diags, 6, 30, "service 'lb' cannot be its own backend");
-  expect_diag(diags, 6, 34, "backend 'edge' is itself a load balancer");
-  expect_diag(diags, 7, 27, "'web3' in weights is not a backend of 'lb'");
-  expect_diag(diags, 14, 11, "load target 'lbb' is not a service of the stack", "did you mean 'lb'?");
-  expect_diag(diags, 20, 13, "fault target 'web9' is not a service of the stack");
-  CHECK(diags.items().size() == 6);
+  expect_diags(diags, {{6, 24, "unknown backend 'wbe2' in service 'lb'", "did you mean 'web1'?"},
+                       {6, 30, "service 'lb' cannot be its own backend"},
+                       {6, 34, "backend 'edge' is itself a load balancer"},
+                       {7, 27, "'web3' in weights is not a backend of 'lb'"},
+                       {14, 11, "load target 'lbb' is not a service of the stack", "did you mean 'lb'?"},
+                       {20, 13, "fault target 'web9' is not a service of the stack"}});
 }
 
 TEST_CASE("a timeline that does not fit the load is reported step by step",
           "[experiment][loader][bad-config]") {
   Diagnostics diags;
   const Experiment exp = load("bad_method.yaml", diags);
-  INFO(diags.format());
-  expect_diag(diags, 13, 9, "'at' (70s) is not before the end of the load", "the load runs for 1m");
-  expect_diag(diags, 19, 15, "the fault would end at 70s, after the load ends", "the load runs for 1m");
-  expect_diag(diags, 20, 5, "method step 3 has both 'fault' and 'note'");
-  expect_diag(diags, 23, 5, "method step 4 has neither 'fault' nor 'note'");
-  expect_diag(diags, 26, 5, "'target' does not apply to a note");
-  expect_diag(diags, 30, 13, "'params' must be a map, not a list");
-  expect_diag(diags, 31, 9, "the fault starts at 2s, before the steady state is established", "5s");
-  expect_diag(diags, 34, 5, "missing required key 'at' in method step 8");
-  expect_diag(diags, 39, 15, "'duration' must be longer than 0s");
-  CHECK(diags.items().size() == 9);
+  expect_diags(diags, {{13, 9, "'at' (70s) is not before the end of the load", "the load runs for 1m"},
+                       {19, 15, "the fault would end at 70s, after the load ends", "the load runs for 1m"},
+                       {20, 5, "method step 3 has both 'fault' and 'note'"},
+                       {23, 5, "method step 4 has neither 'fault' nor 'note'"},
+                       {26, 5, "'target' does not apply to a note"},
+                       {30, 13, "'params' must be a map, not a list"},
+                       {31, 9, "the fault starts at 2s, before the steady state is established", "5s"},
+                       {34, 5, "missing required key 'at' in method step 8"},
+                       {39, 15, "'duration' must be longer than 0s"}});
   // Steps with problems other than their shape stay in the model, so the
   // fault registry can still report an unknown fault name in the same run.
   CHECK(exp.method.size() == 7);
@@ -442,33 +447,29 @@ TEST_CASE("a timeline that does not fit the load is reported step by step",
 TEST_CASE("every problem of a stack is reported together", "[experiment][loader][bad-config]") {
   Diagnostics diags;
   load("bad_stack.yaml", diags);
-  INFO(diags.format());
-  expect_diag(diags, 3, 12, "runtime 'docker' is not available yet", "netns");
-  expect_diag(diags, 4, 11, "'subnet' 10.213.0.5/24 has host bits set", "did you mean 10.213.0.0/24?");
-  expect_diag(diags, 8, 7, "'capacity' applies only to backends");
-  expect_diag(diags, 10, 5, "haproxy service 'gate' needs 'backends'");
-  expect_diag(diags, 12, 5, "invalid service name 'Web_1'", "lowercase");
-  expect_diag(diags, 16, 7, "service 'worker' of kind app cannot have backends");
-  expect_diag(diags, 19, 7, "'balance' applies only to load balancers", "'web' has no backends");
-  expect_diag(diags, 20, 7, "missing required key 'rps' in capacity of 'web'");
-  expect_diag(diags, 21, 5, "service 'web' is defined twice", "line 17");
-  CHECK(diags.items().size() == 9);
+  expect_diags(diags, {{3, 12, "runtime 'docker' is not available yet", "netns"},
+                       {4, 11, "'subnet' 10.213.0.5/24 has host bits set", "did you mean 10.213.0.0/24?"},
+                       {8, 7, "'capacity' applies only to backends"},
+                       {10, 5, "haproxy service 'gate' needs 'backends'"},
+                       {12, 5, "invalid service name 'Web_1'", "lowercase"},
+                       {16, 7, "service 'worker' of kind app cannot have backends"},
+                       {19, 7, "'balance' applies only to load balancers", "'web' has no backends"},
+                       {20, 7, "missing required key 'rps' in capacity of 'web'"},
+                       {21, 5, "service 'web' is defined twice", "line 17"}});
 }
 
 TEST_CASE("missing required keys are reported where they belong", "[experiment][loader][bad-config]") {
   Diagnostics diags;
   load("bad_missing.yaml", diags);
-  INFO(diags.format());
-  expect_diag(diags, 0, 0, "missing required key 'title'");
-  expect_diag(diags, 0, 0, "missing required key 'expect'");
-  expect_diag(diags, 2, 1, "missing required key 'services' in stack");
-  expect_diag(diags, 4, 1, "missing required key 'target' in load");
-  expect_diag(diags, 4, 1, "missing required key 'rate' in load");
-  expect_diag(diags, 4, 1, "missing required key 'duration' in load");
-  expect_diag(diags, 8, 7, "missing required key 'expr' in objective 1");
-  expect_diag(diags, 9, 7, "missing required key 'name' in objective 2");
-  expect_diag(diags, 12, 7, "each objective must be a map with 'name' and 'expr'");
-  CHECK(diags.items().size() == 9);
+  expect_diags(diags, {{0, 0, "missing required key 'title'"},
+                       {0, 0, "missing required key 'expect'"},
+                       {2, 1, "missing required key 'services' in stack"},
+                       {4, 1, "missing required key 'target' in load"},
+                       {4, 1, "missing required key 'rate' in load"},
+                       {4, 1, "missing required key 'duration' in load"},
+                       {8, 7, "missing required key 'expr' in objective 1"},
+                       {9, 7, "missing required key 'name' in objective 2"},
+                       {12, 7, "each objective must be a map with 'name' and 'expr'"}});
   CHECK(diags.items()[0].pos.file == data("bad_missing.yaml"));
 }
 
@@ -540,10 +541,8 @@ TEST_CASE("duplicate keys and objectives are reported", "[experiment][loader][ba
       "expect: breach\n";
   Diagnostics diags;
   const Experiment exp = load_string(minimal("    web: { kind: nginx }\n", extra), "dup.yaml", {}, diags);
-  INFO(diags.format());
-  expect_diag(diags, 13, 15, "objective 'latency' is defined twice");
-  expect_diag(diags, 14, 1, "duplicate key 'expect' at the top level", "line 9");
-  CHECK(diags.items().size() == 2);
+  expect_diags(diags, {{13, 15, "objective 'latency' is defined twice"},
+                       {14, 1, "duplicate key 'expect' at the top level", "line 9"}});
   CHECK(exp.slo.objectives.size() == 1);
 }
 

@@ -3,33 +3,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "fault_test_support.h"
 #include "faults/registry.h"
-#include "harness/experiment/loader.h"
 
-namespace {
-
-using faultline::experiment::Diagnostics;
-
-const char* kStack = R"(version: 1
-title: t
-stack:
-  services:
-    lb: { kind: haproxy, backends: [web1, web2] }
-    web1: { kind: nginx }
-    web2: { kind: nginx }
-load: { target: lb, rate: 10/s, duration: 10s }
-expect: breach
-method:
-)";
-
-std::vector<faultline::faults::BoundFault> bind_steps(const std::string& steps, Diagnostics& diags,
-                                                      faultline::experiment::Experiment& exp) {
-  exp = faultline::experiment::load_string(std::string(kStack) + steps, "t.yaml", {}, diags);
-  REQUIRE_FALSE(diags.has_errors());
-  return faultline::faults::bind_method(exp, diags);
-}
-
-}  // namespace
+using faultline::faults::testing::BoundMethod;
+using faultline::faults::testing::expect_errors;
 
 TEST_CASE("kill is registered and targets any kind of service", "[faults][kill]") {
   const auto* t = faultline::faults::Registry::instance().find("kill");
@@ -41,46 +19,31 @@ TEST_CASE("kill is registered and targets any kind of service", "[faults][kill]"
 }
 
 TEST_CASE("kill with a duration says the server was started again after it", "[faults][kill]") {
-  Diagnostics diags("t.yaml");
-  faultline::experiment::Experiment exp;
-  auto bound = bind_steps("  - { at: 1s, fault: kill, target: web1, duration: 2500ms }\n", diags, exp);
-  INFO(diags.format());
-  REQUIRE(bound.size() == 1);
-  CHECK(bound[0].fault->describe() ==
+  const BoundMethod bound("  - { at: 1s, fault: kill, target: web1, duration: 2500ms }\n");
+  INFO(bound.diags.format());
+  REQUIRE(bound.faults.size() == 1);
+  CHECK(bound.faults[0].fault->describe() ==
         "every process of web1 was killed with SIGKILL and the server was started again 2.5 s later");
-  CHECK(bound[0].fault->suggested_measures().size() >= 2);
+  CHECK(bound.faults[0].fault->suggested_measures().size() >= 2);
 }
 
 TEST_CASE("kill without a duration says the server stayed down", "[faults][kill]") {
-  Diagnostics diags("t.yaml");
-  faultline::experiment::Experiment exp;
-  auto bound = bind_steps("  - { at: 1s, fault: kill, target: lb, params: { signal: TERM } }\n", diags, exp);
-  INFO(diags.format());
-  REQUIRE(bound.size() == 1);
-  CHECK(bound[0].fault->describe() ==
+  const BoundMethod bound("  - { at: 1s, fault: kill, target: lb, params: { signal: TERM } }\n");
+  INFO(bound.diags.format());
+  REQUIRE(bound.faults.size() == 1);
+  CHECK(bound.faults[0].fault->describe() ==
         "every process of lb was killed with SIGTERM and stayed down until the end of the load");
 }
 
 TEST_CASE("kill refuses a signal that would not end the server", "[faults][kill][bad-config]") {
-  Diagnostics diags("t.yaml");
-  faultline::experiment::Experiment exp;
-  auto bound = bind_steps(
+  expect_errors(
       "  - at: 1s\n    fault: kill\n    target: web1\n    params: { signal: HUP, restart_after: 2s }\n",
-      diags, exp);
-  CHECK(bound.empty());
-  const std::string text = diags.format();
-  INFO(text);
-  CHECK(text.find("t.yaml:14:23:") != std::string::npos);
-  CHECK(text.find("HUP") != std::string::npos);
-  CHECK(text.find("t.yaml:14:28: error: unknown parameter 'restart_after' for fault 'kill'") !=
-        std::string::npos);
+      {"t.yaml:15:23:", "HUP", "t.yaml:15:28: error: unknown parameter 'restart_after' for fault 'kill'"});
 }
 
 TEST_CASE("revert of a kill that was never injected does nothing", "[faults][kill]") {
-  Diagnostics diags("t.yaml");
-  faultline::experiment::Experiment exp;
-  auto bound = bind_steps("  - { at: 1s, fault: kill, target: web1 }\n", diags, exp);
-  REQUIRE(bound.size() == 1);
+  const BoundMethod bound("  - { at: 1s, fault: kill, target: web1 }\n");
+  REQUIRE(bound.faults.size() == 1);
   // No stack is needed: a revert without inject must not touch it.
   struct NoStack : faultline::stack::RunningStack {
     faultline::stack::Plan plan_;
@@ -96,6 +59,6 @@ TEST_CASE("revert of a kill that was never injected does nothing", "[faults][kil
     void teardown() override {}
     void set_expected_down(const std::string&, bool) override { FAIL("revert touched the stack"); }
   } stack;
-  CHECK(bound[0].fault->revert(stack).ok());
-  CHECK(bound[0].fault->revert(stack).ok());
+  CHECK(bound.faults[0].fault->revert(stack).ok());
+  CHECK(bound.faults[0].fault->revert(stack).ok());
 }

@@ -5,39 +5,14 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "fault_test_support.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/registry.h"
-#include "harness/experiment/loader.h"
 #include "harness/stack/process.h"
 #include "harness/stack/render.h"
 
-namespace {
-
-using faultline::experiment::Diagnostics;
-
-// lb: HAProxy with health checks; lb2: nginx as load balancer; web1 and
-// web2 are plain backends. Method steps start on line 12.
-const char* kStack = R"(version: 1
-title: t
-stack:
-  services:
-    lb: { kind: haproxy, backends: [web1, web2], health_check: { path: /health } }
-    lb2: { kind: nginx, backends: [web1, web2] }
-    web1: { kind: nginx }
-    web2: { kind: nginx }
-load: { target: lb, rate: 10/s, duration: 10s }
-expect: breach
-method:
-)";
-
-std::vector<faultline::faults::BoundFault> bind_steps(const std::string& steps, Diagnostics& diags,
-                                                      faultline::experiment::Experiment& exp) {
-  exp = faultline::experiment::load_string(std::string(kStack) + steps, "t.yaml", {}, diags);
-  REQUIRE_FALSE(diags.has_errors());
-  return faultline::faults::bind_method(exp, diags);
-}
-
-}  // namespace
+using faultline::faults::testing::BoundMethod;
+using faultline::faults::testing::expect_errors;
 
 namespace {
 
@@ -74,35 +49,24 @@ std::string temp_dir() {
 }  // namespace
 
 TEST_CASE("lb_config binds an inline fragment and a file", "[faults][lb_config]") {
-  Diagnostics diags("t.yaml");
-  faultline::experiment::Experiment exp;
-  auto bound = bind_steps(
-      "  - { at: 1s, fault: lb_config, target: lb, params: { fragment: \"timeout queue 5ms\" } }\n", diags,
-      exp);
-  INFO(diags.format());
-  REQUIRE(bound.size() == 1);
-  CHECK(bound[0].fault->describe() ==
+  const BoundMethod bound(
+      "  - { at: 1s, fault: lb_config, target: lb, params: { fragment: \"timeout queue 5ms\" } }\n");
+  INFO(bound.diags.format());
+  REQUIRE(bound.faults.size() == 1);
+  CHECK(bound.faults[0].fault->describe() ==
         "a configuration change (inline fragment) was applied to the backend section of load balancer lb: "
         "'timeout queue 5ms'");
 }
 
 TEST_CASE("lb_config needs exactly one of fragment and file, and a readable file",
           "[faults][lb_config][bad-config]") {
-  Diagnostics diags("t.yaml");
-  faultline::experiment::Experiment exp;
-  auto bound = bind_steps(
+  expect_errors(
       "  - { at: 1s, fault: lb_config, target: lb }\n"
       "  - { at: 1s, fault: lb_config, target: lb, params: { file: no-such-fragment.cfg, section: backend } "
       "}\n"
       "  - { at: 1s, fault: lb_config, target: lb, params: { fragment: x, file: y, section: backnd } }\n",
-      diags, exp);
-  CHECK(bound.empty());
-  const std::string text = diags.format();
-  INFO(text);
-  CHECK(text.find("fault 'lb_config' needs parameter 'fragment' or 'file'") != std::string::npos);
-  CHECK(text.find("t.yaml:13:61: error: cannot read") != std::string::npos);
-  CHECK(text.find("give either 'fragment' or 'file', not both") != std::string::npos);
-  CHECK(text.find("did you mean 'backend'?") != std::string::npos);
+      {"fault 'lb_config' needs parameter 'fragment' or 'file'", "t.yaml:13:61: error: cannot read",
+       "give either 'fragment' or 'file', not both", "did you mean 'backend'?"});
 }
 
 TEST_CASE("config edits land in the right section", "[faults][lb_config]") {

@@ -3,35 +3,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "fault_test_support.h"
 #include "faults/common/net_target.h"
 #include "faults/common/nfqueue_delayer.h"
 #include "faults/registry.h"
-#include "harness/experiment/loader.h"
 
-namespace {
-
-using faultline::experiment::Diagnostics;
-
-const char* kNetStack = R"(version: 1
-title: t
-stack:
-  services:
-    lb: { kind: haproxy, backends: [web1, web2] }
-    web1: { kind: nginx }
-    web2: { kind: nginx }
-load: { target: lb, rate: 10/s, duration: 10s }
-expect: breach
-method:
-)";
-
-std::vector<faultline::faults::BoundFault> bind_net(const std::string& steps, Diagnostics& diags,
-                                                    faultline::experiment::Experiment& exp) {
-  exp = faultline::experiment::load_string(std::string(kNetStack) + steps, "t.yaml", {}, diags);
-  REQUIRE_FALSE(diags.has_errors());
-  return faultline::faults::bind_method(exp, diags);
-}
-
-}  // namespace
+using faultline::faults::testing::BoundMethod;
+using faultline::faults::testing::expect_errors;
 
 TEST_CASE("network faults take direction and peer", "[faults][network]") {
   for (const char* name : {"latency", "loss", "duplicate", "reorder"}) {
@@ -52,20 +30,17 @@ TEST_CASE("network faults take direction and peer", "[faults][network]") {
 }
 
 TEST_CASE("direction and peer are described in words", "[faults][network]") {
-  Diagnostics diags("t.yaml");
-  faultline::experiment::Experiment exp;
-  auto bound = bind_net(
+  const BoundMethod bound(
       "  - { at: 1s, fault: latency, target: lb, params: { delay: 50ms, direction: both, peer: [web1, web2] "
       "} }\n"
       "  - { at: 1s, fault: latency, target: web1, params: { delay: 50ms, direction: ingress, peer: lb } }\n"
-      "  - { at: 1s, fault: latency, target: web2, params: { delay: 50ms } }\n",
-      diags, exp);
-  INFO(diags.format());
-  REQUIRE(bound.size() == 3);
-  CHECK(bound[0].fault->describe() ==
+      "  - { at: 1s, fault: latency, target: web2, params: { delay: 50ms } }\n");
+  INFO(bound.diags.format());
+  REQUIRE(bound.faults.size() == 3);
+  CHECK(bound.faults[0].fault->describe() ==
         "traffic entering and leaving lb to and from web1, web2 was delayed by 50ms");
-  CHECK(bound[1].fault->describe() == "traffic entering web1 from lb was delayed by 50ms");
-  CHECK(bound[2].fault->describe() == "traffic leaving web2 was delayed by 50ms");
+  CHECK(bound.faults[1].fault->describe() == "traffic entering web1 from lb was delayed by 50ms");
+  CHECK(bound.faults[2].fault->describe() == "traffic leaving web2 was delayed by 50ms");
 }
 
 TEST_CASE("rule matches follow direction and peers", "[faults][network]") {
@@ -85,21 +60,14 @@ TEST_CASE("rule matches follow direction and peers", "[faults][network]") {
 }
 
 TEST_CASE("bad direction and peers are reported with positions", "[faults][network][bad-config]") {
-  Diagnostics diags("t.yaml");
-  faultline::experiment::Experiment exp;
-  auto bound = bind_net(
+  expect_errors(
       "  - { at: 1s, fault: latency, target: lb, params: { delay: 50ms, direction: egres, peer: [web3] } }\n"
       "  - { at: 1s, fault: loss, target: web1, params: { percent: 5%, peer: web1 } }\n"
       "  - { at: 1s, fault: duplicate, target: web1, params: { percent: 5%, direction: ingress } }\n",
-      diags, exp);
-  CHECK(bound.empty());
-  const std::string text = diags.format();
-  INFO(text);
-  CHECK(text.find("t.yaml:11:77: error: parameter 'direction' cannot be 'egres'") != std::string::npos);
-  CHECK(text.find("did you mean 'egress'?") != std::string::npos);
-  CHECK(text.find("t.yaml:11:90: error: peer 'web3' is not a service of the stack") != std::string::npos);
-  CHECK(text.find("t.yaml:12:71: error: peer 'web1' is the fault's target itself") != std::string::npos);
-  CHECK(text.find("t.yaml:13:81: error: parameter 'direction' cannot be 'ingress'") != std::string::npos);
+      {"t.yaml:12:77: error: parameter 'direction' cannot be 'egres'", "did you mean 'egress'?",
+       "t.yaml:12:90: error: peer 'web3' is not a service of the stack",
+       "t.yaml:13:71: error: peer 'web1' is the fault's target itself",
+       "t.yaml:14:81: error: parameter 'direction' cannot be 'ingress'"});
 }
 
 TEST_CASE("correlated random numbers keep their mean and lean on the last draw", "[faults][network]") {

@@ -5,86 +5,35 @@
 // one timeline so the whole file stays within the CI budget.
 
 #include <catch2/catch.hpp>
-#include <filesystem>
-#include <nlohmann/json.hpp>
 
-#include "process.h"
+#include "journal_helpers.h"
 
-namespace fs = std::filesystem;
-using faultline::testing::is_root;
-using faultline::testing::leftovers;
-using faultline::testing::read_file;
-using faultline::testing::run;
-using json = nlohmann::json;
+using namespace faultline::testing;
 
 namespace {
-
-std::string experiment(const std::string& name) {
-  return std::string(FAULTLINE_TEST_DATA) + "/experiments/faults/" + name + ".yaml";
-}
-
-std::string out_dir(const std::string& name) {
-  const std::string dir = std::string(FAULTLINE_BINARY_DIR) + "/test-output/" + name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-double share(const json& backends, const std::string& name) {
-  double total = 0;
-  for (const auto& [k, v] : backends.items()) {
-    total += v.get<double>();
-  }
-  return backends.contains(name) && total > 0 ? backends[name].get<double>() / total : 0.0;
-}
 
 double max_share(const json& backends) {
   double best = 0;
   for (const auto& [k, v] : backends.items()) {
-    best = std::max(best, share(backends, k));
+    best = std::max(best, backend_share(backends, k));
   }
   return best;
 }
 
-long status_count(const json& phase, const std::string& code) {
-  return phase["statuses"].contains(code) ? phase["statuses"][code].get<long>() : 0;
-}
-
-// Runs the experiment to completion and returns its journal; every check
-// message carries the output folder.
-json run_experiment(const std::string& name, const std::string& out) {
-  const int code = run({FAULTLINE_BINARY, "run", experiment(name), "--out", out}, out + "/faultline.log",
-                       std::chrono::seconds(60));
-  INFO("log:\n" << read_file(out + "/faultline.log"));
-  REQUIRE(code == 0);  // each expects a breach, and gets one
-  json j = json::parse(read_file(out + "/journal.json"));
-  REQUIRE(j["status"] == "completed");
-  for (const auto& a : j["activities"]) {
-    INFO(a.dump());
-    REQUIRE(a["status"] == "reverted");
-    REQUIRE(a["error"].is_null());
-  }
-  return j;
-}
-
-const json& phase(const json& j, const std::string& kind, size_t fault_index = 0) {
-  size_t seen = 0;
-  for (const auto& p : j["phases"]) {
-    if (p["kind"] == kind && (kind != "fault" || seen++ == fault_index)) {
-      return p;
-    }
-  }
-  FAIL("no phase of kind " << kind << " #" << fault_index);
-  static const json none;
-  return none;
+// Runs lb_<name>.yaml on a load balancer of `kind`: the file is written for
+// HAProxy, nginx takes its place by --set. Checks that the run completed,
+// met its expectation (each expects a breach, and gets one) and reverted
+// every fault; returns its journal.
+json run_on(const std::string& name, const std::string& kind, const std::string& out) {
+  return run_to_journal(fault_experiment("lb_" + name), out, {"--set", "stack.services.lb.kind=" + kind});
 }
 
 // Steady state: an even split and no errors.
 void check_steady(const json& p) {
   INFO(p.dump());
   CHECK(p["error_rate"].get<double>() < 0.01);
-  CHECK(share(p["backends"], "web1") == Approx(0.5).margin(0.05));
-  CHECK(share(p["backends"], "web2") == Approx(0.5).margin(0.05));
+  CHECK(backend_share(p["backends"], "web1") == Approx(0.5).margin(0.05));
+  CHECK(backend_share(p["backends"], "web2") == Approx(0.5).margin(0.05));
 }
 
 }  // namespace
@@ -96,21 +45,21 @@ TEST_CASE("lb_weight, lb_drain, lb_maintenance and lb_balance move the measured 
     return;
   }
   const std::string kind = GENERATE("haproxy", "nginx");
-  const std::string out = out_dir("lb_share_" + kind);
+  const std::string out = fresh_out_dir("lb_share_" + kind);
   INFO(kind << ": reports and log in " << out);
-  const json j = run_experiment("lb_" + kind + "_share", out);
+  const json j = run_on("share", kind, out);
 
-  check_steady(phase(j, "baseline"));
-  const json& weight = phase(j, "fault", 0);
-  const json& drain = phase(j, "fault", 1);
-  const json& maint = phase(j, "fault", 2);
-  const json& balance = phase(j, "fault", 3);
+  check_steady(journal_phase(j, "baseline"));
+  const json& weight = journal_phase(j, "fault", 0);
+  const json& drain = journal_phase(j, "fault", 1);
+  const json& maint = journal_phase(j, "fault", 2);
+  const json& balance = journal_phase(j, "fault", 3);
   // weight 9:1 -> 90/10 within 3 points.
-  CHECK(share(weight["backends"], "web1") == Approx(0.9).margin(0.03));
-  CHECK(share(weight["backends"], "web2") == Approx(0.1).margin(0.03));
+  CHECK(backend_share(weight["backends"], "web1") == Approx(0.9).margin(0.03));
+  CHECK(backend_share(weight["backends"], "web2") == Approx(0.1).margin(0.03));
   // drain web2, maintenance web1: no traffic to that server.
-  CHECK(share(drain["backends"], "web2") < 0.01);
-  CHECK(share(maint["backends"], "web1") < 0.01);
+  CHECK(backend_share(drain["backends"], "web2") < 0.01);
+  CHECK(backend_share(maint["backends"], "web1") < 0.01);
   // source hashing with one client address: one server takes everything.
   CHECK(max_share(balance["backends"]) > 0.97);
   // None of these drops a request.
@@ -119,7 +68,7 @@ TEST_CASE("lb_weight, lb_drain, lb_maintenance and lb_balance move the measured 
     CHECK((*p)["error_rate"].get<double>() < 0.01);
     CHECK((*p)["requests"].get<long>() > 500);
   }
-  check_steady(phase(j, "recovery"));
+  check_steady(journal_phase(j, "recovery"));
   CHECK(leftovers(j["run_id"].get<std::string>()).empty());
 }
 
@@ -132,26 +81,25 @@ TEST_CASE(
     return;
   }
   const std::string kind = GENERATE("haproxy", "nginx");
-  const std::string out = out_dir("lb_errors_" + kind);
+  const std::string out = fresh_out_dir("lb_errors_" + kind);
   INFO(kind << ": reports and log in " << out);
-  const json j = run_experiment("lb_" + kind + "_errors", out);
+  const json j = run_on("errors", kind, out);
   // HAProxy answers 503 when it cannot connect to the server, nginx 502.
   const std::string code = kind == "haproxy" ? "503" : "502";
 
-  check_steady(phase(j, "baseline"));
+  check_steady(journal_phase(j, "baseline"));
   // Checks on: the wrong server fails a few requests, then it is out of
   // rotation (HAProxy: 2 failed checks 250 ms apart; nginx: 2 failed
   // requests) and the rest of the window is clean.
-  const json& with_checks = phase(j, "fault", 0);
+  const json& with_checks = journal_phase(j, "fault", 0);
   INFO(with_checks.dump());
   CHECK(with_checks["errors"].get<long>() >= 1);
   CHECK(with_checks["error_rate"].get<double>() < 0.15);
-  CHECK(share(with_checks["backends"], "web1") > 0.97);
+  CHECK(backend_share(with_checks["backends"], "web1") > 0.97);
   const double injected = j["activities"][0]["injected_s"].get<double>();
-  const double reverted = j["activities"][0]["reverted_s"].get<double>();
   int clean_windows = 0;
-  for (const auto& w : j["windows"]) {
-    if (w["start_s"].get<double>() >= injected + 1.0 && w["end_s"].get<double>() <= reverted) {
+  for (const auto& w : fault_windows(j, 0)) {
+    if (w["start_s"].get<double>() >= injected + 1.0) {
       INFO(w.dump());
       // nginx's checks are passive: once per fail_timeout (1 s) it sends
       // one request to the server it took out, to see whether it is back.
@@ -162,23 +110,18 @@ TEST_CASE(
   CHECK(clean_windows >= 2);
 
   // Checks off, same mistake: every window of the fault fails its share.
-  const json& without_checks = phase(j, "fault", 2);
+  const json& without_checks = journal_phase(j, "fault", 2);
   INFO(without_checks.dump());
   CHECK(without_checks["error_rate"].get<double>() == Approx(0.5).margin(0.05));
   CHECK(status_count(without_checks, code) == without_checks["errors"].get<long>());
-  const double injected2 = j["activities"][2]["injected_s"].get<double>();
-  const double reverted2 = j["activities"][2]["reverted_s"].get<double>();
-  int failing_windows = 0;
-  for (const auto& w : j["windows"]) {
-    if (w["start_s"].get<double>() >= injected2 && w["end_s"].get<double>() <= reverted2) {
-      INFO(w.dump());
-      CHECK(w["error_rate"].get<double>() > 0.4);
-      ++failing_windows;
-    }
+  const auto failing_windows = fault_windows(j, 2);
+  for (const auto& w : failing_windows) {
+    INFO(w.dump());
+    CHECK(w["error_rate"].get<double>() > 0.4);
   }
-  CHECK(failing_windows >= 3);
+  CHECK(failing_windows.size() >= 3);
 
-  check_steady(phase(j, "recovery"));
+  check_steady(journal_phase(j, "recovery"));
   CHECK(leftovers(j["run_id"].get<std::string>()).empty());
 }
 
@@ -189,13 +132,13 @@ TEST_CASE("lb_maxconn and lb_timeout set too low fail requests under load; lb_co
     return;
   }
   const std::string kind = GENERATE("haproxy", "nginx");
-  const std::string out = out_dir("lb_limits_" + kind);
+  const std::string out = fresh_out_dir("lb_limits_" + kind);
   INFO(kind << ": reports and log in " << out);
-  const json j = run_experiment("lb_" + kind + "_limits", out);
+  const json j = run_to_journal(fault_experiment("lb_" + kind + "_limits"), out);
 
   // HAProxy: requests that wait longer than `timeout queue` get 503; nginx
   // has no queue and answers 502 when every server is at max_conns.
-  const json& maxconn = phase(j, "fault", 0);
+  const json& maxconn = journal_phase(j, "fault", 0);
   INFO(maxconn.dump());
   // With 5 ms added to every answer (the experiment's latency step) two
   // servers with one connection each serve at most 400 req/s of the 1000
@@ -203,19 +146,19 @@ TEST_CASE("lb_maxconn and lb_timeout set too low fail requests under load; lb_co
   CHECK(status_count(maxconn, kind == "haproxy" ? "503" : "502") >= 0.2 * maxconn["requests"].get<double>());
   // A 1 ms server timeout against answers that take 5 ms: most become 504
   // (requests sent in the reloads at the phase's edges may still pass).
-  const json& timeout = phase(j, "fault", 1);
+  const json& timeout = journal_phase(j, "fault", 1);
   INFO(timeout.dump());
   CHECK(status_count(timeout, "504") >= 0.5 * timeout["requests"].get<double>());
 
   // lb_config: the fragment (a deny-everything rule) passed the server's
   // check, was applied by a reload, and refused every request.
-  const json& config = phase(j, "fault", 2);
+  const json& config = journal_phase(j, "fault", 2);
   INFO(config.dump());
   CHECK(status_count(config, "429") > 0.97 * config["requests"].get<double>());
 
   // Back to steady state: under the same load, not one failed request.
-  check_steady(phase(j, "recovery"));
-  CHECK(phase(j, "recovery")["errors"].get<long>() == 0);
+  check_steady(journal_phase(j, "recovery"));
+  CHECK(journal_phase(j, "recovery")["errors"].get<long>() == 0);
   CHECK(leftovers(j["run_id"].get<std::string>()).empty());
 }
 
@@ -225,22 +168,15 @@ TEST_CASE("a run interrupted by SIGINT during a reload-based fault leaves nothin
     WARN("skipped: needs root for network namespaces (CI runs as root)");
     return;
   }
-  const std::string out = out_dir("lb_sigint");
+  const std::string out = fresh_out_dir("lb_sigint");
   INFO("reports and log in " << out);
-  const pid_t pid = faultline::testing::spawn(
-      {FAULTLINE_BINARY, "run", experiment("lb_haproxy_limits"), "--out", out}, out + "/faultline.log");
+  const pid_t pid = start_run(fault_experiment("lb_haproxy_limits"), out);
   // lb_maxconn (a new HAProxy took over with -sf) runs from 1.5 s to 3.5 s
   // of load; the stack takes well under a second to come up.
   std::this_thread::sleep_for(std::chrono::milliseconds(2700));
-  kill(pid, SIGINT);
-  const int code = faultline::testing::wait_for(pid, std::chrono::seconds(30));
-  INFO("log:\n" << read_file(out + "/faultline.log"));
-  CHECK(code == 130);
-  const json j = json::parse(read_file(out + "/journal.json"));
-  CHECK(j["status"] == "interrupted");
-  CHECK(j["activities"][0]["status"] == "reverted");
+  const json j = stop_run(pid, out, SIGINT);
   const std::string run_id = j["run_id"].get<std::string>();
   CHECK(leftovers(run_id).empty());
   // The HAProxy processes of the reloads (old and new) are gone too.
-  CHECK(faultline::testing::shell("pgrep -af -- 'haproxy.*" + run_id + "' | grep -v pgrep || true").empty());
+  CHECK(shell("pgrep -af -- 'haproxy.*" + run_id + "' | grep -v pgrep || true").empty());
 }

@@ -6,77 +6,15 @@
 // that nothing (namespace, link, process, iptables rule, nft table, queue)
 // is left behind, also when the run is stopped by a signal mid-fault.
 
-#include <signal.h>
-
 #include <catch2/catch.hpp>
-#include <filesystem>
-#include <nlohmann/json.hpp>
-#include <regex>
 #include <sstream>
 
 #include "faults/common/kernel_features.h"
-#include "process.h"
+#include "journal_helpers.h"
 
-namespace fs = std::filesystem;
-using faultline::testing::is_root;
-using faultline::testing::leftovers;
-using faultline::testing::read_file;
-using faultline::testing::run;
-using faultline::testing::shell;
-using json = nlohmann::json;
+using namespace faultline::testing;
 
 namespace {
-
-std::string delay_experiment(const std::string& name) {
-  return std::string(FAULTLINE_TEST_DATA) + "/experiments/faults/" + name;
-}
-
-std::string delay_out_dir(const std::string& name) {
-  const std::string dir = std::string(FAULTLINE_BINARY_DIR) + "/test-output/" + name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-json phase_of(const json& j, const std::string& kind) {
-  for (const auto& p : j["phases"]) {
-    if (p["kind"] == kind) {
-      return p;
-    }
-  }
-  FAIL("no phase of kind " << kind);
-  return {};
-}
-
-// What a run of the packet faults could leave behind on top of the common
-// leftovers: rules or tables carrying its run id in the host namespace. (The
-// delayer is a thread of faultline itself, gone with the process the tests
-// have reaped; rules and queues inside the run's namespaces go with them.)
-std::string delay_leftovers(const std::string& run_id) {
-  std::string left = leftovers(run_id);
-  left += shell("iptables-save 2>/dev/null | grep -- 'faultline:" + run_id + "' || true");
-  left += shell("iptables-legacy-save 2>/dev/null | grep -- 'faultline:" + run_id + "' || true");
-  left += shell("nft list tables 2>/dev/null | grep -- 'faultline_" + run_id + "' || true");
-  return left;
-}
-
-struct Run {
-  json journal;
-  std::string log;
-};
-
-Run run_experiment(const std::string& file, const std::string& name) {
-  const std::string out = delay_out_dir(name);
-  const int code = run({FAULTLINE_BINARY, "run", delay_experiment(file), "--out", out},
-                       out + "/faultline.log", std::chrono::seconds(60));
-  Run r;
-  r.log = read_file(out + "/faultline.log");
-  INFO("reports and log in " << out << "\n" << r.log);
-  REQUIRE(code == 0);
-  r.journal = json::parse(read_file(out + "/journal.json"));
-  REQUIRE(r.journal["status"] == "completed");
-  return r;
-}
 
 void check_fault_window(const json& j) {
   const auto& fault = j["activities"][0];
@@ -107,6 +45,21 @@ long tcp_ext_counter(const std::string& netns, const std::string& name) {
   return -1;
 }
 
+// Runs faults/<name>.yaml, whose one fault is active from 3 s to 6 s of the
+// load, to completion; checks the fault window, that the median is back to
+// the baseline's after the revert, and that nothing is left behind. Returns
+// the journal for the fault's own figures.
+json run_packet_fault(const std::string& name, const std::string& out_name) {
+  const std::string out = fresh_out_dir(out_name);
+  INFO("reports and log in " << out);
+  const json j = run_to_journal(fault_experiment(name), out);
+  check_fault_window(j);
+  const double base = journal_phase(j, "baseline")["p50_ms"].get<double>();
+  CHECK(std::abs(journal_phase(j, "recovery")["p50_ms"].get<double>() - base) <= 3.0);
+  CHECK(leftovers(j["run_id"].get<std::string>()).empty());
+  return j;
+}
+
 }  // namespace
 
 TEST_CASE("latency of 100 ms moves the median by 100 ms and goes away on revert",
@@ -115,23 +68,17 @@ TEST_CASE("latency of 100 ms moves the median by 100 ms and goes away on revert"
     WARN("skipped: needs root for network namespaces and iptables (CI runs as root)");
     return;
   }
-  const auto r = run_experiment("latency.yaml", "net_latency");
-  INFO(r.log);
-  const auto& j = r.journal;
-  check_fault_window(j);
-  const double base = phase_of(j, "baseline")["p50_ms"].get<double>();
-  const double during = phase_of(j, "fault")["p50_ms"].get<double>();
-  const double after = phase_of(j, "recovery")["p50_ms"].get<double>();
+  const json j = run_packet_fault("latency", "net_latency");
+  const double base = journal_phase(j, "baseline")["p50_ms"].get<double>();
+  const json& during = journal_phase(j, "fault");
   // Each answer crosses the delayed hop exactly once.
-  CHECK(during - base == Approx(100.0).margin(3.0));
-  CHECK(std::abs(after - base) <= 3.0);
-  CHECK(phase_of(j, "fault")["errors"].get<double>() == 0);
+  CHECK(during["p50_ms"].get<double>() - base == Approx(100.0).margin(3.0));
+  CHECK(during["errors"].get<double>() == 0);
   // The journal names the mechanism: ingress from some peers is beyond a
   // root netem qdisc, so this is the NFQUEUE delayer on every kernel.
   const std::string how = j["activities"][0]["description"].get<std::string>();
   CHECK(how.find("delayed by 100ms") != std::string::npos);
   CHECK(how.find("NFQUEUE packet delayer") != std::string::npos);
-  CHECK(delay_leftovers(j["run_id"].get<std::string>()).empty());
 }
 
 TEST_CASE("loss of 20% shows in tail latency and errors, and goes away on revert",
@@ -140,13 +87,10 @@ TEST_CASE("loss of 20% shows in tail latency and errors, and goes away on revert
     WARN("skipped: needs root for network namespaces and nftables (CI runs as root)");
     return;
   }
-  const auto r = run_experiment("loss.yaml", "net_loss");
-  INFO(r.log);
-  const auto& j = r.journal;
-  check_fault_window(j);
-  const auto base = phase_of(j, "baseline");
-  const auto during = phase_of(j, "fault");
-  const auto after = phase_of(j, "recovery");
+  const json j = run_packet_fault("loss", "net_loss");
+  const json& base = journal_phase(j, "baseline");
+  const json& during = journal_phase(j, "fault");
+  const json& after = journal_phase(j, "recovery");
   // Lost segments wait for TCP's retransmission timeout (>= 200 ms), lost
   // SYNs for 1 s: the tail grows by at least that, and some requests fail.
   CHECK(during["p99_ms"].get<double>() >= base["p99_ms"].get<double>() + 200.0);
@@ -154,8 +98,6 @@ TEST_CASE("loss of 20% shows in tail latency and errors, and goes away on revert
   CHECK(base["errors"].get<double>() == 0);
   CHECK(after["errors"].get<double>() == 0);
   CHECK(after["p99_ms"].get<double>() <= base["p99_ms"].get<double>() + 20.0);
-  CHECK(std::abs(after["p50_ms"].get<double>() - base["p50_ms"].get<double>()) <= 3.0);
-  CHECK(delay_leftovers(j["run_id"].get<std::string>()).empty());
 }
 
 TEST_CASE("reorder lets most answers through at once and holds the rest",
@@ -164,19 +106,12 @@ TEST_CASE("reorder lets most answers through at once and holds the rest",
     WARN("skipped: needs root for network namespaces and iptables (CI runs as root)");
     return;
   }
-  const auto r = run_experiment("reorder.yaml", "net_reorder");
-  INFO(r.log);
-  const auto& j = r.journal;
-  check_fault_window(j);
-  const auto base = phase_of(j, "baseline");
-  const auto during = phase_of(j, "fault");
-  const auto after = phase_of(j, "recovery");
+  const json j = run_packet_fault("reorder", "net_reorder");
+  const json& during = journal_phase(j, "fault");
   // 75% overtake: the median stays fast, the tail waits the 100 ms.
-  CHECK(during["p50_ms"].get<double>() <= base["p50_ms"].get<double>() + 10.0);
+  CHECK(during["p50_ms"].get<double>() <= journal_phase(j, "baseline")["p50_ms"].get<double>() + 10.0);
   CHECK(during["p99_ms"].get<double>() == Approx(100.0).margin(15.0));
-  CHECK(after["p99_ms"].get<double>() <= 50.0);
-  CHECK(std::abs(after["p50_ms"].get<double>() - base["p50_ms"].get<double>()) <= 3.0);
-  CHECK(delay_leftovers(j["run_id"].get<std::string>()).empty());
+  CHECK(journal_phase(j, "recovery")["p99_ms"].get<double>() <= 50.0);
 }
 
 TEST_CASE("duplicate makes the backends see segments twice, and stops on revert",
@@ -185,21 +120,17 @@ TEST_CASE("duplicate makes the backends see segments twice, and stops on revert"
     WARN("skipped: needs root for network namespaces and iptables (CI runs as root)");
     return;
   }
-  const std::string out = delay_out_dir("net_duplicate");
+  const std::string out = fresh_out_dir("net_duplicate");
   INFO("reports and log in " << out);
   const auto start = std::chrono::steady_clock::now();
-  const pid_t pid = faultline::testing::spawn(
-      {FAULTLINE_BINARY, "run", delay_experiment("duplicate.yaml"), "--out", out}, out + "/faultline.log");
+  const pid_t pid = start_run(fault_experiment("duplicate"), out);
   // The run id is in the log's first line; lb's namespace is named after it.
-  std::string netns;
-  for (int i = 0; i < 40 && netns.empty(); ++i) {
+  std::string run_id;
+  for (int i = 0; i < 40 && run_id.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::smatch m;
-    const std::string log = read_file(out + "/faultline.log");
-    if (std::regex_search(log, m, std::regex("run ([0-9a-f]{6}):"))) {
-      netns = "fl-" + m[1].str() + "-lb";
-    }
+    run_id = run_id_from_log(out + "/faultline.log");
   }
+  const std::string netns = "fl-" + run_id + "-lb";
   // D-SACKs that lb receives: a backend got a segment it already had. The
   // load starts ~0.2 s after spawn (stack bring-up), the fault runs from
   // 3 s to 6 s of the load: sample well inside each phase.
@@ -211,9 +142,8 @@ TEST_CASE("duplicate makes the backends see segments twice, and stops on revert"
   const long at_6s = at(5900);
   const long after_revert = at(7000);
   const long at_9s = at(9000);
-  const int code = faultline::testing::wait_for(pid, std::chrono::seconds(60));
-  const std::string log = read_file(out + "/faultline.log");
-  INFO(log);
+  const int code = wait_for(pid, std::chrono::seconds(60));
+  INFO(read_file(out + "/faultline.log"));
   REQUIRE(code == 0);  // expect: hold (no request is harmed by duplicates)
   INFO("TCPDSACKRecv in " << netns << ": " << at_3s << " " << at_6s << " " << after_revert << " " << at_9s);
   REQUIRE(at_3s >= 0);
@@ -223,8 +153,8 @@ TEST_CASE("duplicate makes the backends see segments twice, and stops on revert"
   CHECK(at_9s - after_revert <= 2);
   const json j = json::parse(read_file(out + "/journal.json"));
   check_fault_window(j);
-  CHECK(phase_of(j, "fault")["errors"].get<double>() == 0);
-  CHECK(delay_leftovers(j["run_id"].get<std::string>()).empty());
+  CHECK(journal_phase(j, "fault")["errors"].get<double>() == 0);
+  CHECK(leftovers(j["run_id"].get<std::string>()).empty());
 }
 
 TEST_CASE("a run stopped by a signal in the middle of a packet fault leaves nothing behind",
@@ -234,21 +164,14 @@ TEST_CASE("a run stopped by a signal in the middle of a packet fault leaves noth
     return;
   }
   // latency runs the NFQUEUE delayer (without netem); loss an nft table.
-  const std::string file = GENERATE(as<std::string>{}, "latency.yaml", "loss.yaml");
+  const std::string name = GENERATE(as<std::string>{}, "latency", "loss");
   const int sig = GENERATE(SIGINT, SIGTERM);
-  const std::string out = delay_out_dir("net_signal_" + std::to_string(sig) + "_" + file);
+  const std::string out = fresh_out_dir("net_signal_" + std::to_string(sig) + "_" + name);
   INFO("reports and log in " << out);
-  const pid_t pid = faultline::testing::spawn({FAULTLINE_BINARY, "run", delay_experiment(file), "--out", out},
-                                              out + "/faultline.log");
+  const pid_t pid = start_run(fault_experiment(name), out);
   std::this_thread::sleep_for(std::chrono::milliseconds(4500));  // fault active 3 s .. 6 s
-  kill(pid, sig);
-  const int code = faultline::testing::wait_for(pid, std::chrono::seconds(30));
-  INFO("log:\n" << read_file(out + "/faultline.log"));
-  CHECK(code == 130);
-  const json j = json::parse(read_file(out + "/journal.json"));
-  CHECK(j["status"] == "interrupted");
-  CHECK(j["activities"][0]["status"] == "reverted");
-  CHECK(delay_leftovers(j["run_id"].get<std::string>()).empty());
+  const json j = stop_run(pid, out, sig);
+  CHECK(leftovers(j["run_id"].get<std::string>()).empty());
 }
 
 TEST_CASE("the netem path delays like the NFQUEUE path where the kernel has sch_netem",
@@ -264,16 +187,11 @@ TEST_CASE("the netem path delays like the NFQUEUE path where the kernel has sch_
   }
   // netem takes egress on the whole interface: web1, lb's only backend,
   // sends every answer through it once.
-  const auto r = run_experiment("latency_netem.yaml", "net_netem");
-  INFO(r.log);
-  const auto& j = r.journal;
-  check_fault_window(j);
+  const json j = run_packet_fault("latency_netem", "net_netem");
   const std::string how = j["activities"][0]["description"].get<std::string>();
   CHECK(how.find("netem qdisc") != std::string::npos);
-  const double base = phase_of(j, "baseline")["p50_ms"].get<double>();
-  CHECK(phase_of(j, "fault")["p50_ms"].get<double>() - base == Approx(100.0).margin(3.0));
-  CHECK(std::abs(phase_of(j, "recovery")["p50_ms"].get<double>() - base) <= 3.0);
-  CHECK(delay_leftovers(j["run_id"].get<std::string>()).empty());
+  const double base = journal_phase(j, "baseline")["p50_ms"].get<double>();
+  CHECK(journal_phase(j, "fault")["p50_ms"].get<double>() - base == Approx(100.0).margin(3.0));
 }
 
 TEST_CASE("a run killed by SIGKILL mid-fault leaves only namespace state, which cleanup removes",
@@ -282,23 +200,19 @@ TEST_CASE("a run killed by SIGKILL mid-fault leaves only namespace state, which 
     WARN("skipped: needs root for network namespaces and iptables (CI runs as root)");
     return;
   }
-  const std::string out = delay_out_dir("net_sigkill");
+  const std::string out = fresh_out_dir("net_sigkill");
   INFO("reports and log in " << out);
-  const pid_t pid = faultline::testing::spawn(
-      {FAULTLINE_BINARY, "run", delay_experiment("latency.yaml"), "--out", out}, out + "/faultline.log");
+  const pid_t pid = start_run(fault_experiment("latency"), out);
   std::this_thread::sleep_for(std::chrono::milliseconds(4500));  // fault active 3 s .. 6 s
-  std::smatch m;
-  const std::string early_log = read_file(out + "/faultline.log");
-  const bool found = std::regex_search(early_log, m, std::regex("run ([0-9a-f]{6}):"));
-  const std::string run_id = found ? m[1].str() : "";
+  const std::string run_id = run_id_from_log(out + "/faultline.log");
   const std::string netns = "fl-" + run_id + "-lb";
   // While the fault is on, the delayer is bound to the queue.
   const std::string bound =
       shell("ip netns exec " + netns + " cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null");
   kill(pid, SIGKILL);
-  faultline::testing::wait_for(pid, std::chrono::seconds(10));
+  wait_for(pid, std::chrono::seconds(10));
   INFO(read_file(out + "/faultline.log"));
-  REQUIRE(found);
+  REQUIRE_FALSE(run_id.empty());
   CHECK_FALSE(bound.empty());
   // The rules are inside lb's namespace and carry the run id; nothing is
   // bound to their queue any more, so --queue-bypass lets packets through.
@@ -312,7 +226,7 @@ TEST_CASE("a run killed by SIGKILL mid-fault leaves only namespace state, which 
   const int code = run({FAULTLINE_BINARY, "cleanup"}, out + "/cleanup.log", std::chrono::seconds(30));
   INFO(read_file(out + "/cleanup.log"));
   CHECK(code == 0);
-  const std::string left = delay_leftovers(run_id);
+  const std::string left = leftovers(run_id);
   INFO("left behind:\n" << left);
   CHECK(left.empty());
 }

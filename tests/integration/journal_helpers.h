@@ -1,6 +1,8 @@
 #pragma once
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -27,13 +29,18 @@ inline std::string fresh_out_dir(const std::string& name) {
   return dir;
 }
 
+// The count under `key` of a journal map (backends, statuses), 0 if absent.
+inline double count_of(const json& map, const std::string& key) {
+  return map.contains(key) ? map[key].get<double>() : 0.0;
+}
+
 // The share of a phase's or window's requests that `name` answered.
 inline double backend_share(const json& backends, const std::string& name) {
   double total = 0;
   for (const auto& [k, v] : backends.items()) {
     total += v.get<double>();
   }
-  return backends.contains(name) && total > 0 ? backends[name].get<double>() / total : 0.0;
+  return total > 0 ? count_of(backends, name) / total : 0.0;
 }
 
 inline long status_count(const json& phase_or_window, const std::string& code) {
@@ -68,6 +75,30 @@ inline std::vector<json> fault_windows(const json& j, size_t index) {
   return out;
 }
 
+// Sums over the SLO windows lying wholly inside [from, to].
+struct WindowSum {
+  double requests = 0;
+  double errors = 0;
+  json backends = json::object();
+  double worst_p99_ms = 0;
+};
+
+inline WindowSum windows_between(const json& j, double from, double to) {
+  WindowSum s;
+  for (const auto& w : j["windows"]) {
+    if (w["start_s"].get<double>() < from || w["end_s"].get<double>() > to) {
+      continue;
+    }
+    s.requests += w["requests"].get<double>();
+    s.errors += w["errors"].get<double>();
+    for (const auto& [k, v] : w["backends"].items()) {
+      s.backends[k] = count_of(s.backends, k) + v.get<double>();
+    }
+    s.worst_p99_ms = std::max(s.worst_p99_ms, w["p99_ms"].get<double>());
+  }
+  return s;
+}
+
 // Runs `faultline run <file> --out <out> [extra...]` to completion, bounded
 // in time, and returns its journal after checking that the run completed,
 // met its expectation and reverted every fault.
@@ -86,6 +117,30 @@ inline json run_to_journal(const std::string& file, const std::string& out,
     REQUIRE(a["status"] == "reverted");
     REQUIRE(a["error"].is_null());
   }
+  return j;
+}
+
+// Starts `faultline run <file> --out <out> [extra...]` in the background,
+// its log in <out>/faultline.log; returns its pid.
+inline pid_t start_run(const std::string& file, const std::string& out,
+                       const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv = {FAULTLINE_BINARY, "run", file, "--out", out};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return spawn(argv, out + "/faultline.log");
+}
+
+// Stops a run started with start_run by `sig` and returns its journal after
+// checking that it exited as interrupted (130), said so in the journal and
+// reverted its first fault, which the tests signal while it is active.
+inline json stop_run(pid_t pid, const std::string& out, int sig) {
+  kill(pid, sig);
+  const int code = wait_for(pid, std::chrono::seconds(30));
+  INFO("reports and log in " << out << "\n" << read_file(out + "/faultline.log"));
+  CHECK(code == 130);
+  json j = json::parse(read_file(out + "/journal.json"));
+  CHECK(j["status"] == "interrupted");
+  REQUIRE_FALSE(j["activities"].empty());
+  CHECK(j["activities"][0]["status"] == "reverted");
   return j;
 }
 

@@ -77,6 +77,11 @@ inline std::string shell(const std::string& command) {
   return out;
 }
 
+// The control groups of a run, in every hierarchy, one folder a line.
+inline std::string run_cgroups(const std::string& run_id) {
+  return shell("find /sys/fs/cgroup -maxdepth 6 -type d -name 'faultline-" + run_id + "-*' 2>/dev/null");
+}
+
 // Everything of a run still present on the machine, in one place so that
 // every test checks all of it: namespaces, links (and with them their
 // qdiscs), processes whose command line mentions the run, its registry
@@ -93,7 +98,7 @@ inline std::string leftovers(const std::string& run_id) {
   left += shell("iptables-save 2>/dev/null | grep -- 'faultline:" + run_id + "' || true");
   left += shell("iptables-legacy-save 2>/dev/null | grep -- 'faultline:" + run_id + "' || true");
   left += shell("nft list tables 2>/dev/null | grep -- 'faultline_" + run_id + "' || true");
-  left += shell("find /sys/fs/cgroup -maxdepth 6 -type d -name 'faultline-" + run_id + "-*' 2>/dev/null");
+  left += run_cgroups(run_id);
   return left;
 }
 

@@ -5,37 +5,15 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
-#include "process.h"
+#include "journal_helpers.h"
 
 namespace fs = std::filesystem;
-using faultline::testing::is_root;
-using faultline::testing::leftovers;
-using faultline::testing::read_file;
-using faultline::testing::run;
-using json = nlohmann::json;
+using namespace faultline::testing;
 
 namespace {
 
 const std::string kExperiment = std::string(FAULTLINE_TEST_DATA) + "/experiments/integration_weight.yaml";
-
-// Reports of integration runs stay in the build tree, so a failing CI run
-// can be inspected; the path is part of every failure message.
-std::string out_dir(const std::string& name) {
-  const std::string dir = std::string(FAULTLINE_BINARY_DIR) + "/test-output/" + name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-double share(const json& backends, const std::string& name) {
-  double total = 0;
-  for (const auto& [k, v] : backends.items()) {
-    total += v.get<double>();
-  }
-  return backends.contains(name) && total > 0 ? backends[name].get<double>() / total : 0.0;
-}
 
 }  // namespace
 
@@ -45,15 +23,10 @@ TEST_CASE("a weight skew run breaches inside the fault window, matches the weigh
     WARN("skipped: needs root for network namespaces (CI runs as root)");
     return;
   }
-  const std::string out = out_dir("weight_skew");
+  const std::string out = fresh_out_dir("weight_skew");
   INFO("reports and log in " << out);
-  const int code = run({FAULTLINE_BINARY, "run", kExperiment, "--out", out}, out + "/faultline.log");
-  INFO("log:\n" << read_file(out + "/faultline.log"));
-  REQUIRE(code == 0);  // expect: breach, and it was met
-
-  const json j = json::parse(read_file(out + "/journal.json"));
-  REQUIRE(j["status"] == "completed");
-  REQUIRE(j["expectation_met"] == true);
+  const json j = run_to_journal(kExperiment, out, {}, std::chrono::seconds(120));
+  REQUIRE(j["expectation_met"] == true);  // expect: breach, and it was met
 
   const auto& fault = j["activities"][0];
   const double injected = fault["injected_s"].get<double>();
@@ -83,24 +56,15 @@ TEST_CASE("a weight skew run breaches inside the fault window, matches the weigh
   }
 
   // Shares: even before, 8:1:1 during, even again after.
-  json during;
-  json before;
-  json after;
-  for (const auto& p : j["phases"]) {
-    if (p["kind"] == "fault") {
-      during = p["backends"];
-    } else if (p["kind"] == "baseline") {
-      before = p["backends"];
-    } else {
-      after = p["backends"];
-    }
-  }
-  CHECK(share(during, "web1") == Approx(0.8).margin(0.05));
-  CHECK(share(during, "web2") == Approx(0.1).margin(0.04));
-  CHECK(share(during, "web3") == Approx(0.1).margin(0.04));
+  const json& during = journal_phase(j, "fault")["backends"];
+  const json& before = journal_phase(j, "baseline")["backends"];
+  const json& after = journal_phase(j, "recovery")["backends"];
+  CHECK(backend_share(during, "web1") == Approx(0.8).margin(0.05));
+  CHECK(backend_share(during, "web2") == Approx(0.1).margin(0.04));
+  CHECK(backend_share(during, "web3") == Approx(0.1).margin(0.04));
   for (const auto* phase : {&before, &after}) {
     for (const char* web : {"web1", "web2", "web3"}) {
-      CHECK(share(*phase, web) == Approx(1.0 / 3).margin(0.05));
+      CHECK(backend_share(*phase, web) == Approx(1.0 / 3).margin(0.05));
     }
   }
   CHECK(j["analysis"]["time_to_detect_s"].get<double>() <= 1.0);
@@ -122,7 +86,7 @@ TEST_CASE("a run whose expectation is not met exits 1 and says so", "[integratio
     WARN("skipped: needs root for network namespaces (CI runs as root)");
     return;
   }
-  const std::string out = out_dir("expect_hold");
+  const std::string out = fresh_out_dir("expect_hold");
   INFO("reports and log in " << out);
   // The same weight skew, but expected to hold: the balance breach must
   // make the run fail.
@@ -147,25 +111,17 @@ TEST_CASE("a run stopped by SIGINT or SIGTERM mid-fault reverts, tears down and 
     return;
   }
   const int sig = GENERATE(SIGINT, SIGTERM);
-  const std::string out = out_dir(sig == SIGINT ? "sigint" : "sigterm");
+  const std::string out = fresh_out_dir(sig == SIGINT ? "sigint" : "sigterm");
   INFO("reports and log in " << out);
-  const pid_t pid =
-      faultline::testing::spawn({FAULTLINE_BINARY, "run", kExperiment, "--out", out}, out + "/faultline.log");
+  const pid_t pid = start_run(kExperiment, out);
   // 4.5 s: the stack is up and the fault (3 s .. 6 s) is active.
   std::this_thread::sleep_for(std::chrono::milliseconds(4500));
-  kill(pid, sig);
-  const int code = faultline::testing::wait_for(pid, std::chrono::seconds(30));
-  INFO("log:\n" << read_file(out + "/faultline.log"));
-  CHECK(code == 130);
-
-  const json j = json::parse(read_file(out + "/journal.json"));
-  CHECK(j["status"] == "interrupted");
-  CHECK(j["activities"][0]["status"] == "reverted");
+  const json j = stop_run(pid, out, sig);
   CHECK(leftovers(j["run_id"].get<std::string>()).empty());
 }
 
 TEST_CASE("validate reports every problem of a bad file with positions and exits 2", "[integration][cli]") {
-  const std::string out = out_dir("validate_bad");
+  const std::string out = fresh_out_dir("validate_bad");
   const std::string bad = std::string(FAULTLINE_TEST_DATA) + "/experiments/bad_fault_params.yaml";
   const int code = run({FAULTLINE_BINARY, "validate", bad}, out + "/log");
   const std::string log = read_file(out + "/log");
@@ -181,7 +137,7 @@ TEST_CASE("validate reports every problem of a bad file with positions and exits
 }
 
 TEST_CASE("validate accepts the shipped experiments", "[integration][cli]") {
-  const std::string out = out_dir("validate_shipped");
+  const std::string out = fresh_out_dir("validate_shipped");
   for (const auto& entry :
        fs::recursive_directory_iterator(std::string(FAULTLINE_SOURCE_DIR) + "/experiments")) {
     if (entry.path().extension() != ".yaml") {

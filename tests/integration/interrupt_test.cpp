@@ -1,0 +1,174 @@
+// Every fault type, interrupted in the middle of its fault: a run stopped by
+// SIGINT or SIGTERM while the fault is in force reverts it, tears the stack
+// down and leaves nothing of the run on the machine; a run killed by SIGKILL
+// leaves its resources, and `faultline cleanup` removes all of them. The
+// table below must name every registered fault type, so a new fault cannot
+// ship without this coverage.
+
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <map>
+
+#include "faults/registry.h"
+#include "journal_helpers.h"
+
+using namespace faultline::testing;
+
+namespace {
+
+struct Case {
+  std::string fault;
+  std::string target;
+  std::string params;        // YAML flow mapping
+  std::string nginx_params;  // when nginx as load balancer needs others
+  bool lb_fault = false;     // runs on HAProxy and on nginx as load balancer
+};
+
+const std::vector<Case>& cases() {
+  static const std::vector<Case> all = {
+      {"lb_weight", "lb", "{ server: web1, weight: 100 }", "", true},
+      {"lb_drain", "lb", "{ server: web2 }", "", true},
+      {"lb_maintenance", "lb", "{ server: web2 }", "", true},
+      {"lb_wrong_backend", "lb", "{ server: web2 }", "", true},
+      {"lb_health_check_off", "lb", "{}", "", true},
+      {"lb_balance", "lb", "{ algorithm: source }", "", true},
+      {"lb_maxconn", "lb", "{ maxconn: 1 }", "", true},
+      {"lb_timeout", "lb", "{ timeout: server, value: 1ms }", "", true},
+      {"lb_config", "lb", "{ section: frontend, fragment: 'http-request deny deny_status 429' }",
+       "{ section: frontend, fragment: 'return 429;' }", true},
+      {"http_abort", "lb", "{ percent: 50% }", "", true},
+      {"http_delay", "lb", "{ delay: 50ms }", "", true},
+      {"latency", "web1", "{ delay: 50ms }", "", false},
+      {"loss", "web1", "{ percent: 20% }", "", false},
+      {"duplicate", "web1", "{ percent: 10% }", "", false},
+      {"reorder", "web1", "{ percent: 25%, delay: 20ms }", "", false},
+      {"bandwidth", "web1", "{ rate: 8mbit }", "", false},
+      {"partition", "web1", "{}", "", false},
+      {"reset", "web1", "{}", "", false},
+      {"kill", "web1", "{}", "", false},
+      {"pause", "web1", "{}", "", false},
+      {"cpu_limit", "web1", "{ cpus: 0.1 }", "", false},
+      {"memory_limit", "web1", "{ limit: 64MiB }", "", false},
+  };
+  return all;
+}
+
+// One fault from 300 ms of load to its end (20 s, far beyond the signal).
+std::string write_experiment(const Case& c, const std::string& lb_kind, const std::string& dir) {
+  const std::string& params = lb_kind == "nginx" && !c.nginx_params.empty() ? c.nginx_params : c.params;
+  const std::string path = dir + "/experiment.yaml";
+  std::ofstream out(path);
+  out << "version: 1\n"
+         "title: Interrupted "
+      << c.fault << " on " << lb_kind
+      << "\n"
+         "stack:\n"
+         "  services:\n"
+         "    lb: { kind: "
+      << lb_kind
+      << ", backends: [web1, web2], health_check: { path: /health, interval: 250ms, fall: 2, rise: 2 } }\n"
+         "    web1: { kind: nginx }\n"
+         "    web2: { kind: nginx }\n"
+         "load: { target: lb, rate: 200/s, connections: 8, timeout: 1s, duration: 20s }\n"
+         "slo:\n"
+         "  window: 500ms\n"
+         "  objectives:\n"
+         "    - { name: availability, expr: \"error_rate < 1%\" }\n"
+         "method:\n"
+         "  - { at: 300ms, fault: "
+      << c.fault << ", target: " << c.target << ", params: " << params
+      << " }\n"
+         "expect: hold\n";
+  return path;
+}
+
+struct Interrupted {
+  std::string out;
+  std::string run_id;
+  int code = -1;
+};
+
+// Starts the run, waits until the fault is in, lets it act for a moment,
+// then sends `sig` and waits for the process to end.
+Interrupted interrupt(const Case& c, const std::string& lb_kind, int sig) {
+  Interrupted r;
+  r.out = fresh_out_dir("interrupt/" + c.fault + "_" + lb_kind + "_" + std::to_string(sig));
+  const std::string file = write_experiment(c, lb_kind, r.out);
+  const std::string log = r.out + "/faultline.log";
+  const pid_t pid = spawn({FAULTLINE_BINARY, "run", file, "--out", r.out}, log);
+  const bool injected = wait_for_text(log, "injected " + c.fault + " on", std::chrono::seconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  r.run_id = run_id_from_log(log);
+  kill(pid, sig);
+  r.code = wait_for(pid, std::chrono::seconds(30));
+  INFO("log:\n" << read_file(log));
+  REQUIRE(injected);
+  REQUIRE_FALSE(r.run_id.empty());
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("the interrupt table covers every registered fault type", "[integration][signals]") {
+  std::map<std::string, int> covered;
+  for (const auto& c : cases()) {
+    ++covered[c.fault];
+  }
+  for (const auto& name : faultline::faults::Registry::instance().names()) {
+    INFO(name << " has no row in tests/integration/interrupt_test.cpp");
+    CHECK(covered[name] == 1);
+  }
+  CHECK(covered.size() == faultline::faults::Registry::instance().names().size());
+}
+
+TEST_CASE("a run stopped by SIGINT or SIGTERM mid-fault reverts every fault type and leaves nothing",
+          "[integration][signals]") {
+  if (!is_root()) {
+    WARN("skipped: needs root for network namespaces (CI runs as root)");
+    return;
+  }
+  int n = 0;
+  for (const auto& c : cases()) {
+    for (const std::string lb_kind : {"haproxy", "nginx"}) {
+      if (lb_kind == "nginx" && !c.lb_fault) {
+        continue;
+      }
+      // Alternate the signals so each fault family meets both.
+      const int sig = n++ % 2 == 0 ? SIGINT : SIGTERM;
+      INFO(c.fault << " on " << lb_kind << ", signal " << sig);
+      const auto r = interrupt(c, lb_kind, sig);
+      INFO("reports and log in " << r.out << "\n" << read_file(r.out + "/faultline.log"));
+      CHECK(r.code == 130);
+      const json j = json::parse(read_file(r.out + "/journal.json"));
+      CHECK(j["status"] == "interrupted");
+      CHECK(j["activities"][0]["status"] == "reverted");
+      CHECK(j["activities"][0]["error"].is_null());
+      const std::string left = leftovers(r.run_id);
+      INFO("left behind:\n" << left);
+      CHECK(left.empty());
+    }
+  }
+}
+
+TEST_CASE("after a SIGKILL mid-fault, faultline cleanup removes what every fault type left",
+          "[integration][signals][sigkill]") {
+  if (!is_root()) {
+    WARN("skipped: needs root for network namespaces (CI runs as root)");
+    return;
+  }
+  for (const auto& c : cases()) {
+    INFO(c.fault);
+    const auto r = interrupt(c, "haproxy", SIGKILL);
+    CHECK(r.code == 128 + SIGKILL);
+    // The run's namespaces at least are still there: cleanup has work to do.
+    CHECK_FALSE(leftovers(r.run_id).empty());
+    const int code = run({FAULTLINE_BINARY, "cleanup"}, r.out + "/cleanup.log", std::chrono::seconds(30));
+    INFO("cleanup:\n" << read_file(r.out + "/cleanup.log"));
+    CHECK(code == 0);
+    const std::string left = leftovers(r.run_id);
+    INFO("left behind:\n" << left);
+    CHECK(left.empty());
+  }
+}
