@@ -130,24 +130,16 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
 const Registration registration{FaultType{
     .name = "bandwidth",
     .summary = "Cap a service's throughput with a token-bucket filter (tbf) on its interface",
-    .params =
-        [] {
-          std::vector<ParamSpec> p{
-              {"rate", "rate", "",
-               "the cap in bits per second: 512kbit, 8mbit, 1gbit (SI: 1 kbit = 1000 bit)"},
-              {"burst", "size", "max(16kb, rate x 10ms)",
-               "bytes that may pass at once: 32kb, 1mb (1 kb = 1024 bytes)"},
-              {"latency", "duration", "100ms",
-               "longest a packet may wait in the bucket's queue before it is dropped (a short queue makes "
-               "TCP lose segments and run below the cap)"},
-          };
-          // `peer` is listed so that giving one gets a precise refusal rather
-          // than "unknown parameter".
-          for (auto& n : net_target_params()) {
-            p.push_back(std::move(n));
-          }
-          return p;
-        }(),
+    // `peer` is listed so that giving one gets a precise refusal rather than
+    // "unknown parameter".
+    .params = with_net_target_params({
+        {"rate", "rate", "", "the cap in bits per second: 512kbit, 8mbit, 1gbit (SI: 1 kbit = 1000 bit)"},
+        {"burst", "size", "max(16kb, rate x 10ms)",
+         "bytes that may pass at once: 32kb, 1mb (1 kb = 1024 bytes)"},
+        {"latency", "duration", "100ms",
+         "longest a packet may wait in the bucket's queue before it is dropped (a short queue makes "
+         "TCP lose segments and run below the cap)"},
+    }),
     .needs = {.root = true, .target_kinds = {}, .kernel_feature = "sch_tbf"},
     .parse = parse,
 }};

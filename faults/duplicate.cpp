@@ -6,33 +6,16 @@
 
 #include <fmt/format.h>
 
-#include "faults/common/net_target.h"
-#include "faults/common/netem.h"
+#include "faults/common/impairment_fault.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
 
 namespace faultline::faults {
 namespace {
 
-class Duplicate final : public Fault {
+class Duplicate final : public ImpairmentFault {
  public:
-  Duplicate(NetTarget target, double percent) : target_(std::move(target)), percent_(percent) {}
-
-  std::string describe() const override {
-    std::string text =
-        fmt::format("{:g}% of the packets in {} were sent twice", percent_ * 100, target_.describe());
-    if (!path_.mechanism().empty()) {
-      text += fmt::format(", by {}", path_.mechanism());
-    }
-    return text;
-  }
-
-  Status inject(stack::RunningStack& stack) override {
-    DelayerConfig config;
-    config.duplicate = percent_;
-    return path_.apply(stack, target_, config);
-  }
-  Status revert(stack::RunningStack& stack) override { return path_.remove(stack); }
+  Duplicate(NetTarget target, double percent) : ImpairmentFault(std::move(target), config_of(percent)) {}
 
   std::vector<std::string> suggested_measures() const override {
     return {
@@ -44,29 +27,27 @@ class Duplicate final : public Fault {
   }
 
  private:
-  NetTarget target_;
-  double percent_;
-  ImpairmentPath path_;
+  static DelayerConfig config_of(double percent) {
+    DelayerConfig config;
+    config.duplicate = percent;
+    return config;
+  }
+
+  std::string what() const override {
+    return fmt::format("{:g}% of the packets in {} were sent twice", config().duplicate * 100,
+                       target().describe());
+  }
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
                              experiment::Diagnostics& diags);
 
-std::vector<ParamSpec> params_of() {
-  std::vector<ParamSpec> p{{"percent", "percent", "", "share of packets sent twice"}};
-  for (auto& s : net_target_params({Direction::egress})) {
-    p.push_back(std::move(s));
-  }
-  return p;
-}
-
 const Registration registration{FaultType{
     .name = "duplicate",
     .summary = "Send a share of a service's outgoing packets twice (netem, or NFQUEUE + raw socket)",
-    .params = params_of(),
-    .needs = {.root = true,
-              .target_kinds = {},
-              .kernel_feature = "sch_netem, or nfnetlink_queue + iptables NFQUEUE"},
+    .params = with_net_target_params({{"percent", "percent", "", "share of packets sent twice"}},
+                                     {Direction::egress}),
+    .needs = impairment_needs(),
     .parse = parse,
 }};
 

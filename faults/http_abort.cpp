@@ -19,62 +19,51 @@ namespace {
 // in a capture or a log.
 constexpr const char* kBody = "aborted by faultline http_abort";
 
-class HttpAbort final : public Fault {
+class HttpAbort final : public ReconfigFault {
  public:
   HttpAbort(std::string lb, double fraction, int status, std::string tag)
-      : lb_(std::move(lb)), fraction_(fraction), status_(status), tag_(std::move(tag)), reconfig_(lb_) {}
+      : ReconfigFault("http_abort", std::move(lb)),
+        fraction_(fraction),
+        status_(status),
+        tag_(std::move(tag)) {}
 
   std::string describe() const override {
-    return fmt::format("load balancer {} answered {} of requests itself with HTTP {}", lb_,
+    return fmt::format("load balancer {} answered {} of requests itself with HTTP {}", lb(),
                        percent_text(fraction_), status_);
   }
 
-  Status inject(stack::RunningStack& stack) override {
-    const auto* lb = stack.find(lb_);
-    if (lb == nullptr) {
-      return Error{fmt::format("http_abort: no service {}", lb_)};
-    }
-    const auto kind = lb->planned.kind;
-    auto text = current_lb_config(stack, lb_);
-    if (!text) {
-      return text.error();
-    }
-    if (kind == experiment::ServiceKind::haproxy) {
-      text = add_to_section(kind, *text, "frontend",
-                            fmt::format("http-request return status {} content-type text/plain string \"{}\"{}",
-                                        status_, kBody, haproxy_sample_condition(fraction_)));
-    } else {
-      const std::string var = "faultline_abort_" + tag_;
-      text = add_to_section(kind, *text, "defaults", nginx_sample_block(var, fraction_));
-      if (text) {
-        // At the server level the rewrite phase answers before any location
-        // is chosen, whatever the path.
-        text = add_to_section(kind, *text, "frontend",
-                              fmt::format("if (${}) {{ return {} \"{}\\n\"; }}", var, status_, kBody));
-      }
-    }
-    if (!text) {
-      return text.error();
-    }
-    return reconfig_.apply(stack, *text);
-  }
-
-  Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
-
   std::vector<std::string> suggested_measures() const override {
     return {
-        "Count the errors the load balancer answers itself apart from those the backends send, and alert on them",
+        "Count the errors the load balancer answers itself apart from those the backends send, and alert on "
+        "them",
         "Review and test routing and filtering rules against recorded production traffic before rollout",
         "Let clients retry idempotent requests with backoff and a retry budget",
     };
   }
 
  private:
-  std::string lb_;
+  Result<std::string> edit(const stack::RunningStack& /*stack*/, experiment::ServiceKind kind,
+                           const std::string& text) const override {
+    if (kind == experiment::ServiceKind::haproxy) {
+      return add_to_section(
+          kind, text, "frontend",
+          fmt::format("http-request return status {} content-type text/plain string \"{}\"{}", status_, kBody,
+                      haproxy_sample_condition(fraction_)));
+    }
+    const std::string var = "faultline_abort_" + tag_;
+    auto out = add_to_section(kind, text, "defaults", nginx_sample_block(var, fraction_));
+    if (out) {
+      // At the server level the rewrite phase answers before any location
+      // is chosen, whatever the path.
+      out = add_to_section(kind, *out, "frontend",
+                           fmt::format("if (${}) {{ return {} \"{}\\n\"; }}", var, status_, kBody));
+    }
+    return out;
+  }
+
   double fraction_;
   int status_;
   std::string tag_;
-  LbReconfig reconfig_;
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
@@ -88,9 +77,7 @@ const Registration registration{FaultType{
             {"percent", "percent", "100%", "share of requests aborted, chosen per request (0.01% steps)"},
             {"status", "int", "503", "the HTTP status they get, 400 to 599"},
         },
-    .needs = {.root = true,
-              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
-              .kernel_feature = ""},
+    .needs = lb_needs(),
     .parse = parse,
 }};
 
@@ -103,7 +90,8 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<HttpAbort>(step.target, fraction.value_or(1.0), status.value_or(503), step_tag(step));
+  return std::make_unique<HttpAbort>(step.target, fraction.value_or(1.0), status.value_or(503),
+                                     step_tag(step));
 }
 
 }  // namespace

@@ -23,34 +23,18 @@ namespace {
 
 constexpr const char* kEchoModule = "/usr/lib/nginx/modules/ngx_http_echo_module.so";
 
-class HttpDelay final : public Fault {
+class HttpDelay final : public ReconfigFault {
  public:
   HttpDelay(std::string lb, double fraction, Duration delay, std::string tag)
-      : lb_(std::move(lb)), fraction_(fraction), delay_(delay), tag_(std::move(tag)), reconfig_(lb_) {}
+      : ReconfigFault("http_delay", std::move(lb)),
+        fraction_(fraction),
+        delay_(delay),
+        tag_(std::move(tag)) {}
 
   std::string describe() const override {
-    return fmt::format("load balancer {} held {} of requests for {} before passing them on", lb_,
+    return fmt::format("load balancer {} held {} of requests for {} before passing them on", lb(),
                        percent_text(fraction_), stack::detail::ms(delay_));
   }
-
-  Status inject(stack::RunningStack& stack) override {
-    const auto* lb = stack.find(lb_);
-    if (lb == nullptr) {
-      return Error{fmt::format("http_delay: no service {}", lb_)};
-    }
-    auto text = current_lb_config(stack, lb_);
-    if (!text) {
-      return text.error();
-    }
-    text = lb->planned.kind == experiment::ServiceKind::haproxy ? haproxy_config(stack, *text)
-                                                                 : nginx_config(*text);
-    if (!text) {
-      return text.error();
-    }
-    return reconfig_.apply(stack, *text);
-  }
-
-  Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
 
   std::vector<std::string> suggested_measures() const override {
     return {
@@ -61,10 +45,15 @@ class HttpDelay final : public Fault {
   }
 
  private:
+  Result<std::string> edit(const stack::RunningStack& stack, experiment::ServiceKind kind,
+                           const std::string& text) const override {
+    return kind == experiment::ServiceKind::haproxy ? haproxy_config(stack, text) : nginx_config(text);
+  }
+
   long long delay_ms() const { return std::chrono::duration_cast<std::chrono::milliseconds>(delay_).count(); }
 
   Result<std::string> haproxy_config(const stack::RunningStack& stack, const std::string& text) const {
-    auto dir = lb_dir(stack, lb_);
+    auto dir = lb_dir(stack, lb());
     if (!dir) {
       return dir.error();
     }
@@ -93,10 +82,10 @@ class HttpDelay final : public Fault {
 
   Result<std::string> nginx_config(const std::string& text) const {
     if (!std::filesystem::exists(kEchoModule)) {
-      return Error{fmt::format(
-          "http_delay on nginx needs the echo module ({}), which is missing; install it with: "
-          "apt-get install libnginx-mod-http-echo",
-          kEchoModule)};
+      return Error{
+          fmt::format("http_delay on nginx needs the echo module ({}), which is missing; install it with: "
+                      "apt-get install libnginx-mod-http-echo",
+                      kEchoModule)};
     }
     const std::string var = "faultline_delay_" + tag_;
     const std::string named = "@faultline_delayed_" + tag_;
@@ -106,22 +95,20 @@ class HttpDelay final : public Fault {
     if (out.find(kEchoModule) == std::string::npos) {
       out = fmt::format("load_module {};\n", kEchoModule) + out;
     }
-    auto with_sample = add_to_section(experiment::ServiceKind::nginx, out, "defaults", nginx_sample_block(var, fraction_));
+    auto with_sample =
+        add_to_section(experiment::ServiceKind::nginx, out, "defaults", nginx_sample_block(var, fraction_));
     if (!with_sample) {
       return with_sample;
     }
-    return nginx_fork_location(
-        *with_sample, "/",
-        {fmt::format("if (${}) {{ echo_sleep {:.3f}; echo_exec {}; }}", var, static_cast<double>(delay_ms()) / 1000.0,
-                     named)},
-        named);
+    return nginx_fork_location(*with_sample, "/",
+                               {fmt::format("if (${}) {{ echo_sleep {:.3f}; echo_exec {}; }}", var,
+                                            static_cast<double>(delay_ms()) / 1000.0, named)},
+                               named);
   }
 
-  std::string lb_;
   double fraction_;
   Duration delay_;
   std::string tag_;
-  LbReconfig reconfig_;
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
@@ -135,9 +122,7 @@ const Registration registration{FaultType{
             {"delay", "duration", "", "how long each chosen request is held, 1ms to 60s"},
             {"percent", "percent", "100%", "share of requests delayed, chosen per request (0.01% steps)"},
         },
-    .needs = {.root = true,
-              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
-              .kernel_feature = ""},
+    .needs = lb_needs(),
     .parse = parse,
 }};
 

@@ -4,32 +4,16 @@
 
 #include <fmt/format.h>
 
-#include "faults/common/net_target.h"
-#include "faults/common/netem.h"
+#include "faults/common/impairment_fault.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
 
 namespace faultline::faults {
 namespace {
 
-class Latency final : public Fault {
+class Latency final : public ImpairmentFault {
  public:
-  Latency(NetTarget target, DelayerConfig config) : target_(std::move(target)), config_(config) {}
-
-  std::string describe() const override {
-    std::string text =
-        fmt::format("{} was delayed by {}", target_.describe(), format_duration(config_.delay));
-    if (config_.jitter.count() > 0) {
-      text += fmt::format(" ± {}", format_duration(config_.jitter));
-    }
-    if (!path_.mechanism().empty()) {
-      text += fmt::format(", by {}", path_.mechanism());
-    }
-    return text;
-  }
-
-  Status inject(stack::RunningStack& stack) override { return path_.apply(stack, target_, config_); }
-  Status revert(stack::RunningStack& stack) override { return path_.remove(stack); }
+  using ImpairmentFault::ImpairmentFault;
 
   std::vector<std::string> suggested_measures() const override {
     return {
@@ -43,33 +27,28 @@ class Latency final : public Fault {
   }
 
  private:
-  NetTarget target_;
-  DelayerConfig config_;
-  ImpairmentPath path_;
+  std::string what() const override {
+    std::string text =
+        fmt::format("{} was delayed by {}", target().describe(), format_duration(config().delay));
+    if (config().jitter.count() > 0) {
+      text += fmt::format(" ± {}", format_duration(config().jitter));
+    }
+    return text;
+  }
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
                              experiment::Diagnostics& diags);
 
-std::vector<ParamSpec> params_of() {
-  std::vector<ParamSpec> p{
-      {"delay", "duration 1ms..60s", "", "time every packet is held"},
-      {"jitter", "duration", "0ms", "uniform variation around delay (at most delay)"},
-      {"correlation", "percent", "0%", "how much each packet's jitter leans on the previous one"},
-  };
-  for (auto& s : net_target_params()) {
-    p.push_back(std::move(s));
-  }
-  return p;
-}
-
 const Registration registration{FaultType{
     .name = "latency",
     .summary = "Delay a service's network traffic (netem, or an NFQUEUE delayer without sch_netem)",
-    .params = params_of(),
-    .needs = {.root = true,
-              .target_kinds = {},
-              .kernel_feature = "sch_netem, or nfnetlink_queue + iptables NFQUEUE"},
+    .params = with_net_target_params({
+        {"delay", "duration 1ms..60s", "", "time every packet is held"},
+        {"jitter", "duration", "0ms", "uniform variation around delay (at most delay)"},
+        {"correlation", "percent", "0%", "how much each packet's jitter leans on the previous one"},
+    }),
+    .needs = impairment_needs(),
     .parse = parse,
 }};
 

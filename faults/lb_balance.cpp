@@ -14,44 +14,16 @@
 namespace faultline::faults {
 namespace {
 
-class LbBalance final : public Fault {
+class LbBalance final : public ReconfigFault {
  public:
   LbBalance(std::string lb, std::string algorithm)
-      : lb_(std::move(lb)), algorithm_(std::move(algorithm)), reconfig_(lb_) {}
+      : ReconfigFault("lb_balance", std::move(lb)), algorithm_(std::move(algorithm)) {}
 
   std::string describe() const override {
     return fmt::format(
-        "the balancing algorithm of load balancer {} was changed to {}{}", lb_, algorithm_,
+        "the balancing algorithm of load balancer {} was changed to {}{}", lb(), algorithm_,
         algorithm_ == "source" ? " (client address hashing: one client address, one server)" : "");
   }
-
-  Status inject(stack::RunningStack& stack) override {
-    const auto* lb = stack.find(lb_);
-    if (lb == nullptr) {
-      return Error{fmt::format("lb_balance: no service {}", lb_)};
-    }
-    auto text = current_lb_config(stack, lb_);
-    if (!text) {
-      return text.error();
-    }
-    if (lb->planned.kind == experiment::ServiceKind::haproxy) {
-      text = set_directive(lb->planned.kind, *text, "backend", "balance",
-                           "balance " + stack::haproxy_balance(algorithm_).value_or(algorithm_));
-    } else {
-      // nginx's balancing directives are separate keywords; round robin is
-      // the absence of all of them.
-      const std::string plain = remove_directives(*text, {"least_conn", "ip_hash", "hash", "random"});
-      const auto directive = stack::nginx_balance_directive(algorithm_).value_or("");
-      text = directive.empty() ? Result<std::string>(plain)
-                               : add_to_section(lb->planned.kind, plain, "backend", directive);
-    }
-    if (!text) {
-      return text.error();
-    }
-    return reconfig_.apply(stack, *text);
-  }
-
-  Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
 
   std::vector<std::string> suggested_measures() const override {
     return {
@@ -63,9 +35,20 @@ class LbBalance final : public Fault {
   }
 
  private:
-  std::string lb_;
+  Result<std::string> edit(const stack::RunningStack& /*stack*/, experiment::ServiceKind kind,
+                           const std::string& text) const override {
+    if (kind == experiment::ServiceKind::haproxy) {
+      return set_directive(kind, text, "backend", "balance",
+                           "balance " + stack::haproxy_balance(algorithm_).value_or(algorithm_));
+    }
+    // nginx's balancing directives are separate keywords; round robin is
+    // the absence of all of them.
+    const std::string plain = remove_directives(text, {"least_conn", "ip_hash", "hash", "random"});
+    const auto directive = stack::nginx_balance_directive(algorithm_).value_or("");
+    return directive.empty() ? Result<std::string>(plain) : add_to_section(kind, plain, "backend", directive);
+  }
+
   std::string algorithm_;
-  LbReconfig reconfig_;
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
@@ -75,9 +58,7 @@ const Registration registration{FaultType{
     .name = "lb_balance",
     .summary = "Change a load balancer's balancing algorithm (e.g. to source hashing), restore on revert",
     .params = {{"algorithm", "source|roundrobin|leastconn|uri|random", "", "the new algorithm"}},
-    .needs = {.root = true,
-              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
-              .kernel_feature = ""},
+    .needs = lb_needs(),
     .parse = parse,
 }};
 

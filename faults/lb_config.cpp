@@ -16,38 +16,20 @@
 namespace faultline::faults {
 namespace {
 
-class LbConfig final : public Fault {
+class LbConfig final : public ReconfigFault {
  public:
   LbConfig(std::string lb, std::string section, std::string fragment, std::string origin)
-      : lb_(std::move(lb)),
+      : ReconfigFault("lb_config", std::move(lb)),
         section_(std::move(section)),
         fragment_(std::move(fragment)),
-        origin_(std::move(origin)),
-        reconfig_(lb_) {}
+        origin_(std::move(origin)) {}
 
   std::string describe() const override {
     std::string first = fragment_.substr(0, fragment_.find('\n'));
     return fmt::format(
         "a configuration change ({}) was applied to the {} section of load balancer {}: '{}'{}", origin_,
-        section_, lb_, first, first.size() < fragment_.size() ? " ..." : "");
+        section_, lb(), first, first.size() < fragment_.size() ? " ..." : "");
   }
-
-  Status inject(stack::RunningStack& stack) override {
-    const auto* lb = stack.find(lb_);
-    if (lb == nullptr) {
-      return Error{fmt::format("lb_config: no service {}", lb_)};
-    }
-    auto text = current_lb_config(stack, lb_);
-    if (text) {
-      text = add_to_section(lb->planned.kind, *text, section_, fragment_);
-    }
-    if (!text) {
-      return text.error();
-    }
-    return reconfig_.apply(stack, *text);
-  }
-
-  Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
 
   std::vector<std::string> suggested_measures() const override {
     return {
@@ -58,11 +40,14 @@ class LbConfig final : public Fault {
   }
 
  private:
-  std::string lb_;
+  Result<std::string> edit(const stack::RunningStack& /*stack*/, experiment::ServiceKind kind,
+                           const std::string& text) const override {
+    return add_to_section(kind, text, section_, fragment_);
+  }
+
   std::string section_;
   std::string fragment_;
   std::string origin_;
-  LbReconfig reconfig_;
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
@@ -79,9 +64,7 @@ const Registration registration{FaultType{
             {"section", "global|defaults|frontend|backend", "backend",
              "where the lines go (nginx: main, http, server, upstream block)"},
         },
-    .needs = {.root = true,
-              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
-              .kernel_feature = ""},
+    .needs = lb_needs(),
     .parse = parse,
 }};
 

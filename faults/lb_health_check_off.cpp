@@ -15,44 +15,17 @@
 namespace faultline::faults {
 namespace {
 
-class LbHealthCheckOff final : public Fault {
+class LbHealthCheckOff final : public ReconfigFault {
  public:
   LbHealthCheckOff(std::string lb, std::vector<std::string> servers, bool all)
-      : lb_(std::move(lb)), servers_(std::move(servers)), all_(all), reconfig_(lb_) {}
+      : ReconfigFault("lb_health_check_off", std::move(lb)), servers_(std::move(servers)), all_(all) {}
 
   std::string describe() const override {
     return fmt::format(
         "health checks on load balancer {} were turned off for {}, so a failing server stayed in "
         "rotation",
-        lb_, all_ ? "every server" : fmt::format("{}", fmt::join(servers_, ", ")));
+        lb(), all_ ? "every server" : fmt::format("{}", fmt::join(servers_, ", ")));
   }
-
-  Status inject(stack::RunningStack& stack) override {
-    const auto* lb = stack.find(lb_);
-    if (lb == nullptr) {
-      return Error{fmt::format("lb_health_check_off: no service {}", lb_)};
-    }
-    const bool haproxy = lb->planned.kind == experiment::ServiceKind::haproxy;
-    auto text = current_lb_config(stack, lb_);
-    for (const auto& server : servers_) {
-      if (!text) {
-        break;
-      }
-      ServerEdit edit;
-      if (haproxy) {
-        edit.remove.push_back("check");
-      } else {
-        edit.set.emplace_back("max_fails", "0");
-      }
-      text = edit_server_line(stack, lb_, *text, server, edit);
-    }
-    if (!text) {
-      return text.error();
-    }
-    return reconfig_.apply(stack, *text);
-  }
-
-  Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
 
   std::vector<std::string> suggested_measures() const override {
     return {
@@ -63,10 +36,26 @@ class LbHealthCheckOff final : public Fault {
   }
 
  private:
-  std::string lb_;
+  Result<std::string> edit(const stack::RunningStack& stack, experiment::ServiceKind kind,
+                           const std::string& text) const override {
+    ServerEdit server_edit;
+    if (kind == experiment::ServiceKind::haproxy) {
+      server_edit.remove.push_back("check");
+    } else {
+      server_edit.set.emplace_back("max_fails", "0");
+    }
+    Result<std::string> out = text;
+    for (const auto& server : servers_) {
+      if (!out) {
+        break;
+      }
+      out = edit_server_line(stack, lb(), *out, server, server_edit);
+    }
+    return out;
+  }
+
   std::vector<std::string> servers_;
   bool all_;
-  LbReconfig reconfig_;
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
@@ -77,9 +66,7 @@ const Registration registration{FaultType{
     .summary =
         "Turn a load balancer's health checks off (a failing server stays in rotation), restore on revert",
     .params = {{"server", "string", "all servers", "backend service whose checks are turned off"}},
-    .needs = {.root = true,
-              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
-              .kernel_feature = ""},
+    .needs = lb_needs(),
     .parse = parse,
 }};
 

@@ -15,59 +15,28 @@
 namespace faultline::faults {
 namespace {
 
-class LbMaxconn final : public Fault {
+class LbMaxconn final : public ReconfigFault {
  public:
   LbMaxconn(std::string lb, std::vector<std::string> servers, bool all, int maxconn,
             std::optional<Duration> queue_timeout)
-      : lb_(std::move(lb)),
+      : ReconfigFault("lb_maxconn", std::move(lb)),
         servers_(std::move(servers)),
         all_(all),
         maxconn_(maxconn),
-        queue_timeout_(queue_timeout),
-        reconfig_(lb_) {}
+        queue_timeout_(queue_timeout) {}
 
   std::string describe() const override {
     const std::string who = all_ ? "every server" : fmt::format("{}", fmt::join(servers_, ", "));
     if (!queue_timeout_) {
       return fmt::format(
           "the connection limit of {} on load balancer {} was set to {} (requests beyond it failed)", who,
-          lb_, maxconn_);
+          lb(), maxconn_);
     }
     return fmt::format(
         "the connection limit of {} on load balancer {} was set to {} (requests beyond it queued "
         "for at most {} and then failed)",
-        who, lb_, maxconn_, stack::detail::ms(*queue_timeout_));
+        who, lb(), maxconn_, stack::detail::ms(*queue_timeout_));
   }
-
-  Status inject(stack::RunningStack& stack) override {
-    const auto* lb = stack.find(lb_);
-    if (lb == nullptr) {
-      return Error{fmt::format("lb_maxconn: no service {}", lb_)};
-    }
-    const bool haproxy = lb->planned.kind == experiment::ServiceKind::haproxy;
-    auto text = current_lb_config(stack, lb_);
-    for (const auto& server : servers_) {
-      if (text) {
-        text = edit_server_line(
-            stack, lb_, *text, server,
-            ServerEdit{.address = {},
-                       .port = {},
-                       .set = {{haproxy ? "maxconn" : "max_conns", std::to_string(maxconn_)}},
-                       .flags = {},
-                       .remove = {}});
-      }
-    }
-    if (text && haproxy && queue_timeout_) {
-      const std::string queue = "timeout queue " + stack::detail::ms(*queue_timeout_);
-      text = set_directive(lb->planned.kind, *text, "backend", "timeout queue", queue);
-    }
-    if (!text) {
-      return text.error();
-    }
-    return reconfig_.apply(stack, *text);
-  }
-
-  Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
 
   std::vector<std::string> suggested_measures() const override {
     return {
@@ -78,12 +47,32 @@ class LbMaxconn final : public Fault {
   }
 
  private:
-  std::string lb_;
+  Result<std::string> edit(const stack::RunningStack& stack, experiment::ServiceKind kind,
+                           const std::string& text) const override {
+    const bool haproxy = kind == experiment::ServiceKind::haproxy;
+    Result<std::string> out = text;
+    for (const auto& server : servers_) {
+      if (out) {
+        out = edit_server_line(
+            stack, lb(), *out, server,
+            ServerEdit{.address = {},
+                       .port = {},
+                       .set = {{haproxy ? "maxconn" : "max_conns", std::to_string(maxconn_)}},
+                       .flags = {},
+                       .remove = {}});
+      }
+    }
+    if (out && haproxy && queue_timeout_) {
+      const std::string queue = "timeout queue " + stack::detail::ms(*queue_timeout_);
+      out = set_directive(kind, *out, "backend", "timeout queue", queue);
+    }
+    return out;
+  }
+
   std::vector<std::string> servers_;
   bool all_;
   int maxconn_;
   std::optional<Duration> queue_timeout_;  // HAProxy only
-  LbReconfig reconfig_;
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
@@ -99,9 +88,7 @@ const Registration registration{FaultType{
             {"server", "string", "all servers", "the one backend service to limit"},
             {"queue_timeout", "duration", "10ms", "HAProxy only: how long a request may wait for a slot"},
         },
-    .needs = {.root = true,
-              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
-              .kernel_feature = ""},
+    .needs = lb_needs(),
     .parse = parse,
 }};
 

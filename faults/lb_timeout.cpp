@@ -15,53 +15,15 @@
 namespace faultline::faults {
 namespace {
 
-class LbTimeout final : public Fault {
+class LbTimeout final : public ReconfigFault {
  public:
   LbTimeout(std::string lb, std::string which, Duration value)
-      : lb_(std::move(lb)), which_(std::move(which)), value_(value), reconfig_(lb_) {}
+      : ReconfigFault("lb_timeout", std::move(lb)), which_(std::move(which)), value_(value) {}
 
   std::string describe() const override {
-    return fmt::format("the {} timeout of load balancer {} was set to {}", which_, lb_,
+    return fmt::format("the {} timeout of load balancer {} was set to {}", which_, lb(),
                        stack::detail::ms(value_));
   }
-
-  Status inject(stack::RunningStack& stack) override {
-    const auto* lb = stack.find(lb_);
-    if (lb == nullptr) {
-      return Error{fmt::format("lb_timeout: no service {}", lb_)};
-    }
-    const auto kind = lb->planned.kind;
-    const std::string v = stack::detail::ms(value_);
-    auto text = current_lb_config(stack, lb_);
-    if (!text) {
-      return text.error();
-    }
-    if (kind == experiment::ServiceKind::haproxy) {
-      text = set_directive(kind, *text, which_ == "queue" ? "backend" : "defaults", "timeout " + which_,
-                           fmt::format("timeout {} {}", which_, v));
-    } else {
-      std::vector<std::string> directives;
-      if (which_ == "connect") {
-        directives = {"proxy_connect_timeout"};
-      } else if (which_ == "server") {
-        directives = {"proxy_read_timeout", "proxy_send_timeout"};
-      } else {
-        directives = {"client_header_timeout", "client_body_timeout", "send_timeout"};
-      }
-      for (const auto& d : directives) {
-        if (text) {
-          text = set_directive(kind, *text, which_ == "client" ? "defaults" : "frontend", d,
-                               fmt::format("{} {};", d, v));
-        }
-      }
-    }
-    if (!text) {
-      return text.error();
-    }
-    return reconfig_.apply(stack, *text);
-  }
-
-  Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
 
   std::vector<std::string> suggested_measures() const override {
     return {
@@ -72,10 +34,33 @@ class LbTimeout final : public Fault {
   }
 
  private:
-  std::string lb_;
+  Result<std::string> edit(const stack::RunningStack& /*stack*/, experiment::ServiceKind kind,
+                           const std::string& text) const override {
+    const std::string v = stack::detail::ms(value_);
+    if (kind == experiment::ServiceKind::haproxy) {
+      return set_directive(kind, text, which_ == "queue" ? "backend" : "defaults", "timeout " + which_,
+                           fmt::format("timeout {} {}", which_, v));
+    }
+    std::vector<std::string> directives;
+    if (which_ == "connect") {
+      directives = {"proxy_connect_timeout"};
+    } else if (which_ == "server") {
+      directives = {"proxy_read_timeout", "proxy_send_timeout"};
+    } else {
+      directives = {"client_header_timeout", "client_body_timeout", "send_timeout"};
+    }
+    Result<std::string> out = text;
+    for (const auto& d : directives) {
+      if (out) {
+        out = set_directive(kind, *out, which_ == "client" ? "defaults" : "frontend", d,
+                            fmt::format("{} {};", d, v));
+      }
+    }
+    return out;
+  }
+
   std::string which_;
   Duration value_;
-  LbReconfig reconfig_;
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
@@ -90,9 +75,7 @@ const Registration registration{FaultType{
             {"timeout", "connect|server|client|queue", "", "which timeout (queue: HAProxy only)"},
             {"value", "duration", "", "its new value, e.g. 1ms"},
         },
-    .needs = {.root = true,
-              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
-              .kernel_feature = ""},
+    .needs = lb_needs(),
     .parse = parse,
 }};
 

@@ -144,9 +144,7 @@ const Registration registration{FaultType{
             {"weight", "int 0..256", "", "its new weight (0 takes it out of rotation)"},
             {"others", "int 0..256", "unchanged", "new weight for every other server of the pool"},
         },
-    .needs = {.root = true,
-              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
-              .kernel_feature = ""},
+    .needs = lb_needs(),
     .parse = parse,
 }};
 

@@ -17,43 +17,26 @@
 namespace faultline::faults {
 namespace {
 
-class LbWrongBackend final : public Fault {
+class LbWrongBackend final : public ReconfigFault {
  public:
   LbWrongBackend(std::string lb, std::string server, std::optional<std::string> address,
                  std::optional<int> port)
-      : lb_(std::move(lb)),
+      : ReconfigFault("lb_wrong_backend", std::move(lb)),
         server_(std::move(server)),
         address_(std::move(address)),
-        port_(port),
-        reconfig_(lb_) {}
+        port_(port) {}
 
   std::string describe() const override {
-    return fmt::format("server {} on load balancer {} was pointed at the wrong {}", server_, lb_,
+    return fmt::format("server {} on load balancer {} was pointed at the wrong {}", server_, lb(),
                        target_text());
   }
 
   Status inject(stack::RunningStack& stack) override {
-    const auto* lb = stack.find(lb_);
-    const auto* backend = stack.plan().find(server_);
-    if (lb == nullptr || backend == nullptr) {
-      return Error{fmt::format("lb_wrong_backend: no service {} or {}", lb_, server_)};
+    if (stack.find(lb()) == nullptr || stack.plan().find(server_) == nullptr) {
+      return Error{fmt::format("lb_wrong_backend: no service {} or {}", lb(), server_)};
     }
-    const std::string address = address_.value_or(backend->address);
-    // With a wrong address, the port stays the real one unless given.
-    const int port = port_.value_or(address_ ? backend->port : 1);
-    auto text = current_lb_config(stack, lb_);
-    if (text) {
-      text = edit_server_line(
-          stack, lb_, *text, server_,
-          ServerEdit{.address = address, .port = port, .set = {}, .flags = {}, .remove = {}});
-    }
-    if (!text) {
-      return text.error();
-    }
-    return reconfig_.apply(stack, *text);
+    return ReconfigFault::inject(stack);
   }
-
-  Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
 
   std::vector<std::string> suggested_measures() const override {
     return {
@@ -66,6 +49,17 @@ class LbWrongBackend final : public Fault {
   }
 
  private:
+  Result<std::string> edit(const stack::RunningStack& stack, experiment::ServiceKind /*kind*/,
+                           const std::string& text) const override {
+    const auto* backend = stack.plan().find(server_);  // checked by inject
+    const std::string address = address_.value_or(backend->address);
+    // With a wrong address, the port stays the real one unless given.
+    const int port = port_.value_or(address_ ? backend->port : 1);
+    return edit_server_line(
+        stack, lb(), text, server_,
+        ServerEdit{.address = address, .port = port, .set = {}, .flags = {}, .remove = {}});
+  }
+
   std::string target_text() const {
     if (address_) {
       return port_ ? fmt::format("address {}:{}", *address_, *port_) : fmt::format("address {}", *address_);
@@ -73,11 +67,9 @@ class LbWrongBackend final : public Fault {
     return fmt::format("port {} (connection refused)", port_.value_or(1));
   }
 
-  std::string lb_;
   std::string server_;
   std::optional<std::string> address_;
   std::optional<int> port_;
-  LbReconfig reconfig_;
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
@@ -94,9 +86,7 @@ const Registration registration{FaultType{
              "the wrong address (e.g. one nobody holds in the subnet)"},
             {"port", "int 1..65535", "1, or the real one with an address", "the wrong port"},
         },
-    .needs = {.root = true,
-              .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
-              .kernel_feature = ""},
+    .needs = lb_needs(),
     .parse = parse,
 }};
 

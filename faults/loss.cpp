@@ -149,14 +149,10 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
                              experiment::Diagnostics& diags);
 
 std::vector<ParamSpec> params_of() {
-  std::vector<ParamSpec> p{
+  return with_net_target_params({
       {"percent", "percent", "", "share of packets dropped (0.01% steps)"},
       {"correlation", "percent", "0%", "how much each packet's fate leans on the previous one (bursts)"},
-  };
-  for (auto& s : net_target_params()) {
-    p.push_back(std::move(s));
-  }
-  return p;
+  });
 }
 
 const Registration registration{FaultType{

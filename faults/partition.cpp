@@ -28,31 +28,13 @@ class Partition final : public Fault {
   }
 
   Status inject(stack::RunningStack& stack) override {
-    auto peers = peer_addresses(target_, stack);
-    if (!peers) {
-      return peers.error();
-    }
-    std::string body;
-    if (target_.ingress()) {
-      body += nft_chain("input", "input", {nft_match(true, *peers) + " drop"});
-    }
-    if (target_.egress()) {
-      body += nft_chain("output", "output", {nft_match(false, *peers) + " drop"});
-    }
-    table_.emplace(stack, target_.service, "partition");
-    return table_->install(stack, body);
+    return table_.install(stack, target_, "partition",
+                          [](bool ingress, const std::vector<std::string>& peers) {
+                            return std::vector<std::string>{nft_match(ingress, peers) + " drop"};
+                          });
   }
 
-  Status revert(stack::RunningStack& stack) override {
-    if (!table_) {
-      return {};
-    }
-    auto st = table_->remove(stack);
-    if (st) {
-      table_.reset();
-    }
-    return st;
-  }
+  Status revert(stack::RunningStack& stack) override { return table_.remove(stack); }
 
   std::vector<std::string> suggested_measures() const override {
     return {
@@ -67,7 +49,7 @@ class Partition final : public Fault {
 
  private:
   NetTarget target_;
-  std::optional<NftTable> table_;
+  NftTargetTable table_;
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,

@@ -5,29 +5,16 @@
 
 #include <fmt/format.h>
 
-#include "faults/common/net_target.h"
-#include "faults/common/netem.h"
+#include "faults/common/impairment_fault.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
 
 namespace faultline::faults {
 namespace {
 
-class Reorder final : public Fault {
+class Reorder final : public ImpairmentFault {
  public:
-  Reorder(NetTarget target, DelayerConfig config) : target_(std::move(target)), config_(config) {}
-
-  std::string describe() const override {
-    std::string text = fmt::format("{:g}% of the packets in {} overtook the others, which were held {}",
-                                   config_.reorder * 100, target_.describe(), format_duration(config_.delay));
-    if (!path_.mechanism().empty()) {
-      text += fmt::format(", by {}", path_.mechanism());
-    }
-    return text;
-  }
-
-  Status inject(stack::RunningStack& stack) override { return path_.apply(stack, target_, config_); }
-  Status revert(stack::RunningStack& stack) override { return path_.remove(stack); }
+  using ImpairmentFault::ImpairmentFault;
 
   std::vector<std::string> suggested_measures() const override {
     return {
@@ -41,33 +28,24 @@ class Reorder final : public Fault {
   }
 
  private:
-  NetTarget target_;
-  DelayerConfig config_;
-  ImpairmentPath path_;
+  std::string what() const override {
+    return fmt::format("{:g}% of the packets in {} overtook the others, which were held {}",
+                       config().reorder * 100, target().describe(), format_duration(config().delay));
+  }
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
                              experiment::Diagnostics& diags);
 
-std::vector<ParamSpec> params_of() {
-  std::vector<ParamSpec> p{
-      {"percent", "percent", "", "share of packets sent at once (overtaking the others)"},
-      {"delay", "duration 1ms..10s", "", "time every other packet is held"},
-      {"correlation", "percent", "0%", "how much each packet's fate leans on the previous one"},
-  };
-  for (auto& s : net_target_params()) {
-    p.push_back(std::move(s));
-  }
-  return p;
-}
-
 const Registration registration{FaultType{
     .name = "reorder",
     .summary = "Reorder a service's packets: some go at once, the rest wait (netem, or an NFQUEUE delayer)",
-    .params = params_of(),
-    .needs = {.root = true,
-              .target_kinds = {},
-              .kernel_feature = "sch_netem, or nfnetlink_queue + iptables NFQUEUE"},
+    .params = with_net_target_params({
+        {"percent", "percent", "", "share of packets sent at once (overtaking the others)"},
+        {"delay", "duration 1ms..10s", "", "time every other packet is held"},
+        {"correlation", "percent", "0%", "how much each packet's fate leans on the previous one"},
+    }),
+    .needs = impairment_needs(),
     .parse = parse,
 }};
 

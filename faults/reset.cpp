@@ -39,31 +39,12 @@ class Reset final : public Fault {
   }
 
   Status inject(stack::RunningStack& stack) override {
-    auto peers = peer_addresses(target_, stack);
-    if (!peers) {
-      return peers.error();
-    }
-    std::string body;
-    if (target_.ingress()) {
-      body += nft_chain("input", "input", rules(true, *peers));
-    }
-    if (target_.egress()) {
-      body += nft_chain("output", "output", rules(false, *peers));
-    }
-    table_.emplace(stack, target_.service, "reset");
-    return table_->install(stack, body);
+    return table_.install(
+        stack, target_, "reset",
+        [this](bool ingress, const std::vector<std::string>& peers) { return rules(ingress, peers); });
   }
 
-  Status revert(stack::RunningStack& stack) override {
-    if (!table_) {
-      return {};
-    }
-    auto st = table_->remove(stack);
-    if (st) {
-      table_.reset();
-    }
-    return st;
-  }
+  Status revert(stack::RunningStack& stack) override { return table_.remove(stack); }
 
   std::vector<std::string> suggested_measures() const override {
     return {
@@ -94,7 +75,7 @@ class Reset final : public Fault {
   NetTarget target_;
   std::string flows_;
   std::optional<int> port_;
-  std::optional<NftTable> table_;
+  NftTargetTable table_;
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
@@ -105,19 +86,14 @@ const std::vector<Direction> kDirections{Direction::ingress, Direction::egress, 
 const Registration registration{FaultType{
     .name = "reset",
     .summary = "Answer a service's TCP segments with resets (nftables `reject with tcp reset`)",
-    .params =
-        [] {
-          std::vector<ParamSpec> p{
-              {"flows", "new|established|all", "all",
-               "which segments: connection attempts (new), segments of open connections (established), or "
-               "all"},
-              {"port", "int 1..65535", "any", "only segments with this port at either end"},
-          };
-          for (auto& n : net_target_params(kDirections)) {
-            p.push_back(std::move(n));
-          }
-          return p;
-        }(),
+    .params = with_net_target_params(
+        {
+            {"flows", "new|established|all", "all",
+             "which segments: connection attempts (new), segments of open connections (established), or "
+             "all"},
+            {"port", "int 1..65535", "any", "only segments with this port at either end"},
+        },
+        kDirections),
     .needs = {.root = true, .target_kinds = {}, .kernel_feature = "nftables (nft_reject)"},
     .parse = parse,
 }};

@@ -324,7 +324,8 @@ Result<std::string> nginx_fork_location(const std::string& text, const std::stri
   const std::string pad = lines[open].substr(0, lines[open].find_first_not_of(' '));
   std::vector<std::string> copy;
   copy.push_back(pad + fmt::format("location {} {{", named));
-  copy.insert(copy.end(), lines.begin() + static_cast<long>(open + 1), lines.begin() + static_cast<long>(close));
+  copy.insert(copy.end(), lines.begin() + static_cast<long>(open + 1),
+              lines.begin() + static_cast<long>(close));
   copy.push_back(pad + "}");
   lines.insert(lines.begin() + static_cast<long>(close + 1), copy.begin(), copy.end());
   std::vector<std::string> head;
@@ -451,6 +452,27 @@ Status LbReconfig::restore(stack::RunningStack& stack) {
   }
   original_.reset();
   return {};
+}
+
+Status ReconfigFault::inject(stack::RunningStack& stack) {
+  const auto* lb = stack.find(lb_);
+  if (lb == nullptr) {
+    return Error{fmt::format("{}: no service {}", fault_type_, lb_)};
+  }
+  auto text = current_lb_config(stack, lb_);
+  if (text) {
+    text = edit(stack, lb->planned.kind, *text);
+  }
+  if (!text) {
+    return text.error();
+  }
+  return reconfig_.apply(stack, *text);
+}
+
+Needs lb_needs() {
+  return {.root = true,
+          .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},
+          .kernel_feature = ""};
 }
 
 }  // namespace faultline::faults

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "faults/common/params.h"
+#include "faults/fault.h"
 #include "harness/common/result.h"
 #include "harness/experiment/model.h"
 #include "harness/stack/stack.h"
@@ -76,8 +77,7 @@ std::string remove_directives(const std::string& text, const std::vector<std::st
 // block held before, so that a rule in the head (an `if` that sleeps, then
 // jumps) can hand the request on to exactly the proxying it would have had.
 Result<std::string> nginx_fork_location(const std::string& text, const std::string& path,
-                                        const std::vector<std::string>& head_lines,
-                                        const std::string& named);
+                                        const std::vector<std::string>& head_lines, const std::string& named);
 
 // The directory holding the load balancer's files (config, pid, logs), for
 // files a fault adds beside its config (HAProxy Lua scripts).
@@ -99,5 +99,36 @@ class LbReconfig {
   std::string lb_;
   std::optional<std::string> original_;
 };
+
+// A fault that is one edit of a load balancer's live config: inject reads
+// the config the load balancer runs, passes it through edit() and applies
+// the result with LbReconfig; revert restores the config found. Subclasses
+// say only what the edit is (and their wording and measures).
+class ReconfigFault : public Fault {
+ public:
+  Status inject(stack::RunningStack& stack) override;
+  Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
+
+ protected:
+  // `fault_type` prefixes the error when the load balancer is missing.
+  ReconfigFault(std::string fault_type, std::string lb)
+      : fault_type_(std::move(fault_type)), lb_(std::move(lb)), reconfig_(lb_) {}
+
+  // The live config `text` of the load balancer (of `kind`) with the fault's
+  // change made; an error leaves the load balancer untouched.
+  virtual Result<std::string> edit(const stack::RunningStack& stack, experiment::ServiceKind kind,
+                                   const std::string& text) const = 0;
+
+  const std::string& lb() const { return lb_; }
+
+ private:
+  std::string fault_type_;
+  std::string lb_;
+  LbReconfig reconfig_;
+};
+
+// What every fault on a load balancer needs: root and an HAProxy or nginx
+// target.
+Needs lb_needs();
 
 }  // namespace faultline::faults

@@ -160,6 +160,14 @@ std::vector<ParamSpec> net_target_params(const std::vector<Direction>& direction
   };
 }
 
+std::vector<ParamSpec> with_net_target_params(std::vector<ParamSpec> params,
+                                              const std::vector<Direction>& directions) {
+  for (auto& s : net_target_params(directions)) {
+    params.push_back(std::move(s));
+  }
+  return params;
+}
+
 std::optional<NetTarget> read_net_target(ParamReader& params, const experiment::MethodStep& step,
                                          const experiment::Experiment& exp,
                                          const std::vector<Direction>& directions) {

@@ -41,6 +41,11 @@ struct NetTarget {
 std::vector<ParamSpec> net_target_params(const std::vector<Direction>& directions = {
                                              Direction::egress, Direction::ingress, Direction::both});
 
+// A fault type's own `params` followed by net_target_params(directions).
+std::vector<ParamSpec> with_net_target_params(std::vector<ParamSpec> params,
+                                              const std::vector<Direction>& directions = {
+                                                  Direction::egress, Direction::ingress, Direction::both});
+
 // Reads `direction` (default egress) and `peer` (a service name or a list)
 // of the step; every peer must be another service of the stack. Errors go
 // through `params` with their positions; nullopt when there was any.

@@ -87,4 +87,32 @@ Status NftTable::remove(stack::RunningStack& stack) {
   return st;
 }
 
+Status NftTargetTable::install(stack::RunningStack& stack, const NetTarget& target, const std::string& what,
+                               const Rules& rules) {
+  auto peers = peer_addresses(target, stack);
+  if (!peers) {
+    return peers.error();
+  }
+  std::string body;
+  if (target.ingress()) {
+    body += nft_chain("input", "input", rules(true, *peers));
+  }
+  if (target.egress()) {
+    body += nft_chain("output", "output", rules(false, *peers));
+  }
+  table_.emplace(stack, target.service, what);
+  return table_->install(stack, body);
+}
+
+Status NftTargetTable::remove(stack::RunningStack& stack) {
+  if (!table_) {
+    return {};
+  }
+  auto st = table_->remove(stack);
+  if (st) {
+    table_.reset();
+  }
+  return st;
+}
+
 }  // namespace faultline::faults

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "faults/common/net_target.h"
 #include "harness/common/result.h"
 #include "harness/stack/stack.h"
 
@@ -61,5 +64,24 @@ std::string nft_match(bool ingress, const std::vector<std::string>& peer_address
 
 // A comma-separated nft set of addresses, "{ 10.0.0.2, 10.0.0.3 }".
 std::string nft_address_set(const std::vector<std::string>& addresses);
+
+// The table of a fault that filters a NetTarget's traffic with nft rules
+// (partition, reset): an input chain when the target has an ingress side,
+// an output chain when it has an egress side, each holding the rules the
+// fault gives for that side and the peers' addresses.
+class NftTargetTable {
+ public:
+  using Rules =
+      std::function<std::vector<std::string>(bool ingress, const std::vector<std::string>& peer_addresses)>;
+
+  // `what` names the table as for NftTable.
+  Status install(stack::RunningStack& stack, const NetTarget& target, const std::string& what,
+                 const Rules& rules);
+  // Idempotent; safe without install.
+  Status remove(stack::RunningStack& stack);
+
+ private:
+  std::optional<NftTable> table_;
+};
 
 }  // namespace faultline::faults

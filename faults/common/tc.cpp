@@ -54,6 +54,25 @@ Result<int> ifindex_of(nl_sock* sock, const std::string& interface) {
   return index;
 }
 
+// A route socket and the index of an interface looked up on it (0 when the
+// interface does not exist).
+struct Link {
+  Sock sock;
+  int index = 0;
+};
+
+Result<Link> open_link(const std::string& interface) {
+  auto sock = open_socket();
+  if (!sock) {
+    return sock.error();
+  }
+  auto index = ifindex_of(sock->get(), interface);
+  if (!index) {
+    return index.error();
+  }
+  return Link{std::move(*sock), *index};
+}
+
 Result<std::string> root_kind(nl_sock* sock, int ifindex) {
   nl_cache* raw = nullptr;
   if (int err = rtnl_qdisc_alloc_cache(sock, &raw); err < 0) {
@@ -74,22 +93,18 @@ Status install_tbf(const std::string& interface, const TbfSpec& spec) {
   if (spec.rate_bytes == 0 || spec.rate_bytes > uint64_t(std::numeric_limits<int>::max())) {
     return Error{fmt::format("tc: rate of {} bytes/s is outside what tbf takes", spec.rate_bytes)};
   }
-  auto sock = open_socket();
-  if (!sock) {
-    return sock.error();
+  auto link = open_link(interface);
+  if (!link) {
+    return link.error();
   }
-  auto index = ifindex_of(sock->get(), interface);
-  if (!index) {
-    return index.error();
-  }
-  if (*index == 0) {
+  if (link->index == 0) {
     return Error{fmt::format("tc: no interface {} here", interface)};
   }
   std::unique_ptr<rtnl_qdisc, QdiscDeleter> q(rtnl_qdisc_alloc());
   if (!q) {
     return Error{"tc: cannot allocate a qdisc"};
   }
-  rtnl_tc_set_ifindex(TC_CAST(q.get()), *index);
+  rtnl_tc_set_ifindex(TC_CAST(q.get()), link->index);
   rtnl_tc_set_parent(TC_CAST(q.get()), TC_H_ROOT);
   rtnl_tc_set_handle(TC_CAST(q.get()), TC_HANDLE(1, 0));
   if (int err = rtnl_tc_set_kind(TC_CAST(q.get()), "tbf"); err < 0) {
@@ -98,25 +113,21 @@ Status install_tbf(const std::string& interface, const TbfSpec& spec) {
   // cell_log 0 lets libnl pick the rate table's resolution.
   rtnl_qdisc_tbf_set_rate(q.get(), static_cast<int>(spec.rate_bytes), static_cast<int>(spec.burst_bytes), 0);
   rtnl_qdisc_tbf_set_limit(q.get(), static_cast<int>(spec.limit_bytes));
-  if (int err = rtnl_qdisc_add(sock->get(), q.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0) {
+  if (int err = rtnl_qdisc_add(link->sock.get(), q.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0) {
     return Error{fmt::format("tc: cannot install tbf on {}: {}", interface, nl_geterror(err))};
   }
   return {};
 }
 
 Status remove_tbf(const std::string& interface) {
-  auto sock = open_socket();
-  if (!sock) {
-    return sock.error();
+  auto link = open_link(interface);
+  if (!link) {
+    return link.error();
   }
-  auto index = ifindex_of(sock->get(), interface);
-  if (!index) {
-    return index.error();
-  }
-  if (*index == 0) {
+  if (link->index == 0) {
     return {};  // the interface went with its namespace: nothing to undo
   }
-  auto kind = root_kind(sock->get(), *index);
+  auto kind = root_kind(link->sock.get(), link->index);
   if (!kind) {
     return kind.error();
   }
@@ -124,27 +135,23 @@ Status remove_tbf(const std::string& interface) {
     return {};
   }
   std::unique_ptr<rtnl_qdisc, QdiscDeleter> q(rtnl_qdisc_alloc());
-  rtnl_tc_set_ifindex(TC_CAST(q.get()), *index);
+  rtnl_tc_set_ifindex(TC_CAST(q.get()), link->index);
   rtnl_tc_set_parent(TC_CAST(q.get()), TC_H_ROOT);
-  if (int err = rtnl_qdisc_delete(sock->get(), q.get()); err < 0 && err != -NLE_OBJ_NOTFOUND) {
+  if (int err = rtnl_qdisc_delete(link->sock.get(), q.get()); err < 0 && err != -NLE_OBJ_NOTFOUND) {
     return Error{fmt::format("tc: cannot remove tbf from {}: {}", interface, nl_geterror(err))};
   }
   return {};
 }
 
 Result<std::string> root_qdisc_kind(const std::string& interface) {
-  auto sock = open_socket();
-  if (!sock) {
-    return sock.error();
+  auto link = open_link(interface);
+  if (!link) {
+    return link.error();
   }
-  auto index = ifindex_of(sock->get(), interface);
-  if (!index) {
-    return index.error();
-  }
-  if (*index == 0) {
+  if (link->index == 0) {
     return Error{fmt::format("tc: no interface {} here", interface)};
   }
-  return root_kind(sock->get(), *index);
+  return root_kind(link->sock.get(), link->index);
 }
 
 }  // namespace faultline::faults

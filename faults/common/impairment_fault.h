@@ -1,0 +1,54 @@
+#pragma once
+
+#include <fmt/format.h>
+
+#include <string>
+
+#include "faults/common/net_target.h"
+#include "faults/common/netem.h"
+#include "faults/fault.h"
+
+namespace faultline::faults {
+
+// A network fault that is one DelayerConfig applied to a NetTarget's traffic
+// through an ImpairmentPath (netem, or the NFQUEUE delayer): latency,
+// reorder, duplicate. Subclasses say what happened to the packets; the
+// description adds the mechanism apply() chose, which depends on the kernel
+// and on the target, so the postmortem says which one was in play.
+class ImpairmentFault : public Fault {
+ public:
+  // Public so that a subclass can take it over with `using`.
+  ImpairmentFault(NetTarget target, const DelayerConfig& config)
+      : target_(std::move(target)), config_(config) {}
+
+  std::string describe() const final {
+    std::string text = what();
+    if (!path_.mechanism().empty()) {
+      text += fmt::format(", by {}", path_.mechanism());
+    }
+    return text;
+  }
+
+  Status inject(stack::RunningStack& stack) final { return path_.apply(stack, target_, config_); }
+  Status revert(stack::RunningStack& stack) final { return path_.remove(stack); }
+
+ protected:
+  // describe() without the mechanism, e.g. "traffic leaving web1 was delayed by 200ms".
+  virtual std::string what() const = 0;
+
+  const NetTarget& target() const { return target_; }
+  const DelayerConfig& config() const { return config_; }
+
+ private:
+  NetTarget target_;
+  DelayerConfig config_;
+  ImpairmentPath path_;
+};
+
+// What every ImpairmentFault needs: root, and netem or the NFQUEUE delayer.
+inline Needs impairment_needs() {
+  return {
+      .root = true, .target_kinds = {}, .kernel_feature = "sch_netem, or nfnetlink_queue + iptables NFQUEUE"};
+}
+
+}  // namespace faultline::faults

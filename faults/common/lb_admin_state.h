@@ -1,0 +1,57 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "faults/common/lb_reconfig.h"
+#include "faults/fault.h"
+
+// Taking one server of a load balancer out of rotation by its admin state,
+// what lb_drain and lb_maintenance share.
+// HAProxy: `set server <be>/<srv> state <state>` on the runtime API, no
+// reload; revert puts back the admin state the server had before.
+// nginx: the server is marked `down` in the upstream and nginx reloads
+// gracefully; revert restores the config found.
+namespace faultline::faults {
+
+// One server put into an admin state; subclasses give the state, their
+// wording and their measures. The HAProxy state in force before the first
+// inject is what revert puts back, so a server already in maintenance stays
+// there.
+class LbAdminStateFault : public Fault {
+ public:
+  Status inject(stack::RunningStack& stack) override;
+  // Idempotent, as Fault requires.
+  Status revert(stack::RunningStack& stack) override;
+
+ protected:
+  // `fault_type` prefixes errors; `haproxy_state` is the runtime API's
+  // state name ("drain", "maint").
+  LbAdminStateFault(std::string fault_type, std::string haproxy_state, std::string lb, std::string server)
+      : fault_type_(std::move(fault_type)),
+        haproxy_state_(std::move(haproxy_state)),
+        lb_(std::move(lb)),
+        server_(std::move(server)),
+        reconfig_(lb_) {}
+
+  const std::string& lb() const { return lb_; }
+  const std::string& server() const { return server_; }
+
+ private:
+  std::string fault_type_;
+  std::string haproxy_state_;
+  std::string lb_;
+  std::string server_;
+  std::optional<std::string> original_;  // HAProxy admin state before inject
+  LbReconfig reconfig_;
+};
+
+// Reads the one parameter of the admin-state fault `fault_type`, `server`, which must be a
+// backend of the load balancer the step targets; nullopt (with every problem
+// in `diags`) when it is not.
+std::optional<std::string> parse_admin_state_server(const std::string& fault_type,
+                                                    const experiment::MethodStep& step,
+                                                    const experiment::Experiment& exp,
+                                                    experiment::Diagnostics& diags);
+
+}  // namespace faultline::faults
