@@ -172,7 +172,7 @@ struct Sample {
   std::optional<double> recovery_ms;
   std::optional<double> affected;  // requests that failed (or were slow) from `at` on
   double resolution_ms = 0;        // gap between two requests of the watched stream
-  double inject_lag_ms = 0;        // injected_s - at: the harness applying the fault
+  double inject_lag_ms = 0;        // inject returned - at: the harness applying the fault
   std::optional<double> revert_lag_ms;
   std::string mechanism;
 };
@@ -262,7 +262,8 @@ Sample measure(const Family& fam, const fs::path& run_dir, const std::string& lb
   const double at = act["planned_at_s"].get<double>();
   const bool has_duration = act["planned_duration_s"].is_number();
   const double revert = has_duration ? at + act["planned_duration_s"].get<double>() : 0;
-  s.inject_lag_ms = (act["injected_s"].get<double>() - at) * 1e3;
+  // injected_s is when inject() was called; it returned inject_took_ms later.
+  s.inject_lag_ms = (act["injected_s"].get<double>() + act.value("inject_took_ms", 0.0) / 1e3 - at) * 1e3;
   if (has_duration && act["reverted_s"].is_number()) {
     s.revert_lag_ms = (act["reverted_s"].get<double>() - revert) * 1e3;
   }

@@ -226,7 +226,11 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
         {"planned_at_s", double(step->at.count()) / 1e9},
         {"planned_duration_s", step->duration ? json(double(step->duration->count()) / 1e9) : json(nullptr)},
         {"injected_s", f.injected_ns >= 0 ? json(secs(f.injected_ns)) : json(nullptr)},
+        {"inject_took_ms",
+         f.inject_done_ns >= 0 ? json(double(f.inject_done_ns - f.injected_ns) / 1e6) : json(nullptr)},
         {"reverted_s", f.reverted_ns >= 0 ? json(secs(f.reverted_ns)) : json(nullptr)},
+        {"revert_took_ms",
+         f.reverted_ns >= 0 ? json(double(f.reverted_ns - f.revert_called_ns) / 1e6) : json(nullptr)},
         {"status", !f.error.empty()     ? "failed"
                    : f.reverted_ns >= 0 ? "reverted"
                    : f.injected_ns >= 0 ? "injected"

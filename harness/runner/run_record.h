@@ -18,9 +18,14 @@ namespace faultline::runner {
 // -1 = did not happen.
 struct FaultRecord {
   const faults::BoundFault* bound = nullptr;
-  int64_t injected_ns = -1;
-  int64_t reverted_ns = -1;
-  std::string error;  // inject or revert failure
+  // The change may take effect at any moment of an inject that takes time
+  // (a config check and reload take ~100 ms), so the fault's phase starts
+  // when inject() was called, and ends when revert() had returned.
+  int64_t injected_ns = -1;       // inject() called
+  int64_t inject_done_ns = -1;    // inject() returned
+  int64_t revert_called_ns = -1;  // revert() called
+  int64_t reverted_ns = -1;       // revert() returned
+  std::string error;              // inject or revert failure
 };
 
 struct NoteRecord {

@@ -55,6 +55,7 @@ void revert_fault(FaultRecord& f, stack::RunningStack& stack, const RunClock& cl
   if (f.injected_ns < 0 || f.reverted_ns >= 0) {
     return;
   }
+  f.revert_called_ns = clock.now_ns();
   auto st = f.bound->fault->revert(stack);
   f.reverted_ns = clock.now_ns();
   if (!st) {
@@ -191,12 +192,14 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
         auto& f = rec.faults[e.index];
         const auto* step = f.bound->step;
         if (e.kind == Event::inject) {
-          auto st = f.bound->fault->inject(*stack);
           f.injected_ns = rec.clock.now_ns();
+          auto st = f.bound->fault->inject(*stack);
+          f.inject_done_ns = rec.clock.now_ns();
           if (!st) {
             // A half-applied fault is reverted at once; the run goes on so
             // the journal shows what happened, but it no longer counts.
             f.error = "inject failed: " + st.error().message;
+            f.revert_called_ns = rec.clock.now_ns();
             f.bound->fault->revert(*stack);
             f.reverted_ns = rec.clock.now_ns();
             progress.message(fmt::format("fault {} on {}: {}", step->fault, step->target, f.error));
