@@ -53,6 +53,10 @@ std::vector<Phase> make_phases(const RunRecord& rec) {
       last_revert = std::max(last_revert, f.reverted_ns >= 0 ? std::min(f.reverted_ns, end) : end);
     }
   }
+  // Requests sent while a fault is being applied or removed (a reload
+  // takes ~100 ms, and the change lands at some moment of it) belong to no
+  // phase: each phase holds only requests that met one configuration. The
+  // windows, and so the verdict, still count every request.
   phases.push_back(phase_of(rec, "baseline", "baseline", rec.load_start_ns, first_inject));
   int n = 0;
   for (const auto& f : rec.faults) {
@@ -60,10 +64,11 @@ std::vector<Phase> make_phases(const RunRecord& rec) {
     if (f.injected_ns < 0) {
       continue;
     }
-    const int64_t stop = f.reverted_ns >= 0 ? std::min(f.reverted_ns, end) : end;
+    const int64_t from = f.inject_done_ns >= 0 ? f.inject_done_ns : f.injected_ns;
+    const int64_t stop = f.revert_called_ns >= 0 ? std::min(f.revert_called_ns, end) : end;
     phases.push_back(
         phase_of(rec, fmt::format("fault {}: {} on {}", n, f.bound->step->fault, f.bound->step->target),
-                 "fault", f.injected_ns, stop));
+                 "fault", from, std::max(from, stop)));
   }
   if (last_revert >= 0 && last_revert < end) {
     phases.push_back(phase_of(rec, "after revert", "recovery", last_revert, end));
