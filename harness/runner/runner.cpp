@@ -59,7 +59,8 @@ void revert_fault(FaultRecord& f, stack::RunningStack& stack, const RunClock& cl
   auto st = f.bound->fault->revert(stack);
   f.reverted_ns = clock.now_ns();
   if (!st) {
-    f.error = "revert failed: " + st.error().message;
+    // After a failed inject the record already says why; keep both.
+    f.error += (f.error.empty() ? "" : "; ") + std::string("revert failed: ") + st.error().message;
   }
 }
 
@@ -199,9 +200,7 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
             // A half-applied fault is reverted at once; the run goes on so
             // the journal shows what happened, but it no longer counts.
             f.error = "inject failed: " + st.error().message;
-            f.revert_called_ns = rec.clock.now_ns();
-            f.bound->fault->revert(*stack);
-            f.reverted_ns = rec.clock.now_ns();
+            revert_fault(f, *stack, rec.clock);
             progress.message(fmt::format("fault {} on {}: {}", step->fault, step->target, f.error));
           } else {
             progress.message(

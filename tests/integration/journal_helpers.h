@@ -62,13 +62,18 @@ inline const json& journal_phase(const json& j, const std::string& kind, size_t 
   return none;
 }
 
+// Whether an SLO window lies wholly inside [from, to] (seconds).
+inline bool window_inside(const json& w, double from, double to) {
+  return w["start_s"].get<double>() >= from && w["end_s"].get<double>() <= to;
+}
+
 // The windows wholly inside activity `index`'s fault window.
 inline std::vector<json> fault_windows(const json& j, size_t index) {
   const double injected = j["activities"][index]["injected_s"].get<double>();
   const double reverted = j["activities"][index]["reverted_s"].get<double>();
   std::vector<json> out;
   for (const auto& w : j["windows"]) {
-    if (w["start_s"].get<double>() >= injected && w["end_s"].get<double>() <= reverted) {
+    if (window_inside(w, injected, reverted)) {
       out.push_back(w);
     }
   }
@@ -86,7 +91,7 @@ struct WindowSum {
 inline WindowSum windows_between(const json& j, double from, double to) {
   WindowSum s;
   for (const auto& w : j["windows"]) {
-    if (w["start_s"].get<double>() < from || w["end_s"].get<double>() > to) {
+    if (!window_inside(w, from, to)) {
       continue;
     }
     s.requests += w["requests"].get<double>();
