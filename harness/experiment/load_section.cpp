@@ -9,8 +9,8 @@ namespace faultline::experiment {
 
 namespace {
 
-const std::vector<std::string> kLoadKeys = {"target", "path",    "rate",     "connections",
-                                            "users",  "timeout", "duration", "backend_header"};
+const std::vector<std::string> kLoadKeys = {"target",  "path",     "rate",           "connections", "users",
+                                            "timeout", "duration", "backend_header", "ramp"};
 
 constexpr int kMaxConnections = 10000;  // stays clear of the 20000 open-files limit
 
@@ -84,6 +84,17 @@ void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, L
     }
   } else {
     r.missing(section.key_pos, "duration", "load");
+  }
+  if (const SourceNode* ramp = node.find("ramp")) {
+    if (auto d = r.duration(*ramp, "ramp")) {
+      if (ctx.load_duration && *d > *ctx.load_duration) {
+        r.diags().error(
+            ramp->pos, fmt::format("'ramp' ({}) is longer than the load", format_duration(*d)),
+            fmt::format("the ramp is part of load.duration ({})", format_duration(*ctx.load_duration)));
+      } else {
+        load.ramp = *d;
+      }
+    }
   }
   if (const SourceNode* header = node.find("backend_header")) {
     if (auto h = r.text(*header, "backend_header")) {

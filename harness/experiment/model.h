@@ -85,6 +85,7 @@ struct Load {
   Duration timeout = 2s;
   Duration duration = 30s;
   std::string backend_header = "X-Backend";
+  Duration ramp = 0s;  // the rate grows linearly from 0 over this long; part of `duration`
   SourcePos pos;
 };
 
@@ -94,10 +95,20 @@ struct Objective {
   SourcePos pos;  // of the expression, so grammar errors point into it
 };
 
+// A safety stop such as `error_rate > 50% for 5s`, kept as written: the
+// runner parses it with the objective grammar and reports errors at `pos`
+// plus the column inside the expression.
+struct AbortCondition {
+  std::string expr;
+  SourcePos pos;
+};
+
 struct Slo {
   Duration window = 1s;
   std::vector<Objective> objectives;
   Duration steady_state = 0s;
+  std::vector<AbortCondition> abort_when;
+  std::optional<double> target;  // the SLO target as a fraction (0.999), for the error budget
 };
 
 // One entry of the method timeline: a fault (with its raw parameters, which

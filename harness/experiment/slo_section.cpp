@@ -8,7 +8,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::vector<std::string> kSloKeys = {"window", "objectives", "steady_state"};
+const std::vector<std::string> kSloKeys = {"window", "objectives", "steady_state", "abort_when", "target"};
 const std::vector<std::string> kObjectiveKeys = {"name", "expr"};
 
 // Shorter windows hold too few requests for a percentile to mean anything.
@@ -68,6 +68,42 @@ void read_objectives(const SourceNode& node, FieldReader& r, Slo& slo) {
   }
 }
 
+// One condition or a list of them; the grammar is the runner's to check.
+void read_abort_when(const SourceNode& node, FieldReader& r, Slo& slo) {
+  auto read_one = [&](const SourceNode& item) {
+    if (auto e = r.non_empty_text(item, "abort_when")) {
+      slo.abort_when.push_back({*e, item.pos});
+    }
+  };
+  if (node.is_sequence()) {
+    for (const auto& item : node.items) {
+      read_one(item);
+    }
+  } else if (node.is_scalar()) {
+    read_one(node);
+  } else if (!node.is_null()) {
+    r.diags().error(node.pos,
+                    fmt::format("'abort_when' must be a condition or a list of them, not {}", describe(node)),
+                    "e.g. abort_when: [\"error_rate > 50% for 5s\"]");
+  }
+}
+
+// "99.9%": a share of requests that must succeed, strictly between 0 and 100%.
+void read_target(const SourceNode& node, FieldReader& r, Slo& slo) {
+  auto text = r.text(node, "target");
+  if (!text) {
+    return;
+  }
+  const auto fraction = parse_percent(*text);
+  if (!fraction || *fraction <= 0 || *fraction >= 1) {
+    r.diags().error(node.pos,
+                    fmt::format("'target' must be a percentage above 0% and below 100%, not '{}'", *text),
+                    "e.g. 99.9%");
+    return;
+  }
+  slo.target = *fraction;
+}
+
 }  // namespace
 
 void read_slo(const SourceEntry& section, FieldReader& r, Slo& slo, SectionContext& ctx) {
@@ -83,6 +119,12 @@ void read_slo(const SourceEntry& section, FieldReader& r, Slo& slo, SectionConte
   }
   if (const SourceNode* objectives = node.find("objectives")) {
     read_objectives(*objectives, r, slo);
+  }
+  if (const SourceNode* abort_when = node.find("abort_when")) {
+    read_abort_when(*abort_when, r, slo);
+  }
+  if (const SourceNode* target = node.find("target")) {
+    read_target(*target, r, slo);
   }
   ctx.steady_state = slo.steady_state;
   if (const SourceNode* steady = node.find("steady_state")) {

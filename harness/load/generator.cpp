@@ -1,6 +1,7 @@
 #include "harness/load/generator.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -31,6 +32,61 @@ std::vector<std::vector<uint16_t>> merge_backends(const std::vector<std::unique_
   return remap;
 }
 
+bool by_intended(const Sample& a, const Sample& b) {
+  return a.intended_ns < b.intended_ns;
+}
+
+// Maximum-rate mode: the shards' logs, each in the order its requests were
+// handed out, merged into one list in send order.
+std::vector<Sample> merge_logs(const std::vector<std::unique_ptr<LoadShard>>& shards,
+                               const std::vector<std::vector<uint16_t>>& remap) {
+  std::size_t total = 0;
+  for (const auto& shard : shards) {
+    total += shard->log().size();
+  }
+  std::vector<Sample> samples;
+  samples.reserve(total);
+  std::vector<std::size_t> bounds{0};
+  for (std::size_t s = 0; s < shards.size(); ++s) {
+    const SampleLog& log = shards[s]->log();
+    for (uint64_t i = 0; i < log.size(); ++i) {
+      Sample sample = log[i];
+      sample.backend = remap[s][sample.backend];
+      samples.push_back(sample);
+    }
+    // Hand-out order is send order except for requests that had to
+    // connect first.
+    const auto begin = samples.begin() + static_cast<std::ptrdiff_t>(bounds.back());
+    if (!std::is_sorted(begin, samples.end(), by_intended)) {
+      std::stable_sort(begin, samples.end(), by_intended);
+    }
+    if (bounds.back() > 0) {
+      std::inplace_merge(samples.begin(), begin, samples.end(), by_intended);
+    }
+    bounds.push_back(samples.size());
+  }
+  return samples;
+}
+
+// How late the written requests went out (open model).
+void add_lateness(const SampleSlots& slots, LoadResult& result) {
+  std::vector<int64_t> lateness;
+  lateness.reserve(slots.lateness.size());
+  for (const int64_t l : slots.lateness) {
+    if (l >= 0) {
+      lateness.push_back(l);
+    }
+  }
+  if (lateness.empty()) {
+    return;
+  }
+  result.send_lateness_max_ns = *std::max_element(lateness.begin(), lateness.end());
+  const std::size_t rank = (lateness.size() * 99 + 99) / 100;  // ceil(0.99 n)
+  const auto p99 = lateness.begin() + static_cast<std::ptrdiff_t>(rank - 1);
+  std::nth_element(lateness.begin(), p99, lateness.end());
+  result.send_lateness_p99_ns = *p99;
+}
+
 }  // namespace
 
 LoadGenerator::LoadGenerator(LoadSpec spec, const RunClock& clock) : spec_(std::move(spec)), clock_(clock) {}
@@ -45,6 +101,7 @@ LoadResult LoadGenerator::run(int64_t start_ns) {
   SampleSlots slots;
   slots.samples.resize(plan.count);
   slots.recorded.resize(plan.count);
+  slots.lateness.assign(plan.count, -1);
 
   std::vector<std::unique_ptr<LoadShard>> shards;
   for (int s = 0; s < shard_count; ++s) {
@@ -66,8 +123,16 @@ LoadResult LoadGenerator::run(int64_t start_ns) {
   const auto remap = merge_backends(shards, result.backends);
   for (const auto& shard : shards) {
     result.not_sent += shard->not_sent();
+    result.late_sends += shard->late_sends();
+    result.expired_unsent += shard->expired_unsent();
     result.end_ns = std::max(result.end_ns, shard->schedule_end_ns());
   }
+  if (plan.closed_loop) {
+    result.samples = merge_logs(shards, remap);
+    return result;
+  }
+  result.late_threshold_ns = plan.late_threshold_ns;
+  add_lateness(slots, result);
 
   // Compact in place: the unrecorded slots are requests never sent.
   std::vector<Sample>& samples = slots.samples;

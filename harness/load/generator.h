@@ -24,13 +24,33 @@ struct LoadSpec {
   // schedule. One is plenty on a machine whose cores also run the stack
   // under test; more only help when the generator itself is the limit.
   int threads = 1;
+  // Rate ramp: the arrival rate grows linearly from 0 to `rate` over this
+  // long at the start of the load, then stays at `rate` (0: full rate at
+  // once). Part of `duration`. Intended times follow the integrated rate
+  // exactly: request i is due when rate * t^2 / (2 * ramp) reaches i, so
+  // the ramp carries rate * ramp / 2 requests.
+  Duration ramp{0};
+  // Maximum-rate mode, for benchmarks: every connection sends its next
+  // request as soon as the previous answer is in (closed loop, as wrk
+  // does); `rate` and `ramp` are ignored and latency counts from the send.
+  // Each thread runs its own share of the connections; use as many threads
+  // as the generator may have cores.
+  bool max_rate = false;
+  // A request written more than this after its intended time counts as a
+  // late send (LoadResult::late_sends): the generator, or the pool of
+  // connections, did not keep the rate. Not used in maximum-rate mode.
+  Duration late_threshold = std::chrono::milliseconds(1);
 };
 
-// Live counters, readable from another thread while the load runs.
+// Live counters, readable from another thread while the load runs. Each
+// event-loop thread adds its counts every few milliseconds (every timeout
+// sweep, at most 10 ms apart) rather than per request, so the threads do
+// not contend for these cache lines; they are exact once run() returns.
 struct LoadProgress {
   std::atomic<uint64_t> sent{0};
   std::atomic<uint64_t> completed{0};
   std::atomic<uint64_t> failed{0};
+  std::atomic<uint64_t> late{0};  // late sends so far: see LoadResult::late_sends
 };
 
 // Open-model HTTP/1.1 load: requests are scheduled at a constant arrival
@@ -58,7 +78,24 @@ struct LoadProgress {
 //   connection (the server closed it while idle) is retried once on a new
 //   connection; its sent_ns is the last attempt's;
 // - LoadResult::end_ns is where the schedule ended: start_ns + duration, or
-//   the moment stop() was noticed.
+//   the moment stop() was noticed;
+// - whether the generator kept the rate is in the result: late_sends counts
+//   requests written more than spec.late_threshold after their intended
+//   time (all connections were busy, or the generator's loop was behind),
+//   send_lateness_max_ns / send_lateness_p99_ns describe how late the
+//   written requests went out, expired_unsent counts requests that timed
+//   out without ever being written and not_sent those still waiting at
+//   stop() (the two together are k6's "dropped iterations").
+//
+// In maximum-rate mode (spec.max_rate) there is no schedule: from start_ns
+// to the end each connection sends its next request as soon as it is free
+// (and reconnects at once after an error), as wrk does. Every request still
+// gets one Sample, in send order; its intended_ns is its send time, so
+// latency_ns() == service_ns(), except for a request never written (its
+// connect failed or timed out), whose intended_ns is when it was handed to
+// the connection. `timeout` runs from that same time. The late-send fields
+// and not_sent stay 0. Recording costs no allocation per request (samples
+// go into chunks of 64k) and no lock.
 class LoadGenerator {
  public:
   LoadGenerator(LoadSpec spec, const RunClock& clock);

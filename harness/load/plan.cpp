@@ -34,6 +34,16 @@ std::string make_request(const LoadSpec& spec) {
 
 }  // namespace
 
+double LoadPlan::arrivals_by(double t_ns) const {
+  if (period_ns <= 0 || t_ns <= 0) {
+    return 0;
+  }
+  if (t_ns < ramp_ns) {
+    return t_ns * t_ns / (2.0 * ramp_ns * period_ns);
+  }
+  return (t_ns - ramp_ns / 2) / period_ns;
+}
+
 uint32_t LoadPlan::user_of(uint64_t i) const {
   return static_cast<uint32_t>(mix(i) % users);
 }
@@ -55,12 +65,18 @@ LoadPlan make_plan(const LoadSpec& spec, int64_t start_ns) {
   plan.start_ns = start_ns;
   plan.end_ns = start_ns + std::max<int64_t>(0, spec.duration.count());
   plan.timeout_ns = std::max<int64_t>(spec.timeout.count(), 1'000'000);
+  plan.late_threshold_ns = std::max<int64_t>(0, spec.late_threshold.count());
   plan.users = static_cast<uint32_t>(std::max(1, spec.users));
-  if (spec.rate > 0 && plan.end_ns > start_ns) {
+  plan.closed_loop = spec.max_rate;
+  if (!spec.max_rate && spec.rate > 0 && plan.end_ns > start_ns) {
     plan.period_ns = 1e9 / spec.rate;
+    if (spec.ramp.count() > 0) {
+      plan.ramp_ns = static_cast<double>(spec.ramp.count());
+      plan.ramp_requests = plan.ramp_ns / (2.0 * plan.period_ns);
+    }
     // Exactly the requests whose intended time falls before the end; the
     // estimate is corrected both ways so rounding cannot add or lose one.
-    auto n = static_cast<uint64_t>(std::ceil(static_cast<double>(plan.end_ns - start_ns) / plan.period_ns));
+    auto n = static_cast<uint64_t>(std::ceil(plan.arrivals_by(static_cast<double>(plan.end_ns - start_ns))));
     while (n > 0 && plan.intended_ns(n - 1) >= plan.end_ns) {
       --n;
     }

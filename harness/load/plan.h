@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -10,22 +11,41 @@ namespace faultline::load {
 
 // The fixed facts of one load run, worked out once from a LoadSpec and then
 // shared read-only by every shard: where to connect, the exact bytes of the
-// request, and the open-model schedule, in which request i is intended at
-// start_ns + i * period_ns whatever happens to the requests before it.
+// request, and the open-model schedule, in which request i is intended at a
+// fixed time whatever happens to the requests before it.
+//
+// The schedule integrates the arrival rate: request i is due when the
+// cumulative count of arrivals reaches i. With a ramp of length R the rate
+// grows linearly from 0 to `rate`, so the count is rate * t^2 / (2R) for
+// t < R and rate * (t - R/2) after; without a ramp request i is simply due
+// at i * period_ns.
 struct LoadPlan {
   boost::asio::ip::tcp::endpoint endpoint;
   std::string request;  // the serialized GET, sent as is on every request
   std::string backend_header;
   int64_t start_ns = 0;
-  int64_t end_ns = 0;  // no request is intended at or after this
-  double period_ns = 0;
-  uint64_t count = 0;  // requests in the schedule
+  int64_t end_ns = 0;        // no request is intended at or after this
+  double period_ns = 0;      // at full rate
+  double ramp_ns = 0;        // length of the ramp; 0 for none
+  double ramp_requests = 0;  // requests due during the ramp: rate * R / 2
+  uint64_t count = 0;        // requests in the schedule (0 in max-rate mode)
   int64_t timeout_ns = 0;
+  int64_t late_threshold_ns = 0;
   uint32_t users = 1;
+  // Maximum-rate mode: no schedule; each connection sends again as soon as
+  // it is free, from start_ns until end_ns.
+  bool closed_loop = false;
 
   int64_t intended_ns(uint64_t i) const {
-    return start_ns + static_cast<int64_t>(static_cast<double>(i) * period_ns);
+    const double x = static_cast<double>(i);
+    if (x < ramp_requests) {
+      return start_ns + static_cast<int64_t>(std::sqrt(2.0 * ramp_ns * period_ns * x));
+    }
+    return start_ns + static_cast<int64_t>(ramp_ns / 2 + x * period_ns);
   }
+  // Arrivals the schedule has made by `t_ns` after the start (real-valued):
+  // the inverse of intended_ns.
+  double arrivals_by(double t_ns) const;
   // A request gives up `timeout` after its intended time, as a user would:
   // time spent waiting for a free connection counts against it.
   int64_t deadline_ns(uint64_t i) const { return intended_ns(i) + timeout_ns; }

@@ -30,6 +30,8 @@ LoadShard::LoadShard(const LoadPlan& plan, const RunClock& clock, int index, int
       progress_(progress),
       slots_(slots),
       stride_(static_cast<uint64_t>(shards)),
+      index_(static_cast<uint64_t>(index)),
+      closed_loop_(plan.closed_loop),
       schedule_timer_(io_),
       sweep_timer_(io_),
       sweep_interval_ns_(sweep_interval_for(plan.timeout_ns)),
@@ -56,9 +58,28 @@ void LoadShard::run() {
   arm_sweep();
   arm_schedule();
   io_.run();
+  flush_progress();
 }
 
 void LoadShard::arm_schedule() {
+  if (closed_loop_) {
+    if (plan_.end_ns <= plan_.start_ns) {
+      end_schedule(plan_.end_ns, false);
+      return;
+    }
+    schedule_timer_.expires_at(clock_.at(started_ ? plan_.end_ns : plan_.start_ns));
+    schedule_timer_.async_wait([this](const error_code& ec) {
+      if (ec) {
+        return;
+      }
+      if (started_) {
+        end_schedule(plan_.end_ns, false);
+      } else {
+        start_closed_loop();
+      }
+    });
+    return;
+  }
   if (next_ >= plan_.count) {
     end_schedule(plan_.end_ns, false);
     return;
@@ -86,6 +107,61 @@ void LoadShard::on_schedule() {
   arm_schedule();
 }
 
+void LoadShard::start_closed_loop() {
+  started_ = true;
+  if (stop_.load(std::memory_order_relaxed)) {
+    end_schedule(now_ns(), true);
+    return;
+  }
+  // Connections still connecting get their first request when they are up.
+  while (idle_count_ > 0) {
+    Connection* connection = idle_[idle_head_];
+    idle_head_ = (idle_head_ + 1) % idle_.size();
+    --idle_count_;
+    assign(*connection, new_request());
+  }
+  while (!closed_.empty()) {
+    Connection* connection = closed_.back();
+    closed_.pop_back();
+    assign(*connection, new_request());
+  }
+  arm_schedule();
+}
+
+uint64_t LoadShard::new_request() {
+  const uint64_t request = log_.append();
+  Sample& s = log_[request];
+  s.intended_ns = now_ns();  // replaced by the send time once written
+  s.user = plan_.user_of(request * stride_ + index_);
+  return request;
+}
+
+int64_t LoadShard::deadline_of(uint64_t request) {
+  if (closed_loop_) {
+    return sample(request).intended_ns + plan_.timeout_ns;
+  }
+  return plan_.deadline_ns(request);
+}
+
+void LoadShard::flush_progress() {
+  if (sent_pending_ > 0) {
+    progress_.sent.fetch_add(sent_pending_, std::memory_order_relaxed);
+    sent_pending_ = 0;
+  }
+  if (completed_pending_ > 0) {
+    progress_.completed.fetch_add(completed_pending_, std::memory_order_relaxed);
+    completed_pending_ = 0;
+  }
+  if (failed_pending_ > 0) {
+    progress_.failed.fetch_add(failed_pending_, std::memory_order_relaxed);
+    failed_pending_ = 0;
+  }
+  if (late_pending_ > 0) {
+    progress_.late.fetch_add(late_pending_, std::memory_order_relaxed);
+    late_pending_ = 0;
+  }
+}
+
 void LoadShard::arm_sweep() {
   sweep_timer_.expires_after(std::chrono::nanoseconds(sweep_interval_ns_));
   sweep_timer_.async_wait([this](const error_code& ec) {
@@ -111,14 +187,15 @@ void LoadShard::on_sweep() {
     if (connection->state() == Connection::State::connecting) {
       const int64_t deadline = request == Connection::no_request
                                    ? connection->connect_started_ns() + plan_.timeout_ns
-                                   : plan_.deadline_ns(request);
+                                   : deadline_of(request);
       if (deadline <= now) {
         connection->fail(ErrorClass::connect_timeout);
       }
-    } else if (connection->state() == Connection::State::busy && plan_.deadline_ns(request) <= now) {
+    } else if (connection->state() == Connection::State::busy && deadline_of(request) <= now) {
       connection->fail(ErrorClass::response_timeout);
     }
   }
+  flush_progress();
   finish_if_done();
   if (!finished_) {
     arm_sweep();
@@ -126,9 +203,9 @@ void LoadShard::on_sweep() {
 }
 
 void LoadShard::dispatch(uint64_t request) {
-  Sample& sample = slots_.samples[request];
-  sample.intended_ns = plan_.intended_ns(request);
-  sample.user = plan_.user_of(request);
+  Sample& s = slots_.samples[request];
+  s.intended_ns = plan_.intended_ns(request);
+  s.user = plan_.user_of(request);
   if (waiting()) {
     wait_tail_ += stride_;  // requests are issued in order: this one is wait_tail_
     return;
@@ -160,14 +237,21 @@ void LoadShard::assign(Connection& connection, uint64_t request) {
 }
 
 void LoadShard::on_free(Connection& connection) {
-  if (waiting()) {
-    expire_waiting(now_ns());
-  }
-  if (waiting()) {
-    const uint64_t request = wait_head_;
-    wait_head_ += stride_;
-    assign(connection, request);
-    return;
+  if (closed_loop_) {
+    if (started_ && !schedule_done_) {
+      assign(connection, new_request());
+      return;
+    }
+  } else {
+    if (waiting()) {
+      expire_waiting(now_ns());
+    }
+    if (waiting()) {
+      const uint64_t request = wait_head_;
+      wait_head_ += stride_;
+      assign(connection, request);
+      return;
+    }
   }
   if (connection.state() == Connection::State::idle) {
     idle_[(idle_head_ + idle_count_) % idle_.size()] = &connection;
@@ -179,49 +263,64 @@ void LoadShard::on_free(Connection& connection) {
 }
 
 void LoadShard::on_sent(uint64_t request, bool first_attempt) {
-  slots_.samples[request].sent_ns = now_ns();
-  if (first_attempt) {
-    progress_.sent.fetch_add(1, std::memory_order_relaxed);
+  const int64_t now = now_ns();
+  Sample& s = sample(request);
+  s.sent_ns = now;
+  if (!first_attempt) {
+    return;
+  }
+  ++sent_pending_;
+  if (closed_loop_) {
+    s.intended_ns = now;
+    return;
+  }
+  const int64_t lateness = now - s.intended_ns;
+  slots_.lateness[request] = lateness;
+  if (lateness > plan_.late_threshold_ns) {
+    ++late_pending_;
+    ++late_total_;
   }
 }
 
 void LoadShard::on_response(uint64_t request, int status, uint16_t backend) {
-  Sample& sample = slots_.samples[request];
-  sample.status = static_cast<uint16_t>(status);
-  sample.backend = backend;
-  sample.error = ErrorClass::none;
+  Sample& s = sample(request);
+  s.status = static_cast<uint16_t>(status);
+  s.backend = backend;
+  s.error = ErrorClass::none;
   --assigned_;
   record(request, now_ns());
 }
 
 void LoadShard::on_failure(uint64_t request, ErrorClass error) {
-  Sample& sample = slots_.samples[request];
-  sample.status = 0;
-  sample.backend = 0;
-  sample.error = error;
+  Sample& s = sample(request);
+  s.status = 0;
+  s.backend = 0;
+  s.error = error;
   --assigned_;
   record(request, now_ns());
 }
 
 void LoadShard::expire_waiting(int64_t now) {
   while (waiting() && plan_.deadline_ns(wait_head_) <= now) {
-    Sample& sample = slots_.samples[wait_head_];
-    sample.error = ErrorClass::response_timeout;
+    slots_.samples[wait_head_].error = ErrorClass::response_timeout;
+    ++expired_unsent_;
     record(wait_head_, now);
     wait_head_ += stride_;
   }
 }
 
 void LoadShard::record(uint64_t request, int64_t now) {
-  Sample& sample = slots_.samples[request];
-  sample.done_ns = now;
-  if (sample.sent_ns == 0) {
-    sample.sent_ns = now;  // never written: see Sample::sent_ns
+  Sample& s = sample(request);
+  s.done_ns = now;
+  if (s.sent_ns == 0) {
+    s.sent_ns = now;  // never written: see Sample::sent_ns
   }
-  slots_.recorded[request] = 1;
-  progress_.completed.fetch_add(1, std::memory_order_relaxed);
-  if (sample.failed()) {
-    progress_.failed.fetch_add(1, std::memory_order_relaxed);
+  if (!closed_loop_) {
+    slots_.recorded[request] = 1;
+  }
+  ++completed_pending_;
+  if (s.failed()) {
+    ++failed_pending_;
   }
 }
 
@@ -244,6 +343,7 @@ void LoadShard::finish_if_done() {
     return;
   }
   finished_ = true;
+  flush_progress();
   schedule_timer_.cancel();
   sweep_timer_.cancel();
   for (auto& connection : connections_) {

@@ -13,6 +13,7 @@
 #include "harness/load/generator.h"
 #include "harness/load/plan.h"
 #include "harness/load/sample.h"
+#include "harness/load/sample_log.h"
 
 namespace faultline::load {
 
@@ -22,6 +23,8 @@ namespace faultline::load {
 struct SampleSlots {
   std::vector<Sample> samples;
   std::vector<uint8_t> recorded;  // 1 once samples[i] holds an outcome
+  // First write's delay after the intended time; -1 while never written.
+  std::vector<int64_t> lateness;
 };
 
 // One event loop's share of a load run: the requests i with
@@ -33,6 +36,11 @@ struct SampleSlots {
 // requests are issued in order and only wait when something is already
 // waiting, the FIFO is always a contiguous range of request numbers: two
 // counters, no allocation.
+//
+// In maximum-rate mode (plan.closed_loop) there is no schedule: between
+// start and end every free connection is given a new request at once, and
+// the shard keeps its own samples in a SampleLog, numbered in the order
+// the requests were handed out.
 class LoadShard {
  public:
   LoadShard(const LoadPlan& plan, const RunClock& clock, int index, int shards, int connections,
@@ -46,6 +54,10 @@ class LoadShard {
   void run();
 
   uint64_t not_sent() const { return not_sent_; }
+  uint64_t late_sends() const { return late_total_; }
+  uint64_t expired_unsent() const { return expired_unsent_; }
+  // The maximum-rate mode's samples.
+  const SampleLog& log() const { return log_; }
   int64_t schedule_end_ns() const { return schedule_end_ns_; }
   const BackendNames& backends() const { return backends_; }
 
@@ -63,6 +75,11 @@ class LoadShard {
  private:
   void arm_schedule();
   void on_schedule();
+  void start_closed_loop();
+  uint64_t new_request();
+  Sample& sample(uint64_t request) { return closed_loop_ ? log_[request] : slots_.samples[request]; }
+  int64_t deadline_of(uint64_t request);
+  void flush_progress();
   void arm_sweep();
   void on_sweep();
   void dispatch(uint64_t request);
@@ -81,8 +98,14 @@ class LoadShard {
   LoadProgress& progress_;
   SampleSlots& slots_;
   const uint64_t stride_;
+  const uint64_t index_;
+  const bool closed_loop_;
+  SampleLog log_;
 
-  boost::asio::io_context io_{1};
+  // Only this shard's thread touches its loop, so the reactor's per-socket
+  // locks are left out (they cost a lock/unlock per operation at maximum
+  // rate); the one-thread hint keeps the scheduler lean too.
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   boost::asio::steady_timer schedule_timer_;
   boost::asio::steady_timer sweep_timer_;
   int64_t sweep_interval_ns_;
@@ -101,6 +124,14 @@ class LoadShard {
   uint64_t wait_tail_;
   uint64_t assigned_ = 0;  // requests handed to a connection, not yet recorded
   uint64_t not_sent_ = 0;
+  uint64_t expired_unsent_ = 0;
+  uint64_t late_total_ = 0;
+  // Counts not yet added to progress_ (see flush_progress).
+  uint64_t sent_pending_ = 0;
+  uint64_t completed_pending_ = 0;
+  uint64_t failed_pending_ = 0;
+  uint64_t late_pending_ = 0;
+  bool started_ = false;  // maximum-rate mode: past start_ns
   bool schedule_done_ = false;
   bool finished_ = false;
   int64_t schedule_end_ns_ = 0;

@@ -125,8 +125,12 @@ Impact measure_impact(const RunRecord& rec, const ValidatedExperiment& v) {
     }
   }
   im.end_ns = std::min(im.end_ns, rec.load_end_ns);
+  // A latency ceiling (p(N) < X or max < X) says how slow is too slow for
+  // one request; the tightest one decides who was served too slowly.
   for (const auto& o : v.objectives) {
-    if (o.expr.metric == verify::Metric::percentile) {
+    const bool latency = o.expr.metric == verify::Metric::percentile || o.expr.metric == verify::Metric::max;
+    const bool ceiling = o.expr.op == verify::Comparator::lt || o.expr.op == verify::Comparator::le;
+    if (latency && ceiling) {
       im.latency_objective_ms =
           std::min(im.latency_objective_ms.value_or(o.expr.threshold), o.expr.threshold);
     }
@@ -168,7 +172,25 @@ Impact measure_impact(const RunRecord& rec, const ValidatedExperiment& v) {
   return im;
 }
 
+std::optional<ErrorBudget> error_budget(const RunRecord& rec, const ValidatedExperiment& v) {
+  if (!v.exp.slo.target) {
+    return std::nullopt;
+  }
+  ErrorBudget b;
+  b.target = *v.exp.slo.target;
+  for (const auto& s : rec.load.samples) {
+    ++b.requests;
+    b.failed += s.failed() ? 1 : 0;
+  }
+  b.allowed = double(b.requests) * (1.0 - b.target);
+  b.consumed = b.allowed > 0 ? double(b.failed) / b.allowed : 0.0;
+  return b;
+}
+
 bool steady_state_held(const RunRecord& rec, const ValidatedExperiment& v) {
+  if (rec.steady_state_failure) {
+    return false;
+  }
   const Timing t = measure_timing(rec);
   const int64_t until = t.first_inject_ns.value_or(rec.load_end_ns);
   const int64_t from =

@@ -38,7 +38,7 @@ struct Impact {
   uint64_t users_seen = 0;                     // distinct users who sent a request in the window
   uint64_t users_affected = 0;                 // saw at least one error or slow response
   double peak_p99_ms = 0;                      // worst window p99 in the window
-  std::optional<double> latency_objective_ms;  // the tightest p(N) threshold, if any
+  std::optional<double> latency_objective_ms;  // the tightest p(N) or max ceiling (< or <=), if any
   std::optional<int64_t> first_error_ns;
   std::map<int, uint64_t> statuses;  // all HTTP statuses in the window
   std::map<std::string, uint64_t> transport_errors;
@@ -58,6 +58,20 @@ struct Timing {
 };
 
 Timing measure_timing(const RunRecord& rec);
+
+// The error budget of the run against `slo.target`: a target of 99.9%
+// allows 0.1% of the requests to fail; consumed = failed / allowed, so 1.0
+// is the whole budget (and more is more than the whole).
+struct ErrorBudget {
+  double target = 0;  // fraction, e.g. 0.999
+  uint64_t requests = 0;
+  uint64_t failed = 0;
+  double allowed = 0;   // requests * (1 - target)
+  double consumed = 0;  // failed / allowed; 0 when there were no requests
+};
+
+// nullopt when the experiment states no target.
+std::optional<ErrorBudget> error_budget(const RunRecord& rec, const ValidatedExperiment& v);
 
 // Whether the objectives held over the steady-state period before the first
 // fault (or over the whole baseline when steady_state is 0).

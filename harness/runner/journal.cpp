@@ -181,6 +181,7 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
       {"connections", exp.load.connections},
       {"users", exp.load.users},
       {"timeout_s", double(exp.load.timeout.count()) / 1e9},
+      {"ramp_s", double(exp.load.ramp.count()) / 1e9},
       {"duration_s", double(exp.load.duration.count()) / 1e9},
       {"requests", rec.load.samples.size()},
       {"not_sent", rec.load.not_sent},
@@ -208,9 +209,34 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
     }
     objectives.push_back(obj);
   }
+  json abort_when = json::array();
+  for (const auto& rule : v.abort_rules) {
+    abort_when.push_back(rule.text);
+  }
   j["slo"] = {{"window_s", double(exp.slo.window.count()) / 1e9},
               {"steady_state_s", double(exp.slo.steady_state.count()) / 1e9},
+              {"target", exp.slo.target ? json(*exp.slo.target) : json(nullptr)},
+              {"abort_when", abort_when},
               {"objectives", objectives}};
+  j["live_checks"] = rec.live_checks;
+  if (const auto& f = rec.steady_state_failure) {
+    j["steady_state_failure"] = {{"objective", f->objective},
+                                 {"expr", f->expr},
+                                 {"value", f->value ? json(*f->value) : json(nullptr)},
+                                 {"value_text", f->value_text},
+                                 {"window_start_s", secs(f->window_start_ns)},
+                                 {"window_end_s", secs(f->window_end_ns)},
+                                 {"stopped_s", secs(rec.stopped_ns)}};
+  } else {
+    j["steady_state_failure"] = nullptr;
+  }
+  if (const auto& a = rec.abort) {
+    j["abort"] = {{"condition", a->condition},    {"since_s", secs(a->since_ns)},
+                  {"until_s", secs(a->until_ns)}, {"value", a->value},
+                  {"value_text", a->value_text},  {"stopped_s", secs(rec.stopped_ns)}};
+  } else {
+    j["abort"] = nullptr;
+  }
 
   // The method as it happened, in Chaos Toolkit's spirit: activities with
   // their planned and actual start and end.
@@ -265,6 +291,7 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
 
   const Timing t = measure_timing(rec);
   const Impact im = measure_impact(rec, v);
+  const auto budget = error_budget(rec, v);
   uint64_t failed_total = 0;
   for (const auto& s : rec.load.samples) {
     failed_total += s.failed() ? 1 : 0;
@@ -285,6 +312,12 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
            ? json(double(std::max<int64_t>(0, *t.recovered_ns - *t.last_revert_ns)) / 1e9)
            : json(nullptr)},
       {"total_breach_s", double(t.total_breach_ns) / 1e9},
+      {"error_budget", budget ? json{{"target", budget->target},
+                                     {"requests", budget->requests},
+                                     {"failed", budget->failed},
+                                     {"allowed", budget->allowed},
+                                     {"consumed", budget->consumed}}
+                              : json(nullptr)},
       {"impact",
        {
            {"start_s", im.start_ns >= 0 ? json(secs(im.start_ns)) : json(nullptr)},

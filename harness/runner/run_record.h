@@ -7,6 +7,7 @@
 
 #include "harness/common/clock.h"
 #include "harness/load/sample.h"
+#include "harness/runner/live_monitor.h"
 #include "harness/runner/validate.h"
 #include "harness/stack/stack.h"
 #include "harness/verify/verdict.h"
@@ -34,7 +35,10 @@ struct NoteRecord {
   std::string source;  // "method" or "operator"
 };
 
-enum class RunStatus { completed, interrupted, failed };
+// steady_state_failed: the objectives did not hold before the first fault
+// was due, so nothing was injected; aborted: an abort condition (slo.abort_when)
+// stopped the run and every fault was reverted.
+enum class RunStatus { completed, interrupted, failed, steady_state_failed, aborted };
 std::string to_string(RunStatus s);
 
 // Everything a run produced, before it is turned into the journal.
@@ -52,6 +56,12 @@ struct RunRecord {
   std::vector<NoteRecord> notes;
   std::vector<verify::WindowStats> windows;
   verify::Verdict verdict;
+  // Whether samples could be judged while the load ran (the steady-state
+  // gate and the abort conditions need it).
+  bool live_checks = false;
+  std::optional<SteadyStateFailure> steady_state_failure;  // with steady_state_failed
+  std::optional<AbortTrigger> abort;                       // with aborted
+  int64_t stopped_ns = -1;  // when the gate or an abort condition stopped the run
 };
 
 }  // namespace faultline::runner

@@ -9,9 +9,12 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "harness/load/generator.h"
+#include "harness/runner/live_monitor.h"
+#include "harness/runner/live_samples.h"
 #include "harness/runner/progress.h"
 #include "harness/runner/signal_watcher.h"
 #include "harness/stack/run_registry.h"
@@ -95,6 +98,10 @@ std::string to_string(RunStatus s) {
       return "interrupted";
     case RunStatus::failed:
       return "failed";
+    case RunStatus::steady_state_failed:
+      return "steady_state_failed";
+    case RunStatus::aborted:
+      return "aborted";
   }
   return "unknown";
 }
@@ -156,6 +163,7 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
     spec.timeout = exp.load.timeout;
     spec.duration = exp.load.duration;
     spec.backend_header = exp.load.backend_header;
+    spec.ramp = exp.load.ramp;
 
     load::LoadGenerator generator(spec, rec.clock);
     {
@@ -165,6 +173,23 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
     // A small lead so the first intended send is not already late.
     rec.load_start_ns = rec.clock.now_ns() + std::chrono::nanoseconds(50ms).count();
     const int64_t load_end = rec.load_start_ns + exp.load.duration.count();
+    const bool gate_wanted = exp.slo.steady_state.count() > 0 && !v.objectives.empty();
+    auto live = live_samples_of(generator);
+    std::optional<LiveMonitor> monitor;
+    if (live) {
+      // A window is complete once its last request has answered or timed
+      // out; the margin covers noticing the timeout.
+      monitor.emplace(rec.load_start_ns, exp.slo.window, exp.load.timeout + 100ms, v.objectives,
+                      v.abort_rules);
+      rec.live_checks = true;
+    } else if (gate_wanted || !v.abort_rules.empty()) {
+      const std::string text =
+          "the load generator gives no live samples: the steady-state gate and the abort conditions are "
+          "not checked during this run";
+      rec.notes.push_back({rec.clock.now_ns(), text, "faultline"});
+      progress.message("warning: " + text);
+    }
+    bool gate_passed = !gate_wanted || !monitor;
     std::atomic<bool> load_done{false};
     std::thread load_thread([&] {
       rec.load = generator.run(rec.load_start_ns);
@@ -172,16 +197,69 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
     });
 
     const auto events = schedule(v, rec);
+    std::optional<int64_t> first_inject_at;
+    for (const auto& e : events) {
+      if (e.kind == Event::inject) {
+        first_inject_at = e.at_ns;
+        break;
+      }
+    }
     size_t next = 0;
     int64_t next_tick = rec.load_start_ns;
-    progress.message(fmt::format("run {}: load {} to {} for {}", rec.run_id,
-                                 fmt::format("{:g}/s", exp.load.rate), exp.load.target,
-                                 format_duration(exp.load.duration)));
+    uint64_t last_completed = 0;
+    uint64_t last_failed = 0;
+    int64_t last_status_ns = rec.load_start_ns;
+    progress.message(
+        fmt::format("run {}: load {} to {} for {}{}", rec.run_id, fmt::format("{:g}/s", exp.load.rate),
+                    exp.load.target, format_duration(exp.load.duration),
+                    exp.load.ramp.count() > 0 ? fmt::format(" (ramp {})", format_duration(exp.load.ramp))
+                                              : std::string()));
     while (true) {
       const int64_t now = rec.clock.now_ns();
       if (interrupted()) {
         rec.status = RunStatus::interrupted;
         break;
+      }
+      if (monitor) {
+        monitor->pull(*live);
+      }
+      if (!gate_passed && first_inject_at && *first_inject_at <= now) {
+        // The gate: judged once, when the first fault is due, before any
+        // event of that moment is carried out.
+        gate_passed = true;
+        const int64_t due = *first_inject_at;
+        if (auto failure = monitor->check_steady_state(due - exp.slo.steady_state.count(), due)) {
+          rec.status = RunStatus::steady_state_failed;
+          rec.stopped_ns = now;
+          rec.error = fmt::format(
+              "steady state not reached before the first fault: objective '{}' ({}) measured {} in "
+              "t+{:.1f}s–{:.1f}s; nothing was injected (the stack, not the fault, is the problem)",
+              failure->objective, failure->expr, failure->value_text,
+              double(failure->window_start_ns - rec.load_start_ns) / 1e9,
+              double(failure->window_end_ns - rec.load_start_ns) / 1e9);
+          rec.steady_state_failure = std::move(failure);
+          progress.message(rec.error);
+          break;
+        }
+        progress.message(
+            fmt::format("steady state held for {}: injecting", format_duration(exp.slo.steady_state)));
+      }
+      if (monitor) {
+        if (auto trigger = monitor->check_abort(now)) {
+          rec.status = RunStatus::aborted;
+          rec.stopped_ns = now;
+          // Faults go first: in-flight requests may take up to the timeout.
+          for (auto& f : rec.faults) {
+            revert_fault(f, *stack, rec.clock);
+          }
+          rec.error = fmt::format("aborted at t+{:.1f}s: '{}' held from t+{:.1f}s to t+{:.1f}s (last {})",
+                                  double(now - rec.load_start_ns) / 1e9, trigger->condition,
+                                  double(trigger->since_ns - rec.load_start_ns) / 1e9,
+                                  double(trigger->until_ns - rec.load_start_ns) / 1e9, trigger->value_text);
+          rec.abort = std::move(trigger);
+          progress.message(rec.error + "; faults reverted");
+          break;
+        }
       }
       while (next < events.size() && events[next].at_ns <= now) {
         const auto& e = events[next++];
@@ -229,8 +307,23 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
           }
         }
         const auto& p = generator.progress();
-        progress.status(std::max<int64_t>(0, now - rec.load_start_ns), exp.load.duration.count(),
-                        p.sent.load(), p.completed.load(), p.failed.load(), active);
+        const uint64_t completed = p.completed.load();
+        const uint64_t failed = p.failed.load();
+        StatusFigures figures;
+        figures.elapsed_ns = std::max<int64_t>(0, now - rec.load_start_ns);
+        figures.total_ns = exp.load.duration.count();
+        figures.completed = completed - last_completed;
+        figures.failed = failed - last_failed;
+        const int64_t span = now - last_status_ns;
+        figures.rate = span > 0 ? double(figures.completed) * 1e9 / double(span) : 0.0;
+        if (monitor) {
+          figures.p99_ms = monitor->take_recent(now).p99_ms;
+        }
+        figures.active_faults = std::move(active);
+        last_completed = completed;
+        last_failed = failed;
+        last_status_ns = now;
+        progress.status(figures);
       }
       int64_t wake = next_tick;
       if (next < events.size()) {
@@ -281,6 +374,10 @@ int exit_code(const RunRecord& record, bool expectation_met) {
       return 130;
     case RunStatus::failed:
       return 3;
+    case RunStatus::steady_state_failed:
+      return 4;
+    case RunStatus::aborted:
+      return 5;
   }
   return 3;
 }

@@ -20,7 +20,9 @@ struct RunOptions {
 RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options);
 
 // The exit code for a finished run: 0 expectation met, 1 not met,
-// 3 the run failed, 130 interrupted.
+// 3 the run failed, 4 the steady state did not hold before the first fault
+// (nothing was injected), 5 an abort condition stopped the run,
+// 130 interrupted.
 int exit_code(const RunRecord& record, bool expectation_met);
 
 }  // namespace faultline::runner

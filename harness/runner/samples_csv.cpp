@@ -15,8 +15,9 @@ void write_samples_csv(const RunRecord& record, std::ostream& out) {
     // Microsecond resolution is finer than anything the run can resolve
     // and keeps a 30 s run at 1000 req/s near 2 MB.
     fmt::format_to(std::back_inserter(row), "{:.6f},{:.6f},{:.6f},{:.3f},{:.3f},{},{},{},{}\n",
-                   secs(s.intended_ns), secs(s.sent_ns), secs(s.done_ns), static_cast<double>(s.latency_ns()) / 1e6,
-                   static_cast<double>(s.service_ns()) / 1e6, s.status, load::to_string(s.error),
+                   secs(s.intended_ns), secs(s.sent_ns), secs(s.done_ns),
+                   static_cast<double>(s.latency_ns()) / 1e6, static_cast<double>(s.service_ns()) / 1e6,
+                   s.status, load::to_string(s.error),
                    s.backend < backends.size() ? backends[s.backend] : std::string(), s.user);
     out << row;
   }

@@ -52,6 +52,12 @@ std::string render_summary(const nlohmann::ordered_json& j) {
     out +=
         fmt::format("   users affected: {:.1f}%\n", 100.0 * a["impact"].value("users_affected_share", 0.0));
   }
+  if (a.contains("error_budget") && !a["error_budget"].is_null()) {
+    const auto& b = a["error_budget"];
+    out += fmt::format("  error budget (target {:g}%): {:.0f}% consumed ({} of {:.1f} allowed failures)\n",
+                       100.0 * b.value("target", 0.0), 100.0 * b.value("consumed", 0.0), b.value("failed", 0),
+                       b.value("allowed", 0.0));
+  }
   const bool met = j.value("expectation_met", false);
   out += fmt::format("\n  expect {}: {}\n", j.value("expect", ""), met ? "MET" : "NOT MET");
   return out;

@@ -1,5 +1,7 @@
 #include "harness/runner/validate.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <variant>
 
@@ -18,6 +20,25 @@ bool quoted_at(const experiment::SourcePos& pos) {
   return col < line.size() && (line[col] == '"' || line[col] == '\'');
 }
 
+// A grammar error, reported at its column inside the expression at `pos`.
+void report_in_expression(experiment::Diagnostics& diags, experiment::SourcePos pos, const std::string& what,
+                          const verify::ObjectiveError& err) {
+  pos.col += err.column + (quoted_at(pos) ? 1 : 0);
+  diags.error(pos, what + ": " + err.message, err.hint);
+}
+
+// The names a backend can answer with: every service that is not a load
+// balancer names itself in the backend header.
+std::vector<std::string> backend_names(const experiment::Stack& stack) {
+  std::vector<std::string> names;
+  for (const auto& s : stack.services) {
+    if (!s.is_load_balancer()) {
+      names.push_back(s.name);
+    }
+  }
+  return names;
+}
+
 }  // namespace
 
 std::optional<ValidatedExperiment> validate(const std::string& path,
@@ -28,16 +49,39 @@ std::optional<ValidatedExperiment> validate(const std::string& path,
   if (diags.has_errors() && v.exp.stack.services.empty()) {
     return std::nullopt;  // nothing usable was loaded; later checks would only add noise
   }
+  const auto backends = backend_names(v.exp.stack);
   for (const auto& objective : v.exp.slo.objectives) {
     auto parsed = verify::parse_objective(objective.expr);
     if (auto* err = std::get_if<verify::ObjectiveError>(&parsed)) {
-      // Point into the expression itself.
-      auto pos = objective.pos;
-      pos.col += err->column + (quoted_at(pos) ? 1 : 0);
-      diags.error(pos, "in SLO expression: " + err->message, err->hint);
+      report_in_expression(diags, objective.pos, "in SLO expression", *err);
       continue;
     }
-    v.objectives.push_back({objective.name, std::get<verify::ObjectiveExpr>(parsed)});
+    const auto& expr = std::get<verify::ObjectiveExpr>(parsed);
+    if (auto err = verify::unknown_backend(expr, backends)) {
+      report_in_expression(diags, objective.pos, "in SLO expression", *err);
+      continue;
+    }
+    v.objectives.push_back({objective.name, expr});
+  }
+  for (const auto& condition : v.exp.slo.abort_when) {
+    auto parsed = parse_abort_rule(condition.expr);
+    if (auto* err = std::get_if<verify::ObjectiveError>(&parsed)) {
+      report_in_expression(diags, condition.pos, "in abort condition", *err);
+      continue;
+    }
+    auto& rule = std::get<AbortRule>(parsed);
+    if (auto err = verify::unknown_backend(rule.condition, backends)) {
+      report_in_expression(diags, condition.pos, "in abort condition", *err);
+      continue;
+    }
+    if (rule.sustained > v.exp.load.duration) {
+      diags.error(
+          condition.pos,
+          fmt::format("abort condition lasts {}, longer than the load", format_duration(rule.sustained)),
+          fmt::format("the load runs for {} (load.duration)", format_duration(v.exp.load.duration)));
+      continue;
+    }
+    v.abort_rules.push_back(std::move(rule));
   }
   // Bound faults point at v.exp.method's elements; moving v below keeps the
   // vector's buffer, so those pointers stay valid.

@@ -6,6 +6,7 @@
 
 #include "faults/registry.h"
 #include "harness/experiment/loader.h"
+#include "harness/runner/abort_rule.h"
 #include "harness/verify/verdict.h"
 
 namespace faultline::runner {
@@ -17,6 +18,7 @@ struct ValidatedExperiment {
   experiment::Experiment exp;
   std::vector<faults::BoundFault> faults;
   std::vector<verify::NamedObjective> objectives;
+  std::vector<AbortRule> abort_rules;  // slo.abort_when, in file order
 };
 
 // Loads and checks everything; every problem goes to `diags`. Returns nullopt

@@ -33,13 +33,55 @@ std::optional<double> measure_max_backend_share(const ObjectiveExpr&, const Wind
   return std::nullopt;  // no backend said who it was: there is no share to judge
 }
 
-constexpr std::array<MetricDefinition, 3> table{{
-    {"error_rate", Metric::error_rate, MetricArgument::none, ThresholdKind::ratio, "error rate",
-     "error_rate < 0.5%", 2, measure_error_rate},
-    {"p", Metric::percentile, MetricArgument::percentile, ThresholdKind::latency, "p{} latency",
-     "p(99) < 250ms", 0, measure_percentile},
-    {"max_backend_share", Metric::max_backend_share, MetricArgument::none, ThresholdKind::ratio,
-     "max backend share", "max_backend_share < 60%", 1, measure_max_backend_share},
+std::optional<double> measure_mean(const ObjectiveExpr&, const WindowStats& window) {
+  if (window.requests == 0) {
+    return std::nullopt;
+  }
+  return window.mean_ms;
+}
+
+std::optional<double> measure_max(const ObjectiveExpr&, const WindowStats& window) {
+  if (window.requests == 0) {
+    return std::nullopt;
+  }
+  return window.max_ms;
+}
+
+std::optional<double> measure_rate(const ObjectiveExpr& expr, const WindowStats& window) {
+  if (window.requests == 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(expr.outcome.count_in(window)) / static_cast<double>(window.requests);
+}
+
+std::optional<double> measure_backend_share(const ObjectiveExpr& expr, const WindowStats& window) {
+  if (!measure_max_backend_share(expr, window)) {
+    return std::nullopt;
+  }
+  return window.backend_share(expr.argument);
+}
+
+std::optional<double> measure_throughput(const ObjectiveExpr&, const WindowStats& window) {
+  return window.throughput();
+}
+
+constexpr std::array<MetricDefinition, 8> table{{
+    {"error_rate", "error_rate", "errors error errors_rate", Metric::error_rate, MetricArgument::none,
+     ThresholdKind::ratio, "error rate", "error_rate < 0.5%", 2, measure_error_rate},
+    {"p", "p(N)", "percentile", Metric::percentile, MetricArgument::percentile, ThresholdKind::latency,
+     "p{} latency", "p(99) < 250ms", 0, measure_percentile},
+    {"max_backend_share", "max_backend_share", "", Metric::max_backend_share, MetricArgument::none,
+     ThresholdKind::ratio, "max backend share", "max_backend_share < 60%", 1, measure_max_backend_share},
+    {"avg", "avg", "mean average", Metric::mean, MetricArgument::none, ThresholdKind::latency, "mean latency",
+     "avg < 50ms", 0, measure_mean},
+    {"max", "max", "maximum", Metric::max, MetricArgument::none, ThresholdKind::latency, "max latency",
+     "max < 2s", 0, measure_max},
+    {"rate", "rate(OUTCOME)", "", Metric::rate, MetricArgument::outcome, ThresholdKind::ratio, "{} rate",
+     "rate(5xx) < 1%", 2, measure_rate},
+    {"share", "share(BACKEND)", "backend_share", Metric::backend_share, MetricArgument::backend,
+     ThresholdKind::ratio, "{} share", "share(web1) < 40%", 1, measure_backend_share},
+    {"throughput", "throughput", "rps qps requests_per_second req_rate", Metric::throughput,
+     MetricArgument::none, ThresholdKind::rate, "throughput", "throughput > 500/s", 0, measure_throughput},
 }};
 
 }  // namespace

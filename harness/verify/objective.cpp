@@ -37,8 +37,7 @@ std::string known_metrics() {
   std::string out;
   for (const MetricDefinition& d : metric_table()) {
     out += out.empty() ? "" : ", ";
-    out += d.name;
-    out += d.argument == MetricArgument::percentile ? "(N)" : "";
+    out += d.synopsis;
   }
   return out;
 }
@@ -47,6 +46,21 @@ std::string lower(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
   return out;
+}
+
+std::vector<std::string_view> split_words(std::string_view text) {
+  std::vector<std::string_view> words;
+  while (!text.empty()) {
+    const std::size_t space = text.find(' ');
+    if (space != 0) {
+      words.push_back(text.substr(0, space));
+    }
+    if (space == std::string_view::npos) {
+      break;
+    }
+    text.remove_prefix(space + 1);
+  }
+  return words;
 }
 
 // Reads `<metric> [argument] <comparator> <threshold>` left to right; the
@@ -115,24 +129,48 @@ class ObjectiveParser {
         std::all_of(word.begin() + 1, word.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
       return fmt::format("did you mean 'p({})'?", word.substr(1));
     }
+    const std::string folded = lower(word);
     std::vector<std::string_view> names;
     for (const MetricDefinition& d : metric_table()) {
       names.push_back(d.name);
+      for (std::string_view alias : split_words(d.aliases)) {
+        if (alias == folded) {
+          return fmt::format("did you mean '{}'? e.g. '{}'", d.name, d.example);
+        }
+      }
     }
-    if (auto guess = nearest(lower(word), names)) {
+    if (auto guess = nearest(folded, names)) {
       return fmt::format("did you mean '{}'?", *guess);
     }
     return "known metrics: " + known_metrics();
   }
 
-  Failure parse_argument() {
+  // The metric as written, for messages: "error_rate", "rate(5xx)".
+  std::string written_metric() const {
     if (metric_->argument == MetricArgument::none) {
-      if (peek().kind == Kind::open) {
-        return error(peek(), fmt::format("'{}' takes no argument", metric_->name),
-                     fmt::format("write e.g. '{}'", metric_->example));
-      }
-      return std::nullopt;
+      return std::string(metric_->name);
     }
+    return fmt::format("{}({})", metric_->name, expr_.argument);
+  }
+
+  Failure parse_argument() {
+    switch (metric_->argument) {
+      case MetricArgument::none:
+        if (peek().kind == Kind::open) {
+          return error(peek(), fmt::format("'{}' takes no argument", metric_->name),
+                       fmt::format("write e.g. '{}'", metric_->example));
+        }
+        return std::nullopt;
+      case MetricArgument::percentile:
+        return parse_percentile();
+      case MetricArgument::outcome:
+      case MetricArgument::backend:
+        return parse_named_argument();
+    }
+    return std::nullopt;
+  }
+
+  Failure parse_percentile() {
     const std::string_view usage = "write the percentile in parentheses, e.g. p(99) or p(99.9)";
     if (peek().kind != Kind::open) {
       return error(peek(), fmt::format("expected '(' after '{}', found {}", metric_->name, quoted(peek())),
@@ -153,11 +191,75 @@ class ObjectiveParser {
                    "p(100) is the maximum; p(50) the median");
     }
     expr_.percentile = p;
+    expr_.argument = std::string(value.text);
+    expr_.argument_column = value.column;
     if (peek().kind != Kind::close) {
       return error(peek(), fmt::format("expected ')' after the percentile, found {}", quoted(peek())),
                    std::string(usage));
     }
     take();
+    return std::nullopt;
+  }
+
+  // rate(...) and share(...): the argument is the text between the
+  // parentheses, written without spaces ("5xx" lexes as a number and a
+  // word, "web-1" as three tokens: they are read back from the text).
+  Failure parse_named_argument() {
+    const bool outcome = metric_->argument == MetricArgument::outcome;
+    const std::string_view what = outcome ? "outcome" : "backend name";
+    const std::string usage =
+        outcome ? "write the outcome in parentheses, e.g. rate(5xx), rate(503) or rate(timeout)"
+                : "write the backend's name in parentheses, e.g. share(web1)";
+    if (peek().kind != Kind::open) {
+      return error(peek(), fmt::format("expected '(' after '{}', found {}", metric_->name, quoted(peek())),
+                   usage);
+    }
+    take();
+    const Token& first = peek();
+    if (first.kind == Kind::close || first.kind == Kind::end) {
+      return error(first, fmt::format("missing {}", what), usage);
+    }
+    std::size_t end = static_cast<std::size_t>(first.column);
+    while (peek().kind != Kind::close && peek().kind != Kind::end && peek().kind != Kind::comparator) {
+      const Token& part = take();
+      if (static_cast<std::size_t>(part.column) != end) {
+        return error(part, fmt::format("unexpected {} in the {}", quoted(part), what),
+                     fmt::format("write the {} without spaces, e.g. '{}'", what, metric_->example));
+      }
+      end = static_cast<std::size_t>(part.column) + part.text.size();
+    }
+    if (peek().kind != Kind::close) {
+      return error(peek(), fmt::format("expected ')' after the {}, found {}", what, quoted(peek())), usage);
+    }
+    take();
+    const auto start = static_cast<std::size_t>(first.column);
+    const std::string_view argument = text_.substr(start, end - start);
+    expr_.argument = std::string(argument);
+    expr_.argument_column = first.column;
+    return outcome ? read_outcome(first, argument) : check_backend_name(start, argument);
+  }
+
+  Failure read_outcome(const Token& at, std::string_view argument) {
+    auto parsed = parse_outcome(argument);
+    if (auto* failed = std::get_if<OutcomeError>(&parsed)) {
+      return error(at, std::move(failed->message), std::move(failed->hint));
+    }
+    expr_.outcome = std::get<Outcome>(std::move(parsed));
+    return std::nullopt;
+  }
+
+  static Failure check_backend_name(std::size_t start, std::string_view name) {
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      const auto c = static_cast<unsigned char>(name[i]);
+      if (std::isalnum(c) != 0 || c == '_' || c == '.' || c == ':' || c == '-') {
+        continue;
+      }
+      const bool quote = c == '"' || c == '\'';
+      return ObjectiveError{static_cast<int>(start + i),
+                            fmt::format("unexpected '{}' in the backend name", name[i]),
+                            quote ? "write the name without quotes, e.g. share(web1)"
+                                  : "a backend name is letters, digits and _ . : -, e.g. share(web1)"};
+    }
     return std::nullopt;
   }
 
@@ -195,14 +297,22 @@ class ObjectiveParser {
                    fmt::format("e.g. '{}'", metric_->example));
     }
     const double number = to_number(value.text);
-    return metric_->threshold == ThresholdKind::ratio ? parse_ratio(value, number) : parse_latency(number);
+    switch (metric_->threshold) {
+      case ThresholdKind::ratio:
+        return parse_ratio(value, number);
+      case ThresholdKind::latency:
+        return parse_latency(number);
+      case ThresholdKind::rate:
+        return parse_rate(value, number);
+    }
+    return std::nullopt;
   }
 
   Failure parse_ratio(const Token& value, double number) {
     if (peek().kind == Kind::percent) {
       take();
       if (number > 100) {
-        return error(value, fmt::format("{} cannot exceed 100%, got {}%", metric_->name, value.text),
+        return error(value, fmt::format("{} cannot exceed 100%, got {}%", written_metric(), value.text),
                      fmt::format("e.g. '{}'", metric_->example));
       }
       expr_.threshold = number / 100;
@@ -210,11 +320,11 @@ class ObjectiveParser {
     }
     if (peek().kind == Kind::word) {
       return error(peek(),
-                   fmt::format("{} is a ratio and takes no unit, got '{}'", metric_->name, peek().text),
+                   fmt::format("{} is a ratio and takes no unit, got '{}'", written_metric(), peek().text),
                    fmt::format("write a percentage or a fraction, e.g. '{}'", metric_->example));
     }
     if (number > 1) {
-      return error(value, fmt::format("threshold {} of {} is not a fraction", value.text, metric_->name),
+      return error(value, fmt::format("threshold {} of {} is not a fraction", value.text, written_metric()),
                    fmt::format("write '{}%' for a percentage, or a fraction between 0 and 1", value.text));
     }
     expr_.threshold = number;
@@ -247,6 +357,36 @@ class ObjectiveParser {
                        : std::string("units: us, ms, s, m"));
   }
 
+  // "500/s" (requests per second) or "30000/m" (per minute).
+  Failure parse_rate(const Token& value, double number) {
+    const std::string usage =
+        fmt::format("write requests per second as '{0}/s', or per minute as '{0}/m'", value.text);
+    if (peek().kind == Kind::percent) {
+      return error(peek(), fmt::format("{} is a rate, not a percentage", metric_->name), usage);
+    }
+    if (peek().kind == Kind::word) {
+      return error(peek(), fmt::format("unknown rate unit '{}'", peek().text), usage);
+    }
+    if (peek().kind != Kind::other || peek().text != "/") {
+      return error(peek(), fmt::format("missing unit after {}: {} is a rate", value.text, metric_->name),
+                   usage);
+    }
+    take();
+    const Token& unit = peek();
+    if (unit.kind != Kind::word) {
+      return error(unit, fmt::format("missing time unit after '/', found {}", quoted(unit)), usage);
+    }
+    take();
+    if (unit.text == "s") {
+      expr_.threshold = number;
+    } else if (unit.text == "m") {
+      expr_.threshold = number / 60;
+    } else {
+      return error(unit, fmt::format("unknown rate unit '/{}'", unit.text), usage);
+    }
+    return std::nullopt;
+  }
+
   std::string_view text_;
   std::vector<Token> tokens_;
   std::size_t pos_ = 0;
@@ -269,6 +409,27 @@ std::string format_latency_ms(double ms) {
 
 std::variant<ObjectiveExpr, ObjectiveError> parse_objective(std::string_view text) {
   return ObjectiveParser(text).parse();
+}
+
+std::optional<ObjectiveError> unknown_backend(const ObjectiveExpr& expr,
+                                              std::span<const std::string> backends) {
+  if (expr.metric != Metric::backend_share) {
+    return std::nullopt;
+  }
+  std::vector<std::string_view> names;
+  std::string listed;
+  for (const std::string& backend : backends) {
+    if (backend == expr.argument) {
+      return std::nullopt;
+    }
+    names.emplace_back(backend);
+    listed += listed.empty() ? "" : ", ";
+    listed += backend;
+  }
+  const auto guess = nearest(expr.argument, names);
+  return ObjectiveError{expr.argument_column, fmt::format("unknown backend '{}'", expr.argument),
+                        guess ? fmt::format("did you mean '{}'? (backends: {})", *guess, listed)
+                              : fmt::format("backends: {}", listed.empty() ? "none" : listed)};
 }
 
 std::optional<double> measure(const ObjectiveExpr& expr, const WindowStats& window) {
@@ -294,6 +455,9 @@ std::string format_value(const ObjectiveExpr& expr, double value) {
   if (d.threshold == ThresholdKind::latency) {
     return format_latency_ms(value);
   }
+  if (d.threshold == ThresholdKind::rate) {
+    return value < 100 ? fmt::format("{:.1f}/s", value) : fmt::format("{:.0f}/s", value);
+  }
   return fmt::format("{:.{}f}%", value * 100, d.percent_decimals);
 }
 
@@ -301,7 +465,9 @@ std::string metric_label(const ObjectiveExpr& expr) {
   const MetricDefinition& d = definition_of(expr.metric);
   std::string label(d.label);
   if (const auto at = label.find("{}"); at != std::string::npos) {
-    label.replace(at, 2, fmt::format("{:g}", expr.percentile));
+    label.replace(
+        at, 2,
+        d.argument == MetricArgument::percentile ? fmt::format("{:g}", expr.percentile) : expr.argument);
   }
   return label;
 }

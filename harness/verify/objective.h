@@ -1,10 +1,12 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
 
+#include "harness/verify/outcome.h"
 #include "harness/verify/window.h"
 
 namespace faultline::verify {
@@ -13,18 +15,31 @@ enum class Metric {
   error_rate,         // errors / requests
   percentile,         // p(N) latency, ms
   max_backend_share,  // largest share of one backend
+  mean,               // avg: mean latency, ms
+  max,                // max: largest latency, ms
+  rate,               // rate(5xx): requests with that outcome / requests
+  backend_share,      // share(web1): one backend's share
+  throughput,         // requests per second
 };
 
 enum class Comparator { lt, le, gt, ge };
 
 // A parsed SLO objective such as `p(99) < 250ms`. Thresholds are kept in
-// base units: milliseconds for latency, fractions for rates and shares.
+// base units: milliseconds for latency, fractions for rates and shares,
+// requests per second for throughput.
 struct ObjectiveExpr {
   Metric metric = Metric::error_rate;
   double percentile = 0;  // for Metric::percentile, e.g. 99
   Comparator op = Comparator::lt;
   double threshold = 0;
   std::string text;  // as written
+  // For a metric with an argument (p(99), rate(5xx), share(web1)): the
+  // argument as written ("99", "5xx", "web1") and its 0-based column in
+  // `text`; empty and -1 otherwise. For share(...) it is the backend name,
+  // which the grammar cannot check: see unknown_backend().
+  std::string argument;
+  int argument_column = -1;
+  Outcome outcome;  // for Metric::rate: which requests count
 };
 
 // A grammar error: `column` is the 0-based offset in the expression of the
@@ -35,24 +50,42 @@ struct ObjectiveError {
   std::string hint;
 };
 
-// Grammar (k6-like, whitespace-insensitive):
+// Grammar (k6-like, whitespace-insensitive between tokens):
 //   objective  := metric comparator threshold
 //   metric     := "error_rate" | "p(" number ")" | "max_backend_share"
+//               | "avg" | "max" | "rate(" outcome ")" | "share(" backend ")"
+//               | "throughput"
+//   outcome    := status class "5xx" | status code "503" | transport error
+//                 class "timeout", "reset", ... (see parse_outcome)
+//   backend    := [A-Za-z0-9_.:-]+, written without spaces
 //   comparator := "<" | "<=" | ">" | ">="
-// A ratio threshold (error_rate, max_backend_share) is a percentage "0.5%"
-// or a fraction "0.005"; a latency threshold takes us, ms, s or m, and a
-// bare number is milliseconds, as in k6. The metrics are one table in
-// metric_table.cpp.
+// A ratio threshold (error_rate, max_backend_share, rate, share) is a
+// percentage "0.5%" or a fraction "0.005"; a latency threshold (p, avg,
+// max) takes us, ms, s or m, and a bare number is milliseconds, as in k6;
+// a rate threshold (throughput) is requests per second "500/s" or per
+// minute "30000/m". The metrics are one table in metric_table.cpp.
 std::variant<ObjectiveExpr, ObjectiveError> parse_objective(std::string_view text);
 
-// The metric's value in a window; nullopt when the window has no requests,
-// and for max_backend_share also when no known backend answered in it.
+// For share(NAME): an error at the name's column when NAME is not one of
+// `backends` (the names the stack gives its backends, as they appear in
+// the response header), with the nearest name as a hint; nullopt when it
+// is one, and for every other metric. The grammar cannot know the stack,
+// so whoever has both the objectives and the stack calls this.
+std::optional<ObjectiveError> unknown_backend(const ObjectiveExpr& expr,
+                                              std::span<const std::string> backends);
+
+// The metric's value in a window; nullopt when the window has no requests
+// (except throughput, which is 0 then: no traffic is a low throughput),
+// and for max_backend_share and share(...) also when no known backend
+// answered in it.
 std::optional<double> measure(const ObjectiveExpr& expr, const WindowStats& window);
 bool holds(const ObjectiveExpr& expr, double value);
 
-// A value in the metric's own unit, for reports: "12.3 ms", "4.20%", "61.0%".
+// A value in the metric's own unit, for reports: "12.3 ms", "4.20%",
+// "61.0%", "512/s".
 std::string format_value(const ObjectiveExpr& expr, double value);
-// The metric's name as users read it: "error rate", "p99 latency", ...
+// The metric's name as users read it: "error rate", "p99 latency", "5xx
+// rate", "web1 share", ...
 std::string metric_label(const ObjectiveExpr& expr);
 // "<", "<=", ">", ">=".
 std::string_view to_string(Comparator op);

@@ -1,6 +1,8 @@
 #include "harness/verify/verdict.h"
 
 #include <algorithm>
+#include <limits>
+#include <stdexcept>
 
 namespace faultline::verify {
 
@@ -49,6 +51,50 @@ ObjectiveVerdict judge(const NamedObjective& objective, const std::vector<Window
 }
 
 }  // namespace
+
+int64_t ObjectiveVerdict::breach_ns() const {
+  int64_t total = 0;
+  for (const BreachInterval& breach : breaches) {
+    total += breach.duration_ns();
+  }
+  return total;
+}
+
+int64_t Verdict::breach_ns(const std::vector<WindowStats>& windows) const {
+  const std::size_t n = std::min(windows.size(), window_holds.size());
+  int64_t total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!window_holds[i]) {
+      total += windows[i].end_ns - windows[i].start_ns;
+    }
+  }
+  return total;
+}
+
+double ErrorBudget::allowed_failures() const {
+  return (1 - target) * static_cast<double>(requests);
+}
+
+double ErrorBudget::consumed() const {
+  if (failed == 0) {
+    return 0;
+  }
+  const double allowed = allowed_failures();
+  return allowed > 0 ? static_cast<double>(failed) / allowed : std::numeric_limits<double>::infinity();
+}
+
+ErrorBudget error_budget(std::span<const WindowStats> windows, double target) {
+  if (!(target >= 0 && target <= 1)) {
+    throw std::invalid_argument("an SLO target is a fraction between 0 and 1");
+  }
+  ErrorBudget budget;
+  budget.target = target;
+  for (const WindowStats& window : windows) {
+    budget.requests += window.requests;
+    budget.failed += window.errors;
+  }
+  return budget;
+}
 
 bool Verdict::any_breach() const {
   return std::any_of(objectives.begin(), objectives.end(),

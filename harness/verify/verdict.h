@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct BreachInterval {
   int64_t start_ns = 0;
   int64_t end_ns = 0;
   double worst_value = 0;
+  int64_t duration_ns() const { return end_ns - start_ns; }
 };
 
 struct ObjectiveVerdict {
@@ -36,12 +38,18 @@ struct ObjectiveVerdict {
   // breached; nullopt when no window was measurable.
   std::optional<double> worst;
   bool breached() const { return !breaches.empty(); }
+  // Total breach time of this objective: the sum of its breach intervals,
+  // i.e. the summed length of the windows in which it breached.
+  int64_t breach_ns() const;
 };
 
 struct Verdict {
   std::vector<ObjectiveVerdict> objectives;
   std::vector<bool> window_holds;  // all objectives hold in that window
   bool any_breach() const;
+  // Summed length of the windows in which any objective breached; a
+  // window in which two objectives breach counts once.
+  int64_t breach_ns(const std::vector<WindowStats>& windows) const;
   // Start of the first window at or after `from_ns` (window start >=
   // from_ns) in which any objective breaches; nullopt when none does.
   std::optional<int64_t> first_breach_at_or_after(const std::vector<WindowStats>& windows,
@@ -52,6 +60,28 @@ struct Verdict {
   std::optional<int64_t> first_recovery_at_or_after(const std::vector<WindowStats>& windows, int64_t from_ns,
                                                     int holding_run = 3) const;
 };
+
+// The error budget of an availability SLO over some windows. With a target
+// of 0.999, 0.1% of the requests may fail: allowed_failures() is
+// (1 - target) x requests, and consumed() is failed / allowed_failures(),
+// where `requests` and `failed` are summed over the windows (failed counts
+// transport errors and 5xx responses, as error_rate does). consumed() is
+// the share of the budget the failures used: 0.5 is half of it, 1 all of
+// it, above 1 overspent. It is 0 when nothing failed, and +infinity when
+// something failed but the budget is zero (target 1).
+struct ErrorBudget {
+  double target = 1;
+  uint64_t requests = 0;
+  uint64_t failed = 0;
+  double allowed_failures() const;
+  double consumed() const;
+  bool overspent() const { return consumed() > 1; }
+};
+
+// The budget for `target` (a fraction in [0, 1], e.g. 0.999) over the
+// given windows: pass all of the run's windows, or a subspan for a phase.
+// Throws std::invalid_argument for a target outside [0, 1].
+ErrorBudget error_budget(std::span<const WindowStats> windows, double target);
 
 Verdict evaluate(const std::vector<NamedObjective>& objectives, const std::vector<WindowStats>& windows);
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <numeric>
 
 namespace faultline::verify {
 
@@ -34,7 +33,11 @@ void add(WindowStats& window, WindowTally& tally, const load::Sample& sample) {
   // A backend index the result does not name is a bug upstream; counting
   // it as unknown keeps the totals right.
   ++tally.backends[sample.backend < tally.backends.size() ? sample.backend : 0];
-  window.sorted_latencies_ms.push_back(static_cast<double>(sample.latency_ns()) / 1e6);
+  window.latency.add_ns(sample.latency_ns());
+  const bool written = sample.error == load::ErrorClass::none || sample.sent_ns != sample.done_ns;
+  if (written) {
+    window.service_latency.add_ns(sample.service_ns());
+  }
 }
 
 void finish(WindowStats& window, WindowTally& tally, const std::vector<std::string>& backends) {
@@ -49,17 +52,23 @@ void finish(WindowStats& window, WindowTally& tally, const std::vector<std::stri
       window.backend_counts[b < backends.size() ? backends[b] : std::string()] += tally.backends[b];
     }
   }
-  auto& latencies = window.sorted_latencies_ms;
-  std::sort(latencies.begin(), latencies.end());
-  if (latencies.empty()) {
-    return;
+  if (!window.latency.empty()) {
+    static constexpr std::array<double, 4> wanted{50, 90, 99, 99.9};
+    const std::vector<double> p = window.latency.percentiles_ms(wanted);
+    window.mean_ms = window.latency.mean_ms();
+    window.p50_ms = p[0];
+    window.p90_ms = p[1];
+    window.p99_ms = p[2];
+    window.p999_ms = p[3];
+    window.max_ms = window.latency.max_ms();
   }
-  window.mean_ms =
-      std::accumulate(latencies.begin(), latencies.end(), 0.0) / static_cast<double>(latencies.size());
-  window.p50_ms = percentile(latencies, 50);
-  window.p90_ms = percentile(latencies, 90);
-  window.p99_ms = percentile(latencies, 99);
-  window.max_ms = latencies.back();
+  if (!window.service_latency.empty()) {
+    static constexpr std::array<double, 3> wanted{50, 90, 99};
+    const std::vector<double> p = window.service_latency.percentiles_ms(wanted);
+    window.service_p50_ms = p[0];
+    window.service_p90_ms = p[1];
+    window.service_p99_ms = p[2];
+  }
 }
 
 uint64_t known_backend_requests(const WindowStats& window) {
@@ -102,7 +111,11 @@ double WindowStats::max_backend_share() const {
 }
 
 double WindowStats::percentile_ms(double p) const {
-  return percentile(sorted_latencies_ms, p);
+  return latency.percentile_ms(p);
+}
+
+double WindowStats::service_percentile_ms(double p) const {
+  return service_latency.percentile_ms(p);
 }
 
 std::vector<WindowStats> build_windows(const load::LoadResult& result, Duration width, int64_t from_ns,

@@ -7,6 +7,7 @@
 
 #include "harness/common/units.h"
 #include "harness/load/sample.h"
+#include "harness/verify/latency_histogram.h"
 
 namespace faultline::verify {
 
@@ -22,13 +23,28 @@ struct WindowStats {
   std::map<int, uint64_t> status_counts;           // HTTP status -> count
   std::map<std::string, uint64_t> error_classes;   // transport error class -> count
   std::map<std::string, uint64_t> backend_counts;  // answering backend -> count ("" = unknown)
-  // Latency (coordinated-omission corrected), milliseconds, over all
-  // requests of the window that got a response or failed.
+  // Latency (coordinated-omission corrected: done - intended, as wrk2
+  // measures it), milliseconds, over all requests of the window that got a
+  // response or failed. Percentiles are nearest-rank, read from `latency`
+  // (within 5 us below 10 ms, 0.5 ms up to 60 s, exact beyond); the mean
+  // and max are exact.
   double mean_ms = 0;
   double p50_ms = 0;
   double p90_ms = 0;
   double p99_ms = 0;
+  double p999_ms = 0;  // p99.9
   double max_ms = 0;
+  // Uncorrected latency (service time: done - sent, what wrk without -R or
+  // ab would report), milliseconds, over the requests that were written. A
+  // request that never went out (its connect failed, or it timed out
+  // waiting for a connection) has no service time and is left out, so a
+  // stall shows in p99_ms but not here: compare the two to tell the server
+  // being slow from requests waiting to be sent.
+  double service_p50_ms = 0;
+  double service_p90_ms = 0;
+  double service_p99_ms = 0;
+  LatencyHistogram latency;          // corrected, every request of the window
+  LatencyHistogram service_latency;  // uncorrected, the requests that were written
 
   double error_rate() const { return requests ? double(errors) / double(requests) : 0.0; }
   double throughput() const;  // requests per second
@@ -41,10 +57,10 @@ struct WindowStats {
   double backend_share(const std::string& backend) const;
   // Largest share any single known backend got; 0 when none answered.
   double max_backend_share() const;
-  // Latency percentile (0-100) computed for this window; see percentile().
+  // Corrected latency percentile (0-100), nearest rank, from `latency`.
   double percentile_ms(double p) const;
-
-  std::vector<double> sorted_latencies_ms;  // kept for arbitrary percentiles
+  // Uncorrected latency percentile (0-100), from `service_latency`.
+  double service_percentile_ms(double p) const;
 };
 
 // Splits the samples into consecutive windows of `width` covering

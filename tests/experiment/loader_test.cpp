@@ -708,3 +708,97 @@ TEST_CASE("an override keeps a quoted value text in the document", "[experiment]
   CHECK(exp.source["title"].Tag() == "!");
   CHECK(exp.source["description"].Tag() != "!");
 }
+
+namespace {
+
+// `minimal` with `load_extra` written inside the load section (from line 9).
+std::string with_load(const std::string& load_extra, const std::string& extra = {}) {
+  return "title: t\n"
+         "stack:\n"
+         "  services:\n"
+         "    web: { kind: nginx }\n"
+         "load:\n"
+         "  target: web\n"
+         "  rate: 10/s\n"
+         "  duration: 60s\n" +
+         load_extra + "expect: hold\n" + extra;
+}
+
+}  // namespace
+
+TEST_CASE("load.ramp is read as a duration and defaults to none", "[experiment][loader][ramp]") {
+  Diagnostics diags;
+  const Experiment exp = load_string(with_load("  ramp: 10s\n"), "ramp.yaml", {}, diags);
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  CHECK(exp.load.ramp == 10s);
+
+  Diagnostics plain_diags;
+  const Experiment plain = load_string(minimal(), "plain.yaml", {}, plain_diags);
+  REQUIRE_FALSE(plain_diags.has_errors());
+  CHECK(plain.load.ramp == 0s);
+}
+
+TEST_CASE("a ramp that is not a duration or outlasts the load is reported",
+          "[experiment][loader][ramp][bad-config]") {
+  Diagnostics long_diags;
+  load_string(with_load("  ramp: 90s\n"), "long.yaml", {}, long_diags);
+  expect_diags(long_diags, {{9, 9, "'ramp' (90s) is longer than the load", "load.duration (1m)"}});
+
+  Diagnostics bad_diags;
+  load_string(with_load("  ramp: 10\n"), "bad.yaml", {}, bad_diags);
+  expect_diags(bad_diags, {{9, 9, "'ramp' must be a duration, not '10'", "a unit is required"}});
+}
+
+TEST_CASE("slo.target and slo.abort_when are read with their positions", "[experiment][loader][slo]") {
+  const std::string extra =
+      "slo:\n"
+      "  target: 99.9%\n"
+      "  abort_when:\n"
+      "    - \"error_rate > 50% for 5s\"\n"
+      "    - \"p(99) > 2s for 10s\"\n";
+  Diagnostics diags;
+  const Experiment exp = load_string(minimal("    web: { kind: nginx }\n", extra), "slo.yaml", {}, diags);
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  REQUIRE(exp.slo.target.has_value());
+  CHECK(*exp.slo.target == Approx(0.999));
+  REQUIRE(exp.slo.abort_when.size() == 2);
+  CHECK(exp.slo.abort_when[0].expr == "error_rate > 50% for 5s");
+  CHECK(exp.slo.abort_when[0].pos.line == 13);
+  CHECK(exp.slo.abort_when[0].pos.col == 7);
+  CHECK(exp.slo.abort_when[1].expr == "p(99) > 2s for 10s");
+}
+
+TEST_CASE("a single abort condition may be written without a list", "[experiment][loader][slo]") {
+  const std::string extra =
+      "slo:\n"
+      "  abort_when: \"error_rate > 50% for 5s\"\n";
+  Diagnostics diags;
+  const Experiment exp = load_string(minimal("    web: { kind: nginx }\n", extra), "one.yaml", {}, diags);
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  REQUIRE(exp.slo.abort_when.size() == 1);
+  CHECK(exp.slo.abort_when[0].pos.line == 11);
+  CHECK_FALSE(exp.slo.target.has_value());
+}
+
+TEST_CASE("a bad target or abort_when is reported at its position", "[experiment][loader][slo][bad-config]") {
+  const std::string extra =
+      "slo:\n"
+      "  target: 100%\n"
+      "  abort_when: { error_rate: 50% }\n";
+  Diagnostics diags;
+  load_string(minimal("    web: { kind: nginx }\n", extra), "bad.yaml", {}, diags);
+  expect_diags(diags, {{11, 11, "'target' must be a percentage above 0% and below 100%, not '100%'", "99.9%"},
+                       {12, 15, "'abort_when' must be a condition or a list of them", "error_rate > 50%"}});
+
+  const std::string words =
+      "slo:\n"
+      "  target: high\n"
+      "  abort_when: [\"\"]\n";
+  Diagnostics word_diags;
+  load_string(minimal("    web: { kind: nginx }\n", words), "words.yaml", {}, word_diags);
+  expect_diags(word_diags,
+               {{11, 11, "'target' must be a percentage"}, {12, 16, "'abort_when' must not be empty"}});
+}

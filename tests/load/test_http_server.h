@@ -25,7 +25,13 @@ enum class ServerMode {
 
 // A small HTTP/1.1 server on 127.0.0.1 (port 0) with its own thread, for the
 // load generator's tests. It answers `200 ok` with `X-Backend: a` and `b`
-// alternating, after a fixed service time per request.
+// alternating, after a fixed service time per request, each connection on
+// its own (so the service time does not grow with concurrency).
+//
+// A stall (stall_between) imitates a server that freezes, e.g. for a
+// garbage collection: a request arriving during it is held until the stall
+// ends and then served, so it is answered at stall end + service time.
+// Requests that arrived before the stall are answered as usual.
 class TestHttpServer {
  public:
   explicit TestHttpServer(ServerMode mode,
@@ -47,6 +53,12 @@ class TestHttpServer {
   TestHttpServer& operator=(const TestHttpServer&) = delete;
 
   uint16_t port() const { return port_; }
+
+  // Sets the stall; may be called while the server runs.
+  void stall_between(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to) {
+    stall_to_.store(to.time_since_epoch().count());
+    stall_from_.store(from.time_since_epoch().count());
+  }
   uint64_t requests() const { return requests_.load(); }
 
  private:
@@ -72,7 +84,12 @@ class TestHttpServer {
         read();  // notices when the client gives up and closes
         return;
       }
-      timer_.expires_after(server_.service_time_);
+      const auto now = std::chrono::steady_clock::now();
+      const auto from = std::chrono::steady_clock::time_point(
+          std::chrono::steady_clock::duration(server_.stall_from_.load()));
+      const auto to = std::chrono::steady_clock::time_point(
+          std::chrono::steady_clock::duration(server_.stall_to_.load()));
+      timer_.expires_at((now >= from && now < to ? to : now) + server_.service_time_);
       timer_.async_wait([self = shared_from_this()](boost::beast::error_code ec) {
         if (!ec) {
           self->respond();
@@ -129,6 +146,9 @@ class TestHttpServer {
   std::thread thread_;
   uint16_t port_ = 0;
   std::atomic<uint64_t> requests_{0};
+  // The stall, as steady_clock ticks; none while from == to.
+  std::atomic<std::chrono::steady_clock::rep> stall_from_{0};
+  std::atomic<std::chrono::steady_clock::rep> stall_to_{0};
   uint64_t next_backend_ = 0;  // only touched on the server thread
 };
 

@@ -1,6 +1,9 @@
 #include "harness/verify/verdict.h"
 
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,7 +28,9 @@ std::vector<WindowStats> windows_with_errors(const std::vector<int>& errors) {
     if (errors[i] >= 0) {
       w.requests = 100;
       w.errors = static_cast<uint64_t>(errors[i]);
-      w.sorted_latencies_ms.assign(100, 10.0 + errors[i]);
+      for (int r = 0; r < 100; ++r) {
+        w.latency.add_ms(10.0 + errors[i]);
+      }
     }
     windows.push_back(w);
   }
@@ -137,6 +142,68 @@ TEST_CASE("without objectives every window holds", "[verify]") {
   CHECK(verdict.window_holds == std::vector<bool>{true, true});
   CHECK_FALSE(verdict.any_breach());
   CHECK_FALSE(verdict.first_breach_at_or_after(windows, 0).has_value());
+}
+
+TEST_CASE("the breach time of an objective is the length of its breaching windows", "[verify]") {
+  const auto windows = windows_with_errors({0, 5, 7, 0, 3, 0, 2});
+  const Verdict verdict =
+      evaluate({{"availability", expr("error_rate < 1%")}, {"strict", expr("error_rate < 4%")}}, windows);
+  REQUIRE(verdict.objectives.size() == 2);
+  CHECK(verdict.objectives[0].breach_ns() == 4 * second);
+  CHECK(verdict.objectives[0].breaches[0].duration_ns() == 2 * second);
+  CHECK(verdict.objectives[1].breach_ns() == 2 * second);
+  // Windows 1, 2, 4 and 6 breach one objective or both: each counts once.
+  CHECK(verdict.breach_ns(windows) == 4 * second);
+}
+
+TEST_CASE("the breach time of an objective that holds is zero", "[verify]") {
+  const auto windows = windows_with_errors({0, 0});
+  const Verdict verdict = evaluate({{"availability", expr("error_rate < 1%")}}, windows);
+  CHECK(verdict.objectives[0].breach_ns() == 0);
+  CHECK(verdict.breach_ns(windows) == 0);
+}
+
+TEST_CASE("the breach time of a short last window is its own length", "[verify]") {
+  auto windows = windows_with_errors({0, 9});
+  windows[1].end_ns = windows[1].start_ns + second / 2;
+  const Verdict verdict = evaluate({{"availability", expr("error_rate < 1%")}}, windows);
+  CHECK(verdict.objectives[0].breach_ns() == second / 2);
+  CHECK(verdict.breach_ns(windows) == second / 2);
+}
+
+TEST_CASE("the error budget consumed is the failed requests over those the target allows", "[verify]") {
+  // 400 requests, 2 failed; 99.9% allows 0.4 failures, 99% allows 4.
+  const auto windows = windows_with_errors({0, 1, -1, 1, 0});
+  const ErrorBudget tight = error_budget(windows, 0.999);
+  CHECK(tight.requests == 400);
+  CHECK(tight.failed == 2);
+  CHECK(tight.allowed_failures() == Approx(0.4));
+  CHECK(tight.consumed() == Approx(5.0));
+  CHECK(tight.overspent());
+
+  const ErrorBudget loose = error_budget(windows, 0.99);
+  CHECK(loose.consumed() == Approx(0.5));
+  CHECK_FALSE(loose.overspent());
+
+  // A phase: only the windows passed count.
+  const ErrorBudget first_two = error_budget(std::span(windows).first(2), 0.99);
+  CHECK(first_two.requests == 200);
+  CHECK(first_two.consumed() == Approx(0.5));
+}
+
+TEST_CASE("an error budget without failures is untouched, even at a target of 100%", "[verify]") {
+  const auto clean = windows_with_errors({0, 0});
+  CHECK(error_budget(clean, 0.999).consumed() == 0);
+  CHECK(error_budget(clean, 1.0).consumed() == 0);
+  CHECK(error_budget({}, 0.999).consumed() == 0);
+  CHECK(std::isinf(error_budget(windows_with_errors({1}), 1.0).consumed()));
+}
+
+TEST_CASE("an SLO target outside 0 to 1 is refused", "[verify]") {
+  const auto windows = windows_with_errors({0});
+  CHECK_THROWS_AS(error_budget(windows, 99.9), std::invalid_argument);
+  CHECK_THROWS_AS(error_budget(windows, -0.1), std::invalid_argument);
+  CHECK_NOTHROW(error_budget(windows, 0.0));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "harness/verify/window.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 
@@ -107,20 +108,25 @@ TEST_CASE("errors are transport errors and 5xx responses, not 4xx", "[verify]") 
 TEST_CASE("latency statistics of a window are nearest-rank over all its requests", "[verify]") {
   std::vector<Sample> samples;
   for (int i = 100; i >= 1; --i) {
-    samples.push_back(sample(i, i));  // latencies 1..100 ms, out of order
+    samples.push_back(sample(i, i * 0.05));  // latencies 0.05..5 ms in steps of 50 us, out of order
   }
   const auto windows = build_windows(result_with(samples), 1s, 0, 1000 * ms);
   REQUIRE(windows.size() == 1);
   const WindowStats& w = windows[0];
-  CHECK(w.mean_ms == Approx(50.5));
-  CHECK(w.p50_ms == Approx(50));
-  CHECK(w.p90_ms == Approx(90));
-  CHECK(w.p99_ms == Approx(99));
-  CHECK(w.max_ms == Approx(100));
-  CHECK(w.percentile_ms(99.9) == Approx(100));
-  REQUIRE(w.sorted_latencies_ms.size() == 100);
-  CHECK(w.sorted_latencies_ms.front() == Approx(1));
-  CHECK(w.sorted_latencies_ms.back() == Approx(100));
+  // Below 10 ms the histogram is exact to 5 us, well under the 50 us steps.
+  const double close = 0.006;
+  CHECK(w.mean_ms == Approx(2.525));
+  CHECK(w.p50_ms == Approx(2.5).margin(close));
+  CHECK(w.p90_ms == Approx(4.5).margin(close));
+  CHECK(w.p99_ms == Approx(4.95).margin(close));
+  CHECK(w.p999_ms == Approx(5));
+  CHECK(w.max_ms == Approx(5));
+  CHECK(w.percentile_ms(25) == Approx(1.25).margin(close));
+  CHECK(w.percentile_ms(1) == Approx(0.05));
+  CHECK(w.latency.count() == 100);
+  CHECK(w.service_p50_ms == Approx(2.5).margin(close));
+  CHECK(w.service_p90_ms == Approx(4.5).margin(close));
+  CHECK(w.service_p99_ms == Approx(4.95).margin(close));
 }
 
 TEST_CASE("latency counts from the intended time, waiting included", "[verify]") {
@@ -190,7 +196,79 @@ TEST_CASE("a window without requests reads as zero everywhere", "[verify]") {
   CHECK(w.throughput() == 0);
   CHECK(w.max_backend_share() == 0);
   CHECK(w.p99_ms == 0);
+  CHECK(w.p999_ms == 0);
+  CHECK(w.service_p99_ms == 0);
+  CHECK(w.latency.empty());
   CHECK(w.backend_counts.empty());
+}
+
+// A constant-rate run (one request every ms) against a server with a fixed
+// service time of 2 ms that stalls for 1 s in the middle: the requests
+// meant for the stall wait for it to end. wrk2's test of coordinated
+// omission.
+std::vector<Sample> stalled_run(int total_ms, int stall_from_ms, int stall_ms) {
+  std::vector<Sample> samples;
+  for (int at = 0; at < total_ms; ++at) {
+    Sample s = sample(at, 2);
+    if (at >= stall_from_ms && at < stall_from_ms + stall_ms) {
+      s.sent_ns = int64_t{stall_from_ms + stall_ms} * ms;
+      s.done_ns = s.sent_ns + 2 * ms;
+    }
+    samples.push_back(s);
+  }
+  return samples;
+}
+
+TEST_CASE("a stall shows in the corrected latency and not in the uncorrected one", "[verify]") {
+  const auto windows = build_windows(result_with(stalled_run(10'000, 4'500, 1'000)), 10s, 0, 10'000 * ms);
+  REQUIRE(windows.size() == 1);
+  const WindowStats& w = windows[0];
+  // 1000 of 10000 requests waited from 1000 ms down to 1 ms, plus 2 ms of
+  // service: the slowest 1% waited 900 ms or more.
+  CHECK(w.p99_ms == Approx(902).margin(1));
+  CHECK(w.p999_ms == Approx(992).margin(1));
+  CHECK(w.max_ms == Approx(1002));
+  CHECK(w.p90_ms == Approx(2).margin(1));
+  CHECK(w.service_p50_ms == Approx(2).margin(1));
+  CHECK(w.service_p90_ms == Approx(2).margin(1));
+  CHECK(w.service_p99_ms == Approx(2).margin(1));
+  CHECK(w.service_percentile_ms(100) == Approx(2));
+}
+
+TEST_CASE("the window percentiles are within 1 ms of the exact ones", "[verify]") {
+  const auto samples = stalled_run(6'000, 2'000, 1'000);
+  const auto windows = build_windows(result_with(samples), 1s, 0, 6'000 * ms);
+  REQUIRE(windows.size() == 6);
+  for (const WindowStats& w : windows) {
+    std::vector<double> exact;
+    for (const Sample& s : samples) {
+      if (s.intended_ns >= w.start_ns && s.intended_ns < w.end_ns) {
+        exact.push_back(static_cast<double>(s.latency_ns()) / 1e6);
+      }
+    }
+    std::sort(exact.begin(), exact.end());
+    CHECK(w.p50_ms == Approx(percentile(exact, 50)).margin(1));
+    CHECK(w.p90_ms == Approx(percentile(exact, 90)).margin(1));
+    CHECK(w.p99_ms == Approx(percentile(exact, 99)).margin(1));
+    CHECK(w.p999_ms == Approx(percentile(exact, 99.9)).margin(1));
+    CHECK(w.max_ms == exact.back());
+  }
+  // The stall's window: latencies run from 1002 ms down to 3 ms.
+  CHECK(windows[2].p50_ms == Approx(502).margin(1));
+}
+
+TEST_CASE("requests that were never written have no service time", "[verify]") {
+  Sample refused = sample(10, 0, 0, 0, ErrorClass::connect_refused);
+  refused.sent_ns = refused.done_ns = 400 * ms;  // waited for a connection that was refused
+  Sample timed_out = sample(20, 30, 0, 0, ErrorClass::response_timeout);
+  timed_out.sent_ns = 25 * ms;  // written, then no answer
+  const auto windows = build_windows(result_with({refused, timed_out, sample(30, 4)}), 1s, 0, 1000 * ms);
+  const WindowStats& w = windows[0];
+  CHECK(w.latency.count() == 3);
+  CHECK(w.max_ms == Approx(390));
+  CHECK(w.service_latency.count() == 2);
+  CHECK(w.service_p99_ms == Approx(25));
+  CHECK(w.service_p50_ms == Approx(4));
 }
 
 }  // namespace
