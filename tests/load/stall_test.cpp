@@ -27,6 +27,8 @@ using testing::ms;
 using testing::percentile;
 
 constexpr int64_t service = 10 * ms;
+// The tail bound: see the steady-state test.
+constexpr int64_t kTailSlack = 2 * ms;
 constexpr int64_t stall_from = 1500 * ms;  // after the load's start
 constexpr int64_t stall_to = 2500 * ms;
 constexpr double rate = 200;
@@ -103,7 +105,7 @@ TEST_CASE("corrected p99 shows a 1 s stall that the uncorrected p99 hides", "[lo
   CHECK(percentile(uncorrected(samples), 99) >= service);
   CHECK(percentile(uncorrected(samples), 99) < 100 * ms);
   if (quiet_during(run, intended_between(run, 100 * ms, stall_from - 20 * ms))) {
-    CHECK(percentile(uncorrected(samples), 99) <= service + 1 * ms);
+    CHECK(percentile(uncorrected(samples), 99) <= service + kTailSlack);
   } else {
     WARN("machine busy: uncorrected p99 not checked to 1 ms");
   }
@@ -112,7 +114,8 @@ TEST_CASE("corrected p99 shows a 1 s stall that the uncorrected p99 hides", "[lo
   CHECK(percentile(uncorrected(samples), 100) > 900 * ms);
 }
 
-TEST_CASE("in steady state the percentiles are within 1 ms of the service time", "[load][stall]") {
+TEST_CASE("in steady state p50 and p90 are within 1 ms of the service time, p99 within 2 ms",
+          "[load][stall]") {
   const StalledRun run = run_with_stall();
   REQUIRE(run.result.samples.size() == 800);
   const auto steady = intended_between(run, 100 * ms, stall_from - 20 * ms);
@@ -126,13 +129,17 @@ TEST_CASE("in steady state the percentiles are within 1 ms of the service time",
     WARN("machine busy: p90 and p99 not checked to 1 ms");
     return;
   }
-  for (const double p : {90.0, 99.0}) {
-    INFO("p" << p);
-    CHECK(percentile(corrected(steady), p) >= service);
-    CHECK(percentile(corrected(steady), p) <= service + 1 * ms);
-    CHECK(percentile(uncorrected(steady), p) >= service);
-    CHECK(percentile(uncorrected(steady), p) <= service + 1 * ms);
-  }
+  CHECK(percentile(corrected(steady), 90) >= service);
+  CHECK(percentile(corrected(steady), 90) <= service + 1 * ms);
+  CHECK(percentile(uncorrected(steady), 90) >= service);
+  CHECK(percentile(uncorrected(steady), 90) <= service + 1 * ms);
+  // p99 of ~300 requests is the third slowest: one late timer wake-up of
+  // the in-process test server (sharing 2 cores with the generator) moves
+  // it by ~1 ms even on a quiet machine, as CI showed (11.1 ms for 10 ms).
+  CHECK(percentile(corrected(steady), 99) >= service);
+  CHECK(percentile(corrected(steady), 99) <= service + kTailSlack);
+  CHECK(percentile(uncorrected(steady), 99) >= service);
+  CHECK(percentile(uncorrected(steady), 99) <= service + kTailSlack);
 }
 
 TEST_CASE("the generator holds the requested rate through a stall", "[load][stall]") {
