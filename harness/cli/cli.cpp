@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer(
       "Exit codes: 0 expectation met / success, 1 expectation not met, 2 invalid input,\n"
-      "3 the run could not be carried out, 130 interrupted.\n"
+      "3 the run could not be carried out, 4 steady state not reached (nothing injected),\n"
+      "5 aborted by an abort_when condition, 130 interrupted.\n"
       "Run 'faultline <command> --help' for a command's options.");
   spdlog::set_pattern("%^%l%$: %v");
 

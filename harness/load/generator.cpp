@@ -106,8 +106,8 @@ LoadResult LoadGenerator::run(int64_t start_ns) {
   std::vector<std::unique_ptr<LoadShard>> shards;
   for (int s = 0; s < shard_count; ++s) {
     const int share = connections / shard_count + (s < connections % shard_count ? 1 : 0);
-    shards.push_back(
-        std::make_unique<LoadShard>(plan, clock_, s, shard_count, share, stop_, progress_, slots));
+    shards.push_back(std::make_unique<LoadShard>(plan, clock_, s, shard_count, share, stop_, progress_, slots,
+                                                 spec_.live ? &feed_ : nullptr));
   }
   {
     std::vector<std::jthread> threads;
@@ -148,6 +148,14 @@ LoadResult LoadGenerator::run(int64_t start_ns) {
   samples.resize(kept);
   result.samples = std::move(samples);
   return result;
+}
+
+bool LoadGenerator::take_completed(LoadResult& into) {
+  if (!spec_.live) {
+    return false;
+  }
+  feed_.take(into);
+  return true;
 }
 
 }  // namespace faultline::load

@@ -6,6 +6,7 @@
 
 #include "harness/common/clock.h"
 #include "harness/common/units.h"
+#include "harness/load/live_feed.h"
 #include "harness/load/sample.h"
 
 namespace faultline::load {
@@ -40,6 +41,9 @@ struct LoadSpec {
   // late send (LoadResult::late_sends): the generator, or the pool of
   // connections, did not keep the rate. Not used in maximum-rate mode.
   Duration late_threshold = std::chrono::milliseconds(1);
+  // Hand samples over while the load runs (LoadGenerator::take_completed).
+  // Off by default: it copies each sample once more.
+  bool live = false;
 };
 
 // Live counters, readable from another thread while the load runs. Each
@@ -112,11 +116,21 @@ class LoadGenerator {
 
   const LoadProgress& progress() const { return progress_; }
 
+  // With spec.live: appends to `into.samples` the samples completed since
+  // the previous call, at most about 10 ms old, in no particular order, and
+  // makes `into.backends` name every backend index they carry (indices
+  // already handed out keep their meaning). Safe from any thread while
+  // run() goes on. Returns false, taking nothing, without spec.live. The
+  // samples are copies: run()'s result still holds every one of them.
+  bool take_completed(LoadResult& into);
+  bool live() const { return spec_.live; }
+
  private:
   LoadSpec spec_;
   const RunClock& clock_;
   std::atomic<bool> stop_{false};
   LoadProgress progress_;
+  LiveFeed feed_;
 };
 
 }  // namespace faultline::load

@@ -23,12 +23,14 @@ constexpr int64_t min_tick_ns = 100'000;
 }  // namespace
 
 LoadShard::LoadShard(const LoadPlan& plan, const RunClock& clock, int index, int shards, int connections,
-                     const std::atomic<bool>& stop, LoadProgress& progress, SampleSlots& slots)
+                     const std::atomic<bool>& stop, LoadProgress& progress, SampleSlots& slots,
+                     LiveFeed* feed)
     : plan_(plan),
       clock_(clock),
       stop_(stop),
       progress_(progress),
       slots_(slots),
+      feed_(feed),
       stride_(static_cast<uint64_t>(shards)),
       index_(static_cast<uint64_t>(index)),
       closed_loop_(plan.closed_loop),
@@ -144,6 +146,9 @@ int64_t LoadShard::deadline_of(uint64_t request) {
 }
 
 void LoadShard::flush_progress() {
+  if (feed_ != nullptr) {
+    feed_->publish(live_batch_, backends_.names(), live_remap_);
+  }
   if (sent_pending_ > 0) {
     progress_.sent.fetch_add(sent_pending_, std::memory_order_relaxed);
     sent_pending_ = 0;
@@ -317,6 +322,9 @@ void LoadShard::record(uint64_t request, int64_t now) {
   }
   if (!closed_loop_) {
     slots_.recorded[request] = 1;
+  }
+  if (feed_ != nullptr) {
+    live_batch_.push_back(s);
   }
   ++completed_pending_;
   if (s.failed()) {

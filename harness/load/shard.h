@@ -11,6 +11,7 @@
 #include "harness/load/backend_names.h"
 #include "harness/load/connection.h"
 #include "harness/load/generator.h"
+#include "harness/load/live_feed.h"
 #include "harness/load/plan.h"
 #include "harness/load/sample.h"
 #include "harness/load/sample_log.h"
@@ -44,7 +45,7 @@ struct SampleSlots {
 class LoadShard {
  public:
   LoadShard(const LoadPlan& plan, const RunClock& clock, int index, int shards, int connections,
-            const std::atomic<bool>& stop, LoadProgress& progress, SampleSlots& slots);
+            const std::atomic<bool>& stop, LoadProgress& progress, SampleSlots& slots, LiveFeed* feed);
   ~LoadShard();
   LoadShard(const LoadShard&) = delete;
   LoadShard& operator=(const LoadShard&) = delete;
@@ -97,6 +98,11 @@ class LoadShard {
   const std::atomic<bool>& stop_;
   LoadProgress& progress_;
   SampleSlots& slots_;
+  // When a reader wants samples while the load runs: completed samples
+  // wait in live_batch_ until the next flush_progress publishes them.
+  LiveFeed* feed_;
+  std::vector<Sample> live_batch_;
+  std::vector<uint16_t> live_remap_;
   const uint64_t stride_;
   const uint64_t index_;
   const bool closed_loop_;

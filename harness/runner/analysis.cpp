@@ -71,7 +71,12 @@ std::vector<Phase> make_phases(const RunRecord& rec) {
                  "fault", from, std::max(from, stop)));
   }
   if (last_revert >= 0 && last_revert < end) {
-    phases.push_back(phase_of(rec, "after revert", "recovery", last_revert, end));
+    // An aborted run reverts and stops at once: no request was intended
+    // after the revert, and an empty phase would only read as "0 errors".
+    auto after = phase_of(rec, "after revert", "recovery", last_revert, end);
+    if (after.requests > 0) {
+      phases.push_back(std::move(after));
+    }
   }
   return phases;
 }

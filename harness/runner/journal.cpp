@@ -183,8 +183,18 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
       {"timeout_s", double(exp.load.timeout.count()) / 1e9},
       {"ramp_s", double(exp.load.ramp.count()) / 1e9},
       {"duration_s", double(exp.load.duration.count()) / 1e9},
+      {"ran_s",
+       rec.load_end_ns > rec.load_start_ns ? double(rec.load_end_ns - rec.load_start_ns) / 1e9 : 0.0},
       {"requests", rec.load.samples.size()},
       {"not_sent", rec.load.not_sent},
+      // Whether the generator kept the schedule: requests written more than
+      // late_threshold_ms after their intended time, and those that timed
+      // out before they could be written (k6's dropped iterations).
+      {"late_threshold_ms", double(rec.load.late_threshold_ns) / 1e6},
+      {"late_sends", rec.load.late_sends},
+      {"send_lateness_p99_ms", double(rec.load.send_lateness_p99_ns) / 1e6},
+      {"send_lateness_max_ms", double(rec.load.send_lateness_max_ns) / 1e6},
+      {"expired_unsent", rec.load.expired_unsent},
   };
 
   json objectives = json::array();

@@ -106,4 +106,16 @@ RecentLoad LiveMonitor::take_recent(int64_t now_ns) {
   return recent;
 }
 
+void LiveMonitor::forget_settled(int64_t now_ns) {
+  const int64_t before = rules_.empty()
+                             ? now_ns - settle_.count()
+                             : load_start_ns_ + static_cast<int64_t>(final_windows_.size()) * window_.count();
+  auto& samples = seen_.samples;
+  const auto reported = samples.begin() + static_cast<std::ptrdiff_t>(recent_from_);
+  const auto kept = std::remove_if(samples.begin(), reported,
+                                   [before](const load::Sample& s) { return s.intended_ns < before; });
+  recent_from_ -= static_cast<size_t>(reported - kept);
+  samples.erase(kept, reported);
+}
+
 }  // namespace faultline::runner

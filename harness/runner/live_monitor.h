@@ -73,6 +73,12 @@ class LiveMonitor {
   // The requests handed over since the previous call (or since the start).
   RecentLoad take_recent(int64_t now_ns);
 
+  // Drops the samples no check needs any more, so a long run does not hold
+  // every sample twice: those take_recent has reported whose window is
+  // final (or, without abort rules, intended more than `settle` ago). Call
+  // it once the steady-state gate has been judged, which needs its period.
+  void forget_settled(int64_t now_ns);
+
   const std::vector<verify::WindowStats>& final_windows() const { return final_windows_; }
   size_t samples_seen() const { return seen_.samples.size(); }
 

@@ -2,11 +2,24 @@
 
 namespace faultline::runner {
 
-// LoadGenerator exposes counters (LoadProgress) but not its samples until
-// run() returns. Once it offers a thread-safe way to take the samples
-// completed so far, an adapter over it goes here.
-std::unique_ptr<LiveSamples> live_samples_of(load::LoadGenerator& /*generator*/) {
-  return nullptr;
+namespace {
+
+class GeneratorSamples : public LiveSamples {
+ public:
+  explicit GeneratorSamples(load::LoadGenerator& generator) : generator_(generator) {}
+  void take_new(load::LoadResult& into) override { generator_.take_completed(into); }
+
+ private:
+  load::LoadGenerator& generator_;
+};
+
+}  // namespace
+
+std::unique_ptr<LiveSamples> live_samples_of(load::LoadGenerator& generator) {
+  if (!generator.live()) {
+    return nullptr;
+  }
+  return std::make_unique<GeneratorSamples>(generator);
 }
 
 }  // namespace faultline::runner

@@ -9,8 +9,8 @@ namespace faultline::runner {
 
 // Requests that have finished so far, read while the load runs: what the
 // steady-state gate, the abort conditions and the progress line's p99 are
-// judged on. The load generator hands its samples over only when the load
-// ends, so this is the seam where a live view plugs in.
+// judged on. Real runs read them from the load generator (LoadSpec::live);
+// tests feed their own.
 class LiveSamples {
  public:
   virtual ~LiveSamples() = default;
@@ -23,8 +23,8 @@ class LiveSamples {
   virtual void take_new(load::LoadResult& into) = 0;
 };
 
-// The live view of `generator`'s samples, or nullptr when the generator
-// offers none; then the run goes without steady-state gate, abort
+// The live view of `generator`'s samples, or nullptr when it was not made
+// with LoadSpec::live; then the run goes without steady-state gate, abort
 // conditions and live p99, and says so.
 std::unique_ptr<LiveSamples> live_samples_of(load::LoadGenerator& generator);
 

@@ -164,6 +164,7 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
     spec.duration = exp.load.duration;
     spec.backend_header = exp.load.backend_header;
     spec.ramp = exp.load.ramp;
+    spec.live = true;  // the steady-state gate, abort conditions and the progress line's p99
 
     load::LoadGenerator generator(spec, rec.clock);
     {
@@ -222,6 +223,9 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
       }
       if (monitor) {
         monitor->pull(*live);
+      }
+      if (monitor && gate_passed) {
+        monitor->forget_settled(now);
       }
       if (!gate_passed && first_inject_at && *first_inject_at <= now) {
         // The gate: judged once, when the first fault is due, before any

@@ -58,6 +58,25 @@ std::string render_summary(const nlohmann::ordered_json& j) {
                        100.0 * b.value("target", 0.0), 100.0 * b.value("consumed", 0.0), b.value("failed", 0),
                        b.value("allowed", 0.0));
   }
+  const auto& load = j["load"];
+  const uint64_t requests = load.value("requests", uint64_t{0});
+  const uint64_t late = load.value("late_sends", uint64_t{0});
+  const uint64_t dropped = load.value("expired_unsent", uint64_t{0});
+  if (requests > 0 && late + dropped > requests / 100) {
+    // Latency still counts from the intended time, so the figures stay
+    // honest, but the offered load was not the one asked for.
+    out += fmt::format(
+        "\n  warning: the load generator did not keep the rate: {} of {} requests ({:.1f}%) were sent more "
+        "than {:g} ms late (p99 {:.1f} ms), {} never went out\n",
+        late, requests, 100.0 * double(late) / double(requests), load.value("late_threshold_ms", 0.0),
+        load.value("send_lateness_p99_ms", 0.0), dropped);
+  }
+  if (j.value("status", "") != "completed") {
+    out += fmt::format("\n  expect {}: not judged (the run {})\n", j.value("expect", ""),
+                       j.value("status", "") == "steady_state_failed" ? "stopped at the steady-state gate"
+                                                                      : "did not complete");
+    return out;
+  }
   const bool met = j.value("expectation_met", false);
   out += fmt::format("\n  expect {}: {}\n", j.value("expect", ""), met ? "MET" : "NOT MET");
   return out;

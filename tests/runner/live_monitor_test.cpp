@@ -173,3 +173,40 @@ TEST_CASE("the recent figures cover the samples since the previous call", "[runn
   CHECK(empty.completed == 0);
   CHECK_FALSE(empty.p99_ms.has_value());
 }
+
+TEST_CASE("settled samples are dropped once reported, and the checks still see what they need",
+          "[runner][live][memory]") {
+  SECTION("with abort rules: up to the last final window") {
+    QueuedSamples q;
+    LiveMonitor m(kStart, 1s, 2s, {}, {rule("error_rate > 50% for 2s")});
+    add_load(q, 0, 6, 100, 5, false);
+    m.pull(q);
+    m.take_recent(kStart + 6 * kSec);
+    CHECK_FALSE(m.check_abort(kStart + 6 * kSec).has_value());  // windows to [3s,4s) final
+    m.forget_settled(kStart + 6 * kSec);
+    CHECK(m.samples_seen() == 200);  // [4s,6s) kept: not final yet
+    // Failures in the windows still open are judged from the kept samples.
+    add_load(q, 6, 8, 100, 5, true);
+    m.pull(q);
+    m.take_recent(kStart + 8 * kSec);
+    CHECK_FALSE(m.check_abort(kStart + 9 * kSec).has_value());  // [6s,7s) final: one failing window
+    const auto trigger = m.check_abort(kStart + 10 * kSec);
+    REQUIRE(trigger.has_value());
+    CHECK(trigger->since_ns == kStart + 6 * kSec);
+  }
+  SECTION("without abort rules: those intended more than the settle time ago") {
+    QueuedSamples q;
+    LiveMonitor m(kStart, 1s, 2s, {}, {});
+    add_load(q, 0, 5, 100, 5, false);
+    m.pull(q);
+    m.forget_settled(kStart + 5 * kSec);
+    CHECK(m.samples_seen() == 500);  // none reported yet: none dropped
+    const auto recent = m.take_recent(kStart + 5 * kSec);
+    CHECK(recent.completed == 500);
+    m.forget_settled(kStart + 5 * kSec);
+    CHECK(m.samples_seen() == 200);
+    add_load(q, 5, 6, 100, 5, false);
+    m.pull(q);
+    CHECK(m.take_recent(kStart + 6 * kSec).completed == 100);
+  }
+}
