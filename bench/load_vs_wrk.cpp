@@ -654,6 +654,9 @@ ClientRun run_faultline_max(const Options& opt, const NginxServer& nginx) {
                       .rate = kFallbackRate,
                       .connections = opt.connections,
                       .duration = std::chrono::seconds(opt.duration_s),
+                      // wrk's request: GET / with Host and nothing else, so
+                      // nginx does the same work for both clients.
+                      .user_agent = "",
                       .threads = opt.threads,
                       .max_rate = true};
   GeneratorRun g = run_generator(spec, nginx);
@@ -786,7 +789,8 @@ bool max_rate_comparison(const Options& opt, const NginxServer& nginx) {
     const double client_w = med(wrk_runs, [](const ClientRun& r) { return r.cpu.total(); }) / opt.duration_s;
     const double client_f = med(fl_runs, [](const ClientRun& r) { return r.cpu.total(); }) / opt.duration_s;
     fmt::print(
-        "  profile: faultline is below wrk (perf is not available here; CPU accounting instead).\n"
+        "  profile: faultline is below wrk (per-request CPU accounting; `perf record -e cpu-clock -g` for "
+        "more).\n"
         "    faultline spends {:.2f}x wrk's user time and {:.2f}x its kernel time per request;\n"
         "    client CPU: wrk {:.0f}%, faultline {:.0f}% of a core; nginx {:.0f}% under wrk, {:.0f}% under "
         "faultline.\n",
@@ -817,6 +821,7 @@ bool hold_check(const Options& opt, const NginxServer& nginx) {
                       .rate = opt.hold_rate,
                       .connections = opt.connections,
                       .duration = std::chrono::seconds(opt.hold_duration_s),
+                      .user_agent = "",
                       .threads = opt.threads};
   GeneratorRun g = run_generator(spec, nginx);
   if (g_interrupted.load()) {

@@ -28,7 +28,13 @@ std::string make_request(const LoadSpec& spec) {
     request.append(":");
     request.append(std::to_string(spec.port));
   }
-  request.append("\r\nUser-Agent: faultline\r\nAccept: */*\r\n\r\n");
+  request.append("\r\n");
+  if (!spec.user_agent.empty()) {
+    request.append("User-Agent: ");
+    request.append(spec.user_agent);
+    request.append("\r\n");
+  }
+  request.append("\r\n");
   return request;
 }
 
