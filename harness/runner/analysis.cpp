@@ -106,11 +106,7 @@ Timing measure_timing(const RunRecord& rec) {
       t.recovered_ns = std::max(*start + width, *t.last_revert_ns);
     }
   }
-  for (size_t i = 0; i < rec.windows.size() && i < rec.verdict.window_holds.size(); ++i) {
-    if (!rec.verdict.window_holds[i]) {
-      t.total_breach_ns += rec.windows[i].end_ns - rec.windows[i].start_ns;
-    }
-  }
+  t.total_breach_ns = rec.verdict.breach_ns(rec.windows);
   return t;
 }
 

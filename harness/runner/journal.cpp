@@ -216,6 +216,7 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
                             {"worst_text", verify::format_value(o.expr, b.worst_value)}});
       }
       obj["breaches"] = breaches;
+      obj["breach_s"] = double(ov.breach_ns()) / 1e9;
     }
     objectives.push_back(obj);
   }
@@ -367,7 +368,13 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
          {"p50_ms", w.p50_ms},
          {"p90_ms", w.p90_ms},
          {"p99_ms", w.p99_ms},
+         {"p999_ms", w.p999_ms},
          {"max_ms", w.max_ms},
+         // Uncorrected (from the actual send): compare with the above to
+         // tell a slow server from requests that waited to be sent.
+         {"service_p50_ms", w.service_p50_ms},
+         {"service_p90_ms", w.service_p90_ms},
+         {"service_p99_ms", w.service_p99_ms},
          {"statuses", status_map(w.status_counts)},
          {"transport_errors", count_map(w.error_classes)},
          {"backends", count_map(w.backend_counts)},

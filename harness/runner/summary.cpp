@@ -49,6 +49,7 @@ std::string render_summary(const nlohmann::ordered_json& j) {
     if (!a["time_to_recover_s"].is_null()) {
       out += fmt::format("   time to recover: {:.1f}s", a["time_to_recover_s"].get<double>());
     }
+    out += fmt::format("   in breach: {:.1f}s", a.value("total_breach_s", 0.0));
     out +=
         fmt::format("   users affected: {:.1f}%\n", 100.0 * a["impact"].value("users_affected_share", 0.0));
   }

@@ -112,6 +112,16 @@ TEST_CASE("an abort condition stops a run, reverts the fault and records why", "
   CHECK(reverted < 6.0);  // well before the planned 9 s
   CHECK(j["load"]["ran_s"].get<double>() < 7.0);
   CHECK(log.find("expect breach: not judged") != std::string::npos);
+  // The availability objective was in breach from the inject to the stop.
+  const auto& availability = j["slo"]["objectives"][0];
+  CHECK(availability["breached"] == true);
+  CHECK(availability["breach_s"].get<double>() >= 1.0);
+  CHECK(j["analysis"]["total_breach_s"].get<double>() == Approx(availability["breach_s"].get<double>()));
+  // Windows carry the corrected and uncorrected tails; with no stall the
+  // two stay close.
+  const auto& w = j["windows"][0];
+  CHECK(w["p999_ms"].get<double>() >= w["p99_ms"].get<double>());
+  CHECK(w["service_p99_ms"].get<double>() <= w["p99_ms"].get<double>() + 0.01);
   for (const auto& p : j["phases"]) {
     CHECK(p["kind"] != "recovery");  // nothing was sent after the revert
   }
