@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "faults/common/haproxy_runtime_api.h"
 #include "faults/registry.h"
+#include "harness/stack/haproxy_runtime_api.h"
 
 namespace faultline::faults {
 
@@ -24,7 +24,7 @@ Status LbAdminStateFault::inject(stack::RunningStack& stack) {
     }
     return reconfig_.apply(stack, *text);
   }
-  HaproxyRuntimeApi api(lb->runtime_socket);
+  stack::HaproxyRuntimeApi api(lb->runtime_socket);
   if (!original_) {
     auto state = api.admin_state(lb->backend_name, server_);
     if (!state) {
@@ -46,7 +46,8 @@ Status LbAdminStateFault::revert(stack::RunningStack& stack) {
   if (lb == nullptr) {
     return Error{fmt::format("{}: no service {}", fault_type_, lb_)};
   }
-  if (auto st = HaproxyRuntimeApi(lb->runtime_socket).set_state(lb->backend_name, server_, *original_); !st) {
+  if (auto st = stack::HaproxyRuntimeApi(lb->runtime_socket).set_state(lb->backend_name, server_, *original_);
+      !st) {
     return st;
   }
   original_.reset();

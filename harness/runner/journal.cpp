@@ -283,6 +283,16 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
     notes.push_back({{"t", secs(n.at_ns)}, {"text", n.text}, {"source", n.source}});
   }
   j["notes"] = notes;
+  json lb_events = json::array();
+  for (const auto& e : rec.lb_events) {
+    lb_events.push_back({{"t", secs(e.at_ns)},
+                         {"service", e.service},
+                         {"server", e.server},
+                         {"from", e.from},
+                         {"to", e.to},
+                         {"text", e.text}});
+  }
+  j["lb_events"] = lb_events;
 
   json phases = json::array();
   for (const auto& p : make_phases(rec)) {

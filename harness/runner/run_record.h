@@ -7,6 +7,7 @@
 
 #include "harness/common/clock.h"
 #include "harness/load/sample.h"
+#include "harness/runner/lb_watch.h"
 #include "harness/runner/live_monitor.h"
 #include "harness/runner/validate.h"
 #include "harness/stack/stack.h"
@@ -54,6 +55,8 @@ struct RunRecord {
   load::LoadResult load;
   std::vector<FaultRecord> faults;
   std::vector<NoteRecord> notes;
+  // Server state changes the load balancers reported (health checks, maintenance).
+  std::vector<LbEvent> lb_events;
   std::vector<verify::WindowStats> windows;
   verify::Verdict verdict;
   // Whether samples could be judged while the load ran (the steady-state

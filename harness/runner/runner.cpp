@@ -15,6 +15,7 @@
 #include "harness/load/generator.h"
 #include "harness/runner/live_monitor.h"
 #include "harness/runner/live_samples.h"
+#include "harness/runner/note_inbox.h"
 #include "harness/runner/progress.h"
 #include "harness/runner/signal_watcher.h"
 #include "harness/stack/run_registry.h"
@@ -148,6 +149,25 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
     f.bound = &bound;
     rec.faults.push_back(f);
   }
+  // Watched from before the load until the faults are reverted, so the
+  // timeline shows the load balancer's own view of its servers.
+  LbWatch lb_watch(*stack, rec.clock, 250ms);
+  NoteInbox inbox(note_inbox_path(identity->run_dir));
+  TerminalNotes terminal;
+  // Game-day notes, from `faultline note` or typed into this terminal.
+  auto take_notes = [&] {
+    auto lines = inbox.take();
+    for (auto& line : terminal.take()) {
+      lines.push_back(std::move(line));
+    }
+    for (auto& line : lines) {
+      progress.message(fmt::format("note: {}", line));
+      rec.notes.push_back({rec.clock.now_ns(), std::move(line), "operator"});
+    }
+  };
+  progress.message(
+      fmt::format("game-day notes: type a line here, or run 'faultline note \"text\"' from another "
+                  "terminal"));
 
   if (interrupted()) {
     rec.status = RunStatus::interrupted;
@@ -221,6 +241,7 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
         rec.status = RunStatus::interrupted;
         break;
       }
+      take_notes();
       if (monitor) {
         monitor->pull(*live);
       }
@@ -350,6 +371,9 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
   for (auto& f : rec.faults) {
     revert_fault(f, *stack, rec.clock);
   }
+  take_notes();
+  lb_watch.stop();
+  rec.lb_events = lb_watch.events();
   keep_server_logs(*stack, options.out_dir);
   progress.message(fmt::format("run {}: tearing down the stack", rec.run_id));
   stack->teardown();

@@ -1,6 +1,8 @@
-#include "faults/common/haproxy_runtime_api.h"
+#include "harness/stack/haproxy_runtime_api.h"
 
 #include <fmt/format.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,7 +12,7 @@
 #include <sstream>
 #include <vector>
 
-namespace faultline::faults {
+namespace faultline::stack {
 
 namespace asio = boost::asio;
 
@@ -22,6 +24,13 @@ Result<std::string> HaproxyRuntimeApi::command(const std::string& line) const {
   if (ec) {
     return Error{fmt::format("cannot connect to HAProxy runtime API at {}: {}", socket_path_, ec.message())};
   }
+  // Blocking reads and writes with a deadline: the kernel's socket timeouts
+  // are enough for one short exchange.
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout_.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout_.count() % 1000) * 1000);
+  setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(sock.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   std::string request = line + "\n";
   asio::write(sock, asio::buffer(request), ec);
   if (ec) {
@@ -80,14 +89,9 @@ Status HaproxyRuntimeApi::run(const std::string& line) const {
   return {};
 }
 
-Result<std::map<std::string, std::string>> HaproxyRuntimeApi::server_state(const std::string& backend,
-                                                                           const std::string& server) const {
-  auto answer = command("show servers state " + backend);
-  if (!answer) {
-    return answer.error();
-  }
-  // A version line, a "# name name ..." header, then one line per server.
-  std::stringstream ss(*answer);
+std::vector<HaproxyRuntimeApi::ServerRow> parse_servers_state(const std::string& answer) {
+  std::vector<HaproxyRuntimeApi::ServerRow> rows;
+  std::stringstream ss(answer);
   std::string line;
   std::vector<std::string> columns;
   while (std::getline(ss, line)) {
@@ -104,12 +108,33 @@ Result<std::map<std::string, std::string>> HaproxyRuntimeApi::server_state(const
     if (columns.empty() || fields.size() < 4) {
       continue;
     }
-    std::map<std::string, std::string> row;
+    HaproxyRuntimeApi::ServerRow row;
     for (size_t i = 0; i < fields.size() && i < columns.size(); ++i) {
       row[columns[i]] = fields[i];
     }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+Result<std::vector<HaproxyRuntimeApi::ServerRow>> HaproxyRuntimeApi::servers_state(
+    const std::string& backend) const {
+  auto answer = command("show servers state " + backend);
+  if (!answer) {
+    return answer.error();
+  }
+  return parse_servers_state(*answer);
+}
+
+Result<HaproxyRuntimeApi::ServerRow> HaproxyRuntimeApi::server_state(const std::string& backend,
+                                                                     const std::string& server) const {
+  auto answer = command("show servers state " + backend);
+  if (!answer) {
+    return answer.error();
+  }
+  for (auto& row : parse_servers_state(*answer)) {
     if (row["be_name"] == backend && row["srv_name"] == server) {
-      return row;
+      return std::move(row);
     }
   }
   return Error{
@@ -165,4 +190,4 @@ Status HaproxyRuntimeApi::set_health(const std::string& backend, const std::stri
   return run(fmt::format("{} health {}/{}", enabled ? "enable" : "disable", backend, server));
 }
 
-}  // namespace faultline::faults
+}  // namespace faultline::stack

@@ -1,19 +1,27 @@
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "harness/common/result.h"
 
-namespace faultline::faults {
+namespace faultline::stack {
 
 // A client for HAProxy's runtime API on its stats socket (`level admin`).
 // Each command opens the socket, sends one line, and reads the answer until
 // HAProxy closes the connection (non-interactive mode), so no state is kept
 // between commands and a restarted HAProxy is simply reconnected to.
+// A command gives up after `timeout`: a stopped (SIGSTOP) HAProxy still
+// accepts on its socket but never answers.
 class HaproxyRuntimeApi {
  public:
-  explicit HaproxyRuntimeApi(std::string socket_path) : socket_path_(std::move(socket_path)) {}
+  using ServerRow = std::map<std::string, std::string>;
+
+  explicit HaproxyRuntimeApi(std::string socket_path,
+                             std::chrono::milliseconds timeout = std::chrono::milliseconds(2000))
+      : socket_path_(std::move(socket_path)), timeout_(timeout) {}
 
   // Sends one command; returns HAProxy's answer (may be empty on success).
   Result<std::string> command(const std::string& line) const;
@@ -29,8 +37,9 @@ class HaproxyRuntimeApi {
 
   // One server's line of `show servers state <be>`, by column name
   // (srv_addr, srv_port, srv_admin_state, srv_op_state, ...).
-  Result<std::map<std::string, std::string>> server_state(const std::string& backend,
-                                                          const std::string& server) const;
+  Result<ServerRow> server_state(const std::string& backend, const std::string& server) const;
+  // Every server's line of `show servers state <be>`.
+  Result<std::vector<ServerRow>> servers_state(const std::string& backend) const;
   // "ready", "drain" or "maint", from the forced admin-state bits.
   Result<std::string> admin_state(const std::string& backend, const std::string& server) const;
   // `set server be/srv state ready|drain|maint`.
@@ -44,6 +53,11 @@ class HaproxyRuntimeApi {
 
  private:
   std::string socket_path_;
+  std::chrono::milliseconds timeout_;
 };
 
-}  // namespace faultline::faults
+// Parses the answer to `show servers state`: a version line, a "# name
+// name ..." header, then one line per server, into rows by column name.
+std::vector<HaproxyRuntimeApi::ServerRow> parse_servers_state(const std::string& answer);
+
+}  // namespace faultline::stack
