@@ -18,7 +18,7 @@ BUILD_PKGS=(
   libcli11-dev nlohmann-json3-dev libkainjow-mustache-dev catch2
 )
 RUNTIME_PKGS=(
-  nginx-light haproxy nftables iptables iproute2 procps psmisc wrk
+  nginx-light haproxy nftables iptables iproute2 procps psmisc wrk chromium
 )
 
 apt-get update -q

@@ -42,7 +42,8 @@ void print_text(const faults::FaultType& t) {
   for (const auto& p : t.params) {
     // Two lines per parameter: types and defaults vary too much in length
     // for columns to stay readable.
-    std::cout << fmt::format("    {}  ({}; {})\n        {}\n", p.name, p.type, default_text(p), p.description);
+    std::cout << fmt::format("    {}  ({}; {})\n        {}\n", p.name, p.type, default_text(p),
+                             p.description);
   }
   std::cout << "\n";
 }
@@ -88,8 +89,8 @@ int list_faults(const FaultsOptions& opts) {
   } else if (const auto* t = faults::Registry::instance().find(opts.name)) {
     types = {t};
   } else {
-    std::cerr << fmt::format("faultline faults: no fault type '{}'\n  hint: the fault types are: {}\n", opts.name,
-                             fmt::join(faults::Registry::instance().names(), ", "));
+    std::cerr << fmt::format("faultline faults: no fault type '{}'\n  hint: the fault types are: {}\n",
+                             opts.name, fmt::join(faults::Registry::instance().names(), ", "));
     return 2;
   }
   if (opts.markdown) {

@@ -4,12 +4,24 @@
 
 #include <fstream>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "harness/cli/command.h"
 #include "reporters/reporter.h"
 
 namespace faultline::cli {
 namespace {
+
+// Formats come from the registry, so a new reporter file shows up in the
+// help text and in the error message without touching this command.
+std::string format_list(const char* separator) {
+  std::vector<std::string> formats;
+  for (const auto& r : reporters::ReporterRegistry::instance().all()) {
+    formats.push_back(r.format);
+  }
+  return fmt::format("{}", fmt::join(formats, separator));
+}
 
 struct ReportOptions {
   std::string journal;
@@ -21,7 +33,8 @@ struct ReportOptions {
 int report(const ReportOptions& opts) {
   const auto* reporter = reporters::ReporterRegistry::instance().find(opts.format);
   if (reporter == nullptr) {
-    std::cerr << fmt::format("faultline report: unknown format '{}'\n", opts.format);
+    std::cerr << fmt::format("faultline report: unknown format '{}' (valid formats: {})\n", opts.format,
+                             format_list(", "));
     return 2;
   }
   nlohmann::ordered_json journal;
@@ -55,7 +68,8 @@ const CommandRegistration registration{Command{
       app.add_option("journal", opts->journal, "journal.json written by 'faultline run'")
           ->required()
           ->check(CLI::ExistingFile);
-      app.add_option("-f,--format", opts->format, "output format: md | json")->capture_default_str();
+      app.add_option("-f,--format", opts->format, "output format: " + format_list(" | "))
+          ->capture_default_str();
       app.add_option("-o,--out", opts->out, "output file (default: standard output)");
       app.add_option("--template", opts->template_path, "a Mustache template replacing the built-in one");
       return [opts] { return report(*opts); };

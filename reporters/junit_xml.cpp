@@ -1,0 +1,446 @@
+// junit.xml: the run as a JUnit test suite, so that CI systems (Jenkins,
+// GitLab, GitHub test-report actions) show a chaos experiment next to the
+// unit tests, with the SLO figures where a developer looks first.
+//
+// One <testsuite> (named after the experiment) holds one <testcase> per SLO
+// objective and one for the expectation ("expect: hold" / "expect: breach").
+// The rule, chosen so that the suite is red exactly when `faultline run`
+// exits non-zero:
+//
+//   expect: hold    An objective that breached is a <failure> whose message
+//                   carries the worst value, the breach intervals (t+ s) and
+//                   the total breach time. The expectation testcase fails
+//                   too when any objective breached.
+//   expect: breach  Breaching is the point of the experiment, so objective
+//                   testcases always pass; their figures go to <system-out>.
+//                   Only the expectation testcase fails, when the journal
+//                   says the expectation was not met (nothing breached).
+//   incomplete run  (status interrupted / failed / aborted /
+//                   steady_state_failed) The expectation testcase carries an
+//                   <error> with the journal's error text. Objectives that
+//                   were evaluated are reported as above (what was measured
+//                   stays true); objectives with no verdict are <skipped>.
+//
+// An objective's figures are in its <failure> body when it fails, else in
+// its <system-out>.
+// The run's length is the `time` of the expectation testcase (objective
+// testcases take 0), so tools that sum testcase times show the run length.
+//
+// XML is written by hand: the format is small and a library dependency for it
+// is not worth having. Text is escaped for XML 1.0, which cannot represent
+// most control characters at all, even as character references; those are
+// written as visible "\xNN" text instead, and invalid UTF-8 becomes U+FFFD.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "reporters/reporter.h"
+#include "reporters/time_format.h"
+
+namespace faultline::reporters {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string str(const json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+double num(const json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+bool flag(const json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
+const json& obj(const json& j, const char* key) {
+  static const json empty = json::object();
+  const auto it = j.find(key);
+  return it != j.end() && it->is_object() ? *it : empty;
+}
+
+const json& arr(const json& j, const char* key) {
+  static const json empty = json::array();
+  const auto it = j.find(key);
+  return it != j.end() && it->is_array() ? *it : empty;
+}
+
+// Length of the UTF-8 sequence starting at s[i] and its code point, or 0 when
+// the bytes there are not well-formed UTF-8 (overlong forms and surrogates
+// included), so that the output stays a well-formed document whatever the
+// journal holds.
+size_t utf8_sequence(const std::string& s, size_t i, uint32_t& cp) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b0 = byte(i);
+  size_t len = 0;
+  uint32_t min = 0;
+  if (b0 < 0x80) {
+    cp = b0;
+    return 1;
+  } else if ((b0 & 0xE0) == 0xC0) {
+    len = 2, cp = b0 & 0x1F, min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, cp = b0 & 0x0F, min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, cp = b0 & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) {
+    return 0;
+  }
+  for (size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) {
+      return 0;
+    }
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    return 0;
+  }
+  return len;
+}
+
+enum class XmlContext { text, attribute };
+
+std::string xml_escape(const std::string& s, XmlContext context) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp = 0;
+    const size_t len = utf8_sequence(s, i, cp);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      ++i;
+      continue;
+    }
+    const char c = s[i];
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\n':
+        // Attribute values have their line breaks and tabs normalised to
+        // spaces by every parser unless they are written as references.
+        out += context == XmlContext::attribute ? "&#10;" : "\n";
+        break;
+      case '\t':
+        out += context == XmlContext::attribute ? "&#9;" : "\t";
+        break;
+      case '\r':
+        out += "&#13;";  // a raw CR would be folded into the following LF
+        break;
+      default:
+        if (cp < 0x20 || cp == 0xFFFE || cp == 0xFFFF) {
+          out += fmt::format("\\x{:02X}", cp);
+        } else {
+          out.append(s, i, len);
+        }
+    }
+    i += len;
+  }
+  return out;
+}
+
+std::string attr(const std::string& s) {
+  return xml_escape(s, XmlContext::attribute);
+}
+
+std::string text(const std::string& s) {
+  return xml_escape(s, XmlContext::text);
+}
+
+std::string seconds(double s) {
+  return fmt::format("{:.3f}", s);
+}
+
+// CI tools keep a test's history by classname + name, so the class must be
+// the same from one run of an experiment to the next: the experiment file's
+// name, not the run id (which is only the fallback when there is no file).
+// Dots would split it into packages, so only [A-Za-z0-9_-] are kept.
+std::string experiment_id(const json& journal) {
+  std::string id = std::filesystem::path(str(obj(journal, "experiment"), "source_file")).stem().string();
+  if (id.empty()) {
+    id = str(journal, "run_id");
+  }
+  for (char& c : id) {
+    const bool keep =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!keep) {
+      c = '_';
+    }
+  }
+  return id.empty() ? std::string("run") : id;
+}
+
+// A testcase's outcome; `kind` is empty for a pass, else "failure", "error"
+// or "skipped".
+struct Testcase {
+  std::string classname;
+  std::string name;
+  double time = 0;
+  std::string kind;
+  std::string type;
+  std::string message;
+  std::string details;
+  std::string system_out;
+};
+
+std::string value_text(const json& j, const char* text_key, const char* value_key) {
+  const std::string t = str(j, text_key);
+  if (!t.empty()) {
+    return t;
+  }
+  const auto it = j.find(value_key);
+  return it != j.end() && it->is_number() ? fmt::format("{}", it->get<double>()) : std::string("n/a");
+}
+
+// "t+3.0 s to t+6.0 s (3.0 s, worst 80.0%)", one per line.
+std::string breach_lines(const json& objective) {
+  std::string out;
+  for (const auto& b : arr(objective, "breaches")) {
+    const double start = num(b, "start_s");
+    const double end = num(b, "end_s");
+    out += fmt::format("  t+{:.1f} s to t+{:.1f} s ({:.1f} s, worst {})\n", start, end, end - start,
+                       value_text(b, "worst_text", "worst"));
+  }
+  return out;
+}
+
+// "t+3.0 s to t+6.0 s, t+7.5 s to t+8.0 s", for a one-line failure message;
+// a flapping objective can have many intervals, so the list is cut short
+// (the failure's body has them all).
+std::string interval_list(const json& objective) {
+  constexpr size_t kListed = 5;
+  const json& breaches = arr(objective, "breaches");
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < breaches.size() && i < kListed; ++i) {
+    parts.push_back(
+        fmt::format("t+{:.1f} s to t+{:.1f} s", num(breaches[i], "start_s"), num(breaches[i], "end_s")));
+  }
+  std::string list = fmt::format("{}", fmt::join(parts, ", "));
+  if (breaches.size() > kListed) {
+    list += fmt::format(" and {} more", breaches.size() - kListed);
+  }
+  return list;
+}
+
+// Older journals have no per-objective breach_s; the intervals add up to it.
+double breach_seconds(const json& objective) {
+  const auto it = objective.find("breach_s");
+  if (it != objective.end() && it->is_number()) {
+    return it->get<double>();
+  }
+  double total = 0;
+  for (const auto& b : arr(objective, "breaches")) {
+    total += num(b, "end_s") - num(b, "start_s");
+  }
+  return total;
+}
+
+Testcase objective_case(const json& objective, const std::string& classname, bool expect_hold,
+                        const std::string& status) {
+  Testcase tc;
+  tc.classname = classname;
+  tc.name = str(objective, "name") + ": " + str(objective, "expr");
+  const auto breached_it = objective.find("breached");
+  if (breached_it == objective.end() || !breached_it->is_boolean()) {
+    tc.kind = "skipped";
+    tc.message = fmt::format("run {} before this objective was evaluated", status);
+    return tc;
+  }
+  const std::string metric = str(objective, "metric");
+  const std::string worst = value_text(objective, "worst_text", "worst");
+  if (!breached_it->get<bool>()) {
+    tc.system_out = fmt::format("held; worst {}: {}\n", metric.empty() ? "value" : metric, worst);
+    return tc;
+  }
+  const std::string summary = fmt::format("breached: worst {}: {}, {:.1f} s in breach in total: {}",
+                                          metric.empty() ? "value" : metric, worst, breach_seconds(objective),
+                                          interval_list(objective));
+  const std::string figures = summary + "\n" + breach_lines(objective);
+  if (!expect_hold) {
+    tc.system_out = figures;
+    return tc;
+  }
+  tc.kind = "failure";
+  tc.type = "SloBreach";
+  tc.message = summary;
+  tc.details = figures;
+  return tc;
+}
+
+// Why an incomplete run stopped: the journal's error text, or for the
+// steady-state gate (which records the measurement rather than an error) a
+// sentence built from it.
+std::string run_error(const json& journal, const std::string& status) {
+  std::string error = str(journal, "error");
+  const json& gate = obj(journal, "steady_state_failure");
+  if (error.empty() && !gate.empty()) {
+    error = fmt::format(
+        "steady state did not hold before the fault: {} ({}) was {} from t+{:.1f} s to t+{:.1f} s",
+        str(gate, "objective"), str(gate, "expr"), value_text(gate, "value_text", "value"),
+        num(gate, "window_start_s"), num(gate, "window_end_s"));
+  }
+  return error.empty() ? fmt::format("the run ended with status '{}'", status) : error;
+}
+
+Testcase expectation_case(const json& journal, const std::string& classname, double run_s) {
+  const std::string expect = str(journal, "expect").empty() ? std::string("hold") : str(journal, "expect");
+  const std::string status = str(journal, "status");
+  Testcase tc;
+  tc.classname = classname;
+  tc.name = "expect: " + expect;
+  tc.time = run_s;
+
+  std::vector<std::string> breached;
+  for (const auto& o : arr(obj(journal, "slo"), "objectives")) {
+    if (flag(o, "breached")) {
+      breached.push_back(str(o, "name"));
+    }
+  }
+  const json& analysis = obj(journal, "analysis");
+  tc.system_out =
+      fmt::format("status: {}\nobjectives breached: {}\n", status.empty() ? "unknown" : status,
+                  breached.empty() ? std::string("none") : fmt::format("{}", fmt::join(breached, ", ")));
+  if (!breached.empty()) {
+    tc.system_out += fmt::format("total breach time: {:.1f} s\n", num(analysis, "total_breach_s"));
+    for (const char* key : {"time_to_detect_s", "time_to_recover_s"}) {
+      const auto it = analysis.find(key);
+      if (it != analysis.end() && it->is_number()) {
+        tc.system_out += fmt::format("{}: {:.3f}\n", key, it->get<double>());
+      }
+    }
+  }
+
+  if (status != "completed") {
+    tc.kind = "error";
+    tc.type = status.empty() ? std::string("unknown") : status;
+    tc.message = run_error(journal, tc.type);
+    tc.details = tc.message + "\n";
+    return tc;
+  }
+  if (flag(journal, "expectation_met")) {
+    return tc;
+  }
+  tc.kind = "failure";
+  tc.type = "ExpectationNotMet";
+  if (expect == "breach") {
+    tc.message = "expected at least one objective to breach while the fault was active; every objective held";
+  } else {
+    tc.message = fmt::format(
+        "expected every objective to hold; breached: {}",
+        breached.empty() ? std::string("none recorded") : fmt::format("{}", fmt::join(breached, ", ")));
+  }
+  tc.details = tc.message + "\n";
+  return tc;
+}
+
+void write_testcase(std::string& out, const Testcase& tc) {
+  out += fmt::format(R"(    <testcase classname="{}" name="{}" time="{}")", attr(tc.classname), attr(tc.name),
+                     seconds(tc.time));
+  if (tc.kind.empty() && tc.system_out.empty()) {
+    out += "/>\n";
+    return;
+  }
+  out += ">\n";
+  if (tc.kind == "skipped") {
+    out += fmt::format("      <skipped message=\"{}\"/>\n", attr(tc.message));
+  } else if (!tc.kind.empty()) {
+    out += fmt::format("      <{} message=\"{}\" type=\"{}\">{}</{}>\n", tc.kind, attr(tc.message),
+                       attr(tc.type), text(tc.details), tc.kind);
+  }
+  if (!tc.system_out.empty()) {
+    out += fmt::format("      <system-out>{}</system-out>\n", text(tc.system_out));
+  }
+  out += "    </testcase>\n";
+}
+
+// The JUnit schema's timestamp has no zone designator, so it is written in
+// UTC (the journal's start.time, which is UTC, is the fallback).
+std::string timestamp(const json& start) {
+  const auto it = start.find("epoch_ms");
+  if (it != start.end() && it->is_number_integer()) {
+    return format_in_zone(it->get<int64_t>(), "UTC", "%Y-%m-%dT%H:%M:%S");
+  }
+  return str(start, "time").substr(0, 19);
+}
+
+std::string render(const json& journal, const std::string& /*template_path*/) {
+  const std::string classname = "faultline." + experiment_id(journal) + ".slo";
+  const bool expect_hold = str(journal, "expect") != "breach";
+  const std::string status = str(journal, "status");
+  const double run_s = std::max(0.0, num(obj(journal, "end"), "t") - num(obj(journal, "start"), "t"));
+
+  std::vector<Testcase> cases;
+  for (const auto& o : arr(obj(journal, "slo"), "objectives")) {
+    cases.push_back(objective_case(o, classname, expect_hold, status));
+  }
+  cases.push_back(expectation_case(journal, classname, run_s));
+
+  int failures = 0;
+  int errors = 0;
+  int skipped = 0;
+  for (const auto& tc : cases) {
+    failures += tc.kind == "failure";
+    errors += tc.kind == "error";
+    skipped += tc.kind == "skipped";
+  }
+
+  std::string title = str(obj(journal, "experiment"), "title");
+  if (title.empty()) {
+    title = "faultline run " + str(journal, "run_id");
+  }
+  const std::string counts = fmt::format(R"(tests="{}" failures="{}" errors="{}" skipped="{}" time="{}")",
+                                         cases.size(), failures, errors, skipped, seconds(run_s));
+
+  // The schema has no empty timestamp; a journal without a start has none.
+  const std::string started = timestamp(obj(journal, "start"));
+  const std::string stamp = started.empty() ? std::string() : fmt::format(" timestamp=\"{}\"", attr(started));
+
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += fmt::format("<testsuites name=\"faultline\" {}>\n", counts);
+  out += fmt::format(R"(  <testsuite name="{}" {}{} hostname="{}">)", attr(title), counts, stamp,
+                     attr(str(obj(journal, "environment"), "hostname")));
+  out += "\n    <properties>\n";
+  for (const char* key : {"run_id", "status", "expect", "faultline_version"}) {
+    out += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", key, attr(str(journal, key)));
+  }
+  out += fmt::format("      <property name=\"expectation_met\" value=\"{}\"/>\n",
+                     flag(journal, "expectation_met") ? "true" : "false");
+  out += fmt::format("      <property name=\"source_file\" value=\"{}\"/>\n",
+                     attr(str(obj(journal, "experiment"), "source_file")));
+  out += "    </properties>\n";
+  for (const auto& tc : cases) {
+    write_testcase(out, tc);
+  }
+  out += "  </testsuite>\n</testsuites>\n";
+  return out;
+}
+
+const ReporterRegistration registration{
+    Reporter{"junit", "junit.xml", "JUnit XML for CI test reports (one testcase per SLO objective)", render}};
+
+}  // namespace
+}  // namespace faultline::reporters
