@@ -151,8 +151,9 @@ std::string render(const json& journal, const std::string& template_path) {
   return render_mustache("postmortem.html.mustache", template_path, html_view(journal), true);
 }
 
-const ReporterRegistration registration{Reporter{
-    "html", "postmortem.html", "incident postmortem as one self-contained HTML page with charts", render}};
+const ReporterRegistration registration{
+    Reporter{"html", "postmortem.html", "incident postmortem as one self-contained HTML page with charts",
+             render, true}};
 
 }  // namespace
 }  // namespace faultline::reporters

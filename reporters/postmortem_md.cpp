@@ -14,7 +14,7 @@ std::string render(const nlohmann::ordered_json& journal, const std::string& tem
 }
 
 const ReporterRegistration registration{
-    Reporter{"md", "postmortem.md", "incident postmortem draft in Markdown", render}};
+    Reporter{"md", "postmortem.md", "incident postmortem draft in Markdown", render, true}};
 
 }  // namespace
 }  // namespace faultline::reporters

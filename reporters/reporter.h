@@ -15,6 +15,8 @@ struct Reporter {
   // Returns the rendered document. `template_path` replaces the built-in
   // template where the format has one (empty = built-in).
   std::string (*render)(const nlohmann::ordered_json& journal, const std::string& template_path);
+  // Whether `template_path` means anything to it (a Mustache layout).
+  bool takes_template = false;
 };
 
 class ReporterRegistry {

@@ -106,56 +106,6 @@ std::string tick_text(double v, double step) {
   return fmt::format("{:.{}f}", v, decimals);
 }
 
-// The metric token of an objective ("p(99)", "error_rate"), spaces removed,
-// and what follows its comparator.
-struct ObjectiveParts {
-  std::string metric;
-  std::string threshold;
-};
-
-std::optional<ObjectiveParts> split_objective(std::string_view expr) {
-  const size_t at = expr.find_first_of("<>");
-  if (at == std::string_view::npos) {
-    return std::nullopt;
-  }
-  ObjectiveParts parts;
-  for (const char ch : expr.substr(0, at)) {
-    if (!std::isspace(static_cast<unsigned char>(ch))) {
-      parts.metric += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    }
-  }
-  size_t rest = at + 1;
-  if (rest < expr.size() && expr[rest] == '=') {
-    ++rest;
-  }
-  for (const char ch : expr.substr(rest)) {
-    if (!std::isspace(static_cast<unsigned char>(ch))) {
-      parts.threshold += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    }
-  }
-  return parts;
-}
-
-bool is_metric(const std::string& token, WindowMetric metric) {
-  switch (metric) {
-    case WindowMetric::throughput:
-      return token == "throughput";
-    case WindowMetric::error_rate:
-      return token == "error_rate";
-    case WindowMetric::p99_latency:
-      if (token.size() > 3 && token.starts_with("p(") && token.back() == ')') {
-        char* end = nullptr;
-        const std::string inner = token.substr(2, token.size() - 3);
-        const double p = std::strtod(inner.c_str(), &end);
-        return end != nullptr && *end == '\0' && p == 99;
-      }
-      return false;
-    case WindowMetric::max_backend_share:
-      return token == "max_backend_share";
-  }
-  return false;
-}
-
 struct ChartText {
   const char* title;
   const char* unit;
@@ -514,43 +464,23 @@ bool has_backend_traffic(const json& journal) {
   return false;
 }
 
-std::optional<double> objective_threshold(std::string_view expr, WindowMetric metric) {
-  const auto parts = split_objective(expr);
-  if (!parts || !is_metric(parts->metric, metric) || parts->threshold.empty()) {
+std::optional<double> objective_threshold(const json& objective, WindowMetric metric) {
+  if (!has_num(objective, "threshold")) {
     return std::nullopt;
   }
-  const char* begin = parts->threshold.c_str();
-  char* end = nullptr;
-  const double value = std::strtod(begin, &end);
-  if (end == begin || !std::isfinite(value)) {
-    return std::nullopt;
-  }
-  const std::string unit(end);
+  // The journal's metric labels (harness/verify/metric_table.cpp) and its
+  // threshold units: ratios as fractions, latency in ms, rates per second.
+  const std::string label = str(objective, "metric");
+  const double t = num(objective, "threshold");
   switch (metric) {
     case WindowMetric::throughput:
-      if (unit.empty() || unit == "/s") {
-        return value;
-      }
-      return unit == "/m" ? std::optional<double>(value / 60) : std::nullopt;
+      return label == "throughput" ? std::optional<double>(t) : std::nullopt;
     case WindowMetric::error_rate:
-    case WindowMetric::max_backend_share:
-      // A ratio is written "0.5%" or as a fraction "0.005".
-      if (unit == "%") {
-        return value;
-      }
-      return unit.empty() ? std::optional<double>(value * 100) : std::nullopt;
+      return label == "error rate" ? std::optional<double>(t * 100) : std::nullopt;
     case WindowMetric::p99_latency:
-      // A bare latency is milliseconds, as in k6.
-      if (unit.empty() || unit == "ms") {
-        return value;
-      }
-      if (unit == "us" || unit == "µs") {
-        return value / 1000;
-      }
-      if (unit == "s") {
-        return value * 1000;
-      }
-      return unit == "m" ? std::optional<double>(value * 60000) : std::nullopt;
+      return label == "p99 latency" ? std::optional<double>(t) : std::nullopt;
+    case WindowMetric::max_backend_share:
+      return label == "max backend share" ? std::optional<double>(t * 100) : std::nullopt;
   }
   return std::nullopt;
 }
@@ -578,7 +508,7 @@ std::string window_metric_svg(const json& journal, WindowMetric metric) {
   std::vector<Threshold> thresholds;
   for (const auto& o : array_at(object_at(journal, "slo"), "objectives")) {
     const std::string expr = str(o, "expr");
-    if (const auto t = objective_threshold(expr, metric)) {
+    if (const auto t = objective_threshold(o, metric)) {
       const std::string name = str(o, "name");
       thresholds.push_back({*t, name.empty() ? "SLO " + expr : fmt::format("SLO {}: {}", name, expr)});
     }

@@ -37,11 +37,11 @@ std::string backend_colour(size_t index);
 // has anything to show.
 bool has_backend_traffic(const nlohmann::ordered_json& journal);
 
-// The threshold of an objective such as "p(99) < 250ms" in the unit a
-// chart of `metric` uses (req/s, %, ms, %), or nullopt when the objective
-// is about another metric or cannot be read. Mirrors the grammar in
-// harness/verify/objective.h, which reporters do not link.
-std::optional<double> objective_threshold(std::string_view expr, WindowMetric metric);
+// The threshold of a journal objective ({"metric": "p99 latency",
+// "threshold": 250, ...}) in the unit a chart of `metric` uses (req/s, %,
+// ms, %), or nullopt when the objective is about another metric or the
+// journal (written before thresholds were recorded) has none.
+std::optional<double> objective_threshold(const nlohmann::ordered_json& objective, WindowMetric metric);
 
 std::string xml_escape(std::string_view text);
 

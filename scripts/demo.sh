@@ -12,5 +12,5 @@ set +e
 code=$?
 set -e
 echo
-echo "postmortem: faultline-out/demo/postmortem.md   journal: faultline-out/demo/journal.json"
+echo "postmortem: faultline-out/demo/postmortem.md (and .html)   journal: faultline-out/demo/journal.json   junit: faultline-out/demo/junit.xml"
 exit $code

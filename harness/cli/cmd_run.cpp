@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 
 #include "harness/cli/command.h"
 #include "harness/cli/common_options.h"
@@ -38,13 +39,48 @@ struct RunCommandOptions {
   std::string registry = "/run/faultline";
   bool quiet = false;
   bool samples = false;
+  std::vector<std::string> templates;  // FORMAT=FILE
 };
+
+// --template md=ours.mustache: checked before anything runs, so a typo does
+// not surface only after a game day's stack has come and gone.
+bool read_templates(const std::vector<std::string>& specs, std::map<std::string, std::string>& out) {
+  for (const auto& spec : specs) {
+    const auto eq = spec.find('=');
+    const std::string format = spec.substr(0, eq);
+    const auto* reporter = reporters::ReporterRegistry::instance().find(format);
+    if (eq == std::string::npos || reporter == nullptr || !reporter->takes_template) {
+      std::string formats;
+      for (const auto& r : reporters::ReporterRegistry::instance().all()) {
+        if (r.takes_template) {
+          formats += (formats.empty() ? "" : ", ") + r.format;
+        }
+      }
+      std::cerr << fmt::format(
+          "faultline run: --template '{}': expected FORMAT=FILE with a format that has a template ({})\n",
+          spec, formats);
+      return false;
+    }
+    const std::string file = spec.substr(eq + 1);
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+      std::cerr << fmt::format("faultline run: --template {}: no such file '{}'\n", format, file);
+      return false;
+    }
+    out[format] = file;
+  }
+  return true;
+}
 
 int run_command(const RunCommandOptions& opts) {
   experiment::Diagnostics diags(opts.exp.file);
   auto v = runner::validate(opts.exp.file, opts.exp.overrides(), diags);
   if (!v) {
     std::cerr << diags.format();
+    return 2;
+  }
+  std::map<std::string, std::string> templates;
+  if (!read_templates(opts.templates, templates)) {
     return 2;
   }
   if (geteuid() != 0) {
@@ -69,8 +105,17 @@ int run_command(const RunCommandOptions& opts) {
 
   for (const auto& reporter : reporters::ReporterRegistry::instance().all()) {
     const fs::path path = fs::path(out_dir) / reporter.file_name;
+    const auto custom = templates.find(reporter.format);
+    std::string text;
+    try {
+      text = reporter.render(journal, custom == templates.end() ? "" : custom->second);
+    } catch (const std::exception& e) {
+      // One broken report must not cost the others (or the journal).
+      std::cerr << fmt::format("faultline run: cannot render {}: {}\n", reporter.file_name, e.what());
+      continue;
+    }
     std::ofstream out(path);
-    out << reporter.render(journal, "");
+    out << text;
     if (!out) {
       std::cerr << fmt::format("faultline run: cannot write {}\n", path.string());
     }
@@ -93,7 +138,8 @@ const CommandRegistration registration{Command{
       app.description(
           "Run an experiment: bring the stack up in network namespaces, drive the load,\n"
           "inject and revert the faults, judge the SLOs, tear everything down and write\n"
-          "postmortem.md and journal.json into the output folder. Needs root.\n"
+          "postmortem.md, postmortem.html, journal.json and junit.xml into the output folder.\n"
+          "Needs root.\n"
           "Ctrl-C or SIGTERM stops the run early; faults are reverted and the stack removed.");
       auto opts = std::make_shared<RunCommandOptions>();
       add_experiment_options(app, opts->exp);
@@ -102,6 +148,9 @@ const CommandRegistration registration{Command{
       app.add_option("--registry", opts->registry, "run registry folder (what 'faultline cleanup' reads)")
           ->capture_default_str();
       app.add_flag("-q,--quiet", opts->quiet, "no progress lines on stderr, only the summary");
+      app.add_option("--template", opts->templates,
+                     "FORMAT=FILE: a Mustache template replacing the built-in one for that report, e.g.\n"
+                     "--template md=our-postmortem.md.mustache (repeatable; see reporters/templates/)");
       app.add_flag("--samples", opts->samples,
                    "also write requests.csv: every request's times, latency, status, error, backend, user");
       return [opts] { return run_command(*opts); };

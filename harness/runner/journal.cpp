@@ -200,7 +200,14 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
   json objectives = json::array();
   for (size_t i = 0; i < v.objectives.size(); ++i) {
     const auto& o = v.objectives[i];
-    json obj = {{"name", o.name}, {"expr", o.expr.text}, {"metric", verify::metric_label(o.expr)}};
+    // The threshold in the unit of the window values (ratios as fractions,
+    // latencies in ms, throughput per second), so reports can draw it
+    // without parsing the expression again.
+    json obj = {{"name", o.name},
+                {"expr", o.expr.text},
+                {"metric", verify::metric_label(o.expr)},
+                {"comparator", std::string(verify::to_string(o.expr.op))},
+                {"threshold", o.expr.threshold}};
     if (i < rec.verdict.objectives.size()) {
       const auto& ov = rec.verdict.objectives[i];
       obj["breached"] = ov.breached();

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 
 #include "journal_helpers.h"
 
@@ -147,4 +148,43 @@ TEST_CASE("validate accepts the shipped experiments", "[integration][cli]") {
     INFO(entry.path() << "\n" << read_file(out + "/log"));
     CHECK(code == 0);
   }
+}
+
+TEST_CASE("run checks --template before anything starts", "[integration][cli]") {
+  const std::string out = fresh_out_dir("run_template_check");
+  const std::string tpl = out + "/ours.mustache";
+  std::ofstream(tpl) << "# {{title}}\n";
+  struct Case {
+    std::string spec;
+    std::string says;
+  };
+  for (const Case& c : {Case{"md=" + out + "/missing.mustache", "no such file"},
+                        Case{"json=" + tpl, "expected FORMAT=FILE with a format that has a template ("},
+                        Case{"pdf=" + tpl, "expected FORMAT=FILE"}, Case{"md", "expected FORMAT=FILE"}}) {
+    const int code =
+        run({FAULTLINE_BINARY, "run", kExperiment, "--out", out, "--template", c.spec}, out + "/log");
+    const std::string log = read_file(out + "/log");
+    INFO(c.spec << "\n" << log);
+    CHECK(code == 2);
+    CHECK(log.find(c.says) != std::string::npos);
+    // Nothing ran: no stack, no reports.
+    CHECK_FALSE(fs::exists(out + "/journal.json"));
+  }
+}
+
+TEST_CASE("report renders every format from a journal, and a team's own template", "[integration][cli]") {
+  const std::string out = fresh_out_dir("report_formats");
+  const std::string journal = std::string(FAULTLINE_TEST_DATA) + "/journals/weight_skew.json";
+  for (const char* format : {"md", "html", "json", "junit"}) {
+    const std::string file = out + "/report." + format;
+    CHECK(run({FAULTLINE_BINARY, "report", journal, "--format", format, "-o", file}, out + "/log") == 0);
+    CHECK(fs::file_size(file) > 500);
+  }
+  const std::string tpl = out + "/ours.mustache";
+  std::ofstream(tpl) << "Incident {{title}} ({{run_id}})\n";
+  CHECK(run({FAULTLINE_BINARY, "report", journal, "--template", tpl, "-o", out + "/ours.md"}, out + "/log") ==
+        0);
+  CHECK(read_file(out + "/ours.md") == "Incident Integration - weight skew 8:1:1 on HAProxy (c49950)\n");
+  CHECK(run({FAULTLINE_BINARY, "report", journal, "--format", "pdf"}, out + "/log") == 2);
+  CHECK(read_file(out + "/log").find("valid formats") != std::string::npos);
 }

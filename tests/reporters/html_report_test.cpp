@@ -112,7 +112,11 @@ TEST_CASE("an objective on a charted metric is drawn as a dashed threshold", "[r
   json j = load_journal();
   // The recorded run judged only error rate and balance: no latency line.
   CHECK_FALSE(contains(faultline::reporters::window_metric_svg(j, WindowMetric::p99_latency), "threshold"));
-  j["slo"]["objectives"].push_back({{"name", "latency"}, {"expr", "p(99) < 4ms"}, {"metric", "p99 latency"}});
+  j["slo"]["objectives"].push_back({{"name", "latency"},
+                                    {"expr", "p(99) < 4ms"},
+                                    {"metric", "p99 latency"},
+                                    {"comparator", "<"},
+                                    {"threshold", 4.0}});
   const std::string svg = faultline::reporters::window_metric_svg(j, WindowMetric::p99_latency);
   REQUIRE(count(svg, "class=\"threshold\"") == 1);
   CHECK(contains(svg, "stroke-dasharray"));
@@ -131,15 +135,19 @@ TEST_CASE("an objective on a charted metric is drawn as a dashed threshold", "[r
 
 TEST_CASE("objective thresholds are read in the chart's unit", "[reporters][html]") {
   using faultline::reporters::objective_threshold;
-  CHECK(objective_threshold("p(99) < 250ms", WindowMetric::p99_latency) == Approx(250));
-  CHECK(objective_threshold("p(99)<=1.5s", WindowMetric::p99_latency) == Approx(1500));
-  CHECK(objective_threshold("p(99) < 300", WindowMetric::p99_latency) == Approx(300));
-  CHECK(objective_threshold("error_rate < 0.5%", WindowMetric::error_rate) == Approx(0.5));
-  CHECK(objective_threshold("error_rate < 0.005", WindowMetric::error_rate) == Approx(0.5));
-  CHECK(objective_threshold("throughput >= 30000/m", WindowMetric::throughput) == Approx(500));
-  CHECK_FALSE(objective_threshold("p(95) < 250ms", WindowMetric::p99_latency));
-  CHECK_FALSE(objective_threshold("error_rate < 1%", WindowMetric::p99_latency));
-  CHECK_FALSE(objective_threshold("nonsense", WindowMetric::error_rate));
+  auto objective = [](const char* metric, double threshold) {
+    return json{{"metric", metric}, {"comparator", "<"}, {"threshold", threshold}};
+  };
+  CHECK(objective_threshold(objective("p99 latency", 250), WindowMetric::p99_latency) == Approx(250));
+  CHECK(objective_threshold(objective("error rate", 0.005), WindowMetric::error_rate) == Approx(0.5));
+  CHECK(objective_threshold(objective("max backend share", 0.6), WindowMetric::max_backend_share) ==
+        Approx(60));
+  CHECK(objective_threshold(objective("throughput", 500), WindowMetric::throughput) == Approx(500));
+  CHECK_FALSE(objective_threshold(objective("p95 latency", 250), WindowMetric::p99_latency));
+  CHECK_FALSE(objective_threshold(objective("error rate", 0.01), WindowMetric::p99_latency));
+  // A journal from before thresholds were recorded: no line rather than a guess.
+  CHECK_FALSE(objective_threshold(json{{"metric", "error rate"}, {"expr", "error_rate < 1%"}},
+                                  WindowMetric::error_rate));
 }
 
 TEST_CASE("text from the journal is escaped in the page and in the charts", "[reporters][html]") {
