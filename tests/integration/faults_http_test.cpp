@@ -52,7 +52,11 @@ TEST_CASE("http_abort fails its share of requests and http_delay holds its share
   }
   std::sort(p90.begin(), p90.end());
   const double median_p90 = p90.empty() ? 0 : p90[p90.size() / 2];
-  CHECK(median_p90 >= 100.0);
+  // Down to 99 ms: nginx arms echo_sleep's timer from its cached
+  // millisecond clock, so a 100 ms sleep can end up to ~1 ms early, and a
+  // window's p90 is read from 1 ms histogram bins (a value in [99, 100)
+  // reads 99.5).
+  CHECK(median_p90 >= 99.0);
   CHECK(median_p90 < 115.0);
 
   // After the reverts: no errors and no delay.
