@@ -195,22 +195,14 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
     rec.load_start_ns = rec.clock.now_ns() + std::chrono::nanoseconds(50ms).count();
     const int64_t load_end = rec.load_start_ns + exp.load.duration.count();
     const bool gate_wanted = exp.slo.steady_state.count() > 0 && !v.objectives.empty();
-    auto live = live_samples_of(generator);
-    std::optional<LiveMonitor> monitor;
-    if (live) {
-      // A window is complete once its last request has answered or timed
-      // out; the margin covers noticing the timeout.
-      monitor.emplace(rec.load_start_ns, exp.slo.window, exp.load.timeout + 100ms, v.objectives,
-                      v.abort_rules);
-      rec.live_checks = true;
-    } else if (gate_wanted || !v.abort_rules.empty()) {
-      const std::string text =
-          "the load generator gives no live samples: the steady-state gate and the abort conditions are "
-          "not checked during this run";
-      rec.notes.push_back({rec.clock.now_ns(), text, "faultline"});
-      progress.message("warning: " + text);
-    }
-    bool gate_passed = !gate_wanted || !monitor;
+    // The generator was made with spec.live, so its samples can be read
+    // while it runs. A window is complete once its last request has
+    // answered or timed out; the margin covers noticing the timeout.
+    const auto live = live_samples_of(generator);
+    LiveMonitor monitor(rec.load_start_ns, exp.slo.window, exp.load.timeout + 100ms, v.objectives,
+                        v.abort_rules);
+    rec.live_checks = true;
+    bool gate_passed = !gate_wanted;
     std::atomic<bool> load_done{false};
     std::thread load_thread([&] {
       rec.load = generator.run(rec.load_start_ns);
@@ -242,18 +234,16 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
         break;
       }
       take_notes();
-      if (monitor) {
-        monitor->pull(*live);
-      }
-      if (monitor && gate_passed) {
-        monitor->forget_settled(now);
+      monitor.pull(*live);
+      if (gate_passed) {
+        monitor.forget_settled(now);
       }
       if (!gate_passed && first_inject_at && *first_inject_at <= now) {
         // The gate: judged once, when the first fault is due, before any
         // event of that moment is carried out.
         gate_passed = true;
         const int64_t due = *first_inject_at;
-        if (auto failure = monitor->check_steady_state(due - exp.slo.steady_state.count(), due)) {
+        if (auto failure = monitor.check_steady_state(due - exp.slo.steady_state.count(), due)) {
           rec.status = RunStatus::steady_state_failed;
           rec.stopped_ns = now;
           rec.error = fmt::format(
@@ -269,22 +259,20 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
         progress.message(
             fmt::format("steady state held for {}: injecting", format_duration(exp.slo.steady_state)));
       }
-      if (monitor) {
-        if (auto trigger = monitor->check_abort(now)) {
-          rec.status = RunStatus::aborted;
-          rec.stopped_ns = now;
-          // Faults go first: in-flight requests may take up to the timeout.
-          for (auto& f : rec.faults) {
-            revert_fault(f, *stack, rec.clock);
-          }
-          rec.error = fmt::format("aborted at t+{:.1f}s: '{}' held from t+{:.1f}s to t+{:.1f}s (last {})",
-                                  double(now - rec.load_start_ns) / 1e9, trigger->condition,
-                                  double(trigger->since_ns - rec.load_start_ns) / 1e9,
-                                  double(trigger->until_ns - rec.load_start_ns) / 1e9, trigger->value_text);
-          rec.abort = std::move(trigger);
-          progress.message(rec.error + "; faults reverted");
-          break;
+      if (auto trigger = monitor.check_abort(now)) {
+        rec.status = RunStatus::aborted;
+        rec.stopped_ns = now;
+        // Faults go first: in-flight requests may take up to the timeout.
+        for (auto& f : rec.faults) {
+          revert_fault(f, *stack, rec.clock);
         }
+        rec.error = fmt::format("aborted at t+{:.1f}s: '{}' held from t+{:.1f}s to t+{:.1f}s (last {})",
+                                double(now - rec.load_start_ns) / 1e9, trigger->condition,
+                                double(trigger->since_ns - rec.load_start_ns) / 1e9,
+                                double(trigger->until_ns - rec.load_start_ns) / 1e9, trigger->value_text);
+        rec.abort = std::move(trigger);
+        progress.message(rec.error + "; faults reverted");
+        break;
       }
       while (next < events.size() && events[next].at_ns <= now) {
         const auto& e = events[next++];
@@ -341,9 +329,7 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
         figures.failed = failed - last_failed;
         const int64_t span = now - last_status_ns;
         figures.rate = span > 0 ? double(figures.completed) * 1e9 / double(span) : 0.0;
-        if (monitor) {
-          figures.p99_ms = monitor->take_recent(now).p99_ms;
-        }
+        figures.p99_ms = monitor.take_recent(now).p99_ms;
         figures.active_faults = std::move(active);
         last_completed = completed;
         last_failed = failed;
