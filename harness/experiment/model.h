@@ -34,9 +34,17 @@ struct Timeouts {
 
 // A backend's capacity: beyond `rps` (with `burst` in excess) it sheds load
 // with 503. Zero means unlimited.
+// A backend's capacity. nginx: a request rate (`rps`, `burst`) beyond which
+// it sheds with 503. app: a worker pool, `workers` requests at a time for
+// `service_time` each, `queue` more waiting, and what happens when the
+// queue is full (`crash` makes the process exit).
 struct Capacity {
   double rps = 0;
   int burst = 0;
+  int workers = 4;
+  Duration service_time = std::chrono::milliseconds(10);
+  int queue = 64;
+  bool crash_on_overflow = false;
 };
 
 struct Service {

@@ -25,6 +25,8 @@ const std::vector<std::string> kBalanceAlgorithms = {"roundrobin", "leastconn", 
 const std::vector<std::string> kHealthCheckKeys = {"path", "interval", "fall", "rise"};
 const std::vector<std::string> kTimeoutKeys = {"connect", "server", "client"};
 const std::vector<std::string> kCapacityKeys = {"rps", "burst"};
+const std::vector<std::string> kAppCapacityKeys = {"workers", "service_time", "queue", "on_overflow"};
+const std::vector<std::string> kOverflowActions = {"shed", "crash"};
 
 constexpr int kMaxWeight = 256;  // HAProxy's limit
 
@@ -362,6 +364,10 @@ class ServiceReader {
     if (!r_.expect_map(node, "capacity")) {
       return;
     }
+    if (s.kind == ServiceKind::app) {
+      read_app_capacity(node, s);
+      return;
+    }
     r_.check_keys(node, kCapacityKeys, fmt::format("capacity of '{}'", s.name));
     Capacity capacity;
     if (const SourceNode* rps = node.find("rps")) {
@@ -387,6 +393,34 @@ class ServiceReader {
     if (const SourceNode* burst = node.find("burst")) {
       if (auto v = r_.integer(*burst, "burst", 0)) {
         capacity.burst = static_cast<int>(*v);
+      }
+    }
+    s.capacity = capacity;
+  }
+
+  // An app's capacity is its worker pool: how long a request takes, how
+  // many at once, how many may wait, and what a full queue does.
+  void read_app_capacity(const SourceNode& node, Service& s) {
+    r_.check_keys(node, kAppCapacityKeys, fmt::format("capacity of app '{}'", s.name));
+    Capacity capacity;
+    if (const SourceNode* workers = node.find("workers")) {
+      if (auto v = r_.integer(*workers, "workers", 1, 100000)) {
+        capacity.workers = static_cast<int>(*v);
+      }
+    }
+    if (const SourceNode* st = node.find("service_time")) {
+      if (auto d = r_.duration(*st, "service_time")) {
+        capacity.service_time = *d;
+      }
+    }
+    if (const SourceNode* queue = node.find("queue")) {
+      if (auto v = r_.integer(*queue, "queue", 0, 1000000)) {
+        capacity.queue = static_cast<int>(*v);
+      }
+    }
+    if (const SourceNode* overflow = node.find("on_overflow")) {
+      if (auto a = r_.choice(*overflow, "on_overflow", kOverflowActions)) {
+        capacity.crash_on_overflow = *a == "crash";
       }
     }
     s.capacity = capacity;

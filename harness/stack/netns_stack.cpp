@@ -17,6 +17,7 @@
 #include <fstream>
 #include <thread>
 
+#include "harness/common/units.h"
 #include "harness/stack/http_probe.h"
 #include "harness/stack/names.h"
 #include "harness/stack/netlink.h"
@@ -291,6 +292,46 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
       spec.executable = haproxy;
       // -db: stay in the foreground, a child we can watch and reap.
       spec.args = {"-f", inst.config_path, "-db"};
+    } else if (ps.kind == experiment::ServiceKind::app) {
+      // The synthetic app is faultline itself (`faultline app`): nothing to
+      // install, and its capacity comes from the experiment. Its command
+      // line is kept as its "config", for the record and for a person
+      // reproducing the run by hand.
+      const experiment::Capacity capacity = svc->capacity.value_or(experiment::Capacity{});
+      // FAULTLINE_EXE names the faultline binary when the stack is brought
+      // up from another program (the test binaries).
+      std::error_code exe_ec;
+      const char* exe_env = std::getenv("FAULTLINE_EXE");
+      const fs::path self = exe_env != nullptr ? fs::path(exe_env) : fs::read_symlink("/proc/self/exe", exe_ec);
+      if (exe_ec) {
+        return Error{fmt::format("service {}: cannot find faultline's own executable to run the app: {}",
+                                 ps.name, exe_ec.message())};
+      }
+      spec.executable = self.string();
+      spec.args = {"app",
+                   "--name",
+                   ps.name,
+                   "--backend-header",
+                   exp.load.backend_header,
+                   "--listen",
+                   fmt::format("{}:{}", ps.address, ps.port),
+                   "--service-time",
+                   format_duration(capacity.service_time),
+                   "--workers",
+                   std::to_string(capacity.workers),
+                   "--queue",
+                   std::to_string(capacity.queue),
+                   "--health-path",
+                   ps.health_paths.empty() ? std::string("/health") : ps.health_paths.front()};
+      if (capacity.crash_on_overflow) {
+        spec.args.push_back("--crash-on-overflow");
+      }
+      inst.config_path = dir + "/app.args";
+      text = spec.executable;
+      for (const auto& arg : spec.args) {
+        text += " " + arg;
+      }
+      text += "\n";
     } else {
       inst.config_path = dir + "/nginx.conf";
       if (svc->is_load_balancer()) {
@@ -781,7 +822,7 @@ Status validate_for_netns(const experiment::Experiment& exp) {
   for (const auto& s : exp.stack.services) {
     switch (s.kind) {
       case experiment::ServiceKind::app:
-        return Error{fmt::format("service {}: kind 'app' is not supported by this build yet", s.name)};
+        break;
       case experiment::ServiceKind::haproxy:
         if (!s.is_load_balancer()) {
           return Error{

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -364,17 +365,35 @@ TEST_CASE("a bring-up whose names are taken fails without removing what it did n
   CHECK(backends_seen(run.stack->find("lb")->planned, 2).size() == 2);
 }
 
-TEST_CASE("bring_up refuses app services with a readable error", "[stack]") {
-  testing::ScratchDir registry;
-  auto run = create_run(registry.path());
-  REQUIRE(run.ok());
+TEST_CASE("bring_up runs app services as faultline app with their capacity", "[integration][stack]") {
+  if (skip_unless_root()) {
+    return;
+  }
+  // The app is faultline itself; this test binary is not.
+  setenv("FAULTLINE_EXE", FAULTLINE_BINARY, 1);
+  TestRun run;
   auto exp = testing::lb_experiment(ServiceKind::haproxy);
-  exp.stack.services[2].kind = ServiceKind::app;
-  auto up = bring_up(exp, *run);
-  REQUIRE_FALSE(up.ok());
-  CHECK(up.error().message == "service web2: kind 'app' is not supported by this build yet");
-  CHECK(netns_of_run(run->run_id).empty());
-  release_run(*run);
+  auto& web2 = exp.stack.services[2];
+  web2.kind = ServiceKind::app;
+  experiment::Capacity capacity;
+  capacity.workers = 2;
+  capacity.service_time = 5ms;
+  capacity.queue = 7;
+  web2.capacity = capacity;
+  auto up = bring_up(exp, run.id);
+  INFO((up.ok() ? std::string("up") : up.error().message));
+  REQUIRE(up.ok());
+  run.stack = std::move(*up);
+  const auto* app = run.stack->find(web2.name);
+  REQUIRE(app != nullptr);
+  std::ifstream in(app->config_path);
+  const std::string args((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK_THAT(args, Catch::Contains(" app --name " + web2.name));
+  CHECK_THAT(args, Catch::Contains("--service-time 5ms --workers 2 --queue 7"));
+  // Both backends answer through the load balancer, the app under its name.
+  CHECK(backends_seen(run.stack->find("lb")->planned, 4) == std::set<std::string>{"web1", web2.name});
+  run.stack->teardown();
+  check_nothing_left(run.id);
 }
 
 TEST_CASE("bring_up refuses runtimes other than netns", "[stack]") {
