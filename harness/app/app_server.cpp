@@ -1,8 +1,10 @@
 #include "harness/app/app_server.h"
 
+#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <string_view>
 #include <utility>
 
 namespace faultline::app {
@@ -36,8 +38,10 @@ class AppServer::Session : public std::enable_shared_from_this<AppServer::Sessio
       self->server_.release();
       if (!ec) {
         ++self->server_.stats_.served;
-        self->respond(http::status::ok, self->request_.target() == self->server_.config_.health_path ? "healthy\n"
-                                                                                                     : "ok\n");
+        const auto target = self->request_.target();
+        const bool health =
+            std::string_view(target.data(), target.size()) == self->server_.config_.health_path;
+        self->respond(http::status::ok, health ? "healthy\n" : "ok\n");
       }
     });
   }

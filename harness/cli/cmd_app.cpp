@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 #include "harness/app/app_server.h"
@@ -65,8 +66,8 @@ int run_app(AppOptions opts) {
   io.run();
   const auto& stats = server->stats();
   if (server->crashed()) {
-    std::cerr << fmt::format("app {}: queue overflow ({} waiting): crashing, as configured\n", opts.config.name,
-                             opts.config.queue);
+    std::cerr << fmt::format("app {}: queue overflow ({} waiting): crashing, as configured\n",
+                             opts.config.name, opts.config.queue);
     // The abrupt end of an overloaded process: no cleanup, connections reset.
     std::_Exit(70);
   }

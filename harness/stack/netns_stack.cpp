@@ -302,7 +302,8 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
       // up from another program (the test binaries).
       std::error_code exe_ec;
       const char* exe_env = std::getenv("FAULTLINE_EXE");
-      const fs::path self = exe_env != nullptr ? fs::path(exe_env) : fs::read_symlink("/proc/self/exe", exe_ec);
+      const fs::path self =
+          exe_env != nullptr ? fs::path(exe_env) : fs::read_symlink("/proc/self/exe", exe_ec);
       if (exe_ec) {
         return Error{fmt::format("service {}: cannot find faultline's own executable to run the app: {}",
                                  ps.name, exe_ec.message())};
@@ -404,7 +405,8 @@ std::string NetnsStack::logs_of(size_t i, size_t lines) const {
   return out;
 }
 
-Status NetnsStack::wait_ready(const std::vector<size_t>& which, Clock::time_point deadline, bool need_backend) {
+Status NetnsStack::wait_ready(const std::vector<size_t>& which, Clock::time_point deadline,
+                              bool need_backend) {
   std::vector<size_t> pending = which;
   std::vector<std::string> last_error(services_.size());
   while (!pending.empty()) {
@@ -421,7 +423,8 @@ Status NetnsStack::wait_ready(const std::vector<size_t>& which, Clock::time_poin
       if (!resp) {
         last_error[i] = resp.error().message;
         ++it;
-      } else if (need_backend && is_balancer(i) && resp->status >= 500 && resp->header(backend_header_).empty()) {
+      } else if (need_backend && is_balancer(i) && resp->status >= 500 &&
+                 resp->header(backend_header_).empty()) {
         // A load balancer that answers but reaches no backend (5xx without
         // a backend's header) is not ready: the stack would fail every
         // request of the experiment for a reason unrelated to its faults.

@@ -5,8 +5,10 @@
 
 #include "harness/app/app_server.h"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <thread>
 
 #include "harness/load/generator.h"
