@@ -635,6 +635,12 @@ json postmortem_view(const json& j) {
     entries.push_back({num(e, "t"), 4, "lb_event", fmt::format("**Health check**: {}.", text)});
   }
 
+  // Services that crashed under the load (an app with on_overflow: crash).
+  for (const auto& e : sub(j, "service_events", empty_array())) {
+    entries.push_back({num(e, "t"), 4, "service_crash",
+                       fmt::format("**{} crashed**: {}.", str(e, "service"), str(e, "text"))});
+  }
+
   for (const auto& note : sub(j, "notes", empty_array())) {
     if (str(note, "source") == "operator") {
       entries.push_back({num(note, "t"), 5, "operator_note",
@@ -774,6 +780,17 @@ json postmortem_view(const json& j) {
       if (fault_ran) {
         summary.push_back(causes.size() == 1 ? fmt::format("The cause was a deliberate fault: {}.", causes[0])
                                              : capitalised(fault_clause) + ".");
+      }
+      // A crash outlives the fault that caused it: say so up front.
+      std::vector<std::string> crashed;
+      for (const auto& e : sub(j, "service_events", empty_array())) {
+        crashed.push_back(fmt::format("{} crashed at {} ({})", str(e, "service"), clock.at(num(e, "t")),
+                                      offset(num(e, "t"))));
+      }
+      if (!crashed.empty()) {
+        summary.push_back(capitalised(joined(crashed)) +
+                          (crashed.size() == 1 ? " under the load and did not come back during the run."
+                                               : " under the load; none came back during the run."));
       }
       if (has_num(analysis, "time_to_detect_s")) {
         std::string s = fmt::format("The SLO checks caught the breach {} after the first fault",

@@ -10,6 +10,11 @@
 
 namespace faultline::app {
 
+// The exit status of an app that crashed on a full queue (on_overflow:
+// crash). The stack tells this modelled crash, part of the system under
+// test, from a harness failure by it (EX_SOFTWARE).
+inline constexpr int kCrashExitStatus = 70;
+
 // What an app backend can do: `workers` requests are served at once, each
 // for `service_time`; up to `queue` more wait their turn (first come, first
 // served); past that the app is overloaded. This is the capacity model of

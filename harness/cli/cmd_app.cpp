@@ -69,7 +69,7 @@ int run_app(AppOptions opts) {
     std::cerr << fmt::format("app {}: queue overflow ({} waiting): crashing, as configured\n",
                              opts.config.name, opts.config.queue);
     // The abrupt end of an overloaded process: no cleanup, connections reset.
-    std::_Exit(70);
+    std::_Exit(app::kCrashExitStatus);
   }
   std::cerr << fmt::format("app {}: served {}, shed {}, longest queue {}\n", opts.config.name, stats.served,
                            stats.shed, stats.peak_queue);

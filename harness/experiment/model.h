@@ -30,6 +30,9 @@ struct Timeouts {
   Duration connect = 1s;
   Duration server = 5s;
   Duration client = 30s;
+  // HAProxy only: how long a request may wait in the load balancer's queue
+  // for a server under its maxconn; unset, HAProxy uses `connect`.
+  std::optional<Duration> queue;
 };
 
 // A backend's capacity: beyond `rps` (with `burst` in excess) it sheds load
@@ -59,6 +62,15 @@ struct Service {
   std::optional<HealthCheck> health_check;
   int retries = 0;
   bool redispatch = false;
+  // What a retry is for: connect-failure, timeout, 502, 503, 504. Empty:
+  // connection failures only.
+  std::vector<std::string> retry_on;
+  // Requests each server may have at once (0: no limit); the rest wait in
+  // the load balancer's queue (HAProxy) or go to another server (nginx).
+  int maxconn = 0;
+  // HAProxy only: consistent hashing with bounded load, in percent of the
+  // average (hash-balance-factor); 0: off.
+  int hash_balance_factor = 0;
   Timeouts timeouts;
 
   // Backend fields.

@@ -12,18 +12,20 @@ namespace faultline::experiment {
 namespace {
 
 const std::vector<std::string> kStackKeys = {"runtime", "subnet", "services"};
-const std::vector<std::string> kServiceKeys = {"kind",     "port",         "balance", "backends",
-                                               "weights",  "health_check", "retries", "redispatch",
-                                               "timeouts", "capacity"};
+const std::vector<std::string> kServiceKeys = {
+    "kind",       "port",     "balance", "backends",            "weights",  "health_check", "retries",
+    "redispatch", "retry_on", "maxconn", "hash_balance_factor", "timeouts", "capacity"};
 // Keys that only make sense for a service with backends.
-const std::vector<std::string> kBalancerKeys = {"balance", "weights",    "health_check",
-                                                "retries", "redispatch", "timeouts"};
+const std::vector<std::string> kBalancerKeys = {"balance",  "weights", "health_check",        "retries",
+                                                "retry_on", "maxconn", "hash_balance_factor", "redispatch",
+                                                "timeouts"};
+const std::vector<std::string> kRetryOn = {"connect-failure", "timeout", "502", "503", "504"};
 const std::vector<std::string> kRuntimes = {"netns", "local", "docker"};
 const std::vector<std::string> kKinds = {"haproxy", "nginx", "app"};
 const std::vector<std::string> kBalanceAlgorithms = {"roundrobin", "leastconn", "source",
                                                      "uri",        "random",    "first"};
 const std::vector<std::string> kHealthCheckKeys = {"path", "interval", "fall", "rise"};
-const std::vector<std::string> kTimeoutKeys = {"connect", "server", "client"};
+const std::vector<std::string> kTimeoutKeys = {"connect", "server", "client", "queue"};
 const std::vector<std::string> kCapacityKeys = {"rps", "burst"};
 const std::vector<std::string> kAppCapacityKeys = {"workers", "service_time", "queue", "on_overflow"};
 const std::vector<std::string> kOverflowActions = {"shed", "crash"};
@@ -258,8 +260,46 @@ class ServiceReader {
         s.redispatch = *v;
       }
     }
+    if (const SourceEntry* retry_on = node.find_entry("retry_on")) {
+      read_retry_on(retry_on->value, s);
+      if (s.retries == 0 && !s.retry_on.empty()) {
+        r_.diags().error(retry_on->key_pos, "'retry_on' without retries does nothing",
+                         "add retries: 1 (or more) to this load balancer");
+      }
+    }
+    if (const SourceNode* maxconn = node.find("maxconn")) {
+      if (auto v = r_.integer(*maxconn, "maxconn", 1, 100000)) {
+        s.maxconn = static_cast<int>(*v);
+      }
+    }
+    const bool is_nginx = s.kind == ServiceKind::nginx;
+    if (const SourceEntry* factor = node.find_entry("hash_balance_factor")) {
+      if (is_nginx) {
+        r_.diags().error(factor->key_pos, "'hash_balance_factor' is HAProxy's (hash-balance-factor)",
+                         "nginx has no bounded-load hashing; use kind: haproxy, or remove it");
+      } else if (auto v = r_.integer(factor->value, "hash_balance_factor", 100, 10000)) {
+        s.hash_balance_factor = static_cast<int>(*v);
+      }
+    }
     if (const SourceNode* timeouts = node.find("timeouts")) {
       read_timeouts(*timeouts, s);
+      if (const SourceEntry* queue = timeouts->find_entry("queue"); queue != nullptr && is_nginx) {
+        r_.diags().error(queue->key_pos, "'timeouts.queue' is HAProxy's: nginx has no request queue",
+                         "with nginx, maxconn sends the excess to another server (or answers 502)");
+      }
+    }
+  }
+
+  void read_retry_on(const SourceNode& node, Service& s) {
+    if (!r_.expect_list(node, "retry_on")) {
+      return;
+    }
+    for (const auto& item : node.items) {
+      if (auto v = r_.choice(item, "retry_on", kRetryOn)) {
+        if (std::find(s.retry_on.begin(), s.retry_on.end(), *v) == s.retry_on.end()) {
+          s.retry_on.push_back(*v);
+        }
+      }
     }
   }
 
@@ -355,6 +395,11 @@ class ServiceReader {
         if (auto d = r_.duration(*value, key, Duration(0), true)) {
           *target = *d;
         }
+      }
+    }
+    if (const SourceNode* value = node.find("queue")) {
+      if (auto d = r_.duration(*value, "queue", Duration(0), true)) {
+        s.timeouts.queue = *d;
       }
     }
   }

@@ -300,6 +300,12 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
                          {"text", e.text}});
   }
   j["lb_events"] = lb_events;
+  json service_events = json::array();
+  for (const auto& e : rec.service_events) {
+    service_events.push_back(
+        {{"t", secs(e.at_ns)}, {"service", e.service}, {"event", "crashed"}, {"text", e.text}});
+  }
+  j["service_events"] = service_events;
 
   json phases = json::array();
   for (const auto& p : make_phases(rec)) {

@@ -36,6 +36,14 @@ struct NoteRecord {
   std::string source;  // "method" or "operator"
 };
 
+// A service of the stack that died as the system under test may (an app
+// crashing on a full queue): part of the incident, not a harness failure.
+struct ServiceEvent {
+  int64_t at_ns = 0;
+  std::string service;
+  std::string text;
+};
+
 // steady_state_failed: the objectives did not hold before the first fault
 // was due, so nothing was injected; aborted: an abort condition (slo.abort_when)
 // stopped the run and every fault was reverted.
@@ -57,6 +65,7 @@ struct RunRecord {
   std::vector<NoteRecord> notes;
   // Server state changes the load balancers reported (health checks, maintenance).
   std::vector<LbEvent> lb_events;
+  std::vector<ServiceEvent> service_events;
   std::vector<verify::WindowStats> windows;
   verify::Verdict verdict;
   // Whether samples could be judged while the load ran (the steady-state

@@ -306,13 +306,18 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
       if (now >= load_end && load_done) {
         break;
       }
+      // Every wake-up (~0.1 s), so a crash lands in the timeline when it happened.
+      if (auto alive = stack->check_alive(); !alive) {
+        rec.status = RunStatus::failed;
+        rec.error = alive.error().message;
+        break;
+      }
+      for (auto& e : stack->take_service_exits()) {
+        progress.message(e.service + " crashed: " + e.text);
+        rec.service_events.push_back({rec.clock.now_ns(), std::move(e.service), std::move(e.text)});
+      }
       if (now >= next_tick) {
         next_tick += std::chrono::nanoseconds(1s).count();
-        if (auto alive = stack->check_alive(); !alive) {
-          rec.status = RunStatus::failed;
-          rec.error = alive.error().message;
-          break;
-        }
         std::vector<std::string> active;
         for (const auto& f : rec.faults) {
           if (f.injected_ns >= 0 && f.reverted_ns < 0) {

@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,7 +17,9 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <utility>
 
+#include "harness/app/app_server.h"
 #include "harness/common/units.h"
 #include "harness/stack/http_probe.h"
 #include "harness/stack/names.h"
@@ -91,6 +94,7 @@ struct Child {
   bool running = false;
   int wait_status = -1;        // valid once it has exited
   bool expected_down = false;  // stopped on purpose by a fault: not a failure
+  bool may_crash = false;      // an app with on_overflow: crash
 };
 
 class NetnsStack final : public RunningStack {
@@ -105,6 +109,7 @@ class NetnsStack final : public RunningStack {
   const RunIdentity& identity() const override { return id_; }
   const std::vector<ServiceInstance>& services() const override { return services_; }
   Status check_alive() override;
+  std::vector<ServiceExit> take_service_exits() override { return std::exchange(service_exits_, {}); }
   Status in_netns(const std::string& service, const std::function<Status()>& fn) override;
   void teardown() override;
   Status restart(const std::string& service) override;
@@ -150,6 +155,7 @@ class NetnsStack final : public RunningStack {
   // HAProxy processes replaced by a reload: they finish their connections
   // and exit; reaped by check_alive, stopped by teardown.
   std::vector<pid_t> retired_;
+  std::vector<ServiceExit> service_exits_;
 
   // What this object created, and so will remove (never anything else).
   bool bridge_made_ = false;
@@ -353,6 +359,8 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
     specs_.push_back(std::move(spec));
     dirs_.push_back(dir);
     children_.emplace_back();
+    children_.back().may_crash =
+        svc->kind == experiment::ServiceKind::app && svc->capacity && svc->capacity->crash_on_overflow;
   }
   return {};
 }
@@ -364,7 +372,7 @@ Status NetnsStack::start(size_t i) {
   if (!pid) {
     return Error{fmt::format("service {}: {}", services_[i].planned.name, pid.error().message)};
   }
-  children_[i] = Child{*pid, true, -1, false};
+  children_[i] = Child{*pid, true, -1, false, children_[i].may_crash};
   services_[i].pid = *pid;
   return {};
 }
@@ -497,6 +505,15 @@ Status NetnsStack::check_alive() {
       if (auto status = reap_if_exited(c.pid)) {
         c.running = false;
         c.wait_status = *status;
+        if (c.may_crash && WIFEXITED(*status) && WEXITSTATUS(*status) == app::kCrashExitStatus) {
+          // The overload the experiment is about, not a harness failure.
+          c.expected_down = true;
+          const auto& ps = services_[i].planned;
+          service_exits_.push_back(
+              {ps.name, fmt::format("the app (pid {}) exited when a request found its queue full, as its "
+                                    "capacity's on_overflow: crash asks",
+                                    c.pid)});
+        }
       }
     }
     if (!c.running && c.pid > 0 && !c.expected_down) {
@@ -642,7 +659,7 @@ Status NetnsStack::reload_haproxy(size_t i) {
     return Error{"the new haproxy did not take over within 10 s"};
   }
   retired_.push_back(old_pid);
-  children_[i] = Child{*pid, true, -1, false};
+  children_[i] = Child{*pid, true, -1, false, children_[i].may_crash};
   services_[i].pid = *pid;
   reap_retired(false);
   return {};

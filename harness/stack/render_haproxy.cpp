@@ -56,7 +56,19 @@ std::string render_haproxy(const experiment::Service& lb, const Plan& plan, cons
   line(fmt::format("  timeout connect {}", ms(lb.timeouts.connect)));
   line(fmt::format("  timeout client {}", ms(lb.timeouts.client)));
   line(fmt::format("  timeout server {}", ms(lb.timeouts.server)));
+  if (lb.timeouts.queue) {
+    line(fmt::format("  timeout queue {}", ms(*lb.timeouts.queue)));
+  }
   line(fmt::format("  retries {}", lb.retries));
+  if (lb.retries > 0 && !lb.retry_on.empty()) {
+    // Layer-7 retries: HAProxy keeps the request so it can send it again.
+    std::string conditions;
+    for (const auto& r : lb.retry_on) {
+      conditions += " ";
+      conditions += r == "connect-failure" ? "conn-failure" : r == "timeout" ? "response-timeout" : r;
+    }
+    line("  retry-on" + conditions);
+  }
   if (lb.redispatch) {
     line("  option redispatch");
   }
@@ -72,13 +84,20 @@ std::string render_haproxy(const experiment::Service& lb, const Plan& plan, cons
     line(fmt::format("  option httpchk GET {}", hc.path));
     line(fmt::format("  default-server inter {} fall {} rise {}", ms(hc.interval), hc.fall, hc.rise));
   }
+  if (lb.hash_balance_factor > 0) {
+    // Bounded-load consistent hashing: a server above this share of the
+    // average load is skipped, whatever the hash says.
+    line("  hash-type consistent");
+    line(fmt::format("  hash-balance-factor {}", lb.hash_balance_factor));
+  }
   for (const auto& name : lb.backends) {
     const PlannedService* b = plan.find(name);
     if (b == nullptr) {
       continue;
     }
     // The server is named after the service: faults address it by that name.
-    line(fmt::format("  server {} {}:{} weight {}{}", name, b->address, b->port, detail::weight_of(lb, name),
+    line(fmt::format("  server {} {}:{} weight {}{}{}", name, b->address, b->port, detail::weight_of(lb, name),
+                     lb.maxconn > 0 ? fmt::format(" maxconn {}", lb.maxconn) : std::string(),
                      lb.health_check ? " check" : ""));
   }
   return out;

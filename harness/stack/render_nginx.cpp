@@ -198,8 +198,10 @@ std::string render_nginx_lb(const experiment::Service& lb, const Plan& plan, con
       health = fmt::format(" max_fails={} fail_timeout={}s", lb.health_check->fall,
                            std::max<long long>(1, (window.count() + 999) / 1000));
     }
-    w.line(
-        fmt::format("server {}:{} weight={}{};", b->address, b->port, detail::weight_of(lb, name), health));
+    // max_conns: a server at its limit is skipped; with every server at it,
+    // nginx answers 502 (it has no queue).
+    w.line(fmt::format("server {}:{} weight={}{}{};", b->address, b->port, detail::weight_of(lb, name),
+                       lb.maxconn > 0 ? fmt::format(" max_conns={}", lb.maxconn) : std::string(), health));
   }
   w.line("keepalive 32;");
   w.close();
@@ -215,7 +217,12 @@ std::string render_nginx_lb(const experiment::Service& lb, const Plan& plan, con
   // `retries` counts extra attempts, as in HAProxy; nginx always tries
   // another server, which is what `redispatch` asks of HAProxy.
   if (lb.retries > 0) {
-    w.line("proxy_next_upstream error timeout;");
+    std::string conditions = lb.retry_on.empty() ? " error timeout" : "";
+    for (const auto& r : lb.retry_on) {
+      conditions += " ";
+      conditions += r == "connect-failure" ? "error" : r == "timeout" ? "timeout" : "http_" + r;
+    }
+    w.line(fmt::format("proxy_next_upstream{};", conditions));
     w.line(fmt::format("proxy_next_upstream_tries {};", lb.retries + 1));
   } else {
     w.line("proxy_next_upstream off;");

@@ -74,6 +74,15 @@ class RunningStack {
   // An error naming the first service whose process has exited.
   virtual Status check_alive() = 0;
 
+  // Services that died as the system under test may (an app crashing on
+  // a full queue, `on_overflow: crash`): check_alive does not count them as
+  // a harness failure; each is handed out here once, for the timeline.
+  struct ServiceExit {
+    std::string service;
+    std::string text;
+  };
+  virtual std::vector<ServiceExit> take_service_exits() { return {}; }
+
   // Runs `fn` with the calling thread inside the service's network
   // namespace, then returns the thread to where it was.
   virtual Status in_netns(const std::string& service, const std::function<Status()>& fn) = 0;
