@@ -277,7 +277,7 @@ class ServiceReader {
       if (is_nginx) {
         r_.diags().error(factor->key_pos, "'hash_balance_factor' is HAProxy's (hash-balance-factor)",
                          "nginx has no bounded-load hashing; use kind: haproxy, or remove it");
-      } else if (auto v = r_.integer(factor->value, "hash_balance_factor", 100, 10000)) {
+      } else if (auto v = r_.integer(factor->value, "hash_balance_factor", 101, 10000)) {
         s.hash_balance_factor = static_cast<int>(*v);
       }
     }

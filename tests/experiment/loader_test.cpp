@@ -273,7 +273,7 @@ TEST_CASE("capacity rps takes a number or a rate", "[experiment][loader]") {
   const std::string services =
       "    web: { kind: nginx, capacity: { rps: 300 } }\n"
       "    api: { kind: nginx, capacity: { rps: 1.2k/s, burst: 5 } }\n"
-      "    job: { kind: app, capacity: { rps: 600/m } }\n";
+      "    job: { kind: nginx, capacity: { rps: 600/m } }\n";
   Diagnostics diags;
   const Experiment exp = load_string(minimal(services), "cap.yaml", {}, diags);
   INFO(diags.format());
@@ -283,7 +283,24 @@ TEST_CASE("capacity rps takes a number or a rate", "[experiment][loader]") {
   CHECK(exp.stack.services[1].capacity->rps == Approx(1200));
   CHECK(exp.stack.services[1].capacity->burst == 5);
   CHECK(exp.stack.services[2].capacity->rps == Approx(10));
-  CHECK(exp.stack.services[2].kind == ServiceKind::app);
+}
+
+TEST_CASE("an app's capacity is a worker pool with a queue and an overflow policy", "[experiment][loader]") {
+  const std::string services =
+      "    web: { kind: app }\n"
+      "    api: { kind: app, capacity: { workers: 8, service_time: 20ms, queue: 32, on_overflow: crash } }\n"
+      "    job: { kind: app, capacity: { rps: 10 } }\n";
+  Diagnostics diags;
+  const Experiment exp = load_string(minimal(services), "app.yaml", {}, diags);
+  // rps is nginx's: an app's capacity is its workers.
+  REQUIRE(diags.items().size() == 1);
+  CHECK(diags.format().find("unknown key 'rps' in capacity of app 'job'") != std::string::npos);
+  CHECK_FALSE(exp.stack.services[0].capacity);
+  const auto& api = *exp.stack.services[1].capacity;
+  CHECK(api.workers == 8);
+  CHECK(api.service_time == std::chrono::milliseconds(20));
+  CHECK(api.queue == 32);
+  CHECK(api.crash_on_overflow);
 }
 
 TEST_CASE("weights are read per backend", "[experiment][loader]") {
@@ -300,6 +317,54 @@ TEST_CASE("weights are read per backend", "[experiment][loader]") {
   CHECK(lb.balance == "leastconn");
   CHECK(lb.weights == std::map<std::string, int>{{"web", 100}, {"api", 0}});
   CHECK(exp.stack.services[2].port == 8080);
+}
+
+TEST_CASE("load balancers take maxconn, retry_on, a queue timeout and a hash balance factor",
+          "[experiment][loader]") {
+  const std::string services =
+      "    lb:\n"
+      "      kind: haproxy\n"
+      "      backends: [web]\n"
+      "      maxconn: 4\n"
+      "      retries: 2\n"
+      "      retry_on: [connect-failure, \"503\", 503]\n"
+      "      hash_balance_factor: 110\n"
+      "      timeouts: { queue: 1s }\n"
+      "    web: { kind: app }\n";
+  Diagnostics diags;
+  const Experiment exp = load_string(minimal(services), "lb.yaml", {}, diags);
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  const Service& lb = exp.stack.services[0];
+  CHECK(lb.maxconn == 4);
+  CHECK(lb.retry_on == std::vector<std::string>{"connect-failure", "503"});
+  CHECK(lb.hash_balance_factor == 110);
+  REQUIRE(lb.timeouts.queue);
+  CHECK(*lb.timeouts.queue == std::chrono::seconds(1));
+}
+
+TEST_CASE("HAProxy-only load-balancer keys are refused on nginx, retry_on needs retries",
+          "[experiment][loader][bad-config]") {
+  const std::string services =
+      "    lb:\n"
+      "      kind: nginx\n"
+      "      backends: [web]\n"
+      "      retry_on: [timeout]\n"
+      "      hash_balance_factor: 150\n"
+      "      timeouts: { queue: 1s }\n"
+      "    lb2: { kind: haproxy, backends: [web2], hash_balance_factor: 100 }\n"
+      "    web: { kind: app }\n"
+      "    web2: { kind: app }\n";
+  Diagnostics diags;
+  load_string(minimal(services), "lb.yaml", {}, diags);
+  const std::string text = diags.format();
+  INFO(text);
+  CHECK(text.find("'retry_on' without retries does nothing") != std::string::npos);
+  CHECK(text.find("'hash_balance_factor' is HAProxy's") != std::string::npos);
+  CHECK(text.find("'timeouts.queue' is HAProxy's") != std::string::npos);
+  // HAProxy itself refuses 100 ("must be 0 or greater than 100").
+  CHECK(text.find("hash_balance_factor") != text.rfind("hash_balance_factor"));
+  CHECK(diags.items().size() == 4);
 }
 
 TEST_CASE("YAML merge keys combine an anchor with keys of the service", "[experiment][loader]") {

@@ -107,6 +107,50 @@ TEST_CASE("HAProxy config takes timeouts, retries and redispatch from the model"
   CHECK_FALSE(has_line(cfg, "option redispatch"));
 }
 
+TEST_CASE("HAProxy config takes maxconn, the queue timeout, retry-on and bounded hashing from the model",
+          "[stack][render][haproxy]") {
+  auto exp = lb_experiment(ServiceKind::haproxy);
+  auto& lb = exp.stack.services[0];
+  auto cfg = render_haproxy(lb, fixed_plan(exp), paths_for("/d"));
+  CHECK(cfg.find("maxconn 4\n") == std::string::npos);
+  CHECK(cfg.find("timeout queue") == std::string::npos);
+  CHECK(cfg.find("retry-on") == std::string::npos);
+  CHECK(cfg.find("hash-") == std::string::npos);
+
+  lb.maxconn = 4;
+  lb.timeouts.queue = std::chrono::seconds(1);
+  lb.retries = 1;
+  lb.retry_on = {"connect-failure", "503", "timeout"};
+  lb.hash_balance_factor = 110;
+  cfg = render_haproxy(lb, fixed_plan(exp), paths_for("/d"));
+  CHECK(has_line(cfg, "server web1 10.213.7.11:80 weight 1 maxconn 4"));
+  CHECK(has_line(cfg, "timeout queue 1000ms"));
+  CHECK(has_line(cfg, "retry-on conn-failure 503 response-timeout"));
+  CHECK(has_line(cfg, "hash-type consistent"));
+  CHECK(has_line(cfg, "hash-balance-factor 110"));
+
+  // retry-on without retries would retry nothing; the loader refuses it,
+  // and the renderer leaves it out.
+  lb.retries = 0;
+  cfg = render_haproxy(lb, fixed_plan(exp), paths_for("/d"));
+  CHECK(cfg.find("retry-on") == std::string::npos);
+}
+
+TEST_CASE("nginx load balancer takes max_conns and proxy_next_upstream conditions from the model",
+          "[stack][render][nginx]") {
+  auto exp = lb_experiment(ServiceKind::nginx);
+  auto& lb = exp.stack.services[0];
+  lb.maxconn = 4;
+  lb.retries = 1;
+  auto cfg = render_nginx_lb(lb, fixed_plan(exp), paths_for("/d"));
+  CHECK(has_line(block(cfg, "upstream be_lb"), "server 10.213.7.11:80 weight=1 max_conns=4 max_fails=0;"));
+  CHECK(has_line(cfg, "proxy_next_upstream error timeout;"));
+  CHECK(has_line(cfg, "proxy_next_upstream_tries 2;"));
+  lb.retry_on = {"connect-failure", "503"};
+  cfg = render_nginx_lb(lb, fixed_plan(exp), paths_for("/d"));
+  CHECK(has_line(cfg, "proxy_next_upstream error http_503;"));
+}
+
 TEST_CASE("HAProxy health checks appear only when the experiment sets one", "[stack][render][haproxy]") {
   auto exp = lb_experiment(ServiceKind::haproxy);
   auto& lb = exp.stack.services[0];
