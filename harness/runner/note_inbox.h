@@ -47,6 +47,8 @@ class TerminalNotes {
  public:
   TerminalNotes();
   std::vector<std::string> take();
+  // Whether standard input is a terminal lines can be typed into.
+  bool enabled() const { return enabled_; }
 
  private:
   bool enabled_ = false;

@@ -165,9 +165,10 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
       rec.notes.push_back({rec.clock.now_ns(), std::move(line), "operator"});
     }
   };
-  progress.message(
-      fmt::format("game-day notes: type a line here, or run 'faultline note \"text\"' from another "
-                  "terminal"));
+  // Without a terminal (CI, a pipe) only `faultline note` can add notes.
+  progress.message(terminal.enabled()
+                       ? "game-day notes: type a line here, or run 'faultline note \"text\"' from another terminal"
+                       : "game-day notes: run 'faultline note \"text\"' from another terminal");
 
   if (interrupted()) {
     rec.status = RunStatus::interrupted;
