@@ -12,9 +12,19 @@ namespace faultline::experiment {
 namespace {
 
 const std::vector<std::string> kStackKeys = {"runtime", "subnet", "services"};
-const std::vector<std::string> kServiceKeys = {
-    "kind",       "port",     "balance", "backends",            "weights",  "health_check", "retries",
-    "redispatch", "retry_on", "maxconn", "hash_balance_factor", "timeouts", "capacity"};
+const std::vector<std::string> kServiceKeys = {"kind",
+                                               "port",
+                                               "balance",
+                                               "backends",
+                                               "weights",
+                                               "health_check",
+                                               "retries",
+                                               "redispatch",
+                                               "retry_on",
+                                               "maxconn",
+                                               "hash_balance_factor",
+                                               "timeouts",
+                                               "capacity"};
 // Keys that only make sense for a service with backends.
 const std::vector<std::string> kBalancerKeys = {"balance",  "weights", "health_check",        "retries",
                                                 "retry_on", "maxconn", "hash_balance_factor", "redispatch",

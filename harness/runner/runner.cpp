@@ -166,9 +166,10 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
     }
   };
   // Without a terminal (CI, a pipe) only `faultline note` can add notes.
-  progress.message(terminal.enabled()
-                       ? "game-day notes: type a line here, or run 'faultline note \"text\"' from another terminal"
-                       : "game-day notes: run 'faultline note \"text\"' from another terminal");
+  progress.message(
+      terminal.enabled()
+          ? "game-day notes: type a line here, or run 'faultline note \"text\"' from another terminal"
+          : "game-day notes: run 'faultline note \"text\"' from another terminal");
 
   if (interrupted()) {
     rec.status = RunStatus::interrupted;

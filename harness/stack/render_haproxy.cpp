@@ -96,7 +96,8 @@ std::string render_haproxy(const experiment::Service& lb, const Plan& plan, cons
       continue;
     }
     // The server is named after the service: faults address it by that name.
-    line(fmt::format("  server {} {}:{} weight {}{}{}", name, b->address, b->port, detail::weight_of(lb, name),
+    line(fmt::format("  server {} {}:{} weight {}{}{}", name, b->address, b->port,
+                     detail::weight_of(lb, name),
                      lb.maxconn > 0 ? fmt::format(" maxconn {}", lb.maxconn) : std::string(),
                      lb.health_check ? " check" : ""));
   }

@@ -66,10 +66,24 @@ void check_fixed(const json& j) {
   CHECK(j["service_events"].empty());
 }
 
+// `faultline compare` on the pair: exit 0, and its conclusion reads the
+// journals as the checks above do.
+std::string compare_pair(const std::string& incident, const std::string& fixed) {
+  const std::string dir = std::string(FAULTLINE_BINARY_DIR) + "/test-output/incidents/";
+  const std::string out = dir + incident + ".compare.md";
+  const int code = run({FAULTLINE_BINARY, "compare", dir + incident + "/journal.json",
+                        dir + fixed + "/journal.json", "-o", out},
+                       dir + incident + ".compare.log", std::chrono::seconds(30));
+  INFO(read_file(dir + incident + ".compare.log"));
+  CHECK(code == 0);
+  return read_file(out);
+}
+
 }  // namespace
 
-TEST_CASE("000: a weight change overloads one app; about a third of requests slow, some shed; maxconn fixes it",
-          "[integration][incidents]") {
+TEST_CASE(
+    "000: a weight change overloads one app; about a third of requests slow, some shed; maxconn fixes it",
+    "[integration][incidents]") {
   if (!is_root()) {
     WARN("skipped: needs root for network namespaces (CI runs as root)");
     return;
@@ -91,8 +105,9 @@ TEST_CASE("000: a weight change overloads one app; about a third of requests slo
   CHECK(journal_phase(fixed, "fault")["p99_ms"].get<double>() < 150);
 }
 
-TEST_CASE("001: source hashing sends everything to one of four apps, most requests fail; bounded hashing fixes it",
-          "[integration][incidents]") {
+TEST_CASE(
+    "001: source hashing sends everything to one of four apps, most requests fail; bounded hashing fixes it",
+    "[integration][incidents]") {
   if (!is_root()) {
     WARN("skipped: needs root for network namespaces (CI runs as root)");
     return;
@@ -135,6 +150,12 @@ TEST_CASE("002: an overloaded app crashes and its share keeps failing; maxconn a
 
   const json fixed = run_incident("002-overload-crash.fixed");
   check_fixed(fixed);
+
+  const std::string report = compare_pair("002-overload-crash", "002-overload-crash.fixed");
+  INFO(report);
+  CHECK(report.find("The fix holds") != std::string::npos);
+  CHECK(report.find("| Services crashed | web1 at t+") != std::string::npos);
+  CHECK(report.find("| Time to recover | not recovered | never breached |") != std::string::npos);
 }
 
 TEST_CASE("003: behind nginx, a weight change slows about a third of requests; max_conns and retries fix it",

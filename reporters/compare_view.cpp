@@ -1,0 +1,593 @@
+#include "reporters/compare_view.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "reporters/mustache_render.h"
+#include "reporters/time_format.h"
+
+namespace faultline::reporters {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+const char* const kDash = "—";
+
+// Reads the journals defensively, like the postmortem: a hand-edited or older
+// journal with a field missing shows "—" there, never a crash.
+double num(const json& j, const char* key, double fallback = 0) {
+  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
+}
+bool has_num(const json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_number();
+}
+std::string str(const json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+const json& sub(const json& j, const char* key, const json& fallback) {
+  return j.is_object() && j.contains(key) && j[key].type() == fallback.type() ? j[key] : fallback;
+}
+json num_or_null(const json& j, const char* key) {
+  return has_num(j, key) ? json(j[key].get<double>()) : json(nullptr);
+}
+uint64_t count_of(const json& v) {
+  return v.is_number() ? static_cast<uint64_t>(v.get<double>()) : 0;
+}
+// Counts stay integers in the JSON output ("requests": 1201, not 1201.0).
+json count_or_null(const json& j, const char* key) {
+  return has_num(j, key) ? json(count_of(j[key])) : json(nullptr);
+}
+const json& empty_object() {
+  static const json o = json::object();
+  return o;
+}
+const json& empty_array() {
+  static const json a = json::array();
+  return a;
+}
+
+// One decimal everywhere, so the two columns line up digit for digit
+// ("6.7% → 0.0%"); tiny non-zero shares get two so they do not read as 0.
+std::string percent(double fraction) {
+  const double p = fraction * 100;
+  if (p != 0 && std::abs(p) < 0.05) {
+    return fmt::format("{:.2f}%", p);
+  }
+  return fmt::format("{:.1f}%", p);
+}
+std::string ms(double v) {
+  return v < 10 ? fmt::format("{:.1f} ms", v) : fmt::format("{:.0f} ms", v);
+}
+std::string text_or_dash(const json& v) {
+  return v.is_string() && !v.get<std::string>().empty() ? v.get<std::string>() : std::string(kDash);
+}
+
+// Mirrors runner::exit_code, which the reporters cannot link: the journal
+// stores the status and the verdict, not the code the run exited with.
+std::pair<int, std::string> exit_code_of(const std::string& status, bool met) {
+  if (status == "completed") {
+    return met ? std::pair<int, std::string>{0, "expectation met"}
+               : std::pair<int, std::string>{1, "expectation not met"};
+  }
+  if (status == "interrupted") {
+    return {130, "interrupted by a signal"};
+  }
+  if (status == "steady_state_failed") {
+    return {4, "steady state did not hold; nothing injected"};
+  }
+  if (status == "aborted") {
+    return {5, "aborted by an abort_when condition"};
+  }
+  return {3, "the run failed"};
+}
+
+// Failed requests by kind: 5xx statuses and transport errors are what the
+// load generator counts as failures; 4xx reached users too, so they show.
+json error_kinds(const json& impact) {
+  json kinds = json::object();
+  for (const auto& [code, n] : sub(impact, "statuses", empty_object()).items()) {
+    if (std::atoi(code.c_str()) >= 400 && count_of(n) > 0) {
+      kinds["HTTP " + code] = count_of(n);
+    }
+  }
+  for (const auto& [cls, n] : sub(impact, "transport_errors", empty_object()).items()) {
+    if (count_of(n) > 0) {
+      kinds[cls] = count_of(n);
+    }
+  }
+  return kinds;
+}
+
+std::string params_summary(const json& params) {
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : params.items()) {
+    parts.push_back(fmt::format("{}={}", k, v.is_string() ? v.get<std::string>() : v.dump()));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+// A phase's place in the run, so phases of two runs line up even when their
+// names differ: the baseline, the k-th fault, the time after the revert.
+std::string phase_key(const std::string& kind, int nth) {
+  return kind == "baseline" || kind == "recovery" ? kind : fmt::format("{}#{}", kind, nth);
+}
+std::string phase_heading(const json& p) {
+  const std::string kind = str(p, "kind");
+  if (kind == "baseline") {
+    return "Before the fault";
+  }
+  if (kind == "recovery") {
+    return "After the revert";
+  }
+  if (kind == "fault") {
+    return "During " + str(p, "name");
+  }
+  return str(p, "name");
+}
+
+json run_facts(const json& j, const std::string& file) {
+  const json& exp = sub(j, "experiment", empty_object());
+  const json& analysis = sub(j, "analysis", empty_object());
+  const json& impact = sub(analysis, "impact", empty_object());
+  const json& objectives = sub(sub(j, "slo", empty_object()), "objectives", empty_array());
+
+  json f;
+  f["file"] = file;
+  f["title"] = str(exp, "title");
+  f["run_id"] = str(j, "run_id");
+  f["expect"] = str(j, "expect");
+  f["expectation_met"] = j.value("expectation_met", false);
+  f["status"] = str(j, "status");
+  const auto [code, meaning] = exit_code_of(str(j, "status"), j.value("expectation_met", false));
+  f["exit_code"] = code;
+  f["exit_meaning"] = meaning;
+
+  bool breached = has_num(analysis, "first_breach_s");
+  for (const auto& o : objectives) {
+    breached = breached || o.value("breached", false);
+  }
+  f["breached"] = breached;
+
+  f["requests"] = count_or_null(impact, "requests");
+  f["failed"] = count_or_null(impact, "failed");
+  f["failed_share"] = num_or_null(impact, "failed_share");
+  f["users_seen"] = count_or_null(impact, "users_seen");
+  f["users_affected"] = count_or_null(impact, "users_affected");
+  f["users_affected_share"] = num_or_null(impact, "users_affected_share");
+  f["peak_p99_ms"] = num_or_null(impact, "peak_p99_ms");
+  json baseline_p99 = nullptr;
+  for (const auto& p : sub(j, "phases", empty_array())) {
+    if (str(p, "kind") == "baseline") {
+      baseline_p99 = num_or_null(p, "p99_ms");
+    }
+  }
+  f["baseline_p99_ms"] = baseline_p99;
+  f["error_kinds"] = error_kinds(impact);
+  f["time_to_detect_s"] = num_or_null(analysis, "time_to_detect_s");
+  f["time_to_recover_s"] = num_or_null(analysis, "time_to_recover_s");
+  f["total_breach_s"] = num_or_null(analysis, "total_breach_s");
+  return f;
+}
+
+// Cells of the report, from the facts of one run.
+std::string verdict_cell(const json& f) {
+  return fmt::format("expect {}: {}", text_or_dash(f["expect"]),
+                     f["expectation_met"].get<bool>() ? "met" : "not met");
+}
+std::string failed_cell(const json& f) {
+  if (f["requests"].is_null()) {
+    return kDash;
+  }
+  return fmt::format("{} ({} of {})", percent(num(f, "failed_share")), count_of(f["failed"]),
+                     count_of(f["requests"]));
+}
+std::string users_cell(const json& f) {
+  if (f["users_seen"].is_null() || f["users_affected"].is_null()) {
+    return kDash;
+  }
+  const double seen = num(f, "users_seen");
+  const double hit = num(f, "users_affected");
+  return fmt::format("{} of {} ({})", count_of(f["users_affected"]), count_of(f["users_seen"]),
+                     percent(seen > 0 ? hit / seen : 0.0));
+}
+std::string p99_cell(const json& f) {
+  if (f["peak_p99_ms"].is_null()) {
+    return kDash;
+  }
+  return f["baseline_p99_ms"].is_null()
+             ? ms(num(f, "peak_p99_ms"))
+             : fmt::format("{} (baseline {})", ms(num(f, "peak_p99_ms")), ms(num(f, "baseline_p99_ms")));
+}
+std::string kinds_cell(const json& f) {
+  std::vector<std::string> parts;
+  for (const auto& [kind, n] : f["error_kinds"].items()) {
+    parts.push_back(fmt::format("{} × {}", count_of(n), kind));
+  }
+  return parts.empty() ? std::string("none") : fmt::format("{}", fmt::join(parts, ", "));
+}
+// A missing time reads as why it is missing, not as a bare gap.
+std::string ttd_cell(const json& f) {
+  if (!f["time_to_detect_s"].is_null()) {
+    return human_duration(num(f, "time_to_detect_s"));
+  }
+  return f["breached"].get<bool>() ? std::string(kDash) : std::string("never breached");
+}
+std::string ttr_cell(const json& f) {
+  if (!f["time_to_recover_s"].is_null()) {
+    return human_duration(num(f, "time_to_recover_s"));
+  }
+  return f["breached"].get<bool>() ? std::string("not recovered") : std::string("never breached");
+}
+std::string breach_time_cell(const json& f) {
+  if (!f["breached"].get<bool>()) {
+    return "never breached";
+  }
+  return f["total_breach_s"].is_null() ? std::string(kDash) : human_duration(num(f, "total_breach_s"));
+}
+
+json row(const std::string& label, const std::string& before, const std::string& after) {
+  return {{"label", label}, {"before", before}, {"after", after}, {"changed", before != after}};
+}
+
+json objective_side(const json* o) {
+  if (o == nullptr) {
+    return {
+        {"present", false}, {"result", nullptr}, {"worst", nullptr}, {"breach_s", nullptr}, {"cell", kDash}};
+  }
+  const bool breached = o->value("breached", false);
+  double breach_s = num(*o, "breach_s", -1);
+  if (breach_s < 0) {
+    // Older journals have no breach_s; the breaches' spans add up to it.
+    breach_s = 0;
+    for (const auto& b : sub(*o, "breaches", empty_array())) {
+      breach_s += num(b, "end_s") - num(b, "start_s");
+    }
+  }
+  const std::string worst = str(*o, "worst_text").empty() ? std::string(kDash) : str(*o, "worst_text");
+  return {
+      {"present", true},
+      {"result", breached ? "breached" : "held"},
+      {"worst", num_or_null(*o, "worst")},
+      {"worst_text", worst},
+      {"breach_s", breach_s},
+      {"cell", breached ? fmt::format("**breached**, worst {}, {} in breach", worst, human_duration(breach_s))
+                        : fmt::format("held, worst {}", worst)}};
+}
+
+json objectives_view(const json& before, const json& after) {
+  const auto list = [](const json& j) -> const json& {
+    return sub(sub(j, "slo", empty_object()), "objectives", empty_array());
+  };
+  // Matched by name: the fix may reword an expression but keeps the name.
+  std::vector<std::string> names;
+  std::map<std::string, std::pair<const json*, const json*>> by_name;
+  for (const auto& o : list(before)) {
+    names.push_back(str(o, "name"));
+    by_name[str(o, "name")].first = &o;
+  }
+  for (const auto& o : list(after)) {
+    if (!by_name.count(str(o, "name"))) {
+      names.push_back(str(o, "name"));
+    }
+    by_name[str(o, "name")].second = &o;
+  }
+  json out = json::array();
+  for (const auto& name : names) {
+    const auto [b, a] = by_name[name];
+    const std::string eb = b ? str(*b, "expr") : std::string();
+    const std::string ea = a ? str(*a, "expr") : std::string();
+    const std::string expr = !b ? ea : !a || eb == ea ? eb : fmt::format("{}` → `{}", eb, ea);
+    out.push_back(
+        {{"name", name}, {"expr", expr}, {"before", objective_side(b)}, {"after", objective_side(a)}});
+  }
+  return out;
+}
+
+// Backend names in the order the load balancer lists them, then any other
+// backend that took traffic in either run.
+std::vector<std::string> backend_names(const json& before, const json& after) {
+  std::vector<std::string> names;
+  const auto add = [&names](const std::string& n) {
+    if (std::find(names.begin(), names.end(), n) == names.end()) {
+      names.push_back(n);
+    }
+  };
+  for (const json* j : {&before, &after}) {
+    const std::string target = str(sub(*j, "load", empty_object()), "target");
+    for (const auto& s : sub(sub(*j, "stack", empty_object()), "services", empty_array())) {
+      if (str(s, "name") == target) {
+        for (const auto& b : sub(s, "backends", empty_array())) {
+          if (b.is_string()) {
+            add(b.get<std::string>());
+          }
+        }
+      }
+    }
+  }
+  for (const json* j : {&before, &after}) {
+    for (const auto& p : sub(*j, "phases", empty_array())) {
+      for (const auto& [name, n] : sub(p, "backends", empty_object()).items()) {
+        (void)n;
+        add(name);
+      }
+    }
+  }
+  return names;
+}
+
+json phases_view(const json& before, const json& after) {
+  std::vector<std::string> keys;
+  std::map<std::string, std::pair<const json*, const json*>> by_key;
+  const auto index = [&](const json& j, bool is_before) {
+    std::map<std::string, int> nth;
+    for (const auto& p : sub(j, "phases", empty_array())) {
+      const std::string kind = str(p, "kind");
+      const std::string key = phase_key(kind, ++nth[kind]);
+      if (!by_key.count(key)) {
+        keys.push_back(key);
+      }
+      (is_before ? by_key[key].first : by_key[key].second) = &p;
+    }
+  };
+  index(before, true);
+  index(after, false);
+
+  const auto names = backend_names(before, after);
+  const auto share = [](const json* p, const std::string& backend) -> json {
+    if (p == nullptr) {
+      return nullptr;
+    }
+    const json& b = sub(*p, "backends", empty_object());
+    uint64_t total = 0;
+    for (const auto& [name, n] : b.items()) {
+      (void)name;
+      total += count_of(n);
+    }
+    if (total == 0) {
+      return nullptr;
+    }
+    return double(b.contains(backend) ? count_of(b[backend]) : 0) / double(total);
+  };
+  json out = json::array();
+  for (const auto& key : keys) {
+    const auto [b, a] = by_key[key];
+    json rows = json::array();
+    for (const auto& name : names) {
+      const json sb = share(b, name);
+      const json sa = share(a, name);
+      rows.push_back({{"backend", name},
+                      {"before_share", sb},
+                      {"after_share", sa},
+                      {"before", sb.is_null() ? kDash : percent(sb.get<double>())},
+                      {"after", sa.is_null() ? kDash : percent(sa.get<double>())}});
+    }
+    out.push_back({{"key", key}, {"name", phase_heading(b ? *b : *a)}, {"backends", rows}});
+  }
+  return out;
+}
+
+std::string fault_cell(const json* a) {
+  if (a == nullptr) {
+    return kDash;
+  }
+  std::string s = fmt::format("`{}` on {}", str(*a, "name").empty() ? str(*a, "type") : str(*a, "name"),
+                              str(*a, "target"));
+  const json& params = sub(*a, "params", empty_object());
+  if (!params.empty()) {
+    s += fmt::format(" ({})", params_summary(params));
+  }
+  const std::string status = str(*a, "status");
+  if (!status.empty() && status != "reverted") {
+    s += fmt::format(", {}", status);
+  }
+  return s;
+}
+
+// A fault's identity: the same fault has the same name, target and params.
+std::string fault_identity(const json& a) {
+  return str(a, "type") + "|" + str(a, "name") + "|" + str(a, "target") + "|" +
+         sub(a, "params", empty_object()).dump();
+}
+
+json faults_view(const json& before, const json& after, bool& same) {
+  const json& lb = sub(before, "activities", empty_array());
+  const json& la = sub(after, "activities", empty_array());
+  same = lb.size() == la.size();
+  json out = json::array();
+  for (size_t i = 0; i < std::max(lb.size(), la.size()); ++i) {
+    const json* b = i < lb.size() ? &lb[i] : nullptr;
+    const json* a = i < la.size() ? &la[i] : nullptr;
+    const bool match = b && a && fault_identity(*b) == fault_identity(*a);
+    same = same && match;
+    out.push_back({{"number", i + 1},
+                   {"type", b ? str(*b, "type") : str(*a, "type")},
+                   {"before", fault_cell(b)},
+                   {"after", fault_cell(a)},
+                   {"same", match}});
+  }
+  return out;
+}
+
+std::string change(const std::string& label, const std::string& before, const std::string& after) {
+  return fmt::format("{} {} → {}", label, before, after);
+}
+
+std::string conclusion(const json& fb, const json& fa, const json& objectives, bool same_faults) {
+  std::vector<std::string> figures;
+  if (!fb["failed_share"].is_null() && !fa["failed_share"].is_null()) {
+    figures.push_back(
+        change("failed requests", percent(num(fb, "failed_share")), percent(num(fa, "failed_share"))));
+  }
+  if (!fb["peak_p99_ms"].is_null() && !fa["peak_p99_ms"].is_null()) {
+    figures.push_back(change("p99 peak", ms(num(fb, "peak_p99_ms")), ms(num(fa, "peak_p99_ms"))));
+  }
+  std::vector<std::string> still;
+  for (const auto& o : objectives) {
+    const bool was = o["before"]["result"] == "breached";
+    const bool is = o["after"]["result"] == "breached";
+    if (is) {
+      still.push_back(o["name"].get<std::string>());
+    }
+    // The objectives the fault broke tell the story: show how far they moved.
+    if ((was || is) && o["before"]["present"].get<bool>() && o["after"]["present"].get<bool>()) {
+      figures.push_back(change(o["name"].get<std::string>() + " worst",
+                               o["before"]["worst_text"].get<std::string>(),
+                               o["after"]["worst_text"].get<std::string>()));
+    }
+  }
+  const std::string numbers = fmt::format("{}", fmt::join(figures, ", "));
+  std::string s;
+  const std::string after_status = str(fa, "status");
+  if (after_status != "completed") {
+    s = fmt::format("The after run did not complete ({}), so it cannot show whether the fix holds{}{}.",
+                    after_status.empty() ? "no status" : after_status, numbers.empty() ? "" : ": ", numbers);
+  } else if (fa["breached"].get<bool>()) {
+    s = fmt::format(
+        "The after run still breached{}{}{}.",
+        still.empty() ? std::string() : fmt::format(" ({})", fmt::format("{}", fmt::join(still, ", "))),
+        numbers.empty() ? "" : ": ", numbers);
+  } else if (!fb["breached"].get<bool>()) {
+    s = fmt::format(
+        "Neither run breached, so this comparison does not show the fault being fixed{}{}; every objective "
+        "held in both.",
+        numbers.empty() ? "" : ": ", numbers);
+  } else {
+    s = fmt::format("The fix holds{}{}; {}.", numbers.empty() ? "" : ": ", numbers,
+                    objectives.empty() ? "no objective breached" : "every objective held");
+  }
+  if (!same_faults) {
+    s += " Note: the two runs did not inject the same faults.";
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string JournalError::message(const std::string& command) const {
+  return fmt::format("faultline {}: error: {}: {}\n  hint: {}\n", command, file_, what(), hint_);
+}
+
+void check_journal(const json& journal, const std::string& file) {
+  const std::string hint =
+      fmt::format("pass the journal.json that 'faultline run' wrote (schema {})", kJournalSchema);
+  if (!journal.is_object()) {
+    throw JournalError(file, "not a faultline journal (the JSON is not an object)", hint);
+  }
+  if (!journal.contains("schema") || !journal["schema"].is_string()) {
+    throw JournalError(file, "not a faultline journal (no \"schema\" field)", hint);
+  }
+  const std::string schema = journal["schema"].get<std::string>();
+  if (schema != kJournalSchema) {
+    throw JournalError(
+        file, fmt::format("not a faultline journal (schema is '{}', expected '{}')", schema, kJournalSchema),
+        schema.rfind("faultline.journal/", 0) == 0
+            ? "it was written by another faultline version; compare journals of one version"
+            : hint);
+  }
+}
+
+json load_journal_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    throw JournalError(path, "no such file",
+                       "check the path; 'faultline run' writes journal.json into its output folder");
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    throw JournalError(path, "is a folder, not a file", fmt::format("did you mean {}/journal.json?", path));
+  }
+  std::ifstream in(path);
+  if (!in) {
+    throw JournalError(path, "cannot read the file", "check its permissions");
+  }
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw JournalError(path, fmt::format("not JSON (parse error at byte {})", e.byte),
+                       "pass the journal.json that 'faultline run' wrote, not the experiment or a report");
+  }
+  check_journal(j, path);
+  return j;
+}
+
+namespace {
+
+// Services that died under the load (journal service_events): a fix that
+// keeps the SLOs but not the servers alive is worth seeing.
+std::string crashes_cell(const json& journal) {
+  std::string out;
+  if (journal.contains("service_events") && journal["service_events"].is_array()) {
+    for (const auto& e : journal["service_events"]) {
+      if (!e.is_object() || !e.contains("service") || !e["service"].is_string() || !e.contains("t") ||
+          !e["t"].is_number()) {
+        continue;
+      }
+      out += fmt::format("{}{} at t+{:.1f} s", out.empty() ? "" : ", ", e["service"].get<std::string>(),
+                         e["t"].get<double>());
+    }
+  }
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+json compare_view(const json& before, const json& after, const std::string& before_file,
+                  const std::string& after_file) {
+  json view;
+  view["schema"] = "faultline.compare/1";
+  const json fb = run_facts(before, before_file);
+  const json fa = run_facts(after, after_file);
+  view["before"] = fb;
+  view["after"] = fa;
+
+  const auto status_cell = [](const json& f) { return text_or_dash(f["status"]); };
+  const auto exit_cell = [](const json& f) {
+    return fmt::format("{} ({})", f["exit_code"].get<int>(), f["exit_meaning"].get<std::string>());
+  };
+  view["verdict"] = json::array({
+      row("Expectation", verdict_cell(fb), verdict_cell(fa)),
+      row("SLOs", fb["breached"].get<bool>() ? "breached" : "held",
+          fa["breached"].get<bool>() ? "breached" : "held"),
+      row("Run status", status_cell(fb), status_cell(fa)),
+      row("Exit code", exit_cell(fb), exit_cell(fa)),
+  });
+  view["impact"] = json::array({
+      row("Failed requests", failed_cell(fb), failed_cell(fa)),
+      row("Users affected", users_cell(fb), users_cell(fa)),
+      row("Peak p99", p99_cell(fb), p99_cell(fa)),
+      row("Errors by kind", kinds_cell(fb), kinds_cell(fa)),
+      row("Services crashed", crashes_cell(before), crashes_cell(after)),
+  });
+  view["timing"] = json::array({
+      row("Time to detect", ttd_cell(fb), ttd_cell(fa)),
+      row("Time to recover", ttr_cell(fb), ttr_cell(fa)),
+      row("Total breach time", breach_time_cell(fb), breach_time_cell(fa)),
+  });
+  view["objectives"] = objectives_view(before, after);
+  view["has_objectives"] = !view["objectives"].empty();
+  view["phases"] = phases_view(before, after);
+  view["has_phases"] = !view["phases"].empty();
+  bool same_faults = true;
+  view["faults"] = faults_view(before, after, same_faults);
+  view["has_faults"] = !view["faults"].empty();
+  view["same_faults"] = same_faults;
+  view["conclusion"] = conclusion(fb, fa, view["objectives"], same_faults);
+  return view;
+}
+
+std::string render_compare_md(const json& view, const std::string& template_path) {
+  return render_mustache("compare.md.mustache", template_path, view, false);
+}
+
+}  // namespace faultline::reporters
