@@ -92,9 +92,8 @@ class LbWeight final : public Fault {
 
   std::vector<std::string> suggested_measures() const override {
     return {
-        "Validate load-balancer weights before a change is applied (e.g. reject a ratio above 4:1 between "
-        "servers "
-        "of one pool without an explicit override)",
+        "Validate load-balancer weights before a change is applied: compute each server's resulting share "
+        "of the traffic and refuse a change that gives any server more than its capacity can serve",
         "Alert on each backend's share of traffic, not only on the pool's totals",
         "Review weight changes like code: diff, second pair of eyes, staged rollout",
     };

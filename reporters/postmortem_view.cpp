@@ -78,6 +78,33 @@ std::string capitalised(std::string s) {
   return s;
 }
 
+// Requests of a phase that no backend answered: the load balancer's own
+// errors (no server, connection refused) and timeouts.
+constexpr const char* kNoBackend = "(no backend)";
+
+// Each backend's share of a phase's requests. The denominator is every
+// request, so a backend sent traffic it never answered does not look
+// idle; what no backend answered is under kNoBackend.
+std::map<std::string, double> phase_shares(const json& phase) {
+  const json& b = sub(phase, "backends", empty_object());
+  uint64_t answered = 0;
+  for (const auto& [name, n] : b.items()) {
+    answered += count_of(n);
+  }
+  const uint64_t requests = std::max<uint64_t>(answered, static_cast<uint64_t>(num(phase, "requests")));
+  std::map<std::string, double> out;
+  if (requests == 0) {
+    return out;
+  }
+  for (const auto& [name, n] : b.items()) {
+    out[name] = double(count_of(n)) / double(requests);
+  }
+  if (requests > answered) {
+    out[kNoBackend] = double(requests - answered) / double(requests);
+  }
+  return out;
+}
+
 std::string joined(const std::vector<std::string>& parts, const char* last_sep = " and ") {
   if (parts.empty()) {
     return {};
@@ -318,9 +345,11 @@ json postmortem_view(const json& j) {
   view["duration"] = fmt::format("{} to {}, {}", clock.full(inc_start),
                                  clock.at(inc_end, same_day ? "%H:%M:%S %Z" : "%Y-%m-%d %H:%M:%S %Z"),
                                  human_duration(inc_end - inc_start));
-  view["duration_basis"] = !fault_ran ? "the whole run; no fault was injected"
-                           : outcome == Outcome::passed
-                               ? "from the first fault injected to the last revert"
+  view["duration_basis"] = !fault_ran                   ? "the whole run; no fault was injected"
+                           : outcome == Outcome::passed ? "from the first fault injected to the last revert"
+                           : !has_num(analysis, "recovered_s") && has_num(analysis, "first_breach_s")
+                               ? "from the first fault injected to the end of the run: the SLOs had not "
+                                 "recovered"
                                : "from the first fault injected to the end of the last "
                                  "SLO breach or revert";
 
@@ -378,48 +407,50 @@ json postmortem_view(const json& j) {
           fmt::format("A further {} reached users; the SLOs do not count 4xx as failures.", joined(refused)));
     }
   }
-  // The imbalance itself, from the phase with the most skewed traffic.
-  std::string skew_line;
-  std::string skew_backend;
-  double worst_share = 0;
+  // The imbalance itself: the backend whose share moved most from the
+  // baseline in a fault phase (up for a weight skew, down for a server
+  // taken out or broken).
+  std::map<std::string, double> baseline_shares;
   for (const auto& p : phases) {
-    if (str(p, "kind") != "fault") {
-      continue;
-    }
-    const json& b = sub(p, "backends", empty_object());
-    uint64_t total = 0;
-    for (const auto& [name, n] : b.items()) {
-      total += count_of(n);
-    }
-    for (const auto& [name, n] : b.items()) {
-      const double share = total ? double(count_of(n)) / double(total) : 0;
-      if (share > worst_share && name != "(unknown)") {
-        worst_share = share;
-        skew_backend = name;
-        skew_line = fmt::format("{} received {} of the traffic while the fault was active", name, pct(share));
-      }
+    if (str(p, "kind") == "baseline") {
+      baseline_shares = phase_shares(p);
     }
   }
-  bool skew_moved = true;
-  if (!skew_line.empty()) {
-    for (const auto& p : phases) {
-      const json& b = sub(p, "backends", empty_object());
-      if (str(p, "kind") == "baseline" && b.contains(skew_backend)) {
-        uint64_t total = 0;
-        for (const auto& [name, n] : b.items()) {
-          total += count_of(n);
-        }
-        const double before = total ? double(count_of(b[skew_backend])) / double(total) : 0;
-        skew_line += fmt::format(", against {} in the baseline", pct(before));
-        // An even split that stayed even is no symptom worth a line.
-        skew_moved = worst_share - before >= 0.1;
+  std::string skew_line;
+  double skew_moved = 0;
+  for (const auto& p : phases) {
+    if (str(p, "kind") != "fault" || baseline_shares.empty()) {
+      continue;
+    }
+    const auto shares = phase_shares(p);
+    const auto unanswered = shares.find(kNoBackend);
+    for (const auto& [name, before] : baseline_shares) {
+      if (name == kNoBackend || name == "(unknown)") {
+        continue;
       }
+      const auto it = shares.find(name);
+      const double during = it == shares.end() ? 0.0 : it->second;
+      if (std::abs(during - before) <= skew_moved) {
+        continue;
+      }
+      skew_moved = std::abs(during - before);
+      // "received" only when every request reached a backend: otherwise
+      // the share a backend answered is all the client can know.
+      skew_line = unanswered == shares.end()
+                      ? fmt::format(
+                            "{} received {} of the traffic while the fault was active, against {} in "
+                            "the baseline",
+                            name, pct(during), pct(before))
+                      : fmt::format(
+                            "{} answered {} of the requests while the fault was active, against {} in "
+                            "the baseline; no backend answered {} of them (the load balancer's own "
+                            "errors and timeouts)",
+                            name, pct(during), pct(before), pct(unanswered->second));
     }
-    if (skew_moved) {
-      impact_lines.push_back(skew_line + ".");
-    } else {
-      skew_line.clear();
-    }
+  }
+  // An even split that stayed even is no symptom worth a line.
+  if (skew_moved >= 0.1) {
+    impact_lines.push_back(skew_line + ".");
   }
   if (impact_lines.empty()) {
     impact_lines.push_back(outcome == Outcome::gate
@@ -589,8 +620,15 @@ json postmortem_view(const json& j) {
       }
       first_error_from_windows = true;
       if (claimed.insert(i).second) {
+        // The first failed request's own time when it is in this window
+        // (the journal keeps the first of the incident), else the window's start.
+        double at = std::max(num(w, "start_s"), from);
+        if (has_num(impact, "first_error_s") && num(impact, "first_error_s") >= at &&
+            num(impact, "first_error_s") < num(w, "end_s")) {
+          at = num(impact, "first_error_s");
+        }
         entries.push_back(
-            {std::max(num(w, "start_s"), from), 3, "first_error",
+            {at, 3, "first_error",
              fmt::format("**First errors after {}**: {}, out of {} requests in the window {}–{}.",
                          fault_label(*f, faults.size()), joined(kind_phrases(fresh)),
                          static_cast<uint64_t>(num(w, "requests")), offset(num(w, "start_s")),
@@ -788,7 +826,7 @@ json postmortem_view(const json& j) {
                                       offset(num(e, "t"))));
       }
       if (!crashed.empty()) {
-        summary.push_back(capitalised(joined(crashed)) +
+        summary.push_back((crashed.size() == 1 ? "Service " : "Services ") + joined(crashed) +
                           (crashed.size() == 1 ? " under the load and did not come back during the run."
                                                : " under the load; none came back during the run."));
       }
@@ -848,14 +886,15 @@ json postmortem_view(const json& j) {
   }
   json phase_rows = json::array();
   for (const auto& p : phases) {
-    const json& b = sub(p, "backends", empty_object());
-    uint64_t total = 0;
-    for (const auto& [name, c] : b.items()) {
-      total += count_of(c);
+    const auto phase = phase_shares(p);
+    std::vector<std::string> rows = backends;
+    if (phase.count(kNoBackend) != 0) {
+      rows.push_back(kNoBackend);
     }
     json shares = json::array();
-    for (const auto& name : backends) {
-      const double share = total && b.contains(name) ? double(count_of(b[name])) / double(total) : 0.0;
+    for (const auto& name : rows) {
+      const auto it = phase.find(name);
+      const double share = it == phase.end() ? 0.0 : it->second;
       const int width = static_cast<int>(std::lround(share * 40));
       // A bar of full blocks, one per 2.5% of traffic.
       std::string bar;

@@ -550,6 +550,16 @@ std::string phase_traffic_svg(const json& journal) {
   for (size_t i = 0; i < order.size(); ++i) {
     entries.emplace_back(order[i], backend_colour(i));
   }
+  for (const auto& p : phases) {
+    uint64_t answered = 0;
+    for (const auto& [name, count] : object_at(p, "backends").items()) {
+      answered += count_of(count);
+    }
+    if (answered > 0 && num(p, "requests") > double(answered)) {
+      entries.emplace_back("no backend answered", "#ecb4b4");
+      break;
+    }
+  }
   out += legend(entries, kBarLeft + kBarWidth, 12);
 
   if (phases.empty() || order.empty()) {
@@ -563,10 +573,15 @@ std::string phase_traffic_svg(const json& journal) {
   double y = kFirstRow;
   for (const auto& p : phases) {
     const json& b = object_at(p, "backends");
-    uint64_t total = 0;
+    uint64_t answered = 0;
     for (const auto& [name, count] : b.items()) {
-      total += count_of(count);
+      answered += count_of(count);
     }
+    // Shares of every request of the phase: what no backend answered (the
+    // load balancer's own errors, timeouts) is drawn last, in red, so a
+    // backend sent traffic it never answered does not look idle.
+    const uint64_t total =
+        answered > 0 ? std::max<uint64_t>(answered, static_cast<uint64_t>(num(p, "requests"))) : 0;
     std::string name = str(p, "name");
     if (!name.empty()) {
       name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
@@ -612,6 +627,21 @@ std::string phase_traffic_svg(const json& journal) {
             c(x + w / 2), c(y + 16), percent_text(share));
       }
       x += w;
+    }
+    if (total > answered) {
+      const double share = double(total - answered) / double(total);
+      const double w = share * kBarWidth;
+      out += fmt::format(
+          "<rect class=\"share unanswered\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#c92a2a\" "
+          "fill-opacity=\"0.35\" stroke=\"#ffffff\" stroke-width=\"1\"><title>no backend answered: {} ({} "
+          "requests)</title></rect>\n",
+          c(x), c(y), c(w), c(kBarHeight), percent_text(share), total - answered);
+      if (w >= 38) {
+        out += fmt::format(
+            "<text x=\"{}\" y=\"{}\" font-size=\"11\" font-weight=\"600\" fill=\"#862e2e\" "
+            "text-anchor=\"middle\">{}</text>\n",
+            c(x + w / 2), c(y + 16), percent_text(share));
+      }
     }
     out += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{}\">{}</text>\n",
                        c(kBarLeft + kBarWidth + 8), c(y + 16), kMuted,

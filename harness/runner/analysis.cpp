@@ -165,8 +165,10 @@ Impact measure_impact(const RunRecord& rec, const ValidatedExperiment& v) {
   }
   im.users_seen = seen.size();
   im.users_affected = affected.size();
+  // Every window that overlaps the incident: the first one starts a few
+  // microseconds before the inject, and holds its first slow requests.
   for (const auto& w : rec.windows) {
-    if (w.start_ns >= im.start_ns && w.start_ns < im.end_ns) {
+    if (w.end_ns > im.start_ns && w.start_ns < im.end_ns) {
       im.peak_p99_ms = std::max(im.peak_p99_ms, w.p99_ms);
     }
   }

@@ -125,7 +125,7 @@ TEST_CASE(
   CHECK(leftovers(j["run_id"].get<std::string>()).empty());
 }
 
-TEST_CASE("lb_maxconn and lb_timeout set too low fail requests under load; lb_config applies a fragment",
+TEST_CASE("lb_maxconn and lb_timeout set too low fail requests under load, and lb_config applies a fragment",
           "[integration][lb]") {
   if (!is_root()) {
     WARN("skipped: needs root for network namespaces (CI runs as root)");

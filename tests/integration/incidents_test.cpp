@@ -81,9 +81,8 @@ std::string compare_pair(const std::string& incident, const std::string& fixed) 
 
 }  // namespace
 
-TEST_CASE(
-    "000: a weight change overloads one app; about a third of requests slow, some shed; maxconn fixes it",
-    "[integration][incidents]") {
+TEST_CASE("000: a weight change overloads one app, a third of requests slow and some shed, maxconn fixes it",
+          "[integration][incidents]") {
   if (!is_root()) {
     WARN("skipped: needs root for network namespaces (CI runs as root)");
     return;
@@ -106,7 +105,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "001: source hashing sends everything to one of four apps, most requests fail; bounded hashing fixes it",
+    "001: source hashing sends everything to one of four apps, most requests fail, bounded hashing fixes it",
     "[integration][incidents]") {
   if (!is_root()) {
     WARN("skipped: needs root for network namespaces (CI runs as root)");
@@ -127,7 +126,7 @@ TEST_CASE(
   CHECK(largest_share(journal_phase(fixed, "fault")["backends"]) < 0.5);
 }
 
-TEST_CASE("002: an overloaded app crashes and its share keeps failing; maxconn and health checks fix it",
+TEST_CASE("002: an overloaded app crashes and its share keeps failing, maxconn and health checks fix it",
           "[integration][incidents]") {
   if (!is_root()) {
     WARN("skipped: needs root for network namespaces (CI runs as root)");
@@ -158,7 +157,7 @@ TEST_CASE("002: an overloaded app crashes and its share keeps failing; maxconn a
   CHECK(report.find("| Time to recover | not recovered | never breached |") != std::string::npos);
 }
 
-TEST_CASE("003: behind nginx, a weight change slows about a third of requests; max_conns and retries fix it",
+TEST_CASE("003: behind nginx, a weight change slows about a third of requests, max_conns and retries fix it",
           "[integration][incidents]") {
   if (!is_root()) {
     WARN("skipped: needs root for network namespaces (CI runs as root)");
@@ -175,7 +174,7 @@ TEST_CASE("003: behind nginx, a weight change slows about a third of requests; m
   check_fixed(fixed);
 }
 
-TEST_CASE("004: a routing change gives 502 on one upstream's share; retries and passive checks fix it",
+TEST_CASE("004: a routing change gives 502 on one upstream's share, retries and passive checks fix it",
           "[integration][incidents]") {
   if (!is_root()) {
     WARN("skipped: needs root for network namespaces (CI runs as root)");

@@ -296,3 +296,37 @@ TEST_CASE("an interrupted run lists faults never injected and reverts that came 
   CHECK_FALSE(contains(md, "torn down"));
   CHECK(contains(md, "Inconclusive"));
 }
+
+TEST_CASE("requests no backend answered count in the shares, and the backend that lost its share is named",
+          "[reporters][md][shares]") {
+  // As a wrong address on web2 gives: its third of the requests fails at
+  // the load balancer (502), web1 and web3 answer the rest.
+  json j = load_journal();
+  auto& fault = j["phases"][1];
+  fault["requests"] = 1200;
+  fault["errors"] = 400;
+  fault["backends"] = {{"web1", 400}, {"web3", 400}};
+  fault["statuses"] = {{"200", 800}, {"502", 400}};
+  const std::string md = render_md(j);
+  INFO(md);
+  // web2's share fell from 33% to nothing; web1 and web3 did not move.
+  CHECK(
+      contains(md,
+               "web2 answered 0% of the requests while the fault was active, against 33% in the baseline; no "
+               "backend answered 33% of them"));
+  CHECK_FALSE(contains(md, "web1 received"));
+  // The chart of the fault phase has a row for what no backend answered.
+  const auto chart = md.substr(md.find("**fault 1: lb_weight on lb**"));
+  CHECK(contains(chart.substr(0, chart.find("```\n\n")), "(no backend)"));
+  CHECK(contains(chart, "web1  █████████████ 33%"));
+}
+
+TEST_CASE("a crashed service is in the timeline and the summary", "[reporters][md][crash]") {
+  json j = load_journal();
+  j["service_events"] = json::array({{{"t", 4.2}, {"service", "web1"}, {"event", "crashed"}, {"text", "x"}}});
+  const std::string md = render_md(j);
+  INFO(md);
+  CHECK(timeline_rows(md, "**web1 crashed**").size() == 1);
+  CHECK(contains(md, "Service web1 crashed at "));
+  CHECK(contains(md, "(t+4.2 s) under the load and did not come back during the run."));
+}

@@ -158,3 +158,33 @@ TEST_CASE("each way a run ends has its own status and exit code", "[runner][exit
   rec.status = RunStatus::interrupted;
   CHECK(exit_code(rec, false) == 130);
 }
+
+TEST_CASE("the impact's peak p99 counts every window that overlaps the incident",
+          "[runner][analysis][impact]") {
+  ValidatedExperiment v;
+  RunRecord rec;
+  rec.load_start_ns = 0;
+  rec.load_end_ns = 10 * kSec;
+  FaultRecord f;
+  // Injected a little after a window boundary, as a real run does.
+  f.injected_ns = 4 * kSec + 500'000;
+  f.inject_done_ns = f.injected_ns;
+  f.revert_called_ns = 6 * kSec;
+  f.reverted_ns = 6 * kSec;
+  rec.faults.push_back(f);
+  rec.load.samples = {sample(5 * kSec, 5, 503, 1)};
+  const std::vector<double> p99 = {30, 31, 29, 30, 80, 20, 20, 25, 26, 27};
+  for (int i = 0; i < 10; ++i) {
+    verify::WindowStats w;
+    w.start_ns = i * kSec;
+    w.end_ns = (i + 1) * kSec;
+    w.p99_ms = p99[i];
+    rec.windows.push_back(w);
+  }
+  const Impact im = measure_impact(rec, v);
+  // The window 4-5 s holds the first slow requests (80 ms); the baseline
+  // window 3-4 s ends before the inject and does not count.
+  CHECK(im.peak_p99_ms == Approx(80));
+  rec.windows[4].p99_ms = 20;
+  CHECK(measure_impact(rec, v).peak_p99_ms < 30);
+}
