@@ -13,6 +13,10 @@ namespace faultline::reporters {
 
 namespace {
 
+// How the journal's windows name requests no backend answered (the load
+// balancer's own errors, timeouts): not a backend, never charted as one.
+constexpr const char* kUnknownBackend = "(unknown)";
+
 using json = nlohmann::ordered_json;
 
 // One geometry for every time chart, so they line up when stacked: the
@@ -152,6 +156,9 @@ std::optional<double> window_value(const json& w, WindowMetric metric) {
       uint64_t total = 0;
       uint64_t busiest = 0;
       for (const auto& [name, n] : object_at(w, "backends").items()) {
+        if (name == kUnknownBackend) {
+          continue;  // the load balancer's own answers: no backend to blame
+        }
         total += count_of(n);
         busiest = std::max(busiest, count_of(n));
       }
@@ -421,7 +428,7 @@ std::vector<std::string> backend_order(const json& journal) {
   std::vector<std::string> order;
   std::set<std::string> seen;
   auto add = [&](const std::string& name) {
-    if (!name.empty() && seen.insert(name).second) {
+    if (!name.empty() && name != kUnknownBackend && seen.insert(name).second) {
       order.push_back(name);
     }
   };
