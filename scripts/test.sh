@@ -15,6 +15,8 @@ echo "== tests"
 (cd build && ctest --output-on-failure --timeout 300)
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-BUILD_DIR=build-asan BUILD_TYPE=Debug bash scripts/build.sh -DFAULTLINE_SANITIZE=ON
+# Unit tests only: the benchmarks and the integration tests are not built.
+BUILD_DIR=build-asan BUILD_TYPE=Debug bash scripts/build.sh -DFAULTLINE_SANITIZE=ON \
+  -DFAULTLINE_BUILD_BENCH=OFF -DFAULTLINE_BUILD_INTEGRATION_TESTS=OFF
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --output-on-failure -L unit --timeout 300)
