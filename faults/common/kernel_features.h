@@ -15,5 +15,11 @@ struct FeatureProbe {
 
 // Whether a netem qdisc can be created (sch_netem built in or loadable).
 const FeatureProbe& netem_support();
+// Whether a tbf qdisc can be created (sch_tbf).
+const FeatureProbe& tbf_support();
+// Whether `nft` can make a table (nf_tables and the nft tool).
+const FeatureProbe& nftables_support();
+// Whether iptables can add an NFQUEUE rule (nfnetlink_queue, xt_NFQUEUE).
+const FeatureProbe& nfqueue_support();
 
 }  // namespace faultline::faults

@@ -14,6 +14,7 @@
 #include "harness/cli/common_options.h"
 #include "harness/runner/analysis.h"
 #include "harness/runner/journal.h"
+#include "harness/runner/preflight.h"
 #include "harness/runner/runner.h"
 #include "harness/runner/samples_csv.h"
 #include "harness/runner/summary.h"
@@ -83,10 +84,12 @@ int run_command(const RunCommandOptions& opts) {
   if (!read_templates(opts.templates, templates)) {
     return 2;
   }
-  if (geteuid() != 0) {
-    std::cerr << "faultline run: needs root to create network namespaces, links and servers.\n"
-                 "  hint: run it with sudo, or as root in a VM or container\n";
-    return 3;
+  // Before anything is created: one message per missing item.
+  if (const std::string failures = runner::format_failures(
+          runner::preflight(&*v, runner::system_probes(opts.registry)), "faultline run: preflight");
+      !failures.empty()) {
+    std::cerr << failures << "nothing was changed; 'faultline doctor' checks the whole machine\n";
+    return runner::kPreflightExitCode;
   }
   const std::string out_dir = opts.out.empty() ? default_out_dir(opts.exp.file) : opts.out;
   std::error_code ec;

@@ -68,6 +68,8 @@ std::string first_overlap(const Ipv4Net& net, const std::vector<Ipv4Net>& used) 
   return {};
 }
 
+}  // namespace
+
 Result<Ipv4Net> choose_subnet(const experiment::Experiment& exp, const RunIdentity& id) {
   auto sock = RouteSocket::open();
   if (!sock) {
@@ -113,8 +115,6 @@ Result<Ipv4Net> choose_subnet(const experiment::Experiment& exp, const RunIdenti
       "no free /24 left in 10.213.0.0/16 (every one is used by this host or by another run); "
       "set stack.subnet"};
 }
-
-}  // namespace
 
 Result<Plan> make_plan(const experiment::Experiment& exp, const RunIdentity& id) {
   if (!is_run_id(id.run_id)) {

@@ -9,6 +9,7 @@
 
 #include "harness/common/result.h"
 #include "harness/experiment/model.h"
+#include "harness/stack/subnet.h"
 
 namespace faultline::stack {
 
@@ -47,6 +48,11 @@ struct Plan {
 // Assigns names and addresses. When the experiment names no subnet, picks a
 // /24 inside 10.213.0.0/16 that no interface on the host uses.
 Result<Plan> make_plan(const experiment::Experiment& exp, const RunIdentity& id);
+
+// The subnet make_plan would use: stack.subnet if it is free, else a free
+// /24 of 10.213.0.0/16; neither an address of the host nor one a live run
+// of the same registry (the parent of id.run_dir) has claimed. Reads only.
+Result<Ipv4Net> choose_subnet(const experiment::Experiment& exp, const RunIdentity& id);
 
 // One started service.
 struct ServiceInstance {

@@ -1,0 +1,258 @@
+#include "harness/runner/preflight.h"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <set>
+#include <utility>
+
+#include "faults/common/kernel_features.h"
+#include "harness/stack/process.h"
+#include "harness/stack/run_registry.h"
+#include "harness/stack/stack.h"
+
+namespace faultline::runner {
+namespace {
+
+namespace fs = std::filesystem;
+using experiment::ServiceKind;
+
+// Oldest versions faultline's configs are written for: HAProxy's retry-on
+// and the runtime API's `set server` came in 2.0; nginx's upstream
+// max_conns in 1.11.5, and Debian's oldest supported nginx is 1.18.
+constexpr std::pair<int, int> kMinHaproxy{2, 0};
+constexpr std::pair<int, int> kMinNginx{1, 18};
+
+std::string first_line_of_command(const std::string& command) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  if (!pipe) {
+    return {};
+  }
+  char buf[512];
+  std::string line;
+  if (std::fgets(buf, sizeof buf, pipe.get()) != nullptr) {
+    line = buf;
+  }
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+    line.pop_back();
+  }
+  return line;
+}
+
+bool controller_available(const std::string& controller) {
+  std::ifstream v2("/sys/fs/cgroup/cgroup.controllers");
+  for (std::string word; v2 >> word;) {
+    if (word == controller) {
+      return true;
+    }
+  }
+  std::error_code ec;
+  return fs::exists("/sys/fs/cgroup/" + controller, ec);
+}
+
+PreflightCheck check(std::string name, bool ok, std::string found, std::string fix) {
+  return {std::move(name), ok, std::move(found), ok ? std::string() : std::move(fix)};
+}
+
+PreflightCheck server_check(const PreflightProbes& p, const std::string& name, std::pair<int, int> min,
+                            const std::string& package) {
+  const auto path = p.find_executable(name);
+  if (!path) {
+    return check(name, false, "not installed (not in PATH nor the sbin directories)",
+                 fmt::format("apt-get install {} (scripts/setup.sh installs everything)", package));
+  }
+  const std::string line = p.version_line(*path);
+  const auto version = parse_version(line);
+  if (!version) {
+    return check(name, false, fmt::format("{} does not say its version ({})", *path, line),
+                 fmt::format("reinstall {}", package));
+  }
+  const bool ok = *version >= min;
+  return check(name, ok, fmt::format("{} {}.{}", *path, version->first, version->second),
+               fmt::format("faultline needs {} {}.{} or newer: apt-get install {} from a newer release", name,
+                           min.first, min.second, package));
+}
+
+// The kernel features a fault type's `needs` names, as checks.
+void kernel_checks(const std::string& feature, const PreflightProbes& p, std::set<std::string>& done,
+                   std::vector<PreflightCheck>& out) {
+  auto once = [&](const std::string& key, auto make) {
+    if (done.insert(key).second) {
+      out.push_back(make());
+    }
+  };
+  if (feature.find("sch_netem") != std::string::npos && feature.find("correlation") == std::string::npos) {
+    once("netem", [&] {
+      const auto [netem, why_not] = p.kernel_feature("netem");
+      const auto [nfqueue, why_not_nfqueue] =
+          netem ? std::make_pair(false, std::string()) : p.kernel_feature("nfqueue");
+      return check(
+          "kernel: netem or NFQUEUE", netem || nfqueue,
+          netem     ? "sch_netem"
+          : nfqueue ? "no sch_netem; NFQUEUE works (faultline's own delayer)"
+                    : why_not + "; " + why_not_nfqueue,
+          "a kernel with sch_netem (CONFIG_NET_SCH_NETEM) or NFQUEUE (CONFIG_NETFILTER_NETLINK_QUEUE, "
+          "xt_NFQUEUE) and iptables installed; or run in the VM of vagrant/");
+    });
+  }
+  if (feature.find("sch_tbf") != std::string::npos) {
+    once("tbf", [&] {
+      const auto [ok, why_not] = p.kernel_feature("tbf");
+      return check("kernel: tbf", ok, ok ? "sch_tbf" : why_not,
+                   "a kernel with sch_tbf (CONFIG_NET_SCH_TBF), e.g. the VM of vagrant/");
+    });
+  }
+  if (feature.find("nftables") != std::string::npos) {
+    once("nft", [&] {
+      const auto [ok, why_not] = p.kernel_feature("nftables");
+      return check("kernel: nftables", ok, ok ? "nft works" : why_not,
+                   "apt-get install nftables, on a kernel with nf_tables (CONFIG_NF_TABLES)");
+    });
+  }
+  for (const char* controller : {"cpu", "memory"}) {
+    if (feature.find(fmt::format("cgroup {} controller", controller)) != std::string::npos) {
+      once(std::string("cgroup-") + controller, [&] {
+        const bool ok = p.cgroup_controller(controller);
+        return check(
+            fmt::format("cgroup {} controller", controller), ok,
+            ok ? "available" : "not mounted or not enabled",
+            fmt::format("mount cgroup2 on /sys/fs/cgroup with the {} controller enabled", controller));
+      });
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<std::pair<int, int>> parse_version(const std::string& line) {
+  static const std::regex number(R"((\d+)\.(\d+))");
+  std::smatch m;
+  if (!std::regex_search(line, m, number)) {
+    return std::nullopt;
+  }
+  return std::make_pair(std::stoi(m[1].str()), std::stoi(m[2].str()));
+}
+
+uint64_t open_files_needed(const experiment::Experiment& exp) {
+  uint64_t need = 256;  // faultline's own files, logs, sockets
+  for (const auto& s : exp.stack.services) {
+    if (s.kind == ServiceKind::haproxy) {
+      need += 2 * 4096;  // the global maxconn faultline renders
+    }
+  }
+  return need + 2 * static_cast<uint64_t>(exp.load.connections);
+}
+
+PreflightProbes system_probes(const std::string& registry_dir) {
+  PreflightProbes p;
+  p.is_root = [] { return ::geteuid() == 0; };
+  p.find_executable = [](const std::string& name) { return stack::find_executable(name); };
+  p.version_line = [](const std::string& path) {
+    // nginx prints its version on stderr.
+    return first_line_of_command("'" + path + "' -v 2>&1");
+  };
+  p.kernel_feature = [](const std::string& feature) {
+    const faults::FeatureProbe& probe = feature == "netem"     ? faults::netem_support()
+                                        : feature == "tbf"     ? faults::tbf_support()
+                                        : feature == "nfqueue" ? faults::nfqueue_support()
+                                                               : faults::nftables_support();
+    return std::make_pair(probe.available, probe.reason);
+  };
+  p.cgroup_controller = controller_available;
+  p.open_files_limit = [] {
+    rlimit r{};
+    return ::getrlimit(RLIMIT_NOFILE, &r) == 0 ? static_cast<uint64_t>(r.rlim_cur) : 0;
+  };
+  p.subnet_problem = [registry_dir](const experiment::Experiment& exp) -> std::optional<std::string> {
+    stack::RunIdentity id;
+    id.run_dir = (fs::path(registry_dir) / "preflight").string();
+    auto net = stack::choose_subnet(exp, id);
+    if (!net) {
+      return net.error().message;
+    }
+    return std::nullopt;
+  };
+  return p;
+}
+
+std::vector<PreflightCheck> preflight(const ValidatedExperiment* v, const PreflightProbes& p) {
+  std::vector<PreflightCheck> out;
+  const bool root = p.is_root();
+  out.push_back(check("root", root, root ? "running as root" : "not root",
+                      "run it with sudo, or as root in a VM or container (it creates network namespaces, "
+                      "links and a bridge)"));
+
+  auto uses = [&](ServiceKind kind) {
+    if (v == nullptr) {
+      return true;
+    }
+    for (const auto& s : v->exp.stack.services) {
+      if (s.kind == kind) {
+        return true;
+      }
+    }
+    return false;
+  };
+  if (uses(ServiceKind::haproxy)) {
+    out.push_back(server_check(p, "haproxy", kMinHaproxy, "haproxy"));
+  }
+  if (uses(ServiceKind::nginx)) {
+    out.push_back(server_check(p, "nginx", kMinNginx, "nginx-light"));
+  }
+  const bool ip = p.find_executable("ip").has_value();
+  out.push_back(check("iproute2", ip, ip ? "ip" : "no ip command", "apt-get install iproute2"));
+
+  std::set<std::string> done;
+  if (!root) {
+    // Probing the kernel needs a scratch namespace, so root; the root
+    // check above already says what to do.
+  } else if (v == nullptr) {
+    for (const auto* type : faults::Registry::instance().all()) {
+      kernel_checks(type->needs.kernel_feature, p, done, out);
+    }
+  } else {
+    for (const auto& f : v->faults) {
+      if (f.type != nullptr) {
+        kernel_checks(f.type->needs.kernel_feature, p, done, out);
+      }
+    }
+  }
+
+  const uint64_t limit = p.open_files_limit();
+  const uint64_t need = v != nullptr ? open_files_needed(v->exp) : 2 * 4096 + 256 + 2 * 1024;
+  out.push_back(check("open files", limit >= need, fmt::format("limit {} (needs {})", limit, need),
+                      fmt::format("raise it: ulimit -n {} in the shell that runs faultline, or LimitNOFILE= "
+                                  "in its systemd unit",
+                                  need)));
+
+  if (v != nullptr && root) {
+    // Reading the host's addresses needs no root, but a subnet only
+    // matters to a run that can make one.
+    if (auto problem = p.subnet_problem(v->exp)) {
+      out.push_back(check("subnet", false, *problem,
+                          "set stack.subnet to a free private /24, or end the "
+                          "runs holding the pool (faultline cleanup)"));
+    } else {
+      out.push_back(check("subnet", true, v->exp.stack.subnet.value_or("a free /24 in 10.213.0.0/16"), ""));
+    }
+  }
+  return out;
+}
+
+std::string format_failures(const std::vector<PreflightCheck>& checks, const std::string& prefix) {
+  std::string out;
+  for (const auto& c : checks) {
+    if (!c.ok) {
+      out += fmt::format("{}: {}: {}\n  fix: {}\n", prefix, c.name, c.found, c.fix);
+    }
+  }
+  return out;
+}
+
+}  // namespace faultline::runner

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/runner/validate.h"
+
+// What a run needs from the machine, checked before anything is touched:
+// root, the servers the stack runs and their versions, the kernel features
+// its faults use, a free subnet, enough open files. `faultline run` refuses
+// with one message per missing item; `faultline doctor` prints them all.
+namespace faultline::runner {
+
+struct PreflightCheck {
+  std::string name;  // "root", "haproxy", "kernel: sch_tbf", ...
+  bool ok = false;
+  std::string found;  // what the machine has, in words
+  std::string fix;    // how to get what is missing; empty when ok
+};
+
+// How the checks look at the machine; tests replace these.
+struct PreflightProbes {
+  std::function<bool()> is_root;
+  // The path of an executable, or nullopt.
+  std::function<std::optional<std::string>(const std::string&)> find_executable;
+  // The first line `name -v` prints (HAProxy and nginx both answer -v).
+  std::function<std::string(const std::string& path)> version_line;
+  // Whether the kernel can do "netem", "nfqueue", "tbf" or "nftables",
+  // found by trying it in a scratch network namespace (needs root); the
+  // string says why not.
+  std::function<std::pair<bool, std::string>(const std::string&)> kernel_feature;
+  // Whether a cgroup controller ("cpu", "memory") is available (v1 or v2).
+  std::function<bool(const std::string&)> cgroup_controller;
+  std::function<uint64_t()> open_files_limit;
+  // An error naming why no subnet can be had for the experiment.
+  std::function<std::optional<std::string>(const experiment::Experiment&)> subnet_problem;
+};
+
+PreflightProbes system_probes(const std::string& registry_dir);
+
+// The checks for one experiment; with `v` null, every check for the
+// machine (doctor without an experiment).
+std::vector<PreflightCheck> preflight(const ValidatedExperiment* v, const PreflightProbes& probes);
+
+// One block per failed check: "<prefix>: <name>: <found>" and "  fix: ...".
+// Empty when every check passed.
+std::string format_failures(const std::vector<PreflightCheck>& checks, const std::string& prefix);
+
+// The exit code of a run refused by its preflight: nothing was touched.
+inline constexpr int kPreflightExitCode = 6;
+
+// "major.minor" of the first version number in a `-v` line, e.g. 2.6 from
+// "HAProxy version 2.6.12-1+deb12u4 2024/...", 1.22 from "nginx version:
+// nginx/1.22.1"; nullopt when there is none.
+std::optional<std::pair<int, int>> parse_version(const std::string& line);
+
+// The open files a run needs: HAProxy's own limit (global maxconn 4096, two
+// files a connection), the load generator's connections and a margin.
+uint64_t open_files_needed(const experiment::Experiment& exp);
+
+}  // namespace faultline::runner

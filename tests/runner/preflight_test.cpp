@@ -1,0 +1,151 @@
+// The preflight of `faultline run` and `faultline doctor`, with the machine
+// replaced by fake probes: each missing item gives its own message and fix,
+// and only the items the experiment needs are checked.
+
+#include "harness/runner/preflight.h"
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+using namespace faultline;
+using runner::PreflightCheck;
+using runner::PreflightProbes;
+
+// A machine that has everything.
+PreflightProbes healthy() {
+  PreflightProbes p;
+  p.is_root = [] { return true; };
+  p.find_executable = [](const std::string& name) { return std::optional<std::string>("/usr/sbin/" + name); };
+  p.version_line = [](const std::string& path) {
+    return path.find("haproxy") != std::string::npos
+               ? std::string("HAProxy version 2.6.12-1+deb12u4 2024/07/23")
+               : std::string("nginx version: nginx/1.22.1");
+  };
+  p.kernel_feature = [](const std::string&) { return std::make_pair(true, std::string()); };
+  p.cgroup_controller = [](const std::string&) { return true; };
+  p.open_files_limit = [] { return uint64_t{65536}; };
+  p.subnet_problem = [](const experiment::Experiment&) { return std::optional<std::string>(); };
+  return p;
+}
+
+runner::ValidatedExperiment load_experiment(const std::string& name) {
+  experiment::Diagnostics diags;
+  auto v = runner::validate(std::string(FAULTLINE_TEST_DATA) + "/experiments/faults/" + name, {}, diags);
+  INFO(diags.format());
+  REQUIRE(v);
+  return std::move(*v);
+}
+
+const PreflightCheck* find(const std::vector<PreflightCheck>& checks, const std::string& name) {
+  for (const auto& c : checks) {
+    if (c.name == name) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<std::string> failed(const std::vector<PreflightCheck>& checks) {
+  std::vector<std::string> out;
+  for (const auto& c : checks) {
+    if (!c.ok) {
+      out.push_back(c.name);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a machine with everything passes, and the checks follow the experiment", "[runner][preflight]") {
+  const auto v = load_experiment("net_bandwidth.yaml");
+  const auto checks = runner::preflight(&v, healthy());
+  CHECK(failed(checks).empty());
+  CHECK(runner::format_failures(checks, "x").empty());
+  // The bandwidth fault needs tbf; nothing here needs nftables.
+  CHECK(find(checks, "kernel: tbf") != nullptr);
+  CHECK(find(checks, "kernel: nftables") == nullptr);
+  CHECK(find(checks, "subnet") != nullptr);
+}
+
+TEST_CASE("each missing item gets its own message and fix", "[runner][preflight]") {
+  const auto v = load_experiment("net_bandwidth.yaml");
+  auto p = healthy();
+  p.find_executable = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "haproxy") {
+      return std::nullopt;
+    }
+    return "/usr/sbin/" + name;
+  };
+  p.kernel_feature = [](const std::string& f) {
+    return std::make_pair(f != "tbf", std::string(f == "tbf" ? "kernel has no sch_tbf" : ""));
+  };
+  p.open_files_limit = [] { return uint64_t{1024}; };
+  p.subnet_problem = [](const experiment::Experiment&) {
+    return std::optional<std::string>("no free /24 left in 10.213.0.0/16");
+  };
+  const auto checks = runner::preflight(&v, p);
+  const auto names = failed(checks);
+  CHECK(names == std::vector<std::string>{"haproxy", "kernel: tbf", "open files", "subnet"});
+  const std::string text = runner::format_failures(checks, "faultline run: preflight");
+  INFO(text);
+  CHECK(text.find("faultline run: preflight: haproxy: not installed") != std::string::npos);
+  CHECK(text.find("fix: apt-get install haproxy") != std::string::npos);
+  CHECK(text.find("faultline run: preflight: kernel: tbf: kernel has no sch_tbf") != std::string::npos);
+  CHECK(text.find("limit 1024 (needs") != std::string::npos);
+  CHECK(text.find("fix: raise it: ulimit -n") != std::string::npos);
+  CHECK(text.find("no free /24 left") != std::string::npos);
+}
+
+TEST_CASE("an old HAProxy is refused with the version it needs", "[runner][preflight]") {
+  const auto v = load_experiment("net_bandwidth.yaml");
+  auto p = healthy();
+  p.version_line = [](const std::string& path) {
+    return path.find("haproxy") != std::string::npos
+               ? std::string("HA-Proxy version 1.8.19-1+deb10u3 2020/08/01")
+               : std::string("nginx version: nginx/1.22.1");
+  };
+  const auto checks = runner::preflight(&v, p);
+  const auto* haproxy = find(checks, "haproxy");
+  REQUIRE(haproxy != nullptr);
+  CHECK_FALSE(haproxy->ok);
+  CHECK(haproxy->found == "/usr/sbin/haproxy 1.8");
+  CHECK(haproxy->fix.find("haproxy 2.0 or newer") != std::string::npos);
+}
+
+TEST_CASE("without root only the root check fails; the kernel is not probed", "[runner][preflight]") {
+  const auto v = load_experiment("net_bandwidth.yaml");
+  auto p = healthy();
+  p.is_root = [] { return false; };
+  bool probed = false;
+  p.kernel_feature = [&probed](const std::string&) {
+    probed = true;
+    return std::make_pair(false, std::string("x"));
+  };
+  const auto checks = runner::preflight(&v, p);
+  CHECK(failed(checks) == std::vector<std::string>{"root"});
+  CHECK_FALSE(probed);
+  CHECK(find(checks, "root")->fix.find("sudo") != std::string::npos);
+}
+
+TEST_CASE("doctor without an experiment checks every fault type's kernel needs", "[runner][preflight]") {
+  auto p = healthy();
+  p.kernel_feature = [](const std::string& f) {
+    return std::make_pair(f == "nfqueue", std::string("no " + f));
+  };
+  const auto checks = runner::preflight(nullptr, p);
+  // No netem but NFQUEUE: the network faults still work, through faultline's delayer.
+  const auto* net = find(checks, "kernel: netem or NFQUEUE");
+  REQUIRE(net != nullptr);
+  CHECK(net->ok);
+  CHECK(failed(checks) == std::vector<std::string>{"kernel: tbf", "kernel: nftables"});
+  CHECK(find(checks, "nginx") != nullptr);
+  CHECK(find(checks, "cgroup memory controller") != nullptr);
+}
+
+TEST_CASE("version lines of HAProxy and nginx are read as major.minor", "[runner][preflight]") {
+  CHECK(runner::parse_version("HAProxy version 2.6.12-1+deb12u4 2024/07/23") == std::make_pair(2, 6));
+  CHECK(runner::parse_version("nginx version: nginx/1.22.1") == std::make_pair(1, 22));
+  CHECK_FALSE(runner::parse_version("command not found").has_value());
+}
