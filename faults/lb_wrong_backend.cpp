@@ -13,6 +13,7 @@
 
 #include "faults/common/lb_reconfig.h"
 #include "faults/registry.h"
+#include "harness/stack/subnet.h"
 
 namespace faultline::faults {
 namespace {
@@ -53,6 +54,18 @@ class LbWrongBackend final : public ReconfigFault {
                            const std::string& text) const override {
     const auto* backend = stack.plan().find(server_);  // checked by inject
     const std::string address = address_.value_or(backend->address);
+    // Blast radius: the load balancer may be pointed only inside the run's
+    // own subnet or at loopback, never at a host outside the test stack.
+    const auto net = stack::parse_cidr(stack.plan().subnet);
+    const auto ip = stack::parse_ipv4(address);
+    const bool loopback = ip && (*ip >> 24) == 127;
+    if (!net || !ip || !(net->contains(*ip) || loopback)) {
+      return Error{
+          fmt::format("refused: address {} is outside the run's subnet {} and loopback; a fault may "
+                      "only send traffic to the experiment's own stack (pick an unused address of "
+                      "the subnet, or leave 'address' out)",
+                      address, stack.plan().subnet)};
+    }
     // With a wrong address, the port stays the real one unless given.
     const int port = port_.value_or(address_ ? backend->port : 1);
     return edit_server_line(
@@ -103,6 +116,18 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
     if (::inet_pton(AF_INET, address->c_str(), &parsed) != 1) {
       params.error_at("address", fmt::format("'{}' is not an IPv4 address", *address),
                       "use a dotted quad, e.g. an unused address of the run's subnet");
+    } else {
+      // Blast radius, checked early: the run's subnet is stack.subnet, or a
+      // /24 of faultline's pool; inject checks the exact one.
+      const std::string allowed = exp.stack.subnet.value_or("10.213.0.0/16");
+      const auto net = stack::parse_cidr(allowed);
+      const auto ip = stack::parse_ipv4(*address);
+      if (net && ip && !net->contains(*ip) && (*ip >> 24) != 127) {
+        params.error_at("address",
+                        fmt::format("address {} is outside the run's subnet ({})", *address, allowed),
+                        "a fault may only send traffic to the experiment's own stack: use an unused address "
+                        "of the run's subnet, or leave 'address' out");
+      }
     }
   }
   if (!params.ok() || !server || lb == nullptr) {

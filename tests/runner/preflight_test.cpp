@@ -114,7 +114,7 @@ TEST_CASE("an old HAProxy is refused with the version it needs", "[runner][prefl
   CHECK(haproxy->fix.find("haproxy 2.0 or newer") != std::string::npos);
 }
 
-TEST_CASE("without root only the root check fails; the kernel is not probed", "[runner][preflight]") {
+TEST_CASE("without root only the root check fails, and the kernel is not probed", "[runner][preflight]") {
   const auto v = load_experiment("net_bandwidth.yaml");
   auto p = healthy();
   p.is_root = [] { return false; };
