@@ -42,7 +42,9 @@ json num_or_null(const json& j, const char* key) {
   return has_num(j, key) ? json(j[key].get<double>()) : json(nullptr);
 }
 uint64_t count_of(const json& v) {
-  return v.is_number() ? static_cast<uint64_t>(v.get<double>()) : 0;
+  // Converting a negative or too large double is undefined: 0, or saturate.
+  const double d = v.is_number() ? v.get<double>() : 0;
+  return d > 0 ? (d < 0x1p64 ? static_cast<uint64_t>(d) : UINT64_MAX) : 0;
 }
 // Counts stay integers in the JSON output ("requests": 1201, not 1201.0).
 json count_or_null(const json& j, const char* key) {

@@ -36,7 +36,9 @@ const json& sub(const json& j, const char* key, const json& fallback) {
   return j.is_object() && j.contains(key) && j[key].type() == fallback.type() ? j[key] : fallback;
 }
 uint64_t count_of(const json& v) {
-  return v.is_number() ? static_cast<uint64_t>(v.get<double>()) : 0;
+  // Converting a negative or too large double is undefined: 0, or saturate.
+  const double d = v.is_number() ? v.get<double>() : 0;
+  return d > 0 ? (d < 0x1p64 ? static_cast<uint64_t>(d) : UINT64_MAX) : 0;
 }
 
 const json& empty_object() {

@@ -59,7 +59,11 @@ const json& object_at(const json& j, const char* key) {
   return j.is_object() && j.contains(key) && j[key].is_object() ? j[key] : empty;
 }
 uint64_t count_of(const json& v) {
-  return v.is_number() && v.get<double>() > 0 ? v.get<uint64_t>() : 0;
+  if (!v.is_number() || !(v.get<double>() > 0)) {
+    return 0;
+  }
+  // A float beyond uint64_t (1e300) saturates: converting it is undefined.
+  return !v.is_number_float() || v.get<double>() < 0x1p64 ? v.get<uint64_t>() : UINT64_MAX;
 }
 
 // Coordinates with one decimal: enough for a screen, and never "nan".
@@ -153,16 +157,16 @@ std::optional<double> window_value(const json& w, WindowMetric metric) {
     case WindowMetric::max_backend_share: {
       // As the SLO check measures it: the busiest backend's share of the
       // requests whose backend is known.
-      uint64_t total = 0;
-      uint64_t busiest = 0;
+      double total = 0;  // not uint64_t: huge counts must not wrap to 0
+      double busiest = 0;
       for (const auto& [name, n] : object_at(w, "backends").items()) {
         if (name == kUnknownBackend) {
           continue;  // the load balancer's own answers: no backend to blame
         }
-        total += count_of(n);
-        busiest = std::max(busiest, count_of(n));
+        total += double(count_of(n));
+        busiest = std::max(busiest, double(count_of(n)));
       }
-      return total > 0 ? std::optional<double>(100.0 * double(busiest) / double(total)) : std::nullopt;
+      return total > 0 ? std::optional<double>(100.0 * busiest / total) : std::nullopt;
     }
   }
   return std::nullopt;

@@ -116,10 +116,11 @@ std::string exact_in_unit(uint64_t ns, uint64_t unit_ns) {
     return text;
   }
   text += '.';
-  // Units are at most 3.6e12 ns, so rest * 10 cannot overflow; a terminating
-  // fraction has at most 13 digits here, anything longer is a repeating one.
+  // Units are at most 3.6e12 ns, so rest * 10 cannot overflow. At most the
+  // fraction digits parse_duration reads back (200000000010ns is not
+  // "3.3333333335m"); the ns form is always exact, so nothing is lost.
   for (int digits = 0; rest != 0; ++digits) {
-    if (digits == 13) {
+    if (digits == kMaxFractionDigits) {
       return {};
     }
     rest *= 10;

@@ -8,6 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
 #include "harness/experiment/overrides.h"
 #include "harness/experiment/sections.h"
 #include "harness/experiment/source_tree.h"
@@ -28,9 +31,49 @@ SourcePos position(const std::string& file, const YAML::Mark& mark) {
   return SourcePos{file, mark.line + 1, mark.column + 1};
 }
 
+// yaml-cpp 0.7 (Debian 12) never returns from LoadAll, allocating without
+// bound, when a document starts with a token its parser does not consume, such
+// as a lone ',' (jbeder/yaml-cpp#1040, found by tests/fuzz). A first pass
+// that builds nothing finds where the parser stops advancing: there two
+// documents in a row start at the same position.
+std::optional<YAML::Mark> yaml_parser_stuck_at(const std::string& yaml) {
+  struct Events : YAML::EventHandler {
+    std::optional<YAML::Mark> previous, stuck;
+    void OnDocumentStart(const YAML::Mark& m) override {
+      stuck = previous && previous->pos == m.pos ? std::optional(m) : std::nullopt;
+      previous = m;
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+  } events;
+  try {
+    std::istringstream in(yaml);
+    YAML::Parser parser(in);
+    while (!events.stuck && parser.HandleNextDocument(events)) {
+    }
+  } catch (const YAML::Exception&) {
+    return std::nullopt;  // LoadAll reports it
+  }
+  return events.stuck;
+}
+
 // Parses the text into a SourceNode tree; a syntax error ends the load (the
 // parser cannot go on after one), and is reported where it happened.
 std::optional<SourceNode> parse(const std::string& yaml, const std::string& name, Diagnostics& diags) {
+  if (const auto stuck = yaml_parser_stuck_at(yaml)) {
+    const auto at = static_cast<size_t>(stuck->pos);
+    diags.error(position(name, *stuck),
+                at < yaml.size() ? fmt::format("invalid YAML: unexpected '{}'", yaml[at]) : "invalid YAML");
+    return std::nullopt;
+  }
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(yaml);

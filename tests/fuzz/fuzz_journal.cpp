@@ -21,9 +21,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "reporters/compare_view.h"
 #include "reporters/reporter.h"
