@@ -54,6 +54,7 @@
 #include "harness/common/units.h"
 #include "harness/load/generator.h"
 #include "harness/load/sample.h"
+#include "harness/runner/signal_watcher.h"
 
 namespace faultline::bench {
 namespace {
@@ -80,45 +81,19 @@ std::atomic<bool> g_interrupted{false};
 std::mutex g_active_mutex;
 load::LoadGenerator* g_active = nullptr;
 
-// Blocks SIGINT and SIGTERM in every thread (it must be made before any
-// other thread) and turns them into g_interrupted plus a stop() of the
-// running generator, so the destructors still stop nginx and remove its
-// folder.
-class SignalWatcher {
- public:
-  SignalWatcher() {
-    ::sigemptyset(&set_);
-    ::sigaddset(&set_, SIGINT);
-    ::sigaddset(&set_, SIGTERM);
-    ::pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    thread_ = std::thread([this] { watch(); });
-  }
-  SignalWatcher(const SignalWatcher&) = delete;
-  SignalWatcher& operator=(const SignalWatcher&) = delete;
-  ~SignalWatcher() {
-    done_.store(true);
-    thread_.join();
-  }
-
- private:
-  void watch() {
-    const timespec tick{0, 100'000'000};
-    while (!done_.load()) {
-      const int sig = ::sigtimedwait(&set_, nullptr, &tick);
-      if (sig > 0 && !g_interrupted.exchange(true)) {
-        fmt::print(stderr, "\n{}: stopping and cleaning up\n", ::strsignal(sig));
-        std::lock_guard lock(g_active_mutex);
-        if (g_active != nullptr) {
-          g_active->stop();
-        }
-      }
+// The handler of the runner's SignalWatcher (made first thing in main(),
+// before any other thread): SIGINT, SIGTERM and SIGHUP become
+// g_interrupted plus a stop() of the running generator, so the destructors
+// still stop nginx and remove its folder.
+void on_signal(int sig) {
+  if (!g_interrupted.exchange(true)) {
+    fmt::print(stderr, "\n{}: stopping and cleaning up\n", ::strsignal(sig));
+    std::lock_guard lock(g_active_mutex);
+    if (g_active != nullptr) {
+      g_active->stop();
     }
   }
-
-  sigset_t set_{};
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
+}
 
 // Makes a generator the one a signal stops, for its lifetime.
 class ActiveGenerator {
@@ -901,7 +876,7 @@ int run(const Options& opt) {
 
 int main(int argc, char** argv) {
   using namespace faultline;
-  bench::SignalWatcher signals;
+  runner::SignalWatcher signals(bench::on_signal);
   bench::Options opt;
   std::string duration = "10s";
   std::string hold_duration = "30s";

@@ -38,6 +38,7 @@
 #include "faults/common/nfqueue_delayer.h"
 #include "harness/common/result.h"
 #include "harness/common/units.h"
+#include "harness/runner/signal_watcher.h"
 #include "harness/stack/netns.h"
 #include "harness/stack/unique_fd.h"
 
@@ -98,40 +99,15 @@ double system_softirq_seconds() {
   return static_cast<double>(softirq) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-// Blocks SIGINT and SIGTERM in every thread (it must be made before any
-// other thread) and turns them into g_interrupted, so a ^C ends the current
-// run early and the destructors still remove everything the bench made.
-class SignalWatcher {
- public:
-  SignalWatcher() {
-    ::sigemptyset(&set_);
-    ::sigaddset(&set_, SIGINT);
-    ::sigaddset(&set_, SIGTERM);
-    ::pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    thread_ = std::thread([this] { watch(); });
+// The handler of the runner's SignalWatcher (made first thing in main(),
+// before any other thread): SIGINT, SIGTERM and SIGHUP become
+// g_interrupted, so a ^C ends the current run early and the destructors
+// still remove everything the bench made.
+void on_signal(int sig) {
+  if (!g_interrupted.exchange(true)) {
+    fmt::print(stderr, "\n{}: stopping and cleaning up\n", ::strsignal(sig));
   }
-  SignalWatcher(const SignalWatcher&) = delete;
-  SignalWatcher& operator=(const SignalWatcher&) = delete;
-  ~SignalWatcher() {
-    done_.store(true);
-    thread_.join();
-  }
-
- private:
-  void watch() {
-    const timespec tick{0, 100'000'000};
-    while (!done_.load()) {
-      const int sig = ::sigtimedwait(&set_, nullptr, &tick);
-      if (sig > 0 && !g_interrupted.exchange(true)) {
-        fmt::print(stderr, "\n{}: stopping and cleaning up\n", ::strsignal(sig));
-      }
-    }
-  }
-
-  sigset_t set_{};
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
+}
 
 struct CommandOutput {
   int exit_code = -1;
@@ -813,7 +789,7 @@ int run(const Options& opt) {
 
 int main(int argc, char** argv) {
   using namespace faultline;
-  bench::SignalWatcher signals;
+  runner::SignalWatcher signals(bench::on_signal);
   bench::Options opt;
   std::string duration = "5s";
   std::string delay = "10ms";

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "reporters/mustache_render.h"
+#include "reporters/number_cast.h"
+#include "reporters/number_text.h"
 #include "reporters/time_format.h"
 
 namespace faultline::reporters {
@@ -41,14 +43,9 @@ const json& sub(const json& j, const char* key, const json& fallback) {
 json num_or_null(const json& j, const char* key) {
   return has_num(j, key) ? json(j[key].get<double>()) : json(nullptr);
 }
-uint64_t count_of(const json& v) {
-  // Converting a negative or too large double is undefined: 0, or saturate.
-  const double d = v.is_number() ? v.get<double>() : 0;
-  return d > 0 ? (d < 0x1p64 ? static_cast<uint64_t>(d) : UINT64_MAX) : 0;
-}
 // Counts stay integers in the JSON output ("requests": 1201, not 1201.0).
 json count_or_null(const json& j, const char* key) {
-  return has_num(j, key) ? json(count_of(j[key])) : json(nullptr);
+  return has_num(j, key) ? json(journal_count(j[key])) : json(nullptr);
 }
 const json& empty_object() {
   static const json o = json::object();
@@ -59,18 +56,6 @@ const json& empty_array() {
   return a;
 }
 
-// One decimal everywhere, so the two columns line up digit for digit
-// ("6.7% → 0.0%"); tiny non-zero shares get two so they do not read as 0.
-std::string percent(double fraction) {
-  const double p = fraction * 100;
-  if (p != 0 && std::abs(p) < 0.05) {
-    return fmt::format("{:.2f}%", p);
-  }
-  return fmt::format("{:.1f}%", p);
-}
-std::string ms(double v) {
-  return v < 10 ? fmt::format("{:.1f} ms", v) : fmt::format("{:.0f} ms", v);
-}
 std::string text_or_dash(const json& v) {
   return v.is_string() && !v.get<std::string>().empty() ? v.get<std::string>() : std::string(kDash);
 }
@@ -99,13 +84,13 @@ std::pair<int, std::string> exit_code_of(const std::string& status, bool met) {
 json error_kinds(const json& impact) {
   json kinds = json::object();
   for (const auto& [code, n] : sub(impact, "statuses", empty_object()).items()) {
-    if (std::atoi(code.c_str()) >= 400 && count_of(n) > 0) {
-      kinds["HTTP " + code] = count_of(n);
+    if (std::atoi(code.c_str()) >= 400 && journal_count(n) > 0) {
+      kinds["HTTP " + code] = journal_count(n);
     }
   }
   for (const auto& [cls, n] : sub(impact, "transport_errors", empty_object()).items()) {
-    if (count_of(n) > 0) {
-      kinds[cls] = count_of(n);
+    if (journal_count(n) > 0) {
+      kinds[cls] = journal_count(n);
     }
   }
   return kinds;
@@ -191,8 +176,8 @@ std::string failed_cell(const json& f) {
   if (f["requests"].is_null()) {
     return kDash;
   }
-  return fmt::format("{} ({} of {})", percent(num(f, "failed_share")), count_of(f["failed"]),
-                     count_of(f["requests"]));
+  return fmt::format("{} ({} of {})", percent_text(num(f, "failed_share"), PercentStyle::column),
+                     journal_count(f["failed"]), journal_count(f["requests"]));
 }
 std::string users_cell(const json& f) {
   if (f["users_seen"].is_null() || f["users_affected"].is_null()) {
@@ -200,21 +185,22 @@ std::string users_cell(const json& f) {
   }
   const double seen = num(f, "users_seen");
   const double hit = num(f, "users_affected");
-  return fmt::format("{} of {} ({})", count_of(f["users_affected"]), count_of(f["users_seen"]),
-                     percent(seen > 0 ? hit / seen : 0.0));
+  return fmt::format("{} of {} ({})", journal_count(f["users_affected"]), journal_count(f["users_seen"]),
+                     percent_text(seen > 0 ? hit / seen : 0.0, PercentStyle::column));
 }
 std::string p99_cell(const json& f) {
   if (f["peak_p99_ms"].is_null()) {
     return kDash;
   }
   return f["baseline_p99_ms"].is_null()
-             ? ms(num(f, "peak_p99_ms"))
-             : fmt::format("{} (baseline {})", ms(num(f, "peak_p99_ms")), ms(num(f, "baseline_p99_ms")));
+             ? milliseconds_text(num(f, "peak_p99_ms"))
+             : fmt::format("{} (baseline {})", milliseconds_text(num(f, "peak_p99_ms")),
+                           milliseconds_text(num(f, "baseline_p99_ms")));
 }
 std::string kinds_cell(const json& f) {
   std::vector<std::string> parts;
   for (const auto& [kind, n] : f["error_kinds"].items()) {
-    parts.push_back(fmt::format("{} × {}", count_of(n), kind));
+    parts.push_back(fmt::format("{} × {}", journal_count(n), kind));
   }
   return parts.empty() ? std::string("none") : fmt::format("{}", fmt::join(parts, ", "));
 }
@@ -354,12 +340,12 @@ json phases_view(const json& before, const json& after) {
     uint64_t total = 0;
     for (const auto& [name, n] : b.items()) {
       (void)name;
-      total += count_of(n);
+      total = saturating_add(total, journal_count(n));
     }
     if (total == 0) {
       return nullptr;
     }
-    return double(b.contains(backend) ? count_of(b[backend]) : 0) / double(total);
+    return double(b.contains(backend) ? journal_count(b[backend]) : 0) / double(total);
   };
   json out = json::array();
   for (const auto& key : keys) {
@@ -368,11 +354,12 @@ json phases_view(const json& before, const json& after) {
     for (const auto& name : names) {
       const json sb = share(b, name);
       const json sa = share(a, name);
-      rows.push_back({{"backend", name},
-                      {"before_share", sb},
-                      {"after_share", sa},
-                      {"before", sb.is_null() ? kDash : percent(sb.get<double>())},
-                      {"after", sa.is_null() ? kDash : percent(sa.get<double>())}});
+      rows.push_back(
+          {{"backend", name},
+           {"before_share", sb},
+           {"after_share", sa},
+           {"before", sb.is_null() ? kDash : percent_text(sb.get<double>(), PercentStyle::column)},
+           {"after", sa.is_null() ? kDash : percent_text(sa.get<double>(), PercentStyle::column)}});
     }
     out.push_back({{"key", key}, {"name", phase_heading(b ? *b : *a)}, {"backends", rows}});
   }
@@ -428,11 +415,12 @@ std::string change(const std::string& label, const std::string& before, const st
 std::string conclusion(const json& fb, const json& fa, const json& objectives, bool same_faults) {
   std::vector<std::string> figures;
   if (!fb["failed_share"].is_null() && !fa["failed_share"].is_null()) {
-    figures.push_back(
-        change("failed requests", percent(num(fb, "failed_share")), percent(num(fa, "failed_share"))));
+    figures.push_back(change("failed requests", percent_text(num(fb, "failed_share"), PercentStyle::column),
+                             percent_text(num(fa, "failed_share"), PercentStyle::column)));
   }
   if (!fb["peak_p99_ms"].is_null() && !fa["peak_p99_ms"].is_null()) {
-    figures.push_back(change("p99 peak", ms(num(fb, "peak_p99_ms")), ms(num(fa, "peak_p99_ms"))));
+    figures.push_back(change("p99 peak", milliseconds_text(num(fb, "peak_p99_ms")),
+                             milliseconds_text(num(fa, "peak_p99_ms"))));
   }
   std::vector<std::string> still;
   for (const auto& o : objectives) {

@@ -41,6 +41,7 @@
 
 #include "reporters/reporter.h"
 #include "reporters/time_format.h"
+#include "reporters/xml_text.h"
 
 namespace faultline::reporters {
 namespace {
@@ -74,101 +75,12 @@ const json& arr(const json& j, const char* key) {
   return it != j.end() && it->is_array() ? *it : empty;
 }
 
-// Length of the UTF-8 sequence starting at s[i] and its code point, or 0 when
-// the bytes there are not well-formed UTF-8 (overlong forms and surrogates
-// included), so that the output stays a well-formed document whatever the
-// journal holds.
-size_t utf8_sequence(const std::string& s, size_t i, uint32_t& cp) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char b0 = byte(i);
-  size_t len = 0;
-  uint32_t min = 0;
-  if (b0 < 0x80) {
-    cp = b0;
-    return 1;
-  } else if ((b0 & 0xE0) == 0xC0) {
-    len = 2, cp = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, cp = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) {
-    return 0;
-  }
-  for (size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) {
-      return 0;
-    }
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return len;
-}
-
-enum class XmlContext { text, attribute };
-
-std::string xml_escape(const std::string& s, XmlContext context) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    uint32_t cp = 0;
-    const size_t len = utf8_sequence(s, i, cp);
-    if (len == 0) {
-      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
-      ++i;
-      continue;
-    }
-    const char c = s[i];
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '\n':
-        // Attribute values have their line breaks and tabs normalised to
-        // spaces by every parser unless they are written as references.
-        out += context == XmlContext::attribute ? "&#10;" : "\n";
-        break;
-      case '\t':
-        out += context == XmlContext::attribute ? "&#9;" : "\t";
-        break;
-      case '\r':
-        out += "&#13;";  // a raw CR would be folded into the following LF
-        break;
-      default:
-        if (cp < 0x20 || cp == 0xFFFE || cp == 0xFFFF) {
-          out += fmt::format("\\x{:02X}", cp);
-        } else {
-          out.append(s, i, len);
-        }
-    }
-    i += len;
-  }
-  return out;
-}
-
 std::string attr(const std::string& s) {
-  return xml_escape(s, XmlContext::attribute);
+  return xml_escape(s, XmlContext::xml_attribute);
 }
 
 std::string text(const std::string& s) {
-  return xml_escape(s, XmlContext::text);
+  return xml_escape(s, XmlContext::xml_text);
 }
 
 std::string seconds(double s) {

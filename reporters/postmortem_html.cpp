@@ -8,10 +8,12 @@
 #include <algorithm>
 
 #include "reporters/mustache_render.h"
+#include "reporters/number_cast.h"
 #include "reporters/postmortem_view.h"
 #include "reporters/reporter.h"
 #include "reporters/svg_charts.h"
 #include "reporters/time_format.h"
+#include "reporters/xml_text.h"
 
 namespace faultline::reporters {
 namespace {
@@ -111,8 +113,8 @@ json key_figures(const json& journal) {
                              : (has_num(analysis, "first_breach_s") ? "not recovered" : "–"));
   add("SLOs breached for",
       has_num(analysis, "total_breach_s") ? human_duration(num(analysis, "total_breach_s")) : "–");
-  const auto total = static_cast<uint64_t>(num(analysis, "requests_total"));
-  const auto failed = static_cast<uint64_t>(num(analysis, "requests_failed"));
+  const uint64_t total = saturating_u64(num(analysis, "requests_total"));
+  const uint64_t failed = saturating_u64(num(analysis, "requests_failed"));
   add("Requests failed", fmt::format("{} of {}", failed, total));
   add("Peak p99 latency",
       has_num(impact, "peak_p99_ms") ? fmt::format("{:.1f} ms", num(impact, "peak_p99_ms")) : "–");

@@ -9,6 +9,10 @@
 #include <cstdlib>
 #include <set>
 
+#include "reporters/number_cast.h"
+#include "reporters/number_text.h"
+#include "reporters/xml_text.h"
+
 namespace faultline::reporters {
 
 namespace {
@@ -28,6 +32,9 @@ constexpr double kTop = 44;
 constexpr double kPlotHeight = 130;
 constexpr double kHeight = kTop + kPlotHeight + 48;
 constexpr double kPlotWidth = kWidth - kLeft - kRight;
+// nice_axis() makes about 4 to 10 ticks; the cap only bounds the loops
+// should the axis arithmetic ever degenerate on a hostile journal.
+constexpr int64_t kMaxTicks = 50;
 
 constexpr const char* kFont =
     "font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif\"";
@@ -58,24 +65,9 @@ const json& object_at(const json& j, const char* key) {
   static const json empty = json::object();
   return j.is_object() && j.contains(key) && j[key].is_object() ? j[key] : empty;
 }
-uint64_t count_of(const json& v) {
-  if (!v.is_number() || !(v.get<double>() > 0)) {
-    return 0;
-  }
-  // A float beyond uint64_t (1e300) saturates: converting it is undefined.
-  return !v.is_number_float() || v.get<double>() < 0x1p64 ? v.get<uint64_t>() : UINT64_MAX;
-}
-
 // Coordinates with one decimal: enough for a screen, and never "nan".
 std::string c(double v) {
   return fmt::format("{:.1f}", std::isfinite(v) ? v : 0.0);
-}
-
-std::string percent_text(double fraction) {
-  const double p = fraction * 100;
-  // One decimal below 10%, where it is still read (9.5% vs 10%); the test
-  // is on the rounded value so that 9.99% does not print as "10.0%".
-  return p > 0 && p < 9.95 ? fmt::format("{:.1f}%", p) : fmt::format("{:.0f}%", p);
 }
 
 // Round tick steps (1, 2, 2.5, 5 × 10^k) so that axes read like a person
@@ -87,7 +79,9 @@ double nice_step(double raw) {
   const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   const double f = raw / magnitude;
   const double nice = f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10;
-  return nice * magnitude;
+  // A subnormal `raw` has a magnitude that underflows to 0; a zero step
+  // would make the tick count infinite.
+  return nice * magnitude > 0 ? nice * magnitude : 1;
 }
 
 struct Axis {
@@ -163,8 +157,8 @@ std::optional<double> window_value(const json& w, WindowMetric metric) {
         if (name == kUnknownBackend) {
           continue;  // the load balancer's own answers: no backend to blame
         }
-        total += double(count_of(n));
-        busiest = std::max(busiest, double(count_of(n)));
+        total += double(journal_count(n));
+        busiest = std::max(busiest, double(journal_count(n)));
       }
       return total > 0 ? std::optional<double>(100.0 * busiest / total) : std::nullopt;
     }
@@ -294,8 +288,8 @@ std::string render_time_chart(const ChartText& text, double x_end, const Series&
       c(kLeft), c(kTop), c(kPlotWidth), c(kPlotHeight), kGrid);
 
   // Ticks are counted, not accumulated, so that rounding never drops the last one.
-  const int y_ticks = static_cast<int>(std::lround(y_axis.top / y_axis.step));
-  for (int i = 0; i <= y_ticks; ++i) {
+  const int64_t y_ticks = std::min(kMaxTicks, saturating_i64(std::round(y_axis.top / y_axis.step)));
+  for (int64_t i = 0; i <= y_ticks; ++i) {
     const double v = i * y_axis.step;
     const double y = base - v / y_axis.top * kPlotHeight;
     if (i > 0) {
@@ -363,8 +357,8 @@ std::string render_time_chart(const ChartText& text, double x_end, const Series&
         c(kLeft + kPlotWidth - 6), c(y - 5), kThreshold, xml_escape(t.label));
   }
 
-  const int x_ticks = static_cast<int>(std::floor(x_end / x_axis.step + 1e-9));
-  for (int i = 0; i <= x_ticks; ++i) {
+  const int64_t x_ticks = std::min(kMaxTicks, saturating_i64(std::floor(x_end / x_axis.step + 1e-9)));
+  for (int64_t i = 0; i <= x_ticks; ++i) {
     const double v = i * x_axis.step;
     const double x = x_of(v, x_end);
     out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\"/>\n", c(x), c(base), c(x),
@@ -391,33 +385,6 @@ std::string render_time_chart(const ChartText& text, double x_end, const Series&
 }
 
 }  // namespace
-
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char ch : text) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += ch;
-    }
-  }
-  return out;
-}
 
 std::string backend_colour(size_t index) {
   // Distinct under the common colour-vision deficiencies, dark enough for
@@ -466,7 +433,7 @@ bool has_backend_traffic(const json& journal) {
   for (const char* list : {"phases", "windows"}) {
     for (const auto& p : array_at(journal, list)) {
       for (const auto& [name, n] : object_at(p, "backends").items()) {
-        if (count_of(n) > 0) {
+        if (journal_count(n) > 0) {
           return true;
         }
       }
@@ -564,7 +531,7 @@ std::string phase_traffic_svg(const json& journal) {
   for (const auto& p : phases) {
     uint64_t answered = 0;
     for (const auto& [name, count] : object_at(p, "backends").items()) {
-      answered += count_of(count);
+      answered = saturating_add(answered, journal_count(count));
     }
     if (answered > 0 && num(p, "requests") > double(answered)) {
       entries.emplace_back("no backend answered", "#ecb4b4");
@@ -586,13 +553,13 @@ std::string phase_traffic_svg(const json& journal) {
     const json& b = object_at(p, "backends");
     uint64_t answered = 0;
     for (const auto& [name, count] : b.items()) {
-      answered += count_of(count);
+      answered = saturating_add(answered, journal_count(count));
     }
     // Shares of every request of the phase: what no backend answered (the
     // load balancer's own errors, timeouts) is drawn last, in red, so a
     // backend sent traffic it never answered does not look idle.
     const uint64_t total =
-        answered > 0 ? std::max<uint64_t>(answered, static_cast<uint64_t>(num(p, "requests"))) : 0;
+        answered > 0 ? std::max<uint64_t>(answered, saturating_u64(num(p, "requests"))) : 0;
     std::string name = str(p, "name");
     if (!name.empty()) {
       name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
@@ -619,7 +586,7 @@ std::string phase_traffic_svg(const json& journal) {
                        c(y), c(kBarWidth), c(kBarHeight));
     double x = kBarLeft;
     for (size_t i = 0; i < order.size() && total > 0; ++i) {
-      const uint64_t served = b.contains(order[i]) ? count_of(b[order[i]]) : 0;
+      const uint64_t served = b.contains(order[i]) ? journal_count(b[order[i]]) : 0;
       if (served == 0) {
         continue;
       }
@@ -628,14 +595,14 @@ std::string phase_traffic_svg(const json& journal) {
       out += fmt::format(
           "<rect class=\"share\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" stroke=\"#ffffff\" "
           "stroke-width=\"1\"><title>{}: {} ({} requests)</title></rect>\n",
-          c(x), c(y), c(w), c(kBarHeight), backend_colour(i), xml_escape(order[i]), percent_text(share),
-          served);
+          c(x), c(y), c(w), c(kBarHeight), backend_colour(i), xml_escape(order[i]),
+          percent_text(share, PercentStyle::label), served);
       // A label only where it fits inside its segment.
       if (w >= 38) {
         out += fmt::format(
             "<text x=\"{}\" y=\"{}\" font-size=\"11\" font-weight=\"600\" fill=\"#ffffff\" "
             "text-anchor=\"middle\">{}</text>\n",
-            c(x + w / 2), c(y + 16), percent_text(share));
+            c(x + w / 2), c(y + 16), percent_text(share, PercentStyle::label));
       }
       x += w;
     }
@@ -646,12 +613,12 @@ std::string phase_traffic_svg(const json& journal) {
           "<rect class=\"share unanswered\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#c92a2a\" "
           "fill-opacity=\"0.35\" stroke=\"#ffffff\" stroke-width=\"1\"><title>no backend answered: {} ({} "
           "requests)</title></rect>\n",
-          c(x), c(y), c(w), c(kBarHeight), percent_text(share), total - answered);
+          c(x), c(y), c(w), c(kBarHeight), percent_text(share, PercentStyle::label), total - answered);
       if (w >= 38) {
         out += fmt::format(
             "<text x=\"{}\" y=\"{}\" font-size=\"11\" font-weight=\"600\" fill=\"#862e2e\" "
             "text-anchor=\"middle\">{}</text>\n",
-            c(x + w / 2), c(y + 16), percent_text(share));
+            c(x + w / 2), c(y + 16), percent_text(share, PercentStyle::label));
       }
     }
     out += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{}\">{}</text>\n",

@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace faultline::reporters {
@@ -42,7 +41,5 @@ bool has_backend_traffic(const nlohmann::ordered_json& journal);
 // ms, %), or nullopt when the objective is about another metric or the
 // journal (written before thresholds were recorded) has none.
 std::optional<double> objective_threshold(const nlohmann::ordered_json& objective, WindowMetric metric);
-
-std::string xml_escape(std::string_view text);
 
 }  // namespace faultline::reporters

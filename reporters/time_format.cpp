@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <mutex>
 
+#include "reporters/number_cast.h"
+
 namespace faultline::reporters {
 
 namespace {
@@ -52,7 +54,7 @@ std::string human_duration(double seconds) {
   if (seconds < 60) {
     return fmt::format("{:.1f} s", seconds);
   }
-  const auto total = static_cast<int64_t>(std::llround(seconds));
+  const int64_t total = saturating_i64(std::round(seconds));
   if (total < 3600) {
     return fmt::format("{} min {:02d} s", total / 60, total % 60);
   }

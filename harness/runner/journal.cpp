@@ -116,6 +116,14 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
   j["run_id"] = rec.run_id;
   j["status"] = to_string(rec.status);
   j["error"] = rec.error.empty() ? json(nullptr) : json(rec.error);
+  if (const auto& f = rec.failure) {
+    j["failure"] = {{"stage", f->stage},
+                    {"service", f->service.empty() ? json(nullptr) : json(f->service)},
+                    {"t", secs(f->at_ns)},
+                    {"time", iso_utc(wall(f->at_ns))}};
+  } else {
+    j["failure"] = nullptr;
+  }
 
   const bool met = expectation_met(rec, v);
   j["expect"] = experiment::to_string(exp.expect);
@@ -303,7 +311,7 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
   json service_events = json::array();
   for (const auto& e : rec.service_events) {
     service_events.push_back(
-        {{"t", secs(e.at_ns)}, {"service", e.service}, {"event", "crashed"}, {"text", e.text}});
+        {{"t", secs(e.at_ns)}, {"service", e.service}, {"event", e.event}, {"text", e.text}});
   }
   j["service_events"] = service_events;
 

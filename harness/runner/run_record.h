@@ -36,12 +36,22 @@ struct NoteRecord {
   std::string source;  // "method" or "operator"
 };
 
-// A service of the stack that died as the system under test may (an app
-// crashing on a full queue): part of the incident, not a harness failure.
+// A service of the stack that died: as the system under test may (an app
+// crashing on a full queue, event "crashed": part of the incident), or a
+// server whose death ended the run (event "died": a harness failure).
 struct ServiceEvent {
   int64_t at_ns = 0;
   std::string service;
   std::string text;
+  std::string event = "crashed";
+};
+
+// Where a failed run failed: in bringing the stack up, or during the run
+// (a server died). `service` is empty when no single service is at fault.
+struct RunFailure {
+  std::string stage;  // "bring-up" or "run"
+  std::string service;
+  int64_t at_ns = -1;  // run clock: when faultline noticed
 };
 
 // steady_state_failed: the objectives did not hold before the first fault
@@ -73,7 +83,8 @@ struct RunRecord {
   bool live_checks = false;
   std::optional<SteadyStateFailure> steady_state_failure;  // with steady_state_failed
   std::optional<AbortTrigger> abort;                       // with aborted
-  int64_t stopped_ns = -1;  // when the gate or an abort condition stopped the run
+  int64_t stopped_ns = -1;            // when the gate, an abort condition or a failure stopped the run
+  std::optional<RunFailure> failure;  // with failed
 };
 
 }  // namespace faultline::runner

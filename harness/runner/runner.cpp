@@ -124,10 +124,21 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
   });
   auto interrupted = [&] { return signals.received() != 0; };
 
+  // A failure of the harness itself (a server that will not start or dies,
+  // a target the host cannot reach): said on stderr as it happens, and kept
+  // in the record with where and when.
+  auto fail = [&](std::string stage, std::string service, std::string error) {
+    rec.status = RunStatus::failed;
+    rec.error = std::move(error);
+    rec.stopped_ns = rec.clock.now_ns();
+    rec.failure = RunFailure{std::move(stage), std::move(service), rec.stopped_ns};
+    progress.message(fmt::format("run {}: failed: {}", rec.run_id.empty() ? "-" : rec.run_id, rec.error));
+  };
+
   auto identity = stack::create_run(options.registry_dir);
   if (!identity) {
-    rec.status = RunStatus::failed;
-    rec.error = identity.error().message;
+    fail("bring-up", "", identity.error().message);
+    progress.done();
     return rec;
   }
   rec.run_id = identity->run_id;
@@ -136,9 +147,10 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
       fmt::format("run {}: bringing up the stack ({} services)", rec.run_id, exp.stack.services.size()));
   auto up = stack::bring_up(exp, *identity, [&](const std::string& m) { progress.message(m); });
   if (!up) {
-    rec.status = RunStatus::failed;
-    rec.error = up.error().message;
+    // bring_up removed whatever it had made before it returned.
+    fail("bring-up", "", up.error().message);
     stack::release_run(*identity);
+    progress.done();
     return rec;
   }
   std::unique_ptr<stack::RunningStack> stack = std::move(*up);
@@ -309,14 +321,21 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
         break;
       }
       // Every wake-up (~0.1 s), so a crash lands in the timeline when it happened.
-      if (auto alive = stack->check_alive(); !alive) {
-        rec.status = RunStatus::failed;
-        rec.error = alive.error().message;
-        break;
-      }
+      const auto alive = stack->check_alive();
+      std::string died;
       for (auto& e : stack->take_service_exits()) {
-        progress.message(e.service + " crashed: " + e.text);
-        rec.service_events.push_back({rec.clock.now_ns(), std::move(e.service), std::move(e.text)});
+        if (e.fatal) {
+          died = e.service;
+        } else {
+          progress.message(e.service + " crashed: " + e.text);
+        }
+        rec.service_events.push_back(
+            {rec.clock.now_ns(), std::move(e.service), std::move(e.text), e.fatal ? "died" : "crashed"});
+      }
+      if (!alive) {
+        // The faults still in force are reverted below, on the common way out.
+        fail("run", died, alive.error().message);
+        break;
       }
       if (now >= next_tick) {
         next_tick += std::chrono::nanoseconds(1s).count();

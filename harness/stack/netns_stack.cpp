@@ -41,6 +41,10 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kReadyTimeout = 10s;
 constexpr auto kStopGrace = 2s;
 constexpr auto kProbeTimeout = 250ms;
+// How long the load target may take to answer from the host once it
+// answers inside its namespace (a SYN dropped on the way times out).
+constexpr auto kHostReachTimeout = 2s;
+constexpr auto kHostProbeTimeout = 500ms;
 constexpr const char* kPeerName = "eth0";
 
 double seconds_since(Clock::time_point t) {
@@ -124,6 +128,11 @@ class NetnsStack final : public RunningStack {
   Status write_configs(const experiment::Experiment& exp, const std::string& nginx,
                        const std::string& haproxy);
   Status start_and_wait(const ProgressFn& progress, Clock::time_point deadline);
+  // The load runs in the host's namespace, while readiness is probed inside
+  // each service's own: this probes the load target from the host as the
+  // load will, so a host that cannot reach the subnet (a firewall rule)
+  // fails the bring-up with that cause instead of failing every request.
+  Status check_reachable_from_host(const std::string& target, const ProgressFn& progress);
   // Teardown that reports what it could not remove.
   std::vector<std::string> teardown_collect();
 
@@ -137,6 +146,8 @@ class NetnsStack final : public RunningStack {
   Status wait_ready(const std::vector<size_t>& which, Clock::time_point deadline, bool need_backend = true);
   std::string logs_of(size_t i, size_t lines) const;
   std::string probe_path(size_t i) const;
+  // An HTTP GET of the service's own address from inside its namespace.
+  Result<HttpResponse> probe_inside(size_t i, std::chrono::milliseconds timeout);
   void stop_children();
   void kill_leftovers_in_namespaces(std::vector<std::string>& errors);
   Status reload_haproxy(size_t i);
@@ -156,6 +167,7 @@ class NetnsStack final : public RunningStack {
   // and exit; reaped by check_alive, stopped by teardown.
   std::vector<pid_t> retired_;
   std::vector<ServiceExit> service_exits_;
+  std::vector<pid_t> deaths_reported_;  // servers whose unexpected exit is in service_exits_
 
   // What this object created, and so will remove (never anything else).
   bool bridge_made_ = false;
@@ -391,6 +403,19 @@ std::string NetnsStack::probe_path(size_t i) const {
   return ps.health_paths.front();
 }
 
+Result<HttpResponse> NetnsStack::probe_inside(size_t i, std::chrono::milliseconds timeout) {
+  const auto& ps = services_[i].planned;
+  Result<HttpResponse> resp = Error{"not probed"};
+  auto st = run_in_netns(netns_fds_[i].get(), [&]() -> Status {
+    resp = http_get(ps.address, ps.port, probe_path(i), timeout);
+    return {};
+  });
+  if (!st) {
+    return st.error();
+  }
+  return resp;
+}
+
 std::string NetnsStack::logs_of(size_t i, size_t lines) const {
   std::string out;
   for (const char* file : {"error.log", "stderr.log", "stdout.log"}) {
@@ -427,7 +452,9 @@ Status NetnsStack::wait_ready(const std::vector<size_t>& which, Clock::time_poin
         return Error{fmt::format("service {} ({}) {} during startup{}", ps.name,
                                  experiment::to_string(ps.kind), describe_exit(*status), logs_of(i, 10))};
       }
-      auto resp = http_get(ps.address, ps.port, probe_path(i), kProbeTimeout);
+      // From inside: the service's own readiness, whatever the host's
+      // firewall does (check_reachable_from_host judges that separately).
+      auto resp = probe_inside(i, kProbeTimeout);
       if (!resp) {
         last_error[i] = resp.error().message;
         ++it;
@@ -497,6 +524,45 @@ Status NetnsStack::start_and_wait(const ProgressFn& progress, Clock::time_point 
   return {};
 }
 
+Status NetnsStack::check_reachable_from_host(const std::string& target, const ProgressFn& progress) {
+  const auto i = index_of(target);
+  if (!i) {
+    return {};  // no load through the stack (a stack brought up on its own, in tests)
+  }
+  const auto& ps = services_[*i].planned;
+  const auto t0 = Clock::now();
+  const auto deadline = t0 + kHostReachTimeout;
+  std::string last_error;
+  while (true) {
+    auto resp = http_get(ps.address, ps.port, probe_path(*i), kHostProbeTimeout);
+    if (resp) {
+      if (progress) {
+        progress(fmt::format("load target {} answers from the host on {}:{} ({:.0f} ms)", ps.name, ps.address,
+                             ps.port, seconds_since(t0) * 1000));
+      }
+      return {};
+    }
+    last_error = resp.error().message;
+    if (Clock::now() >= deadline) {
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  const std::string what = is_balancer(*i) ? "the load balancer" : "the service";
+  if (auto inside = probe_inside(*i, kHostProbeTimeout); inside) {
+    return Error{fmt::format(
+        "{} {} answers inside its namespace but not from the host at {}:{} ({}): the load runs in the "
+        "host's namespace and would fail every request; check the host's firewall (nft list ruleset, "
+        "iptables -S) for {}",
+        what, ps.name, ps.address, ps.port, last_error, plan_.subnet)};
+  } else {
+    return Error{
+        fmt::format("{} {} stopped answering: from the host at {}:{} ({}), and inside its namespace "
+                    "({}){}",
+                    what, ps.name, ps.address, ps.port, last_error, inside.error().message, logs_of(*i, 10))};
+  }
+}
+
 Status NetnsStack::check_alive() {
   reap_retired(false);
   for (size_t i = 0; i < children_.size(); ++i) {
@@ -510,14 +576,26 @@ Status NetnsStack::check_alive() {
           c.expected_down = true;
           const auto& ps = services_[i].planned;
           service_exits_.push_back(
-              {ps.name, fmt::format("the app (pid {}) exited when a request found its queue full, as its "
-                                    "capacity's on_overflow: crash asks",
-                                    c.pid)});
+              {ps.name,
+               fmt::format("the app (pid {}) exited when a request found its queue full, as its "
+                           "capacity's on_overflow: crash asks",
+                           c.pid),
+               false});
         }
       }
     }
     if (!c.running && c.pid > 0 && !c.expected_down) {
       const auto& ps = services_[i].planned;
+      // For the timeline: which service and when, not only the message;
+      // handed out once per process.
+      if (std::find(deaths_reported_.begin(), deaths_reported_.end(), c.pid) == deaths_reported_.end()) {
+        deaths_reported_.push_back(c.pid);
+        service_exits_.push_back(
+            {ps.name,
+             fmt::format("the {} process (pid {}) {} during the run, and faultline stopped the run",
+                         experiment::to_string(ps.kind), c.pid, describe_exit(c.wait_status)),
+             true});
+      }
       return Error{fmt::format("service {} ({}, pid {}) {}{}", ps.name, experiment::to_string(ps.kind), c.pid,
                                describe_exit(c.wait_status), logs_of(i, 5))};
     }
@@ -944,6 +1022,9 @@ Result<std::unique_ptr<RunningStack>> bring_up(const experiment::Experiment& exp
     return fail(st.error());
   }
   if (auto st = stack->start_and_wait(progress, deadline); !st) {
+    return fail(st.error());
+  }
+  if (auto st = stack->check_reachable_from_host(exp.load.target, progress); !st) {
     return fail(st.error());
   }
   if (progress) {

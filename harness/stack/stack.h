@@ -83,9 +83,12 @@ class RunningStack {
   // Services that died as the system under test may (an app crashing on
   // a full queue, `on_overflow: crash`): check_alive does not count them as
   // a harness failure; each is handed out here once, for the timeline.
+  // A server whose exit check_alive does report is handed out here too,
+  // once, with `fatal` set, so the timeline shows which one died and when.
   struct ServiceExit {
     std::string service;
     std::string text;
+    bool fatal = false;
   };
   virtual std::vector<ServiceExit> take_service_exits() { return {}; }
 

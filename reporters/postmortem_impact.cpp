@@ -1,0 +1,226 @@
+// What users saw during the incident (failures, slow responses, the error
+// kinds) and how the traffic split between the backends, phase by phase.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+
+#include "reporters/postmortem_parts.h"
+#include "reporters/time_format.h"
+
+namespace faultline::reporters::postmortem {
+
+namespace {
+
+// Requests of a phase that no backend answered: the load balancer's own
+// errors (no server, connection refused) and timeouts.
+constexpr const char* kNoBackend = "(no backend)";
+
+// Each backend's share of a phase's requests. The denominator is every
+// request, so a backend sent traffic it never answered does not look
+// idle; what no backend answered is under kNoBackend.
+std::map<std::string, double> phase_shares(const json& phase) {
+  const json& b = sub(phase, "backends", empty_object());
+  uint64_t answered = 0;
+  for (const auto& [name, n] : b.items()) {
+    answered = saturating_add(answered, journal_count(n));
+  }
+  const uint64_t requests = std::max<uint64_t>(answered, count_at(phase, "requests"));
+  std::map<std::string, double> out;
+  if (requests == 0) {
+    return out;
+  }
+  for (const auto& [name, n] : b.items()) {
+    out[name] = double(journal_count(n)) / double(requests);
+  }
+  if (requests > answered) {
+    out[kNoBackend] = double(requests - answered) / double(requests);
+  }
+  return out;
+}
+
+// The imbalance itself: the backend whose share moved most from the
+// baseline in a fault phase (up for a weight skew, down for a server
+// taken out or broken). Sets `moved` to how far it moved.
+std::string skew_line(const Run& run, double& moved) {
+  std::map<std::string, double> baseline_shares;
+  for (const auto& p : run.phases) {
+    if (str(p, "kind") == "baseline") {
+      baseline_shares = phase_shares(p);
+    }
+  }
+  std::string line;
+  moved = 0;
+  for (const auto& p : run.phases) {
+    if (str(p, "kind") != "fault" || baseline_shares.empty()) {
+      continue;
+    }
+    const auto shares = phase_shares(p);
+    const auto unanswered = shares.find(kNoBackend);
+    for (const auto& [name, before] : baseline_shares) {
+      if (name == kNoBackend || name == "(unknown)") {
+        continue;
+      }
+      const auto it = shares.find(name);
+      const double during = it == shares.end() ? 0.0 : it->second;
+      if (std::abs(during - before) <= moved) {
+        continue;
+      }
+      moved = std::abs(during - before);
+      // "received" only when every request reached a backend: otherwise
+      // the share a backend answered is all the client can know.
+      line = unanswered == shares.end()
+                 ? fmt::format(
+                       "{} received {} of the traffic while the fault was active, against {} in "
+                       "the baseline",
+                       name, pct(during), pct(before))
+                 : fmt::format(
+                       "{} answered {} of the requests while the fault was active, against {} in "
+                       "the baseline; no backend answered {} of them (the load balancer's own "
+                       "errors and timeouts)",
+                       name, pct(during), pct(before), pct(unanswered->second));
+    }
+  }
+  return line;
+}
+
+const char* duration_basis(const Run& run) {
+  if (!run.fault_ran) {
+    return "the whole run; no fault was injected";
+  }
+  if (run.outcome == Outcome::passed) {
+    return "from the first fault injected to the last revert";
+  }
+  if (!has_num(run.analysis, "recovered_s") && has_num(run.analysis, "first_breach_s")) {
+    return "from the first fault injected to the end of the run: the SLOs had not recovered";
+  }
+  return "from the first fault injected to the end of the last SLO breach or revert";
+}
+
+}  // namespace
+
+ImpactFigures add_impact(const Run& run, json& view) {
+  const Clock& clock = run.clock;
+  const json& impact = run.impact;
+  const bool same_day = clock.date(run.inc_start) == clock.date(run.inc_end);
+  view["duration"] = fmt::format("{} to {}, {}", clock.full(run.inc_start),
+                                 clock.at(run.inc_end, same_day ? "%H:%M:%S %Z" : "%Y-%m-%d %H:%M:%S %Z"),
+                                 human_duration(run.inc_end - run.inc_start));
+  view["duration_basis"] = duration_basis(run);
+
+  ImpactFigures figures;
+  for (const auto& p : run.phases) {
+    if (str(p, "kind") == "baseline" && has_num(p, "p99_ms")) {
+      figures.baseline_p99 = num(p, "p99_ms");
+    }
+  }
+  figures.requests = count_at(impact, "requests");
+  figures.failed = count_at(impact, "failed");
+  figures.kinds =
+      error_kinds(sub(impact, "statuses", empty_object()), sub(impact, "transport_errors", empty_object()));
+  figures.peak_p99 = num(impact, "peak_p99_ms");
+
+  std::vector<std::string> lines;
+  if (figures.requests > 0) {
+    lines.push_back(fmt::format("{} of requests failed ({} of {}) between {} and {}.",
+                                pct(num(impact, "failed_share")), figures.failed, figures.requests,
+                                clock.at(run.inc_start), clock.at(run.inc_end)));
+    const uint64_t users_seen = count_at(impact, "users_seen");
+    const uint64_t users_hit = count_at(impact, "users_affected");
+    const bool has_latency_objective = has_num(impact, "latency_objective_ms");
+    const std::string slow_part = has_latency_objective ? fmt::format(" or a response slower than {}",
+                                                                      ms(num(impact, "latency_objective_ms")))
+                                                        : std::string();
+    if (users_seen > 0) {
+      lines.push_back(fmt::format("{} of users ({} of {} simulated users) got at least one error{}.",
+                                  pct(double(users_hit) / double(users_seen)), users_hit, users_seen,
+                                  slow_part));
+    }
+    if (!figures.kinds.empty()) {
+      lines.push_back("Users saw " + joined(kind_phrases(figures.kinds)) + ".");
+    }
+    if (has_latency_objective && num(impact, "slow") > 0) {
+      lines.push_back(fmt::format("{} responses took longer than the {} objective.", count_at(impact, "slow"),
+                                  ms(num(impact, "latency_objective_ms"))));
+    }
+    lines.push_back(figures.baseline_p99 >= 0
+                        ? fmt::format("p99 latency peaked at {} in one window, against {} in the baseline.",
+                                      ms(figures.peak_p99), ms(figures.baseline_p99))
+                        : fmt::format("p99 latency peaked at {} in one window.", ms(figures.peak_p99)));
+    // Statuses below 500 are not failures to the SLOs, but users still got
+    // them (a rate limit answers 429), so they belong in the impact.
+    std::vector<std::string> refused;
+    for (const auto& [code, n] : sub(impact, "statuses", empty_object()).items()) {
+      const int c = std::atoi(code.c_str());
+      if (c >= 400 && c < 500 && journal_count(n) > 0) {
+        refused.push_back(kind_phrase(code, journal_count(n)));
+      }
+    }
+    if (!refused.empty()) {
+      lines.push_back(
+          fmt::format("A further {} reached users; the SLOs do not count 4xx as failures.", joined(refused)));
+    }
+  }
+  double moved = 0;
+  figures.skew_line = skew_line(run, moved);
+  // An even split that stayed even is no symptom worth a line.
+  if (moved >= 0.1) {
+    lines.push_back(figures.skew_line + ".");
+  }
+  if (lines.empty()) {
+    lines.push_back(run.outcome == Outcome::gate
+                        ? "No fault was injected, so there was no incident to measure."
+                        : "No requests were measured during the incident window.");
+  }
+  view["impact"] = lines;
+  return figures;
+}
+
+json phase_rows(const Run& run) {
+  // The load target's backends in the order the stack lists them, so that
+  // every phase's table has the same rows.
+  std::vector<std::string> backends;
+  for (const auto& s : sub(sub(run.j, "stack", empty_object()), "services", empty_array())) {
+    if (str(s, "name") == str(run.load, "target")) {
+      for (const auto& b : sub(s, "backends", empty_array())) {
+        backends.push_back(b.get<std::string>());
+      }
+    }
+  }
+  json rows_out = json::array();
+  for (const auto& p : run.phases) {
+    const auto phase = phase_shares(p);
+    std::vector<std::string> rows = backends;
+    if (phase.count(kNoBackend) != 0) {
+      rows.push_back(kNoBackend);
+    }
+    json shares = json::array();
+    for (const auto& name : rows) {
+      const auto it = phase.find(name);
+      const double share = it == phase.end() ? 0.0 : it->second;
+      // A bar of full blocks, one per 2.5% of traffic (a share is at most 1).
+      const int64_t width = std::min<int64_t>(40, saturating_i64(std::round(share * 40)));
+      std::string bar;
+      for (int64_t i = 0; i < width; ++i) {
+        bar += "\u2588";
+      }
+      shares.push_back({{"backend", name}, {"share", pct(share)}, {"bar", bar}});
+    }
+    rows_out.push_back({
+        {"name", str(p, "name")},
+        {"from", run.clock.at(num(p, "start_s"))},
+        {"to", run.clock.at(num(p, "end_s"))},
+        {"requests", count_at(p, "requests")},
+        {"error_rate", pct(num(p, "error_rate"))},
+        {"p50", ms(num(p, "p50_ms"))},
+        {"p99", ms(num(p, "p99_ms"))},
+        {"shares", shares},
+    });
+  }
+  return rows_out;
+}
+
+}  // namespace faultline::reporters::postmortem

@@ -1,0 +1,161 @@
+// The summary paragraph: one paragraph a reader can stop after, saying
+// when, what users saw, why, and how fast it was caught and cleared.
+
+#include <fmt/format.h>
+
+#include "reporters/postmortem_parts.h"
+#include "reporters/time_format.h"
+
+namespace faultline::reporters::postmortem {
+
+namespace {
+
+// What users saw, as the end of a sentence; empty when nothing was measured.
+std::string effect(const Run& run, const ImpactFigures& figures) {
+  const auto& kinds = figures.kinds;
+  if (figures.failed > 0) {
+    std::string how;
+    if (kinds.size() == 1) {
+      how = ", all of them " + kind_name(kinds[0].first);
+    } else if (!kinds.empty()) {
+      how = fmt::format(", most of them {} ({} of {})", kind_name(kinds[0].first), kinds[0].second,
+                        figures.failed);
+    }
+    return fmt::format("{} failed {} of requests ({} of {}){}", run.service,
+                       pct(num(run.impact, "failed_share")), figures.failed, figures.requests, how);
+  }
+  if (!figures.skew_line.empty()) {
+    return fmt::format("{} answered every request, but {}", run.service, figures.skew_line);
+  }
+  if (figures.requests > 0 && figures.baseline_p99 > 0) {
+    return fmt::format("{} answered every request; p99 latency peaked at {} against {} in the baseline",
+                       run.service, ms(figures.peak_p99), ms(figures.baseline_p99));
+  }
+  if (figures.requests > 0) {
+    return fmt::format("{} answered every request", run.service);
+  }
+  return {};
+}
+
+std::string gate_sentence(const Run& run) {
+  const json& gate_info = run.gate_info;
+  return fmt::format(
+      "The run stopped at the steady-state gate at {}, before any fault was injected: "
+      "{}. The stack itself missed its SLOs, so there is no incident to analyse; "
+      "fix the stack or the objective and run the experiment again.",
+      run.clock.at(has_num(gate_info, "stopped_s") ? num(gate_info, "stopped_s") : run.run_end),
+      str(gate_info, "objective").empty()
+          ? str(run.j, "error")
+          : fmt::format("objective {} (`{}`) measured {} between {} and {}", str(gate_info, "objective"),
+                        str(gate_info, "expr"), str(gate_info, "value_text"),
+                        offset(num(gate_info, "window_start_s")), offset(num(gate_info, "window_end_s"))));
+}
+
+// The sentences of an incident, a failed regression test or a run that
+// stopped early.
+void incident_sentences(const Run& run, const std::string& when, const std::string& effect_text,
+                        const std::string& fault_clause, std::vector<std::string>& out) {
+  const json& j = run.j;
+  const json& analysis = run.analysis;
+  const auto& causes = run.causes;
+  if (!effect_text.empty() && run.fault_ran) {
+    out.push_back(fmt::format("{}, {}.", when, effect_text));
+  }
+  if (run.fault_ran) {
+    out.push_back(causes.size() == 1 ? fmt::format("The cause was a deliberate fault: {}.", causes[0])
+                                     : capitalised(fault_clause) + ".");
+  }
+  // A crash outlives the fault that caused it: say so up front.
+  std::vector<std::string> crashed;
+  for (const auto& e : sub(j, "service_events", empty_array())) {
+    crashed.push_back(fmt::format("{} crashed at {} ({})", str(e, "service"), run.clock.at(num(e, "t")),
+                                  offset(num(e, "t"))));
+  }
+  if (!crashed.empty()) {
+    out.push_back((crashed.size() == 1 ? "Service " : "Services ") + joined(crashed) +
+                  (crashed.size() == 1 ? " under the load and did not come back during the run."
+                                       : " under the load; none came back during the run."));
+  }
+  if (has_num(analysis, "time_to_detect_s")) {
+    std::string s = fmt::format("The SLO checks caught the breach {} after the first fault",
+                                human_duration(num(analysis, "time_to_detect_s")));
+    if (has_num(analysis, "time_to_recover_s")) {
+      s += fmt::format(", and every objective held again {} after the last revert",
+                       human_duration(num(analysis, "time_to_recover_s")));
+    } else if (run.outcome == Outcome::incident || run.outcome == Outcome::regression) {
+      s += ", and the SLOs had not recovered when the load stopped";
+    }
+    out.push_back(s + ".");
+  }
+  const json& abort_info = run.abort_info;
+  if (run.outcome == Outcome::regression) {
+    out.push_back(
+        "The run was a regression test (`expect: hold`): the SLOs should have held, so the "
+        "protection it checks did not work.");
+  } else if (run.outcome == Outcome::aborted) {
+    out.push_back(
+        str(abort_info, "condition").empty()
+            ? fmt::format("The run was aborted: {}.", str(j, "error"))
+            : fmt::format(
+                  "The run was aborted at {} when its safety condition `{}` held ({}); the faults were "
+                  "reverted early and the rest of the timeline did not run.",
+                  offset(has_num(abort_info, "stopped_s") ? num(abort_info, "stopped_s") : run.run_end),
+                  str(abort_info, "condition"), str(abort_info, "value_text")));
+  } else if (run.outcome == Outcome::interrupted || run.outcome == Outcome::failed) {
+    out.push_back(
+        fmt::format("The run stopped early at {} ({}); the figures cover only what was measured "
+                    "until then.",
+                    offset(run.run_end), str(j, "error")));
+  }
+}
+
+}  // namespace
+
+std::string summary(const Run& run, const ImpactFigures& figures) {
+  const Clock& clock = run.clock;
+  const auto& causes = run.causes;
+  std::vector<std::string> out;
+  const std::string when = fmt::format(
+      "On {}, from {} to {} {} ({})", clock.date(run.inc_start), clock.at(run.inc_start),
+      clock.at(run.inc_end), clock.at(run.inc_end, "%Z"), human_duration(run.inc_end - run.inc_start));
+  const std::string effect_text = effect(run, figures);
+  const std::string fault_clause =
+      causes.size() == 1 ? fmt::format("the fault was: {}", causes[0])
+                         : fmt::format("{} faults were injected (listed under Root cause)", causes.size());
+  switch (run.outcome) {
+    case Outcome::gate:
+      out.push_back(gate_sentence(run));
+      break;
+    case Outcome::passed:
+      out.push_back(
+          fmt::format("This run was a regression test, and it passed. With {} active for {} ({}), every SLO "
+                      "held{}. There was "
+                      "no incident; the figures below show what the protection withstood.",
+                      causes.size() == 1 ? "the fault" : fmt::format("{} faults", causes.size()),
+                      human_duration(run.inc_end - run.inc_start), joined(causes, "; "),
+                      effect_text.empty() ? std::string() : fmt::format(": {}", effect_text)));
+      break;
+    case Outcome::not_reproduced:
+      out.push_back(
+          fmt::format("{}, {} was exposed to a fault, but no SLO was breached: the drill did not "
+                      "reproduce the incident. {}.",
+                      when, run.service, capitalised(fault_clause)));
+      break;
+    default:
+      incident_sentences(run, when, effect_text, fault_clause, out);
+  }
+  std::vector<std::string> never_run;
+  for (const auto& f : run.faults) {
+    if (!f.injected() && run.outcome != Outcome::gate) {
+      never_run.push_back(fmt::format("{} (`{}` on {}, planned for {})", fault_label(f, run.faults.size()),
+                                      str(*f.activity, "name"), str(*f.activity, "target"),
+                                      offset(num(*f.activity, "planned_at_s"))));
+    }
+  }
+  if (!never_run.empty()) {
+    out.push_back(fmt::format("Never injected because the run stopped first: {}.", joined(never_run)));
+  }
+  return fmt::format("{}", fmt::join(out, " "));
+}
+
+}  // namespace faultline::reporters::postmortem

@@ -1,0 +1,263 @@
+// The run's events in the order they happened: load, faults and their
+// reverts, the first errors each fault caused, detection, health checks,
+// crashes, notes, how the run stopped and recovered, and the end of the load.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "reporters/postmortem_parts.h"
+#include "reporters/time_format.h"
+
+namespace faultline::reporters::postmortem {
+
+namespace {
+
+// `order` settles events at the same instant: the cause before its effects.
+struct Entry {
+  double t;
+  int order;
+  std::string kind;
+  std::string text;
+};
+
+std::string baseline_text(const Run& run) {
+  const json& load = run.load;
+  const double steady_s = num(run.slo, "steady_state_s");
+  std::string text =
+      fmt::format("**Baseline load started**: {:g} requests/s to {} over {} from {}.", num(load, "rate"),
+                  str(load, "target"), plural(count_at(load, "connections"), "connection", "connections"),
+                  plural(count_at(load, "users"), "simulated user", "simulated users"));
+  if (steady_s > 0) {
+    text += fmt::format(" The SLOs had to hold for {} before any fault (steady-state gate).",
+                        human_duration(steady_s));
+  }
+  return text;
+}
+
+void add_faults(const Run& run, std::vector<Entry>& entries) {
+  for (const auto& f : run.faults) {
+    const json& a = *f.activity;
+    const std::string title = fault_title(f, run.faults.size());
+    if (f.injected()) {
+      entries.push_back({f.injected_s(), 1, "fault",
+                         fmt::format("**{} injected** (`{}` on {}): {}.", title, str(a, "name"),
+                                     str(a, "target"), str(a, "description"))});
+    }
+    if (!str(a, "error").empty()) {
+      entries.push_back({f.injected() ? f.injected_s() : num(a, "planned_at_s"), 2, "fault_problem",
+                         fmt::format("{} ran into a problem: {}.", title, str(a, "error"))});
+    }
+    if (has_num(a, "reverted_s")) {
+      const double planned_end = num(a, "planned_at_s") + num(a, "planned_duration_s");
+      const bool early =
+          run.stopped_early && has_num(a, "planned_duration_s") && num(a, "reverted_s") < planned_end - 0.05;
+      entries.push_back({num(a, "reverted_s"), 6, "revert",
+                         fmt::format("**{} reverted** (`{}` on {}) after {}{}.", title, str(a, "name"),
+                                     str(a, "target"), human_duration(num(a, "reverted_s") - f.injected_s()),
+                                     early ? fmt::format(", ahead of the planned {} because the run stopped",
+                                                         offset(planned_end))
+                                           : std::string())});
+    }
+  }
+}
+
+// First errors per fault, from the windows: the first window overlapping
+// the fault with an error kind that was not already present just before it.
+void add_first_errors(const Run& run, std::vector<Entry>& entries) {
+  const json& windows = run.windows;
+  const json& impact = run.impact;
+  bool first_error_from_windows = false;
+  std::set<size_t> claimed;
+  for (const auto* f : run.injected) {
+    const double from = f->injected_s();
+    const double until = has_num(*f->activity, "reverted_s") ? num(*f->activity, "reverted_s") : run.run_end;
+    std::set<std::string> ongoing;
+    for (const auto& w : windows) {
+      if (num(w, "end_s") <= from + 1e-9) {
+        ongoing.clear();
+        for (const auto& [kind, n] :
+             error_kinds(sub(w, "statuses", empty_object()), sub(w, "transport_errors", empty_object()))) {
+          ongoing.insert(kind);
+        }
+      }
+    }
+    for (size_t i = 0; i < windows.size(); ++i) {
+      const json& w = windows[i];
+      if (num(w, "end_s") <= from + 1e-9 || num(w, "start_s") >= until || num(w, "errors") <= 0) {
+        continue;
+      }
+      std::vector<std::pair<std::string, uint64_t>> fresh;
+      for (const auto& k :
+           error_kinds(sub(w, "statuses", empty_object()), sub(w, "transport_errors", empty_object()))) {
+        if (!ongoing.count(k.first)) {
+          fresh.push_back(k);
+        }
+      }
+      if (fresh.empty()) {
+        continue;
+      }
+      first_error_from_windows = true;
+      if (claimed.insert(i).second) {
+        // The first failed request's own time when it is in this window
+        // (the journal keeps the first of the incident), else the window's start.
+        double at = std::max(num(w, "start_s"), from);
+        if (has_num(impact, "first_error_s") && num(impact, "first_error_s") >= at &&
+            num(impact, "first_error_s") < num(w, "end_s")) {
+          at = num(impact, "first_error_s");
+        }
+        entries.push_back(
+            {at, 3, "first_error",
+             fmt::format("**First errors after {}**: {}, out of {} requests in the window {}–{}.",
+                         fault_label(*f, run.faults.size()), joined(kind_phrases(fresh)),
+                         count_at(w, "requests"), offset(num(w, "start_s")), offset(num(w, "end_s")))});
+      }
+      break;
+    }
+  }
+  if (!first_error_from_windows && has_num(impact, "first_error_s")) {
+    entries.push_back(
+        {num(impact, "first_error_s"), 3, "first_error", "**First failed request** after the fault."});
+  }
+}
+
+void add_detection(const Run& run, std::vector<Entry>& entries) {
+  const json& analysis = run.analysis;
+  if (!has_num(analysis, "detected_s")) {
+    return;
+  }
+  const double first = num(analysis, "first_breach_s");
+  std::vector<std::string> which;
+  for (const auto& o : run.objectives) {
+    for (const auto& b : sub(o, "breaches", empty_array())) {
+      if (num(b, "start_s") <= first + 1e-9 && first < num(b, "end_s")) {
+        which.push_back(fmt::format("{} (`{}`; worst {} during the breach)", str(o, "name"), str(o, "expr"),
+                                    str(b, "worst_text")));
+      }
+    }
+  }
+  entries.push_back(
+      {num(analysis, "detected_s"), 4, "detect",
+       fmt::format("**SLO breach detected**, {} after the {}fault, at the end of the first failing "
+                   "window: {}.",
+                   human_duration(num(analysis, "time_to_detect_s")), run.injected.size() > 1 ? "first " : "",
+                   joined(which))});
+}
+
+// What happened around the faults: health checks, crashes and notes.
+void add_events(const Run& run, std::vector<Entry>& entries) {
+  // Health-check transitions the load balancer logged; older journals have none.
+  for (const auto& e : sub(run.j, "lb_events", empty_array())) {
+    std::string text = str(e, "text");
+    if (text.empty()) {
+      text = fmt::format("{} marked {} {}", str(e, "service"), str(e, "server"), str(e, "to"));
+    }
+    if (!str(e, "from").empty() && !str(e, "to").empty()) {
+      text += fmt::format(" ({} → {})", str(e, "from"), str(e, "to"));
+    }
+    entries.push_back({num(e, "t"), 4, "lb_event", fmt::format("**Health check**: {}.", text)});
+  }
+
+  // Services that crashed under the load (an app with on_overflow: crash).
+  for (const auto& e : sub(run.j, "service_events", empty_array())) {
+    entries.push_back({num(e, "t"), 4, "service_crash",
+                       fmt::format("**{} crashed**: {}.", str(e, "service"), str(e, "text"))});
+  }
+
+  for (const auto& note : sub(run.j, "notes", empty_array())) {
+    if (str(note, "source") == "operator") {
+      entries.push_back({num(note, "t"), 5, "operator_note",
+                         fmt::format("Operator note, typed during the run: “{}”", str(note, "text"))});
+    } else {
+      entries.push_back({num(note, "t"), 5, "note", fmt::format("Note: {}", str(note, "text"))});
+    }
+  }
+}
+
+// How the run stopped early, if it did.
+void add_stop(const Run& run, std::vector<Entry>& entries) {
+  const json& j = run.j;
+  const json& abort_info = run.abort_info;
+  const json& gate_info = run.gate_info;
+  if (run.outcome == Outcome::aborted) {
+    const double at = has_num(abort_info, "stopped_s") ? num(abort_info, "stopped_s") : run.run_end;
+    entries.push_back(
+        {at, 5, "abort",
+         str(abort_info, "condition").empty()
+             ? fmt::format("**Run aborted**: {}.", str(j, "error"))
+             : fmt::format(
+                   "**Run aborted**: the abort condition `{}` held from {} to {} (last value {}); faultline "
+                   "reverted the faults and stopped the load.",
+                   str(abort_info, "condition"), offset(num(abort_info, "since_s")),
+                   offset(num(abort_info, "until_s")), str(abort_info, "value_text"))});
+  }
+  if (run.outcome == Outcome::gate) {
+    const double at = has_num(gate_info, "stopped_s") ? num(gate_info, "stopped_s") : run.run_end;
+    entries.push_back(
+        {at, 5, "gate",
+         str(gate_info, "objective").empty()
+             ? fmt::format("**Stopped at the steady-state gate**: {}.", str(j, "error"))
+             : fmt::format("**Stopped at the steady-state gate**: {} (`{}`) measured {} in the window {}–{}, "
+                           "before any fault; nothing was injected.",
+                           str(gate_info, "objective"), str(gate_info, "expr"), str(gate_info, "value_text"),
+                           offset(num(gate_info, "window_start_s")),
+                           offset(num(gate_info, "window_end_s")))});
+  }
+  if (run.outcome == Outcome::interrupted || run.outcome == Outcome::failed) {
+    entries.push_back(
+        {run.run_end, 7, "interrupted", fmt::format("**Run stopped early**: {}.", str(j, "error"))});
+  }
+}
+
+void add_recovery_and_end(const Run& run, std::vector<Entry>& entries) {
+  const json& analysis = run.analysis;
+  const json& load = run.load;
+  if (has_num(analysis, "recovered_s")) {
+    entries.push_back({num(analysis, "recovered_s"), 7, "recover",
+                       fmt::format("**SLOs met again**: every objective held, {} after the revert.",
+                                   human_duration(num(analysis, "time_to_recover_s")))});
+  } else if (has_num(analysis, "first_breach_s") && has_num(analysis, "last_revert_s")) {
+    entries.push_back({run.run_end, 7, "not_recovered", "The SLOs had not recovered when the load stopped."});
+  }
+  const double ran = has_num(load, "ran_s") ? num(load, "ran_s") : run.run_end;
+  const double planned = num(load, "duration_s");
+  std::string text = planned > 0 && ran < planned - 0.05
+                         ? fmt::format("**Load stopped** after {} of the planned {}", human_duration(ran),
+                                       human_duration(planned))
+                         : fmt::format("**Load stopped** after {}", human_duration(ran));
+  if (has_num(load, "requests")) {
+    text += fmt::format(" ({} requests sent)", count_at(load, "requests"));
+  }
+  // Faults stopped by a signal or an abort are reverted after the load
+  // ends; the teardown is only worth a mention when nothing follows it.
+  double last_revert = 0;
+  for (const auto* f : run.injected) {
+    last_revert = std::max(last_revert, num(*f->activity, "reverted_s"));
+  }
+  entries.push_back(
+      {run.run_end, 8, "end", text + (last_revert <= run.run_end ? "; the test stack was torn down." : ".")});
+}
+
+}  // namespace
+
+json timeline(const Run& run) {
+  std::vector<Entry> entries;
+  entries.push_back({0, 0, "baseline", baseline_text(run)});
+  add_faults(run, entries);
+  add_first_errors(run, entries);
+  add_detection(run, entries);
+  add_events(run, entries);
+  add_stop(run, entries);
+  add_recovery_and_end(run, entries);
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const Entry& a, const Entry& b) { return a.t != b.t ? a.t < b.t : a.order < b.order; });
+  json rows = json::array();
+  for (const auto& e : entries) {
+    rows.push_back(
+        {{"time", run.clock.at(e.t)}, {"offset", offset(e.t)}, {"event", e.text}, {"kind", e.kind}});
+  }
+  return rows;
+}
+
+}  // namespace faultline::reporters::postmortem
