@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "faults/common/blast_radius.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/registry.h"
 
@@ -18,11 +19,13 @@ namespace {
 
 class LbConfig final : public ReconfigFault {
  public:
-  LbConfig(std::string lb, std::string section, std::string fragment, std::string origin)
+  LbConfig(std::string lb, std::string section, std::string fragment, std::string origin,
+           std::vector<experiment::ExternalTarget> external)
       : ReconfigFault("lb_config", std::move(lb)),
         section_(std::move(section)),
         fragment_(std::move(fragment)),
-        origin_(std::move(origin)) {}
+        origin_(std::move(origin)),
+        external_(std::move(external)) {}
 
   std::string describe() const override {
     std::string first = fragment_.substr(0, fragment_.find('\n'));
@@ -40,14 +43,21 @@ class LbConfig final : public ReconfigFault {
   }
 
  private:
-  Result<std::string> edit(const stack::RunningStack& /*stack*/, experiment::ServiceKind kind,
+  Result<std::string> edit(const stack::RunningStack& stack, experiment::ServiceKind kind,
                            const std::string& text) const override {
+    // Blast radius: a server line in the fragment is a destination too.
+    for (const auto& address : addresses_in(fragment_)) {
+      if (auto st = check_address_at_inject(stack, address, external_); !st) {
+        return st.error();
+      }
+    }
     return add_to_section(kind, text, section_, fragment_);
   }
 
   std::string section_;
   std::string fragment_;
   std::string origin_;
+  std::vector<experiment::ExternalTarget> external_;  // reachable, see reachable_external
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
@@ -97,10 +107,18 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (fragment && fragment->find_first_not_of(" \t\n") == std::string::npos) {
     params.error_at(file ? "file" : "fragment", "the config fragment is empty");
   }
+  if (fragment) {
+    // Blast radius: every address the fragment writes (a server line
+    // pointing elsewhere) follows the rule of lb_wrong_backend's `address`.
+    for (const auto& address : addresses_in(*fragment)) {
+      check_address_param(params, file ? "file" : "fragment", "the fragment's address", exp, address);
+    }
+  }
   if (!params.ok() || !fragment || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbConfig>(step.target, section.value_or("backend"), *fragment, origin);
+  return std::make_unique<LbConfig>(step.target, section.value_or("backend"), *fragment, origin,
+                                    reachable_external(exp));
 }
 
 }  // namespace

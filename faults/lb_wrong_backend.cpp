@@ -8,12 +8,11 @@
 // its idle connections to the old address, so the mistake would reach only
 // part of the traffic, and not at a predictable rate.
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include "faults/common/blast_radius.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/registry.h"
-#include "harness/stack/subnet.h"
 
 namespace faultline::faults {
 namespace {
@@ -21,11 +20,12 @@ namespace {
 class LbWrongBackend final : public ReconfigFault {
  public:
   LbWrongBackend(std::string lb, std::string server, std::optional<std::string> address,
-                 std::optional<int> port)
+                 std::optional<int> port, std::vector<experiment::ExternalTarget> external)
       : ReconfigFault("lb_wrong_backend", std::move(lb)),
         server_(std::move(server)),
         address_(std::move(address)),
-        port_(port) {}
+        port_(port),
+        external_(std::move(external)) {}
 
   std::string describe() const override {
     return fmt::format("server {} on load balancer {} was pointed at the wrong {}", server_, lb(),
@@ -55,16 +55,9 @@ class LbWrongBackend final : public ReconfigFault {
     const auto* backend = stack.plan().find(server_);  // checked by inject
     const std::string address = address_.value_or(backend->address);
     // Blast radius: the load balancer may be pointed only inside the run's
-    // own subnet or at loopback, never at a host outside the test stack.
-    const auto net = stack::parse_cidr(stack.plan().subnet);
-    const auto ip = stack::parse_ipv4(address);
-    const bool loopback = ip && (*ip >> 24) == 127;
-    if (!net || !ip || !(net->contains(*ip) || loopback)) {
-      return Error{
-          fmt::format("refused: address {} is outside the run's subnet {} and loopback; a fault may "
-                      "only send traffic to the experiment's own stack (pick an unused address of "
-                      "the subnet, or leave 'address' out)",
-                      address, stack.plan().subnet)};
+    // own subnet, at loopback or at an allowed external target.
+    if (auto st = check_address_at_inject(stack, address, external_); !st) {
+      return st.error();
     }
     // With a wrong address, the port stays the real one unless given.
     const int port = port_.value_or(address_ ? backend->port : 1);
@@ -83,6 +76,7 @@ class LbWrongBackend final : public ReconfigFault {
   std::string server_;
   std::optional<std::string> address_;
   std::optional<int> port_;
+  std::vector<experiment::ExternalTarget> external_;  // reachable, see reachable_external
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
@@ -112,28 +106,14 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   const auto* lb = lb_target(step, exp, diags);
   check_backend(params, "server", lb, server);
   if (address) {
-    in_addr parsed{};
-    if (::inet_pton(AF_INET, address->c_str(), &parsed) != 1) {
-      params.error_at("address", fmt::format("'{}' is not an IPv4 address", *address),
-                      "use a dotted quad, e.g. an unused address of the run's subnet");
-    } else {
-      // Blast radius, checked early: the run's subnet is stack.subnet, or a
-      // /24 of faultline's pool; inject checks the exact one.
-      const std::string allowed = exp.stack.subnet.value_or("10.213.0.0/16");
-      const auto net = stack::parse_cidr(allowed);
-      const auto ip = stack::parse_ipv4(*address);
-      if (net && ip && !net->contains(*ip) && (*ip >> 24) != 127) {
-        params.error_at("address",
-                        fmt::format("address {} is outside the run's subnet ({})", *address, allowed),
-                        "a fault may only send traffic to the experiment's own stack: use an unused address "
-                        "of the run's subnet, or leave 'address' out");
-      }
-    }
+    // Blast radius, checked early: the run's subnet is stack.subnet, or a
+    // /24 of faultline's pool; inject checks the exact one.
+    check_address_param(params, "address", "address", exp, *address);
   }
   if (!params.ok() || !server || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbWrongBackend>(step.target, *server, address, port);
+  return std::make_unique<LbWrongBackend>(step.target, *server, address, port, reachable_external(exp));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "reporters/harness_failure.h"
 #include "reporters/mustache_render.h"
 #include "reporters/number_cast.h"
 #include "reporters/number_text.h"
@@ -139,6 +140,13 @@ json run_facts(const json& j, const std::string& file) {
   const auto [code, meaning] = exit_code_of(str(j, "status"), j.value("expectation_met", false));
   f["exit_code"] = code;
   f["exit_meaning"] = meaning;
+  if (const auto failure = harness_failure(j)) {
+    f["exit_meaning"] = fmt::format("a harness failure stopped the run{}; not a result of the experiment",
+                                    failure->t ? fmt::format(" at t+{:.1f} s", *failure->t) : std::string());
+    f["harness_failure"] = describe_harness_failure(*failure);
+  } else {
+    f["harness_failure"] = nullptr;
+  }
 
   bool breached = has_num(analysis, "first_breach_s");
   for (const auto& o : objectives) {
@@ -455,6 +463,15 @@ std::string conclusion(const json& fb, const json& fa, const json& objectives, b
   } else {
     s = fmt::format("The fix holds{}{}; {}.", numbers.empty() ? "" : ": ", numbers,
                     objectives.empty() ? "no objective breached" : "every objective held");
+  }
+  for (const auto& [which, f] : {std::pair<const char*, const json*>{"before", &fb}, {"after", &fa}}) {
+    const std::string failure = str(*f, "harness_failure");
+    if (!failure.empty()) {
+      s += fmt::format(
+          " The {} run was stopped by {}: its figures after that are not the fault's effect, and this "
+          "comparison is not a result of the experiment.",
+          which, failure);
+    }
   }
   if (!same_faults) {
     s += " Note: the two runs did not inject the same faults.";

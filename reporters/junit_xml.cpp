@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "reporters/harness_failure.h"
 #include "reporters/reporter.h"
 #include "reporters/time_format.h"
 #include "reporters/xml_text.h"
@@ -207,6 +208,9 @@ Testcase objective_case(const json& objective, const std::string& classname, boo
 // steady-state gate (which records the measurement rather than an error) a
 // sentence built from it.
 std::string run_error(const json& journal, const std::string& status) {
+  if (const auto failure = harness_failure(journal)) {
+    return fmt::format("{}. {}.", describe_harness_failure(*failure), harness_failure_consequence(*failure));
+  }
   std::string error = str(journal, "error");
   const json& gate = obj(journal, "steady_state_failure");
   if (error.empty() && !gate.empty()) {

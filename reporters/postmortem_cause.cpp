@@ -39,7 +39,11 @@ std::string root_cause(const Run& run) {
                      all_lb ? " into the load-balancer configuration" : "", fmt::join(numbered, "; "));
 }
 
-const char* verdict(const Run& run) {
+std::string verdict(const Run& run) {
+  if (run.harness) {
+    return fmt::format("No verdict: {}. {}.", describe_harness_failure(*run.harness),
+                       harness_failure_consequence(*run.harness));
+  }
   switch (run.outcome) {
     case Outcome::incident:
       return "The drill reproduced the incident: the SLOs were breached after the fault, as expected "

@@ -5,11 +5,13 @@
 // Private to them: nothing else includes this.
 
 #include <cstdint>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "reporters/harness_failure.h"
 #include "reporters/number_cast.h"
 #include "reporters/number_text.h"
 
@@ -134,6 +136,10 @@ struct Run {
   // The run ended before its timeline did.
   bool stopped_early;
   bool fault_ran;
+  // Set when the harness itself stopped the run (a server died, bring-up
+  // failed): then the figures after it and the verdict are not the
+  // experiment's.
+  std::optional<HarnessFailure> harness;
   // The incident: from the first fault to the end of the last breach or
   // revert (the analysis's), else the whole run.
   double inc_start;

@@ -58,16 +58,33 @@ void incident_sentences(const Run& run, const std::string& when, const std::stri
   const json& j = run.j;
   const json& analysis = run.analysis;
   const auto& causes = run.causes;
+  // A harness failure first: what follows must not be read as the fault's
+  // doing.
+  if (run.harness) {
+    out.push_back(fmt::format("{}{}. {}.", capitalised(describe_harness_failure(*run.harness)),
+                              run.harness->t ? fmt::format(" ({})", run.clock.at(*run.harness->t)) : "",
+                              harness_failure_consequence(*run.harness)));
+  }
   if (!effect_text.empty() && run.fault_ran) {
     out.push_back(fmt::format("{}, {}.", when, effect_text));
   }
   if (run.fault_ran) {
-    out.push_back(causes.size() == 1 ? fmt::format("The cause was a deliberate fault: {}.", causes[0])
-                                     : capitalised(fault_clause) + ".");
+    if (run.harness) {
+      out.push_back(causes.size() == 1
+                        ? fmt::format("The experiment's fault was: {}.", causes[0])
+                        : capitalised(fault_clause) + ".");
+    } else {
+      out.push_back(causes.size() == 1 ? fmt::format("The cause was a deliberate fault: {}.", causes[0])
+                                       : capitalised(fault_clause) + ".");
+    }
   }
-  // A crash outlives the fault that caused it: say so up front.
+  // A crash outlives the fault that caused it: say so up front. A server
+  // that died is the harness failure above, not a crash under the load.
   std::vector<std::string> crashed;
   for (const auto& e : sub(j, "service_events", empty_array())) {
+    if (str(e, "event") == "died") {
+      continue;
+    }
     crashed.push_back(fmt::format("{} crashed at {} ({})", str(e, "service"), run.clock.at(num(e, "t")),
                                   offset(num(e, "t"))));
   }
@@ -101,6 +118,8 @@ void incident_sentences(const Run& run, const std::string& when, const std::stri
                   "reverted early and the rest of the timeline did not run.",
                   offset(has_num(abort_info, "stopped_s") ? num(abort_info, "stopped_s") : run.run_end),
                   str(abort_info, "condition"), str(abort_info, "value_text")));
+  } else if (run.harness) {
+    out.push_back("Fix the harness problem and run the experiment again.");
   } else if (run.outcome == Outcome::interrupted || run.outcome == Outcome::failed) {
     out.push_back(
         fmt::format("The run stopped early at {} ({}); the figures cover only what was measured "

@@ -159,10 +159,18 @@ void add_events(const Run& run, std::vector<Entry>& entries) {
     entries.push_back({num(e, "t"), 4, "lb_event", fmt::format("**Health check**: {}.", text)});
   }
 
-  // Services that crashed under the load (an app with on_overflow: crash).
+  // Services that crashed under the load (an app with on_overflow: crash),
+  // and servers that died, which stopped the run (the harness's failure).
   for (const auto& e : sub(run.j, "service_events", empty_array())) {
-    entries.push_back({num(e, "t"), 4, "service_crash",
-                       fmt::format("**{} crashed**: {}.", str(e, "service"), str(e, "text"))});
+    if (str(e, "event") == "died") {
+      entries.push_back({num(e, "t"), 4, "service_died",
+                         fmt::format("**{} died**: {}. The run was stopped: a harness failure, not the "
+                                     "fault's effect.",
+                                     str(e, "service"), str(e, "text"))});
+    } else {
+      entries.push_back({num(e, "t"), 4, "service_crash",
+                         fmt::format("**{} crashed**: {}.", str(e, "service"), str(e, "text"))});
+    }
   }
 
   for (const auto& note : sub(run.j, "notes", empty_array())) {

@@ -122,7 +122,8 @@ Run::Run(const json& journal)
       run_end(num(sub(j, "end", empty_object()), "t")),
       window_s(num(slo, "window_s")),
       service(str(pm, "service").empty() ? std::string("the service under test") : str(pm, "service")),
-      status(str(j, "status")) {
+      status(str(j, "status")),
+      harness(harness_failure(j)) {
   for (const auto& a : activities) {
     faults.push_back({static_cast<int>(faults.size()) + 1, &a});
   }
@@ -163,11 +164,19 @@ nlohmann::ordered_json postmortem_view(const nlohmann::ordered_json& journal) {
   view["outcome"] = outcome_name(run.outcome);
   // People were only paged and misled when users were hurt; a passed test or
   // a run stopped at the gate has no investigation to tell.
-  view["is_incident"] = run.breached && run.outcome != Outcome::passed && run.outcome != Outcome::gate;
+  // Nor was anyone misled by a run the harness stopped: its errors are
+  // faultline's problem, not an incident of the system under test.
+  view["is_incident"] =
+      run.breached && run.outcome != Outcome::passed && run.outcome != Outcome::gate && !run.harness;
   view["heading"] = run.outcome == Outcome::passed ? "Regression test passed"
                     : run.outcome == Outcome::gate ? "Experiment stopped at the steady-state gate"
+                    : run.harness                  ? "Run stopped by a harness failure"
                                                    : "Postmortem";
-  if (run.status != "completed") {
+  if (run.harness) {
+    view["run_problem"] = fmt::format("This run did not complete: {}. {}.",
+                                      describe_harness_failure(*run.harness),
+                                      harness_failure_consequence(*run.harness));
+  } else if (run.status != "completed") {
     view["run_problem"] = fmt::format(
         "This run did not complete ({}): {}. The figures below cover only what was "
         "measured before it stopped.",

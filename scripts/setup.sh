@@ -16,6 +16,7 @@ BUILD_PKGS=(
   libboost-dev libboost-filesystem-dev libboost-system-dev
   libnl-3-dev libnl-route-3-dev libnetfilter-queue-dev libmnl-dev
   libcli11-dev nlohmann-json3-dev libkainjow-mustache-dev catch2
+  clang libclang-rt-dev
 )
 RUNTIME_PKGS=(
   nginx-light haproxy nftables iptables iproute2 procps psmisc wrk chromium

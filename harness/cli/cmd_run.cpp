@@ -40,6 +40,7 @@ struct RunCommandOptions {
   std::string registry = "/run/faultline";
   bool quiet = false;
   bool samples = false;
+  bool allow_external = false;
   std::vector<std::string> templates;  // FORMAT=FILE
 };
 
@@ -75,9 +76,16 @@ bool read_templates(const std::vector<std::string>& specs, std::map<std::string,
 
 int run_command(const RunCommandOptions& opts) {
   experiment::Diagnostics diags(opts.exp.file);
-  auto v = runner::validate(opts.exp.file, opts.exp.overrides(), diags);
+  auto v = runner::validate(opts.exp.file, opts.exp.overrides(), diags, opts.allow_external);
   if (!v) {
     std::cerr << diags.format();
+    return 2;
+  }
+  // Blast radius: hosts outside the stack only with the user's consent,
+  // refused like a validation error, before anything is made.
+  if (const std::string refusal = runner::external_targets_refusal(*v, opts.allow_external);
+      !refusal.empty()) {
+    std::cerr << refusal;
     return 2;
   }
   std::map<std::string, std::string> templates;
@@ -97,6 +105,11 @@ int run_command(const RunCommandOptions& opts) {
   if (ec) {
     std::cerr << fmt::format("faultline run: cannot create output folder {}: {}\n", out_dir, ec.message());
     return 3;
+  }
+
+  if (!opts.quiet && !v->exp.stack.external_targets.empty()) {
+    std::cerr << fmt::format("faultline run: --allow-external: faults may send traffic outside the stack to {}\n",
+                             runner::describe_external_targets(v->exp.stack));
   }
 
   runner::RunOptions ropts;
@@ -133,6 +146,11 @@ int run_command(const RunCommandOptions& opts) {
   }
   std::cout << runner::render_summary(journal);
   std::cout << fmt::format("reports: {}/\n", out_dir);
+  // Also with -q, which silences the progress line that said it: a script
+  // reading stderr must see why the run failed.
+  if (record.status == runner::RunStatus::failed) {
+    std::cerr << fmt::format("faultline run: {}\n", record.error.empty() ? "the run failed" : record.error);
+  }
   return runner::exit_code(record, runner::expectation_met(record, *v));
 }
 
@@ -154,6 +172,9 @@ const CommandRegistration registration{Command{
       app.add_option("--template", opts->templates,
                      "FORMAT=FILE: a Mustache template replacing the built-in one for that report, e.g.\n"
                      "--template md=our-postmortem.md.mustache (repeatable; see reporters/templates/)");
+      app.add_flag("--allow-external", opts->allow_external,
+                   "let faults reach the hosts the experiment lists under stack.external_targets\n"
+                   "(without it such a run is refused; other addresses outside the stack always are)");
       app.add_flag("--samples", opts->samples,
                    "also write requests.csv: every request's times, latency, status, error, backend, user");
       return [opts] { return run_command(*opts); };

@@ -32,6 +32,12 @@ const CommandRegistration registration{
                 std::cout << fmt::format("{}: ok ({} services, {} faults, {} objectives, expect {})\n",
                                          opts->file, v->exp.stack.services.size(), v->faults.size(),
                                          v->objectives.size(), experiment::to_string(v->exp.expect));
+                if (!v->exp.stack.external_targets.empty()) {
+                  std::cout << fmt::format(
+                      "note: the experiment names external targets ({}); 'faultline run' needs "
+                      "--allow-external to reach them\n",
+                      runner::describe_external_targets(v->exp.stack));
+                }
                 return 0;
               };
             }}};

@@ -81,10 +81,21 @@ struct Service {
   bool is_load_balancer() const { return !backends.empty(); }
 };
 
+// An address outside the run's own stack that faults may send traffic to:
+// listed by the experiment (stack.external_targets) and allowed only by
+// `faultline run --allow-external`.
+struct ExternalTarget {
+  std::string name;
+  std::string address;  // as written: an IPv4 address or a CIDR network
+  std::string reason;   // optional, for the journal and the reviewer
+  SourcePos pos;        // of the address
+};
+
 struct Stack {
   std::string runtime = "netns";
   std::optional<std::string> subnet;  // CIDR, e.g. 10.213.0.0/24; picked per run when absent
   std::vector<Service> services;      // in file order
+  std::vector<ExternalTarget> external_targets;
 
   const Service* find(const std::string& name) const {
     for (const auto& s : services) {
@@ -168,6 +179,10 @@ struct Experiment {
   std::vector<MethodStep> method;
   Expectation expect = Expectation::hold;
   Postmortem postmortem;
+
+  // Not read from the file: set by `faultline run --allow-external` before
+  // the faults are bound, so a fault may send traffic to external_targets.
+  bool allow_external = false;
 
   std::string source_file;  // absolute path of the file it was loaded from
   YAML::Node source;        // the document as loaded, after --set overrides

@@ -5,13 +5,17 @@
 #include <charconv>
 #include <cstdint>
 
+#include "harness/experiment/blast_radius.h"
 #include "harness/experiment/sections.h"
 
 namespace faultline::experiment {
 
 namespace {
 
-const std::vector<std::string> kStackKeys = {"runtime", "subnet", "services"};
+const std::vector<std::string> kStackKeys = {"runtime", "subnet", "services", "external_targets"};
+const std::vector<std::string> kExternalTargetKeys = {"name", "address", "reason"};
+// A wider external network is more likely a mistake than a target.
+constexpr int kMinExternalPrefix = 16;
 const std::vector<std::string> kServiceKeys = {"kind",
                                                "port",
                                                "balance",
@@ -531,6 +535,96 @@ void read_services(const SourceEntry& entry, FieldReader& r, Stack& stack) {
   }
 }
 
+// stack.external_targets: hosts outside the stack that a fault may send
+// traffic to, each named so the journal and the refusal can say which. An
+// address that is already the stack's own needs no listing, and listing it
+// would hide a typo, so it is refused.
+bool check_external_address(const SourceNode& node, const std::string& text, FieldReader& r,
+                            const Stack& stack) {
+  const auto range = parse_address_range(text);
+  if (!range) {
+    r.diags().error(node.pos,
+                    fmt::format("external target address must be an IPv4 address or network, not '{}'", text),
+                    "e.g. 192.0.2.10 or 192.0.2.0/28 (a network without host bits set)");
+    return false;
+  }
+  if (range->prefix_len < kMinExternalPrefix) {
+    r.diags().error(node.pos,
+                    fmt::format("external target {} is too wide (/{}; at most /{})", text, range->prefix_len,
+                                kMinExternalPrefix),
+                    "name the hosts a fault must reach, or a narrow network around them");
+    return false;
+  }
+  const AddressRange loopback{127u << 24, 8};
+  if (range->overlaps(loopback)) {
+    r.diags().error(node.pos, fmt::format("external target {} is loopback", text),
+                    "faults may always use loopback: remove this entry");
+    return false;
+  }
+  const std::string own = stack.subnet.value_or(kAddressPool);
+  const auto own_range = parse_address_range(own);
+  const auto pool = parse_address_range(kAddressPool);
+  if ((own_range && range->overlaps(*own_range)) || (pool && range->overlaps(*pool))) {
+    r.diags().error(node.pos,
+                    fmt::format("external target {} is inside the run's own addresses ({}{})", text, own,
+                                own == kAddressPool ? ", faultline's pool" : ""),
+                    "faults may always use the run's subnet: remove this entry");
+    return false;
+  }
+  return true;
+}
+
+void read_external_targets(const SourceNode& node, FieldReader& r, Stack& stack) {
+  if (!r.expect_list(node, "external_targets")) {
+    return;
+  }
+  for (const auto& item : node.items) {
+    if (!r.expect_map(item, "an external target")) {
+      continue;
+    }
+    r.check_keys(item, kExternalTargetKeys, "external target");
+    ExternalTarget target;
+    bool ok = true;
+    if (const SourceNode* name = item.find("name")) {
+      if (auto n = r.non_empty_text(*name, "name")) {
+        for (const auto& other : stack.external_targets) {
+          if (other.name == *n) {
+            r.diags().error(name->pos, fmt::format("external target '{}' is listed twice", *n),
+                            fmt::format("it is already listed on line {}", other.pos.line));
+            ok = false;
+          }
+        }
+        target.name = *n;
+      } else {
+        ok = false;
+      }
+    } else {
+      r.missing(item.pos, "name", "external target");
+      ok = false;
+    }
+    if (const SourceNode* address = item.find("address")) {
+      target.pos = address->pos;
+      if (auto a = r.text(*address, "address")) {
+        target.address = *a;
+        ok = check_external_address(*address, *a, r, stack) && ok;
+      } else {
+        ok = false;
+      }
+    } else {
+      r.missing(item.pos, "address", "external target");
+      ok = false;
+    }
+    if (const SourceNode* reason = item.find("reason")) {
+      if (auto t = r.text(*reason, "reason")) {
+        target.reason = *t;
+      }
+    }
+    if (ok) {
+      stack.external_targets.push_back(std::move(target));
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> service_names(const Stack& stack) {
@@ -571,6 +665,9 @@ void read_stack(const SourceEntry& section, FieldReader& r, Stack& stack) {
   }
   if (const SourceNode* subnet = node.find("subnet")) {
     read_subnet(*subnet, r, stack);
+  }
+  if (const SourceNode* external = node.find("external_targets")) {
+    read_external_targets(*external, r, stack);
   }
   if (const SourceEntry* services = node.find_entry("services")) {
     read_services(*services, r, stack);

@@ -179,8 +179,20 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
       services.push_back(svc);
     }
   }
-  j["stack"] = {
-      {"runtime", exp.stack.runtime}, {"subnet", rec.plan ? rec.plan->subnet : ""}, {"services", services}};
+  // Only what the run was allowed to reach: without --allow-external a run
+  // with external targets is refused before it starts.
+  json external = json::array();
+  if (exp.allow_external) {
+    for (const auto& t : exp.stack.external_targets) {
+      external.push_back({{"name", t.name},
+                          {"address", t.address},
+                          {"reason", t.reason.empty() ? json(nullptr) : json(t.reason)}});
+    }
+  }
+  j["stack"] = {{"runtime", exp.stack.runtime},
+                {"subnet", rec.plan ? rec.plan->subnet : ""},
+                {"services", services},
+                {"external_targets", external}};
 
   j["load"] = {
       {"target", exp.load.target},

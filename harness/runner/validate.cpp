@@ -43,9 +43,10 @@ std::vector<std::string> backend_names(const experiment::Stack& stack) {
 
 std::optional<ValidatedExperiment> validate(const std::string& path,
                                             const std::vector<experiment::Override>& overrides,
-                                            experiment::Diagnostics& diags) {
+                                            experiment::Diagnostics& diags, bool allow_external) {
   ValidatedExperiment v;
   v.exp = experiment::load_file(path, overrides, diags);
+  v.exp.allow_external = allow_external;
   if (diags.has_errors() && v.exp.stack.services.empty()) {
     return std::nullopt;  // nothing usable was loaded; later checks would only add noise
   }
@@ -91,6 +92,33 @@ std::optional<ValidatedExperiment> validate(const std::string& path,
     return std::nullopt;
   }
   return std::optional<ValidatedExperiment>(std::move(v));
+}
+
+std::string external_targets_refusal(const ValidatedExperiment& v, bool allow_external) {
+  const auto& targets = v.exp.stack.external_targets;
+  if (allow_external || targets.empty()) {
+    return {};
+  }
+  std::string out;
+  for (const auto& t : targets) {
+    out += fmt::format(
+        "{}:{}:{}: error: external target '{}' ({}) is outside the experiment's own stack: refused "
+        "without --allow-external\n",
+        t.pos.file, t.pos.line, t.pos.col, t.name, t.address);
+  }
+  out += fmt::format(
+      "  hint: faults of this experiment may send traffic to {}; run again with --allow-external if "
+      "that is intended\n",
+      targets.size() == 1 ? "this host" : "these hosts");
+  return out;
+}
+
+std::string describe_external_targets(const experiment::Stack& stack) {
+  std::string out;
+  for (const auto& t : stack.external_targets) {
+    out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", t.name, t.address);
+  }
+  return out;
 }
 
 }  // namespace faultline::runner

@@ -22,9 +22,19 @@ struct ValidatedExperiment {
 };
 
 // Loads and checks everything; every problem goes to `diags`. Returns nullopt
-// when there was any.
+// when there was any. `allow_external` (`faultline run --allow-external`)
+// lets the bound faults reach the experiment's stack.external_targets when
+// they are injected; validation accepts listed targets either way.
 std::optional<ValidatedExperiment> validate(const std::string& path,
                                             const std::vector<experiment::Override>& overrides,
-                                            experiment::Diagnostics& diags);
+                                            experiment::Diagnostics& diags, bool allow_external = false);
+
+// Why a run of `v` must not start: it names external targets and the user
+// did not pass --allow-external. One line per target plus the fix; empty
+// when the run may go ahead.
+std::string external_targets_refusal(const ValidatedExperiment& v, bool allow_external);
+
+// "name (address)" for each external target, comma-separated.
+std::string describe_external_targets(const experiment::Stack& stack);
 
 }  // namespace faultline::runner

@@ -12,7 +12,11 @@ using faultline::Duration;
 namespace {
 
 std::string data(const std::string& name) {
-  return std::string(FAULTLINE_TEST_DATA) + "/experiments/" + name;
+  // Appended in place: GCC 12's -Warray-bounds misreads `string + literal`
+  // on a temporary here (a false positive that -Werror turns into an error).
+  std::string path = FAULTLINE_TEST_DATA;
+  path.append("/experiments/").append(name);
+  return path;
 }
 
 Experiment load(const std::string& name, Diagnostics& diags, const std::vector<Override>& overrides = {}) {

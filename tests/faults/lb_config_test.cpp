@@ -41,7 +41,7 @@ std::string rendered(ServiceKind kind, const std::string& dir) {
 }
 
 std::string temp_dir() {
-  const std::string dir = std::string(FAULTLINE_BINARY_DIR) + "/test-output/lb_config_unit";
+  const std::string dir = std::string(FAULTLINE_BINARY_DIR).append("/test-output/lb_config_unit");
   fs::create_directories(dir);
   return dir;
 }

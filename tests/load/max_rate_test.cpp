@@ -85,7 +85,10 @@ TEST_CASE("maximum-rate mode on two threads records every request once, in send 
   LoadGenerator generator(max_rate_spec(server.port(), 500ms, 6, 2), clock);
   const LoadResult result = generator.run(testing::start_soon(clock));
 
-  CHECK(result.samples.size() > 1000);  // 6 connections, about 1 ms each
+  // 6 connections of about 1 ms each could make ~3000; the floor only
+  // shows that it is not paced, and holds in an unoptimised sanitizer
+  // build (the rate itself is measured in bench/load_vs_wrk).
+  CHECK(result.samples.size() > 400);
   CHECK(server.requests() == result.samples.size());
   CHECK(max_in_flight(result) <= 6);
   CHECK(in_send_order(result));

@@ -22,7 +22,7 @@ using faultline::reporters::JournalError;
 using faultline::reporters::load_journal_file;
 
 std::string data(const std::string& name) {
-  return std::string(FAULTLINE_TEST_DATA) + "/journals/" + name;
+  return std::string(FAULTLINE_TEST_DATA).append("/journals/").append(name);
 }
 
 json load(const std::string& name) {

@@ -18,7 +18,7 @@ using json = nlohmann::ordered_json;
 using faultline::reporters::WindowMetric;
 
 json load_journal() {
-  std::ifstream in(std::string(FAULTLINE_TEST_DATA) + "/journals/weight_skew.json");
+  std::ifstream in(std::string(FAULTLINE_TEST_DATA).append("/journals/weight_skew.json"));
   return json::parse(in);
 }
 

@@ -16,7 +16,7 @@ namespace {
 using json = nlohmann::ordered_json;
 
 json load_journal(const std::string& name = "weight_skew.json") {
-  std::ifstream in(std::string(FAULTLINE_TEST_DATA) + "/journals/" + name);
+  std::ifstream in(std::string(FAULTLINE_TEST_DATA).append("/journals/").append(name));
   REQUIRE(in.good());
   return json::parse(in);
 }
