@@ -143,7 +143,7 @@ json run_facts(const json& j, const std::string& file) {
   if (const auto failure = harness_failure(j)) {
     f["exit_meaning"] = fmt::format("a harness failure stopped the run{}; not a result of the experiment",
                                     failure->t ? fmt::format(" at t+{:.1f} s", *failure->t) : std::string());
-    f["harness_failure"] = describe_harness_failure(*failure);
+    f["harness_failure"] = brief_harness_failure(*failure);
   } else {
     f["harness_failure"] = nullptr;
   }
@@ -468,7 +468,7 @@ std::string conclusion(const json& fb, const json& fa, const json& objectives, b
     const std::string failure = str(*f, "harness_failure");
     if (!failure.empty()) {
       s += fmt::format(
-          " The {} run was stopped by {}: its figures after that are not the fault's effect, and this "
+          " In the {} run, {}: its figures after that are not the fault's effect, and this "
           "comparison is not a result of the experiment.",
           which, failure);
     }

@@ -21,7 +21,9 @@ std::optional<double> number_of(const json& j, const char* key) {
 
 // The first line only: the journal's error carries the server's last log
 // lines after it, which belong in the journal, not in a sentence.
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
 
 }  // namespace
 
@@ -35,7 +37,8 @@ std::optional<HarnessFailure> harness_failure(const json& journal) {
       }
     }
   }
-  const bool has_failure = journal.is_object() && journal.contains("failure") && journal["failure"].is_object();
+  const bool has_failure =
+      journal.is_object() && journal.contains("failure") && journal["failure"].is_object();
   if (!has_failure && died == nullptr) {
     return std::nullopt;
   }
@@ -56,23 +59,27 @@ std::optional<HarnessFailure> harness_failure(const json& journal) {
     if (f.stage.empty()) {
       f.stage = "run";
     }
-    f.what = fmt::format("service {} died ({})", text_of(*died, "service"), text_of(*died, "text"));
+    f.headline = fmt::format("service {} died", text_of(*died, "service"));
+    f.detail = first_line(text_of(*died, "text"));
   } else {
-    const std::string error = first_line(text_of(journal, "error"));
-    f.what = f.stage == "bring-up" ? "the stack could not be brought up" : "the harness failed";
+    f.headline = f.stage == "bring-up" ? "the stack could not be brought up" : "the harness failed";
     if (!f.service.empty()) {
-      f.what += fmt::format(" (service {})", f.service);
+      f.headline += fmt::format(" at service {}", f.service);
     }
-    if (!error.empty()) {
-      f.what += ": " + error;
-    }
+    f.detail = first_line(text_of(journal, "error"));
   }
   return f;
 }
 
 std::string describe_harness_failure(const HarnessFailure& failure) {
-  return fmt::format("a harness failure stopped the run{}: {}",
-                     failure.t ? fmt::format(" at t+{:.1f} s", *failure.t) : std::string(), failure.what);
+  return fmt::format("a harness failure stopped the run{}: {}{}",
+                     failure.t ? fmt::format(" at t+{:.1f} s", *failure.t) : std::string(), failure.headline,
+                     failure.detail.empty() ? std::string() : fmt::format(" ({})", failure.detail));
+}
+
+std::string brief_harness_failure(const HarnessFailure& failure) {
+  return fmt::format("a harness failure stopped the run{} ({})",
+                     failure.t ? fmt::format(" at t+{:.1f} s", *failure.t) : std::string(), failure.headline);
 }
 
 std::string harness_failure_consequence(const HarnessFailure& failure) {

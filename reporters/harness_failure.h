@@ -12,9 +12,10 @@
 namespace faultline::reporters {
 
 struct HarnessFailure {
-  std::string stage;    // "bring-up", "run"; empty when only an event says so
-  std::string service;  // empty when the journal does not name one
-  std::string what;     // "lb (haproxy) was killed by signal 9 (Killed)", one line
+  std::string stage;        // "bring-up", "run"; empty when only an event says so
+  std::string service;      // empty when the journal does not name one
+  std::string headline;     // "service lb died", "the stack could not be brought up"
+  std::string detail;       // how, one line: the event's text or the error's first line; may be empty
   std::optional<double> t;  // seconds from the start of the load
 };
 
@@ -25,6 +26,9 @@ std::optional<HarnessFailure> harness_failure(const nlohmann::ordered_json& jour
 // "a harness failure stopped the run at t+4.2 s: service lb died (the
 // haproxy process ... was killed by signal 9 (Killed))"; no final period.
 std::string describe_harness_failure(const HarnessFailure& failure);
+// The same without the detail: "a harness failure stopped the run at t+4.2 s
+// (service lb died)".
+std::string brief_harness_failure(const HarnessFailure& failure);
 
 // The sentence every report adds: the figures after the failure are not the
 // fault's effect, and the verdict is not a result of the experiment.

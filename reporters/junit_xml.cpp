@@ -252,7 +252,10 @@ Testcase expectation_case(const json& journal, const std::string& classname, dou
 
   if (status != "completed") {
     tc.kind = "error";
-    tc.type = status.empty() ? std::string("unknown") : status;
+    // Not the system under test's failure: CI should tell it apart.
+    tc.type = harness_failure(journal) ? std::string("HarnessFailure")
+              : status.empty()         ? std::string("unknown")
+                                       : status;
     tc.message = run_error(journal, tc.type);
     tc.details = tc.message + "\n";
     return tc;

@@ -41,8 +41,8 @@ std::string root_cause(const Run& run) {
 
 std::string verdict(const Run& run) {
   if (run.harness) {
-    return fmt::format("No verdict: {}. {}.", describe_harness_failure(*run.harness),
-                       harness_failure_consequence(*run.harness));
+    return fmt::format("No verdict: {}, so the outcome is not a result of the experiment.",
+                       brief_harness_failure(*run.harness));
   }
   switch (run.outcome) {
     case Outcome::incident:

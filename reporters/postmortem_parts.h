@@ -5,8 +5,8 @@
 // Private to them: nothing else includes this.
 
 #include <cstdint>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>

@@ -61,18 +61,19 @@ void incident_sentences(const Run& run, const std::string& when, const std::stri
   // A harness failure first: what follows must not be read as the fault's
   // doing.
   if (run.harness) {
-    out.push_back(fmt::format("{}{}. {}.", capitalised(describe_harness_failure(*run.harness)),
-                              run.harness->t ? fmt::format(" ({})", run.clock.at(*run.harness->t)) : "",
-                              harness_failure_consequence(*run.harness)));
+    const auto& h = *run.harness;
+    out.push_back(fmt::format(
+        "{} a harness failure stopped the run: {}{}. {}.",
+        h.t ? fmt::format("At {} ({})", run.clock.at(*h.t), offset(*h.t)) : "Before the end,", h.headline,
+        h.detail.empty() ? std::string() : fmt::format(" ({})", h.detail), harness_failure_consequence(h)));
   }
   if (!effect_text.empty() && run.fault_ran) {
     out.push_back(fmt::format("{}, {}.", when, effect_text));
   }
   if (run.fault_ran) {
     if (run.harness) {
-      out.push_back(causes.size() == 1
-                        ? fmt::format("The experiment's fault was: {}.", causes[0])
-                        : capitalised(fault_clause) + ".");
+      out.push_back(causes.size() == 1 ? fmt::format("The experiment's fault was: {}.", causes[0])
+                                       : capitalised(fault_clause) + ".");
     } else {
       out.push_back(causes.size() == 1 ? fmt::format("The cause was a deliberate fault: {}.", causes[0])
                                        : capitalised(fault_clause) + ".");

@@ -164,9 +164,7 @@ void add_events(const Run& run, std::vector<Entry>& entries) {
   for (const auto& e : sub(run.j, "service_events", empty_array())) {
     if (str(e, "event") == "died") {
       entries.push_back({num(e, "t"), 4, "service_died",
-                         fmt::format("**{} died**: {}. The run was stopped: a harness failure, not the "
-                                     "fault's effect.",
-                                     str(e, "service"), str(e, "text"))});
+                         fmt::format("**{} died**: {}.", str(e, "service"), str(e, "text"))});
     } else {
       entries.push_back({num(e, "t"), 4, "service_crash",
                          fmt::format("**{} crashed**: {}.", str(e, "service"), str(e, "text"))});
@@ -212,9 +210,19 @@ void add_stop(const Run& run, std::vector<Entry>& entries) {
                            offset(num(gate_info, "window_start_s")),
                            offset(num(gate_info, "window_end_s")))});
   }
-  if (run.outcome == Outcome::interrupted || run.outcome == Outcome::failed) {
-    entries.push_back(
-        {run.run_end, 7, "interrupted", fmt::format("**Run stopped early**: {}.", str(j, "error"))});
+  if (run.harness) {
+    // The detail is in the summary (and in the "died" row when a server died).
+    const auto& h = *run.harness;
+    entries.push_back({run.run_end, 7, "harness_failure",
+                       fmt::format("**Run stopped by a harness failure**: {}; what was measured after it is "
+                                   "not the fault's effect.",
+                                   h.headline)});
+  } else if (run.outcome == Outcome::interrupted || run.outcome == Outcome::failed) {
+    // The first line only: an error may carry a server's log lines, which
+    // would break the table row.
+    const std::string error = str(j, "error");
+    entries.push_back({run.run_end, 7, "interrupted",
+                       fmt::format("**Run stopped early**: {}.", error.substr(0, error.find('\n')))});
   }
 }
 

@@ -173,9 +173,9 @@ nlohmann::ordered_json postmortem_view(const nlohmann::ordered_json& journal) {
                     : run.harness                  ? "Run stopped by a harness failure"
                                                    : "Postmortem";
   if (run.harness) {
-    view["run_problem"] = fmt::format("This run did not complete: {}. {}.",
-                                      describe_harness_failure(*run.harness),
-                                      harness_failure_consequence(*run.harness));
+    view["run_problem"] =
+        fmt::format("This run did not complete: {}. {}.", describe_harness_failure(*run.harness),
+                    harness_failure_consequence(*run.harness));
   } else if (run.status != "completed") {
     view["run_problem"] = fmt::format(
         "This run did not complete ({}): {}. The figures below cover only what was "

@@ -23,7 +23,8 @@ std::vector<experiment::ExternalTarget> reachable_external(const experiment::Exp
 Status check_address_at_inject(const stack::RunningStack& stack, const std::string& address,
                                const std::vector<experiment::ExternalTarget>& external) {
   const auto check = experiment::check_fault_address(address, stack.plan().subnet, external);
-  if (check.scope == experiment::AddressScope::own_stack || check.scope == experiment::AddressScope::external) {
+  if (check.scope == experiment::AddressScope::own_stack ||
+      check.scope == experiment::AddressScope::external) {
     return {};
   }
   return Error{experiment::refused_address_message(address, stack.plan().subnet)};

@@ -108,8 +108,9 @@ int run_command(const RunCommandOptions& opts) {
   }
 
   if (!opts.quiet && !v->exp.stack.external_targets.empty()) {
-    std::cerr << fmt::format("faultline run: --allow-external: faults may send traffic outside the stack to {}\n",
-                             runner::describe_external_targets(v->exp.stack));
+    std::cerr << fmt::format(
+        "faultline run: --allow-external: faults may send traffic outside the stack to {}\n",
+        runner::describe_external_targets(v->exp.stack));
   }
 
   runner::RunOptions ropts;

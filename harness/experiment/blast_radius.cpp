@@ -72,7 +72,9 @@ AddressCheck check_fault_address(const std::string& address, const std::string& 
   return {AddressScope::refused, nullptr};
 }
 
-std::string validation_subnet(const Experiment& exp) { return exp.stack.subnet.value_or(kAddressPool); }
+std::string validation_subnet(const Experiment& exp) {
+  return exp.stack.subnet.value_or(kAddressPool);
+}
 
 std::optional<Diagnostic> fault_address_problem(const Experiment& exp, const std::string& what,
                                                 const std::string& address) {
@@ -83,7 +85,8 @@ std::optional<Diagnostic> fault_address_problem(const Experiment& exp, const std
     case AddressScope::external:
       return std::nullopt;
     case AddressScope::invalid:
-      return Diagnostic{{}, fmt::format("'{}' is not an IPv4 address", address),
+      return Diagnostic{{},
+                        fmt::format("'{}' is not an IPv4 address", address),
                         "use a dotted quad, e.g. an unused address of the run's subnet"};
     case AddressScope::refused:
       break;

@@ -41,7 +41,8 @@ TEST_CASE("lb_wrong_backend says how to reach an address outside the stack on pu
           "[faults][lb_wrong_backend][bad-config]") {
   expect_errors(
       "  - { at: 1s, fault: lb_wrong_backend, target: lb, params: { server: web2, address: 192.0.2.1 } }\n",
-      {"t.yaml:12:85: error: address 192.0.2.1 is outside the run's subnet (10.213.0.0/16) and loopback, and not "
+      {"t.yaml:12:85: error: address 192.0.2.1 is outside the run's subnet (10.213.0.0/16) and loopback, and "
+       "not "
        "an external target",
        "list it under stack.external_targets and run with --allow-external"});
 }

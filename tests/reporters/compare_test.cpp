@@ -276,3 +276,16 @@ TEST_CASE("compare lists the services that crashed in each run", "[reporters][co
   CHECK(row(v["impact"], "Services crashed")["before"] == "web1 at t+4.3 s, web2 at t+6.0 s");
   CHECK(row(v["impact"], "Services crashed")["after"] == "none");
 }
+
+TEST_CASE("compare says when a run was stopped by a harness failure",
+          "[reporters][compare][harness-failure]") {
+  const json v = view_of(load("pm_http_errors.json"), load("pm_harness_died.json"));
+  CHECK(v["after"]["harness_failure"] == "a harness failure stopped the run at t+6.2 s (service lb died)");
+  CHECK(v["before"]["harness_failure"].is_null());
+  CHECK(row(v["verdict"], "Exit code")["after"] ==
+        "3 (a harness failure stopped the run at t+6.2 s; not a result of the experiment)");
+  CHECK(contains(
+      v["conclusion"].get<std::string>(),
+      "In the after run, a harness failure stopped the run at t+6.2 s (service lb died): its figures after "
+      "that are not the fault's effect, and this comparison is not a result of the experiment."));
+}

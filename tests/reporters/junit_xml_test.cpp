@@ -226,3 +226,13 @@ TEST_CASE("the testsuite is named after the experiment and timed from the run", 
       xml,
       "<testcase classname=\"faultline.integration_weight.slo\" name=\"expect: breach\" time=\"9.000\""));
 }
+
+TEST_CASE("a run the harness stopped is a HarnessFailure error that says the verdict is not the experiment's",
+          "[reporters][junit][harness-failure]") {
+  std::ifstream in(std::string(FAULTLINE_TEST_DATA).append("/journals/pm_harness_died.json"));
+  const std::string xml = render_junit(json::parse(in));
+  INFO(xml);
+  CHECK(contains(xml, R"(type="HarnessFailure")"));
+  CHECK(contains(xml, "a harness failure stopped the run at t+6.2 s: service lb died ("));
+  CHECK(contains(xml, "the verdict is not a result of the experiment."));
+}

@@ -330,3 +330,48 @@ TEST_CASE("a crashed service is in the timeline and the summary", "[reporters][m
   CHECK(contains(md, "Service web1 crashed at "));
   CHECK(contains(md, "(t+4.2 s) under the load and did not come back during the run."));
 }
+
+TEST_CASE("a run stopped by a server that died says the harness failed, not the fault",
+          "[reporters][md][harness-failure]") {
+  const json j = load_journal("pm_harness_died.json");
+  const std::string md = render_md(j);
+  INFO(md);
+  CHECK(contains(md, "# Run stopped by a harness failure: "));
+  CHECK(contains(md,
+                 "> **Warning:** This run did not complete: a harness failure stopped the run at t+6.2 s: "
+                 "service lb died (the haproxy process (pid 4242) was killed by signal 9 (Killed)"));
+  CHECK(contains(md, "\n\nAt 04:35:45 (t+6.2 s) a harness failure stopped the run: service lb died ("));
+  CHECK(contains(md,
+                 "The figures after t+6.2 s are not the fault's effect, and the verdict is not a result of "
+                 "the experiment."));
+  CHECK(contains(md,
+                 "- **Verdict:** No verdict: a harness failure stopped the run at t+6.2 s (service lb died), "
+                 "so the outcome is not a result of the experiment."));
+  CHECK(timeline_rows(md, "**lb died**").size() == 1);
+  // Neither a crash under the load nor an incident to investigate.
+  CHECK_FALSE(contains(md, "crashed"));
+  CHECK_FALSE(contains(md, "The cause was a deliberate fault"));
+  CHECK_FALSE(contains(md, "Who was paged"));
+}
+
+TEST_CASE("a failure record without a died event is reported as a harness failure too",
+          "[reporters][md][harness-failure]") {
+  json j = load_journal("pm_harness_died.json");
+  j["service_events"] = json::array();
+  j["failure"]["service"] = nullptr;
+  const std::string md = render_md(j);
+  INFO(md);
+  CHECK(contains(md,
+                 "At 04:35:45 (t+6.2 s) a harness failure stopped the run: the harness failed (service lb "
+                 "(haproxy, pid 4242) was killed by signal 9 (Killed))."));
+  CHECK_FALSE(contains(md, "[NOTICE]"));  // the error's log lines stay in the journal
+}
+
+TEST_CASE("an app crash the experiment asked for is not a harness failure",
+          "[reporters][md][harness-failure]") {
+  json j = load_journal("pm_http_errors.json");
+  j["service_events"] = json::array({{{"t", 4.2}, {"service", "web1"}, {"event", "crashed"}, {"text", "x"}}});
+  const std::string md = render_md(j);
+  CHECK_FALSE(contains(md, "harness failure"));
+  CHECK(contains(md, "Service web1 crashed at "));
+}

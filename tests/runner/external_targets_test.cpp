@@ -30,7 +30,7 @@ TEST_CASE("validation accepts a listed external target and the run refuses it wi
   CHECK(runner::describe_external_targets(v->exp.stack) == "partner-sandbox (192.0.2.1)");
 
   const std::string refusal = runner::external_targets_refusal(*v, false);
-  CHECK_THAT(refusal, Catch::Matchers::Contains("external_target.yaml:8:50: error: external target "
+  CHECK_THAT(refusal, Catch::Matchers::Contains("external_target.yaml:8:41: error: external target "
                                                 "'partner-sandbox' (192.0.2.1)"));
   CHECK_THAT(refusal, Catch::Matchers::Contains("--allow-external"));
   CHECK(runner::external_targets_refusal(*v, true).empty());
@@ -50,8 +50,9 @@ TEST_CASE("an address outside the stack that is not listed fails validation at t
   CHECK_FALSE(v);
   const std::string text = diags.format();
   CHECK_THAT(text, Catch::Matchers::Contains(
-                       "external_unlisted.yaml:12:85: error: address 192.0.2.1 is outside the run's subnet"));
-  CHECK_THAT(text, Catch::Matchers::Contains("list it under stack.external_targets and run with --allow-external"));
+                       "external_unlisted.yaml:13:85: error: address 192.0.2.1 is outside the run's subnet"));
+  CHECK_THAT(text,
+             Catch::Matchers::Contains("list it under stack.external_targets and run with --allow-external"));
 }
 
 TEST_CASE("the journal records the external targets a run allowed", "[runner][external_targets][journal]") {

@@ -31,7 +31,8 @@ PreflightProbes healthy() {
 
 runner::ValidatedExperiment load_experiment(const std::string& name) {
   experiment::Diagnostics diags;
-  auto v = runner::validate(std::string(FAULTLINE_TEST_DATA).append("/experiments/faults/").append(name), {}, diags);
+  auto v = runner::validate(std::string(FAULTLINE_TEST_DATA).append("/experiments/faults/").append(name), {},
+                            diags);
   INFO(diags.format());
   REQUIRE(v);
   return std::move(*v);
