@@ -363,6 +363,9 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
       // -e: nginx opens its compiled-in error log before reading the config
       // and complains when it cannot; point it at ours from the start.
       spec.args = {"-c", inst.config_path, "-p", dir + "/", "-e", dir + "/error.log"};
+      // Its workers then die with the master, even when faultline is
+      // SIGKILLed (the master itself has PR_SET_PDEATHSIG).
+      spec.own_pid_namespace = true;
     }
     if (auto st = write_text(inst.config_path, text); !st) {
       return st;

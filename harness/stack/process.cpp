@@ -59,6 +59,7 @@ void child_fail(const char* what) {
 struct ChildSetup : bp::extend::handler {
   int netns_fd = -1;
   pid_t parent = -1;
+  bool pid_namespace_init = false;  // process 1 of its own PID namespace
 
   template <typename Executor>
   void on_exec_setup(Executor& /*exec*/) const {
@@ -71,8 +72,9 @@ struct ChildSetup : bp::extend::handler {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
       child_fail("prctl(PR_SET_PDEATHSIG)");
     }
-    // The parent may have died before prctl took effect.
-    if (::getppid() != parent) {
+    // The parent may have died before prctl took effect. Process 1 of a
+    // new PID namespace sees its parent, outside it, as pid 0.
+    if (::getppid() != (pid_namespace_init ? 0 : parent)) {
       ::_exit(127);
     }
     // A blocked mask and ignored signals survive exec: servers must start
@@ -123,10 +125,43 @@ Result<pid_t> start_process(const ProcessSpec& spec) {
   ChildSetup setup;
   setup.netns_fd = spec.netns_fd;
   setup.parent = ::getpid();
+  // unshare(CLONE_NEWPID) only changes where this thread's next child is
+  // born; the namespace this thread's later children go to is restored
+  // right after the fork.
+  int own_pidns = -1;
+  if (spec.own_pid_namespace) {
+    own_pidns = ::open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+    if (own_pidns < 0) {
+      return Error{
+          fmt::format("cannot start {}: open pid_for_children: {}", spec.executable, std::strerror(errno))};
+    }
+    if (::unshare(CLONE_NEWPID) != 0) {
+      const int err = errno;
+      ::close(own_pidns);
+      return Error{
+          fmt::format("cannot start {}: unshare(CLONE_NEWPID): {}", spec.executable, std::strerror(err))};
+    }
+    setup.pid_namespace_init = true;
+  }
   std::error_code ec;
   bp::child child(bp::exe = spec.executable, bp::args = spec.args,
                   bp::std_in<bp::null, bp::std_out> boost::filesystem::path(spec.stdout_path),
                   bp::std_err > boost::filesystem::path(spec.stderr_path), setup, ec);
+  if (own_pidns >= 0) {
+    const bool restored = ::setns(own_pidns, CLONE_NEWPID) == 0;
+    const int err = errno;
+    ::close(own_pidns);
+    if (!restored) {
+      // Every later child would be born in the namespace just made, which
+      // dies with this one: better to stop here than start them wrong.
+      if (!ec) {
+        ::kill(child.id(), SIGKILL);
+        child.wait();
+      }
+      return Error{fmt::format("cannot start {}: setns back to our PID namespace: {}", spec.executable,
+                               std::strerror(err))};
+    }
+  }
   if (ec) {
     return Error{fmt::format("cannot start {}: {}", spec.executable, ec.message())};
   }

@@ -20,6 +20,12 @@ struct ProcessSpec {
   int netns_fd = -1;  // the child enters this network namespace; -1 keeps ours
   std::string stdout_path;
   std::string stderr_path;
+  // The child is process 1 of a PID namespace of its own, so its own
+  // children (nginx's workers) die with it: the kernel kills every process
+  // of a PID namespace when its first one exits. Without it they would
+  // outlive a SIGKILLed faultline, orphaned. Only for servers that never
+  // tell another process their pid (HAProxy's -sf reload does).
+  bool own_pid_namespace = false;
 };
 
 // Starts a child (Boost.Process). The child leads its own process group, so
