@@ -14,7 +14,9 @@ std::optional<AddressRange> parse_address_range(const std::string& text) {
   for (int i = 0; i < 4; ++i) {
     unsigned octet = 0;
     const auto [next, ec] = std::from_chars(p, end, octet);
-    if (ec != std::errc() || octet > 255 || next - p > 3) {
+    // Only the canonical form: servers parse "010" as octal (inet_aton),
+    // so 010.0.0.1 would pass here as 10.0.0.1 and reach 8.0.0.1 there.
+    if (ec != std::errc() || octet > 255 || next - p > 3 || (*p == '0' && next - p > 1)) {
       return std::nullopt;
     }
     address = (address << 8) | octet;
@@ -36,7 +38,8 @@ std::optional<AddressRange> parse_address_range(const std::string& text) {
   ++p;
   int prefix = 0;
   const auto [next, ec] = std::from_chars(p, end, prefix);
-  if (ec != std::errc() || next != end || next - p > 2 || prefix < 0 || prefix > 32) {
+  if (ec != std::errc() || next != end || next - p > 2 || prefix < 0 || prefix > 32 ||
+      (*p == '0' && next - p > 1)) {
     return std::nullopt;
   }
   range.prefix_len = prefix;
@@ -85,9 +88,10 @@ std::optional<Diagnostic> fault_address_problem(const Experiment& exp, const std
     case AddressScope::external:
       return std::nullopt;
     case AddressScope::invalid:
-      return Diagnostic{{},
-                        fmt::format("'{}' is not an IPv4 address", address),
-                        "use a dotted quad, e.g. an unused address of the run's subnet"};
+      return Diagnostic{
+          {},
+          fmt::format("'{}' is not an IPv4 address", address),
+          "use a dotted quad without leading zeros, e.g. an unused address of the run's subnet"};
     case AddressScope::refused:
       break;
   }

@@ -207,13 +207,13 @@ Status RouteSocket::add_address(const std::string& link, uint32_t address, int p
   return {};
 }
 
-Status RouteSocket::add_default_route(uint32_t gateway, const std::string& link) {
+Status RouteSocket::add_route(uint32_t network, int prefix_len, uint32_t gateway, const std::string& link) {
   auto index = ifindex(link);
   if (!index) {
     return index.error();
   }
   RoutePtr route(rtnl_route_alloc());
-  AddrPtr dst = ipv4_addr(0, 0);
+  AddrPtr dst = ipv4_addr(network, prefix_len);
   AddrPtr gw = ipv4_addr(gateway, 32);
   rtnl_nexthop* nh = rtnl_route_nh_alloc();
   if (!route || !dst || !gw || nh == nullptr) {
@@ -232,7 +232,9 @@ Status RouteSocket::add_default_route(uint32_t gateway, const std::string& link)
   rtnl_route_nh_set_ifindex(nh, *index);
   rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh from here
   if (int err = rtnl_route_add(sock_, route.get(), NLM_F_EXCL); err < 0) {
-    return nl_error("add default route via " + format_ipv4(gateway), err);
+    return nl_error(
+        fmt::format("add route to {}/{} via {}", format_ipv4(network), prefix_len, format_ipv4(gateway)),
+        err);
   }
   return {};
 }

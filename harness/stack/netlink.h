@@ -43,7 +43,8 @@ class RouteSocket {
   Status set_alias(const std::string& name, const std::string& alias);
   Result<int> ifindex(const std::string& name);
   Status add_address(const std::string& link, uint32_t address, int prefix_len);
-  Status add_default_route(uint32_t gateway, const std::string& link);
+  // A route to network/prefix_len (0/0: the default route) via gateway.
+  Status add_route(uint32_t network, int prefix_len, uint32_t gateway, const std::string& link);
 
   Result<std::vector<LinkInfo>> links();
   // Every IPv4 network in use here: the networks of the interface

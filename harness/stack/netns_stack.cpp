@@ -21,6 +21,7 @@
 
 #include "harness/app/app_server.h"
 #include "harness/common/units.h"
+#include "harness/experiment/blast_radius.h"
 #include "harness/stack/http_probe.h"
 #include "harness/stack/names.h"
 #include "harness/stack/netlink.h"
@@ -124,7 +125,10 @@ class NetnsStack final : public RunningStack {
     }
   }
 
-  Status build_network(const ProgressFn& progress);
+  // `routes_out`: networks outside the run (the external targets a run was
+  // allowed) each namespace gets a route to, through the host; without
+  // them a namespace reaches only the run's subnet.
+  Status build_network(const ProgressFn& progress, const std::vector<experiment::AddressRange>& routes_out);
   Status write_configs(const experiment::Experiment& exp, const std::string& nginx,
                        const std::string& haproxy);
   Status start_and_wait(const ProgressFn& progress, Clock::time_point deadline);
@@ -186,7 +190,8 @@ std::optional<size_t> NetnsStack::index_of(const std::string& service) const {
   return std::nullopt;
 }
 
-Status NetnsStack::build_network(const ProgressFn& progress) {
+Status NetnsStack::build_network(const ProgressFn& progress,
+                                 const std::vector<experiment::AddressRange>& routes_out) {
   const auto t0 = Clock::now();
   auto sock = RouteSocket::open();
   if (!sock) {
@@ -256,13 +261,25 @@ Status NetnsStack::build_network(const ProgressFn& progress) {
       if (!ns_sock) {
         return ns_sock.error();
       }
-      // eth0 must be up before the default route: the kernel refuses a
+      // eth0 must be up before any route through it: the kernel refuses a
       // gateway on a link that is down.
       auto& n = *ns_sock;
-      return in_order({[&] { return n.set_up("lo"); }, [&] { return n.set_alias(kPeerName, alias); },
-                       [&] { return n.add_address(kPeerName, *address, plan_.prefix_len); },
-                       [&] { return n.set_up(kPeerName); },
-                       [&] { return n.add_default_route(*bridge_addr, kPeerName); }});
+      if (auto st = in_order({[&] { return n.set_up("lo"); }, [&] { return n.set_alias(kPeerName, alias); },
+                              [&] { return n.add_address(kPeerName, *address, plan_.prefix_len); },
+                              [&] { return n.set_up(kPeerName); }});
+          !st) {
+        return st;
+      }
+      // Blast radius, enforced by the kernel: no default route, so a server
+      // (or a fault's fragment naming a host) that tries an address outside
+      // the subnet and the allowed targets gets "network unreachable" and
+      // nothing leaves the namespace, whatever the host's forwarding says.
+      for (const auto& net : routes_out) {
+        if (auto st = n.add_route(net.base, net.prefix_len, *bridge_addr, kPeerName); !st) {
+          return st;
+        }
+      }
+      return Status{};
     });
     if (!inside) {
       return Error{fmt::format("service {}: namespace {}: {}", ps.name, ps.netns, inside.error().message)};
@@ -1018,7 +1035,20 @@ Result<std::unique_ptr<RunningStack>> bring_up(const experiment::Experiment& exp
     }
     return Error{msg};
   };
-  if (auto st = stack->build_network(progress); !st) {
+  std::vector<experiment::AddressRange> routes_out;
+  if (exp.allow_external) {
+    for (const auto& target : exp.stack.external_targets) {
+      const auto range = experiment::parse_address_range(target.address);
+      const bool listed_twice =
+          range && std::any_of(routes_out.begin(), routes_out.end(), [&](const auto& r) {
+            return r.base == range->base && r.prefix_len == range->prefix_len;
+          });
+      if (range && !listed_twice) {
+        routes_out.push_back(*range);
+      }
+    }
+  }
+  if (auto st = stack->build_network(progress, routes_out); !st) {
     return fail(st.error());
   }
   if (auto st = stack->write_configs(exp, *nginx, *haproxy); !st) {

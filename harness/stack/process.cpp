@@ -15,10 +15,14 @@
 #include <boost/process/extend.hpp>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "harness/stack/unique_fd.h"
 
 namespace faultline::stack {
 namespace {
@@ -55,6 +59,40 @@ void child_fail(const char* what) {
   ::_exit(127);
 }
 
+// The parent's pid as the host sees it, from /proc/self/status, without
+// allocating (between fork and exec). getppid() cannot tell: for process 1
+// of a new PID namespace it is always 0. /proc is the host's mount, so
+// both "self" and PPid are host pids. -1 when it cannot be read.
+pid_t host_parent_pid() {
+  const int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return -1;
+  }
+  char buf[4096];
+  size_t len = 0;
+  ssize_t n = 0;
+  while (len < sizeof buf - 1 && (n = ::read(fd, buf + len, sizeof buf - 1 - len)) > 0) {
+    len += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  buf[len] = '\0';
+  const char* line = std::strstr(buf, "\nPPid:");
+  if (line == nullptr) {
+    return -1;
+  }
+  line += 6;
+  while (*line == ' ' || *line == '\t') {
+    ++line;
+  }
+  long pid = 0;
+  bool any = false;
+  for (; *line >= '0' && *line <= '9'; ++line) {
+    pid = pid * 10 + (*line - '0');
+    any = true;
+  }
+  return any ? static_cast<pid_t>(pid) : -1;
+}
+
 // Runs in the child after fork, after the stdout/stderr redirections.
 struct ChildSetup : bp::extend::handler {
   int netns_fd = -1;
@@ -72,9 +110,9 @@ struct ChildSetup : bp::extend::handler {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
       child_fail("prctl(PR_SET_PDEATHSIG)");
     }
-    // The parent may have died before prctl took effect. Process 1 of a
-    // new PID namespace sees its parent, outside it, as pid 0.
-    if (::getppid() != (pid_namespace_init ? 0 : parent)) {
+    // The parent may have died before prctl took effect: then the child
+    // was handed to a reaper, and must not run on unwatched.
+    if ((pid_namespace_init ? host_parent_pid() : ::getppid()) != parent) {
       ::_exit(127);
     }
     // A blocked mask and ignored signals survive exec: servers must start
@@ -119,6 +157,52 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+// Makes this thread's next children process 1 of a new PID namespace,
+// until leave() or the end of the scope puts them back in ours.
+class NewPidNamespaceForNextChild {
+ public:
+  NewPidNamespaceForNextChild() = default;
+  NewPidNamespaceForNextChild(const NewPidNamespaceForNextChild&) = delete;
+  NewPidNamespaceForNextChild& operator=(const NewPidNamespaceForNextChild&) = delete;
+  ~NewPidNamespaceForNextChild() {
+    if (auto st = leave(); !st) {
+      // Only reached when the fork threw; later children would be born
+      // in a namespace that dies with its first process.
+      std::fprintf(stderr, "faultline: %s\n", st.error().message.c_str());
+      std::abort();
+    }
+  }
+
+  Status enter() {
+    saved_.reset(::open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC));
+    if (!saved_.valid()) {
+      return Error{fmt::format("open pid_for_children: {}", std::strerror(errno))};
+    }
+    if (::unshare(CLONE_NEWPID) != 0) {
+      const int err = errno;
+      saved_.reset();
+      return Error{fmt::format("unshare(CLONE_NEWPID): {}", std::strerror(err))};
+    }
+    return {};
+  }
+
+  Status leave() {
+    if (!saved_.valid()) {
+      return {};
+    }
+    const bool restored = ::setns(saved_.get(), CLONE_NEWPID) == 0;
+    const int err = errno;
+    saved_.reset();
+    if (!restored) {
+      return Error{fmt::format("setns back to our PID namespace: {}", std::strerror(err))};
+    }
+    return {};
+  }
+
+ private:
+  UniqueFd saved_;
+};
+
 }  // namespace
 
 Result<pid_t> start_process(const ProcessSpec& spec) {
@@ -126,20 +210,12 @@ Result<pid_t> start_process(const ProcessSpec& spec) {
   setup.netns_fd = spec.netns_fd;
   setup.parent = ::getpid();
   // unshare(CLONE_NEWPID) only changes where this thread's next child is
-  // born; the namespace this thread's later children go to is restored
-  // right after the fork.
-  int own_pidns = -1;
+  // born; the guard puts this thread's later children back in our own
+  // namespace right after the fork, and on every way out of here.
+  NewPidNamespaceForNextChild own_pidns;
   if (spec.own_pid_namespace) {
-    own_pidns = ::open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
-    if (own_pidns < 0) {
-      return Error{
-          fmt::format("cannot start {}: open pid_for_children: {}", spec.executable, std::strerror(errno))};
-    }
-    if (::unshare(CLONE_NEWPID) != 0) {
-      const int err = errno;
-      ::close(own_pidns);
-      return Error{
-          fmt::format("cannot start {}: unshare(CLONE_NEWPID): {}", spec.executable, std::strerror(err))};
+    if (auto st = own_pidns.enter(); !st) {
+      return Error{fmt::format("cannot start {}: {}", spec.executable, st.error().message)};
     }
     setup.pid_namespace_init = true;
   }
@@ -147,20 +223,14 @@ Result<pid_t> start_process(const ProcessSpec& spec) {
   bp::child child(bp::exe = spec.executable, bp::args = spec.args,
                   bp::std_in<bp::null, bp::std_out> boost::filesystem::path(spec.stdout_path),
                   bp::std_err > boost::filesystem::path(spec.stderr_path), setup, ec);
-  if (own_pidns >= 0) {
-    const bool restored = ::setns(own_pidns, CLONE_NEWPID) == 0;
-    const int err = errno;
-    ::close(own_pidns);
-    if (!restored) {
-      // Every later child would be born in the namespace just made, which
-      // dies with this one: better to stop here than start them wrong.
-      if (!ec) {
-        ::kill(child.id(), SIGKILL);
-        child.wait();
-      }
-      return Error{fmt::format("cannot start {}: setns back to our PID namespace: {}", spec.executable,
-                               std::strerror(err))};
+  if (auto st = own_pidns.leave(); !st) {
+    // Every later child would be born in the namespace just made, which
+    // dies with this one: better to stop here than start them wrong.
+    if (!ec) {
+      ::kill(child.id(), SIGKILL);
+      child.wait();
     }
+    return Error{fmt::format("cannot start {}: {}", spec.executable, st.error().message)};
   }
   if (ec) {
     return Error{fmt::format("cannot start {}: {}", spec.executable, ec.message())};

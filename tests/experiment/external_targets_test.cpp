@@ -115,11 +115,21 @@ TEST_CASE("a fault address is the stack's own, an external target's or refused",
     AddressScope scope;
   };
   const std::vector<Case> cases = {
-      {"10.213.7.20", AddressScope::own_stack}, {"127.0.0.1", AddressScope::own_stack},
-      {"10.213.8.20", AddressScope::refused},   {"192.0.2.1", AddressScope::external},
-      {"192.0.2.2", AddressScope::refused},     {"198.51.100.15", AddressScope::external},
-      {"198.51.100.16", AddressScope::refused}, {"8.8.8.8", AddressScope::refused},
-      {"10.0.0.999", AddressScope::invalid},    {"192.0.2.0/24", AddressScope::invalid},
+      {"10.213.7.20", AddressScope::own_stack},
+      {"127.0.0.1", AddressScope::own_stack},
+      {"10.213.8.20", AddressScope::refused},
+      {"192.0.2.1", AddressScope::external},
+      {"192.0.2.2", AddressScope::refused},
+      {"198.51.100.15", AddressScope::external},
+      {"198.51.100.16", AddressScope::refused},
+      {"8.8.8.8", AddressScope::refused},
+      {"10.0.0.999", AddressScope::invalid},
+      {"192.0.2.0/24", AddressScope::invalid},
+      // Servers read a leading zero as octal: 010.213.7.20 is 8.213.7.20 to
+      // HAProxy, not 10.213.7.20, so only the canonical form is an address.
+      {"010.213.7.20", AddressScope::invalid},
+      {"10.213.7.020", AddressScope::invalid},
+      {"10.213.7.0", AddressScope::own_stack},
   };
   for (const auto& c : cases) {
     INFO(c.address);

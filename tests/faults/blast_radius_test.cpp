@@ -36,6 +36,13 @@ TEST_CASE("lb_config refuses a fragment that sends traffic outside the stack",
        "--allow-external"});
 }
 
+TEST_CASE("lb_config refuses an address with a leading zero, which servers would read as octal",
+          "[faults][lb_config][blast_radius][bad-config]") {
+  expect_errors(
+      "  - { at: 1s, fault: lb_config, target: lb, params: { fragment: \"server web9 010.213.0.9:80\" } }\n",
+      {"t.yaml:12:65: error: '010.213.0.9' is not an IPv4 address", "without leading zeros"});
+}
+
 TEST_CASE("a listed external target binds, and is reachable only when the run allows it",
           "[faults][lb_wrong_backend][blast_radius]") {
   for (const bool allow : {false, true}) {

@@ -39,7 +39,9 @@ inline MachineState machine_state() {
       "{ iptables-save; iptables-legacy-save; ip6tables-save; } 2>/dev/null | grep 'faultline' || true"));
   // NFQUEUE queues bound in the host's namespace; queues inside a run's
   // namespaces go with the namespace, which is counted above.
-  s["queues"] = lines_of(shell("cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null || true"));
+  // Only the queue number and the bound socket's port id: the other fields
+  // are counters that move while a queue someone else bound is in use.
+  s["queues"] = lines_of(shell("awk '{print $1, $2}' /proc/net/netfilter/nfnetlink_queue 2>/dev/null || true"));
   s["cgroups"] = lines_of(shell("find /sys/fs/cgroup -maxdepth 6 -type d -name 'faultline-*' 2>/dev/null"));
   // Servers by their command line (masters name their run folder) and, for
   // those whose command line does not (nginx's workers), any nginx, haproxy
@@ -47,7 +49,7 @@ inline MachineState machine_state() {
   // are already dead.
   s["processes"] = lines_of(shell("pgrep -af -- '/run/faultline/' | grep -v pgrep || true"));
   for (const auto& line : lines_of(
-           shell("host=$(readlink /proc/self/ns/net); for p in $(pgrep -x 'nginx|haproxy|faultline'); do "
+           shell("host=$(readlink /proc/self/ns/net); for p in $(pgrep -x nginx; pgrep -x haproxy; pgrep -x faultline); do "
                  "ns=$(readlink /proc/$p/ns/net 2>/dev/null) || continue; "
                  "[ \"$ns\" = \"$host\" ] && continue; "
                  "[ \"$(ps -o stat= -p $p | cut -c1)\" = Z ] && continue; "
