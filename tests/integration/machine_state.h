@@ -41,19 +41,21 @@ inline MachineState machine_state() {
   // namespaces go with the namespace, which is counted above.
   // Only the queue number and the bound socket's port id: the other fields
   // are counters that move while a queue someone else bound is in use.
-  s["queues"] = lines_of(shell("awk '{print $1, $2}' /proc/net/netfilter/nfnetlink_queue 2>/dev/null || true"));
+  s["queues"] =
+      lines_of(shell("awk '{print $1, $2}' /proc/net/netfilter/nfnetlink_queue 2>/dev/null || true"));
   s["cgroups"] = lines_of(shell("find /sys/fs/cgroup -maxdepth 6 -type d -name 'faultline-*' 2>/dev/null"));
   // Servers by their command line (masters name their run folder) and, for
   // those whose command line does not (nginx's workers), any nginx, haproxy
   // or faultline app living outside the host's network namespace; zombies
   // are already dead.
   s["processes"] = lines_of(shell("pgrep -af -- '/run/faultline/' | grep -v pgrep || true"));
-  for (const auto& line : lines_of(
-           shell("host=$(readlink /proc/self/ns/net); for p in $(pgrep -x nginx; pgrep -x haproxy; pgrep -x faultline); do "
-                 "ns=$(readlink /proc/$p/ns/net 2>/dev/null) || continue; "
-                 "[ \"$ns\" = \"$host\" ] && continue; "
-                 "[ \"$(ps -o stat= -p $p | cut -c1)\" = Z ] && continue; "
-                 "echo \"$p $(cat /proc/$p/cmdline 2>/dev/null | tr '\\0' ' ') in $ns\"; done"))) {
+  for (const auto& line :
+       lines_of(shell("host=$(readlink /proc/self/ns/net); for p in $(pgrep -x nginx; pgrep -x haproxy; "
+                      "pgrep -x faultline); do "
+                      "ns=$(readlink /proc/$p/ns/net 2>/dev/null) || continue; "
+                      "[ \"$ns\" = \"$host\" ] && continue; "
+                      "[ \"$(ps -o stat= -p $p | cut -c1)\" = Z ] && continue; "
+                      "echo \"$p $(cat /proc/$p/cmdline 2>/dev/null | tr '\\0' ' ') in $ns\"; done"))) {
     s["processes"].insert(line);
   }
   s["registry entries"] = lines_of(shell("ls -d /run/faultline/*/ 2>/dev/null || true"));
