@@ -59,7 +59,9 @@ TEST_CASE("maximum-rate mode sends again on each connection as soon as the answe
   const int64_t start = testing::start_soon(clock);
   const LoadResult result = generator.run(start);
 
-  CHECK(result.samples.size() >= 340);
+  // Promptness (within 15% of the bound) is a figure of the optimised
+  // build; under ASan the floor only shows that requests are not paced.
+  CHECK(result.samples.size() >= (testing::kSanitized ? 200u : 340u));
   CHECK(result.samples.size() <= 404);
   CHECK(server.requests() == result.samples.size());
   CHECK(max_in_flight(result) == 4);

@@ -16,6 +16,22 @@ namespace faultline::load::testing {
 
 inline constexpr int64_t ms = 1'000'000;
 
+// Whether this test binary is instrumented by AddressSanitizer (GCC defines
+// __SANITIZE_ADDRESS__; clang before 17 only answers __has_feature).
+// Instrumented code runs several times slower, so figures of time and rate
+// say nothing about the generator there; the code paths still run.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 inline LoadSpec loopback_spec(uint16_t port, double rate, Duration duration, int connections) {
   LoadSpec spec;
   spec.host = "127.0.0.1";
@@ -50,11 +66,9 @@ inline int64_t percentile(std::vector<int64_t> values, double p) {
 // on a machine whose cores are busy with other work (a parallel build),
 // every thread, the test server's included, wakes milliseconds late.
 inline bool machine_is_quiet() {
-#if defined(__SANITIZE_ADDRESS__)
-  // Instrumented code runs several times slower: its tails say nothing
-  // about the generator's accuracy.
-  return false;
-#endif
+  if (kSanitized) {
+    return false;  // its tails say nothing about the generator's accuracy
+  }
   // More runnable threads than cores, and wake-ups wait for a time slice:
   // a sleep probe may not catch that, the load average does.
   double load = 0;
