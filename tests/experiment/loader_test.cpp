@@ -5,22 +5,18 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_data.h"
+
 using namespace faultline::experiment;
 using namespace std::chrono_literals;
 using faultline::Duration;
 
+using faultline::testing::experiment_data;
+
 namespace {
 
-std::string data(const std::string& name) {
-  // Appended in place: GCC 12's -Warray-bounds misreads `string + literal`
-  // on a temporary here (a false positive that -Werror turns into an error).
-  std::string path = FAULTLINE_TEST_DATA;
-  path.append("/experiments/").append(name);
-  return path;
-}
-
 Experiment load(const std::string& name, Diagnostics& diags, const std::vector<Override>& overrides = {}) {
-  return load_file(data(name), overrides, diags);
+  return load_file(experiment_data(name), overrides, diags);
 }
 
 std::vector<Override> overrides(std::initializer_list<const char*> texts) {
@@ -185,7 +181,7 @@ TEST_CASE("positions in the model point at what they describe", "[experiment][lo
   // opening quote here), where the verifier adds the column of a grammar error.
   CHECK(exp.slo.objectives[1].pos.line == 43);
   CHECK(exp.slo.objectives[1].pos.col == 13);
-  CHECK(exp.slo.objectives[1].pos.file == data("good_weights.yaml"));
+  CHECK(exp.slo.objectives[1].pos.file == experiment_data("good_weights.yaml"));
   CHECK(exp.method[0].pos.line == 49);
   CHECK(exp.method[0].pos.col == 5);
   CHECK(exp.method[0].fault_pos.line == 50);
@@ -204,7 +200,7 @@ TEST_CASE("fault parameters are kept raw with their marks", "[experiment][loader
   // `100` on line 52: `    params: { server: web1, weight: 100, others: 1 }`.
   CHECK(diags.pos_of(weight).line == 52);
   CHECK(diags.pos_of(weight).col == 37);
-  CHECK(diags.pos_of(weight).file == data("good_weights.yaml"));
+  CHECK(diags.pos_of(weight).file == experiment_data("good_weights.yaml"));
 }
 
 TEST_CASE("the loader stores the absolute file and the document", "[experiment][loader]") {
@@ -212,7 +208,7 @@ TEST_CASE("the loader stores the absolute file and the document", "[experiment][
   const Experiment exp = load("good_weights.yaml", diags);
   REQUIRE_FALSE(diags.has_errors());
   CHECK(std::filesystem::path(exp.source_file).is_absolute());
-  CHECK(std::filesystem::equivalent(exp.source_file, data("good_weights.yaml")));
+  CHECK(std::filesystem::equivalent(exp.source_file, experiment_data("good_weights.yaml")));
   REQUIRE(exp.source.IsMap());
   CHECK(exp.source["load"]["rate"].as<std::string>() == "600/s");
   CHECK(resolve_path(exp, "fixtures/x.conf") ==
@@ -539,7 +535,7 @@ TEST_CASE("missing required keys are reported where they belong", "[experiment][
                        {8, 7, "missing required key 'expr' in objective 1"},
                        {9, 7, "missing required key 'name' in objective 2"},
                        {12, 7, "each objective must be a map with 'name' and 'expr'"}});
-  CHECK(diags.items()[0].pos.file == data("bad_missing.yaml"));
+  CHECK(diags.items()[0].pos.file == experiment_data("bad_missing.yaml"));
 }
 
 TEST_CASE("a YAML syntax error is reported at its position", "[experiment][loader][bad-config]") {
@@ -564,7 +560,7 @@ TEST_CASE("diagnostics come in file order", "[experiment][loader][bad-config]") 
 
 TEST_CASE("a file that cannot be read gives one diagnostic naming it", "[experiment][loader][bad-config]") {
   Diagnostics diags;
-  const std::string path = data("does_not_exist.yaml");
+  const std::string path = experiment_data("does_not_exist.yaml");
   const Experiment exp = load_file(path, {}, diags);
   REQUIRE(diags.items().size() == 1);
   CHECK(diags.items()[0].message.find(path) != std::string::npos);
@@ -761,7 +757,7 @@ TEST_CASE("a bad override value is reported against the override",
 TEST_CASE("the loader names the diagnostics' file when the caller did not", "[experiment][loader]") {
   Diagnostics diags;
   load("good_weights.yaml", diags);
-  CHECK(diags.file() == data("good_weights.yaml"));
+  CHECK(diags.file() == experiment_data("good_weights.yaml"));
 
   Diagnostics named("shown.yaml");
   load("good_weights.yaml", named);

@@ -6,20 +6,13 @@
 #include <catch2/catch.hpp>
 
 #include "fault_test_support.h"
+#include "tests/test_data.h"
 
 using faultline::faults::addresses_in;
 using faultline::faults::reachable_external;
 using faultline::faults::testing::expect_errors;
 
-namespace {
-
-std::string data(const std::string& name) {
-  std::string path = FAULTLINE_TEST_DATA;
-  path.append("/experiments/").append(name);
-  return path;
-}
-
-}  // namespace
+using faultline::testing::experiment_data;
 
 TEST_CASE("the addresses of a config fragment are found, the listening wildcard is not",
           "[faults][blast_radius]") {
@@ -47,7 +40,7 @@ TEST_CASE("a listed external target binds, and is reachable only when the run al
           "[faults][lb_wrong_backend][blast_radius]") {
   for (const bool allow : {false, true}) {
     faultline::experiment::Diagnostics diags;
-    auto exp = faultline::experiment::load_file(data("external_target.yaml"), {}, diags);
+    auto exp = faultline::experiment::load_file(experiment_data("external_target.yaml"), {}, diags);
     exp.allow_external = allow;
     const auto bound = faultline::faults::bind_method(exp, diags);
     INFO(diags.format());

@@ -28,28 +28,10 @@ namespace {
 constexpr const char* kUnreachableSubnet = "10.213.251.0/24";
 constexpr const char* kNftTable = "faultline_test_unreach";
 
-// Like spawn(), with PATH replaced and stdout and stderr in separate files.
+// A run with stdout and stderr in separate files of `out`, and PATH
+// replaced when `path_env` is given.
 pid_t spawn_run(const std::vector<std::string>& argv, const std::string& out, const std::string& path_env) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (!path_env.empty()) {
-      setenv("PATH", path_env.c_str(), 1);
-    }
-    std::FILE* o = std::fopen((out + "/stdout.log").c_str(), "w");
-    std::FILE* e = std::fopen((out + "/faultline.log").c_str(), "w");
-    if (o != nullptr && e != nullptr) {
-      dup2(fileno(o), 1);
-      dup2(fileno(e), 2);
-    }
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-      args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
+  return spawn(argv, out + "/stdout.log", out + "/faultline.log", path_env);
 }
 
 // A run that did not end by itself (a failed REQUIRE, the test's own time

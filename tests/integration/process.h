@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -16,14 +17,21 @@
 // Helpers for integration tests that drive the real faultline binary.
 namespace faultline::testing {
 
-// Starts `argv` with stdout+stderr to `log_path`; returns the child pid.
-inline pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
+// Starts `argv` with stdout+stderr to `log_path` (stderr to `err_path`
+// instead when given), PATH replaced by `path_env` when given; returns the
+// child pid.
+inline pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path,
+                   const std::string& err_path = "", const std::string& path_env = "") {
   const pid_t pid = fork();
   if (pid == 0) {
+    if (!path_env.empty()) {
+      setenv("PATH", path_env.c_str(), 1);
+    }
     std::FILE* log = std::fopen(log_path.c_str(), "w");
-    if (log != nullptr) {
+    std::FILE* err = err_path.empty() ? log : std::fopen(err_path.c_str(), "w");
+    if (log != nullptr && err != nullptr) {
       dup2(fileno(log), 1);
-      dup2(fileno(log), 2);
+      dup2(fileno(err), 2);
     }
     std::vector<char*> args;
     for (const auto& a : argv) {

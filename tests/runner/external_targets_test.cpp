@@ -7,23 +7,15 @@
 
 #include "harness/runner/journal.h"
 #include "harness/runner/validate.h"
+#include "tests/test_data.h"
 
-namespace {
-
+using faultline::testing::experiment_data;
 using namespace faultline;
-
-std::string data(const std::string& name) {
-  std::string path = FAULTLINE_TEST_DATA;
-  path.append("/experiments/").append(name);
-  return path;
-}
-
-}  // namespace
 
 TEST_CASE("validation accepts a listed external target and the run refuses it without the flag",
           "[runner][external_targets]") {
   experiment::Diagnostics diags;
-  const auto v = runner::validate(data("external_target.yaml"), {}, diags);
+  const auto v = runner::validate(experiment_data("external_target.yaml"), {}, diags);
   INFO(diags.format());
   REQUIRE(v);
   CHECK_FALSE(v->exp.allow_external);
@@ -38,7 +30,7 @@ TEST_CASE("validation accepts a listed external target and the run refuses it wi
 
 TEST_CASE("an experiment without external targets needs no flag", "[runner][external_targets]") {
   experiment::Diagnostics diags;
-  const auto v = runner::validate(data("good_minimal.yaml"), {}, diags);
+  const auto v = runner::validate(experiment_data("good_minimal.yaml"), {}, diags);
   REQUIRE(v);
   CHECK(runner::external_targets_refusal(*v, false).empty());
 }
@@ -46,7 +38,7 @@ TEST_CASE("an experiment without external targets needs no flag", "[runner][exte
 TEST_CASE("an address outside the stack that is not listed fails validation at the parameter",
           "[runner][external_targets][bad-config]") {
   experiment::Diagnostics diags;
-  const auto v = runner::validate(data("external_unlisted.yaml"), {}, diags);
+  const auto v = runner::validate(experiment_data("external_unlisted.yaml"), {}, diags);
   CHECK_FALSE(v);
   const std::string text = diags.format();
   CHECK_THAT(text, Catch::Matchers::Contains(
@@ -58,7 +50,7 @@ TEST_CASE("an address outside the stack that is not listed fails validation at t
 TEST_CASE("the journal records the external targets a run allowed", "[runner][external_targets][journal]") {
   for (const bool allow : {false, true}) {
     experiment::Diagnostics diags;
-    const auto v = runner::validate(data("external_target.yaml"), {}, diags, allow);
+    const auto v = runner::validate(experiment_data("external_target.yaml"), {}, diags, allow);
     REQUIRE(v);
     CHECK(v->exp.allow_external == allow);
     const auto journal = runner::make_journal(*v, runner::RunRecord{});
