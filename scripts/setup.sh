@@ -25,15 +25,8 @@ RUNTIME_PKGS=(
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}"
 
-# Debian's nginx and haproxy packages enable and start system services on
-# install. faultline starts its own instances inside namespaces; the system
-# ones are not needed and would hold port 80 on the host, so stop them.
-for svc in nginx haproxy; do
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
-    systemctl stop "$svc" || true
-    systemctl disable "$svc" >/dev/null 2>&1 || true
-  fi
-  pkill -x "$svc" 2>/dev/null || true
-done
-
+# Debian's nginx and haproxy packages may enable a system service on install.
+# faultline never needs it stopped: its own servers run inside the run's
+# network namespaces, where the host's port 80 is not in the way. No service
+# or process of the host is stopped, disabled or killed here.
 echo "setup.sh: all packages installed"
