@@ -43,6 +43,13 @@ struct ObjectiveVerdict {
   int64_t breach_ns() const;
 };
 
+// Recovery is seen when this many consecutive windows after the last revert
+// hold every objective (one holding window can be luck). The load must run at
+// least this many windows after the revert for recovery to be judged at all:
+// `faultline validate` warns when it does not, and reports say "recovery not
+// observed" instead of "had not recovered".
+inline constexpr int kRecoveryHoldingWindows = 3;
+
 struct Verdict {
   std::vector<ObjectiveVerdict> objectives;
   std::vector<bool> window_holds;  // all objectives hold in that window
@@ -58,7 +65,7 @@ struct Verdict {
   // `holding_run` windows in which every objective holds; nullopt when the
   // run ends first. A holding_run below 1 counts as 1.
   std::optional<int64_t> first_recovery_at_or_after(const std::vector<WindowStats>& windows, int64_t from_ns,
-                                                    int holding_run = 3) const;
+                                                    int holding_run = kRecoveryHoldingWindows) const;
 };
 
 // The error budget of an availability SLO over some windows. With a target
