@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "reporters/harness_failure.h"
+#include "reporters/journal_outcome.h"
 #include "reporters/mustache_render.h"
 #include "reporters/number_cast.h"
 #include "reporters/number_text.h"
@@ -63,21 +64,29 @@ std::string text_or_dash(const json& v) {
 
 // Mirrors runner::exit_code, which the reporters cannot link: the journal
 // stores the status and the verdict, not the code the run exited with.
-std::pair<int, std::string> exit_code_of(const std::string& status, bool met) {
-  if (status == "completed") {
-    return met ? std::pair<int, std::string>{0, "expectation met"}
-               : std::pair<int, std::string>{1, "expectation not met"};
+// The exit code `faultline run` gave, by the one verdict rule.
+std::pair<int, std::string> exit_code_of(RunOutcome outcome) {
+  const int code = exit_code(outcome);
+  switch (outcome) {
+    case RunOutcome::passed:
+    case RunOutcome::incident:
+      return {code, "expectation met"};
+    case RunOutcome::regression:
+    case RunOutcome::not_reproduced:
+      return {code, "expectation not met"};
+    case RunOutcome::not_proven:
+      return {code,
+              "the run proves nothing (a fault did not apply or revert, or the load was not delivered)"};
+    case RunOutcome::interrupted:
+      return {code, "interrupted by a signal"};
+    case RunOutcome::steady_state_failed:
+      return {code, "steady state did not hold; nothing injected"};
+    case RunOutcome::aborted:
+      return {code, "aborted by an abort_when condition"};
+    case RunOutcome::failed:
+      break;
   }
-  if (status == "interrupted") {
-    return {130, "interrupted by a signal"};
-  }
-  if (status == "steady_state_failed") {
-    return {4, "steady state did not hold; nothing injected"};
-  }
-  if (status == "aborted") {
-    return {5, "aborted by an abort_when condition"};
-  }
-  return {3, "the run failed"};
+  return {code, "the run failed"};
 }
 
 // Failed requests by kind: 5xx statuses and transport errors are what the
@@ -128,16 +137,24 @@ json run_facts(const json& j, const std::string& file) {
   const json& exp = sub(j, "experiment", empty_object());
   const json& analysis = sub(j, "analysis", empty_object());
   const json& impact = sub(analysis, "impact", empty_object());
-  const json& objectives = sub(sub(j, "slo", empty_object()), "objectives", empty_array());
 
   json f;
   f["file"] = file;
   f["title"] = str(exp, "title");
   f["run_id"] = str(j, "run_id");
   f["expect"] = str(j, "expect");
-  f["expectation_met"] = j.value("expectation_met", false);
+  const JournalOutcome verdict = journal_outcome(j);
+  f["expectation_met"] = expectation_met(verdict.outcome);
+  f["outcome"] = std::string(to_string(verdict.outcome));
   f["status"] = str(j, "status");
-  const auto [code, meaning] = exit_code_of(str(j, "status"), j.value("expectation_met", false));
+  json reasons = json::array();
+  for (const auto& r : sub(j, "not_proven", empty_array())) {
+    if (r.is_string()) {
+      reasons.push_back(r);
+    }
+  }
+  f["not_proven"] = reasons;
+  const auto [code, meaning] = exit_code_of(verdict.outcome);
   f["exit_code"] = code;
   f["exit_meaning"] = meaning;
   if (const auto failure = harness_failure(j)) {
@@ -148,11 +165,7 @@ json run_facts(const json& j, const std::string& file) {
     f["harness_failure"] = nullptr;
   }
 
-  bool breached = has_num(analysis, "first_breach_s");
-  for (const auto& o : objectives) {
-    breached = breached || o.value("breached", false);
-  }
-  f["breached"] = breached;
+  f["breached"] = verdict.breached;
 
   f["requests"] = count_or_null(impact, "requests");
   f["failed"] = count_or_null(impact, "failed");
@@ -447,7 +460,12 @@ std::string conclusion(const json& fb, const json& fa, const json& objectives, b
   const std::string numbers = fmt::format("{}", fmt::join(figures, ", "));
   std::string s;
   const std::string after_status = str(fa, "status");
-  if (after_status != "completed") {
+  const std::string before_status = str(fb, "status");
+  if (after_status == "not_proven") {
+    // Never a fix: the fault was not in force, or the load not delivered.
+    s = fmt::format("The after run proves nothing ({}), so this comparison cannot show that the fix holds.",
+                    fmt::join(fa["not_proven"], "; "));
+  } else if (after_status != "completed") {
     s = fmt::format("The after run did not complete ({}), so it cannot show whether the fix holds{}{}.",
                     after_status.empty() ? "no status" : after_status, numbers.empty() ? "" : ": ", numbers);
   } else if (fa["breached"].get<bool>()) {
@@ -455,6 +473,12 @@ std::string conclusion(const json& fb, const json& fa, const json& objectives, b
         "The after run still breached{}{}{}.",
         still.empty() ? std::string() : fmt::format(" ({})", fmt::format("{}", fmt::join(still, ", "))),
         numbers.empty() ? "" : ": ", numbers);
+  } else if (before_status == "not_proven") {
+    s = fmt::format(
+        "The after run held{}{}, but the before run proves nothing ({}), so this comparison does not show "
+        "the "
+        "fault being fixed.",
+        numbers.empty() ? "" : ": ", numbers, fmt::join(fb["not_proven"], "; "));
   } else if (!fb["breached"].get<bool>()) {
     s = fmt::format(
         "Neither run breached, so this comparison does not show the fault being fixed{}{}; every objective "
@@ -463,6 +487,9 @@ std::string conclusion(const json& fb, const json& fa, const json& objectives, b
   } else {
     s = fmt::format("The fix holds{}{}; {}.", numbers.empty() ? "" : ": ", numbers,
                     objectives.empty() ? "no objective breached" : "every objective held");
+  }
+  if (before_status == "not_proven" && after_status != "completed") {
+    s += fmt::format(" The before run proves nothing either ({}).", fmt::join(fb["not_proven"], "; "));
   }
   for (const auto& [which, f] : {std::pair<const char*, const json*>{"before", &fb}, {"after", &fa}}) {
     const std::string failure = str(*f, "harness_failure");

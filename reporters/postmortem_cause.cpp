@@ -20,7 +20,7 @@ std::string root_cause(const Run& run) {
     all_lb = all_lb && str(*f->activity, "name").rfind("lb_", 0) == 0;
   }
   const auto& causes = run.causes;
-  if (run.outcome == Outcome::gate) {
+  if (run.outcome == Outcome::steady_state_failed) {
     return "No fault was injected: the stack missed its SLOs during the steady-state check, before the "
            "first fault was due.";
   }
@@ -60,12 +60,14 @@ std::string verdict(const Run& run) {
       return run.breached ? "Inconclusive: the SLOs were breached, but the run was aborted by its safety "
                             "condition before the timeline finished, so recovery was not measured."
                           : "Inconclusive: the run was aborted by its safety condition.";
-    case Outcome::gate:
+    case Outcome::steady_state_failed:
       return "No verdict: the stack did not hold its SLOs before the fault, so nothing was injected.";
     case Outcome::interrupted:
     case Outcome::failed:
       return run.breached ? "Inconclusive: the SLOs had been breached when the run stopped early."
                           : "Inconclusive: the run stopped before the experiment finished.";
+    case Outcome::not_proven:
+      return fmt::format("No verdict: the run proves nothing ({}).", fmt::join(run.not_proven, "; "));
   }
   return "";
 }
@@ -116,14 +118,22 @@ std::vector<std::string> resolution(const Run& run) {
                               human_duration(num(analysis, "total_breach_s"))));
   } else if (run.outcome == Outcome::passed) {
     out.push_back("The SLOs never broke, so nothing else had to be done.");
-  } else if (run.outcome == Outcome::gate) {
+  } else if (run.outcome == Outcome::steady_state_failed) {
     out.push_back("Nothing was injected, so nothing had to be reverted.");
   } else if (run.breached) {
-    out.push_back(
-        fmt::format("The SLOs were breached for {} in total, and had not recovered by the end of the load.",
-                    human_duration(num(analysis, "total_breach_s"))));
+    out.push_back(fmt::format("The SLOs were breached for {} in total, and {}.",
+                              human_duration(num(analysis, "total_breach_s")), not_recovered_phrase(run)));
   }
   return out;
+}
+
+std::string not_recovered_phrase(const Run& run) {
+  if (run.recovery_observable || run.tail_after_revert_s < 0) {
+    return "the SLOs had not recovered when the load stopped";
+  }
+  return fmt::format(
+      "recovery was not observed: the load ended {} after the revert (judging recovery needs {})",
+      human_duration(run.tail_after_revert_s), human_duration(run.tail_needed_s));
 }
 
 }  // namespace faultline::reporters::postmortem

@@ -108,9 +108,12 @@ json key_figures(const json& journal) {
   add("Time to detect", has_num(analysis, "time_to_detect_s")
                             ? human_duration(num(analysis, "time_to_detect_s"))
                             : "not detected");
-  add("Time to recover", has_num(analysis, "time_to_recover_s")
-                             ? human_duration(num(analysis, "time_to_recover_s"))
-                             : (has_num(analysis, "first_breach_s") ? "not recovered" : "–"));
+  add("Time to recover",
+      has_num(analysis, "time_to_recover_s")
+          ? human_duration(num(analysis, "time_to_recover_s"))
+          : (!has_num(analysis, "first_breach_s")                        ? "–"
+             : object_at(analysis, "recovery").value("observable", true) ? "not recovered"
+                                                                         : "not observed"));
   add("SLOs breached for",
       has_num(analysis, "total_breach_s") ? human_duration(num(analysis, "total_breach_s")) : "–");
   const uint64_t total = saturating_u64(num(analysis, "requests_total"));

@@ -87,7 +87,7 @@ std::string skew_line(const Run& run, double& moved) {
   return line;
 }
 
-const char* duration_basis(const Run& run) {
+std::string duration_basis(const Run& run) {
   if (!run.fault_ran) {
     return "the whole run; no fault was injected";
   }
@@ -95,7 +95,7 @@ const char* duration_basis(const Run& run) {
     return "from the first fault injected to the last revert";
   }
   if (!has_num(run.analysis, "recovered_s") && has_num(run.analysis, "first_breach_s")) {
-    return "from the first fault injected to the end of the run: the SLOs had not recovered";
+    return fmt::format("from the first fault injected to the end of the run: {}", not_recovered_phrase(run));
   }
   return "from the first fault injected to the end of the last SLO breach or revert";
 }
@@ -171,7 +171,7 @@ ImpactFigures add_impact(const Run& run, json& view) {
     lines.push_back(figures.skew_line + ".");
   }
   if (lines.empty()) {
-    lines.push_back(run.outcome == Outcome::gate
+    lines.push_back(run.outcome == Outcome::steady_state_failed
                         ? "No fault was injected, so there was no incident to measure."
                         : "No requests were measured during the incident window.");
   }
@@ -198,6 +198,11 @@ json phase_rows(const Run& run) {
       rows.push_back(kNoBackend);
     }
     json shares = json::array();
+    // A phase nobody sent a request in has no shares to show: 0% for
+    // every backend would read as "none of them was used".
+    if (count_at(p, "requests") == 0) {
+      rows.clear();
+    }
     for (const auto& name : rows) {
       const auto it = phase.find(name);
       const double share = it == phase.end() ? 0.0 : it->second;
@@ -218,6 +223,7 @@ json phase_rows(const Run& run) {
         {"p50", ms(num(p, "p50_ms"))},
         {"p99", ms(num(p, "p99_ms"))},
         {"shares", shares},
+        {"no_requests", shares.empty()},
     });
   }
   return rows_out;

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "harness/common/verdict_rule.h"
 #include "reporters/harness_failure.h"
 #include "reporters/number_cast.h"
 #include "reporters/number_text.h"
@@ -85,8 +86,9 @@ struct Clock {
 // --- The run (postmortem_view.cpp) --------------------------------------------------------
 
 // What kind of document this run deserves: an incident postmortem, a passed
-// regression test, or a report of a run that stopped before it could tell.
-enum class Outcome { incident, regression, passed, not_reproduced, aborted, gate, interrupted, failed };
+// regression test, or a report of a run that stopped before it could tell
+// or proves nothing. The one verdict rule of harness/common/verdict_rule.h.
+using Outcome = RunOutcome;
 
 struct Fault {
   int number;
@@ -94,6 +96,13 @@ struct Fault {
   bool injected() const { return has_num(*activity, "injected_s"); }
   double injected_s() const { return num(*activity, "injected_s"); }
 };
+
+// When the SLOs were still in breach at the end: "the SLOs had not recovered
+// when the load stopped", or, when the load ended too soon after the revert
+// to judge, "recovery was not observed: the load ended 2 s after the revert
+// (judging recovery needs 3 s)".
+struct Run;
+std::string not_recovered_phrase(const Run& run);
 
 // "the fault" when there was one, "fault 2" when the reader must tell them apart.
 std::string fault_label(const Fault& f, size_t total);
@@ -131,8 +140,19 @@ struct Run {
   std::vector<std::string> causes;
 
   std::string status;
+  // What the verdict counts as a breach: after the first fault was in force
+  // for a drill, anywhere in the run for a regression test.
   bool breached;
   Outcome outcome;
+  // Why the run proves nothing (journal not_proven); empty otherwise.
+  std::vector<std::string> not_proven;
+  // How the load fell short of the experiment's (journal load.delivery).
+  std::vector<std::string> load_problems;
+  // Whether the load ran long enough after the last revert to judge
+  // recovery, and how long it did run.
+  bool recovery_observable = true;
+  double tail_after_revert_s = -1;
+  double tail_needed_s = 0;
   // The run ended before its timeline did.
   bool stopped_early;
   bool fault_ran;

@@ -101,7 +101,7 @@ void incident_sentences(const Run& run, const std::string& when, const std::stri
       s += fmt::format(", and every objective held again {} after the last revert",
                        human_duration(num(analysis, "time_to_recover_s")));
     } else if (run.outcome == Outcome::incident || run.outcome == Outcome::regression) {
-      s += ", and the SLOs had not recovered when the load stopped";
+      s += ", and " + not_recovered_phrase(run);
     }
     out.push_back(s + ".");
   }
@@ -143,7 +143,7 @@ std::string summary(const Run& run, const ImpactFigures& figures) {
       causes.size() == 1 ? fmt::format("the fault was: {}", causes[0])
                          : fmt::format("{} faults were injected (listed under Root cause)", causes.size());
   switch (run.outcome) {
-    case Outcome::gate:
+    case Outcome::steady_state_failed:
       out.push_back(gate_sentence(run));
       break;
     case Outcome::passed:
@@ -166,7 +166,7 @@ std::string summary(const Run& run, const ImpactFigures& figures) {
   }
   std::vector<std::string> never_run;
   for (const auto& f : run.faults) {
-    if (!f.injected() && run.outcome != Outcome::gate) {
+    if (!f.injected() && run.outcome != Outcome::steady_state_failed) {
       never_run.push_back(fmt::format("{} (`{}` on {}, planned for {})", fault_label(f, run.faults.size()),
                                       str(*f.activity, "name"), str(*f.activity, "target"),
                                       offset(num(*f.activity, "planned_at_s"))));

@@ -46,8 +46,14 @@ void add_faults(const Run& run, std::vector<Entry>& entries) {
                                      str(a, "target"), str(a, "description"))});
     }
     if (!str(a, "error").empty()) {
-      entries.push_back({f.injected() ? f.injected_s() : num(a, "planned_at_s"), 2, "fault_problem",
-                         fmt::format("{} ran into a problem: {}.", title, str(a, "error"))});
+      const double at = f.injected()                    ? f.injected_s()
+                        : has_num(a, "inject_called_s") ? num(a, "inject_called_s")
+                                                        : num(a, "planned_at_s");
+      const bool not_applied = str(a, "status") == "inject_failed";
+      entries.push_back({at, 2, "fault_problem",
+                         not_applied ? fmt::format("**{} did not apply**, so it was never in force: {}.",
+                                                   title, str(a, "error"))
+                                     : fmt::format("{} ran into a problem: {}.", title, str(a, "error"))});
     }
     if (has_num(a, "reverted_s")) {
       const double planned_end = num(a, "planned_at_s") + num(a, "planned_duration_s");
@@ -100,11 +106,14 @@ void add_first_errors(const Run& run, std::vector<Entry>& entries) {
       }
       first_error_from_windows = true;
       if (claimed.insert(i).second) {
-        // The first failed request's own time when it is in this window
-        // (the journal keeps the first of the incident), else the window's start.
+        // When users saw the first failed request (the journal keeps the
+        // first of the incident, at the moment its error came back) when
+        // it was one of this window's: those come back by the window's end
+        // plus the load's timeout. Else the window's start.
         double at = std::max(num(w, "start_s"), from);
+        const double answered_by = num(w, "end_s") + num(run.load, "timeout_s");
         if (has_num(impact, "first_error_s") && num(impact, "first_error_s") >= at &&
-            num(impact, "first_error_s") < num(w, "end_s")) {
+            num(impact, "first_error_s") < answered_by) {
           at = num(impact, "first_error_s");
         }
         entries.push_back(
@@ -198,7 +207,7 @@ void add_stop(const Run& run, std::vector<Entry>& entries) {
                    str(abort_info, "condition"), offset(num(abort_info, "since_s")),
                    offset(num(abort_info, "until_s")), str(abort_info, "value_text"))});
   }
-  if (run.outcome == Outcome::gate) {
+  if (run.outcome == Outcome::steady_state_failed) {
     const double at = has_num(gate_info, "stopped_s") ? num(gate_info, "stopped_s") : run.run_end;
     entries.push_back(
         {at, 5, "gate",
@@ -234,7 +243,7 @@ void add_recovery_and_end(const Run& run, std::vector<Entry>& entries) {
                        fmt::format("**SLOs met again**: every objective held, {} after the revert.",
                                    human_duration(num(analysis, "time_to_recover_s")))});
   } else if (has_num(analysis, "first_breach_s") && has_num(analysis, "last_revert_s")) {
-    entries.push_back({run.run_end, 7, "not_recovered", "The SLOs had not recovered when the load stopped."});
+    entries.push_back({run.run_end, 7, "not_recovered", capitalised(not_recovered_phrase(run)) + "."});
   }
   const double ran = has_num(load, "ran_s") ? num(load, "ran_s") : run.run_end;
   const double planned = num(load, "duration_s");

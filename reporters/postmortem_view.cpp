@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "reporters/journal_outcome.h"
 #include "reporters/postmortem_parts.h"
 #include "reporters/time_format.h"
 
@@ -19,45 +20,16 @@ namespace postmortem {
 
 namespace {
 
-const char* outcome_name(Outcome o) {
-  switch (o) {
-    case Outcome::incident:
-      return "incident";
-    case Outcome::regression:
-      return "regression";
-    case Outcome::passed:
-      return "passed";
-    case Outcome::not_reproduced:
-      return "not_reproduced";
-    case Outcome::aborted:
-      return "aborted";
-    case Outcome::gate:
-      return "steady_state_failed";
-    case Outcome::interrupted:
-      return "interrupted";
-    case Outcome::failed:
-      return "failed";
+std::vector<std::string> strings_of(const json& list) {
+  std::vector<std::string> out;
+  if (list.is_array()) {
+    for (const auto& item : list) {
+      if (item.is_string()) {
+        out.push_back(item.get<std::string>());
+      }
+    }
   }
-  return "incident";
-}
-
-Outcome outcome_of(const std::string& status, const std::string& expect, bool breached) {
-  if (status == "steady_state_failed") {
-    return Outcome::gate;
-  }
-  if (status == "aborted") {
-    return Outcome::aborted;
-  }
-  if (status == "interrupted") {
-    return Outcome::interrupted;
-  }
-  if (!status.empty() && status != "completed") {
-    return Outcome::failed;
-  }
-  if (expect == "hold") {
-    return breached ? Outcome::regression : Outcome::passed;
-  }
-  return breached ? Outcome::incident : Outcome::not_reproduced;
+  return out;
 }
 
 json objective_rows(const Run& run) {
@@ -133,13 +105,19 @@ Run::Run(const json& journal)
       causes.push_back(str(*f.activity, "description"));
     }
   }
-  breached = has_num(analysis, "first_breach_s");
-  for (const auto& o : objectives) {
-    breached = breached || o.value("breached", false);
+  const JournalOutcome verdict = journal_outcome(j);
+  outcome = verdict.outcome;
+  breached = verdict.breached;
+  not_proven = strings_of(sub(j, "not_proven", empty_array()));
+  load_problems = strings_of(sub(sub(load, "delivery", empty_object()), "problems", empty_array()));
+  const json& recovery = sub(analysis, "recovery", empty_object());
+  if (recovery.contains("observable") && recovery["observable"].is_boolean()) {
+    recovery_observable = recovery["observable"].get<bool>();
   }
-  outcome = outcome_of(status, str(j, "expect"), breached);
+  tail_after_revert_s = has_num(recovery, "tail_after_revert_s") ? num(recovery, "tail_after_revert_s") : -1;
+  tail_needed_s = num(recovery, "tail_needed_s");
   stopped_early = outcome == Outcome::aborted || outcome == Outcome::interrupted ||
-                  outcome == Outcome::failed || outcome == Outcome::gate;
+                  outcome == Outcome::failed || outcome == Outcome::steady_state_failed;
   fault_ran = has_num(analysis, "first_inject_s") || !injected.empty();
   inc_start = has_num(impact, "start_s") ? num(impact, "start_s") : 0.0;
   inc_end = has_num(impact, "end_s") ? num(impact, "end_s") : run_end;
@@ -161,18 +139,28 @@ nlohmann::ordered_json postmortem_view(const nlohmann::ordered_json& journal) {
   view["service"] = run.service;
   view["source_file"] = str(run.exp, "source_file");
 
-  view["outcome"] = outcome_name(run.outcome);
+  view["outcome"] = std::string(to_string(run.outcome));
   // People were only paged and misled when users were hurt; a passed test or
   // a run stopped at the gate has no investigation to tell.
   // Nor was anyone misled by a run the harness stopped: its errors are
   // faultline's problem, not an incident of the system under test.
-  view["is_incident"] =
-      run.breached && run.outcome != Outcome::passed && run.outcome != Outcome::gate && !run.harness;
-  view["heading"] = run.outcome == Outcome::passed ? "Regression test passed"
-                    : run.outcome == Outcome::gate ? "Experiment stopped at the steady-state gate"
-                    : run.harness                  ? "Run stopped by a harness failure"
-                                                   : "Postmortem";
-  if (run.harness) {
+  // Nor by a run that proves nothing: what it measured is not an incident
+  // of the system either.
+  view["is_incident"] = run.breached && run.outcome != Outcome::passed &&
+                        run.outcome != Outcome::steady_state_failed && run.outcome != Outcome::not_proven &&
+                        !run.harness;
+  view["heading"] = run.outcome == Outcome::passed       ? "Regression test passed"
+                    : run.outcome == Outcome::not_proven ? "Run not proven: no verdict"
+                    : run.outcome == Outcome::steady_state_failed
+                        ? "Experiment stopped at the steady-state gate"
+                    : run.harness ? "Run stopped by a harness failure"
+                                  : "Postmortem";
+  if (run.outcome == Outcome::not_proven) {
+    view["run_problem"] = fmt::format(
+        "This run proves nothing about {}: {}. It states no verdict: neither that the SLOs held nor that "
+        "they breached because of the fault. The figures below are what was measured, for diagnosis only.",
+        run.service, fmt::join(run.not_proven, "; "));
+  } else if (run.harness) {
     view["run_problem"] =
         fmt::format("This run did not complete: {}. {}.", describe_harness_failure(*run.harness),
                     harness_failure_consequence(*run.harness));
@@ -182,6 +170,16 @@ nlohmann::ordered_json postmortem_view(const nlohmann::ordered_json& journal) {
         "measured before it stopped.",
         run.status, str(j, "error"));
   }
+
+  // A load that fell short is said at the top even when the run stopped
+  // for another reason (a not-proven run lists it among its reasons).
+  std::vector<std::string> load_warnings;
+  if (run.outcome != Outcome::not_proven) {
+    for (const auto& p : run.load_problems) {
+      load_warnings.push_back(fmt::format("The figures are not trustworthy: {}.", p));
+    }
+  }
+  view["load_warnings"] = load_warnings;
 
   const ImpactFigures figures = add_impact(run, view);
   add_cause_and_verdict(run, view);

@@ -107,6 +107,12 @@ Timing measure_timing(const RunRecord& rec) {
     }
   }
   t.total_breach_ns = rec.verdict.breach_ns(rec.windows);
+  t.tail_needed_ns = width * verify::kRecoveryHoldingWindows;
+  if (t.last_revert_ns) {
+    t.tail_after_revert_ns = std::max<int64_t>(0, rec.load_end_ns - *t.last_revert_ns);
+    t.recovery_observable =
+        t.recovered_ns.has_value() || (width > 0 && t.tail_after_revert_ns >= t.tail_needed_ns);
+  }
   return t;
 }
 
@@ -148,8 +154,10 @@ Impact measure_impact(const RunRecord& rec, const ValidatedExperiment& v) {
         !s.failed() && im.latency_objective_ms && double(s.latency_ns()) / 1e6 > *im.latency_objective_ms;
     if (s.failed()) {
       ++im.failed;
-      if (!im.first_error_ns || s.intended_ns < *im.first_error_ns) {
-        im.first_error_ns = s.intended_ns;
+      // When the user saw it: the error came back (or the request gave up)
+      // at done_ns, a timeout up to load.timeout after it was sent.
+      if (!im.first_error_ns || s.done_ns < *im.first_error_ns) {
+        im.first_error_ns = s.done_ns;
       }
     }
     im.slow += slow ? 1 : 0;
@@ -207,14 +215,22 @@ bool steady_state_held(const RunRecord& rec, const ValidatedExperiment& v) {
   return true;
 }
 
+RunJudgement judge_run(const RunRecord& rec, const ValidatedExperiment& v) {
+  RunJudgement j;
+  VerdictFacts facts;
+  facts.status = to_string(rec.status);
+  facts.expect_hold = v.exp.expect == experiment::Expectation::hold;
+  facts.breached_after_fault = measure_timing(rec).first_breach_ns.has_value();
+  facts.breached_any = rec.verdict.any_breach();
+  j.outcome = decide_outcome(facts);
+  j.expectation_met = faultline::expectation_met(j.outcome);
+  j.breached_after_fault = facts.breached_after_fault;
+  j.breached_any = facts.breached_any;
+  return j;
+}
+
 bool expectation_met(const RunRecord& rec, const ValidatedExperiment& v) {
-  if (rec.status != RunStatus::completed) {
-    return false;
-  }
-  if (v.exp.expect == experiment::Expectation::hold) {
-    return !rec.verdict.any_breach();
-  }
-  return measure_timing(rec).first_breach_ns.has_value();
+  return judge_run(rec, v).expectation_met;
 }
 
 }  // namespace faultline::runner

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/common/verdict_rule.h"
 #include "harness/runner/run_record.h"
 
 namespace faultline::runner {
@@ -55,6 +56,12 @@ struct Timing {
   std::optional<int64_t> recovered_ns;     // end of the first window of a run of holding windows after the
                                            // last revert: when a per-window check sees recovery
   int64_t total_breach_ns = 0;             // breaching windows, all objectives together
+  // How long the load ran after the last revert, and whether that was long
+  // enough to see recovery (verify::kRecoveryHoldingWindows windows): a run
+  // that was not may say "recovery not observed", never "had not recovered".
+  int64_t tail_after_revert_ns = 0;
+  int64_t tail_needed_ns = 0;
+  bool recovery_observable = false;
 };
 
 Timing measure_timing(const RunRecord& rec);
@@ -77,8 +84,19 @@ std::optional<ErrorBudget> error_budget(const RunRecord& rec, const ValidatedExp
 // fault (or over the whole baseline when steady_state is 0).
 bool steady_state_held(const RunRecord& rec, const ValidatedExperiment& v);
 
-// Whether the run met the experiment's `expect`: `breach` needs an SLO breach
-// after a fault was injected; `hold` needs no breach at all.
+// The run's verdict by the one rule (harness/common/verdict_rule.h):
+// `breach` needs an SLO breach in a window at or after the first fault was in
+// force (a failed inject never counts); `hold` needs no breach in any window
+// of the run; a run that is not completed states no verdict.
+struct RunJudgement {
+  RunOutcome outcome = RunOutcome::failed;
+  bool expectation_met = false;
+  bool breached_after_fault = false;
+  bool breached_any = false;
+};
+RunJudgement judge_run(const RunRecord& rec, const ValidatedExperiment& v);
+
+// judge_run(rec, v).expectation_met.
 bool expectation_met(const RunRecord& rec, const ValidatedExperiment& v);
 
 }  // namespace faultline::runner

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "harness/runner/analysis.h"
+#include "harness/runner/load_delivery.h"
 
 namespace faultline::runner {
 
@@ -125,9 +126,17 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
     j["failure"] = nullptr;
   }
 
-  const bool met = expectation_met(rec, v);
+  // The one verdict rule (harness/common/verdict_rule.h); every reporter
+  // reads the outcome from here instead of judging the run again.
+  const RunJudgement judgement = judge_run(rec, v);
   j["expect"] = experiment::to_string(exp.expect);
-  j["expectation_met"] = met;
+  j["expectation_met"] = judgement.expectation_met;
+  j["verdict"] = {{"outcome", std::string(faultline::to_string(judgement.outcome))},
+                  {"expectation_met", judgement.expectation_met},
+                  {"exit_code", faultline::exit_code(judgement.outcome)},
+                  {"breached_after_fault", judgement.breached_after_fault},
+                  {"breached_any", judgement.breached_any}};
+  j["not_proven"] = rec.not_proven;
   j["steady_state_held"] = steady_state_held(rec, v);
   // Chaos Toolkit's word: the system deviated from its steady state.
   j["deviated"] = rec.verdict.any_breach();
@@ -194,6 +203,7 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
                 {"services", services},
                 {"external_targets", external}};
 
+  const LoadDelivery delivery = judge_delivery(rec.load);
   j["load"] = {
       {"target", exp.load.target},
       {"path", exp.load.path},
@@ -215,6 +225,14 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
       {"send_lateness_p99_ms", double(rec.load.send_lateness_p99_ns) / 1e6},
       {"send_lateness_max_ms", double(rec.load.send_lateness_max_ns) / 1e6},
       {"expired_unsent", rec.load.expired_unsent},
+      {"delivery",
+       {{"delivered", delivery.delivered()},
+        {"late_threshold_ms", double(kLateSendThreshold.count())},
+        {"max_late_share", kMaxLateShare},
+        {"late", delivery.late},
+        {"late_share", delivery.requests ? double(delivery.late) / double(delivery.requests) : 0.0},
+        {"expired_unsent", delivery.expired_unsent},
+        {"problems", delivery.problems}}},
   };
 
   json objectives = json::array();
@@ -289,13 +307,18 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
         {"description", f.bound->fault->describe()},
         {"planned_at_s", double(step->at.count()) / 1e9},
         {"planned_duration_s", step->duration ? json(double(step->duration->count()) / 1e9) : json(nullptr)},
+        // injected_s: in force from (only when inject succeeded);
+        // inject_called_s: tried, whether or not it applied.
+        {"inject_called_s", f.inject_called_ns >= 0 ? json(secs(f.inject_called_ns)) : json(nullptr)},
         {"injected_s", f.injected_ns >= 0 ? json(secs(f.injected_ns)) : json(nullptr)},
-        {"inject_took_ms",
-         f.inject_done_ns >= 0 ? json(double(f.inject_done_ns - f.injected_ns) / 1e6) : json(nullptr)},
+        {"inject_took_ms", f.inject_done_ns >= 0 && f.inject_called_ns >= 0
+                               ? json(double(f.inject_done_ns - f.inject_called_ns) / 1e6)
+                               : json(nullptr)},
         {"reverted_s", f.reverted_ns >= 0 ? json(secs(f.reverted_ns)) : json(nullptr)},
         {"revert_took_ms",
          f.reverted_ns >= 0 ? json(double(f.reverted_ns - f.revert_called_ns) / 1e6) : json(nullptr)},
-        {"status", !f.error.empty()     ? "failed"
+        {"status", f.inject_failed      ? "inject_failed"
+                   : f.revert_failed    ? "revert_failed"
                    : f.reverted_ns >= 0 ? "reverted"
                    : f.injected_ns >= 0 ? "injected"
                                         : "not run"},
@@ -366,6 +389,12 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
            ? json(double(std::max<int64_t>(0, *t.recovered_ns - *t.last_revert_ns)) / 1e9)
            : json(nullptr)},
       {"total_breach_s", double(t.total_breach_ns) / 1e9},
+      // Recovery can only be judged with enough load after the last revert.
+      {"recovery",
+       {{"observable", t.recovery_observable},
+        {"tail_after_revert_s",
+         t.last_revert_ns ? json(double(t.tail_after_revert_ns) / 1e9) : json(nullptr)},
+        {"tail_needed_s", double(t.tail_needed_ns) / 1e9}}},
       {"error_budget", budget ? json{{"target", budget->target},
                                      {"requests", budget->requests},
                                      {"failed", budget->failed},

@@ -20,14 +20,22 @@ namespace faultline::runner {
 // -1 = did not happen.
 struct FaultRecord {
   const faults::BoundFault* bound = nullptr;
-  // The change may take effect at any moment of an inject that takes time
-  // (a config check and reload take ~100 ms), so the fault's phase starts
-  // when inject() was called, and ends when revert() had returned.
-  int64_t injected_ns = -1;       // inject() called
+  // inject() was called, whether or not it succeeded.
+  int64_t inject_called_ns = -1;
+  // The fault is in force from here: set only when inject() succeeded, to
+  // the moment it was called (the change may take effect at any moment of
+  // an inject that takes time: a config check and reload take ~100 ms). A
+  // fault whose inject failed never counts: not in the phases, the timing,
+  // the impact or the verdict.
+  int64_t injected_ns = -1;
   int64_t inject_done_ns = -1;    // inject() returned
   int64_t revert_called_ns = -1;  // revert() called
   int64_t reverted_ns = -1;       // revert() returned
-  std::string error;              // inject or revert failure
+  bool inject_failed = false;
+  bool revert_failed = false;
+  std::string error;  // inject or revert failure
+
+  bool in_force_at_some_point() const { return injected_ns >= 0; }
 };
 
 struct NoteRecord {
@@ -56,8 +64,11 @@ struct RunFailure {
 
 // steady_state_failed: the objectives did not hold before the first fault
 // was due, so nothing was injected; aborted: an abort condition (slo.abort_when)
-// stopped the run and every fault was reverted.
-enum class RunStatus { completed, interrupted, failed, steady_state_failed, aborted };
+// stopped the run and every fault was reverted; not_proven: the run went to
+// its end, but what it measured proves nothing about the system (a fault
+// did not apply or could not be reverted, or the load was not delivered):
+// RunRecord::not_proven says why.
+enum class RunStatus { completed, interrupted, failed, steady_state_failed, aborted, not_proven };
 std::string to_string(RunStatus s);
 
 // Everything a run produced, before it is turned into the journal.
@@ -85,6 +96,8 @@ struct RunRecord {
   std::optional<AbortTrigger> abort;                       // with aborted
   int64_t stopped_ns = -1;            // when the gate, an abort condition or a failure stopped the run
   std::optional<RunFailure> failure;  // with failed
+  // Why the run proves nothing (with not_proven), one sentence each.
+  std::vector<std::string> not_proven;
 };
 
 }  // namespace faultline::runner

@@ -13,12 +13,14 @@
 #include <thread>
 
 #include "harness/load/generator.h"
+#include "harness/runner/analysis.h"
 #include "harness/runner/live_monitor.h"
 #include "harness/runner/live_samples.h"
+#include "harness/runner/load_delivery.h"
 #include "harness/runner/note_inbox.h"
 #include "harness/runner/progress.h"
 #include "harness/runner/signal_watcher.h"
-#include "harness/stack/run_registry.h"
+#include "harness/stack/runtime.h"
 
 namespace faultline::runner {
 
@@ -55,17 +57,42 @@ std::vector<Event> schedule(const ValidatedExperiment& v, const RunRecord& rec) 
   return events;
 }
 
+// Also after a failed inject: whatever it half-applied is undone.
 void revert_fault(FaultRecord& f, stack::RunningStack& stack, const RunClock& clock) {
-  if (f.injected_ns < 0 || f.reverted_ns >= 0) {
+  if (f.inject_called_ns < 0 || f.reverted_ns >= 0) {
     return;
   }
   f.revert_called_ns = clock.now_ns();
   auto st = f.bound->fault->revert(stack);
   f.reverted_ns = clock.now_ns();
   if (!st) {
+    f.revert_failed = true;
     // After a failed inject the record already says why; keep both.
     f.error += (f.error.empty() ? "" : "; ") + std::string("revert failed: ") + st.error().message;
   }
+}
+
+std::string fault_label(const FaultRecord& f, size_t index) {
+  return fmt::format("fault {} ({} on {})", index + 1, f.bound->step->fault, f.bound->step->target);
+}
+
+// A run that went to its end proves nothing when a fault was not in force
+// as planned or the load was not the one asked for; the reasons, one
+// sentence each, for the journal and every report.
+std::vector<std::string> reasons_not_proven(const RunRecord& rec, const LoadDelivery& delivery) {
+  std::vector<std::string> reasons;
+  for (size_t i = 0; i < rec.faults.size(); ++i) {
+    const auto& f = rec.faults[i];
+    if (f.inject_failed) {
+      reasons.push_back(fmt::format("{} did not apply: {}", fault_label(f, i), f.error));
+    } else if (f.revert_failed) {
+      reasons.push_back(fmt::format("{} could not be reverted: {}", fault_label(f, i), f.error));
+    }
+  }
+  for (const auto& p : delivery.problems) {
+    reasons.push_back("the load was not delivered: " + p);
+  }
+  return reasons;
 }
 
 // The servers' own logs (HAProxy's health-check transitions, nginx errors)
@@ -103,12 +130,15 @@ std::string to_string(RunStatus s) {
       return "steady_state_failed";
     case RunStatus::aborted:
       return "aborted";
+    case RunStatus::not_proven:
+      return "not_proven";
   }
   return "unknown";
 }
 
 RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
   RunRecord rec;
+  stack::StackRuntime& runtime = options.runtime != nullptr ? *options.runtime : stack::netns_runtime();
   const auto& exp = v.exp;
   Progress progress(options.live_progress);
 
@@ -135,7 +165,7 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
     progress.message(fmt::format("run {}: failed: {}", rec.run_id.empty() ? "-" : rec.run_id, rec.error));
   };
 
-  auto identity = stack::create_run(options.registry_dir);
+  auto identity = runtime.create_run(options.registry_dir);
   if (!identity) {
     fail("bring-up", "", identity.error().message);
     progress.done();
@@ -145,11 +175,11 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
 
   progress.message(
       fmt::format("run {}: bringing up the stack ({} services)", rec.run_id, exp.stack.services.size()));
-  auto up = stack::bring_up(exp, *identity, [&](const std::string& m) { progress.message(m); });
+  auto up = runtime.bring_up(exp, *identity, [&](const std::string& m) { progress.message(m); });
   if (!up) {
     // bring_up removed whatever it had made before it returned.
     fail("bring-up", "", up.error().message);
-    stack::release_run(*identity);
+    runtime.release_run(*identity);
     progress.done();
     return rec;
   }
@@ -198,6 +228,7 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
     spec.duration = exp.load.duration;
     spec.backend_header = exp.load.backend_header;
     spec.ramp = exp.load.ramp;
+    spec.late_threshold = kLateSendThreshold;
     spec.live = true;  // the steady-state gate, abort conditions and the progress line's p99
 
     load::LoadGenerator generator(spec, rec.clock);
@@ -298,16 +329,21 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
         auto& f = rec.faults[e.index];
         const auto* step = f.bound->step;
         if (e.kind == Event::inject) {
-          f.injected_ns = rec.clock.now_ns();
+          const int64_t called = rec.clock.now_ns();
+          f.inject_called_ns = called;
           auto st = f.bound->fault->inject(*stack);
           f.inject_done_ns = rec.clock.now_ns();
           if (!st) {
             // A half-applied fault is reverted at once; the run goes on so
-            // the journal shows what happened, but it no longer counts.
+            // the journal shows what happened, but the fault never counts
+            // as in force, and the run proves nothing (not_proven).
+            f.inject_failed = true;
             f.error = "inject failed: " + st.error().message;
             revert_fault(f, *stack, rec.clock);
-            progress.message(fmt::format("fault {} on {}: {}", step->fault, step->target, f.error));
+            progress.message(
+                fmt::format("fault {} on {} did not apply: {}", step->fault, step->target, f.error));
           } else {
+            f.injected_ns = called;
             progress.message(
                 fmt::format("injected {} on {}: {}", step->fault, step->target, f.bound->fault->describe()));
           }
@@ -390,7 +426,7 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
   progress.message(fmt::format("run {}: tearing down the stack", rec.run_id));
   stack->teardown();
   stack.reset();
-  stack::release_run(*identity);
+  runtime.release_run(*identity);
   progress.done();
 
   if (rec.status == RunStatus::interrupted) {
@@ -403,23 +439,20 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
     rec.windows = verify::build_windows(rec.load, exp.slo.window, rec.load_start_ns, rec.load_end_ns);
     rec.verdict = verify::evaluate(v.objectives, rec.windows);
   }
+  // Only a run that went to its end can be called unproven; one stopped
+  // early already says why it states no verdict.
+  if (rec.status == RunStatus::completed) {
+    rec.not_proven = reasons_not_proven(rec, judge_delivery(rec.load));
+    if (!rec.not_proven.empty()) {
+      rec.status = RunStatus::not_proven;
+      rec.error = fmt::format("the run proves nothing: {}", fmt::join(rec.not_proven, "; "));
+    }
+  }
   return rec;
 }
 
-int exit_code(const RunRecord& record, bool expectation_met) {
-  switch (record.status) {
-    case RunStatus::completed:
-      return expectation_met ? 0 : 1;
-    case RunStatus::interrupted:
-      return 130;
-    case RunStatus::failed:
-      return 3;
-    case RunStatus::steady_state_failed:
-      return 4;
-    case RunStatus::aborted:
-      return 5;
-  }
-  return 3;
+int exit_code(const RunRecord& record, const ValidatedExperiment& v) {
+  return faultline::exit_code(judge_run(record, v).outcome);
 }
 
 }  // namespace faultline::runner

@@ -8,7 +8,14 @@ std::string render_summary(const nlohmann::ordered_json& j) {
   std::string out;
   out += fmt::format("\n{} — run {} {}\n", j["experiment"].value("title", ""), j.value("run_id", ""),
                      j.value("status", ""));
-  if (!j["error"].is_null()) {
+  const auto not_proven = j.value("not_proven", nlohmann::ordered_json::array());
+  if (!not_proven.empty()) {
+    // At the top: nothing below may be read as a verdict on the system.
+    out += "  NOT PROVEN: the figures below say nothing about the system under test:\n";
+    for (const auto& reason : not_proven) {
+      out += fmt::format("  - {}\n", reason.get<std::string>());
+    }
+  } else if (!j["error"].is_null()) {
     out += fmt::format("  {}\n", j["error"].get<std::string>());
   }
   const auto& phases = j.value("phases", nlohmann::ordered_json::array());
@@ -20,7 +27,7 @@ std::string render_summary(const nlohmann::ordered_json& j) {
       for (const auto& [name, n] : p["backends"].items()) {
         total += n.get<uint64_t>();
       }
-      std::string shares;
+      std::string shares = total == 0 ? std::string("-") : std::string();
       for (const auto& [name, n] : p["backends"].items()) {
         shares += fmt::format("{} {:.0f}%  ", name, total ? 100.0 * n.get<double>() / double(total) : 0.0);
       }
@@ -59,23 +66,24 @@ std::string render_summary(const nlohmann::ordered_json& j) {
                        100.0 * b.value("target", 0.0), 100.0 * b.value("consumed", 0.0), b.value("failed", 0),
                        b.value("allowed", 0.0));
   }
-  const auto& load = j["load"];
-  const uint64_t requests = load.value("requests", uint64_t{0});
-  const uint64_t late = load.value("late_sends", uint64_t{0});
-  const uint64_t dropped = load.value("expired_unsent", uint64_t{0});
-  if (requests > 0 && late + dropped > requests / 100) {
-    // Latency still counts from the intended time, so the figures stay
-    // honest, but the offered load was not the one asked for.
-    out += fmt::format(
-        "\n  warning: the load generator did not keep the rate: {} of {} requests ({:.1f}%) were sent more "
-        "than {:g} ms late (p99 {:.1f} ms), {} never went out\n",
-        late, requests, 100.0 * double(late) / double(requests), load.value("late_threshold_ms", 0.0),
-        load.value("send_lateness_p99_ms", 0.0), dropped);
+  const std::string status = j.value("status", "");
+  if (status != "not_proven") {
+    // A run stopped early is not called unproven, but its load may still
+    // have fallen short before it stopped.
+    const auto& delivery = j["load"].value("delivery", nlohmann::ordered_json::object());
+    for (const auto& p : delivery.value("problems", nlohmann::ordered_json::array())) {
+      out += fmt::format("\n  warning: {}\n", p.get<std::string>());
+    }
   }
-  if (j.value("status", "") != "completed") {
-    out += fmt::format("\n  expect {}: not judged (the run {})\n", j.value("expect", ""),
-                       j.value("status", "") == "steady_state_failed" ? "stopped at the steady-state gate"
-                                                                      : "did not complete");
+  if (status == "not_proven") {
+    out +=
+        fmt::format("\n  expect {}: not judged (the run proves nothing: see above)\n", j.value("expect", ""));
+    return out;
+  }
+  if (status != "completed") {
+    out += fmt::format(
+        "\n  expect {}: not judged (the run {})\n", j.value("expect", ""),
+        status == "steady_state_failed" ? "stopped at the steady-state gate" : "did not complete");
     return out;
   }
   const bool met = j.value("expectation_met", false);

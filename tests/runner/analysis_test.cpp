@@ -143,20 +143,27 @@ TEST_CASE("a run stopped by the steady-state gate did not hold its steady state"
 }
 
 TEST_CASE("each way a run ends has its own status and exit code", "[runner][exit]") {
+  ValidatedExperiment hold;
+  hold.exp.expect = experiment::Expectation::hold;
   RunRecord rec;
   rec.status = RunStatus::completed;
-  CHECK(exit_code(rec, true) == 0);
-  CHECK(exit_code(rec, false) == 1);
+  CHECK(exit_code(rec, hold) == 0);
+  rec.verdict.objectives.push_back({});
+  rec.verdict.objectives.back().breaches.push_back({});
+  CHECK(exit_code(rec, hold) == 1);
   rec.status = RunStatus::failed;
-  CHECK(exit_code(rec, false) == 3);
+  CHECK(exit_code(rec, hold) == 3);
+  rec.status = RunStatus::not_proven;
+  CHECK(to_string(rec.status) == "not_proven");
+  CHECK(exit_code(rec, hold) == 3);
   rec.status = RunStatus::steady_state_failed;
   CHECK(to_string(rec.status) == "steady_state_failed");
-  CHECK(exit_code(rec, false) == 4);
+  CHECK(exit_code(rec, hold) == 4);
   rec.status = RunStatus::aborted;
   CHECK(to_string(rec.status) == "aborted");
-  CHECK(exit_code(rec, false) == 5);
+  CHECK(exit_code(rec, hold) == 5);
   rec.status = RunStatus::interrupted;
-  CHECK(exit_code(rec, false) == 130);
+  CHECK(exit_code(rec, hold) == 130);
 }
 
 TEST_CASE("the impact's peak p99 counts every window that overlaps the incident",

@@ -1,0 +1,32 @@
+#include "harness/runner/load_delivery.h"
+
+#include <fmt/format.h>
+
+namespace faultline::runner {
+
+LoadDelivery judge_delivery(const load::LoadResult& load) {
+  LoadDelivery d;
+  d.requests = load.samples.size();
+  d.late = load.late_sends;
+  d.expired_unsent = load.expired_unsent;
+  if (d.requests == 0) {
+    return d;
+  }
+  const double late_share = double(d.late) / double(d.requests);
+  if (late_share > kMaxLateShare) {
+    d.problems.push_back(
+        fmt::format("{} of {} requests ({:.1f}%) were sent more than {} ms after their intended time (the "
+                    "latest {:.0f} ms "
+                    "late): the load generator fell behind its schedule",
+                    d.late, d.requests, 100.0 * late_share, double(load.late_threshold_ns) / 1e6,
+                    double(load.send_lateness_max_ns) / 1e6));
+  }
+  if (d.expired_unsent > 0) {
+    d.problems.push_back(
+        fmt::format("{} requests reached their timeout waiting for a free connection and were never sent",
+                    d.expired_unsent));
+  }
+  return d;
+}
+
+}  // namespace faultline::runner

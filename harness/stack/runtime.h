@@ -1,0 +1,37 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "harness/common/result.h"
+#include "harness/experiment/model.h"
+#include "harness/stack/stack.h"
+
+namespace faultline::stack {
+
+// The seam between the runner and whatever runs the stack. The runner asks
+// it for a run identity, a stack that is up and, at the end, to release the
+// identity; everything else goes through RunningStack. The network-namespace
+// runtime is the real one; tests give the runner a fake that serves the
+// stack from loopback, so the runner's own logic (failed injects and
+// reverts, crashes, the gate, aborts, the tail) is tested without root.
+class StackRuntime {
+ public:
+  virtual ~StackRuntime() = default;
+
+  // A fresh run: its id and its own folder under `registry_dir`.
+  virtual Result<RunIdentity> create_run(const std::string& registry_dir) = 0;
+
+  // Brings the stack of `exp` up; on failure nothing it made is left.
+  virtual Result<std::unique_ptr<RunningStack>> bring_up(const experiment::Experiment& exp,
+                                                         const RunIdentity& id,
+                                                         const ProgressFn& progress) = 0;
+
+  // After teardown: forgets the run.
+  virtual void release_run(const RunIdentity& id) = 0;
+};
+
+// Network namespaces, veths and a bridge on this machine (needs root).
+StackRuntime& netns_runtime();
+
+}  // namespace faultline::stack
