@@ -173,13 +173,14 @@ nlohmann::ordered_json postmortem_view(const nlohmann::ordered_json& journal) {
 
   // A load that fell short is said at the top even when the run stopped
   // for another reason (a not-proven run lists it among its reasons).
-  std::vector<std::string> load_warnings;
-  if (run.outcome != Outcome::not_proven) {
-    for (const auto& p : run.load_problems) {
-      load_warnings.push_back(fmt::format("The figures are not trustworthy: {}.", p));
-    }
+  // (One warning paragraph: the template engine leaves a blank line
+  // between two adjacent empty sections.)
+  if (run.outcome != Outcome::not_proven && !run.load_problems.empty()) {
+    const std::string warning =
+        fmt::format("The figures are not trustworthy: {}.", fmt::join(run.load_problems, "; "));
+    view["run_problem"] =
+        view.contains("run_problem") ? view["run_problem"].get<std::string>() + " " + warning : warning;
   }
-  view["load_warnings"] = load_warnings;
 
   const ImpactFigures figures = add_impact(run, view);
   add_cause_and_verdict(run, view);
