@@ -42,6 +42,10 @@ constexpr const char* kInk = "#1f2933";
 constexpr const char* kMuted = "#616e7c";
 constexpr const char* kGrid = "#e4e7eb";
 constexpr const char* kLine = "#1d4e89";
+// The throughput chart's other lines: goodput on top of throughput, the
+// offered rate under both, dotted.
+constexpr const char* kGoodLine = "#2f9e44";
+constexpr const char* kOfferedLine = "#868e96";
 constexpr const char* kThreshold = "#b42318";
 constexpr const char* kFault = "#f08c00";
 constexpr const char* kFaultText = "#8a4b00";
@@ -117,7 +121,7 @@ struct ChartText {
 ChartText text_of(WindowMetric metric) {
   switch (metric) {
     case WindowMetric::throughput:
-      return {"Throughput", "req/s", 10};
+      return {"Throughput", "responses/s", 10};
     case WindowMetric::error_rate:
       return {"Error rate", "%", 1};
     case WindowMetric::p99_latency:
@@ -128,19 +132,27 @@ ChartText text_of(WindowMetric metric) {
   return {"", "", 1};
 }
 
+// A count of the window per second of its length; nullopt without the
+// count or a length.
+std::optional<double> per_second(const json& w, const char* count) {
+  const double span = num(w, "end_s") - num(w, "start_s");
+  return has_num(w, count) && span > 0 ? std::optional<double>(num(w, count) / span) : std::nullopt;
+}
+
+// A rate of the window as the journal states it, else from its count.
+std::optional<double> rate_of(const json& w, const char* rate, const char* count) {
+  return has_num(w, rate) ? std::optional<double>(num(w, rate)) : per_second(w, count);
+}
+
 // A window's value for a metric; nullopt where it has none (no requests:
 // no error rate, no latency), which the line shows as a gap rather than as
-// a misleading zero.
+// a misleading zero. The throughput chart's lines are read apart, by
+// rate_series.
 std::optional<double> window_value(const json& w, WindowMetric metric) {
   const double requests = num(w, "requests");
   switch (metric) {
-    case WindowMetric::throughput: {
-      if (has_num(w, "throughput")) {
-        return num(w, "throughput");
-      }
-      const double span = num(w, "end_s") - num(w, "start_s");
-      return span > 0 ? std::optional<double>(requests / span) : std::nullopt;
-    }
+    case WindowMetric::throughput:
+      return rate_of(w, "throughput", "responses");
     case WindowMetric::error_rate:
       if (requests <= 0) {
         return std::nullopt;
@@ -176,6 +188,9 @@ struct Series {
   std::string name;
   std::string colour;
   std::vector<Step> steps;
+  bool fill = true;  // shade the area under the line
+  const char* width = "2";
+  const char* dash = nullptr;  // stroke-dasharray; solid without
 };
 
 struct Threshold {
@@ -263,16 +278,32 @@ double x_of(double t, double x_end) {
   return kLeft + std::clamp(t / x_end, 0.0, 1.0) * kPlotWidth;
 }
 
-std::string render_time_chart(const ChartText& text, double x_end, const Series& series,
+// The lines of a chart, drawn in order (the first at the bottom); with
+// more than one, a legend names them and `note`, when set, says what is
+// missing.
+struct Lines {
+  std::vector<Series> series;
+  std::vector<std::pair<std::string, std::string>> legend;  // label, colour
+  std::string note;
+};
+
+std::string render_time_chart(const ChartText& text, double x_end, const Lines& lines,
                               const std::vector<Threshold>& thresholds, const std::vector<Band>& bands,
                               bool has_windows) {
   std::string out = svg_open(kHeight, fmt::format("{} ({}) over time", text.title, text.unit));
   out += title_text(text);
+  out += legend(lines.legend, kLeft + kPlotWidth, 12);
+  if (!lines.note.empty()) {
+    out += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{}\">{}</text>\n", c(kLeft),
+                       c(kTop - 6), kMuted, xml_escape(lines.note));
+  }
 
   double max = 0;
-  for (const auto& st : series.steps) {
-    if (st.value && std::isfinite(*st.value)) {
-      max = std::max(max, *st.value);
+  for (const auto& series : lines.series) {
+    for (const auto& st : series.steps) {
+      if (st.value && std::isfinite(*st.value)) {
+        max = std::max(max, *st.value);
+      }
     }
   }
   for (const auto& t : thresholds) {
@@ -330,21 +361,41 @@ std::string render_time_chart(const ChartText& text, double x_end, const Series&
         from_right ? "end" : "start", xml_escape(b.label), xml_escape(shown));
   }
 
-  const std::string fill = step_path(series, x_of, x_end, y_axis.top, true);
-  if (!fill.empty()) {
-    out += fmt::format("<path d=\"{}\" fill=\"{}\" fill-opacity=\"0.10\" stroke=\"none\"/>\n", fill.substr(1),
-                       series.colour);
+  for (const auto& series : lines.series) {
+    const std::string fill = series.fill ? step_path(series, x_of, x_end, y_axis.top, true) : std::string();
+    if (!fill.empty()) {
+      out += fmt::format("<path d=\"{}\" fill=\"{}\" fill-opacity=\"0.10\" stroke=\"none\"/>\n",
+                         fill.substr(1), series.colour);
+    }
   }
-  const std::string line = step_path(series, x_of, x_end, y_axis.top, false);
-  if (!line.empty()) {
-    out += fmt::format(
-        "<path class=\"series\" d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" "
-        "stroke-linejoin=\"round\"><title>{}</title></path>\n",
-        line.substr(1), series.colour, xml_escape(series.name));
+  for (const auto& series : lines.series) {
+    const std::string line = step_path(series, x_of, x_end, y_axis.top, false);
+    if (!line.empty()) {
+      out += fmt::format(
+          "<path class=\"series\" d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{} "
+          "stroke-linejoin=\"round\"><title>{}</title></path>\n",
+          line.substr(1), series.colour, series.width,
+          series.dash ? fmt::format(" stroke-dasharray=\"{}\"", series.dash) : std::string(),
+          xml_escape(series.name));
+    }
   }
 
+  // Labels of thresholds at (nearly) the same height are stacked upwards,
+  // since several rates share the throughput chart's axis.
+  std::vector<double> label_ys;
   for (const auto& t : thresholds) {
     const double y = base - std::clamp(t.value / y_axis.top, 0.0, 1.0) * kPlotHeight;
+    double label_y = y - 5;
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (const double taken : label_ys) {
+        if (std::abs(taken - label_y) < 12 && label_y > kTop + 12) {
+          label_y = taken - 13;
+          moved = true;
+        }
+      }
+    }
+    label_ys.push_back(label_y);
     out += fmt::format(
         "<line class=\"threshold\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" "
         "stroke-width=\"1.5\" "
@@ -354,7 +405,7 @@ std::string render_time_chart(const ChartText& text, double x_end, const Series&
         // A white halo keeps the label readable where it crosses the line.
         "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{}\" text-anchor=\"end\" font-weight=\"600\" "
         "stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>\n",
-        c(kLeft + kPlotWidth - 6), c(y - 5), kThreshold, xml_escape(t.label));
+        c(kLeft + kPlotWidth - 6), c(label_y), kThreshold, xml_escape(t.label));
   }
 
   const int64_t x_ticks = std::min(kMaxTicks, saturating_i64(std::floor(x_end / x_axis.step + 1e-9)));
@@ -382,6 +433,64 @@ std::string render_time_chart(const ChartText& text, double x_end, const Series&
   }
   out += "</svg>";
   return out;
+}
+
+// The throughput chart: responses received per second (throughput), the
+// successful ones (goodput) and the requests the load meant to send
+// (offered rate), as the journal's windows state them. A journal written
+// before windows counted responses has no `responses`, and its
+// `throughput` was the offered rate: it is drawn as such, alone.
+Lines rate_lines(const json& windows) {
+  bool counts_responses = false;
+  for (const auto& w : windows) {
+    counts_responses = counts_responses || has_num(w, "responses");
+  }
+  Series offered{"offered rate: requests the load meant to send per second, by intended send time",
+                 kOfferedLine,
+                 {},
+                 false,
+                 "1.5",
+                 "2 3"};
+  Series responses{
+      "throughput: HTTP responses received per second, by arrival time (timeouts and failed "
+      "connections are no responses)",
+      kLine,
+      {},
+      true,
+      "2.5"};
+  // Dashed, so that where nothing failed the throughput line shows through.
+  Series good{"goodput: responses other than 5xx received per second, by arrival time",
+              kGoodLine,
+              {},
+              false,
+              "2",
+              "5 4"};
+  for (const auto& w : windows) {
+    const double from = num(w, "start_s");
+    const double to = num(w, "end_s");
+    if (!counts_responses) {
+      offered.steps.push_back({from, to, rate_of(w, "throughput", "requests")});
+      continue;
+    }
+    offered.steps.push_back({from, to, rate_of(w, "offered_rate", "requests")});
+    responses.steps.push_back({from, to, rate_of(w, "throughput", "responses")});
+    good.steps.push_back({from, to, rate_of(w, "goodput", "good_responses")});
+  }
+  Lines lines;
+  if (!counts_responses) {
+    offered.fill = true;
+    offered.width = "2";
+    offered.dash = nullptr;
+    lines.series.push_back(std::move(offered));
+    lines.legend = {{"offered requests/s", kOfferedLine}};
+    lines.note = windows.empty() ? std::string()
+                                 : "This journal predates response counts: only the offered rate is drawn.";
+    return lines;
+  }
+  lines.series = {std::move(offered), std::move(responses), std::move(good)};
+  lines.legend = {
+      {"responses/s", kLine}, {"successful responses/s", kGoodLine}, {"offered requests/s", kOfferedLine}};
+  return lines;
 }
 
 }  // namespace
@@ -452,7 +561,9 @@ std::optional<double> objective_threshold(const json& objective, WindowMetric me
   const double t = num(objective, "threshold");
   switch (metric) {
     case WindowMetric::throughput:
-      return label == "throughput" ? std::optional<double>(t) : std::nullopt;
+      // The chart draws all three rates, on one axis.
+      return label == "throughput" || label == "goodput" || label == "offered rate" ? std::optional<double>(t)
+                                                                                    : std::nullopt;
     case WindowMetric::error_rate:
       return label == "error rate" ? std::optional<double>(t * 100) : std::nullopt;
     case WindowMetric::p99_latency:
@@ -478,9 +589,15 @@ std::string window_metric_svg(const json& journal, WindowMetric metric) {
     x_end = 1;
   }
 
-  Series series{text.title, kLine, {}};
-  for (const auto& w : windows) {
-    series.steps.push_back({num(w, "start_s"), num(w, "end_s"), window_value(w, metric)});
+  Lines lines;
+  if (metric == WindowMetric::throughput) {
+    lines = rate_lines(windows);
+  } else {
+    Series series{text.title, kLine, {}};
+    for (const auto& w : windows) {
+      series.steps.push_back({num(w, "start_s"), num(w, "end_s"), window_value(w, metric)});
+    }
+    lines.series.push_back(std::move(series));
   }
 
   std::vector<Threshold> thresholds;
@@ -504,7 +621,7 @@ std::string window_metric_svg(const json& journal, WindowMetric metric) {
                      fmt::format("Fault {}: {}{}", n, str(a, "name"), reverted ? "" : " (not reverted)"),
                      fmt::format("Fault {}", n)});
   }
-  return render_time_chart(text, x_end, series, thresholds, bands, !windows.empty());
+  return render_time_chart(text, x_end, lines, thresholds, bands, !windows.empty());
 }
 
 std::string phase_traffic_svg(const json& journal) {

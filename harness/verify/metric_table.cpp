@@ -65,7 +65,20 @@ std::optional<double> measure_throughput(const ObjectiveExpr&, const WindowStats
   return window.throughput();
 }
 
-constexpr std::array<MetricDefinition, 8> table{{
+std::optional<double> measure_goodput(const ObjectiveExpr&, const WindowStats& window) {
+  return window.goodput();
+}
+
+std::optional<double> measure_offered_rate(const ObjectiveExpr&, const WindowStats& window) {
+  return window.offered_rate();
+}
+
+// The aliases of the three rates follow what people read elsewhere: wrk's
+// and ab's "Requests per second" count the responses received (timeouts
+// apart), so rps and the like point to throughput; the rate the schedule
+// sends at is queueing theory's "offered load", an open model's arrival
+// rate.
+constexpr std::array<MetricDefinition, 10> table{{
     {"error_rate", "error_rate", "errors error errors_rate", Metric::error_rate, MetricArgument::none,
      ThresholdKind::ratio, "error rate", "error_rate < 0.5%", 2, measure_error_rate},
     {"p", "p(N)", "percentile", Metric::percentile, MetricArgument::percentile, ThresholdKind::latency,
@@ -80,8 +93,14 @@ constexpr std::array<MetricDefinition, 8> table{{
      "rate(5xx) < 1%", 2, measure_rate},
     {"share", "share(BACKEND)", "backend_share", Metric::backend_share, MetricArgument::backend,
      ThresholdKind::ratio, "{} share", "share(web1) < 40%", 1, measure_backend_share},
-    {"throughput", "throughput", "rps qps requests_per_second req_rate", Metric::throughput,
-     MetricArgument::none, ThresholdKind::rate, "throughput", "throughput > 500/s", 0, measure_throughput},
+    {"throughput", "throughput", "rps qps requests_per_second req_rate responses_per_second response_rate",
+     Metric::throughput, MetricArgument::none, ThresholdKind::rate, "throughput", "throughput > 500/s", 0,
+     measure_throughput},
+    {"goodput", "goodput", "good_throughput successful_throughput good_rps success_rps", Metric::goodput,
+     MetricArgument::none, ThresholdKind::rate, "goodput", "goodput > 500/s", 0, measure_goodput},
+    {"offered_rate", "offered_rate", "offered offered_load arrival_rate send_rate sent_rate intended_rate",
+     Metric::offered_rate, MetricArgument::none, ThresholdKind::rate, "offered rate", "offered_rate > 500/s",
+     0, measure_offered_rate},
 }};
 
 }  // namespace

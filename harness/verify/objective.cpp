@@ -357,10 +357,11 @@ class ObjectiveParser {
                        : std::string("units: us, ms, s, m"));
   }
 
-  // "500/s" (requests per second) or "30000/m" (per minute).
+  // "500/s" (per second) or "30000/m" (per minute): requests for
+  // offered_rate, responses for throughput and goodput.
   Failure parse_rate(const Token& value, double number) {
     const std::string usage =
-        fmt::format("write requests per second as '{0}/s', or per minute as '{0}/m'", value.text);
+        fmt::format("write the rate per second as '{0}/s', or per minute as '{0}/m'", value.text);
     if (peek().kind == Kind::percent) {
       return error(peek(), fmt::format("{} is a rate, not a percentage", metric_->name), usage);
     }

@@ -19,14 +19,16 @@ enum class Metric {
   max,                // max: largest latency, ms
   rate,               // rate(5xx): requests with that outcome / requests
   backend_share,      // share(web1): one backend's share
-  throughput,         // requests per second
+  throughput,         // HTTP responses received per second, by arrival
+  goodput,            // successful (not 5xx) responses received per second
+  offered_rate,       // requests intended per second (the load's schedule)
 };
 
 enum class Comparator { lt, le, gt, ge };
 
 // A parsed SLO objective such as `p(99) < 250ms`. Thresholds are kept in
 // base units: milliseconds for latency, fractions for rates and shares,
-// requests per second for throughput.
+// per second for throughput, goodput and offered_rate.
 struct ObjectiveExpr {
   Metric metric = Metric::error_rate;
   double percentile = 0;  // for Metric::percentile, e.g. 99
@@ -54,7 +56,7 @@ struct ObjectiveError {
 //   objective  := metric comparator threshold
 //   metric     := "error_rate" | "p(" number ")" | "max_backend_share"
 //               | "avg" | "max" | "rate(" outcome ")" | "share(" backend ")"
-//               | "throughput"
+//               | "throughput" | "goodput" | "offered_rate"
 //   outcome    := status class "5xx" | status code "503" | transport error
 //                 class "timeout", "reset", ... (see parse_outcome)
 //   backend    := [A-Za-z0-9_.:-]+, written without spaces
@@ -62,8 +64,9 @@ struct ObjectiveError {
 // A ratio threshold (error_rate, max_backend_share, rate, share) is a
 // percentage "0.5%" or a fraction "0.005"; a latency threshold (p, avg,
 // max) takes us, ms, s or m, and a bare number is milliseconds, as in k6;
-// a rate threshold (throughput) is requests per second "500/s" or per
-// minute "30000/m". The metrics are one table in metric_table.cpp.
+// a rate threshold (throughput, goodput, offered_rate) is per second
+// "500/s" or per minute "30000/m". The metrics are one table in
+// metric_table.cpp; what each one counts is in WindowStats (window.h).
 std::variant<ObjectiveExpr, ObjectiveError> parse_objective(std::string_view text);
 
 // For share(NAME): an error at the name's column when NAME is not one of
@@ -75,9 +78,9 @@ std::optional<ObjectiveError> unknown_backend(const ObjectiveExpr& expr,
                                               std::span<const std::string> backends);
 
 // The metric's value in a window; nullopt when the window has no requests
-// (except throughput, which is 0 then: no traffic is a low throughput),
-// and for max_backend_share and share(...) also when no known backend
-// answered in it.
+// (except the rates throughput, goodput and offered_rate, which are 0
+// then: no traffic is a low rate), and for max_backend_share and
+// share(...) also when no known backend answered in it.
 std::optional<double> measure(const ObjectiveExpr& expr, const WindowStats& window);
 bool holds(const ObjectiveExpr& expr, double value);
 

@@ -71,6 +71,23 @@ void finish(WindowStats& window, WindowTally& tally, const std::vector<std::stri
   }
 }
 
+// A response counts where it arrived; a sample without one (status 0: a
+// timeout, a refused or reset connection) delivered nothing.
+void add_response(WindowStats& window, const load::Sample& sample) {
+  if (sample.status == 0) {
+    return;
+  }
+  ++window.responses;
+  if (!sample.failed()) {
+    ++window.good_responses;
+  }
+}
+
+double per_second(uint64_t count, const WindowStats& window) {
+  const int64_t span = window.end_ns - window.start_ns;
+  return span > 0 ? static_cast<double>(count) * 1e9 / static_cast<double>(span) : 0.0;
+}
+
 uint64_t known_backend_requests(const WindowStats& window) {
   uint64_t total = 0;
   for (const auto& [name, count] : window.backend_counts) {
@@ -83,9 +100,16 @@ uint64_t known_backend_requests(const WindowStats& window) {
 
 }  // namespace
 
+double WindowStats::offered_rate() const {
+  return per_second(requests, *this);
+}
+
 double WindowStats::throughput() const {
-  const int64_t span = end_ns - start_ns;
-  return span > 0 ? static_cast<double>(requests) * 1e9 / static_cast<double>(span) : 0.0;
+  return per_second(responses, *this);
+}
+
+double WindowStats::goodput() const {
+  return per_second(good_responses, *this);
 }
 
 double WindowStats::backend_share(const std::string& backend) const {
@@ -141,12 +165,15 @@ std::vector<WindowStats> build_windows(const load::LoadResult& result, Duration 
     return windows;
   }
   const int64_t covered_to = windows.back().end_ns;
+  auto window_of = [&](int64_t at_ns) { return static_cast<std::size_t>((at_ns - from_ns) / w); };
   for (const load::Sample& sample : result.samples) {
-    if (sample.intended_ns < from_ns || sample.intended_ns >= covered_to) {
-      continue;
+    if (sample.intended_ns >= from_ns && sample.intended_ns < covered_to) {
+      const std::size_t i = window_of(sample.intended_ns);
+      add(windows[i], tallies[i], sample);
     }
-    const auto i = static_cast<std::size_t>((sample.intended_ns - from_ns) / w);
-    add(windows[i], tallies[i], sample);
+    if (sample.done_ns >= from_ns && sample.done_ns < covered_to) {
+      add_response(windows[window_of(sample.done_ns)], sample);
+    }
   }
   for (std::size_t i = 0; i < windows.size(); ++i) {
     finish(windows[i], tallies[i], result.backends);

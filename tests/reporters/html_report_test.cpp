@@ -78,7 +78,7 @@ TEST_CASE("the HTML postmortem has one svg per chart", "[reporters][html]") {
   // time, and traffic per backend per phase.
   CHECK(count(html, "<svg") == 5);
   CHECK(count(html, "</svg>") == 5);
-  CHECK(contains(html, "Throughput (req/s)"));
+  CHECK(contains(html, "Throughput (responses/s)"));
   CHECK(contains(html, "Error rate (%)"));
   CHECK(contains(html, "p99 latency (ms)"));
   CHECK(contains(html, "Max backend share (%)"));

@@ -98,13 +98,26 @@ TEST_CASE("malformed objectives are rejected at the column of the problem, with 
       {"a metric unlike any known one lists the known metrics", "latency < 250ms", std::nullopt,
        "unknown metric 'latency'",
        "known metrics: error_rate, p(N), max_backend_share, avg, max, rate(OUTCOME), share(BACKEND), "
-       "throughput"},
+       "throughput, goodput, offered_rate"},
       {"a common other name of a metric points to the grammar's name", "mean < 50ms", 0,
        "unknown metric 'mean'", "did you mean 'avg'? e.g. 'avg < 50ms'"},
       {"a common other name of a metric points to the grammar's name", "RPS > 500/s", 0, nullptr,
        "did you mean 'throughput'? e.g. 'throughput > 500/s'"},
       {"a misspelt new metric is reported with the nearest known one", "throughput_ > 5/s", 0, nullptr,
        "did you mean 'throughput'?"},
+      {"a misspelt new metric is reported with the nearest known one", "goodptu > 5/s", 0,
+       "unknown metric 'goodptu'", "did you mean 'goodput'?"},
+      {"a misspelt new metric is reported with the nearest known one", "ofered_rate > 5/s", 0, nullptr,
+       "did you mean 'offered_rate'?"},
+      {"a common other name of a metric points to the grammar's name", "offered > 500/s", 0,
+       "unknown metric 'offered'", "did you mean 'offered_rate'? e.g. 'offered_rate > 500/s'"},
+      {"a common other name of a metric points to the grammar's name", "arrival_rate > 500/s", 0, nullptr,
+       "did you mean 'offered_rate'? e.g. 'offered_rate > 500/s'"},
+      {"a common other name of a metric points to the grammar's name", "good_rps > 500/s", 0, nullptr,
+       "did you mean 'goodput'? e.g. 'goodput > 500/s'"},
+      {"a goodput threshold needs a unit", "goodput > 500", 13, "missing unit after 500: goodput is a rate",
+       "write the rate per second as '500/s', or per minute as '500/m'"},
+      {"an offered rate takes no argument", "offered_rate(lb) > 5/s", 12, "'offered_rate' takes no argument"},
       {"an outcome rate needs its parentheses", "rate < 1%", 5, "expected '(' after 'rate', found '<'",
        "write the outcome in parentheses, e.g. rate(5xx), rate(503) or rate(timeout)"},
       {"an outcome rate needs an outcome", "rate() < 1%", 5, "missing outcome"},
@@ -146,7 +159,7 @@ TEST_CASE("malformed objectives are rejected at the column of the problem, with 
       {"a metric without argument refuses one", "avg(5) < 1s", 3, "'avg' takes no argument"},
       {"a throughput threshold needs a unit", "throughput > 500", 16,
        "missing unit after 500: throughput is a rate",
-       "write requests per second as '500/s', or per minute as '500/m'"},
+       "write the rate per second as '500/s', or per minute as '500/m'"},
       {"a throughput threshold is not a percentage", "throughput > 50%", 15,
        "throughput is a rate, not a percentage"},
       {"a throughput threshold refuses unknown units", "throughput > 500 rps", 17, "unknown rate unit 'rps'"},
@@ -322,6 +335,13 @@ TEST_CASE("a throughput objective keeps requests per second", "[verify][grammar]
   CHECK(rps.threshold == Approx(500));
   CHECK(parsed("throughput >= 30000 / m").threshold == Approx(500));
   CHECK(parsed("throughput>2.5/s").threshold == Approx(2.5));
+  const ObjectiveExpr good = parsed("goodput >= 6000/m");
+  CHECK(good.metric == Metric::goodput);
+  CHECK(good.op == Comparator::ge);
+  CHECK(good.threshold == Approx(100));
+  const ObjectiveExpr offered = parsed("offered_rate < 1000/s");
+  CHECK(offered.metric == Metric::offered_rate);
+  CHECK(offered.threshold == Approx(1000));
 }
 
 TEST_CASE("a share of an unknown backend is reported at the name, with the nearest one",
@@ -347,6 +367,8 @@ TEST_CASE("the new metrics are measured from a window", "[verify]") {
   window.start_ns = 0;
   window.end_ns = 2'000'000'000;
   window.requests = 10;
+  window.responses = 8;
+  window.good_responses = 6;
   window.mean_ms = 12.5;
   window.max_ms = 900;
   window.status_counts = {{200, 5}, {404, 1}, {500, 1}, {503, 2}};
@@ -363,7 +385,10 @@ TEST_CASE("the new metrics are measured from a window", "[verify]") {
   CHECK(*measure(parsed("rate(reset) < 1%"), window) == Approx(0.0));
   CHECK(*measure(parsed("share(web1) < 40%"), window) == Approx(0.5));
   CHECK(*measure(parsed("share(web3) > 10%"), window) == Approx(0.0));
-  CHECK(*measure(parsed("throughput > 1/s"), window) == Approx(5));
+  // Per second of the window's 2 s: 10 requests, 8 responses, 6 good ones.
+  CHECK(*measure(parsed("offered_rate > 1/s"), window) == Approx(5));
+  CHECK(*measure(parsed("throughput > 1/s"), window) == Approx(4));
+  CHECK(*measure(parsed("goodput > 1/s"), window) == Approx(3));
 }
 
 TEST_CASE("an empty window has no value for the new metrics, except a throughput of 0", "[verify]") {
@@ -373,8 +398,11 @@ TEST_CASE("an empty window has no value for the new metrics, except a throughput
   CHECK_FALSE(measure(parsed("max < 1s"), window).has_value());
   CHECK_FALSE(measure(parsed("rate(5xx) < 1%"), window).has_value());
   CHECK_FALSE(measure(parsed("share(web1) < 40%"), window).has_value());
-  REQUIRE(measure(parsed("throughput > 1/s"), window).has_value());
-  CHECK(*measure(parsed("throughput > 1/s"), window) == 0);
+  for (const char* rate : {"throughput > 1/s", "goodput > 1/s", "offered_rate > 1/s"}) {
+    INFO(rate);
+    REQUIRE(measure(parsed(rate), window).has_value());
+    CHECK(*measure(parsed(rate), window) == 0);
+  }
 
   window.requests = 2;
   window.backend_counts = {{"", 2}};
@@ -388,12 +416,16 @@ TEST_CASE("the new metrics are written in their own terms", "[verify]") {
   CHECK(metric_label(parsed("rate(timeout) < 1%")) == "timeout rate");
   CHECK(metric_label(parsed("share(web1) < 40%")) == "web1 share");
   CHECK(metric_label(parsed("throughput > 5/s")) == "throughput");
+  CHECK(metric_label(parsed("goodput > 5/s")) == "goodput");
+  CHECK(metric_label(parsed("offered_rate > 5/s")) == "offered rate");
 
   CHECK(format_value(parsed("avg < 1s"), 12.34) == "12.3 ms");
   CHECK(format_value(parsed("rate(5xx) < 1%"), 0.0123) == "1.23%");
   CHECK(format_value(parsed("share(web1) < 40%"), 0.4) == "40.0%");
   CHECK(format_value(parsed("throughput > 5/s"), 512.4) == "512/s");
   CHECK(format_value(parsed("throughput > 5/s"), 2.5) == "2.5/s");
+  CHECK(format_value(parsed("goodput > 5/s"), 199.6) == "200/s");
+  CHECK(format_value(parsed("offered_rate > 5/s"), 0.26) == "0.3/s");
 }
 
 TEST_CASE("every metric of the table parses from its own example", "[verify][grammar]") {

@@ -75,7 +75,8 @@ TEST_CASE("a final partial window is kept only when it spans at least half the w
   CHECK(kept[2].start_ns == 2000 * ms);
   CHECK(kept[2].end_ns == 2500 * ms);
   CHECK(kept[2].requests == 2);
-  CHECK(kept[2].throughput() == Approx(4.0));  // 2 requests in half a second
+  CHECK(kept[2].offered_rate() == Approx(4.0));  // 2 requests in half a second
+  CHECK(kept[2].throughput() == Approx(4.0));    // both answered within it
 
   const auto dropped = build_windows(result, 1s, 0, 2400 * ms);
   REQUIRE(dropped.size() == 2);
@@ -175,16 +176,145 @@ TEST_CASE("backend shares leave requests without a backend out of the denominato
   CHECK(w.max_backend_share() == Approx(0.75));
 }
 
-TEST_CASE("throughput is requests per second of the window's own length", "[verify]") {
+TEST_CASE("the rates are per second of the window's own length", "[verify]") {
   std::vector<Sample> samples;
   for (int i = 0; i < 500; ++i) {
     samples.push_back(sample(i * 2, 1));
   }
+  // The last request (998 ms + 1 ms) is answered inside the second.
   const auto one_second = build_windows(result_with(samples), 1s, 0, 1000 * ms);
+  CHECK(one_second[0].offered_rate() == Approx(500));
   CHECK(one_second[0].throughput() == Approx(500));
+  CHECK(one_second[0].goodput() == Approx(500));
   const auto halves = build_windows(result_with(samples), 500ms, 0, 1000 * ms);
-  CHECK(halves[0].throughput() == Approx(500));
+  CHECK(halves[0].offered_rate() == Approx(500));
   CHECK(halves[0].requests == 250);
+  CHECK(halves[0].responses == 250);
+  CHECK(halves[1].throughput() == Approx(500));
+}
+
+TEST_CASE("a window whose requests all time out has no throughput", "[verify]") {
+  std::vector<Sample> samples;
+  for (int i = 0; i < 200; ++i) {
+    // Timed out after 400 ms, inside the window they were sent in.
+    samples.push_back(sample(i * 2, 400, 0, 0, ErrorClass::response_timeout));
+  }
+  const auto windows = build_windows(result_with(samples), 1s, 0, 1000 * ms);
+  REQUIRE(windows.size() == 1);
+  const WindowStats& w = windows[0];
+  CHECK(w.requests == 200);
+  CHECK(w.offered_rate() == Approx(200));
+  CHECK(w.responses == 0);
+  CHECK(w.good_responses == 0);
+  CHECK(w.throughput() == 0);
+  CHECK(w.goodput() == 0);
+  CHECK(w.error_rate() == Approx(1.0));
+}
+
+TEST_CASE("refused and reset connections are no responses either", "[verify]") {
+  const auto result =
+      result_with({sample(1, 1, 0, 0, ErrorClass::connect_refused), sample(2, 1, 0, 0, ErrorClass::reset),
+                   sample(3, 1, 0, 0, ErrorClass::connect_timeout), sample(4, 1, 0, 0, ErrorClass::other),
+                   sample(5, 1, 200)});
+  const auto windows = build_windows(result, 1s, 0, 1000 * ms);
+  CHECK(windows[0].requests == 5);
+  CHECK(windows[0].responses == 1);
+  CHECK(windows[0].good_responses == 1);
+}
+
+TEST_CASE("a window whose responses half fail has the full throughput and half the goodput", "[verify]") {
+  std::vector<Sample> samples;
+  for (int i = 0; i < 300; ++i) {
+    samples.push_back(sample(i * 2, 1, i % 2 == 0 ? 200 : 503));
+  }
+  const auto windows = build_windows(result_with(samples), 600ms, 0, 600 * ms);
+  REQUIRE(windows.size() == 1);
+  const WindowStats& w = windows[0];
+  CHECK(w.offered_rate() == Approx(500));
+  CHECK(w.responses == 300);
+  CHECK(w.throughput() == Approx(500));
+  CHECK(w.good_responses == 150);
+  CHECK(w.goodput() == Approx(250));
+  CHECK(w.error_rate() == Approx(0.5));
+}
+
+TEST_CASE("4xx responses are good responses, as they are not errors", "[verify]") {
+  const auto windows =
+      build_windows(result_with({sample(1, 1, 404), sample(2, 1, 429), sample(3, 1, 500)}), 1s, 0, 1000 * ms);
+  CHECK(windows[0].responses == 3);
+  CHECK(windows[0].good_responses == 2);
+}
+
+TEST_CASE("a response counts in the window it arrived in, its request in the one it was intended in",
+          "[verify]") {
+  const auto result = result_with({
+      sample(900, 300),                                       // intended in 0, answered in 1
+      sample(950, 1200, 503),                                 // intended in 0, answered in 2
+      sample(1500, 1),                                        // intended and answered in 1
+      sample(-200, 400),                                      // intended before the span, answered in 0
+      sample(2800, 400),                                      // answered after the span: nowhere
+      sample(2900, 200, 0, 0, ErrorClass::response_timeout),  // no response at all
+  });
+  const auto windows = build_windows(result, 1s, 0, 3000 * ms);
+  REQUIRE(windows.size() == 3);
+  CHECK(windows[0].requests == 2);
+  CHECK(windows[0].responses == 1);
+  CHECK(windows[0].good_responses == 1);
+  CHECK(windows[1].requests == 1);
+  CHECK(windows[1].responses == 2);
+  CHECK(windows[1].good_responses == 2);
+  CHECK(windows[2].requests == 2);
+  CHECK(windows[2].responses == 1);
+  CHECK(windows[2].good_responses == 0);
+  CHECK(windows[2].throughput() == Approx(1));
+  CHECK(windows[2].goodput() == 0);
+}
+
+// One request every ms for 3 s, each answered `latency_ms` later.
+std::vector<Sample> steady_run(double latency_ms) {
+  std::vector<Sample> samples;
+  for (int at = 0; at < 3000; ++at) {
+    samples.push_back(sample(at, latency_ms));
+  }
+  return samples;
+}
+
+TEST_CASE(
+    "at a steady rate the last window's throughput is the rate: the answers after the end are the "
+    "next window's, and only the first window misses its fill",
+    "[verify]") {
+  // 300 ms of latency: each window gets the last 300 ms of its
+  // predecessor's answers in place of its own last 300 ms.
+  const auto windows = build_windows(result_with(steady_run(300)), 1s, 0, 3000 * ms);
+  REQUIRE(windows.size() == 3);
+  CHECK(windows[0].throughput() == Approx(700));
+  CHECK(windows[1].throughput() == Approx(1000));
+  CHECK(windows[2].throughput() == Approx(1000));
+  for (const auto& w : windows) {
+    CHECK(w.offered_rate() == Approx(1000));
+  }
+  // A short final window: the same.
+  const auto partial = build_windows(result_with(steady_run(300)), 1s, 0, 2600 * ms);
+  REQUIRE(partial.size() == 3);
+  CHECK(partial[2].end_ns == 2600 * ms);
+  CHECK(partial[2].throughput() == Approx(1000));
+}
+
+TEST_CASE("windows built in parts count the same responses as windows built at once", "[verify]") {
+  // As the live monitor builds them: a few windows at a time, over samples
+  // that include requests intended before each part.
+  const auto result = result_with(steady_run(300));
+  const auto whole = build_windows(result, 500ms, 0, 3000 * ms);
+  auto first = build_windows(result, 500ms, 0, 1500 * ms);
+  const auto second = build_windows(result, 500ms, 1500 * ms, 3000 * ms);
+  first.insert(first.end(), second.begin(), second.end());
+  REQUIRE(first.size() == whole.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    INFO("window " << i);
+    CHECK(first[i].requests == whole[i].requests);
+    CHECK(first[i].responses == whole[i].responses);
+    CHECK(first[i].good_responses == whole[i].good_responses);
+  }
 }
 
 TEST_CASE("a window without requests reads as zero everywhere", "[verify]") {
@@ -193,7 +323,10 @@ TEST_CASE("a window without requests reads as zero everywhere", "[verify]") {
   const WindowStats& w = windows[0];
   CHECK(w.requests == 0);
   CHECK(w.error_rate() == 0);
+  CHECK(w.responses == 0);
+  CHECK(w.offered_rate() == 0);
   CHECK(w.throughput() == 0);
+  CHECK(w.goodput() == 0);
   CHECK(w.max_backend_share() == 0);
   CHECK(w.p99_ms == 0);
   CHECK(w.p999_ms == 0);
