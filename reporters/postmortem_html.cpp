@@ -138,7 +138,10 @@ json html_view(const json& journal) {
   auto chart = [&](WindowMetric metric, const char* caption) {
     charts.push_back({{"svg", window_metric_svg(journal, metric)}, {"caption", caption}});
   };
-  chart(WindowMetric::throughput, "Requests completed per second, per SLO window.");
+  chart(WindowMetric::throughput,
+        "Responses received per second (throughput, counted when each response arrived; timeouts and failed "
+        "connections are no responses), the non-5xx ones among them (goodput), and the requests the load "
+        "offered per second, per SLO window.");
   chart(WindowMetric::error_rate,
         "Share of requests that failed (HTTP 5xx or a transport error), per window.");
   chart(WindowMetric::p99_latency, "99th-percentile response time, per window.");

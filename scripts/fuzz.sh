@@ -102,10 +102,10 @@ seed fuzz_override empty 'slo='
   { yaml_files | xargs grep -h -A4 'abort_when' || true; } | { grep -o '"[^"]*"' || true; } | tr -d '"'
   grep -oh '"[^"]*"' "$ROOT/tests/verify/objective_test.cpp" "$ROOT/tests/runner/abort_rule_test.cpp" \
     "$ROOT/tests/runner/validate_abort_test.cpp" |
-    tr -d '"' | grep -E '^(error_rate|p\(|avg|max|rate\(|share\(|throughput|max_backend_share)' || true
+    tr -d '"' | grep -E '^(error_rate|p\(|avg|max|rate\(|share\(|throughput|goodput|offered_rate|max_backend_share)' || true
   printf '%s\n' 'error_rate < 0.5%' 'error_rate<=0.005' 'p(99.9) < 1.5s' 'p(50) >= 100us' 'avg < 50ms' \
     'max < 2s' 'rate(5xx) < 1%' 'rate(503) <= 0.1%' 'rate(timeout) < 1%' 'share(web1) < 40%' \
-    'max_backend_share < 60%' 'throughput > 500/s' 'throughput >= 30000/m' 'p(95)<500' \
+    'max_backend_share < 60%' 'throughput > 500/s' 'goodput > 400/s' 'offered_rate >= 100/s' 'throughput >= 30000/m' 'p(95)<500' \
     'error_rate > 50% for 5s' 'p(99) > 2s for 1m' 'rate(reset) > 5% for 250ms'
 } | sort -u | seed_lines fuzz_objective ''
 

@@ -113,7 +113,12 @@ void LiveMonitor::forget_settled(int64_t now_ns) {
   auto& samples = seen_.samples;
   const auto reported = samples.begin() + static_cast<std::ptrdiff_t>(recent_from_);
   const auto kept = std::remove_if(samples.begin(), reported,
-                                   [before](const load::Sample& s) { return s.intended_ns < before; });
+                                   // A window's throughput counts the responses that
+                                   // arrive in it, also to requests intended earlier:
+                                   // keep those until their arrival window is built.
+                                   [before](const load::Sample& s) {
+                                     return s.intended_ns < before && s.done_ns < before;
+                                   });
   recent_from_ -= static_cast<size_t>(reported - kept);
   samples.erase(kept, reported);
 }
