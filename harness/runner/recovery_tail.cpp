@@ -1,0 +1,85 @@
+#include "harness/runner/recovery_tail.h"
+
+#include <fmt/format.h>
+
+#include "harness/verify/verdict.h"
+
+namespace faultline::runner {
+namespace {
+
+// "2 s", "1.5 s", "250 ms": durations inside a sentence.
+std::string spoken(Duration d) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  if (ms % 1000 == 0) {
+    return fmt::format("{} s", ms / 1000);
+  }
+  if (ms >= 1000) {
+    return fmt::format("{:g} s", static_cast<double>(ms) / 1000);
+  }
+  return fmt::format("{} ms", ms);
+}
+
+}  // namespace
+
+void warn_short_recovery_tail(const experiment::Experiment& exp, experiment::Diagnostics& diags) {
+  if (exp.slo.objectives.empty()) {
+    return;
+  }
+  const int windows = verify::kRecoveryHoldingWindows;
+  const Duration needed = exp.slo.window * windows;
+  const std::string judging =
+      fmt::format("judging recovery needs {} windows of {} after it", windows, spoken(exp.slo.window));
+  const experiment::MethodStep* last = nullptr;
+  bool any_fault = false;
+  for (const auto& step : exp.method) {
+    if (step.is_note()) {
+      continue;
+    }
+    any_fault = true;
+    if (!step.duration) {
+      if (exp.expect == experiment::Expectation::breach) {
+        const Duration room = exp.load.duration - step.at - needed;
+        diags.warning(
+            step.pos,
+            fmt::format(
+                "recovery cannot be observed: fault '{}' on {} has no duration, so it is reverted only "
+                "when the load ends; {}",
+                step.fault, step.target, judging),
+            room > Duration(0)
+                ? fmt::format(
+                      "give the step a duration of at most {} (then the load runs {} after the revert)",
+                      spoken(room), spoken(needed))
+                : fmt::format(
+                      "lengthen load.duration and give the step a duration that leaves {} of load after "
+                      "the revert",
+                      spoken(needed)));
+      }
+      continue;
+    }
+    if (last == nullptr || step.at + *step.duration > last->at + *last->duration) {
+      last = &step;
+    }
+  }
+  if (!any_fault || last == nullptr) {
+    return;
+  }
+  bool every_fault_reverted = true;
+  for (const auto& step : exp.method) {
+    every_fault_reverted = every_fault_reverted && (step.is_note() || step.duration.has_value());
+  }
+  const Duration revert = last->at + *last->duration;
+  const Duration tail = exp.load.duration - revert;
+  // With a fault that lasts to the end, that fault's warning says it all.
+  if (!every_fault_reverted || tail >= needed) {
+    return;
+  }
+  diags.warning(exp.load.duration_pos.line > 0 ? exp.load.duration_pos : exp.load.pos,
+                fmt::format("load ends {} after the last revert (t+{}, fault '{}' on {}); {}", spoken(tail),
+                            spoken(revert), last->fault, last->target, judging),
+                exp.load.duration - needed > last->at
+                    ? fmt::format("set load.duration to at least {}, or end the faults by t+{}",
+                                  spoken(revert + needed), spoken(exp.load.duration - needed))
+                    : fmt::format("set load.duration to at least {}", spoken(revert + needed)));
+}
+
+}  // namespace faultline::runner
