@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "harness/stack/render.h"
+#include "harness/stack/run_registry.h"
 #include "harness/stack/unique_fd.h"
 
 namespace faultline::faults {
@@ -195,9 +196,13 @@ Result<std::string> render_lb_config(const experiment::Experiment& exp, const st
   if (svc == nullptr || !svc->is_load_balancer()) {
     return Error{fmt::format("{} is not a load balancer of the stack", lb)};
   }
-  // The same paths NetnsStack::write_configs gives the service, under `dir`.
+  // The paths NetnsStack::write_configs gives the service, under `dir`;
+  // except HAProxy's stats socket, which is where a run (default registry,
+  // an id of six digits) has it: `haproxy -c` never creates it, but refuses
+  // a path over 97 characters, which `dir` under a long TMPDIR could pass.
   if (svc->kind == experiment::ServiceKind::haproxy) {
-    return stack::render_haproxy(*svc, plan, stack::RenderPaths{dir, dir + "/admin.sock"});
+    const std::string socket = fmt::format("{}/000000/{}/admin.sock", stack::kDefaultRegistryDir, lb);
+    return stack::render_haproxy(*svc, plan, stack::RenderPaths{dir, socket});
   }
   if (svc->kind == experiment::ServiceKind::nginx) {
     return stack::render_nginx_lb(*svc, plan, stack::RenderPaths{dir, {}});

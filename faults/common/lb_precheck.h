@@ -37,7 +37,8 @@ class ScratchDir {
 
 // The config the stack would write for load balancer `lb` (render_haproxy
 // or render_nginx_lb, as NetnsStack does, with the plan's addresses), with
-// its pid file, logs and sockets under `dir`.
+// its pid file, logs and temp folders under `dir` (HAProxy's stats socket,
+// which its check does not create, where a run would have it).
 Result<std::string> render_lb_config(const experiment::Experiment& exp, const stack::Plan& plan,
                                      const std::string& lb, const std::string& dir);
 

@@ -73,7 +73,7 @@ void warn_short_recovery_tail(const experiment::Experiment& exp, experiment::Dia
   if (!every_fault_reverted || tail >= needed) {
     return;
   }
-  diags.warning(exp.load.duration_pos.line > 0 ? exp.load.duration_pos : exp.load.pos,
+  diags.warning(!exp.load.duration_pos.file.empty() ? exp.load.duration_pos : exp.load.pos,
                 fmt::format("load ends {} after the last revert (t+{}, fault '{}' on {}); {}", spoken(tail),
                             spoken(revert), last->fault, last->target, judging),
                 exp.load.duration - needed > last->at
