@@ -5,11 +5,14 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "harness/stack/render.h"
@@ -55,37 +58,57 @@ Result<std::pair<stack::UniqueFd, int>> hold_loopback_port() {
   return std::make_pair(std::move(fd), static_cast<int>(ntohs(addr.sin_port)));
 }
 
-// nginx's `listen <address> [options];` with the address replaced, in place.
+// nginx's config with the address of every `listen <address> [options];`
+// replaced in place, and the ports that stand in for them.
 struct HeldListens {
   std::string text;
   std::vector<stack::UniqueFd> ports;
+  std::map<std::string, std::string> original;  // "127.0.0.1:<port>" -> the address written
 };
+
+// Where a `listen` directive's address starts in `line` at or after
+// `from`: the word `listen` at the line's start or after `{` or `;` (a
+// fragment may write `server { listen 8080; }` on one line).
+std::optional<size_t> listen_address_at(const std::string& line, size_t from) {
+  for (auto at = line.find("listen", from); at != std::string::npos; at = line.find("listen", at + 1)) {
+    const auto before = at == 0 ? std::string::npos : line.find_last_not_of(" \t", at - 1);
+    const bool starts = before == std::string::npos || line[before] == '{' || line[before] == ';';
+    const size_t end = at + 6;
+    if (starts && end < line.size() && (line[end] == ' ' || line[end] == '\t')) {
+      const auto address = line.find_first_not_of(" \t", end);
+      if (address != std::string::npos) {
+        return address;
+      }
+    }
+  }
+  return std::nullopt;
+}
 
 Result<HeldListens> hold_listen_addresses(const std::string& text) {
   HeldListens out;
   std::map<std::string, int> port_of;  // one held port per distinct address
   for (auto line : split_lines(text)) {
-    const auto b = line.find_first_not_of(" \t");
-    if (b != std::string::npos &&
-        (starts_with(line.substr(b), "listen ") || starts_with(line.substr(b), "listen\t"))) {
-      const auto a = line.find_first_not_of(" \t", b + 6);
-      auto e = a == std::string::npos ? std::string::npos : line.find_first_of(" \t;", a);
-      if (a != std::string::npos) {
-        e = e == std::string::npos ? line.size() : e;
-        const std::string address = line.substr(a, e - a);
-        if (!starts_with(address, "unix:")) {
-          auto it = port_of.find(address);
-          if (it == port_of.end()) {
-            auto held = hold_loopback_port();
-            if (!held) {
-              return held.error();
-            }
-            it = port_of.emplace(address, held->second).first;
-            out.ports.push_back(std::move(held->first));
-          }
-          line = line.substr(0, a) + fmt::format("127.0.0.1:{}", it->second) + line.substr(e);
-        }
+    size_t from = 0;
+    while (const auto a = listen_address_at(line, from)) {
+      const size_t e = std::min(line.size(), line.find_first_of(" \t;}", *a));
+      const std::string address = line.substr(*a, e - *a);
+      from = e;
+      if (starts_with(address, "unix:")) {
+        continue;
       }
+      auto it = port_of.find(address);
+      if (it == port_of.end()) {
+        auto held = hold_loopback_port();
+        if (!held) {
+          return held.error();
+        }
+        it = port_of.emplace(address, held->second).first;
+        out.ports.push_back(std::move(held->first));
+      }
+      const std::string loopback = fmt::format("127.0.0.1:{}", it->second);
+      out.original[loopback] = address;
+      line = line.substr(0, *a) + loopback + line.substr(e);
+      from = *a + loopback.size();
     }
     out.text += line;
     out.text += '\n';
@@ -219,7 +242,22 @@ Result<ConfigCheck> check_on_host(experiment::ServiceKind kind, const std::strin
   if (!held) {
     return held.error();
   }
-  return run_config_check(kind, held->text, dir);  // the ports are let go after the check
+  auto check = run_config_check(kind, held->text, dir);  // the ports are let go after the check
+  if (check) {
+    // A complaint about a listen address names the one written.
+    for (auto& complaint : check->complaints) {
+      for (const auto& [loopback, address] : held->original) {
+        for (auto at = complaint.find(loopback); at != std::string::npos;
+             at = complaint.find(loopback, at + 1)) {
+          const size_t end = at + loopback.size();
+          if (end == complaint.size() || !std::isdigit(static_cast<unsigned char>(complaint[end]))) {
+            complaint.replace(at, loopback.size(), address);  // not a longer port it is the start of
+          }
+        }
+      }
+    }
+  }
+  return check;
 }
 
 std::vector<Complaint> complaints_of(const ConfigCheck& check) {

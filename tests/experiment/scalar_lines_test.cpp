@@ -51,7 +51,7 @@ TEST_CASE("each line of a literal block is found on its own line", "[experiment]
   CHECK(at(position_of_line(start, value, 5)) == "2:7");
 }
 
-TEST_CASE("lines of a quoted text split by \\n escapes are found on the same line",
+TEST_CASE("lines of a quoted text split by newline escapes are found on the same line",
           "[experiment][scalar_lines]") {
   std::string value;
   const SourcePos start = text_pos("quoted.yaml", "text: \"least_conn;\\nleastconn;\"\n", value);

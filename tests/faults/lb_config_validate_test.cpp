@@ -182,7 +182,7 @@ TEST_CASE("a fragment nginx -t rejects fails validation at its line inside a quo
   CHECK_THAT(diags.items()[0].hint, Catch::Matchers::Contains("at the start of the nginx upstream block"));
 }
 
-TEST_CASE("nginx's complaint about the line after a missing ';' points at the line that lacks it",
+TEST_CASE("nginx's complaint about the line after a missing semicolon points at the line that lacks it",
           "[faults][lb_config][validate][bad-config]") {
   if (!installed("nginx")) {
     WARN("skipped: nginx is not installed");
@@ -223,6 +223,43 @@ TEST_CASE("a fragment that duplicates a rendered directive is refused at its own
              Catch::Matchers::StartsWith("18:18: nginx -t rejects this line of the lb_config fragment "
                                          "for lb: \"keepalive\" directive is duplicate (at line "));
   CHECK_THAT(errors[0], Catch::Matchers::EndsWith("of the config, outside the fragment: 'keepalive 32;')"));
+}
+
+TEST_CASE("listen addresses are checked on this host, and named as written",
+          "[faults][lb_config][validate]") {
+  if (!installed("nginx")) {
+    WARN("skipped: nginx is not installed");
+    return;
+  }
+  // The rendered `listen` has the plan's address, which exists only in the
+  // run's namespace; a fragment adds servers, one of them on one line.
+  const std::string dir = test_dir("nginx_listen");
+  const std::string good = write_experiment(dir, "nginx",
+                                            "      section: defaults\n"
+                                            "      fragment: |\n"
+                                            "        server { listen 8080; return 204; }\n"
+                                            "        server {\n"
+                                            "          listen 8081 default_server;\n"
+                                            "        }\n");
+  Diagnostics good_diags(good);
+  CHECK(faultline::runner::validate(good, {}, good_diags));
+  INFO(good_diags.format());
+  CHECK(good_diags.items().empty());
+
+  const std::string bad = write_experiment(dir, "nginx",
+                                           "      section: defaults\n"
+                                           "      fragment: |\n"
+                                           "        server {\n"
+                                           "          listen 8081;\n"
+                                           "          listen 8081;\n"
+                                           "        }\n");
+  Diagnostics bad_diags(bad);
+  CHECK_FALSE(faultline::runner::validate(bad, {}, bad_diags));
+  INFO(bad_diags.format());
+  CHECK(errors_of(bad_diags) ==
+        std::vector<std::string>{
+            "22:11: nginx -t rejects this line of the lb_config fragment for lb: a duplicate "
+            "listen 8081"});
 }
 
 TEST_CASE("a fragment from a file is refused at the line of that file",

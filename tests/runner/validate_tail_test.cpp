@@ -232,7 +232,7 @@ TEST_CASE("a file with errors gets no recovery warning computed from defaults",
   CHECK_FALSE(c.diags.has_warnings());
 }
 
-TEST_CASE("faultline validate prints the warning and still passes; run prints it before anything else",
+TEST_CASE("faultline validate prints the warning and still passes, and run prints it before anything else",
           "[runner][validate][recovery][cli]") {
   Spec spec;
   spec.method = "  - { at: 3s, fault: " + kWeight + ", duration: 10s }\n";
