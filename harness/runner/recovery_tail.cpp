@@ -29,14 +29,14 @@ void warn_short_recovery_tail(const experiment::Experiment& exp, experiment::Dia
   const Duration needed = exp.slo.window * windows;
   const std::string judging =
       fmt::format("judging recovery needs {} windows of {} after it", windows, spoken(exp.slo.window));
-  const experiment::MethodStep* last = nullptr;
-  bool any_fault = false;
+  const experiment::MethodStep* last = nullptr;  // the fault reverted last
+  bool kept_to_the_end = false;                  // a fault without duration
   for (const auto& step : exp.method) {
     if (step.is_note()) {
       continue;
     }
-    any_fault = true;
     if (!step.duration) {
+      kept_to_the_end = true;
       if (exp.expect == experiment::Expectation::breach) {
         const Duration room = exp.load.duration - step.at - needed;
         diags.warning(
@@ -60,17 +60,14 @@ void warn_short_recovery_tail(const experiment::Experiment& exp, experiment::Dia
       last = &step;
     }
   }
-  if (!any_fault || last == nullptr) {
+  // With a fault that lasts to the end, there is no tail to speak of: the
+  // warning at its step (or, for hold, none) says it all.
+  if (last == nullptr || kept_to_the_end) {
     return;
-  }
-  bool every_fault_reverted = true;
-  for (const auto& step : exp.method) {
-    every_fault_reverted = every_fault_reverted && (step.is_note() || step.duration.has_value());
   }
   const Duration revert = last->at + *last->duration;
   const Duration tail = exp.load.duration - revert;
-  // With a fault that lasts to the end, that fault's warning says it all.
-  if (!every_fault_reverted || tail >= needed) {
+  if (tail >= needed) {
     return;
   }
   diags.warning(!exp.load.duration_pos.file.empty() ? exp.load.duration_pos : exp.load.pos,
