@@ -27,6 +27,16 @@ struct Needs {
   std::string kernel_feature;                         // empty = none
 };
 
+// What a fault may use to check itself before a run (Fault::check_before_run).
+struct PreRunContext {
+  const experiment::Experiment& exp;
+  // Names and addresses as a run would assign them (stack::make_plan, which
+  // reads the host's addresses but creates nothing); an error when no plan
+  // could be made, in which case a check that needs it says it could not
+  // check.
+  const Result<stack::Plan>& plan;
+};
+
 // One fault of an experiment, bound to its parameters. Instances are made
 // by the fault type's parser once the parameters are known to be valid.
 //
@@ -46,6 +56,14 @@ class Fault {
 
   // Corrective measures this kind of fault suggests, for the postmortem.
   virtual std::vector<std::string> suggested_measures() const { return {}; }
+
+  // Checks that need more than the parameters but no running stack, made
+  // by `faultline validate` (and so before every run): e.g. a config
+  // fragment run through the server's own check mode against the config the
+  // run would render. What would make inject() fail goes to `diags` as an
+  // error at the parameter's position; a check that cannot be made on this
+  // machine, as a warning. Most faults have nothing to add.
+  virtual void check_before_run(const PreRunContext& /*ctx*/, experiment::Diagnostics& /*diags*/) const {}
 };
 
 using FaultParser = std::function<std::unique_ptr<Fault>(

@@ -4,27 +4,66 @@
 // own check mode (`haproxy -c`, `nginx -t`) BEFORE it is applied, and a
 // rejected fragment leaves the running config untouched: inject fails with
 // the server's complaint. Revert reloads the config that was there before.
+// `faultline validate` makes the same check before any run
+// (check_before_run), against the config the run would render, and points
+// at the fragment's line the server complains about.
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <vector>
 
 #include "faults/common/blast_radius.h"
+#include "faults/common/lb_precheck.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/registry.h"
+#include "harness/experiment/scalar_lines.h"
 
 namespace faultline::faults {
 namespace {
 
+// Line `n` (1-based) of `text`, without its indentation.
+std::string config_line(const std::string& text, size_t n) {
+  std::stringstream ss(text);
+  std::string line;
+  for (size_t i = 0; i < n && std::getline(ss, line); ++i) {
+  }
+  const auto b = line.find_first_not_of(" \t");
+  return b == std::string::npos ? std::string() : line.substr(b);
+}
+
+// Where the fragment is written, so a complaint about one of its lines can
+// point there: inside the experiment file (`fragment`, any YAML style) or
+// in the file named by `file`.
+struct FragmentSource {
+  experiment::SourcePos param;  // the `fragment` or `file` value
+  std::string file;             // the fragment's own file; empty when inline
+
+  experiment::SourcePos line_pos(const std::string& fragment, size_t line) const {
+    if (file.empty()) {
+      return experiment::position_of_line(param, fragment, static_cast<int>(line));
+    }
+    std::stringstream ss(fragment);
+    std::string text;
+    for (size_t i = 0; i < line && std::getline(ss, text); ++i) {
+    }
+    const auto col = text.find_first_not_of(" \t");
+    return {file, static_cast<int>(line), col == std::string::npos ? 1 : static_cast<int>(col) + 1};
+  }
+};
+
 class LbConfig final : public ReconfigFault {
  public:
   LbConfig(std::string lb, std::string section, std::string fragment, std::string origin,
-           std::vector<experiment::ExternalTarget> external)
+           FragmentSource source, std::vector<experiment::ExternalTarget> external)
       : ReconfigFault("lb_config", std::move(lb)),
         section_(std::move(section)),
         fragment_(std::move(fragment)),
         origin_(std::move(origin)),
+        source_(std::move(source)),
         external_(std::move(external)) {}
 
   std::string describe() const override {
@@ -42,6 +81,8 @@ class LbConfig final : public ReconfigFault {
     };
   }
 
+  void check_before_run(const PreRunContext& ctx, experiment::Diagnostics& diags) const override;
+
  private:
   Result<std::string> edit(const stack::RunningStack& stack, experiment::ServiceKind kind,
                            const std::string& text) const override {
@@ -51,14 +92,151 @@ class LbConfig final : public ReconfigFault {
         return st.error();
       }
     }
-    return add_to_section(kind, text, section_, fragment_);
+    auto changed = with_fragment(kind, text);
+    if (!changed) {
+      return changed.error();
+    }
+    return std::move(changed->text);
   }
+
+  // The one way the fragment goes into a config, at inject and in
+  // check_before_run.
+  Result<SectionInsert> with_fragment(experiment::ServiceKind kind, const std::string& text) const {
+    return insert_in_section(kind, text, section_, fragment_);
+  }
+
+  void report_rejection(experiment::ServiceKind kind, const ConfigCheck& check, const SectionInsert& changed,
+                        experiment::Diagnostics& diags) const;
+  // The last of the fragment's first `up_to` lines (1-based) that starts
+  // with the directive a complaint quotes ("keepalive" directive is
+  // duplicate); 0 when none does.
+  size_t fragment_line_naming(const std::string& complaint, size_t up_to) const;
 
   std::string section_;
   std::string fragment_;
   std::string origin_;
+  FragmentSource source_;
   std::vector<experiment::ExternalTarget> external_;  // reachable, see reachable_external
 };
+
+void LbConfig::check_before_run(const PreRunContext& ctx, experiment::Diagnostics& diags) const {
+  const auto* svc = ctx.exp.stack.find(lb());
+  if (svc == nullptr) {
+    return;
+  }
+  const char* checker = svc->kind == experiment::ServiceKind::haproxy ? "haproxy -c" : "nginx -t";
+  auto not_checked = [&](const std::string& why) {
+    diags.warning(
+        source_.param,
+        fmt::format("could not check the lb_config fragment for {} with {}: {}", lb(), checker, why),
+        "faultline run checks it again before injecting it (a rejected fragment fails the inject)");
+  };
+  if (!ctx.plan) {
+    not_checked(ctx.plan.error().message);
+    return;
+  }
+  // The config, the candidate and whatever the checker writes (nginx's
+  // temp folders and logs) stay in here; it goes when the check is done.
+  auto dir = ScratchDir::make("faultline-check");
+  if (!dir) {
+    not_checked(dir.error().message);
+    return;
+  }
+  auto rendered = render_lb_config(ctx.exp, *ctx.plan, lb(), dir->path());
+  if (!rendered) {
+    not_checked(rendered.error().message);
+    return;
+  }
+  auto changed = with_fragment(svc->kind, *rendered);
+  if (!changed) {
+    diags.error(source_.param,
+                fmt::format("lb_config cannot add the fragment to {}: {}", lb(), changed.error().message));
+    return;
+  }
+  auto check = check_on_host(svc->kind, changed->text, dir->path());
+  if (!check) {
+    not_checked(check.error().message);
+  } else if (!check->passed) {
+    report_rejection(svc->kind, *check, *changed, diags);
+  }
+}
+
+void LbConfig::report_rejection(experiment::ServiceKind kind, const ConfigCheck& check,
+                                const SectionInsert& changed, experiment::Diagnostics& diags) const {
+  const bool haproxy = kind == experiment::ServiceKind::haproxy;
+  // add_to_section's placement, in words.
+  const std::string nginx_block = section_ == "global"     ? "main context"
+                                  : section_ == "defaults" ? "http block"
+                                  : section_ == "frontend" ? "server block"
+                                                           : "upstream block";
+  const std::string hint = fmt::format(
+      "the fragment goes {} of {}'s config as the run renders it; at run time the inject would fail and "
+      "leave the load balancer unchanged",
+      haproxy ? fmt::format("at the end of the HAProxy '{}' section", section_)
+              : fmt::format("at the start of the nginx {}", nginx_block),
+      lb());
+  const size_t first = changed.first_line;
+  const size_t count = changed.line_count;
+  for (const auto& c : complaints_of(check)) {
+    // The fragment line the checker names, if it names one. HAProxy's
+    // line is exact. nginx names the line where a directive ENDS, so a
+    // line missing its `;` shows up on a later line (or, past the
+    // fragment, at the config's next `;`); a setting the fragment
+    // duplicates, at the config's own. When the complaint quotes a
+    // directive, the last fragment line up to there that starts with it
+    // is the one to fix.
+    const bool inside = c.line && *c.line > first && *c.line <= first + count;
+    size_t line = inside ? *c.line - first : 0;  // in the fragment, 1-based; 0: none
+    if (!(inside && haproxy)) {
+      if (const size_t named = fragment_line_naming(c.text, inside ? line : count); named > 0) {
+        line = named;
+      }
+    }
+    // A line outside the fragment is quoted: the user has never seen the
+    // rendered config.
+    const std::string outside = c.line && !inside
+                                    ? fmt::format(" (at line {} of the config, outside the fragment: '{}')",
+                                                  *c.line, config_line(changed.text, *c.line))
+                                    : std::string();
+    if (line > 0) {
+      diags.error(source_.line_pos(fragment_, line),
+                  fmt::format("{} rejects this line of the lb_config fragment for {}: {}{}", check.checker,
+                              lb(), c.text, outside),
+                  hint);
+    } else {
+      diags.error(source_.param,
+                  fmt::format("{} rejects the config with the lb_config fragment for {}: {}{}", check.checker,
+                              lb(), c.text, outside),
+                  hint);
+    }
+  }
+}
+
+size_t LbConfig::fragment_line_naming(const std::string& complaint, size_t up_to) const {
+  std::vector<std::string> first_words;
+  std::stringstream ss(fragment_);
+  std::string line;
+  while (std::getline(ss, line)) {
+    std::stringstream words(line);
+    std::string word;
+    words >> word;
+    first_words.push_back(word.empty() || word.back() != ';' ? word : word.substr(0, word.size() - 1));
+  }
+  for (const char quote : {'"', '\''}) {
+    const auto open = complaint.find(quote);
+    const auto close = open == std::string::npos ? open : complaint.find(quote, open + 1);
+    if (close == std::string::npos || close == open + 1) {
+      continue;
+    }
+    const std::string directive = complaint.substr(open + 1, close - open - 1);
+    for (size_t n = std::min(up_to, first_words.size()); n >= 1; --n) {
+      if (first_words[n - 1] == directive) {
+        return n;
+      }
+    }
+  }
+  return 0;
+}
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
                              experiment::Diagnostics& diags);
@@ -86,6 +264,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   auto section = params.choice("section", {"global", "defaults", "frontend", "backend"}, false);
   const auto* lb = lb_target(step, exp, diags);
   std::string origin = "inline fragment";
+  FragmentSource source{params.pos_of("fragment"), {}};
   if (fragment && file) {
     params.error_at("file", "give either 'fragment' or 'file', not both");
   } else if (!fragment && !file) {
@@ -102,6 +281,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
       ss << in.rdbuf();
       fragment = ss.str();
       origin = "from " + *file;
+      source = FragmentSource{params.pos_of("file"), path};
     }
   }
   if (fragment && fragment->find_first_not_of(" \t\n") == std::string::npos) {
@@ -118,7 +298,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
     return nullptr;
   }
   return std::make_unique<LbConfig>(step.target, section.value_or("backend"), *fragment, origin,
-                                    reachable_external(exp));
+                                    std::move(source), reachable_external(exp));
 }
 
 }  // namespace

@@ -104,26 +104,30 @@ Result<std::string> current_lb_config(const stack::RunningStack& stack, const st
   return ss.str();
 }
 
-Status check_config_text(experiment::ServiceKind kind, const std::string& text, const std::string& dir) {
+Result<ConfigCheck> run_config_check(experiment::ServiceKind kind, const std::string& text,
+                                     const std::string& dir) {
   const bool haproxy = kind == experiment::ServiceKind::haproxy;
-  const std::string candidate = dir + (haproxy ? "/candidate.cfg" : "/candidate.conf");
-  {
-    std::ofstream out(candidate, std::ios::trunc);
-    out << text;
-    if (!out) {
-      return Error{"cannot write " + candidate};
-    }
-  }
+  ConfigCheck check;
+  check.checker = haproxy ? "haproxy -c" : "nginx -t";
+  check.candidate = dir + (haproxy ? "/candidate.cfg" : "/candidate.conf");
   auto exe = stack::find_executable(haproxy ? "haproxy" : "nginx");
   if (!exe) {
     return Error{fmt::format("{} is not installed", haproxy ? "haproxy" : "nginx")};
   }
+  {
+    std::ofstream out(check.candidate, std::ios::trunc);
+    out << text;
+    if (!out) {
+      return Error{"cannot write " + check.candidate};
+    }
+  }
   // Check mode only parses: it binds nothing and signals nobody, so it is
   // safe next to the live server.
   const std::string command =
-      haproxy ? fmt::format("{} -c -f {} 2>&1", shell_quoted(*exe), shell_quoted(candidate))
-              : fmt::format("{} -t -q -c {} -p {} -e {} 2>&1", shell_quoted(*exe), shell_quoted(candidate),
-                            shell_quoted(dir + "/"), shell_quoted(dir + "/check.log"));
+      haproxy
+          ? fmt::format("{} -c -f {} 2>&1", shell_quoted(*exe), shell_quoted(check.candidate))
+          : fmt::format("{} -t -q -c {} -p {} -e {} 2>&1", shell_quoted(*exe), shell_quoted(check.candidate),
+                        shell_quoted(dir + "/"), shell_quoted(dir + "/check.log"));
   std::string output;
   int status = -1;
   if (std::FILE* p = ::popen(command.c_str(), "r")) {
@@ -134,24 +138,36 @@ Status check_config_text(experiment::ServiceKind kind, const std::string& text, 
     status = ::pclose(p);
   }
   std::error_code ec;
-  fs::remove(candidate, ec);
-  if (status != 0) {
-    // HAProxy prefixes its complaints with [ALERT]; its [NOTICE] lines
-    // (version, path) would only bury them.
-    std::string alerts;
+  fs::remove(check.candidate, ec);
+  check.passed = status == 0;
+  if (!check.passed) {
+    // Only what made the check fail: HAProxy's [ALERT]s, nginx's [emerg]s
+    // (its [warn]s print too, and are not why it failed).
+    std::vector<std::string> all;
     for (const auto& l : split_lines(output)) {
-      if (l.find("[ALERT]") != std::string::npos) {
-        alerts += l + "\n";
+      if (!trim(l).empty()) {
+        all.push_back(trim(l));
+      }
+      if (l.find(haproxy ? "[ALERT]" : "[emerg]") != std::string::npos) {
+        check.complaints.push_back(trim(l));
       }
     }
-    if (!alerts.empty()) {
-      output = alerts;
+    if (check.complaints.empty()) {
+      check.complaints = std::move(all);
     }
-    while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) {
-      output.pop_back();
-    }
-    return Error{fmt::format("{} rejected the configuration: {}", haproxy ? "haproxy -c" : "nginx -t",
-                             output.empty() ? "(no output)" : output)};
+  }
+  return check;
+}
+
+Status check_config_text(experiment::ServiceKind kind, const std::string& text, const std::string& dir) {
+  auto check = run_config_check(kind, text, dir);
+  if (!check) {
+    return check.error();
+  }
+  if (!check->passed) {
+    return Error{fmt::format(
+        "{} rejected the configuration: {}", check->checker,
+        check->complaints.empty() ? "(no output)" : fmt::format("{}", fmt::join(check->complaints, "\n")))};
   }
   return {};
 }
@@ -233,6 +249,15 @@ Result<std::string> edit_server_line(const stack::RunningStack& stack, const std
 
 Result<std::string> add_to_section(experiment::ServiceKind kind, const std::string& text,
                                    const std::string& section, const std::string& fragment) {
+  auto inserted = insert_in_section(kind, text, section, fragment);
+  if (!inserted) {
+    return inserted.error();
+  }
+  return std::move(inserted->text);
+}
+
+Result<SectionInsert> insert_in_section(experiment::ServiceKind kind, const std::string& text,
+                                        const std::string& section, const std::string& fragment) {
   auto lines = split_lines(text);
   const auto frag = split_lines(fragment);
   std::vector<std::string> indented;
@@ -261,7 +286,7 @@ Result<std::string> add_to_section(experiment::ServiceKind kind, const std::stri
       indented.push_back("  " + trim(f));
     }
     lines.insert(lines.begin() + static_cast<long>(end), indented.begin(), indented.end());
-    return join_lines(lines);
+    return SectionInsert{join_lines(lines), end, indented.size()};
   }
   // nginx: after the block's opening line (the main context: before `http`).
   std::string opening;
@@ -283,8 +308,9 @@ Result<std::string> add_to_section(experiment::ServiceKind kind, const std::stri
       for (const auto& f : frag) {
         indented.push_back(pad + trim(f));
       }
-      lines.insert(lines.begin() + static_cast<long>(before ? i : i + 1), indented.begin(), indented.end());
-      return join_lines(lines);
+      const size_t at = before ? i : i + 1;
+      lines.insert(lines.begin() + static_cast<long>(at), indented.begin(), indented.end());
+      return SectionInsert{join_lines(lines), at, indented.size()};
     }
   }
   return Error{fmt::format("the nginx configuration has no block for section '{}'", section)};

@@ -36,9 +36,25 @@ void check_backend(ParamReader& params, const std::string& param, const experime
 // The config the load balancer runs now.
 Result<std::string> current_lb_config(const stack::RunningStack& stack, const std::string& lb);
 
+// What a server's check mode said about a config.
+struct ConfigCheck {
+  std::string checker;    // "haproxy -c" or "nginx -t"
+  std::string candidate;  // the file it read (removed once the check is done)
+  bool passed = false;
+  // What it complained about, one line each: HAProxy's [ALERT] lines,
+  // nginx's [emerg] lines (their notices and warnings would only bury
+  // them), else every line it printed.
+  std::vector<std::string> complaints;
+};
+
 // Runs `nginx -t` / `haproxy -c` on `text`, written to a candidate file in
-// `dir`; the error carries the server's complaint. nginx -t binds the listen
-// addresses, so call it inside the load balancer's namespace.
+// `dir`. An error only when the check cannot run at all (the server is not
+// installed, `dir` is not writable). nginx -t binds the listen addresses,
+// so call it inside the load balancer's namespace.
+Result<ConfigCheck> run_config_check(experiment::ServiceKind kind, const std::string& text,
+                                     const std::string& dir);
+
+// run_config_check as a Status: the error carries the server's complaint.
 Status check_config_text(experiment::ServiceKind kind, const std::string& text, const std::string& dir);
 
 // Edits one backend's `server` line. nginx: `server <addr>:<port> k=v ...;`
@@ -60,6 +76,17 @@ Result<std::string> edit_server_line(const stack::RunningStack& stack, const std
 // backend (upstream block), at the block's start.
 Result<std::string> add_to_section(experiment::ServiceKind kind, const std::string& text,
                                    const std::string& section, const std::string& fragment);
+
+// add_to_section, also saying where the fragment went: its line k (1-based)
+// is line first_line + k of the new text (1-based), so a checker's
+// complaint about a line of the config can be traced to the fragment.
+struct SectionInsert {
+  std::string text;
+  size_t first_line = 0;  // lines of the config before the fragment's first
+  size_t line_count = 0;  // the fragment's lines
+};
+Result<SectionInsert> insert_in_section(experiment::ServiceKind kind, const std::string& text,
+                                        const std::string& section, const std::string& fragment);
 
 // Replaces every line whose first word is `key` (HAProxy: inside `section`
 // only; nginx: anywhere) with `line`, or adds `line` to the section when

@@ -77,8 +77,10 @@ bool read_templates(const std::vector<std::string>& specs, std::map<std::string,
 int run_command(const RunCommandOptions& opts) {
   experiment::Diagnostics diags(opts.exp.file);
   auto v = runner::validate(opts.exp.file, opts.exp.overrides(), diags, opts.allow_external);
+  // Errors refuse the run; warnings (also with -q) are said before anything
+  // starts, so nobody waits for a run to learn what its file already told.
+  std::cerr << diags.format();
   if (!v) {
-    std::cerr << diags.format();
     return 2;
   }
   // Blast radius: hosts outside the stack only with the user's consent,

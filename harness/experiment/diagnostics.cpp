@@ -11,15 +11,28 @@ void Diagnostics::error(const YAML::Mark& mark, std::string message, std::string
 }
 
 void Diagnostics::error(const SourcePos& pos, std::string message, std::string hint) {
+  add(pos, std::move(message), std::move(hint), Severity::error);
+}
+
+void Diagnostics::warning(const SourcePos& pos, std::string message, std::string hint) {
+  add(pos, std::move(message), std::move(hint), Severity::warning);
+}
+
+void Diagnostics::add(const SourcePos& pos, std::string message, std::string hint, Severity severity) {
   // An aliased node (`web2: *web`) is checked once per use but has one
   // position: its problem is worth one line, not one per alias.
   for (const auto& d : items_) {
     if (d.pos.file == pos.file && d.pos.line == pos.line && d.pos.col == pos.col && d.message == message &&
-        d.hint == hint) {
+        d.hint == hint && d.severity == severity) {
       return;
     }
   }
-  items_.push_back(Diagnostic{pos, std::move(message), std::move(hint)});
+  items_.push_back(Diagnostic{pos, std::move(message), std::move(hint), severity});
+}
+
+size_t Diagnostics::count(Severity severity) const {
+  return static_cast<size_t>(std::count_if(
+      items_.begin(), items_.end(), [severity](const Diagnostic& d) { return d.severity == severity; }));
 }
 
 void Diagnostics::error(std::string message, std::string hint) {
@@ -56,7 +69,7 @@ std::string Diagnostics::format() const {
       }
       out += ": ";
     }
-    out += "error: " + d.message + '\n';
+    out += (d.severity == Severity::error ? "error: " : "warning: ") + d.message + '\n';
     if (!d.hint.empty()) {
       out += "  hint: " + d.hint + '\n';
     }

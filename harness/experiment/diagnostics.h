@@ -15,15 +15,23 @@ struct SourcePos {
   int col = 0;
 };
 
+// An error makes the input unusable; a warning points at something that
+// works but will likely not show what the author wants (a load too short to
+// see recovery, a check that could not be made here).
+enum class Severity { error, warning };
+
 // One problem found in user input, with an optional hint for the fix.
 struct Diagnostic {
   SourcePos pos;
   std::string message;
   std::string hint;
+  Severity severity = Severity::error;
 };
 
 // Collects every problem of an input so they can be reported together as
 // `file:line:col: error: message` lines (plus `hint:` lines), like a compiler.
+// Warnings are printed the same way (`warning:`) and never make
+// has_errors() true.
 class Diagnostics {
  public:
   explicit Diagnostics(std::string file = {}) : file_(std::move(file)) {}
@@ -32,6 +40,7 @@ class Diagnostics {
   void error(const SourcePos& pos, std::string message, std::string hint = {});
   // For a whole-file problem (unreadable file, empty document).
   void error(std::string message, std::string hint = {});
+  void warning(const SourcePos& pos, std::string message, std::string hint = {});
 
   SourcePos pos_of(const YAML::Node& node) const;
   SourcePos pos_of(const YAML::Mark& mark) const;
@@ -44,14 +53,19 @@ class Diagnostics {
   // file (checks run section by section, not in file order).
   void sort_by_position();
 
-  bool has_errors() const { return !items_.empty(); }
+  bool has_errors() const { return count(Severity::error) > 0; }
+  bool has_warnings() const { return count(Severity::warning) > 0; }
+  size_t count(Severity severity) const;
+  // Errors and warnings, in the order they were found (or sorted).
   const std::vector<Diagnostic>& items() const { return items_; }
 
-  // All diagnostics, one `file:line:col: error: ...` line each, followed by
-  // a `  hint: ...` line where there is a hint.
+  // All diagnostics, one `file:line:col: error: ...` (or `warning: ...`)
+  // line each, followed by a `  hint: ...` line where there is a hint.
   std::string format() const;
 
  private:
+  void add(const SourcePos& pos, std::string message, std::string hint, Severity severity);
+
   std::string file_;
   std::vector<Diagnostic> items_;
 };

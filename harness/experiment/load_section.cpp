@@ -78,6 +78,7 @@ void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, L
     }
   }
   if (const SourceNode* duration = node.find("duration")) {
+    load.duration_pos = duration->pos;
     if (auto d = r.duration(*duration, "duration", Duration(0), true)) {
       load.duration = *d;
       ctx.load_duration = *d;

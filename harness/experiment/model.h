@@ -118,6 +118,7 @@ struct Load {
   std::string backend_header = "X-Backend";
   Duration ramp = 0s;  // the rate grows linearly from 0 over this long; part of `duration`
   SourcePos pos;
+  SourcePos duration_pos;  // of the duration's value (validate's recovery-tail warning points there)
 };
 
 struct Objective {

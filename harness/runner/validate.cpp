@@ -5,6 +5,9 @@
 #include <fstream>
 #include <variant>
 
+#include "harness/runner/recovery_tail.h"
+#include "harness/stack/stack.h"
+
 namespace faultline::runner {
 
 namespace {
@@ -39,16 +42,43 @@ std::vector<std::string> backend_names(const experiment::Stack& stack) {
   return names;
 }
 
+// The faults' own checks, against a plan of the stack: names and addresses
+// as a run would pick them, read from the host without creating anything.
+void check_faults_before_run(const ValidatedExperiment& v, experiment::Diagnostics& diags) {
+  if (v.faults.empty()) {
+    return;
+  }
+  stack::RunIdentity id;
+  id.run_id = "000000";  // names only; nothing is made under it
+  const auto plan = stack::make_plan(v.exp, id);
+  for (const auto& bound : v.faults) {
+    bound.fault->check_before_run(faults::PreRunContext{v.exp, plan}, diags);
+  }
+}
+
 }  // namespace
 
 std::optional<ValidatedExperiment> validate(const std::string& path,
                                             const std::vector<experiment::Override>& overrides,
                                             experiment::Diagnostics& diags, bool allow_external) {
+  ValidateOptions options;
+  options.allow_external = allow_external;
+  return validate(path, overrides, diags, options);
+}
+
+std::optional<ValidatedExperiment> validate(const std::string& path,
+                                            const std::vector<experiment::Override>& overrides,
+                                            experiment::Diagnostics& diags, const ValidateOptions& options) {
   ValidatedExperiment v;
   v.exp = experiment::load_file(path, overrides, diags);
-  v.exp.allow_external = allow_external;
+  v.exp.allow_external = options.allow_external;
   if (diags.has_errors() && v.exp.stack.services.empty()) {
     return std::nullopt;  // nothing usable was loaded; later checks would only add noise
+  }
+  if (!diags.has_errors()) {
+    // Only on a file that loaded cleanly: a bad duration would read as its
+    // default here and the warning would be about numbers nobody wrote.
+    warn_short_recovery_tail(v.exp, diags);
   }
   const auto backends = backend_names(v.exp.stack);
   for (const auto& objective : v.exp.slo.objectives) {
@@ -87,8 +117,13 @@ std::optional<ValidatedExperiment> validate(const std::string& path,
   // Bound faults point at v.exp.method's elements; moving v below keeps the
   // vector's buffer, so those pointers stay valid.
   v.faults = faults::bind_method(v.exp, diags);
+  if (!diags.has_errors() && options.check_faults_before_run) {
+    // Last, and only on an otherwise valid file: these run the servers'
+    // check modes, which is worth it only for a file that could run.
+    check_faults_before_run(v, diags);
+  }
+  diags.sort_by_position();
   if (diags.has_errors()) {
-    diags.sort_by_position();
     return std::nullopt;
   }
   return std::optional<ValidatedExperiment>(std::move(v));

@@ -21,10 +21,24 @@ struct ValidatedExperiment {
   std::vector<AbortRule> abort_rules;  // slo.abort_when, in file order
 };
 
+struct ValidateOptions {
+  // `faultline run --allow-external`: the bound faults may reach the
+  // experiment's stack.external_targets when they are injected; validation
+  // accepts listed targets either way.
+  bool allow_external = false;
+  // Faults' own checks before the run (Fault::check_before_run: an
+  // lb_config fragment through `haproxy -c` / `nginx -t`). Off only for a
+  // test that wants a rejected fragment to reach inject().
+  bool check_faults_before_run = true;
+};
+
 // Loads and checks everything; every problem goes to `diags`. Returns nullopt
-// when there was any. `allow_external` (`faultline run --allow-external`)
-// lets the bound faults reach the experiment's stack.external_targets when
-// they are injected; validation accepts listed targets either way.
+// when there was any error. Warnings (diags.has_warnings(): a load too short
+// after the last revert to judge recovery, a fault check this machine cannot
+// make) leave the experiment valid; the caller prints them.
+std::optional<ValidatedExperiment> validate(const std::string& path,
+                                            const std::vector<experiment::Override>& overrides,
+                                            experiment::Diagnostics& diags, const ValidateOptions& options);
 std::optional<ValidatedExperiment> validate(const std::string& path,
                                             const std::vector<experiment::Override>& overrides,
                                             experiment::Diagnostics& diags, bool allow_external = false);

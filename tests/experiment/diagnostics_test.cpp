@@ -98,3 +98,20 @@ TEST_CASE("nearest picks the closest of several candidates", "[experiment][diagn
   CHECK(nearest("rtries", {"rise", "retries", "redispatch"}) == "retries");
   CHECK(nearest("durations", {"duration", "description"}) == "duration");
 }
+
+TEST_CASE("warnings print as warning: and do not count as errors", "[experiment][diagnostics]") {
+  Diagnostics d("exp.yaml");
+  d.warning(SourcePos{"exp.yaml", 12, 13}, "load ends 2 s after the last revert",
+            "set load.duration to at least 16 s");
+  CHECK_FALSE(d.has_errors());
+  CHECK(d.has_warnings());
+  d.error(SourcePos{"exp.yaml", 4, 3}, "unknown key 'sevices' in stack");
+  d.sort_by_position();
+  CHECK(d.has_errors());
+  CHECK(d.count(faultline::experiment::Severity::error) == 1);
+  CHECK(d.count(faultline::experiment::Severity::warning) == 1);
+  CHECK(d.format() ==
+        "exp.yaml:4:3: error: unknown key 'sevices' in stack\n"
+        "exp.yaml:12:13: warning: load ends 2 s after the last revert\n"
+        "  hint: set load.duration to at least 16 s\n");
+}
