@@ -133,9 +133,11 @@ TEST_CASE("with the default limit, requests a stalled backend holds do not delay
 
   const auto healthy = answered(result);
   REQUIRE(healthy.size() == scheduled - held);
-  // Sent on schedule but for the odd late wake-up of a busy machine (see
-  // stall_test) and a handshake where a request needed a new connection.
-  CHECK(late_count(healthy) <= healthy.size() / 10);
+  // Sent on schedule but for the odd late wake-up and a handshake where a
+  // request needed a new connection. A machine busy with a parallel build
+  // (load 9 on 2 cores) made about 10% of them more than 1 ms late; with a
+  // fixed pool nearly all of them are (see the next test).
+  CHECK(late_count(healthy) <= healthy.size() / 4);
   CHECK(percentile(lateness(healthy), 50) < 1 * ms);
   // With a fixed pool the median alone is most of a timeout.
   CHECK(percentile(lateness(healthy), 99) < 100 * ms);
