@@ -4,15 +4,19 @@
 #include <cstring>
 
 #include "harness/experiment/sections.h"
+#include "harness/load/connection_limit.h"
 
 namespace faultline::experiment {
 
 namespace {
 
-const std::vector<std::string> kLoadKeys = {"target",  "path",     "rate",           "connections", "users",
-                                            "timeout", "duration", "backend_header", "ramp"};
+const std::vector<std::string> kLoadKeys = {"target",          "path",  "rate",    "connections",
+                                            "max_connections", "users", "timeout", "duration",
+                                            "backend_header",  "ramp"};
 
-constexpr int kMaxConnections = 10000;  // stays clear of the 20000 open-files limit
+// For connections and max_connections: stays clear of the 20000 open-files
+// limit (preflight counts two files per load connection).
+constexpr int kMaxConnections = 10000;
 
 // An HTTP header name is an RFC 9110 token.
 bool is_header_name(const std::string& name) {
@@ -21,6 +25,31 @@ bool is_header_name(const std::string& name) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            (c != '\0' && std::strchr(kSymbols, c) != nullptr);
   });
+}
+
+// After connections, rate and timeout: the default depends on all three.
+// An explicit limit below `connections` would make the pre-opened pool
+// break it, so it is refused rather than raised quietly.
+void read_max_connections(const SourceNode& node, FieldReader& r, Load& load, bool connections_known) {
+  const int fallback = load::default_max_connections(load.connections, load.rate, load.timeout);
+  const SourceNode* limit = node.find("max_connections");
+  if (limit == nullptr) {
+    load.max_connections = fallback;
+    return;
+  }
+  auto v = r.integer(*limit, "max_connections", 1, kMaxConnections);
+  if (!v || !connections_known) {
+    return;
+  }
+  if (*v < load.connections) {
+    r.diags().error(
+        limit->pos,
+        fmt::format("'max_connections' ({}) must be at least 'connections' ({})", *v, load.connections),
+        fmt::format("raise it to {} or more, or leave it out for the default ({} here)", load.connections,
+                    fallback));
+    return;
+  }
+  load.max_connections = static_cast<int>(*v);
 }
 
 }  // namespace
@@ -62,9 +91,12 @@ void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, L
   } else {
     r.missing(section.key_pos, "rate", "load");
   }
+  bool connections_known = true;  // false when the key was there but wrong
   if (const SourceNode* connections = node.find("connections")) {
     if (auto v = r.integer(*connections, "connections", 1, kMaxConnections)) {
       load.connections = static_cast<int>(*v);
+    } else {
+      connections_known = false;
     }
   }
   if (const SourceNode* users = node.find("users")) {
@@ -77,6 +109,7 @@ void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, L
       load.timeout = *d;
     }
   }
+  read_max_connections(node, r, load, connections_known);
   if (const SourceNode* duration = node.find("duration")) {
     load.duration_pos = duration->pos;
     if (auto d = r.duration(*duration, "duration", Duration(0), true)) {

@@ -110,8 +110,13 @@ struct Stack {
 struct Load {
   std::string target;  // a service name
   std::string path = "/";
-  double rate = 100;  // requests per second, open model
-  int connections = 16;
+  double rate = 100;     // requests per second, open model
+  int connections = 16;  // keep-alive connections opened before the first request
+  // Most connections the generator may hold at once: it opens more than
+  // `connections` when requests are due and every connection is busy. The
+  // loader always sets it (load::default_max_connections when the key is
+  // absent); 0, as here, means that same default to load::LoadSpec.
+  int max_connections = 0;
   int users = 100;
   Duration timeout = 2s;
   Duration duration = 30s;

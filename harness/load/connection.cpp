@@ -178,6 +178,7 @@ void Connection::fail_transfer(const error_code& ec) {
     const uint64_t request = request_;
     close();
     retried_ = true;
+    shard_.on_retry();
     connect(request);
     return;
   }

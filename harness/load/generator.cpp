@@ -87,6 +87,18 @@ void add_lateness(const SampleSlots& slots, LoadResult& result) {
   result.send_lateness_p99_ns = *p99;
 }
 
+// The connection limit in force: maximum-rate mode keeps its fixed pool
+// (its rate is what the connections can carry, as with wrk).
+int connection_limit(const LoadSpec& spec, int connections) {
+  if (spec.max_rate) {
+    return connections;
+  }
+  if (spec.max_connections <= 0) {
+    return default_max_connections(connections, spec.rate, spec.timeout);
+  }
+  return std::max(connections, spec.max_connections);
+}
+
 }  // namespace
 
 LoadGenerator::LoadGenerator(LoadSpec spec, const RunClock& clock) : spec_(std::move(spec)), clock_(clock) {}
@@ -95,6 +107,7 @@ LoadResult LoadGenerator::run(int64_t start_ns) {
   const LoadPlan plan = make_plan(spec_, start_ns);
   const int connections = std::max(1, spec_.connections);
   const int shard_count = std::clamp(spec_.threads, 1, connections);
+  ConnectionBudget budget(connections, connection_limit(spec_, connections));
 
   // One slot per scheduled request, allocated before the first request so
   // that recording a sample never allocates.
@@ -106,8 +119,8 @@ LoadResult LoadGenerator::run(int64_t start_ns) {
   std::vector<std::unique_ptr<LoadShard>> shards;
   for (int s = 0; s < shard_count; ++s) {
     const int share = connections / shard_count + (s < connections % shard_count ? 1 : 0);
-    shards.push_back(std::make_unique<LoadShard>(plan, clock_, s, shard_count, share, stop_, progress_, slots,
-                                                 spec_.live ? &feed_ : nullptr));
+    shards.push_back(std::make_unique<LoadShard>(plan, clock_, s, shard_count, share, budget, stop_,
+                                                 progress_, slots, spec_.live ? &feed_ : nullptr));
   }
   {
     std::vector<std::jthread> threads;
@@ -120,11 +133,15 @@ LoadResult LoadGenerator::run(int64_t start_ns) {
   LoadResult result;
   result.start_ns = start_ns;
   result.end_ns = start_ns;
+  result.max_connections = budget.limit();
+  result.peak_connections = budget.open();
   const auto remap = merge_backends(shards, result.backends);
   for (const auto& shard : shards) {
     result.not_sent += shard->not_sent();
     result.late_sends += shard->late_sends();
     result.expired_unsent += shard->expired_unsent();
+    result.connection_limit_waits += shard->connection_limit_waits();
+    result.retried += shard->retried();
     result.end_ns = std::max(result.end_ns, shard->schedule_end_ns());
   }
   if (plan.closed_loop) {

@@ -6,6 +6,7 @@
 
 #include "harness/common/clock.h"
 #include "harness/common/units.h"
+#include "harness/load/connection_limit.h"
 #include "harness/load/live_feed.h"
 #include "harness/load/sample.h"
 
@@ -16,7 +17,15 @@ struct LoadSpec {
   int port = 80;
   std::string path = "/";
   double rate = 100;  // requests per second
+  // Keep-alive connections opened before the first request.
   int connections = 16;
+  // Open model: when a request is due and every connection is busy, a new
+  // one is opened for it, up to this many in all (over every thread), as
+  // k6 adds VUs up to maxVUs; only then does the request wait. 0 (or less)
+  // takes default_max_connections(connections, rate, timeout); a value
+  // below `connections` counts as `connections`. Maximum-rate mode keeps
+  // exactly `connections`.
+  int max_connections = 0;
   int users = 100;
   Duration timeout = std::chrono::seconds(2);
   Duration duration = std::chrono::seconds(30);
@@ -63,9 +72,16 @@ struct LoadProgress {
 };
 
 // Open-model HTTP/1.1 load: requests are scheduled at a constant arrival
-// rate regardless of how fast responses come back, over a pool of keep-alive
-// connections; a request that finds no free connection waits, and its
-// latency still counts from its scheduled time. Reconnects after errors.
+// rate regardless of how fast responses come back, over keep-alive
+// connections. `connections` of them are opened before the first request;
+// a request that finds none free gets a new one, up to `max_connections`
+// in all, so a target that holds some requests (a paused backend behind a
+// load balancer) does not delay the others. Connections opened this way
+// stay open until the load ends: reopening one would put a handshake on a
+// later request's latency, the pool is bounded anyway, and a server that
+// drops an idle one costs a counted retry, not a failure. Only with every
+// connection busy and the limit reached does a request wait for one (its
+// latency still counts from its scheduled time). Reconnects after errors.
 // The load always ends by itself after `duration`.
 //
 // Guarantees of the result:
@@ -76,7 +92,13 @@ struct LoadProgress {
 // - samples are in intended order (request i at start_ns + i / rate); a
 //   request goes out at its intended time, or up to 0.1 ms later at rates
 //   where the scheduler issues requests in 0.1 ms ticks (about 10k/s and
-//   up); any delay counts in its latency;
+//   up), plus a handshake when it opens a connection; any delay counts in
+//   its latency;
+// - below the connection limit, requests the target holds never delay the
+//   others: a request waits only when connection_limit_waits says so. With
+//   the default limit (every request that can be in flight at once gets a
+//   connection: see default_max_connections) that happens only when the
+//   cap of kDefaultConnectionLimitCap binds;
 // - `timeout` runs from the intended time, like a user's patience: a
 //   request that waited for a connection has that much less time on the
 //   wire. Past it, a request is recorded as connect_timeout if it was still
@@ -85,26 +107,31 @@ struct LoadProgress {
 //   timeout / 50 (clamped to 1..10 ms) of the deadline;
 // - a request that fails before any byte of response on a kept-alive
 //   connection (the server closed it while idle) is retried once on a new
-//   connection; its sent_ns is the last attempt's;
+//   connection, as a browser does; its sent_ns is the last attempt's, and
+//   it counts in LoadResult::retried;
 // - LoadResult::end_ns is where the schedule ended: start_ns + duration, or
 //   the moment stop() was noticed;
 // - whether the generator kept the rate is in the result: late_sends counts
 //   requests written more than spec.late_threshold after their intended
-//   time (all connections were busy, or the generator's loop was behind),
-//   send_lateness_max_ns / send_lateness_p99_ns describe how late the
-//   written requests went out, expired_unsent counts requests that timed
-//   out without ever being written and not_sent those still waiting at
-//   stop() (the two together are k6's "dropped iterations").
+//   time (the connection limit was reached, or the generator's loop was
+//   behind), send_lateness_max_ns / send_lateness_p99_ns describe how late
+//   the written requests went out, expired_unsent counts requests that
+//   timed out without ever being written and not_sent those still waiting
+//   at stop() (the two together are k6's "dropped iterations");
+//   connection_limit_waits, peak_connections and max_connections say
+//   whether the connection limit was the cause.
 //
 // In maximum-rate mode (spec.max_rate) there is no schedule: from start_ns
-// to the end each connection sends its next request as soon as it is free
-// (and reconnects at once after an error), as wrk does. Every request still
-// gets one Sample, in send order; its intended_ns is its send time, so
-// latency_ns() == service_ns(), except for a request never written (its
-// connect failed or timed out), whose intended_ns is when it was handed to
-// the connection. `timeout` runs from that same time. The late-send fields
-// and not_sent stay 0. Recording costs no allocation per request (samples
-// go into chunks of 64k) and no lock.
+// to the end each of the `connections` connections (no more are opened)
+// sends its next request as soon as it is free (and reconnects at once
+// after an error), as wrk does. Every request still gets one Sample, in
+// send order; its intended_ns is its send time, so latency_ns() ==
+// service_ns(), except for a request never written (its connect failed or
+// timed out), whose intended_ns is when it was handed to the connection.
+// `timeout` runs from that same time. The late-send fields, not_sent and
+// connection_limit_waits stay 0; retried counts as in the open model.
+// Recording costs no allocation per request (samples go into chunks of
+// 64k, and connections are only allocated when the pool grows) and no lock.
 class LoadGenerator {
  public:
   LoadGenerator(LoadSpec spec, const RunClock& clock);

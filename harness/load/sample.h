@@ -58,6 +58,20 @@ struct LoadResult {
   // Requests that reached their timeout while waiting for a free
   // connection: never written, recorded as response_timeout samples.
   uint64_t expired_unsent = 0;
+  // The connection pool (all threads). A request due while every connection
+  // is busy gets a new one up to max_connections; only past that does it
+  // wait, and then it counts in connection_limit_waits (open model only; 0
+  // in maximum-rate mode, where the pool is fixed at LoadSpec::connections
+  // and max_connections says so). The pool never shrinks during a load, so
+  // peak_connections is also its size at the end.
+  uint64_t connection_limit_waits = 0;
+  int peak_connections = 0;
+  int max_connections = 0;  // the limit in force
+  // Requests sent again on a new connection because the kept-alive one they
+  // were written on was closed by the server before any byte of response
+  // (it had dropped the idle connection). At most once per request; the
+  // retry is not a failure and not a late send.
+  uint64_t retried = 0;
 };
 
 }  // namespace faultline::load

@@ -23,10 +23,11 @@ constexpr int64_t min_tick_ns = 100'000;
 }  // namespace
 
 LoadShard::LoadShard(const LoadPlan& plan, const RunClock& clock, int index, int shards, int connections,
-                     const std::atomic<bool>& stop, LoadProgress& progress, SampleSlots& slots,
-                     LiveFeed* feed)
+                     ConnectionBudget& budget, const std::atomic<bool>& stop, LoadProgress& progress,
+                     SampleSlots& slots, LiveFeed* feed)
     : plan_(plan),
       clock_(clock),
+      budget_(budget),
       stop_(stop),
       progress_(progress),
       slots_(slots),
@@ -41,12 +42,14 @@ LoadShard::LoadShard(const LoadPlan& plan, const RunClock& clock, int index, int
       wait_head_(static_cast<uint64_t>(index)),
       wait_tail_(static_cast<uint64_t>(index)) {
   const auto n = static_cast<std::size_t>(std::max(1, connections));
-  connections_.reserve(n);
+  // This shard may end up holding every place of the budget.
+  const auto most = closed_loop_ ? n : std::max(n, static_cast<std::size_t>(std::max(1, budget.limit())));
+  connections_.reserve(most);
   for (std::size_t i = 0; i < n; ++i) {
     connections_.push_back(std::make_unique<Connection>(io_, *this));
   }
-  idle_.resize(n);
-  closed_.reserve(n);
+  idle_.resize(most);
+  closed_.reserve(most);
 }
 
 LoadShard::~LoadShard() = default;
@@ -212,7 +215,10 @@ void LoadShard::dispatch(uint64_t request) {
   s.intended_ns = plan_.intended_ns(request);
   s.user = plan_.user_of(request);
   if (waiting()) {
-    wait_tail_ += stride_;  // requests are issued in order: this one is wait_tail_
+    // Requests are issued in order: this one is wait_tail_. Something waits
+    // only once the budget is spent, and it is never given back.
+    wait_tail_ += stride_;
+    ++limit_waits_;
     return;
   }
   if (idle_count_ > 0) {
@@ -228,8 +234,22 @@ void LoadShard::dispatch(uint64_t request) {
     assign(*connection, request);
     return;
   }
+  if (Connection* connection = grow()) {
+    assign(*connection, request);
+    return;
+  }
+  ++limit_waits_;
   wait_head_ = request;
   wait_tail_ = request + stride_;
+}
+
+Connection* LoadShard::grow() {
+  // The idle ring must have room for every connection of the shard.
+  if (connections_.size() >= idle_.size() || !budget_.take()) {
+    return nullptr;
+  }
+  connections_.push_back(std::make_unique<Connection>(io_, *this));
+  return connections_.back().get();
 }
 
 void LoadShard::assign(Connection& connection, uint64_t request) {

@@ -28,15 +28,47 @@ struct SampleSlots {
   std::vector<int64_t> lateness;
 };
 
+// The connection limit of one load run, shared by its shards: a shard takes
+// a place here before it opens a connection beyond its pre-opened share.
+// Places are never given back (the pool does not shrink during a load), so
+// the count is also the pool's peak. Touched only when a pool grows, so the
+// atomic costs nothing per request.
+class ConnectionBudget {
+ public:
+  ConnectionBudget(int opened, int limit) : limit_(limit), open_(opened) {}
+  ConnectionBudget(const ConnectionBudget&) = delete;
+  ConnectionBudget& operator=(const ConnectionBudget&) = delete;
+
+  int limit() const { return limit_; }
+  int open() const { return open_.load(std::memory_order_relaxed); }
+  // One more connection, if the limit allows it.
+  bool take() {
+    int open = open_.load(std::memory_order_relaxed);
+    while (open < limit_) {
+      if (open_.compare_exchange_weak(open, open + 1, std::memory_order_relaxed)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  const int limit_;
+  std::atomic<int> open_;
+};
+
 // One event loop's share of a load run: the requests i with
 // i % shards == index, and its own keep-alive connections. Everything in a
 // shard runs on the thread that calls run(), so nothing in it is locked.
 //
 // Requests are issued at their intended time to an idle connection, else to
-// a closed one (which connects first), else they wait in a FIFO. Because
+// a closed one (which connects first), else to a new connection if the
+// budget has room (open model only), else they wait in a FIFO. Because
 // requests are issued in order and only wait when something is already
 // waiting, the FIFO is always a contiguous range of request numbers: two
-// counters, no allocation.
+// counters, no allocation. The vectors that track connections are sized
+// for the whole budget up front, so growing the pool allocates only the
+// new connection itself.
 //
 // In maximum-rate mode (plan.closed_loop) there is no schedule: between
 // start and end every free connection is given a new request at once, and
@@ -44,8 +76,10 @@ struct SampleSlots {
 // the requests were handed out.
 class LoadShard {
  public:
+  // `connections` are opened at run(); they are already counted in `budget`.
   LoadShard(const LoadPlan& plan, const RunClock& clock, int index, int shards, int connections,
-            const std::atomic<bool>& stop, LoadProgress& progress, SampleSlots& slots, LiveFeed* feed);
+            ConnectionBudget& budget, const std::atomic<bool>& stop, LoadProgress& progress,
+            SampleSlots& slots, LiveFeed* feed);
   ~LoadShard();
   LoadShard(const LoadShard&) = delete;
   LoadShard& operator=(const LoadShard&) = delete;
@@ -57,6 +91,8 @@ class LoadShard {
   uint64_t not_sent() const { return not_sent_; }
   uint64_t late_sends() const { return late_total_; }
   uint64_t expired_unsent() const { return expired_unsent_; }
+  uint64_t connection_limit_waits() const { return limit_waits_; }
+  uint64_t retried() const { return retried_; }
   // The maximum-rate mode's samples.
   const SampleLog& log() const { return log_; }
   int64_t schedule_end_ns() const { return schedule_end_ns_; }
@@ -69,6 +105,8 @@ class LoadShard {
   void on_sent(uint64_t request, bool first_attempt);
   void on_response(uint64_t request, int status, uint16_t backend);
   void on_failure(uint64_t request, ErrorClass error);
+  // The request is sent again on a fresh connection (see Connection).
+  void on_retry() { ++retried_; }
   // The connection carries no request any more (idle or closed): give it
   // the next waiting request, or keep it for the next one to come.
   void on_free(Connection& connection);
@@ -84,6 +122,7 @@ class LoadShard {
   void arm_sweep();
   void on_sweep();
   void dispatch(uint64_t request);
+  Connection* grow();
   void assign(Connection& connection, uint64_t request);
   void end_schedule(int64_t now, bool stopped);
   void expire_waiting(int64_t now);
@@ -95,6 +134,7 @@ class LoadShard {
 
   const LoadPlan& plan_;
   const RunClock& clock_;
+  ConnectionBudget& budget_;
   const std::atomic<bool>& stop_;
   LoadProgress& progress_;
   SampleSlots& slots_;
@@ -132,6 +172,8 @@ class LoadShard {
   uint64_t not_sent_ = 0;
   uint64_t expired_unsent_ = 0;
   uint64_t late_total_ = 0;
+  uint64_t limit_waits_ = 0;
+  uint64_t retried_ = 0;
   // Counts not yet added to progress_ (see flush_progress).
   uint64_t sent_pending_ = 0;
   uint64_t completed_pending_ = 0;

@@ -168,10 +168,12 @@ TEST_CASE("requests are spread over the virtual users", "[load]") {
 
 TEST_CASE("latency of a request that waited for a connection counts from its intended time", "[load]") {
   // One connection and a 20 ms service time can carry 50 requests/s; at
-  // 100/s every request waits longer than the one before it.
+  // 100/s every request waits longer than the one before it (a fixed pool:
+  // the limit keeps the generator from opening more).
   TestHttpServer server(ServerMode::answer, 20ms);
   RunClock clock;
   LoadSpec spec = spec_for(server.port(), 100, 300ms, 1);
+  spec.max_connections = 1;
   spec.timeout = 2s;
   LoadGenerator generator(spec, clock);
   const LoadResult result = generator.run(start_soon(clock));
@@ -185,6 +187,8 @@ TEST_CASE("latency of a request that waited for a connection counts from its int
   CHECK(last.sent_ns - last.intended_ns > 200 * ms);
   CHECK(last.service_ns() < 100 * ms);
   CHECK(last.latency_ns() > 250 * ms);
+  CHECK(result.peak_connections == 1);
+  CHECK(result.connection_limit_waits >= 29);  // all but (at least) the first
 }
 
 TEST_CASE("a refused port yields connect_refused samples at the open-model pace", "[load]") {

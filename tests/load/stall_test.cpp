@@ -19,6 +19,12 @@
 // uncorrected distribution hides the stall almost entirely (5 of 800
 // samples is under 1 %). The corrected latency (from the intended time,
 // Sample::latency_ns) charges every one of them the time it waited.
+//
+// The generator runs with a fixed pool here (max_connections ==
+// connections): with room to open more connections it would send the
+// requests due during the stall on time, and the server would hold each of
+// them, so both figures would show the stall (connection_growth_test shows
+// that side).
 namespace faultline::load {
 namespace {
 
@@ -46,6 +52,7 @@ StalledRun run_with_stall() {
   RunClock clock;
   LoadSpec spec = testing::loopback_spec(server.port(), rate, std::chrono::nanoseconds(duration), 5);
   spec.timeout = 5s;
+  spec.max_connections = spec.connections;
   LoadGenerator generator(spec, clock);
   StalledRun run;
   run.quiet = testing::machine_is_quiet();
@@ -179,6 +186,10 @@ TEST_CASE("late sends are counted while every connection is stalled", "[load][st
   CHECK(result.send_lateness_max_ns > 900 * ms);
   CHECK(result.send_lateness_max_ns < 1100 * ms);
   CHECK(result.send_lateness_p99_ns > 500 * ms);
+  // Every request written late waited because the pool was at its limit.
+  CHECK(result.max_connections == 5);
+  CHECK(result.peak_connections == 5);
+  CHECK(result.connection_limit_waits >= 195);
   // Before the stall the generator kept its schedule.
   const auto steady = intended_between(run, 100 * ms, stall_from - 20 * ms);
   uint64_t late_before = 0;

@@ -60,6 +60,11 @@ class TestHttpServer {
     stall_from_.store(from.time_since_epoch().count());
   }
   uint64_t requests() const { return requests_.load(); }
+  // From now on, one request in `n` (the n-th, 2n-th, ... to arrive, counted
+  // over all connections) is never answered, as if a load balancer sent it
+  // to one of n backends that has frozen; 0 answers every request. Its
+  // connection stays open until the client gives up and closes it.
+  void stall_one_in(uint64_t n) { stall_one_in_.store(n); }
 
  private:
   class Session : public std::enable_shared_from_this<Session> {
@@ -79,8 +84,9 @@ class TestHttpServer {
 
    private:
     void on_request() {
-      ++server_.requests_;
-      if (server_.mode_ == ServerMode::stall) {
+      const uint64_t number = ++server_.requests_;
+      const uint64_t one_in = server_.stall_one_in_.load();
+      if (server_.mode_ == ServerMode::stall || (one_in > 0 && number % one_in == 0)) {
         read();  // notices when the client gives up and closes
         return;
       }
@@ -146,6 +152,7 @@ class TestHttpServer {
   std::thread thread_;
   uint16_t port_ = 0;
   std::atomic<uint64_t> requests_{0};
+  std::atomic<uint64_t> stall_one_in_{0};
   // The stall, as steady_clock ticks; none while from == to.
   std::atomic<std::chrono::steady_clock::rep> stall_from_{0};
   std::atomic<std::chrono::steady_clock::rep> stall_to_{0};
