@@ -524,11 +524,13 @@ Status NetnsStack::wait_ready(const std::vector<size_t>& which, Clock::time_poin
         // A load balancer that answers but reaches no backend (5xx without
         // a backend's header) is not ready: the stack would fail every
         // request of the experiment for a reason unrelated to its faults.
+        // faultline opens iptables' FORWARD for its bridge when that
+        // would drop (host_firewall.h); what is left is another firewall.
         last_error[i] = fmt::format(
-            "it answers {} without a backend's {} header: it cannot reach its backends (is the host's "
-            "FORWARD "
-            "chain dropping bridged traffic? Docker sets its policy to DROP)",
-            resp->status, backend_header_);
+            "it answers {} without a backend's {} header: it cannot reach its backends (is a firewall "
+            "on the host dropping traffic across bridge {}? `faultline doctor` shows iptables' FORWARD; "
+            "check `nft list ruleset` for other forward hooks)",
+            resp->status, backend_header_, plan_.bridge);
         ++it;
       } else {
         it = pending.erase(it);
@@ -938,9 +940,8 @@ std::vector<std::string> NetnsStack::teardown_collect() {
     }
     return {};
   };
-  // The rule first: it exists only while its bridge does (made after it,
-  // removed before it), so cleanup, which looks for a dead run's rule when
-  // something of the run is left, always finds it.
+  // The rule before the links (made after the bridge, removed before it):
+  // the servers are stopped, and a rule never outlives the bridge it names.
   auto remove_rule = [&]() -> Status { return delete_rule(*bridge_rule_); };
   if (bridge_rule_) {
     Status st = host_netns_.valid() ? run_in_netns(host_netns_.get(), remove_rule) : remove_rule();
