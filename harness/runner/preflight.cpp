@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "faults/common/kernel_features.h"
+#include "harness/stack/host_firewall.h"
 #include "harness/stack/process.h"
 #include "harness/stack/run_registry.h"
 #include "harness/stack/stack.h"
@@ -169,6 +170,7 @@ PreflightProbes system_probes(const std::string& registry_dir) {
     rlimit r{};
     return ::getrlimit(RLIMIT_NOFILE, &r) == 0 ? static_cast<uint64_t>(r.rlim_cur) : 0;
   };
+  p.bridge_filtering = [] { return stack::describe(stack::probe_bridge_filtering()); };
   p.subnet_problem = [registry_dir](const experiment::Experiment& exp) -> std::optional<std::string> {
     stack::RunIdentity id;
     id.run_dir = (fs::path(registry_dir) / "preflight").string();
@@ -230,6 +232,12 @@ std::vector<PreflightCheck> preflight(const ValidatedExperiment* v, const Prefli
                       fmt::format("raise it: ulimit -n {} in the shell that runs faultline, or LimitNOFILE= "
                                   "in its systemd unit",
                                   need)));
+
+  if (root && p.bridge_filtering) {
+    // Informational: whatever FORWARD does, a run gets its traffic
+    // through (docker hosts: one ACCEPT rule for its own bridge).
+    out.push_back(check("host firewall (FORWARD)", true, p.bridge_filtering(), ""));
+  }
 
   if (v != nullptr && root) {
     // Reading the host's addresses needs no root, but a subnet only

@@ -37,6 +37,11 @@ struct PreflightProbes {
   std::function<uint64_t()> open_files_limit;
   // An error naming why no subnet can be had for the experiment.
   std::function<std::optional<std::string>(const experiment::Experiment&)> subnet_problem;
+  // What the host's iptables does to traffic across a run's bridge and
+  // what a run will do about it (stack::describe of host_firewall.h). Only
+  // informs: a run opens its own bridge when FORWARD would drop it. Unset:
+  // the check is left out.
+  std::function<std::string()> bridge_filtering;
 };
 
 PreflightProbes system_probes(const std::string& registry_dir);

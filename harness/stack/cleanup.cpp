@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "harness/stack/host_firewall.h"
 #include "harness/stack/names.h"
 #include "harness/stack/netlink.h"
 #include "harness/stack/netns.h"
@@ -24,7 +25,9 @@ using namespace std::chrono_literals;
 struct Leftovers {
   std::set<std::string> links;
   std::set<std::string> netns;
-  std::vector<std::string> owner_tokens;  // from link aliases
+  std::vector<HostRule> rules;            // its bridge's ACCEPT rule in the host's iptables
+  bool rule_recorded = false;             // the manifest says it made one
+  std::vector<std::string> owner_tokens;  // from link aliases and rule comments
   std::string run_dir;                    // empty when not in the registry
 };
 
@@ -91,6 +94,17 @@ void kill_processes(const std::string& run_id, const std::set<std::string>& netn
 void remove_run(const std::string& run_id, const Leftovers& left, const std::set<std::string>& present_links,
                 CleanupReport& report) {
   kill_processes(run_id, left.netns, report);
+
+  // Before the links, as teardown does: a rule whose bridge is gone would
+  // match nothing, but it is still the host's to have back.
+  for (const auto& rule : left.rules) {
+    if (auto st = delete_rule(rule); st) {
+      report.removed.push_back(
+          fmt::format("run {}: iptables rule accepting {} in {}", run_id, bridge_name(run_id), rule.chain));
+    } else {
+      report.errors.push_back(fmt::format("run {}: {}", run_id, st.error().message));
+    }
+  }
 
   auto sock = RouteSocket::open();
   if (!sock) {
@@ -188,6 +202,8 @@ CleanupReport cleanup_stale_runs(const std::string& base_dir, const CleanupFilte
         left.links.insert(r.name);
       } else if (r.kind == "netns" && run_id_of_netns(r.name) == run.run_id) {
         left.netns.insert(r.name);
+      } else if (r.kind == "iptables") {
+        left.rule_recorded = true;
       }
     }
   }
@@ -214,6 +230,27 @@ CleanupReport cleanup_stale_runs(const std::string& base_dir, const CleanupFilte
     auto id = run_id_of_netns(n);
     if (id && wanted(*id) && live_registered.count(*id) == 0) {
       by_run[*id].netns.insert(n);
+    }
+  }
+  // Bridge rules are found by their comment, which names the run and its
+  // owner as a link's alias does.
+  if (auto rules = list_bridge_rules(); !rules) {
+    // A host whose iptables cannot be read never had a rule added by a run
+    // either (the run reads FORWARD first); only a run that recorded one
+    // makes this an error.
+    for (const auto& [run_id, left] : by_run) {
+      if (left.rule_recorded) {
+        report.errors.push_back(
+            fmt::format("run {}: cannot list iptables rules: {}", run_id, rules.error().message));
+      }
+    }
+  } else {
+    for (const auto& rule : *rules) {
+      if (wanted(rule.run_id) && live_registered.count(rule.run_id) == 0) {
+        auto& left = by_run[rule.run_id];
+        left.rules.push_back(rule);
+        left.owner_tokens.push_back(rule.owner_token);
+      }
     }
   }
 

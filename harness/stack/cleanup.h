@@ -13,12 +13,14 @@ struct CleanupReport {
 };
 
 // Removes what runs whose owner is gone (SIGKILL, crash, power loss) left
-// behind: processes living in their namespaces, their links, namespaces and
-// registry directories. A run is stale when its owner process no longer
-// exists (same pid and start time). Also sweeps links and namespaces named
-// like a run's (flbr-<id>, flv-<id>-<n>, fl-<id>-<service>) that no registry
+// behind: processes living in their namespaces, their links, namespaces,
+// the iptables rule that opened the host's FORWARD chain to their bridge
+// (host_firewall.h) and registry directories. A run is stale when its owner
+// process no longer exists (same pid and start time). Also sweeps links,
+// namespaces and bridge rules named like a run's (flbr-<id>, flv-<id>-<n>,
+// fl-<id>-<service>, comment "faultline:<id> owner=...") that no registry
 // directory here accounts for, unless the owner named in their link alias
-// is alive. Runs whose owner is alive are never touched.
+// or rule comment is alive. Runs whose owner is alive are never touched.
 CleanupReport cleanup_stale_runs(const std::string& base_dir = kDefaultRegistryDir);
 
 // Limits a cleanup to some runs (tests that simulate a crash use it so they

@@ -22,6 +22,7 @@
 #include "harness/app/app_server.h"
 #include "harness/common/units.h"
 #include "harness/experiment/blast_radius.h"
+#include "harness/stack/host_firewall.h"
 #include "harness/stack/http_probe.h"
 #include "harness/stack/names.h"
 #include "harness/stack/netlink.h"
@@ -129,6 +130,10 @@ class NetnsStack final : public RunningStack {
   // allowed) each namespace gets a route to, through the host; without
   // them a namespace reaches only the run's subnet.
   Status build_network(const ProgressFn& progress, const std::vector<experiment::AddressRange>& routes_out);
+  // When the host's FORWARD chain would drop traffic across the bridge
+  // (Docker's host: policy DROP, bridge-nf-call-iptables=1), inserts the
+  // one ACCEPT rule for this run's bridge (see host_firewall.h).
+  Status open_host_forwarding(const ProgressFn& progress);
   Status write_configs(const experiment::Experiment& exp, const std::string& nginx,
                        const std::string& haproxy);
   Status start_and_wait(const ProgressFn& progress, Clock::time_point deadline);
@@ -175,6 +180,7 @@ class NetnsStack final : public RunningStack {
 
   // What this object created, and so will remove (never anything else).
   bool bridge_made_ = false;
+  std::optional<HostRule> bridge_rule_;  // set before it is inserted
   std::vector<std::string> veths_made_;
   std::vector<std::string> netns_made_;
   std::vector<std::string> dirs_made_;
@@ -221,6 +227,9 @@ Status NetnsStack::build_network(const ProgressFn& progress,
   auto bridge_index = s.ifindex(plan_.bridge);
   if (!bridge_index) {
     return bridge_index.error();
+  }
+  if (auto st = open_host_forwarding(progress); !st) {
+    return st;
   }
 
   for (size_t i = 0; i < plan_.services.size(); ++i) {
@@ -289,6 +298,38 @@ Status NetnsStack::build_network(const ProgressFn& progress,
     progress(fmt::format("network: bridge {} {}/{}, {} namespaces ({:.0f} ms)", plan_.bridge,
                          plan_.bridge_address, plan_.prefix_len, plan_.services.size(),
                          seconds_since(t0) * 1000));
+  }
+  return {};
+}
+
+Status NetnsStack::open_host_forwarding(const ProgressFn& progress) {
+  const BridgeFiltering filtering = probe_bridge_filtering();
+  if (!filtering.needs_accept_rule()) {
+    if (!filtering.problem.empty()) {
+      // Not fatal: on most hosts FORWARD lets bridged traffic through; if
+      // it does not, the readiness check says so with this hint.
+      spdlog::warn("run {}: {}", id_.run_id, describe(filtering));
+    }
+    return {};
+  }
+  HostRule rule = bridge_accept_rule(filtering.rule_chain(), id_.run_id, plan_.bridge, owner_token());
+  if (auto st = record_resource(id_, "iptables", rule.chain + "/" + plan_.bridge); !st) {
+    return st;
+  }
+  // From here on teardown must try to delete it, even if the insert
+  // failed halfway.
+  bridge_rule_ = rule;
+  if (auto st = insert_rule(rule); !st) {
+    return Error{fmt::format(
+        "the host's FORWARD chain drops traffic across bridges ({}), and the ACCEPT rule for {} could not be "
+        "added: {}",
+        describe(filtering), plan_.bridge, st.error().message)};
+  }
+  if (progress) {
+    progress(
+        fmt::format("host firewall: FORWARD policy {}, bridge-nf-call-iptables=1: ACCEPT for {} added to {} "
+                    "(removed at the end)",
+                    filtering.forward_policy, plan_.bridge, rule.chain));
   }
   return {};
 }
@@ -483,11 +524,13 @@ Status NetnsStack::wait_ready(const std::vector<size_t>& which, Clock::time_poin
         // A load balancer that answers but reaches no backend (5xx without
         // a backend's header) is not ready: the stack would fail every
         // request of the experiment for a reason unrelated to its faults.
+        // faultline opens iptables' FORWARD for its bridge when that
+        // would drop (host_firewall.h); what is left is another firewall.
         last_error[i] = fmt::format(
-            "it answers {} without a backend's {} header: it cannot reach its backends (is the host's "
-            "FORWARD "
-            "chain dropping bridged traffic? Docker sets its policy to DROP)",
-            resp->status, backend_header_);
+            "it answers {} without a backend's {} header: it cannot reach its backends (is a firewall "
+            "on the host dropping traffic across bridge {}? `faultline doctor` shows iptables' FORWARD; "
+            "check `nft list ruleset` for other forward hooks)",
+            resp->status, backend_header_, plan_.bridge);
         ++it;
       } else {
         it = pending.erase(it);
@@ -897,6 +940,17 @@ std::vector<std::string> NetnsStack::teardown_collect() {
     }
     return {};
   };
+  // The rule before the links (made after the bridge, removed before it):
+  // the servers are stopped, and a rule never outlives the bridge it names.
+  auto remove_rule = [&]() -> Status { return delete_rule(*bridge_rule_); };
+  if (bridge_rule_) {
+    Status st = host_netns_.valid() ? run_in_netns(host_netns_.get(), remove_rule) : remove_rule();
+    if (!st) {
+      errors.push_back(fmt::format("iptables rule for {} in {}: {}", plan_.bridge, bridge_rule_->chain,
+                                   st.error().message));
+    }
+    bridge_rule_.reset();
+  }
   if (veths_made_.size() > 0 || bridge_made_) {
     Status st = host_netns_.valid() ? run_in_netns(host_netns_.get(), remove_links) : remove_links();
     if (!st) {

@@ -31,7 +31,7 @@ Result<RunIdentity> create_run(const std::string& base_dir = kDefaultRegistryDir
 void release_run(const RunIdentity& id);
 
 struct ResourceRecord {
-  std::string kind;  // "bridge", "link", "netns", "subnet"
+  std::string kind;  // "bridge", "link", "netns", "subnet", "iptables" (<chain>/<bridge>)
   std::string name;
 };
 

@@ -1,0 +1,151 @@
+#include "harness/stack/command.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "harness/stack/process.h"
+#include "harness/stack/unique_fd.h"
+
+extern char** environ;
+
+namespace faultline::stack {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A runaway tool cannot fill our memory; iptables listings are far smaller.
+constexpr size_t kMaxOutput = 4 * 1024 * 1024;
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+    s.pop_back();
+  }
+  return s;
+}
+
+// Reads both pipes until the child closes them or the deadline passes.
+bool drain(int out_fd, int err_fd, Clock::time_point deadline, std::string& out, std::string& err) {
+  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  std::string* sinks[2] = {&out, &err};
+  int open = 2;
+  char buf[8192];
+  while (open > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      return false;
+    }
+    const int r = ::poll(fds, 2, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) {
+      continue;
+    }
+    if (r < 0) {
+      return false;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) {
+        continue;
+      }
+      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        fds[i].fd = -1;  // poll ignores negative descriptors
+        --open;
+      } else if (sinks[i]->size() < kMaxOutput) {
+        sinks[i]->append(buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool CommandOutput::succeeded() const {
+  return wait_status >= 0 && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
+}
+
+std::string describe_failure(const std::vector<std::string>& argv, const CommandOutput& out) {
+  std::string said = trimmed(out.err.empty() ? out.out : out.err);
+  return fmt::format("'{}' {}{}{}", fmt::join(argv, " "), describe_exit(out.wait_status),
+                     said.empty() ? "" : ": ", said);
+}
+
+Result<CommandOutput> run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  if (argv.empty()) {
+    return Error{"run_command: no command"};
+  }
+  const auto exe = find_executable(argv[0]);
+  if (!exe) {
+    return Error{fmt::format("{} is not installed (not in PATH nor the sbin directories)", argv[0])};
+  }
+  int out_pipe[2];
+  int err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    return Error{fmt::format("pipe: {}", std::strerror(errno))};
+  }
+  UniqueFd out_read(out_pipe[0]);
+  UniqueFd out_write(out_pipe[1]);
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    return Error{fmt::format("pipe: {}", std::strerror(errno))};
+  }
+  UniqueFd err_read(err_pipe[0]);
+  UniqueFd err_write(err_pipe[1]);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_write.get(), STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err_write.get(), STDERR_FILENO);
+  // The runner blocks its stop signals in every thread; a tool must not
+  // inherit that (nor an ignored SIGPIPE).
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigset_t all;
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<char*> args;
+  for (const auto& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));
+  }
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, exe->c_str(), &actions, &attr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  out_write.reset();
+  err_write.reset();
+  if (rc != 0) {
+    return Error{fmt::format("cannot start {}: {}", *exe, std::strerror(rc))};
+  }
+  CommandOutput result;
+  const bool finished = drain(out_read.get(), err_read.get(), Clock::now() + timeout, result.out, result.err);
+  if (!finished) {
+    ::kill(pid, SIGKILL);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!finished) {
+    return Error{fmt::format("'{}' did not finish within {} ms", fmt::join(argv, " "), timeout.count())};
+  }
+  result.wait_status = status;
+  return result;
+}
+
+}  // namespace faultline::stack

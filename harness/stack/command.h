@@ -1,0 +1,35 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "harness/common/result.h"
+
+// Short host tools (iptables) run to completion with their output kept:
+// stdout and stderr apart, because a listing is parsed from stdout while
+// iptables-nft writes its warnings to stderr.
+namespace faultline::stack {
+
+struct CommandOutput {
+  int wait_status = -1;  // as waitpid gives it
+  std::string out;
+  std::string err;
+
+  bool succeeded() const;  // exited with status 0
+};
+
+// Runs argv[0] (looked up like find_executable: PATH, then the sbin
+// directories) from the calling thread, so the child starts in that
+// thread's network namespace, with stdin from /dev/null and the default
+// signal mask and dispositions. An error when it cannot be started or does
+// not finish within `timeout` (it is then killed); any exit code is a
+// CommandOutput for the caller to judge.
+Result<CommandOutput> run_command(const std::vector<std::string>& argv,
+                                  std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// "'iptables -S FORWARD' exited with status 1: <stderr>" (stdout when
+// stderr is empty).
+std::string describe_failure(const std::vector<std::string>& argv, const CommandOutput& out);
+
+}  // namespace faultline::stack
