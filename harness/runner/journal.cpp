@@ -209,6 +209,7 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
       {"path", exp.load.path},
       {"rate", exp.load.rate},
       {"connections", exp.load.connections},
+      {"max_connections", exp.load.max_connections},
       {"users", exp.load.users},
       {"timeout_s", double(exp.load.timeout.count()) / 1e9},
       {"ramp_s", double(exp.load.ramp.count()) / 1e9},
@@ -225,6 +226,12 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
       {"send_lateness_p99_ms", double(rec.load.send_lateness_p99_ns) / 1e6},
       {"send_lateness_max_ms", double(rec.load.send_lateness_max_ns) / 1e6},
       {"expired_unsent", rec.load.expired_unsent},
+      // Connections opened on demand past `connections`, up to the limit.
+      {"peak_connections", rec.load.peak_connections},
+      {"connection_limit_waits", rec.load.connection_limit_waits},
+      // Requests sent again on a fresh connection after the server closed
+      // an idle kept-alive one before answering (as a browser does).
+      {"retried", rec.load.retried},
       {"delivery",
        {{"delivered", delivery.delivered()},
         {"late_threshold_ms", double(kLateSendThreshold.count())},
@@ -232,6 +239,7 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
         {"late", delivery.late},
         {"late_share", delivery.requests ? double(delivery.late) / double(delivery.requests) : 0.0},
         {"expired_unsent", delivery.expired_unsent},
+        {"connection_limit_waits", delivery.connection_limit_waits},
         {"problems", delivery.problems}}},
   };
 

@@ -22,6 +22,9 @@ struct LoadDelivery {
   uint64_t requests = 0;        // scheduled requests with a sample
   uint64_t late = 0;            // sent more than kLateSendThreshold after their intended time
   uint64_t expired_unsent = 0;  // timed out before they could be written
+  // Requests that found every connection busy and the limit
+  // (load.max_connections) reached, so waited for one.
+  uint64_t connection_limit_waits = 0;
   // One sentence per way the load fell short; empty when it was delivered.
   std::vector<std::string> problems;
   bool delivered() const { return problems.empty(); }

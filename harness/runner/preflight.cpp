@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -147,7 +148,9 @@ uint64_t open_files_needed(const experiment::Experiment& exp) {
       need += 2 * 4096;  // the global maxconn faultline renders
     }
   }
-  return need + 2 * static_cast<uint64_t>(exp.load.connections);
+  // The load may open up to max_connections (a stalled backend holds its
+  // requests' connections until the timeout).
+  return need + 2 * static_cast<uint64_t>(std::max(exp.load.connections, exp.load.max_connections));
 }
 
 PreflightProbes system_probes(const std::string& registry_dir) {

@@ -223,6 +223,7 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
     spec.path = exp.load.path;
     spec.rate = exp.load.rate;
     spec.connections = exp.load.connections;
+    spec.max_connections = exp.load.max_connections;
     spec.users = exp.load.users;
     spec.timeout = exp.load.timeout;
     spec.duration = exp.load.duration;

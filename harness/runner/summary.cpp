@@ -66,6 +66,14 @@ std::string render_summary(const nlohmann::ordered_json& j) {
                        100.0 * b.value("target", 0.0), 100.0 * b.value("consumed", 0.0), b.value("failed", 0),
                        b.value("allowed", 0.0));
   }
+  const auto& load = j["load"];
+  if (load.value("retried", uint64_t{0}) > 0) {
+    // Counted, not hidden: a retry hides a closed connection from the
+    // figures the way a browser hides it from its user.
+    out += fmt::format("\n  {} requests were sent again on a fresh connection after the server closed an idle "
+                       "kept-alive one before answering\n",
+                       load.value("retried", uint64_t{0}));
+  }
   const std::string status = j.value("status", "");
   if (status != "not_proven") {
     // A run stopped early is not called unproven, but its load may still

@@ -96,8 +96,9 @@ TEST_CASE("requests to healthy backends keep their schedule while another backen
     }
   }
   INFO("healthy requests: " << healthy_latency.size() << ", failed: " << stalled);
-  // About a third of ~1100 requests went to the frozen server.
-  CHECK(stalled > 200);
+  // A third of the ~1100 requests went to the frozen server; those sent
+  // more than the 2 s timeout before it resumed timed out (about 170).
+  CHECK(stalled > 100);
   REQUIRE(healthy_latency.size() > 500);
   CHECK(p99(healthy_send_delay) < 10);
   CHECK(p99(healthy_latency) < 100);
