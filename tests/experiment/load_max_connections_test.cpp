@@ -149,7 +149,7 @@ TEST_CASE("a misspelt max_connections gets a did-you-mean", "[experiment][loader
   CHECK(d.hint == "did you mean 'max_connections'?");
 }
 
-TEST_CASE("--set load.max_connections sets and checks the limit",
+TEST_CASE("an override of load.max_connections (--set) sets and checks the limit",
           "[experiment][loader][connections][overrides]") {
   Diagnostics diags;
   const Experiment exp = load_text(with_load(""), diags, {"load.max_connections=64"});
