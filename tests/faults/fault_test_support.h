@@ -11,6 +11,7 @@
 
 #include "faults/registry.h"
 #include "harness/experiment/loader.h"
+#include "harness/stack/stack.h"
 
 namespace faultline::faults::testing {
 
@@ -51,6 +52,33 @@ struct BoundMethod {
   Diagnostics diags{"t.yaml"};
   experiment::Experiment exp;
   std::vector<BoundFault> faults;
+};
+
+// A stack that runs nothing: it names the run and its services' processes,
+// for faults whose effect a test checks outside a real stack.
+struct FakeStack : stack::RunningStack {
+  stack::Plan plan_;
+  stack::RunIdentity id_{"abc123", "/nonexistent/abc123"};
+  std::vector<stack::ServiceInstance> services_;
+  std::vector<std::pair<std::string, bool>> expected_down;  // set_expected_down calls, in order
+
+  void add_service(const std::string& name, pid_t pid) {
+    stack::ServiceInstance s;
+    s.planned.name = name;
+    s.pid = pid;
+    services_.push_back(s);
+  }
+  const stack::Plan& plan() const override { return plan_; }
+  const stack::RunIdentity& identity() const override { return id_; }
+  const std::vector<stack::ServiceInstance>& services() const override { return services_; }
+  Status check_alive() override { return {}; }
+  Status in_netns(const std::string&, const std::function<Status()>&) override {
+    return Error{"FakeStack has no namespaces"};
+  }
+  void teardown() override {}
+  void set_expected_down(const std::string& service, bool down) override {
+    expected_down.emplace_back(service, down);
+  }
 };
 
 // Binds `steps`, which must be refused as a whole: nothing is bound and the
