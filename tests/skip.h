@@ -45,10 +45,7 @@ inline bool generic_skip_fails() {
 // instead (FAIL throws, so the caller's return is not reached).
 inline void skip_test(const std::string& reason) {
   if (generic_skip_fails()) {
-    FAIL("this test may not be skipped in CI (CI=true, running as root), but it would be: "
-         << reason
-         << "; install what it "
-            "needs");
+    FAIL("not skippable in CI (CI=true, running as root): " << reason << "; give CI what the test needs");
   }
   std::cout << kSkipMarker << reason << std::endl;
 }
