@@ -9,12 +9,11 @@
 #include <fmt/format.h>
 #include <signal.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 
 #include "faults/common/params.h"
 #include "faults/registry.h"
+#include "harness/stack/process.h"
 
 namespace faultline::faults {
 namespace {
@@ -49,16 +48,22 @@ class Kill final : public Fault {
 
   Status inject(stack::RunningStack& stack) override {
     const auto* service = stack.find(target_);
-    if (service == nullptr || service->pid <= 0) {
+    if (service == nullptr || service->process == nullptr) {
       return Error{fmt::format("kill: {} has no running process", target_)};
+    }
+    // A server already reaped (it crashed) is not the run's any more: its
+    // pid may name an unrelated process. Refused before the stack is told
+    // to expect a death.
+    if (!service->process->alive()) {
+      return Error{fmt::format("kill: {}'s server (pid {}) has already exited and was reaped; nothing sent",
+                               target_, service->process->pid())};
     }
     // Before the signal: the stack must not take the death for a harness
     // failure and stop the run.
     stack.set_expected_down(target_, true);
     killed_ = true;
-    if (::kill(-service->pid, signal_) != 0) {
-      return Error{fmt::format("kill: cannot signal process group {} of {}: {}", service->pid, target_,
-                               std::strerror(errno))};
+    if (auto st = service->process->signal(signal_, stack::SignalScope::group); !st) {
+      return Error{fmt::format("kill: cannot signal {}: {}", target_, st.error().message)};
     }
     return {};
   }

@@ -1,6 +1,6 @@
 // memory_limit: caps the memory every process of a service may charge
-// (cgroup v1 memory.limit_in_bytes, v2 memory.max) — an undersized
-// container limit. Pages charged before the move stay with the old group
+// (cgroup v1 memory.limit_in_bytes, v2 memory.max and memory.swap.max) —
+// an undersized container limit. Pages charged before the move stay with the old group
 // (v1 does not move charges by default), so the cap applies to what the
 // service allocates from the moment of injection. Past the cap the kernel
 // reclaims, then OOM-kills a process of the group: when that is the
@@ -81,6 +81,16 @@ class MemoryLimit final : public Fault {
     const char* file = group_.version() == CgroupVersion::v2 ? "memory.max" : "memory.limit_in_bytes";
     if (auto st = group_.write(file, std::to_string(bytes_)); !st) {
       return Error{"memory_limit: " + st.error().message};
+    }
+    // v2 counts swap apart from memory, with no limit by default: the cap
+    // then bounds it too, to as much swap again as memory (what `docker run
+    // --memory` does without --memory-swap). Without swap accounting the
+    // file is missing and there is no swap to bound. (v1's memory+swap limit
+    // is left alone: its file exists only with swapaccount=1.)
+    if (group_.version() == CgroupVersion::v2 && group_.has("memory.swap.max")) {
+      if (auto st = group_.write("memory.swap.max", std::to_string(bytes_)); !st) {
+        return Error{"memory_limit: " + st.error().message};
+      }
     }
     if (auto moved = group_.adopt_process_group(service->pid); !moved) {
       return Error{"memory_limit: " + moved.error().message};

@@ -7,14 +7,19 @@
 // SIGSTOP rather than the cgroup freezer: it needs no state outside the
 // run's processes (nothing for `faultline cleanup` to find), and a stopped
 // process still dies on SIGKILL, which is what teardown ends with.
+//
+// Both signals go through the server's ServerProcess, the one it had at
+// injection: once that server has been reaped (a crash, a restart), its
+// pid may name an unrelated process, which must not be stopped or thawed.
 
 #include <fmt/format.h>
 #include <signal.h>
 
-#include <cstring>
+#include <memory>
 
 #include "faults/common/params.h"
 #include "faults/registry.h"
+#include "harness/stack/process.h"
 
 namespace faultline::faults {
 namespace {
@@ -30,27 +35,27 @@ class Pause final : public Fault {
 
   Status inject(stack::RunningStack& stack) override {
     const auto* service = stack.find(target_);
-    if (service == nullptr || service->pid <= 0) {
+    if (service == nullptr || service->process == nullptr) {
       return Error{fmt::format("pause: {} has no running process", target_)};
     }
-    stopped_pgid_ = service->pid;
-    if (::kill(-stopped_pgid_, SIGSTOP) != 0) {
-      return Error{fmt::format("pause: cannot stop process group {} of {}: {}", stopped_pgid_, target_,
-                               std::strerror(errno))};
+    if (auto st = service->process->signal(SIGSTOP, stack::SignalScope::group); !st) {
+      return Error{fmt::format("pause: cannot stop {}: {}", target_, st.error().message)};
     }
+    stopped_ = service->process;
     return {};
   }
 
   Status revert(stack::RunningStack& /*stack*/) override {
-    if (stopped_pgid_ <= 0) {
+    if (stopped_ == nullptr) {
       return {};
     }
-    // ESRCH: the group is gone (teardown or a crash), nothing to thaw.
-    if (::kill(-stopped_pgid_, SIGCONT) != 0 && errno != ESRCH) {
-      return Error{fmt::format("pause: cannot continue process group {} of {}: {}", stopped_pgid_, target_,
-                               std::strerror(errno))};
+    // Reaped (teardown or a crash): nothing of it is left to thaw.
+    if (stopped_->alive()) {
+      if (auto st = stopped_->signal(SIGCONT, stack::SignalScope::group); !st) {
+        return Error{fmt::format("pause: cannot continue {}: {}", target_, st.error().message)};
+      }
     }
-    stopped_pgid_ = -1;
+    stopped_.reset();
     return {};
   }
 
@@ -70,7 +75,7 @@ class Pause final : public Fault {
 
  private:
   std::string target_;
-  pid_t stopped_pgid_ = -1;
+  std::shared_ptr<const stack::ServerProcess> stopped_;  // the server it froze, until thawed
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,11 +23,10 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-struct Hierarchy {
-  CgroupVersion version = CgroupVersion::v1;
-  std::string mount_point;
-  std::string root;  // the part of the hierarchy this mount shows ("/" usually)
-};
+using Hierarchy = CgroupHierarchy;
+
+const CgroupHost kMachine{};
+const CgroupHost* current_host = &kMachine;
 
 std::vector<std::string> split(const std::string& text, char sep) {
   std::vector<std::string> parts;
@@ -47,15 +45,15 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-// Every cgroup mount of this mount namespace, from /proc/self/mountinfo.
+// Every cgroup mount of the host's mountinfo (this mount namespace's).
 struct CgroupMount {
   Hierarchy hierarchy;
   std::vector<std::string> controllers;  // v1: from the super options; v2: cgroup.controllers
 };
 
-std::vector<CgroupMount> cgroup_mounts() {
+std::vector<CgroupMount> cgroup_mounts(const CgroupHost& host) {
   std::vector<CgroupMount> mounts;
-  std::ifstream in("/proc/self/mountinfo");
+  std::ifstream in(host.mountinfo);
   std::string line;
   while (std::getline(in, line)) {
     const auto dash = line.find(" - ");
@@ -69,7 +67,7 @@ std::vector<CgroupMount> cgroup_mounts() {
     }
     CgroupMount m;
     m.hierarchy.root = left[3];
-    m.hierarchy.mount_point = left[4];
+    m.hierarchy.mount_point = host.fs_root + left[4];
     if (right[0] == "cgroup") {
       m.hierarchy.version = CgroupVersion::v1;
       m.controllers = split(right[2], ',');
@@ -88,29 +86,10 @@ std::vector<CgroupMount> cgroup_mounts() {
   return mounts;
 }
 
-// The hierarchy that offers `controller`: v2 when the unified tree has it
-// (a pure v2 host, or a hybrid one that moved the controller there), else
-// the v1 hierarchy mounted for it.
-std::optional<Hierarchy> hierarchy_for(const std::string& controller) {
-  std::optional<Hierarchy> v1;
-  for (const auto& m : cgroup_mounts()) {
-    const bool has = std::find(m.controllers.begin(), m.controllers.end(), controller) != m.controllers.end();
-    if (!has) {
-      continue;
-    }
-    if (m.hierarchy.version == CgroupVersion::v2) {
-      return m.hierarchy;
-    }
-    if (!v1) {
-      v1 = m.hierarchy;
-    }
-  }
-  return v1;
-}
-
 // The directory of the group `pid` is in, within hierarchy `h`.
-std::string group_dir_of(pid_t pid, const std::string& controller, const Hierarchy& h) {
-  std::ifstream in(fmt::format("/proc/{}/cgroup", pid));
+std::string group_dir_of(pid_t pid, const std::string& controller, const Hierarchy& h,
+                         const CgroupHost& host) {
+  std::ifstream in(fmt::format("{}/{}/cgroup", host.proc, pid));
   std::string line;
   while (std::getline(in, line)) {
     // "<id>:<controllers>:<path>"; v2's line is "0::<path>".
@@ -135,14 +114,21 @@ std::string group_dir_of(pid_t pid, const std::string& controller, const Hierarc
       }
       path = path.substr(h.root.size());
     }
-    const std::string dir = h.mount_point + path;
+    // Without a trailing '/' (the root group's path is "/"), so that the
+    // root compares equal to the mount point.
+    fs::path dir = fs::path(h.mount_point + path).lexically_normal();
+    if (!dir.has_filename()) {
+      dir = dir.parent_path();
+    }
     std::error_code ec;
-    return fs::is_directory(dir, ec) ? fs::path(dir).lexically_normal().string() : h.mount_point;
+    return fs::is_directory(dir, ec) ? dir.string() : h.mount_point;
   }
   return h.mount_point;
 }
 
-Status write_file(const std::string& path, const std::string& value) {
+}  // namespace
+
+Status CgroupHost::write(const std::string& path, const std::string& value) const {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) {
     return Error{fmt::format("cannot open {}: {}", path, std::strerror(errno))};
@@ -156,6 +142,28 @@ Status write_file(const std::string& path, const std::string& value) {
   return {};
 }
 
+int CgroupHost::make_dir(const std::string& path) const {
+  return ::mkdir(path.c_str(), 0755) == 0 ? 0 : errno;
+}
+
+int CgroupHost::remove_dir(const std::string& path) const {
+  return ::rmdir(path.c_str()) == 0 ? 0 : errno;
+}
+
+const CgroupHost& cgroup_host() {
+  return *current_host;
+}
+
+ScopedCgroupHost::ScopedCgroupHost(const CgroupHost& host) : previous_(current_host) {
+  current_host = &host;
+}
+
+ScopedCgroupHost::~ScopedCgroupHost() {
+  current_host = previous_;
+}
+
+namespace {
+
 bool has_controller_files(const std::string& dir, const std::string& controller) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -168,8 +176,8 @@ bool has_controller_files(const std::string& dir, const std::string& controller)
 
 // Makes `parent`/`name` with `controller` available in it; on v2 the
 // parent must first hand the controller down to its children.
-Status make_group(const Hierarchy& h, const std::string& parent, const std::string& name,
-                  const std::string& controller) {
+Status make_group(const CgroupHost& host, const Hierarchy& h, const std::string& parent,
+                  const std::string& name, const std::string& controller) {
   if (h.version == CgroupVersion::v2) {
     const auto enabled = split(read_text(parent + "/cgroup.subtree_control"), ' ');
     bool on = false;
@@ -180,29 +188,30 @@ Status make_group(const Hierarchy& h, const std::string& parent, const std::stri
       on = on || e == controller;
     }
     if (!on) {
-      if (auto st = write_file(parent + "/cgroup.subtree_control", "+" + controller); !st) {
+      if (auto st = host.write(parent + "/cgroup.subtree_control", "+" + controller); !st) {
         return st;
       }
     }
   }
   const std::string dir = parent + "/" + name;
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return Error{fmt::format("cannot create cgroup {}: {}", dir, std::strerror(errno))};
+  if (const int err = host.make_dir(dir); err != 0 && err != EEXIST) {
+    return Error{fmt::format("cannot create cgroup {}: {}", dir, std::strerror(err))};
   }
   if (!has_controller_files(dir, controller)) {
-    ::rmdir(dir.c_str());
+    host.remove_dir(dir);
     return Error{fmt::format("cgroup {} has no {} controller files", dir, controller)};
   }
   return {};
 }
 
 // Moves `pids` into `dir`; returns the first failure but moves all it can.
-Status move_all(const std::vector<pid_t>& pids, const std::string& dir) {
+Status move_all(const CgroupHost& host, const std::vector<pid_t>& pids, const std::string& dir) {
   Status result;
   for (pid_t pid : pids) {
-    if (auto st = write_file(dir + "/cgroup.procs", std::to_string(pid)); !st) {
+    if (auto st = host.write(dir + "/cgroup.procs", std::to_string(pid)); !st) {
       // A process that exited meanwhile is no failure.
-      if (::kill(pid, 0) == 0) {
+      std::error_code ec;
+      if (fs::exists(fmt::format("{}/{}", host.proc, pid), ec)) {
         result = st;
       }
     }
@@ -213,7 +222,8 @@ Status move_all(const std::vector<pid_t>& pids, const std::string& dir) {
 // Empties a group into `destination` (or, failing that, `fallback`) and
 // deletes it. A group whose last process is still exiting refuses rmdir
 // for a moment (EBUSY), hence the retries.
-Status empty_and_remove(const std::string& dir, const std::string& destination, const std::string& fallback) {
+Status empty_and_remove(const CgroupHost& host, const std::string& dir, const std::string& destination,
+                        const std::string& fallback) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
     return {};
@@ -221,13 +231,13 @@ Status empty_and_remove(const std::string& dir, const std::string& destination, 
   const auto deadline = std::chrono::steady_clock::now() + 2s;
   while (true) {
     const auto members = cgroup_members(dir);
-    if (!members.empty() && !move_all(members, destination)) {
-      move_all(members, fallback);
+    if (!members.empty() && !move_all(host, members, destination)) {
+      move_all(host, members, fallback);
     }
-    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) {
+    const int err = host.remove_dir(dir);
+    if (err == 0 || err == ENOENT) {
       return {};
     }
-    const int err = errno;
     if (std::chrono::steady_clock::now() > deadline) {
       return Error{fmt::format("cannot remove cgroup {}: {}", dir, std::strerror(err))};
     }
@@ -241,10 +251,27 @@ std::string cgroup_name(const std::string& run_id, const std::string& service) {
   return fmt::format("faultline-{}-{}", run_id, service);
 }
 
-std::vector<pid_t> processes_in_group(pid_t pgid) {
+std::optional<CgroupHierarchy> cgroup_hierarchy_for(const std::string& controller, const CgroupHost& host) {
+  std::optional<Hierarchy> v1;
+  for (const auto& m : cgroup_mounts(host)) {
+    const bool has = std::find(m.controllers.begin(), m.controllers.end(), controller) != m.controllers.end();
+    if (!has) {
+      continue;
+    }
+    if (m.hierarchy.version == CgroupVersion::v2) {
+      return m.hierarchy;
+    }
+    if (!v1) {
+      v1 = m.hierarchy;
+    }
+  }
+  return v1;
+}
+
+std::vector<pid_t> processes_in_group(pid_t pgid, const CgroupHost& host) {
   std::vector<pid_t> pids;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+  for (const auto& entry : fs::directory_iterator(host.proc, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
       continue;
@@ -278,21 +305,23 @@ std::vector<pid_t> cgroup_members(const std::string& dir) {
 }
 
 Result<ServiceCgroup> ServiceCgroup::create(const std::string& controller, const std::string& run_id,
-                                            const std::string& service, pid_t leader) {
-  const auto h = hierarchy_for(controller);
+                                            const std::string& service, pid_t leader,
+                                            const CgroupHost& host) {
+  const auto h = cgroup_hierarchy_for(controller, host);
   if (!h) {
     return Error{fmt::format("no cgroup hierarchy (v1 or v2) offers the {} controller", controller)};
   }
   ServiceCgroup group;
+  group.host_ = &host;
   group.version_ = h->version;
-  group.origin_ = group_dir_of(leader, controller, *h);
+  group.origin_ = group_dir_of(leader, controller, *h, host);
   const std::string name = cgroup_name(run_id, service);
   // Beside the service's current group first; on v2 that is usually refused
   // (a group holding processes cannot hand controllers down), so the
   // hierarchy root comes next.
   std::string problems;
   for (const auto& parent : {group.origin_, h->mount_point}) {
-    if (auto st = make_group(*h, parent, name, controller); st) {
+    if (auto st = make_group(host, *h, parent, name, controller); st) {
       group.path_ = parent + "/" + name;
       return group;
     } else {
@@ -306,7 +335,15 @@ Result<ServiceCgroup> ServiceCgroup::create(const std::string& controller, const
 }
 
 Status ServiceCgroup::write(const std::string& file, const std::string& value) const {
-  return write_file(path_ + "/" + file, value);
+  if (host_ == nullptr) {
+    return Error{fmt::format("cannot write {}: no cgroup was made", file)};
+  }
+  return host_->write(path_ + "/" + file, value);
+}
+
+bool ServiceCgroup::has(const std::string& file) const {
+  std::error_code ec;
+  return !path_.empty() && fs::exists(path_ + "/" + file, ec);
 }
 
 Result<std::string> ServiceCgroup::read(const std::string& file) const {
@@ -320,11 +357,14 @@ Result<std::string> ServiceCgroup::read(const std::string& file) const {
 }
 
 Status ServiceCgroup::adopt_process_group(pid_t pgid) const {
-  const auto pids = processes_in_group(pgid);
+  if (host_ == nullptr) {
+    return Error{"no cgroup was made"};
+  }
+  const auto pids = processes_in_group(pgid, *host_);
   if (pids.empty()) {
     return Error{fmt::format("no process in process group {}", pgid)};
   }
-  return move_all(pids, path_);
+  return move_all(*host_, pids, path_);
 }
 
 Status ServiceCgroup::remove() {
@@ -332,18 +372,18 @@ Status ServiceCgroup::remove() {
     return {};
   }
   const std::string parent = fs::path(path_).parent_path().string();
-  auto st = empty_and_remove(path_, origin_, parent);
+  auto st = empty_and_remove(*host_, path_, origin_, parent);
   if (st) {
     path_.clear();
   }
   return st;
 }
 
-std::vector<std::string> find_run_cgroups() {
+std::vector<std::string> find_run_cgroups(const CgroupHost& host) {
   static const std::regex kName("faultline-[0-9a-f]{6}-.+");
   std::vector<std::string> found;
   std::set<std::string> seen;
-  for (const auto& m : cgroup_mounts()) {
+  for (const auto& m : cgroup_mounts(host)) {
     if (!seen.insert(m.hierarchy.mount_point).second) {
       continue;
     }
@@ -365,16 +405,16 @@ std::vector<std::string> find_run_cgroups() {
 }
 
 std::vector<std::string> remove_stale_cgroups(const std::function<bool(const std::string& run_id)>& is_stale,
-                                              std::vector<std::string>& errors) {
+                                              std::vector<std::string>& errors, const CgroupHost& host) {
   std::vector<std::string> removed;
-  for (const auto& dir : find_run_cgroups()) {
+  for (const auto& dir : find_run_cgroups(host)) {
     const std::string name = fs::path(dir).filename().string();
     const std::string run_id = name.substr(std::string("faultline-").size(), 6);
     if (!is_stale(run_id)) {
       continue;
     }
     const std::string parent = fs::path(dir).parent_path().string();
-    if (auto st = empty_and_remove(dir, parent, parent); !st) {
+    if (auto st = empty_and_remove(host, dir, parent, parent); !st) {
       errors.push_back(st.error().message);
     } else {
       removed.push_back(fmt::format("cgroup {} (run {})", dir, run_id));

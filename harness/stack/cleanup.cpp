@@ -75,7 +75,7 @@ void kill_processes(const std::string& run_id, const std::set<std::string>& netn
   auto found = pids_in_netns(ids);
   for (const auto& [pid, idx] : found) {
     const std::string name = process_name(pid);
-    if (::kill(pid, SIGKILL) == 0) {
+    if (kill_in_netns(pid, ids[idx]).ok()) {
       report.removed.push_back(
           fmt::format("run {}: process {} ({}) in namespace {}", run_id, pid, name, names[idx]));
     }

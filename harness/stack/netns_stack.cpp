@@ -441,12 +441,13 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
 Status NetnsStack::start(size_t i) {
   ProcessSpec spec = specs_[i];
   spec.netns_fd = netns_fds_[i].get();
-  auto pid = start_process(spec);
-  if (!pid) {
-    return Error{fmt::format("service {}: {}", services_[i].planned.name, pid.error().message)};
+  auto process = start_process(spec);
+  if (!process) {
+    return Error{fmt::format("service {}: {}", services_[i].planned.name, process.error().message)};
   }
-  children_[i] = Child{*pid, true, -1, false, children_[i].may_crash};
-  services_[i].pid = *pid;
+  children_[i] = Child{(*process)->pid(), true, -1, false, children_[i].may_crash};
+  services_[i].pid = (*process)->pid();
+  services_[i].process = *process;
   return {};
 }
 
@@ -774,34 +775,36 @@ Status NetnsStack::reload_haproxy(size_t i) {
     spec.args.insert(spec.args.end(), {"-x", services_[i].runtime_socket});
   }
   spec.args.insert(spec.args.end(), {"-sf", std::to_string(old_pid)});
-  auto pid = start_process(spec);
-  if (!pid) {
-    return pid.error();
+  auto process = start_process(spec);
+  if (!process) {
+    return process.error();
   }
+  const pid_t pid = (*process)->pid();
   // The new process signals the old one right after it has its listeners
   // and its stats socket: once that socket answers with the new pid, new
   // connections get the new configuration (the old process only finishes
   // the connections it has).
   const std::string socket = services_[i].runtime_socket;
   const auto deadline = Clock::now() + kReadyTimeout;
-  while (Clock::now() < deadline && !has_exited(*pid)) {
-    if (socket.empty() ? has_exited(old_pid) : stats_socket_pid(socket) == *pid) {
+  while (Clock::now() < deadline && !has_exited(pid)) {
+    if (socket.empty() ? has_exited(old_pid) : stats_socket_pid(socket) == pid) {
       break;
     }
     std::this_thread::sleep_for(5ms);
   }
-  if (auto status = reap_if_exited(*pid)) {
+  if (auto status = reap_if_exited(pid)) {
     return Error{
         fmt::format("the new haproxy {}: {}", describe_exit(*status), tail_lines(spec.stderr_path, 5))};
   }
   if (Clock::now() >= deadline) {
-    ::kill(-*pid, SIGKILL);
-    reap_if_exited(*pid);
+    (*process)->signal(SIGKILL, SignalScope::group);
+    reap_if_exited(pid);
     return Error{"the new haproxy did not take over within 10 s"};
   }
   retired_.push_back(old_pid);
-  children_[i] = Child{*pid, true, -1, false, children_[i].may_crash};
-  services_[i].pid = *pid;
+  children_[i] = Child{pid, true, -1, false, children_[i].may_crash};
+  services_[i].pid = pid;
+  services_[i].process = *process;
   reap_retired(false);
   return {};
 }
@@ -812,8 +815,8 @@ Status NetnsStack::reload_nginx(size_t i) {
   // worker that was not there before runs.
   const pid_t master = children_[i].pid;
   const auto before = children_of(master);
-  if (::kill(master, SIGHUP) != 0) {
-    return Error{"cannot signal the nginx master: " + errno_text(errno)};
+  if (auto st = services_[i].process->signal(SIGHUP, SignalScope::process); !st) {
+    return Error{"cannot signal the nginx master: " + st.error().message};
   }
   const auto deadline = Clock::now() + 5s;
   while (Clock::now() < deadline) {
@@ -863,9 +866,9 @@ void NetnsStack::reap_retired(bool stop) {
 void NetnsStack::stop_children() {
   reap_retired(true);
   // All at once: SIGTERM every group, then one shared grace period.
-  for (auto& c : children_) {
-    if (c.running) {
-      ::kill(-c.pid, SIGTERM);
+  for (size_t i = 0; i < children_.size(); ++i) {
+    if (children_[i].running) {
+      services_[i].process->signal(SIGTERM, SignalScope::group);
     }
   }
   const auto deadline = Clock::now() + kStopGrace;
@@ -897,7 +900,7 @@ void NetnsStack::kill_leftovers_in_namespaces(std::vector<std::string>& errors) 
     return;
   }
   for (const auto& [pid, idx] : found) {
-    ::kill(pid, SIGKILL);
+    kill_in_netns(pid, ids[idx]);
   }
   const auto deadline = Clock::now() + 1s;
   while (!found.empty() && Clock::now() < deadline) {

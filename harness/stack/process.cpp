@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -140,6 +141,60 @@ struct ChildSetup : bp::extend::handler {
   }
 };
 
+// glibc 2.36 has no wrappers for these (pidfd_open: Linux 5.3,
+// pidfd_send_signal: 5.1); the numbers are the same on every architecture
+// but alpha.
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
+int pidfd_send_signal(int pidfd, int sig) {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+// A child of ours that has not been reaped (running, stopped or a zombie).
+bool unreaped_child(pid_t pid) {
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+std::string signal_name(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  return abbrev != nullptr ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
+}
+
+// The one place faultline signals a server or its process group. `pidfd`
+// (-1 when there is none) pins the process; without one, `pid` must be a
+// child of ours not yet reaped. Either way the pid cannot have been given
+// to another process, so neither can the group id, which is the same number.
+Status send_signal(pid_t pid, int pidfd, int sig, SignalScope scope) {
+  const bool ours = pidfd >= 0 ? pidfd_send_signal(pidfd, 0) == 0 : unreaped_child(pid);
+  if (!ours) {
+    return Error{fmt::format(
+        "process {} has exited and was reaped, so its pid may belong to another process now: {} not sent",
+        pid, signal_name(sig))};
+  }
+  int rc = 0;
+  if (scope == SignalScope::group) {
+    rc = ::kill(-pid, sig);
+  } else {
+    rc = pidfd >= 0 ? pidfd_send_signal(pidfd, sig) : ::kill(pid, sig);
+  }
+  if (rc != 0) {
+    return Error{fmt::format("cannot send {} to {} {}: {}", signal_name(sig),
+                             scope == SignalScope::group ? "process group" : "process", pid,
+                             std::strerror(errno))};
+  }
+  return {};
+}
+
 int reap(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
@@ -205,7 +260,17 @@ class NewPidNamespaceForNextChild {
 
 }  // namespace
 
-Result<pid_t> start_process(const ProcessSpec& spec) {
+ServerProcess::ServerProcess(pid_t pid) : pid_(pid), pidfd_(pidfd_open(pid)) {}
+
+bool ServerProcess::alive() const {
+  return pidfd_.valid() ? pidfd_send_signal(pidfd_.get(), 0) == 0 : unreaped_child(pid_);
+}
+
+Status ServerProcess::signal(int sig, SignalScope scope) const {
+  return send_signal(pid_, pidfd_.get(), sig, scope);
+}
+
+Result<std::shared_ptr<const ServerProcess>> start_process(const ProcessSpec& spec) {
   ChildSetup setup;
   setup.netns_fd = spec.netns_fd;
   setup.parent = ::getpid();
@@ -227,7 +292,7 @@ Result<pid_t> start_process(const ProcessSpec& spec) {
     // Every later child would be born in the namespace just made, which
     // dies with this one: better to stop here than start them wrong.
     if (!ec) {
-      ::kill(child.id(), SIGKILL);
+      send_signal(child.id(), -1, SIGKILL, SignalScope::process);
       child.wait();
     }
     return Error{fmt::format("cannot start {}: {}", spec.executable, st.error().message)};
@@ -235,11 +300,12 @@ Result<pid_t> start_process(const ProcessSpec& spec) {
   if (ec) {
     return Error{fmt::format("cannot start {}: {}", spec.executable, ec.message())};
   }
-  const pid_t pid = child.id();
+  // Held before anything can reap the child, so the pidfd is this child's.
+  auto process = std::make_shared<const ServerProcess>(child.id());
   // From here the pid is ours to watch and reap (check_alive, teardown);
   // a detached bp::child neither waits nor kills in its destructor.
   child.detach();
-  return pid;
+  return process;
 }
 
 std::optional<std::string> find_executable(const std::string& name) {
@@ -277,19 +343,19 @@ std::optional<int> reap_if_exited(pid_t pid) {
   if (!has_exited(pid)) {
     return std::nullopt;
   }
-  ::kill(-pid, SIGKILL);
+  send_signal(pid, -1, SIGKILL, SignalScope::group);
   return reap(pid);
 }
 
 int stop_process_group(pid_t pid, std::chrono::milliseconds grace) {
-  ::kill(-pid, SIGTERM);
+  send_signal(pid, -1, SIGTERM, SignalScope::group);
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (!has_exited(pid) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(2ms);
   }
   // Also after a clean exit: a worker the master did not take with it must
   // not outlive the stack.
-  ::kill(-pid, SIGKILL);
+  send_signal(pid, -1, SIGKILL, SignalScope::group);
   return reap(pid);
 }
 
@@ -336,6 +402,22 @@ std::vector<std::pair<pid_t, size_t>> pids_in_netns(const std::vector<NetnsId>& 
   }
   ::closedir(dir);
   return out;
+}
+
+Status kill_in_netns(pid_t pid, const NetnsId& id) {
+  const UniqueFd pidfd(pidfd_open(pid));
+  if (!pidfd.valid()) {
+    return Error{fmt::format("process {}: {}", pid, std::strerror(errno))};
+  }
+  auto ns = netns_id_of_path(fmt::format("/proc/{}/ns/net", pid));
+  // Alive after the look: then /proc/<pid> was the pinned process all along.
+  if (!ns || !(*ns == id) || pidfd_send_signal(pidfd.get(), 0) != 0) {
+    return Error{fmt::format("process {} is no longer in the namespace, not killed", pid)};
+  }
+  if (pidfd_send_signal(pidfd.get(), SIGKILL) != 0) {
+    return Error{fmt::format("cannot kill process {}: {}", pid, std::strerror(errno))};
+  }
+  return {};
 }
 
 std::string process_name(pid_t pid) {

@@ -3,12 +3,14 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "harness/common/result.h"
 #include "harness/stack/netns.h"
+#include "harness/stack/unique_fd.h"
 
 // Server processes as children of faultline: started inside a namespace,
 // watched, stopped, reaped; and the /proc lookups cleanup needs.
@@ -28,13 +30,47 @@ struct ProcessSpec {
   bool own_pid_namespace = false;
 };
 
+enum class SignalScope {
+  process,  // the server alone
+  group,    // the process group it leads: master and workers
+};
+
+// A server faultline started, held by a pidfd (pidfd_open, Linux >= 5.3)
+// taken right after the fork, before anything could have reaped it. Once a
+// server has exited and been reaped, its pid (and the process group id,
+// the same number) may be given to any other process; the pidfd still
+// names the old process, which is gone. So every signal faultline sends to
+// a server goes through signal() here, which sends nothing to a server
+// that was reaped and says so.
+class ServerProcess {
+ public:
+  // Takes hold of `pid`, a child of this process not yet reaped. Without
+  // pidfd support (kernel < 5.3) it holds only the pid and signal() checks
+  // that the pid is still an unreaped child of ours.
+  explicit ServerProcess(pid_t pid);
+
+  pid_t pid() const { return pid_; }
+  // Still the run's: running, stopped, or exited but not yet reaped.
+  bool alive() const;
+  // `sig` to the server or to its process group, only while alive(); an
+  // error naming the pid and the signal otherwise. The group is safe to
+  // signal while the server is unreaped: its pid, and so the group id, is
+  // then still taken. Call it from the thread that reaps the server (the
+  // stack is driven from one thread), so it cannot be reaped in between.
+  Status signal(int sig, SignalScope scope) const;
+
+ private:
+  pid_t pid_;
+  UniqueFd pidfd_;
+};
+
 // Starts a child (Boost.Process). The child leads its own process group, so
 // a terminal's Ctrl-C reaches faultline rather than the servers and the
 // whole group (nginx workers included) can be signalled at once; and it gets
 // SIGKILL when the thread that started it exits, so a killed faultline
 // leaves no server running. Start servers from a thread that lives as long
 // as the stack (the main thread).
-Result<pid_t> start_process(const ProcessSpec& spec);
+Result<std::shared_ptr<const ServerProcess>> start_process(const ProcessSpec& spec);
 
 // Looks in PATH and then in the sbin directories, where nginx and haproxy
 // live but which a non-login root shell may not have in PATH.
@@ -58,6 +94,12 @@ std::string describe_exit(int wait_status);
 // Every process whose network namespace is one of `ids`, with the index of
 // the matching id.
 std::vector<std::pair<pid_t, size_t>> pids_in_netns(const std::vector<NetnsId>& ids);
+
+// SIGKILL to `pid`, a process found in a run's namespace that is not our
+// child (a worker whose master died, a stray), only if it is still in
+// namespace `id`: a pidfd pins the process before its namespace is checked,
+// so a pid reused since pids_in_netns looked is left alone.
+Status kill_in_netns(pid_t pid, const NetnsId& id);
 
 std::string process_name(pid_t pid);     // /proc/<pid>/comm, empty when gone
 std::string process_cmdline(pid_t pid);  // arguments joined by spaces

@@ -13,6 +13,8 @@
 
 namespace faultline::stack {
 
+class ServerProcess;  // harness/stack/process.h
+
 // Who a run is: every resource it creates carries `run_id` in its name, and
 // its files live under `run_dir` (e.g. /run/faultline/<run_id>).
 struct RunIdentity {
@@ -61,6 +63,10 @@ struct ServiceInstance {
   std::string runtime_socket;  // HAProxy stats socket (level admin); empty for others
   std::string backend_name;    // HAProxy backend section holding the servers
   pid_t pid = -1;              // main process (nginx master, haproxy)
+  // The same process, for signals: they reach it (or the process group it
+  // leads) only while it is still the run's, never a process that got its
+  // pid after it was reaped. Null before the service starts.
+  std::shared_ptr<const ServerProcess> process;
 };
 
 // A stack that is up. Tearing it down kills its processes and removes every

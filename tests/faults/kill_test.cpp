@@ -5,9 +5,12 @@
 
 #include "fault_test_support.h"
 #include "faults/registry.h"
+#include "tests/stack/stack_fixtures.h"
 
 using faultline::faults::testing::BoundMethod;
 using faultline::faults::testing::expect_errors;
+using faultline::faults::testing::FakeStack;
+using faultline::faults::testing::TestServer;
 
 TEST_CASE("kill is registered and targets any kind of service", "[faults][kill]") {
   const auto* t = faultline::faults::Registry::instance().find("kill");
@@ -61,4 +64,27 @@ TEST_CASE("revert of a kill that was never injected does nothing", "[faults][kil
   } stack;
   CHECK(bound.faults[0].fault->revert(stack).ok());
   CHECK(bound.faults[0].fault->revert(stack).ok());
+}
+
+TEST_CASE("kill signals no pid the run no longer owns: a reaped server is refused, by pid",
+          "[faults][kill][signals]") {
+  // As for pause: the service's pid now names `other`, not its server.
+  const faultline::stack::testing::ScratchDir dir;
+  TestServer server(dir.path());
+  TestServer other(dir.path());
+  server.crash_and_reap();
+  FakeStack stack;
+  stack.add_service("web1", other.pid(), server.process);
+  const BoundMethod bound("  - { at: 1s, fault: kill, target: web1, params: { signal: TERM } }\n");
+  REQUIRE(bound.faults.size() == 1);
+
+  const auto st = bound.faults[0].fault->inject(stack);
+  REQUIRE_FALSE(st.ok());
+  CHECK_THAT(st.error().message,
+             Catch::Contains("kill: web1's server (pid " + std::to_string(server.pid())) &&
+                 Catch::Contains("reaped"));
+  // Nothing sent, and the stack was not told to expect a death.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK_FALSE(faultline::stack::has_exited(other.pid()));
+  CHECK(stack.expected_down.empty());
 }

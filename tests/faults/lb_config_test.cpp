@@ -10,6 +10,8 @@
 #include "faults/registry.h"
 #include "harness/stack/process.h"
 #include "harness/stack/render.h"
+#include "tests/skip.h"
+#include "tests/stack/stack_fixtures.h"
 
 using faultline::faults::testing::BoundMethod;
 using faultline::faults::testing::expect_errors;
@@ -40,12 +42,6 @@ std::string rendered(ServiceKind kind, const std::string& dir) {
                                       : faultline::stack::render_nginx_lb(lb, plan, paths);
 }
 
-std::string temp_dir() {
-  const std::string dir = std::string(FAULTLINE_BINARY_DIR).append("/test-output/lb_config_unit");
-  fs::create_directories(dir);
-  return dir;
-}
-
 }  // namespace
 
 TEST_CASE("lb_config binds an inline fragment and a file", "[faults][lb_config]") {
@@ -70,7 +66,8 @@ TEST_CASE("lb_config needs exactly one of fragment and file, and a readable file
 }
 
 TEST_CASE("config edits land in the right section", "[faults][lb_config]") {
-  const std::string dir = temp_dir();
+  const faultline::stack::testing::ScratchDir scratch;
+  const std::string dir = scratch.path();
   const std::string haproxy = rendered(ServiceKind::haproxy, dir);
   auto added =
       faultline::faults::add_to_section(ServiceKind::haproxy, haproxy, "defaults", "timeout queue 5ms");
@@ -97,10 +94,11 @@ TEST_CASE("config edits land in the right section", "[faults][lb_config]") {
 TEST_CASE("a fragment the server rejects is refused before it is applied, with the server's complaint",
           "[faults][lb_config][bad-config]") {
   if (!faultline::stack::find_executable("haproxy")) {
-    WARN("skipped: haproxy is not installed");
-    return;
+    FAULTLINE_SKIP("haproxy is not installed");
   }
-  const std::string dir = temp_dir();
+  // Under TMPDIR: the build directory may be read-only to whoever runs the unit tests.
+  const faultline::stack::testing::ScratchDir scratch;
+  const std::string dir = scratch.path();
   const std::string haproxy = rendered(ServiceKind::haproxy, dir);
   // The rendered config itself passes the check.
   CHECK(faultline::faults::check_config_text(ServiceKind::haproxy, haproxy, dir));

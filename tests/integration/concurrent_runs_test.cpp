@@ -10,6 +10,7 @@
 
 #include "journal_helpers.h"
 #include "machine_state.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 
@@ -51,8 +52,7 @@ void check_own_figures(const json& j, const Expected& e) {
 TEST_CASE("two experiments run at the same time, each correct and isolated, and cleanup spares live runs",
           "[integration][concurrent]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const MachineState baseline = machine_state();
   const std::string out_a = fresh_out_dir("concurrent/a");

@@ -7,14 +7,14 @@
 #include <catch2/catch.hpp>
 
 #include "journal_helpers.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 
 TEST_CASE("http_abort fails its share of requests and http_delay holds its share, on HAProxy and nginx",
           "[integration][http]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const std::string kind = GENERATE("haproxy", "nginx");
   const std::string out = fresh_out_dir("http_" + kind);

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "journal_helpers.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 
@@ -41,8 +42,7 @@ void check_steady(const json& p) {
 TEST_CASE("lb_weight, lb_drain, lb_maintenance and lb_balance move the measured shares on HAProxy and nginx",
           "[integration][lb]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const std::string kind = GENERATE("haproxy", "nginx");
   const std::string out = fresh_out_dir("lb_share_" + kind);
@@ -77,8 +77,7 @@ TEST_CASE(
     "lb_health_check_off",
     "[integration][lb]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const std::string kind = GENERATE("haproxy", "nginx");
   const std::string out = fresh_out_dir("lb_errors_" + kind);
@@ -128,8 +127,7 @@ TEST_CASE(
 TEST_CASE("lb_maxconn and lb_timeout set too low fail requests under load, and lb_config applies a fragment",
           "[integration][lb]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const std::string kind = GENERATE("haproxy", "nginx");
   const std::string out = fresh_out_dir("lb_limits_" + kind);
@@ -165,8 +163,7 @@ TEST_CASE("lb_maxconn and lb_timeout set too low fail requests under load, and l
 TEST_CASE("a run interrupted by SIGINT during a reload-based fault leaves nothing behind",
           "[integration][lb]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const std::string out = fresh_out_dir("lb_sigint");
   INFO("reports and log in " << out);

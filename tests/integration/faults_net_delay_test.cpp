@@ -11,6 +11,7 @@
 
 #include "faults/common/kernel_features.h"
 #include "journal_helpers.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 
@@ -65,8 +66,7 @@ json run_packet_fault(const std::string& name, const std::string& out_name) {
 TEST_CASE("latency of 100 ms moves the median by 100 ms and goes away on revert",
           "[integration][net][net-delay][latency]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and iptables (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and iptables (CI runs as root)");
   }
   const json j = run_packet_fault("latency", "net_latency");
   const double base = journal_phase(j, "baseline")["p50_ms"].get<double>();
@@ -84,8 +84,7 @@ TEST_CASE("latency of 100 ms moves the median by 100 ms and goes away on revert"
 TEST_CASE("loss of 20% shows in tail latency and errors, and goes away on revert",
           "[integration][net][net-delay][loss]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and nftables (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and nftables (CI runs as root)");
   }
   const json j = run_packet_fault("loss", "net_loss");
   const json& base = journal_phase(j, "baseline");
@@ -103,8 +102,7 @@ TEST_CASE("loss of 20% shows in tail latency and errors, and goes away on revert
 TEST_CASE("reorder lets most answers through at once and holds the rest",
           "[integration][net][net-delay][reorder]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and iptables (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and iptables (CI runs as root)");
   }
   const json j = run_packet_fault("reorder", "net_reorder");
   const json& during = journal_phase(j, "fault");
@@ -117,8 +115,7 @@ TEST_CASE("reorder lets most answers through at once and holds the rest",
 TEST_CASE("duplicate makes the backends see segments twice, and stops on revert",
           "[integration][net][net-delay][duplicate]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and iptables (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and iptables (CI runs as root)");
   }
   const std::string out = fresh_out_dir("net_duplicate");
   INFO("reports and log in " << out);
@@ -160,8 +157,7 @@ TEST_CASE("duplicate makes the backends see segments twice, and stops on revert"
 TEST_CASE("a run stopped by a signal in the middle of a packet fault leaves nothing behind",
           "[integration][net][net-delay][signals]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and iptables (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and iptables (CI runs as root)");
   }
   // latency runs the NFQUEUE delayer (without netem); loss an nft table.
   const std::string name = GENERATE(as<std::string>{}, "latency", "loss");
@@ -177,13 +173,11 @@ TEST_CASE("a run stopped by a signal in the middle of a packet fault leaves noth
 TEST_CASE("the netem path delays like the NFQUEUE path where the kernel has sch_netem",
           "[integration][net][net-delay][netem]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const auto& netem = faultline::faults::netem_support();
   if (!netem.available) {
-    WARN("skipped: " << netem.reason);
-    return;
+    FAULTLINE_SKIP_KERNEL("netem (sch_netem): " << netem.reason);
   }
   // netem takes egress on the whole interface: web1, lb's only backend,
   // sends every answer through it once.
@@ -197,8 +191,7 @@ TEST_CASE("the netem path delays like the NFQUEUE path where the kernel has sch_
 TEST_CASE("a run killed by SIGKILL mid-fault leaves only namespace state, which cleanup removes",
           "[integration][net][net-delay][sigkill]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and iptables (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and iptables (CI runs as root)");
   }
   const std::string out = fresh_out_dir("net_sigkill");
   INFO("reports and log in " << out);

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "journal_helpers.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 
@@ -58,8 +59,7 @@ TEST_CASE(
     "bandwidth caps a load balancer's throughput within 10% of the cap, either way, and lifts it on revert",
     "[integration][net][shape][bandwidth]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and tbf (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and tbf (CI runs as root)");
   }
   // Egress: tbf on the LB's eth0 (responses to the client); ingress: tbf on
   // the root-side end of its veth (responses from the backends).
@@ -92,8 +92,7 @@ TEST_CASE(
     "a partition between web1 and the load balancer fails requests until web1 is marked down, then heals",
     "[integration][net][shape][partition]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and nftables (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and nftables (CI runs as root)");
   }
   const json j = run_and_read("net_partition");
   INFO("phases: " << j["phases"].dump());
@@ -111,8 +110,7 @@ TEST_CASE(
 TEST_CASE("resets from web1 turn into errors at the load balancer during the fault and none after",
           "[integration][net][shape][reset]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and nftables (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and nftables (CI runs as root)");
   }
   const json j = run_and_read("net_reset");
   INFO("phases: " << j["phases"].dump());
@@ -128,8 +126,7 @@ TEST_CASE("resets from web1 turn into errors at the load balancer during the fau
 TEST_CASE("a run stopped by a signal while bandwidth, partition and reset are active leaves nothing behind",
           "[integration][net][shape][signals]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const int sig = GENERATE(SIGINT, SIGTERM);
   const std::string out = fresh_out_dir(sig == SIGINT ? "net_sigint" : "net_sigterm");

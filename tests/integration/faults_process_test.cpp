@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "journal_helpers.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 
@@ -50,8 +51,7 @@ void check_back_to_steady_state(const json& j) {
 TEST_CASE("a killed backend is marked down, traffic moves to the other, and it is back after the restart",
           "[integration][process]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and cgroups (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and cgroups (CI runs as root)");
   }
   const json j = run_process_fault("kill");  // expect: breach (the balance objective), and it was met
 
@@ -80,8 +80,7 @@ TEST_CASE("a killed backend is marked down, traffic moves to the other, and it i
 TEST_CASE("a frozen backend stalls its requests until it is marked down, and recovers after SIGCONT",
           "[integration][process]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and cgroups (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and cgroups (CI runs as root)");
   }
   const json j = run_process_fault("pause");  // expect: breach of p(99) < 250ms
 
@@ -110,8 +109,7 @@ TEST_CASE("a frozen backend stalls its requests until it is marked down, and rec
 TEST_CASE("a load balancer held to 0.05 CPU answers slowly, and fast again once the limit is lifted",
           "[integration][process]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and cgroups (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and cgroups (CI runs as root)");
   }
   const json j = run_process_fault("cpu_limit");  // expect: breach of p(99) < 50ms
 
@@ -140,8 +138,7 @@ TEST_CASE("a load balancer held to 0.05 CPU answers slowly, and fast again once 
 TEST_CASE("a memory cap is in force on every nginx process while the server keeps serving",
           "[integration][process]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and cgroups (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and cgroups (CI runs as root)");
   }
   // nginx serving small static answers needs a few MiB, so the cap shows no
   // effect through load; the test checks that the limit is in force on all
@@ -182,8 +179,7 @@ TEST_CASE("a memory cap is in force on every nginx process while the server keep
 TEST_CASE("a run interrupted mid-fault thaws or frees its target and leaves nothing behind",
           "[integration][process][signals]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and cgroups (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and cgroups (CI runs as root)");
   }
   const std::string name = GENERATE(std::string("process_pause"), std::string("process_cpu_limit"));
   const int sig = GENERATE(SIGINT, SIGTERM);
@@ -211,8 +207,7 @@ TEST_CASE("a run interrupted mid-fault thaws or frees its target and leaves noth
 TEST_CASE("after a SIGKILL mid-fault, faultline cleanup removes the run's control group",
           "[integration][process][signals]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and cgroups (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces and cgroups (CI runs as root)");
   }
   const std::string out = fresh_out_dir("process/cpu_limit_sigkill");
   INFO("reports and log in " << out);

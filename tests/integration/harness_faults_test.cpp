@@ -16,6 +16,7 @@
 #include <regex>
 
 #include "journal_helpers.h"
+#include "tests/skip.h"
 
 namespace fs = std::filesystem;
 using namespace faultline::testing;
@@ -178,8 +179,7 @@ void check_nothing_left(const std::string& run_id) {
 TEST_CASE("a server that fails to start ends the run with exit 3, its error in the journal and nothing left",
           "[integration][harness-faults]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   // HAProxy fails as the load balancer; a failing nginx is met first as a
   // backend (backends start first).
@@ -222,8 +222,7 @@ TEST_CASE("a server that fails to start ends the run with exit 3, its error in t
 TEST_CASE("a load balancer killed mid-run ends the run at once, failed, reverted and with nothing left",
           "[integration][harness-faults]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   for (const std::string lb_kind : {"haproxy", "nginx"}) {
     INFO("load balancer: " << lb_kind);
@@ -300,8 +299,7 @@ TEST_CASE("a load balancer killed mid-run ends the run at once, failed, reverted
 TEST_CASE("a load target the host cannot reach fails the bring-up with the cause and leaves nothing",
           "[integration][harness-faults]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const std::string out = fresh_out_dir("harness_faults/unreachable");
   const std::string exp = write_experiment(

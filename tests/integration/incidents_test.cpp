@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "journal_helpers.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 
@@ -84,8 +85,7 @@ std::string compare_pair(const std::string& incident, const std::string& fixed) 
 TEST_CASE("000: a weight change overloads one app, a third of requests slow and some shed, maxconn fixes it",
           "[integration][incidents]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const json incident = run_incident("000-uneven-distribution");
   const json& fault = journal_phase(incident, "fault");
@@ -108,8 +108,7 @@ TEST_CASE(
     "001: source hashing sends everything to one of four apps, most requests fail, bounded hashing fixes it",
     "[integration][incidents]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const json incident = run_incident("001-misrouting-idle-servers");
   const json& fault = journal_phase(incident, "fault");
@@ -129,8 +128,7 @@ TEST_CASE(
 TEST_CASE("002: an overloaded app crashes and its share keeps failing, maxconn and health checks fix it",
           "[integration][incidents]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const json incident = run_incident("002-overload-crash");
   // The crash is part of the incident, recorded in the journal, not a
@@ -160,8 +158,7 @@ TEST_CASE("002: an overloaded app crashes and its share keeps failing, maxconn a
 TEST_CASE("003: behind nginx, a weight change slows about a third of requests, max_conns and retries fix it",
           "[integration][incidents]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const json incident = run_incident("003-uneven-distribution-nginx");
   const json& fault = journal_phase(incident, "fault");
@@ -177,8 +174,7 @@ TEST_CASE("003: behind nginx, a weight change slows about a third of requests, m
 TEST_CASE("004: a routing change gives 502 on one upstream's share, retries and passive checks fix it",
           "[integration][incidents]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const json incident = run_incident("004-routing-change-502");
   const json& fault = journal_phase(incident, "fault");

@@ -13,6 +13,7 @@
 
 #include "faults/registry.h"
 #include "journal_helpers.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 
@@ -127,8 +128,7 @@ TEST_CASE("the interrupt table covers every registered fault type", "[integratio
 TEST_CASE("a run stopped by SIGINT or SIGTERM mid-fault reverts every fault type and leaves nothing",
           "[integration][signals]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   int n = 0;
   for (const auto& c : cases()) {
@@ -153,8 +153,7 @@ TEST_CASE("a run stopped by SIGINT or SIGTERM mid-fault reverts every fault type
 TEST_CASE("after a SIGKILL mid-fault, faultline cleanup removes what every fault type left",
           "[integration][signals][sigkill]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   for (const auto& c : cases()) {
     INFO(c.fault);

@@ -17,6 +17,7 @@
 
 #include "journal_helpers.h"
 #include "machine_state.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 
@@ -46,8 +47,7 @@ unsigned long env_number(const char* name, unsigned long fallback) {
 TEST_CASE("50 runs killed at random moments by SIGINT, SIGTERM and SIGKILL plus cleanup leave nothing",
           "[integration][signals][kill-storm]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const std::string experiment =
       std::string(FAULTLINE_TEST_DATA) + "/experiments/reliability/kill_storm.yaml";

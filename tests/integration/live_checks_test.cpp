@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "journal_helpers.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 
@@ -55,8 +56,7 @@ expect: breach
 TEST_CASE("the steady-state gate stops a run before any fault when an objective fails from the start",
           "[integration][live]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const std::string out = fresh_out_dir("live/gate");
   // No proxied request on this stack answers in 10 us: the stack, not the
@@ -83,8 +83,7 @@ TEST_CASE("the steady-state gate stops a run before any fault when an objective 
 
 TEST_CASE("an abort condition stops a run, reverts the fault and records why", "[integration][live]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const std::string out = fresh_out_dir("live/abort");
   const std::string file = write_experiment(out, "p(99) < 500ms");

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "journal_helpers.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 
@@ -24,8 +25,7 @@ std::string count_of_faultline_things() {
 TEST_CASE("a run without root is refused by the preflight, exit 6, and nothing is made",
           "[integration][preflight]") {
   if (!is_root()) {
-    WARN("skipped: needs root to drop to another user (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root to drop to another user (CI runs as root)");
   }
   const std::string out = fresh_out_dir("preflight/not-root");
   const std::string run_out = out + "/never-made";
@@ -72,8 +72,7 @@ TEST_CASE("faultline doctor prints every check and exits 0 exactly when all pass
 TEST_CASE("an old HAProxy and a low open-files limit are each refused with their fix, exit 6, nothing made",
           "[integration][preflight]") {
   if (!is_root()) {
-    WARN("skipped: needs root, so that only the item under test is missing (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root, so that only the item under test is missing (CI runs as root)");
   }
   const std::string out = fresh_out_dir("preflight/items");
   const std::string experiment = std::string(FAULTLINE_SOURCE_DIR) + "/experiments/haproxy-weight-skew.yaml";

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "journal_helpers.h"
+#include "tests/skip.h"
 
 namespace fs = std::filesystem;
 using namespace faultline::testing;
@@ -21,8 +22,7 @@ const std::string kExperiment = std::string(FAULTLINE_TEST_DATA) + "/experiments
 TEST_CASE("a weight skew run breaches inside the fault window, matches the weights and leaves nothing behind",
           "[integration][run]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const std::string out = fresh_out_dir("weight_skew");
   INFO("reports and log in " << out);
@@ -84,8 +84,7 @@ TEST_CASE("a weight skew run breaches inside the fault window, matches the weigh
 
 TEST_CASE("a run whose expectation is not met exits 1 and says so", "[integration][run]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const std::string out = fresh_out_dir("expect_hold");
   INFO("reports and log in " << out);
@@ -108,8 +107,7 @@ TEST_CASE("a run whose expectation is not met exits 1 and says so", "[integratio
 TEST_CASE("a run stopped by SIGINT or SIGTERM mid-fault reverts, tears down and says why",
           "[integration][signals]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const int sig = GENERATE(SIGINT, SIGTERM);
   const std::string out = fresh_out_dir(sig == SIGINT ? "sigint" : "sigterm");

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "journal_helpers.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 
@@ -50,8 +51,7 @@ expect: breach
 TEST_CASE("HAProxy's health-check verdicts and operator notes land in the journal's timeline",
           "[integration][timeline]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const std::string out = fresh_out_dir("timeline_events");
   const std::string registry = out + "/registry";

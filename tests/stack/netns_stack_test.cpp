@@ -30,6 +30,7 @@
 #include "harness/stack/process.h"
 #include "harness/stack/run_registry.h"
 #include "harness/stack/stack.h"
+#include "tests/skip.h"
 #include "tests/stack/stack_fixtures.h"
 
 namespace faultline::stack {
@@ -40,9 +41,12 @@ using experiment::ServiceKind;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
+// These cases carry [root]: CTest labels them integration, not unit
+// (tests/CMakeLists.txt), so `ctest -L unit` runs without them.
 bool skip_unless_root() {
   if (::geteuid() != 0) {
-    WARN("skipped: the netns runtime needs root (namespaces, veths, a bridge); CI runs these as root");
+    faultline::testing::skip_test(
+        "the netns runtime needs root (namespaces, veths, a bridge); CI runs these as root");
     return true;
   }
   return false;
@@ -182,7 +186,7 @@ void bring_up_and_check_balancing(ServiceKind lb_kind) {
 }
 
 TEST_CASE("an HAProxy stack comes up, balances over both backends and leaves nothing behind",
-          "[integration][stack]") {
+          "[integration][root][stack]") {
   if (skip_unless_root()) {
     return;
   }
@@ -190,14 +194,14 @@ TEST_CASE("an HAProxy stack comes up, balances over both backends and leaves not
 }
 
 TEST_CASE("an nginx load-balancer stack comes up, balances over both backends and leaves nothing behind",
-          "[integration][stack]") {
+          "[integration][root][stack]") {
   if (skip_unless_root()) {
     return;
   }
   bring_up_and_check_balancing(ServiceKind::nginx);
 }
 
-TEST_CASE("in_netns runs code inside the service's namespace and returns", "[integration][stack]") {
+TEST_CASE("in_netns runs code inside the service's namespace and returns", "[integration][root][stack]") {
   if (skip_unless_root()) {
     return;
   }
@@ -266,7 +270,7 @@ Result<bool> routable_from(RunningStack& stack, const std::string& service, cons
 }
 
 TEST_CASE("a namespace reaches only the run's subnet and the external targets the run allows",
-          "[integration][stack]") {
+          "[integration][root][stack]") {
   if (skip_unless_root()) {
     return;
   }
@@ -306,7 +310,7 @@ TEST_CASE("a namespace reaches only the run's subnet and the external targets th
 }
 
 TEST_CASE("a backend with a capacity sheds with 503 beyond it but always answers health checks",
-          "[integration][stack]") {
+          "[integration][root][stack]") {
   if (skip_unless_root()) {
     return;
   }
@@ -339,7 +343,7 @@ TEST_CASE("a backend with a capacity sheds with 503 beyond it but always answers
 }
 
 TEST_CASE("check_alive names a service whose server died, and restart brings it back",
-          "[integration][stack]") {
+          "[integration][root][stack]") {
   if (skip_unless_root()) {
     return;
   }
@@ -365,7 +369,8 @@ TEST_CASE("check_alive names a service whose server died, and restart brings it 
   CHECK(backends_seen(run.stack->find("lb")->planned, 4) == std::set<std::string>{"web1", "web2"});
 }
 
-TEST_CASE("servers stop on SIGTERM even when faultline blocks its stop signals", "[integration][stack]") {
+TEST_CASE("servers stop on SIGTERM even when faultline blocks its stop signals",
+          "[integration][root][stack]") {
   if (skip_unless_root()) {
     return;
   }
@@ -391,7 +396,7 @@ TEST_CASE("servers stop on SIGTERM even when faultline blocks its stop signals",
   check_nothing_left(run.id);
 }
 
-TEST_CASE("a failed bring-up removes everything it made and says why", "[integration][stack]") {
+TEST_CASE("a failed bring-up removes everything it made and says why", "[integration][root][stack]") {
   if (skip_unless_root()) {
     return;
   }
@@ -417,7 +422,7 @@ TEST_CASE("a failed bring-up removes everything it made and says why", "[integra
 }
 
 TEST_CASE("a bring-up whose names are taken fails without removing what it did not make",
-          "[integration][stack]") {
+          "[integration][root][stack]") {
   if (skip_unless_root()) {
     return;
   }
@@ -438,7 +443,7 @@ TEST_CASE("a bring-up whose names are taken fails without removing what it did n
   CHECK(backends_seen(run.stack->find("lb")->planned, 2).size() == 2);
 }
 
-TEST_CASE("bring_up runs app services as faultline app with their capacity", "[integration][stack]") {
+TEST_CASE("bring_up runs app services as faultline app with their capacity", "[integration][root][stack]") {
   if (skip_unless_root()) {
     return;
   }
@@ -547,7 +552,7 @@ struct LeakGuard {
 };
 
 TEST_CASE("cleanup removes processes, links, namespaces and files of a run whose owner died",
-          "[integration][stack][cleanup]") {
+          "[integration][root][stack][cleanup]") {
   if (skip_unless_root()) {
     return;
   }
@@ -616,7 +621,7 @@ TEST_CASE("cleanup removes processes, links, namespaces and files of a run whose
 }
 
 TEST_CASE("cleanup finds a dead run's resources by name when its registry entry is gone",
-          "[integration][stack][cleanup]") {
+          "[integration][root][stack][cleanup]") {
   if (skip_unless_root()) {
     return;
   }
@@ -634,7 +639,7 @@ TEST_CASE("cleanup finds a dead run's resources by name when its registry entry 
   check_nothing_left(id);
 }
 
-TEST_CASE("cleanup never touches a run whose owner is alive", "[integration][stack][cleanup]") {
+TEST_CASE("cleanup never touches a run whose owner is alive", "[integration][root][stack][cleanup]") {
   if (skip_unless_root()) {
     return;
   }

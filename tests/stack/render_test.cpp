@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "harness/stack/process.h"
+#include "tests/skip.h"
 #include "tests/stack/stack_fixtures.h"
 
 namespace faultline::stack {
@@ -350,8 +351,7 @@ TEST_CASE("rendered configs pass nginx -t and haproxy -c", "[stack][render][tool
   auto nginx = find_executable("nginx");
   auto haproxy = find_executable("haproxy");
   if (!nginx || !haproxy) {
-    WARN("skipped: nginx or haproxy is not installed");
-    return;
+    FAULTLINE_SKIP("nginx or haproxy is not installed");
   }
   auto write = [&](const std::string& name, const std::string& text) {
     std::ofstream(dir.path() + "/" + name) << text;
