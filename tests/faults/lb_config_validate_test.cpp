@@ -5,6 +5,7 @@
 // but the checker; no namespace is made.
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "harness/cli/cli.h"
 #include "harness/runner/validate.h"
 #include "harness/stack/process.h"
+#include "tests/skip.h"
 #include "tests/test_data.h"
 
 namespace {
@@ -28,8 +30,11 @@ using faultline::experiment::Severity;
 using faultline::testing::experiment_data;
 
 std::string test_dir(const std::string& name) {
-  const std::string dir =
-      std::string(FAULTLINE_BINARY_DIR).append("/test-output/lb_config_validate/").append(name);
+  // Under TMPDIR: the unit tests also run as an ordinary user, who cannot
+  // write into a build folder root made.
+  const std::string dir = (fs::temp_directory_path() /
+                           ("faultline-lb-config-validate-" + std::to_string(::getuid()) + "/" + name))
+                              .string();
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -162,8 +167,7 @@ TEST_CASE("a fragment haproxy -c rejects fails validation at the fragment's line
 TEST_CASE("a fragment nginx -t rejects fails validation at its line inside a quoted fragment",
           "[faults][lb_config][validate][bad-config]") {
   if (!installed("nginx")) {
-    WARN("skipped: nginx is not installed");
-    return;
+    FAULTLINE_SKIP("nginx is not installed");
   }
   const std::string dir = test_dir("nginx_bad");
   // Line 19: two lines in one double-quoted scalar; the second has a typo.
@@ -185,8 +189,7 @@ TEST_CASE("a fragment nginx -t rejects fails validation at its line inside a quo
 TEST_CASE("nginx's complaint about the line after a missing semicolon points at the line that lacks it",
           "[faults][lb_config][validate][bad-config]") {
   if (!installed("nginx")) {
-    WARN("skipped: nginx is not installed");
-    return;
+    FAULTLINE_SKIP("nginx is not installed");
   }
   const std::string dir = test_dir("nginx_semicolon");
   const std::string path = write_experiment(dir, "nginx",
@@ -208,8 +211,7 @@ TEST_CASE("nginx's complaint about the line after a missing semicolon points at 
 TEST_CASE("a fragment that duplicates a rendered directive is refused at its own line, quoting the other",
           "[faults][lb_config][validate][bad-config]") {
   if (!installed("nginx")) {
-    WARN("skipped: nginx is not installed");
-    return;
+    FAULTLINE_SKIP("nginx is not installed");
   }
   const std::string dir = test_dir("nginx_duplicate");
   const std::string path = write_experiment(dir, "nginx", "      fragment: \"keepalive 8;\"\n");
@@ -228,8 +230,7 @@ TEST_CASE("a fragment that duplicates a rendered directive is refused at its own
 TEST_CASE("listen addresses are checked on this host, and named as written",
           "[faults][lb_config][validate]") {
   if (!installed("nginx")) {
-    WARN("skipped: nginx is not installed");
-    return;
+    FAULTLINE_SKIP("nginx is not installed");
   }
   // The rendered `listen` has the plan's address, which exists only in the
   // run's namespace; a fragment adds servers, one of them on one line.
@@ -265,8 +266,7 @@ TEST_CASE("listen addresses are checked on this host, and named as written",
 TEST_CASE("a fragment from a file is refused at the line of that file",
           "[faults][lb_config][validate][bad-config]") {
   if (!installed("haproxy")) {
-    WARN("skipped: haproxy is not installed");
-    return;
+    FAULTLINE_SKIP("haproxy is not installed");
   }
   const std::string dir = test_dir("haproxy_file");
   std::ofstream(dir + "/change.cfg") << "timeout queue 50ms\n\n    retires 3\n";
@@ -301,8 +301,7 @@ TEST_CASE("fragments both servers accept pass validation and leave no scratch fi
                                "        proxy_read_timeout 50ms;\n"
                                "        add_header X-Change on;\n"});
   if (!installed(c.kind)) {
-    WARN("skipped: " << c.kind << " is not installed");
-    return;
+    FAULTLINE_SKIP(c.kind << " is not installed");
   }
   const std::string dir = test_dir("good_" + c.kind);
   const std::string tmp = dir + "/tmp";
@@ -321,8 +320,7 @@ TEST_CASE("fragments both servers accept pass validation and leave no scratch fi
 
 TEST_CASE("a rejected fragment leaves no scratch files either", "[faults][lb_config][validate][bad-config]") {
   if (!installed("haproxy")) {
-    WARN("skipped: haproxy is not installed");
-    return;
+    FAULTLINE_SKIP("haproxy is not installed");
   }
   const std::string tmp = test_dir("rejected_tmp");
   Diagnostics diags;
@@ -383,8 +381,7 @@ TEST_CASE("the check can be left to inject, for a test of the rollback", "[fault
 TEST_CASE("faultline validate prints the rejected fragment's position and exits 2",
           "[faults][lb_config][validate][cli][bad-config]") {
   if (!installed("haproxy")) {
-    WARN("skipped: haproxy is not installed");
-    return;
+    FAULTLINE_SKIP("haproxy is not installed");
   }
   const std::string path = experiment_data("faults/lb_config_rejected.yaml");
   int code = 0;

@@ -23,6 +23,7 @@
 
 #include "journal_helpers.h"
 #include "machine_state.h"
+#include "tests/skip.h"
 
 namespace fs = std::filesystem;
 using namespace faultline::testing;
@@ -173,7 +174,7 @@ class DockerState {
 
 bool skip_unless_root() {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces and iptables (CI runs as root)");
+    ::faultline::testing::skip_test("needs root for network namespaces and iptables (CI runs as root)");
     return true;
   }
   return false;
@@ -249,8 +250,7 @@ TEST_CASE(
   DockerState docker(ns, true);
   INFO("Docker's state:\n" << ruleset(ns));
   if (trimmed(ns.sh("cat /proc/sys/net/bridge/bridge-nf-call-iptables")) != "1") {
-    WARN("skipped: br_netfilter is not active here, so FORWARD never sees bridged traffic");
-    return;
+    FAULTLINE_SKIP_KERNEL("br_netfilter is not active here, so FORWARD never sees bridged traffic");
   }
 
   // doctor says what it found and what a run will do, as information.
@@ -279,12 +279,10 @@ TEST_CASE("with a plain FORWARD policy DROP (no DOCKER-USER) the rule goes at th
   const std::string original = ruleset(ns);
   DockerState docker(ns, false);
   if (docker.docker_user_existed()) {
-    WARN("skipped: this host has a DOCKER-USER chain (Docker runs here); the other cases cover it");
-    return;
+    FAULTLINE_SKIP("this host has a DOCKER-USER chain (Docker runs here); the other cases cover it");
   }
   if (trimmed(ns.sh("cat /proc/sys/net/bridge/bridge-nf-call-iptables")) != "1") {
-    WARN("skipped: br_netfilter is not active here, so FORWARD never sees bridged traffic");
-    return;
+    FAULTLINE_SKIP_KERNEL("br_netfilter is not active here, so FORWARD never sees bridged traffic");
   }
   run_default_experiment(ns, out, "FORWARD");
   docker.restore();
@@ -302,8 +300,7 @@ TEST_CASE("a run SIGKILLed on a Docker host leaves its rule until faultline clea
   const std::string original = ruleset(ns);
   DockerState docker(ns, true);
   if (trimmed(ns.sh("cat /proc/sys/net/bridge/bridge-nf-call-iptables")) != "1") {
-    WARN("skipped: br_netfilter is not active here, so FORWARD never sees bridged traffic");
-    return;
+    FAULTLINE_SKIP_KERNEL("br_netfilter is not active here, so FORWARD never sees bridged traffic");
   }
   const std::string before = ruleset(ns);
 

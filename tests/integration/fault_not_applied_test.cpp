@@ -12,6 +12,7 @@
 #include "harness/runner/runner.h"
 #include "journal_helpers.h"
 #include "reporters/reporter.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 namespace runner = faultline::runner;
@@ -45,8 +46,7 @@ TEST_CASE("a rejected lb_config fragment is refused before the run, with its lin
 
 TEST_CASE("a fault whose inject fails at run time makes the run not proven", "[integration][not-applied]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   faultline::experiment::Diagnostics diags(kExperiment);
   runner::ValidateOptions options;

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "journal_helpers.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 
@@ -62,8 +63,7 @@ double p99(std::vector<double> v) {
 TEST_CASE("requests to healthy backends keep their schedule while another backend stalls",
           "[integration][stall]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const std::string out = fresh_out_dir("stalled_backend");
   INFO("reports and log in " << out);

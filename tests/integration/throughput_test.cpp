@@ -11,6 +11,7 @@
 #include <string>
 
 #include "journal_helpers.h"
+#include "tests/skip.h"
 
 using namespace faultline::testing;
 
@@ -43,8 +44,7 @@ std::string describe(const json& w) {
 TEST_CASE("throughput counts the responses that arrive: pausing one backend of three breaches it",
           "[integration][throughput]") {
   if (!is_root()) {
-    WARN("skipped: needs root for network namespaces (CI runs as root)");
-    return;
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
   const std::string out = fresh_out_dir("throughput_paused_backend");
   INFO("reports and log in " << out);

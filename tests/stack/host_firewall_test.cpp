@@ -20,6 +20,7 @@
 #include "harness/stack/netns.h"
 #include "harness/stack/run_registry.h"
 #include "tests/stack/stack_fixtures.h"
+#include "tests/skip.h"
 
 namespace faultline::stack {
 namespace {
@@ -134,7 +135,7 @@ TEST_CASE("only a run's exact bridge rule is taken for one", "[stack][firewall]"
 
 bool skip_unless_root() {
   if (::geteuid() != 0) {
-    WARN("skipped: needs root for a scratch network namespace and iptables; CI runs these as root");
+    ::faultline::testing::skip_test("needs root for a scratch network namespace and iptables; CI runs these as root");
     return true;
   }
   return false;
@@ -197,14 +198,13 @@ std::string read_sysctl_in(const DockerLikeNetns& ns) {
 }
 
 TEST_CASE("in a Docker-like namespace the probe finds DOCKER-USER and the rule goes in and out exactly",
-          "[integration][stack][firewall]") {
+          "[root][stack][firewall]") {
   if (skip_unless_root()) {
     return;
   }
   DockerLikeNetns ns;
   if (read_sysctl_in(ns) != "1") {
-    WARN("skipped: br_netfilter is not active in a new namespace on this kernel");
-    return;
+    FAULTLINE_SKIP_KERNEL("br_netfilter is not active in a new namespace on this kernel");
   }
   const std::string before = ns.ruleset();
   BridgeFiltering found;
@@ -244,7 +244,7 @@ TEST_CASE("in a Docker-like namespace the probe finds DOCKER-USER and the rule g
 }
 
 TEST_CASE("cleanup removes a dead run's bridge rule by its comment and never a live run's",
-          "[integration][stack][firewall][cleanup]") {
+          "[root][stack][firewall][cleanup]") {
   if (skip_unless_root()) {
     return;
   }
