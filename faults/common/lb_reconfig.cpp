@@ -18,16 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::stringstream ss(text);
-  std::string line;
-  while (std::getline(ss, line)) {
-    lines.push_back(line);
-  }
-  return lines;
-}
-
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& l : lines) {
@@ -89,6 +79,16 @@ Result<const stack::ServiceInstance*> lb_instance(const stack::RunningStack& sta
 }
 
 }  // namespace
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line)) {
+    lines.push_back(line);
+  }
+  return lines;
+}
 
 Result<std::string> current_lb_config(const stack::RunningStack& stack, const std::string& lb) {
   auto inst = lb_instance(stack, lb);

@@ -23,6 +23,9 @@
 // applied, then reloaded without dropping traffic (RunningStack::reload).
 namespace faultline::faults {
 
+// The lines of a config text or a server's output, without their newlines.
+std::vector<std::string> split_lines(const std::string& text);
+
 // The load balancer a fault step targets; null, with an error at the
 // target's position, when the target is a plain backend (nginx can be both).
 const experiment::Service* lb_target(const experiment::MethodStep& step, const experiment::Experiment& exp,

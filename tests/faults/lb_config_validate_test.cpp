@@ -16,13 +16,16 @@
 #include <string>
 #include <vector>
 
-#include "harness/cli/cli.h"
 #include "harness/runner/validate.h"
 #include "harness/stack/process.h"
+#include "tests/cli_capture.h"
 #include "tests/skip.h"
 #include "tests/test_data.h"
 
 namespace {
+
+using faultline::testing::CapturedOutput;
+using faultline::testing::faultline_main;
 
 namespace fs = std::filesystem;
 using faultline::experiment::Diagnostics;
@@ -108,35 +111,6 @@ class ScopedTmpdir {
  private:
   std::optional<std::string> old_;
 };
-
-// std::cout and std::cerr into strings while it lives.
-class CapturedOutput {
- public:
-  CapturedOutput() : out_(std::cout.rdbuf(outs_.rdbuf())), err_(std::cerr.rdbuf(errs_.rdbuf())) {}
-  ~CapturedOutput() {
-    std::cout.rdbuf(out_);
-    std::cerr.rdbuf(err_);
-  }
-  CapturedOutput(const CapturedOutput&) = delete;
-  CapturedOutput& operator=(const CapturedOutput&) = delete;
-  std::string out() const { return outs_.str(); }
-  std::string err() const { return errs_.str(); }
-
- private:
-  std::ostringstream outs_;
-  std::ostringstream errs_;
-  std::streambuf* out_;
-  std::streambuf* err_;
-};
-
-int faultline_main(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& a : args) {
-    argv.push_back(a.data());
-  }
-  argv.push_back(nullptr);
-  return faultline::cli::main(static_cast<int>(args.size()), argv.data());
-}
 
 }  // namespace
 

@@ -14,11 +14,14 @@
 #include <string>
 #include <vector>
 
-#include "harness/cli/cli.h"
 #include "harness/runner/validate.h"
 #include "harness/verify/verdict.h"
+#include "tests/cli_capture.h"
 
 namespace {
+
+using faultline::testing::CapturedOutput;
+using faultline::testing::faultline_main;
 
 namespace fs = std::filesystem;
 using faultline::experiment::Diagnostics;
@@ -70,35 +73,6 @@ Checked validate(const std::string& path,
   Checked c{false, Diagnostics(path)};
   c.valid = faultline::runner::validate(path, overrides, c.diags).has_value();
   return c;
-}
-
-// std::cout and std::cerr into strings while it lives.
-class CapturedOutput {
- public:
-  CapturedOutput() : out_(std::cout.rdbuf(outs_.rdbuf())), err_(std::cerr.rdbuf(errs_.rdbuf())) {}
-  ~CapturedOutput() {
-    std::cout.rdbuf(out_);
-    std::cerr.rdbuf(err_);
-  }
-  CapturedOutput(const CapturedOutput&) = delete;
-  CapturedOutput& operator=(const CapturedOutput&) = delete;
-  std::string out() const { return outs_.str(); }
-  std::string err() const { return errs_.str(); }
-
- private:
-  std::ostringstream outs_;
-  std::ostringstream errs_;
-  std::streambuf* out_;
-  std::streambuf* err_;
-};
-
-int faultline_main(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& a : args) {
-    argv.push_back(a.data());
-  }
-  argv.push_back(nullptr);
-  return faultline::cli::main(static_cast<int>(args.size()), argv.data());
 }
 
 }  // namespace
