@@ -60,7 +60,8 @@ const CommandRegistration registration{
     Command{"cleanup", 40, [](CLI::App& app) -> std::function<int()> {
               app.description(
                   "Remove what runs that were killed without a chance to clean up (SIGKILL) left behind:\n"
-                  "their processes, namespaces, links, control groups and files. Runs whose faultline\n"
+                  "their processes, namespaces, links, control groups, firewall rules (the ACCEPT rule\n"
+                  "a run adds for its bridge on a host where Docker runs) and files. Runs whose faultline\n"
                   "process is still alive are never touched.");
               auto opts = std::make_shared<CleanupOptions>();
               app.add_option("--registry", opts->registry, "run registry folder")->capture_default_str();
