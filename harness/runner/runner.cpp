@@ -348,7 +348,9 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
             progress.message(
                 fmt::format("injected {} on {}: {}", step->fault, step->target, f.bound->fault->describe()));
           }
-        } else {
+        } else if (!f.inject_failed) {
+          // (A fault that did not apply was rolled back when its inject
+          // failed: there is nothing to revert at its planned end.)
           revert_fault(f, *stack, rec.clock);
           progress.message(fmt::format("reverted {} on {}{}", step->fault, step->target,
                                        f.error.empty() ? "" : ": " + f.error));
