@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <regex>
 
 #include "journal_helpers.h"
 #include "machine_state.h"
@@ -23,12 +24,15 @@ using namespace faultline::testing;
 
 namespace {
 
-// Where in its life the run was when the signal came, from its progress lines.
+// Where in its life the run was when the signal came, from its progress
+// lines ("run 1a2b3c: load 300/s to lb for 2.5s"; not any line that says
+// "load", such as validate's warning that the load ends soon after a revert).
 std::string phase_of(const std::string& log) {
   if (log.find("tearing down the stack") != std::string::npos) {
     return "teardown or reports";
   }
-  if (log.find(": load ") != std::string::npos) {
+  static const std::regex load_started(R"(run [0-9a-f]{6}: load )");
+  if (std::regex_search(log, load_started)) {
     return "load and faults";
   }
   if (log.find("bringing up the stack") != std::string::npos) {
