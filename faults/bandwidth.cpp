@@ -20,6 +20,7 @@
 #include <limits>
 #include <regex>
 
+#include "faults/common/kernel_path.h"
 #include "faults/common/net_target.h"
 #include "faults/common/params.h"
 #include "faults/common/tc.h"
@@ -32,6 +33,14 @@ class Bandwidth final : public Fault {
  public:
   Bandwidth(NetTarget target, std::string rate_text, TbfSpec spec)
       : target_(std::move(target)), rate_text_(std::move(rate_text)), spec_(spec) {}
+
+  std::optional<KernelPath> kernel_path() const override {
+    const char* where = target_.direction == Direction::egress ? "on {}'s {}"
+                        : target_.direction == Direction::ingress
+                            ? "on the host's end of {}'s link (its {} ingress)"
+                            : "on both ends of {}'s link ({})";
+    return tbf_path(fmt::format(fmt::runtime(where), target_.service, kServiceInterface));
+  }
 
   std::string describe() const override {
     return fmt::format("the bandwidth of {} was capped at {} (token bucket, {} bytes burst)",

@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "faults/common/cgroup.h"
+#include "faults/common/kernel_path.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
 
@@ -30,6 +31,13 @@ class CpuLimit final : public Fault {
                        target_, cpus_, quota_us() / 1000.0, kPeriodUs / 1000);
   }
 
+  std::optional<KernelPath> kernel_path() const override {
+    return cgroup_path("cpu", "cpu.max", "cpu.cfs_quota_us");
+  }
+  // Kept past revert(), which removes the group: the journal is written
+  // at the end of the run.
+  std::string mechanism() const override { return mechanism_; }
+
   Status inject(stack::RunningStack& stack) override {
     const auto* service = stack.find(target_);
     if (service == nullptr || service->pid <= 0) {
@@ -40,6 +48,9 @@ class CpuLimit final : public Fault {
       return Error{"cpu_limit: " + group.error().message};
     }
     group_ = std::move(*group);
+    const bool v2 = group_.version() == CgroupVersion::v2;
+    mechanism_ = fmt::format("cgroup {} ({} of {})", v2 ? "v2" : "v1", v2 ? "cpu.max" : "cpu.cfs_quota_us",
+                             group_.path());
     // The limit is in force before the first process moves in, so no
     // process ever runs in the group unconfined.
     Status st = group_.version() == CgroupVersion::v2
@@ -87,6 +98,7 @@ class CpuLimit final : public Fault {
   std::string target_;
   double cpus_;
   ServiceCgroup group_;
+  std::string mechanism_;
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,

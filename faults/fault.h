@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,17 @@ struct PreRunContext {
   const Result<stack::Plan>& plan;
 };
 
+// The kernel mechanism a fault takes on the machine at hand (netem or the
+// NFQUEUE delayer, cgroup v2 or v1, ...): faults/common/kernel_path.h.
+struct KernelPath {
+  // In words: "a netem qdisc on lb's eth0", "cgroup v2 (cpu.max under
+  // /sys/fs/cgroup)".
+  std::string mechanism;
+  bool available = true;
+  std::string missing;  // why it cannot be taken here, when !available
+  std::string fix;      // what would make it available
+};
+
 // One fault of an experiment, bound to its parameters. Instances are made
 // by the fault type's parser once the parameters are known to be valid.
 //
@@ -53,6 +65,16 @@ class Fault {
 
   virtual Status inject(stack::RunningStack& stack) = 0;
   virtual Status revert(stack::RunningStack& stack) = 0;
+
+  // The path this fault will take on this machine, decided from the kernel
+  // probes and its own target before anything is changed (preflight and
+  // `faultline doctor` report it; an unavailable one stops the run before
+  // bring-up). nullopt for faults that need no particular kernel feature.
+  virtual std::optional<KernelPath> kernel_path() const { return std::nullopt; }
+
+  // The mechanism inject() took, for the journal; "" before inject or for a
+  // fault without a choice, where kernel_path() says it.
+  virtual std::string mechanism() const { return {}; }
 
   // Corrective measures this kind of fault suggests, for the postmortem.
   virtual std::vector<std::string> suggested_measures() const { return {}; }

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cmath>
 
+#include "faults/common/kernel_path.h"
 #include "faults/common/net_target.h"
 #include "faults/common/netem.h"
 #include "faults/common/params.h"
@@ -109,6 +110,14 @@ class Loss final : public Fault {
     }
     return text;
   }
+
+  std::optional<KernelPath> kernel_path() const override {
+    if (correlation_ > 0) {
+      return impairment_path(target_);
+    }
+    return nftables_path(fmt::format("in {}'s network namespace", target_.service));
+  }
+  std::string mechanism() const override { return correlation_ > 0 ? path_.mechanism() : std::string(); }
 
   Status inject(stack::RunningStack& stack) override {
     if (correlation_ > 0) {

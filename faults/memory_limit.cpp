@@ -11,8 +11,10 @@
 
 #include <cctype>
 #include <cstdint>
+#include <sstream>
 
 #include "faults/common/cgroup.h"
+#include "faults/common/kernel_path.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
 
@@ -65,8 +67,30 @@ class MemoryLimit final : public Fault {
   MemoryLimit(std::string target, std::uint64_t bytes) : target_(std::move(target)), bytes_(bytes) {}
 
   std::string describe() const override {
-    return fmt::format("every process of {} was limited to {} of memory", target_, format_bytes(bytes_));
+    std::string text =
+        fmt::format("every process of {} was limited to {} of memory", target_, format_bytes(bytes_));
+    // Known once revert() has read the group's counter.
+    if (oom_kills_ == 1) {
+      text += "; the kernel's OOM killer ended 1 of its processes under the cap";
+    } else if (oom_kills_ > 1) {
+      text += fmt::format("; the kernel's OOM killer ended {} of its processes under the cap", oom_kills_);
+    } else if (oom_kills_ == 0) {
+      text += "; no process was OOM-killed under the cap";
+    }
+    return text;
   }
+
+  // How many processes the kernel's OOM killer ended in the group while the
+  // cap was in force; -1 until revert() has read it (or where the kernel
+  // does not count them).
+  long oom_kills() const { return oom_kills_; }
+
+  std::optional<KernelPath> kernel_path() const override {
+    return cgroup_path("memory", "memory.max", "memory.limit_in_bytes");
+  }
+  // Kept past revert(), which removes the group: the journal is written
+  // at the end of the run.
+  std::string mechanism() const override { return mechanism_; }
 
   Status inject(stack::RunningStack& stack) override {
     const auto* service = stack.find(target_);
@@ -78,6 +102,9 @@ class MemoryLimit final : public Fault {
       return Error{"memory_limit: " + group.error().message};
     }
     group_ = std::move(*group);
+    const bool v2 = group_.version() == CgroupVersion::v2;
+    mechanism_ = fmt::format("cgroup {} ({} of {})", v2 ? "v2" : "v1",
+                             v2 ? "memory.max" : "memory.limit_in_bytes", group_.path());
     const char* file = group_.version() == CgroupVersion::v2 ? "memory.max" : "memory.limit_in_bytes";
     if (auto st = group_.write(file, std::to_string(bytes_)); !st) {
       return Error{"memory_limit: " + st.error().message};
@@ -99,6 +126,9 @@ class MemoryLimit final : public Fault {
   }
 
   Status revert(stack::RunningStack& /*stack*/) override {
+    if (group_.exists()) {
+      oom_kills_ = read_oom_kills();
+    }
     if (auto st = group_.remove(); !st) {
       return Error{"memory_limit: " + st.error().message};
     }
@@ -117,9 +147,29 @@ class MemoryLimit final : public Fault {
   }
 
  private:
+  // The group's `oom_kill` counter: memory.events on v2, memory.oom_control
+  // on v1 (since Linux 4.13); -1 when neither has it.
+  long read_oom_kills() const {
+    auto text = group_.read(group_.version() == CgroupVersion::v2 ? "memory.events" : "memory.oom_control");
+    if (!text) {
+      return -1;
+    }
+    std::istringstream in(*text);
+    std::string key;
+    long value = 0;
+    while (in >> key >> value) {
+      if (key == "oom_kill") {
+        return value;
+      }
+    }
+    return -1;
+  }
+
   std::string target_;
   std::uint64_t bytes_;
   ServiceCgroup group_;
+  long oom_kills_ = -1;
+  std::string mechanism_;
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "faults/common/kernel_path.h"
 #include "faults/common/net_target.h"
 #include "faults/common/nft.h"
 #include "faults/common/params.h"
@@ -22,6 +23,10 @@ namespace {
 class Partition final : public Fault {
  public:
   explicit Partition(NetTarget target) : target_(std::move(target)) {}
+
+  std::optional<KernelPath> kernel_path() const override {
+    return nftables_path(fmt::format("in {}'s network namespace", target_.service));
+  }
 
   std::string describe() const override {
     return fmt::format("the network was partitioned: {} was dropped silently", target_.describe());

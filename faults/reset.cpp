@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "faults/common/kernel_path.h"
 #include "faults/common/net_target.h"
 #include "faults/common/nft.h"
 #include "faults/common/params.h"
@@ -29,6 +30,10 @@ class Reset final : public Fault {
  public:
   Reset(NetTarget target, std::string flows, std::optional<int> port)
       : target_(std::move(target)), flows_(std::move(flows)), port_(port) {}
+
+  std::optional<KernelPath> kernel_path() const override {
+    return nftables_path(fmt::format("in {}'s network namespace", target_.service));
+  }
 
   std::string describe() const override {
     const char* which = flows_ == "new"           ? "new TCP connections"

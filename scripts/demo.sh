@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/build.sh
+# Only faultline itself: the demo runs no test and no benchmark.
+bash scripts/build.sh -DFAULTLINE_BUILD_TESTS=OFF -DFAULTLINE_BUILD_BENCH=OFF
 EXPERIMENT=${1:-experiments/haproxy-weight-skew.yaml}
 set +e
 ./build/faultline run "$EXPERIMENT" --out faultline-out/demo

@@ -17,9 +17,13 @@ BUILD_PKGS=(
   libnl-3-dev libnl-route-3-dev libnetfilter-queue-dev libmnl-dev
   libcli11-dev nlohmann-json3-dev libkainjow-mustache-dev catch2
   clang libclang-rt-dev
+  libseccomp-dev
 )
 RUNTIME_PKGS=(
   nginx-light haproxy nftables iptables iproute2 procps psmisc wrk chromium
+  # The test suite's second kernel: user-mode Linux 6.1 with netem and
+  # cgroup v2 (scripts/uml-test.sh); kmod loads its modules in the guest.
+  user-mode-linux kmod
 )
 
 apt-get update -q

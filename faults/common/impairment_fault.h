@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "faults/common/kernel_path.h"
 #include "faults/common/net_target.h"
 #include "faults/common/netem.h"
 #include "faults/fault.h"
@@ -28,6 +29,9 @@ class ImpairmentFault : public Fault {
     }
     return text;
   }
+
+  std::optional<KernelPath> kernel_path() const final { return impairment_path(target_); }
+  std::string mechanism() const final { return path_.mechanism(); }
 
   Status inject(stack::RunningStack& stack) final { return path_.apply(stack, target_, config_); }
   Status revert(stack::RunningStack& stack) final { return path_.remove(stack); }

@@ -27,6 +27,23 @@ std::string iso_utc(std::chrono::system_clock::time_point tp) {
   return fmt::format("{}.{:03d}Z", buf.data(), static_cast<int>(ms % 1000));
 }
 
+// The kernel mechanism a fault that applied took: what it recorded at
+// inject (netem or the NFQUEUE delayer, cgroup v2 or v1), or for a fault
+// with one path only, that path. null when it never applied or needs no
+// particular kernel feature.
+json kernel_path_taken(const FaultRecord& f) {
+  if (f.injected_ns < 0 || f.bound == nullptr || f.bound->fault == nullptr) {
+    return nullptr;
+  }
+  if (std::string taken = f.bound->fault->mechanism(); !taken.empty()) {
+    return taken;
+  }
+  if (auto path = f.bound->fault->kernel_path()) {
+    return path->mechanism;
+  }
+  return nullptr;
+}
+
 // The first line a command prints, for the environment record.
 std::string first_line_of(const char* command) {
   FILE* pipe = popen(command, "r");
@@ -313,6 +330,9 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
         {"target", step->target},
         {"params", yaml_to_json(step->params)},
         {"description", f.bound->fault->describe()},
+        // The kernel mechanism the fault took (netem or the NFQUEUE
+        // delayer, cgroup v2 or v1, ...); null when it never applied.
+        {"kernel_path", kernel_path_taken(f)},
         {"planned_at_s", double(step->at.count()) / 1e9},
         {"planned_duration_s", step->duration ? json(double(step->duration->count()) / 1e9) : json(nullptr)},
         // injected_s: in force from (only when inject succeeded);

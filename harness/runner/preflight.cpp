@@ -130,6 +130,38 @@ void kernel_checks(const std::string& feature, const PreflightProbes& p, std::se
   }
 }
 
+// Which path each fault takes here: per fault of the experiment (a fault
+// type's features may all be present while the one path this fault's
+// target needs is not: latency on ingress needs NFQUEUE even where netem
+// exists), or per family of faults for the whole machine.
+void fault_path_checks(const ValidatedExperiment* v, const PreflightProbes& p,
+                       std::vector<PreflightCheck>& out) {
+  auto add = [&](const std::string& name, const faults::KernelPath& path) {
+    out.push_back(check(name, path.available,
+                        path.available ? path.mechanism : fmt::format("{}: {}", path.mechanism, path.missing),
+                        path.fix));
+  };
+  if (v == nullptr) {
+    if (p.machine_fault_paths) {
+      for (const auto& line : p.machine_fault_paths()) {
+        add("path: " + line.faults, line.path);
+      }
+    }
+    return;
+  }
+  if (!p.fault_path) {
+    return;
+  }
+  for (const auto& f : v->faults) {
+    if (f.fault == nullptr || f.step == nullptr) {
+      continue;
+    }
+    if (auto path = p.fault_path(*f.fault)) {
+      add(fmt::format("path: {} on {}", f.step->fault, f.step->target), *path);
+    }
+  }
+}
+
 }  // namespace
 
 std::optional<std::pair<int, int>> parse_version(const std::string& line) {
@@ -174,6 +206,8 @@ PreflightProbes system_probes(const std::string& registry_dir) {
     return ::getrlimit(RLIMIT_NOFILE, &r) == 0 ? static_cast<uint64_t>(r.rlim_cur) : 0;
   };
   p.bridge_filtering = [] { return stack::describe(stack::probe_bridge_filtering()); };
+  p.fault_path = [](const faults::Fault& fault) { return fault.kernel_path(); };
+  p.machine_fault_paths = [] { return faults::fault_paths_on_this_machine(); };
   p.subnet_problem = [registry_dir](const experiment::Experiment& exp) -> std::optional<std::string> {
     stack::RunIdentity id;
     id.run_dir = (fs::path(registry_dir) / "preflight").string();
@@ -227,6 +261,9 @@ std::vector<PreflightCheck> preflight(const ValidatedExperiment* v, const Prefli
         kernel_checks(f.type->needs.kernel_feature, p, done, out);
       }
     }
+  }
+  if (root) {
+    fault_path_checks(v, p, out);
   }
 
   const uint64_t limit = p.open_files_limit();

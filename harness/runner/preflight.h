@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "faults/common/kernel_path.h"
 #include "harness/runner/validate.h"
 
 // What a run needs from the machine, checked before anything is touched:
@@ -42,6 +43,12 @@ struct PreflightProbes {
   // informs: a run opens its own bridge when FORWARD would drop it. Unset:
   // the check is left out.
   std::function<std::string()> bridge_filtering;
+  // The path one fault of the experiment will take here
+  // (Fault::kernel_path), and for doctor without an experiment the path of
+  // each family of faults (faults::fault_paths_on_this_machine). Unset: the
+  // checks are left out.
+  std::function<std::optional<faults::KernelPath>(const faults::Fault&)> fault_path;
+  std::function<std::vector<faults::FaultPathLine>()> machine_fault_paths;
 };
 
 PreflightProbes system_probes(const std::string& registry_dir);

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "journal_helpers.h"
+#include "kernel_needs.h"
 #include "tests/skip.h"
 
 using namespace faultline::testing;
@@ -94,6 +95,7 @@ TEST_CASE(
   if (!is_root()) {
     FAULTLINE_SKIP("needs root for network namespaces and nftables (CI runs as root)");
   }
+  FAULTLINE_REQUIRE_NFTABLES();
   const json j = run_and_read("net_partition");
   INFO("phases: " << j["phases"].dump());
   const json& during = journal_phase(j, "fault");
@@ -112,6 +114,7 @@ TEST_CASE("resets from web1 turn into errors at the load balancer during the fau
   if (!is_root()) {
     FAULTLINE_SKIP("needs root for network namespaces and nftables (CI runs as root)");
   }
+  FAULTLINE_REQUIRE_NFTABLES();
   const json j = run_and_read("net_reset");
   INFO("phases: " << j["phases"].dump());
   const json& during = journal_phase(j, "fault");
@@ -128,6 +131,7 @@ TEST_CASE("a run stopped by a signal while bandwidth, partition and reset are ac
   if (!is_root()) {
     FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
+  FAULTLINE_REQUIRE_NFTABLES();  // partition and reset
   const int sig = GENERATE(SIGINT, SIGTERM);
   const std::string out = fresh_out_dir(sig == SIGINT ? "net_sigint" : "net_sigterm");
   INFO("reports and log in " << out);

@@ -134,4 +134,13 @@ inline bool is_root() {
   return geteuid() == 0;
 }
 
+// Whether the test runs in the user-mode Linux guest of scripts/uml-test.sh
+// (its init sets FAULTLINE_TEST_GUEST=uml). UML runs every system call
+// through ptrace on one virtual CPU: faults start and end later there, and
+// tests that time them state the guest's own margin beside the host's.
+inline bool in_uml_guest() {
+  const char* guest = std::getenv("FAULTLINE_TEST_GUEST");
+  return guest != nullptr && std::string(guest) == "uml";
+}
+
 }  // namespace faultline::testing

@@ -150,3 +150,58 @@ TEST_CASE("version lines of HAProxy and nginx are read as major.minor", "[runner
   CHECK(runner::parse_version("nginx version: nginx/1.22.1") == std::make_pair(1, 22));
   CHECK_FALSE(runner::parse_version("command not found").has_value());
 }
+
+TEST_CASE("each fault's own kernel path is checked: netem present does not cover a fault that needs NFQUEUE",
+          "[runner][preflight]") {
+  // latency.yaml delays the backends' answers on lb's ingress: only the
+  // NFQUEUE delayer can select them, whatever netem the kernel has.
+  const auto v = load_experiment("latency.yaml");
+  auto p = healthy();
+  std::vector<std::string> asked;
+  p.fault_path = [&](const faults::Fault& fault) -> std::optional<faults::KernelPath> {
+    asked.push_back(fault.describe());
+    return faults::KernelPath{"faultline's NFQUEUE packet delayer (netem cannot select by direction or peer)",
+                              false, "adding an NFQUEUE rule failed in a scratch namespace",
+                              "a kernel with nfnetlink_queue and xt_NFQUEUE"};
+  };
+  const auto checks = runner::preflight(&v, p);
+  REQUIRE(asked.size() == 1);
+  const auto* path = find(checks, "path: latency on lb");
+  REQUIRE(path != nullptr);
+  CHECK_FALSE(path->ok);
+  CHECK(
+      path->found ==
+      "faultline's NFQUEUE packet delayer (netem cannot select by direction or peer): adding an NFQUEUE rule "
+      "failed in a scratch namespace");
+  CHECK(path->fix == "a kernel with nfnetlink_queue and xt_NFQUEUE");
+  CHECK(runner::format_failures(checks, "faultline run: preflight").find("path: latency on lb") !=
+        std::string::npos);
+
+  // Available: the check passes and names the mechanism.
+  p.fault_path = [](const faults::Fault&) {
+    return std::optional<faults::KernelPath>(faults::KernelPath{"a netem qdisc on lb's eth0", true, "", ""});
+  };
+  const auto ok = runner::preflight(&v, p);
+  REQUIRE(find(ok, "path: latency on lb") != nullptr);
+  CHECK(find(ok, "path: latency on lb")->ok);
+  CHECK(find(ok, "path: latency on lb")->found == "a netem qdisc on lb's eth0");
+  CHECK(failed(ok).empty());
+}
+
+TEST_CASE("doctor lists the path each family of faults takes on the machine", "[runner][preflight]") {
+  auto p = healthy();
+  p.machine_fault_paths = [] {
+    return std::vector<faults::FaultPathLine>{
+        {"cpu_limit", {"cgroup v2 (cpu.max under /sys/fs/cgroup)", true, "", ""}},
+        {"loss, partition, reset",
+         {"an nftables table", false, "'nft add table' failed", "apt-get install nftables"}},
+    };
+  };
+  const auto checks = runner::preflight(nullptr, p);
+  REQUIRE(find(checks, "path: cpu_limit") != nullptr);
+  CHECK(find(checks, "path: cpu_limit")->found == "cgroup v2 (cpu.max under /sys/fs/cgroup)");
+  CHECK(failed(checks) == std::vector<std::string>{"path: loss, partition, reset"});
+  // Without root nothing is probed, paths included.
+  p.is_root = [] { return false; };
+  CHECK(find(runner::preflight(nullptr, p), "path: cpu_limit") == nullptr);
+}

@@ -1,0 +1,77 @@
+#include "faults/common/kernel_path.h"
+
+#include <fmt/format.h>
+
+#include "faults/common/cgroup.h"
+#include "faults/common/kernel_features.h"
+#include "faults/common/nfqueue_delayer.h"
+
+namespace faultline::faults {
+
+namespace {
+
+KernelPath from_probe(std::string mechanism, const FeatureProbe& probe, std::string fix) {
+  KernelPath p{std::move(mechanism), probe.available, "", ""};
+  if (!probe.available) {
+    p.missing = probe.reason;
+    p.fix = std::move(fix);
+  }
+  return p;
+}
+
+constexpr const char* kNfqueueFix =
+    "a kernel with nfnetlink_queue and xt_NFQUEUE, and iptables installed (apt-get install iptables)";
+
+}  // namespace
+
+KernelPath impairment_path(const NetTarget& target) {
+  const FeatureProbe& netem = netem_support();
+  const bool netem_fits = target.direction == Direction::egress && target.peers.empty();
+  if (netem.available && netem_fits) {
+    return {fmt::format("a netem qdisc on {}'s {}", target.service, kServiceInterface), true, "", ""};
+  }
+  const std::string why = netem.available ? "netem cannot select by direction or peer" : netem.reason;
+  return from_probe(fmt::format("faultline's NFQUEUE packet delayer ({})", why), nfqueue_support(),
+                    netem_fits
+                        ? std::string("a kernel with sch_netem (CONFIG_NET_SCH_NETEM), or ") + kNfqueueFix
+                        : std::string(kNfqueueFix));
+}
+
+KernelPath cgroup_path(const std::string& controller, const std::string& file_v2,
+                       const std::string& file_v1) {
+  const auto hierarchy = cgroup_hierarchy_for(controller);
+  if (!hierarchy) {
+    return {fmt::format("a control group ({} controller)", controller), false,
+            fmt::format("no cgroup hierarchy offers the {} controller", controller),
+            fmt::format("mount cgroup2 on /sys/fs/cgroup with the {} controller enabled", controller)};
+  }
+  const bool v2 = hierarchy->version == CgroupVersion::v2;
+  return {fmt::format("cgroup {} ({} under {})", v2 ? "v2" : "v1", v2 ? file_v2 : file_v1,
+                      hierarchy->mount_point),
+          true, "", ""};
+}
+
+KernelPath tbf_path(const std::string& where) {
+  return from_probe("a tbf qdisc " + where, tbf_support(), "a kernel with sch_tbf (CONFIG_NET_SCH_TBF)");
+}
+
+KernelPath nftables_path(const std::string& where) {
+  return from_probe("an nftables table " + where, nftables_support(),
+                    "apt-get install nftables, on a kernel with nf_tables for the inet family "
+                    "(CONFIG_NF_TABLES_INET)");
+}
+
+std::vector<FaultPathLine> fault_paths_on_this_machine() {
+  NetTarget whole{"<service>", Direction::egress, {}};
+  NetTarget some{"<service>", Direction::ingress, {}};
+  return {
+      {"latency, reorder, duplicate (a service's whole egress)", impairment_path(whole)},
+      {"latency, reorder, duplicate (ingress, both, or chosen peers)", impairment_path(some)},
+      {"loss, partition, reset", nftables_path("in the service's network namespace")},
+      {"bandwidth", tbf_path("on the service's link")},
+      {"cpu_limit", cgroup_path("cpu", "cpu.max", "cpu.cfs_quota_us")},
+      {"memory_limit", cgroup_path("memory", "memory.max", "memory.limit_in_bytes")},
+  };
+}
+
+}  // namespace faultline::faults

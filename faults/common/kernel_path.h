@@ -1,0 +1,37 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "faults/common/net_target.h"
+
+// Which kernel mechanism a fault takes on the machine at hand, decided the
+// way inject() decides it (faults/common/kernel_features probes, the
+// hierarchy mountinfo gives, the fault's own target) but before anything is
+// changed: what `faultline doctor` and the run's preflight report, so that a
+// fault whose path is missing stops the run before the stack comes up
+// rather than failing to apply in the middle of it.
+namespace faultline::faults {
+
+// KernelPath is declared in faults/fault.h (Fault::kernel_path).
+
+// netem for a service's whole egress where the kernel has sch_netem; the
+// NFQUEUE delayer for ingress, for chosen peers, or without sch_netem
+// (ImpairmentPath::apply).
+KernelPath impairment_path(const NetTarget& target);
+// The hierarchy that offers `controller` ("cpu", "memory"): v2 or v1, and
+// the control file `file_v2` / `file_v1` the fault writes there.
+KernelPath cgroup_path(const std::string& controller, const std::string& file_v2, const std::string& file_v1);
+// A qdisc (tbf) or an nftables table, each one kernel feature.
+KernelPath tbf_path(const std::string& where);
+KernelPath nftables_path(const std::string& where);
+
+// One line of `faultline doctor`'s table: which faults, and the path they
+// take here.
+struct FaultPathLine {
+  std::string faults;  // "latency, reorder, duplicate"
+  KernelPath path;
+};
+std::vector<FaultPathLine> fault_paths_on_this_machine();
+
+}  // namespace faultline::faults
