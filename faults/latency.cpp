@@ -42,7 +42,8 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
 
 const Registration registration{FaultType{
     .name = "latency",
-    .summary = "Delay a service's network traffic (netem, or an NFQUEUE delayer without sch_netem)",
+    .summary = "Delay a service's network traffic (netem on its whole egress; an NFQUEUE delayer for "
+               "ingress, peers or without sch_netem)",
     .params = with_net_target_params({
         {"delay", "duration 1ms..60s", "", "time every packet is held"},
         {"jitter", "duration", "0ms", "uniform variation around delay (at most delay)"},

@@ -150,13 +150,15 @@ TEST_CASE("a load balancer held to 0.05 CPU answers slowly, and fast again once 
   const auto& before = journal_phase(j, "baseline");
   const auto& fault = journal_phase(j, "fault");
   INFO("baseline: " << before.dump() << "\nfault: " << fault.dump());
-  // HAProxy gets 5 ms of CPU per 100 ms: requests queue behind the
-  // throttled periods. Measured p99 over the phase 86..240 ms (against 4..7
-  // ms before), p50 ~37 ms (against 0.3 ms); how much depends on what else
-  // the 2 cores run, hence the loose bounds.
+  // HAProxy gets 5 ms of CPU per 100 ms: requests that arrive once a
+  // period's quota is spent wait for the next one. Measured p99 over the
+  // phase 86..240 ms (against under 1 to 7 ms before). How many requests
+  // wait depends on how much of the quota HAProxy needs for 1000/s on this
+  // machine: p50 was 37 ms in one run and 0.34 ms (against 0.17 ms) in
+  // another, so only the tail is asserted, with loose bounds.
   CHECK(fault["p99_ms"].get<double>() > 50);
   CHECK(fault["p99_ms"].get<double>() > 5 * before["p99_ms"].get<double>());
-  CHECK(fault["p50_ms"].get<double>() > 10 * before["p50_ms"].get<double>());
+  CHECK(fault["p50_ms"].get<double>() >= before["p50_ms"].get<double>());
   const WindowSum during =
       windows_between(j, j["activities"][0]["injected_s"].get<double>() - 0.01, reverted);
   CHECK(during.errors == 0);
