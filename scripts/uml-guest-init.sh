@@ -58,7 +58,7 @@ export OPENSSL_ia32cap="~0x1000000000000000:~0x10020"
 # kernel loads them. faultline's own probes (faults/common/kernel_features)
 # still decide which path each fault takes.
 for module in veth bridge dummy sch_netem sch_tbf sch_prio nf_tables ip_tables xt_mark \
-  nfnetlink_queue xt_NFQUEUE xt_comment xt_statistic iptable_filter iptable_mangle; do
+  nfnetlink_queue xt_NFQUEUE xt_comment xt_statistic xt_tcpudp iptable_filter iptable_mangle; do
   modprobe "$module" 2>/dev/null || echo "uml-guest-init: no module $module in $(uname -r)" >&2
 done
 
