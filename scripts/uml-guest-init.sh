@@ -3,7 +3,8 @@
 # boots. The guest's root is the host's file system, read-only (hostfs);
 # everything it writes goes to tmpfs, except what the host reads back, which
 # goes to FAULTLINE_UML_DIR (<build>/uml). The kernel passes
-# FAULTLINE_UML_DIR in the environment; the command to run is in its
+# FAULTLINE_UML_DIR, FAULTLINE_UML_REPO and FAULTLINE_UML_BUILD in the
+# environment; the command to run is in its
 # `command` file, its exit status goes to `status`. Runs as PID 1: never exits,
 # powers the guest off instead.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -33,6 +34,17 @@ step mount -t sysfs sysfs /sys
 step mount -t tmpfs -o mode=1777 tmp /tmp
 step mount -t tmpfs -o mode=755 run /run
 step mount -t tmpfs -o mode=1777 vartmp /var/tmp
+# A checkout or build folder under one of those tmpfs (a CI clone in /tmp)
+# is hidden by it: show it again, read-only, from the host. (This script
+# keeps running: the shell holds it open.)
+for path in "${FAULTLINE_UML_REPO:-}" "${FAULTLINE_UML_BUILD:-}"; do
+  case "$path" in
+    /tmp/* | /run/* | /var/tmp/*)
+      mkdir -p "$path"
+      step mount -r -t hostfs -o "$path" hostfs "$path"
+      ;;
+  esac
+done
 # Writable again, the build folder's view of what the host reads back.
 step mount -t hostfs -o "$dir" hostfs "$dir"
 
@@ -88,6 +100,7 @@ export FAULTLINE_TEST_GUEST=uml
 [ -f "$dir/env" ] && . "$dir/env"
 cd "$dir" || halt_guest
 echo "uml-guest-init: kernel $(uname -r), cgroup v2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
-sh "$dir/command"
+# bash: the host script quotes the command with printf %q.
+bash "$dir/command"
 echo $? >"$dir/status.tmp" && mv "$dir/status.tmp" "$dir/status"
 halt_guest

@@ -6,7 +6,7 @@
 # and the built tree in it; faultline's own probes pick netem and cgroup v2
 # there exactly as on a user's machine.
 #
-# usage: [BUILD_DIR=build] scripts/uml-test.sh [--timeout SECONDS] [--mem SIZE] [-- COMMAND...]
+# usage: [BUILD_DIR=build] scripts/uml-test.sh [--timeout SECONDS] [--mem SIZE] [--dir DIR] [-- COMMAND...]
 #
 #   COMMAND      what to run in the guest, as root, from the build folder;
 #                default: ctest -L integration-kernel (the tests tagged [net]
@@ -14,23 +14,32 @@
 #   --timeout    the whole guest, boot to power-off (default 1500 s); a hung
 #                guest is killed with everything it started
 #   --mem        the guest's memory (default 2G)
+#   --dir        where the guest's files go on the host (default <build>/uml;
+#                emptied first)
 #
 # The command's output comes back on standard output, its exit status as this
-# script's. Everything the guest writes on the host is under <build>/uml:
-# console.log, status, and test-output/ (the failing tests' reports).
+# script's. Everything the guest writes on the host is under <build>/uml
+# (or --dir): console.log, status, and test-output/ (the failing tests'
+# reports).
 # Needs no root on the host: UML is an ordinary process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 BUILD_DIR=${BUILD_DIR:-build}
+if [ ! -d "$BUILD_DIR" ]; then
+  echo "uml-test: no build folder '$BUILD_DIR': build first (bash scripts/build.sh), or set BUILD_DIR" >&2
+  exit 2
+fi
 build=$(cd "$BUILD_DIR" && pwd)
 
 timeout=1500
 mem=2G
+dir=$build/uml
 while [ $# -gt 0 ]; do
   case "$1" in
     --timeout) timeout=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
+    --dir) dir=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     --) shift; break ;;
     *) break ;;
@@ -57,7 +66,6 @@ kernel=$(command -v linux || true)
 launch=$build/tests/uml/faultline-uml-launch
 [ -x "$launch" ] || cannot_run "$launch is not built: build with FAULTLINE_BUILD_INTEGRATION_TESTS=ON (scripts/build.sh)"
 
-dir=$build/uml
 rm -rf "$dir"
 mkdir -p "$dir/test-output" "$dir/run" "$build/test-output"
 # The command, run by scripts/uml-guest-init.sh. CTest's own records go to a
@@ -77,6 +85,19 @@ for var in CI FAULTLINE_TEST_VERBOSE; do
   fi
 done
 
+# UML keeps the guest's memory in an unlinked file in $TMPDIR, else in
+# /dev/shm when that is a tmpfs: where /dev/shm is smaller than the guest's
+# memory (containers give it 64 MiB), the file goes under <build>/uml.
+case "$mem" in
+  *G) mem_kib=$((${mem%G} * 1024 * 1024)) ;;
+  *M) mem_kib=$((${mem%M} * 1024)) ;;
+  *) mem_kib=0 ;;
+esac
+shm_kib=$(df --output=avail -k /dev/shm 2>/dev/null | tail -1 | tr -d ' ' || echo 0)
+if [ -z "${TMPDIR:-}" ] && [ "${shm_kib:-0}" -lt "$mem_kib" ]; then
+  export TMPDIR=$dir
+fi
+
 uml=
 watchdog=
 stop_guest() {
@@ -95,7 +116,7 @@ start=$(date +%s)
 # instead of ~/.uml. The kernel hands FAULTLINE_UML_DIR to init as an
 # environment variable. `quiet`: the console carries the command's output.
 setsid "$launch" "$kernel" mem="$mem" root=/dev/root rootfstype=hostfs rootflags=/ ro \
-  init="$repo/scripts/uml-guest-init.sh" FAULTLINE_UML_DIR="$dir" \
+  init="$repo/scripts/uml-guest-init.sh" FAULTLINE_UML_DIR="$dir" FAULTLINE_UML_REPO="$repo" FAULTLINE_UML_BUILD="$build" \
   umid="faultline-$$" uml_dir="$dir/run" con=null con0=fd:0,fd:1 quiet \
   </dev/null > >(tee "$dir/console.log") 2>&1 &
 uml=$!
