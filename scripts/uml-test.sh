@@ -67,14 +67,14 @@ launch=$build/tests/uml/faultline-uml-launch
 [ -x "$launch" ] || cannot_run "$launch is not built: build with FAULTLINE_BUILD_INTEGRATION_TESTS=ON (scripts/build.sh)"
 
 rm -rf "$dir"
-mkdir -p "$dir/test-output" "$dir/run" "$build/test-output"
+mkdir -p "$dir/test-output" "$dir/run" "$build/test-output" "$build/Testing"
 # The command, run by scripts/uml-guest-init.sh. CTest's own records go to a
 # tmpfs in the guest, so that a CTest on the host (which may be running this
 # script) keeps its own; the tests' reports to <build>/uml/test-output.
 {
-  echo "mount -t tmpfs ctest '$build/Testing' || exit 125"
-  echo "mount --bind '$dir/test-output' '$build/test-output' || exit 125"
-  echo "cd '$build' || exit 125"
+  printf 'mount -t tmpfs ctest %q || exit 125\n' "$build/Testing"
+  printf 'mount --bind %q %q || exit 125\n' "$dir/test-output" "$build/test-output"
+  printf 'cd %q || exit 125\n' "$build"
   printf '%q ' "$@"
   echo
 } >"$dir/command"

@@ -62,11 +62,21 @@ KernelPath nftables_path(const std::string& where) {
 }
 
 std::vector<FaultPathLine> fault_paths_on_this_machine() {
-  NetTarget whole{"<service>", Direction::egress, {}};
-  NetTarget some{"<service>", Direction::ingress, {}};
+  // latency, reorder and duplicate take one path for a service's whole
+  // egress and maybe another for ingress or chosen peers: one line, both.
+  const KernelPath whole = impairment_path({"<service>", Direction::egress, {}});
+  const KernelPath some = impairment_path({"<service>", Direction::ingress, {}});
+  KernelPath delays{whole.mechanism == some.mechanism ? whole.mechanism
+                                                      : fmt::format("whole egress: {}; ingress or peers: {}",
+                                                                    whole.mechanism, some.mechanism),
+                    whole.available && some.available, "", ""};
+  const KernelPath& missing = whole.available ? some : whole;
+  if (!delays.available) {
+    delays.missing = missing.missing;
+    delays.fix = missing.fix;
+  }
   return {
-      {"latency, reorder, duplicate (a service's whole egress)", impairment_path(whole)},
-      {"latency, reorder, duplicate (ingress, both, or chosen peers)", impairment_path(some)},
+      {"latency, reorder, duplicate", delays},
       {"loss, partition, reset", nftables_path("in the service's network namespace")},
       {"bandwidth", tbf_path("on the service's link")},
       {"cpu_limit", cgroup_path("cpu", "cpu.max", "cpu.cfs_quota_us")},

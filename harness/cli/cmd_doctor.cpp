@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "harness/cli/command.h"
@@ -30,11 +31,16 @@ int doctor(const DoctorOptions& opts) {
     }
   }
   const auto checks = runner::preflight(v ? &*v : nullptr, runner::system_probes(opts.registry));
+  // The names' column as wide as the longest name (the fault paths' are long).
+  size_t width = 30;
+  for (const auto& c : checks) {
+    width = std::max(width, c.name.size());
+  }
   size_t failed = 0;
   for (const auto& c : checks) {
-    std::cout << fmt::format("{} {:<30} {}\n", c.ok ? "ok  " : "FAIL", c.name, c.found);
+    std::cout << fmt::format("{} {:<{}} {}\n", c.ok ? "ok  " : "FAIL", c.name, width, c.found);
     if (!c.ok) {
-      std::cout << fmt::format("     {:<30} fix: {}\n", "", c.fix);
+      std::cout << fmt::format("     {:<{}} fix: {}\n", "", width, c.fix);
       ++failed;
     }
   }

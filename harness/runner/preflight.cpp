@@ -134,7 +134,20 @@ void kernel_checks(const std::string& feature, const PreflightProbes& p, std::se
 // type's features may all be present while the one path this fault's
 // target needs is not: latency on ingress needs NFQUEUE even where netem
 // exists), or per family of faults for the whole machine.
-void fault_path_checks(const ValidatedExperiment* v, const PreflightProbes& p,
+// The path each fault of the experiment takes here (Fault::kernel_path), in
+// the order of v->faults; nullopt for a fault without one, or when the
+// probes do not say.
+std::vector<std::optional<faults::KernelPath>> fault_paths(const ValidatedExperiment& v,
+                                                           const PreflightProbes& p) {
+  std::vector<std::optional<faults::KernelPath>> paths;
+  for (const auto& f : v.faults) {
+    paths.push_back(p.fault_path && f.fault != nullptr ? p.fault_path(*f.fault) : std::nullopt);
+  }
+  return paths;
+}
+
+void fault_path_checks(const ValidatedExperiment* v,
+                       const std::vector<std::optional<faults::KernelPath>>& paths, const PreflightProbes& p,
                        std::vector<PreflightCheck>& out) {
   auto add = [&](const std::string& name, const faults::KernelPath& path) {
     out.push_back(check(name, path.available,
@@ -149,15 +162,10 @@ void fault_path_checks(const ValidatedExperiment* v, const PreflightProbes& p,
     }
     return;
   }
-  if (!p.fault_path) {
-    return;
-  }
-  for (const auto& f : v->faults) {
-    if (f.fault == nullptr || f.step == nullptr) {
-      continue;
-    }
-    if (auto path = p.fault_path(*f.fault)) {
-      add(fmt::format("path: {} on {}", f.step->fault, f.step->target), *path);
+  for (size_t i = 0; i < v->faults.size() && i < paths.size(); ++i) {
+    const auto* step = v->faults[i].step;
+    if (paths[i] && step != nullptr) {
+      add(fmt::format("path: {} on {}", step->fault, step->target), *paths[i]);
     }
   }
 }
@@ -248,6 +256,7 @@ std::vector<PreflightCheck> preflight(const ValidatedExperiment* v, const Prefli
   out.push_back(check("iproute2", ip, ip ? "ip" : "no ip command", "apt-get install iproute2"));
 
   std::set<std::string> done;
+  std::vector<std::optional<faults::KernelPath>> paths;
   if (!root) {
     // Probing the kernel needs a scratch namespace, so root; the root
     // check above already says what to do.
@@ -256,14 +265,18 @@ std::vector<PreflightCheck> preflight(const ValidatedExperiment* v, const Prefli
       kernel_checks(type->needs.kernel_feature, p, done, out);
     }
   } else {
-    for (const auto& f : v->faults) {
-      if (f.type != nullptr) {
-        kernel_checks(f.type->needs.kernel_feature, p, done, out);
+    paths = fault_paths(*v, p);
+    for (size_t i = 0; i < v->faults.size(); ++i) {
+      // A fault that knows its own path is checked by that path below: its
+      // type's needs list every path the type can take (loss needs
+      // nftables, but not with a correlation, which takes netem).
+      if (v->faults[i].type != nullptr && !paths[i]) {
+        kernel_checks(v->faults[i].type->needs.kernel_feature, p, done, out);
       }
     }
   }
   if (root) {
-    fault_path_checks(v, p, out);
+    fault_path_checks(v, paths, p, out);
   }
 
   const uint64_t limit = p.open_files_limit();

@@ -109,6 +109,28 @@ TEST_CASE("loss of 20% shows in tail latency and errors, and goes away on revert
   CHECK(after["p99_ms"].get<double>() <= base["p99_ms"].get<double>() + 20.0);
 }
 
+TEST_CASE("loss in bursts takes netem or the NFQUEUE delayer and shows in the tail, then goes away",
+          "[integration][net][net-delay][loss]") {
+  if (!is_root()) {
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
+  }
+  // With a correlation, loss is netem's (or the delayer's) rather than an
+  // nftables rule's: on web1's whole egress, netem where the kernel has it.
+  const json j = run_packet_fault("loss_bursts", "net_loss_bursts");
+  const bool netem = faultline::faults::netem_support().available;
+  const std::string how = j["activities"][0]["kernel_path"].get<std::string>();
+  CHECK(how.find(netem ? "a netem qdisc on web1's eth0" : "faultline's NFQUEUE packet delayer") == 0);
+  const json& base = journal_phase(j, "baseline");
+  const json& during = journal_phase(j, "fault");
+  const json& after = journal_phase(j, "recovery");
+  INFO("kernel path: " << how << "\nbaseline: " << base.dump() << "\nfault: " << during.dump());
+  // Lost answers wait for the retransmission timeout (>= 200 ms).
+  CHECK(during["p99_ms"].get<double>() >= base["p99_ms"].get<double>() + 200.0);
+  CHECK(base["errors"].get<double>() == 0);
+  CHECK(after["errors"].get<double>() == 0);
+  CHECK(after["p99_ms"].get<double>() <= base["p99_ms"].get<double>() + 20.0);
+}
+
 TEST_CASE("reorder lets most answers through at once and holds the rest",
           "[integration][net][net-delay][reorder]") {
   if (!is_root()) {

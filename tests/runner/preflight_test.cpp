@@ -205,3 +205,25 @@ TEST_CASE("doctor lists the path each family of faults takes on the machine", "[
   p.is_root = [] { return false; };
   CHECK(find(runner::preflight(nullptr, p), "path: cpu_limit") == nullptr);
 }
+
+TEST_CASE("a fault's own path replaces its type's needs: loss in bursts needs no nftables",
+          "[runner][preflight]") {
+  // loss with a correlation takes netem or the NFQUEUE delayer; the type's
+  // needs name nftables too, for loss without one.
+  const auto v = load_experiment("loss_bursts.yaml");
+  auto p = healthy();
+  p.kernel_feature = [](const std::string& feature) {
+    return std::make_pair(feature != "nftables", std::string(feature == "nftables" ? "no nf_tables" : ""));
+  };
+  // Without the fault's own path, the type's needs are all checked.
+  CHECK(failed(runner::preflight(&v, p)) == std::vector<std::string>{"kernel: nftables"});
+  p.fault_path = [](const faults::Fault&) {
+    return std::optional<faults::KernelPath>(
+        faults::KernelPath{"a netem qdisc on web1's eth0", true, "", ""});
+  };
+  const auto checks = runner::preflight(&v, p);
+  CHECK(failed(checks).empty());
+  CHECK(find(checks, "kernel: nftables") == nullptr);
+  REQUIRE(find(checks, "path: loss on web1") != nullptr);
+  CHECK(find(checks, "path: loss on web1")->found == "a netem qdisc on web1's eth0");
+}
