@@ -4,7 +4,6 @@
 
 #include "faults/common/cgroup.h"
 #include "faults/common/kernel_features.h"
-#include "faults/common/nfqueue_delayer.h"
 
 namespace faultline::faults {
 
@@ -24,10 +23,14 @@ constexpr const char* kNfqueueFix =
 
 }  // namespace
 
+bool netem_takes(const NetTarget& target) {
+  return netem_support().available && target.direction == Direction::egress && target.peers.empty();
+}
+
 KernelPath impairment_path(const NetTarget& target) {
   const FeatureProbe& netem = netem_support();
   const bool netem_fits = target.direction == Direction::egress && target.peers.empty();
-  if (netem.available && netem_fits) {
+  if (netem_takes(target)) {
     return {fmt::format("a netem qdisc on {}'s {}", target.service, kServiceInterface), true, "", ""};
   }
   const std::string why = netem.available ? "netem cannot select by direction or peer" : netem.reason;

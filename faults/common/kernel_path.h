@@ -19,6 +19,8 @@ namespace faultline::faults {
 // NFQUEUE delayer for ingress, for chosen peers, or without sch_netem
 // (ImpairmentPath::apply).
 KernelPath impairment_path(const NetTarget& target);
+// Whether that path is netem's for this target here.
+bool netem_takes(const NetTarget& target);
 // The hierarchy that offers `controller` ("cpu", "memory"): v2 or v1, and
 // the control file `file_v2` / `file_v1` the fault writes there.
 KernelPath cgroup_path(const std::string& controller, const std::string& file_v2, const std::string& file_v1);

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "faults/common/kernel_features.h"
+#include "faults/common/kernel_path.h"
 #include "faults/common/net_target.h"
 
 namespace faultline::faults {
@@ -102,21 +103,20 @@ Status NetemQdisc::remove(stack::RunningStack& stack) {
 
 Status ImpairmentPath::apply(stack::RunningStack& stack, const NetTarget& target,
                              const DelayerConfig& config) {
-  const auto& netem = netem_support();
-  const bool netem_fits = target.direction == Direction::egress && target.peers.empty();
-  if (netem.available && netem_fits) {
+  // The same decision, and words, as preflight's (kernel_path.h).
+  const KernelPath path = impairment_path(target);
+  if (netem_takes(target)) {
     netem_ = std::make_unique<NetemQdisc>(target.service);
     if (auto st = netem_->apply(stack, config); !st) {
       return st;
     }
-    mechanism_ = fmt::format("a netem qdisc on {}'s {}", target.service, kServiceInterface);
+    mechanism_ = path.mechanism;
     return {};
   }
   if (auto st = queued_.attach(stack, target, config); !st) {
     return st;
   }
-  mechanism_ = fmt::format("faultline's NFQUEUE packet delayer ({})",
-                           netem.available ? "netem cannot select by direction or peer" : netem.reason);
+  mechanism_ = path.mechanism;
   return {};
 }
 
