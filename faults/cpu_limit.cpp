@@ -48,9 +48,7 @@ class CpuLimit final : public Fault {
       return Error{"cpu_limit: " + group.error().message};
     }
     group_ = std::move(*group);
-    const bool v2 = group_.version() == CgroupVersion::v2;
-    mechanism_ = fmt::format("cgroup {} ({} of {})", v2 ? "v2" : "v1", v2 ? "cpu.max" : "cpu.cfs_quota_us",
-                             group_.path());
+    mechanism_ = cgroup_mechanism(group_.version(), "cpu.max", "cpu.cfs_quota_us", "of " + group_.path());
     // The limit is in force before the first process moves in, so no
     // process ever runs in the group unconfined.
     Status st = group_.version() == CgroupVersion::v2

@@ -70,9 +70,7 @@ class MemoryLimit final : public Fault {
     std::string text =
         fmt::format("every process of {} was limited to {} of memory", target_, format_bytes(bytes_));
     // Known once revert() has read the group's counter.
-    if (oom_kills_ == 1) {
-      text += "; the kernel's OOM killer ended 1 of its processes under the cap";
-    } else if (oom_kills_ > 1) {
+    if (oom_kills_ > 0) {
       text += fmt::format("; the kernel's OOM killer ended {} of its processes under the cap", oom_kills_);
     } else if (oom_kills_ == 0) {
       text += "; no process was OOM-killed under the cap";
@@ -102,9 +100,8 @@ class MemoryLimit final : public Fault {
       return Error{"memory_limit: " + group.error().message};
     }
     group_ = std::move(*group);
-    const bool v2 = group_.version() == CgroupVersion::v2;
-    mechanism_ = fmt::format("cgroup {} ({} of {})", v2 ? "v2" : "v1",
-                             v2 ? "memory.max" : "memory.limit_in_bytes", group_.path());
+    mechanism_ =
+        cgroup_mechanism(group_.version(), "memory.max", "memory.limit_in_bytes", "of " + group_.path());
     const char* file = group_.version() == CgroupVersion::v2 ? "memory.max" : "memory.limit_in_bytes";
     if (auto st = group_.write(file, std::to_string(bytes_)); !st) {
       return Error{"memory_limit: " + st.error().message};

@@ -48,10 +48,14 @@ KernelPath cgroup_path(const std::string& controller, const std::string& file_v2
             fmt::format("no cgroup hierarchy offers the {} controller", controller),
             fmt::format("mount cgroup2 on /sys/fs/cgroup with the {} controller enabled", controller)};
   }
-  const bool v2 = hierarchy->version == CgroupVersion::v2;
-  return {fmt::format("cgroup {} ({} under {})", v2 ? "v2" : "v1", v2 ? file_v2 : file_v1,
-                      hierarchy->mount_point),
-          true, "", ""};
+  return {cgroup_mechanism(hierarchy->version, file_v2, file_v1, "under " + hierarchy->mount_point), true, "",
+          ""};
+}
+
+std::string cgroup_mechanism(CgroupVersion version, const std::string& file_v2, const std::string& file_v1,
+                             const std::string& where) {
+  const bool v2 = version == CgroupVersion::v2;
+  return fmt::format("cgroup {} ({} {})", v2 ? "v2" : "v1", v2 ? file_v2 : file_v1, where);
 }
 
 KernelPath tbf_path(const std::string& where) {

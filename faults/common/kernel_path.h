@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "faults/common/cgroup.h"
 #include "faults/common/net_target.h"
 
 // Which kernel mechanism a fault takes on the machine at hand, decided the
@@ -24,6 +25,10 @@ bool netem_takes(const NetTarget& target);
 // The hierarchy that offers `controller` ("cpu", "memory"): v2 or v1, and
 // the control file `file_v2` / `file_v1` the fault writes there.
 KernelPath cgroup_path(const std::string& controller, const std::string& file_v2, const std::string& file_v1);
+// "cgroup v2 (cpu.max <where>)": the words of cgroup_path, also for the
+// group a fault made ("of /sys/fs/cgroup/faultline-<id>-lb").
+std::string cgroup_mechanism(CgroupVersion version, const std::string& file_v2, const std::string& file_v1,
+                             const std::string& where);
 // A qdisc (tbf) or an nftables table, each one kernel feature.
 KernelPath tbf_path(const std::string& where);
 KernelPath nftables_path(const std::string& where);

@@ -130,10 +130,6 @@ void kernel_checks(const std::string& feature, const PreflightProbes& p, std::se
   }
 }
 
-// Which path each fault takes here: per fault of the experiment (a fault
-// type's features may all be present while the one path this fault's
-// target needs is not: latency on ingress needs NFQUEUE even where netem
-// exists), or per family of faults for the whole machine.
 // The path each fault of the experiment takes here (Fault::kernel_path), in
 // the order of v->faults; nullopt for a fault without one, or when the
 // probes do not say.
@@ -146,6 +142,10 @@ std::vector<std::optional<faults::KernelPath>> fault_paths(const ValidatedExperi
   return paths;
 }
 
+// Which path each fault takes here: per fault of the experiment (a fault
+// type's features may all be present while the one path this fault's
+// target needs is not: latency on ingress needs NFQUEUE even where netem
+// exists), or per family of faults for the whole machine.
 void fault_path_checks(const ValidatedExperiment* v,
                        const std::vector<std::optional<faults::KernelPath>>& paths, const PreflightProbes& p,
                        std::vector<PreflightCheck>& out) {

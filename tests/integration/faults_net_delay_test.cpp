@@ -239,21 +239,10 @@ namespace {
 // Latencies (ms) of the answered requests whose intended send time lies in
 // [from_s, to_s), from the run's requests.csv (faultline run --samples).
 std::vector<double> latencies_between(const std::string& csv_path, double from_s, double to_s) {
-  std::istringstream in(read_file(csv_path));
-  std::string line;
-  std::getline(in, line);  // intended_s,sent_s,done_s,latency_ms,service_ms,status,...
   std::vector<double> out;
-  while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::istringstream fields(line);
-    for (std::string cell; std::getline(fields, cell, ',');) {
-      f.push_back(cell);
-    }
-    if (f.size() >= 6 && f[5] == "200") {
-      const double intended = std::stod(f[0]);
-      if (intended >= from_s && intended < to_s) {
-        out.push_back(std::stod(f[3]));
-      }
+  for (const auto& r : read_requests(csv_path)) {
+    if (r.status == 200 && r.intended_s >= from_s && r.intended_s < to_s) {
+      out.push_back(r.latency_ms);
     }
   }
   return out;

@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,40 @@ inline std::string fresh_out_dir(const std::string& name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+// One request of a run's requests.csv (faultline run --samples).
+struct RequestRow {
+  double intended_s = 0;
+  double sent_s = 0;
+  double latency_ms = 0;
+  int status = 0;
+  std::string error;
+  std::string backend;
+};
+
+// Every request of a requests.csv, in file order.
+inline std::vector<RequestRow> read_requests(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // intended_s,sent_s,done_s,latency_ms,service_ms,status,error,backend,user
+  std::vector<RequestRow> rows;
+  while (std::getline(in, line)) {
+    std::stringstream fields(line);
+    std::string f[9];
+    for (auto& field : f) {
+      std::getline(fields, field, ',');
+    }
+    RequestRow r;
+    r.intended_s = std::stod(f[0]);
+    r.sent_s = std::stod(f[1]);
+    r.latency_ms = std::stod(f[3]);
+    r.status = f[5].empty() ? 0 : std::stoi(f[5]);
+    r.error = f[6];
+    r.backend = f[7];
+    rows.push_back(r);
+  }
+  return rows;
 }
 
 // The count under `key` of a journal map (backends, statuses), 0 if absent.

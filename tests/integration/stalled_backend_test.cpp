@@ -18,38 +18,6 @@ using namespace faultline::testing;
 
 namespace {
 
-struct Row {
-  double intended_s = 0;
-  double sent_s = 0;
-  double latency_ms = 0;
-  int status = 0;
-  std::string error;
-  std::string backend;
-};
-
-std::vector<Row> read_requests(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);  // intended_s,sent_s,done_s,latency_ms,service_ms,status,error,backend,user
-  std::vector<Row> rows;
-  while (std::getline(in, line)) {
-    std::stringstream fields(line);
-    std::string f[9];
-    for (auto& field : f) {
-      std::getline(fields, field, ',');
-    }
-    Row r;
-    r.intended_s = std::stod(f[0]);
-    r.sent_s = std::stod(f[1]);
-    r.latency_ms = std::stod(f[3]);
-    r.status = f[5].empty() ? 0 : std::stoi(f[5]);
-    r.error = f[6];
-    r.backend = f[7];
-    rows.push_back(r);
-  }
-  return rows;
-}
-
 double p99(std::vector<double> v) {
   if (v.empty()) {
     return 0;
