@@ -589,7 +589,14 @@ json compare_view(const json& before, const json& after, const std::string& befo
   const auto exit_cell = [](const json& f) {
     return fmt::format("{} ({})", f["exit_code"].get<int>(), f["exit_meaning"].get<std::string>());
   };
+  // The verdict in the words the terminal, the postmortem and JUnit use.
+  const auto headline_cell = [](const json& f) {
+    RunOutcome o{};
+    return parse_outcome(f["outcome"].get<std::string>(), o) ? std::string(verdict_headline(o))
+                                                             : std::string(kDash);
+  };
   view["verdict"] = json::array({
+      row("Verdict", headline_cell(fb), headline_cell(fa)),
       row("Expectation", verdict_cell(fb), verdict_cell(fa)),
       row("SLOs", fb["breached"].get<bool>() ? "breached" : "held",
           fa["breached"].get<bool>() ? "breached" : "held"),

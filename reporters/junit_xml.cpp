@@ -39,7 +39,9 @@
 #include <string>
 #include <vector>
 
+#include "harness/common/verdict_rule.h"
 #include "reporters/harness_failure.h"
+#include "reporters/journal_outcome.h"
 #include "reporters/reporter.h"
 #include "reporters/time_format.h"
 #include "reporters/xml_text.h"
@@ -244,7 +246,9 @@ Testcase expectation_case(const json& journal, const std::string& classname, dou
     }
   }
   const json& analysis = obj(journal, "analysis");
-  tc.system_out =
+  // The verdict in the words the terminal, the postmortem and compare use.
+  tc.system_out = fmt::format("verdict: {}\n", verdict_headline(journal_outcome(journal).outcome));
+  tc.system_out +=
       fmt::format("status: {}\nobjectives breached: {}\n", status.empty() ? "unknown" : status,
                   breached.empty() ? std::string("none") : fmt::format("{}", fmt::join(breached, ", ")));
   if (!breached.empty()) {

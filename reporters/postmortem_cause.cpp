@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/common/verdict_rule.h"
 #include "reporters/postmortem_parts.h"
 #include "reporters/time_format.h"
 
@@ -10,7 +11,7 @@ namespace faultline::reporters::postmortem {
 
 namespace {
 
-std::string root_cause(const Run& run) {
+std::string root_cause(const Run& run, const ImpactFigures& figures) {
   std::string text = str(run.pm, "root_cause");
   if (!text.empty()) {
     return text;
@@ -27,16 +28,49 @@ std::string root_cause(const Run& run) {
   if (causes.empty()) {
     return "No fault was injected.";
   }
+  std::string cause;
   if (causes.size() == 1) {
-    return all_lb ? fmt::format("A load-balancer misconfiguration: {}.", causes[0])
-                  : fmt::format("{}.", capitalised(causes[0]));
+    cause = all_lb ? fmt::format("A load-balancer misconfiguration: {}.", causes[0])
+                   : fmt::format("{}.", capitalised(causes[0]));
+  } else {
+    std::vector<std::string> numbered;
+    for (size_t i = 0; i < causes.size(); ++i) {
+      numbered.push_back(fmt::format("({}) {}", run.injected[i]->number, causes[i]));
+    }
+    cause = fmt::format("{} faults, injected in turn{}: {}.", run.injected.size(),
+                        all_lb ? " into the load-balancer configuration" : "", fmt::join(numbered, "; "));
   }
-  std::vector<std::string> numbered;
-  for (size_t i = 0; i < causes.size(); ++i) {
-    numbered.push_back(fmt::format("({}) {}", run.injected[i]->number, causes[i]));
+  // Why the stack could not absorb it, when it did not: the first
+  // contributing factor, which the section of that name explains.
+  const auto factors = contributing_factors(run, figures);
+  if (run.breached && run.outcome != Outcome::passed && !factors.empty()) {
+    cause += " The stack could not absorb it: " + factors.front();
   }
-  return fmt::format("{} faults, injected in turn{}: {}.", run.injected.size(),
-                     all_lb ? " into the load-balancer configuration" : "", fmt::join(numbered, "; "));
+  return cause;
+}
+
+std::vector<std::string> trigger(const Run& run) {
+  std::vector<std::string> out;
+  for (const auto& f : run.faults) {
+    const json& a = *f.activity;
+    const std::string planned =
+        has_num(a, "planned_duration_s") && num(a, "planned_duration_s") > 0
+            ? fmt::format(", planned by the experiment for {}", human_duration(num(a, "planned_duration_s")))
+            : std::string();
+    if (f.injected()) {
+      out.push_back(fmt::format("At {} ({}), {} (`{}` on {}{}).", run.clock.at(f.injected_s(), "%H:%M:%S %Z"),
+                                offset(f.injected_s()), str(a, "description"), str(a, "name"),
+                                str(a, "target"), planned));
+    } else if (str(a, "status") == "inject_failed") {
+      out.push_back(fmt::format("{} (`{}` on {}) did not apply, so it was never in force: {}.",
+                                capitalised(fault_label(f, run.faults.size())), str(a, "name"), str(a, "target"),
+                                str(a, "error")));
+    }
+  }
+  if (out.empty()) {
+    out.push_back("No fault was in force during the run.");
+  }
+  return out;
 }
 
 std::string verdict(const Run& run) {
@@ -44,51 +78,62 @@ std::string verdict(const Run& run) {
     return fmt::format("No verdict: {}, so the outcome is not a result of the experiment.",
                        brief_harness_failure(*run.harness));
   }
-  switch (run.outcome) {
-    case Outcome::incident:
-      return "The drill reproduced the incident: the SLOs were breached after the fault, as expected "
-             "(`expect: breach`).";
-    case Outcome::not_reproduced:
-      return "The drill did NOT reproduce the incident: no SLO was breached after the fault "
-             "(`expect: breach`).";
-    case Outcome::passed:
-      return "Regression test passed: every SLO held with the fault active (`expect: hold`).";
-    case Outcome::regression:
-      return "Regression test failed: the SLOs were breached although they were expected to hold "
-             "(`expect: hold`).";
-    case Outcome::aborted:
-      return run.breached ? "Inconclusive: the SLOs were breached, but the run was aborted by its safety "
-                            "condition before the timeline finished, so recovery was not measured."
-                          : "Inconclusive: the run was aborted by its safety condition.";
-    case Outcome::steady_state_failed:
-      return "No verdict: the stack did not hold its SLOs before the fault, so nothing was injected.";
-    case Outcome::interrupted:
-    case Outcome::failed:
-      return run.breached ? "Inconclusive: the SLOs had been breached when the run stopped early."
-                          : "Inconclusive: the run stopped before the experiment finished.";
-    case Outcome::not_proven:
-      return fmt::format("No verdict: the run proves nothing ({}).", fmt::join(run.not_proven, "; "));
+  std::string text(verdict_headline(run.outcome));
+  if (run.outcome == Outcome::not_proven && !run.not_proven.empty()) {
+    text += fmt::format(" ({})", fmt::join(run.not_proven, "; "));
   }
-  return "";
+  if (run.outcome == Outcome::aborted && run.breached) {
+    text += " The SLOs had been breached, but recovery was not measured.";
+  }
+  return text;
+}
+
+std::vector<std::string> detection(const Run& run) {
+  std::vector<std::string> out;
+  const json& analysis = run.analysis;
+  if (has_num(analysis, "detected_s")) {
+    const auto first = objectives_breached_first(run);
+    out.push_back(fmt::format(
+        "Measured: the {} {} flagged the breach at the end of the first failing {} window, {} after the "
+        "{}fault was injected.",
+        first.empty() ? std::string("SLO") : joined(first), first.size() == 1 ? "objective" : "objectives",
+        human_duration(run.window_s), human_duration(num(analysis, "time_to_detect_s")),
+        run.injected.size() > 1 ? "first " : ""));
+  } else if (run.fault_ran && !run.breached) {
+    out.push_back("No SLO was breached, so there was nothing to detect.");
+  }
+  const std::string told = str(run.pm, "detection");
+  if (!told.empty()) {
+    out.push_back(fmt::format("In production, in the experiment's words: {}", told));
+  }
+  return out;
 }
 
 }  // namespace
 
-void add_cause_and_verdict(const Run& run, json& view) {
-  const bool met = run.j.value("expectation_met", false);
-  view["root_cause"] = root_cause(run);
-
-  std::string detection = str(run.pm, "detection");
-  if (detection.empty() && has_num(run.analysis, "detected_s")) {
-    detection = fmt::format(
-        "The SLO check flagged the breach at the end of the first failing {} window, {} after "
-        "the {}fault was injected.",
-        human_duration(run.window_s), human_duration(num(run.analysis, "time_to_detect_s")),
-        run.injected.size() > 1 ? "first " : "");
+std::vector<std::string> objectives_breached_first(const Run& run) {
+  std::vector<std::string> which;
+  if (!has_num(run.analysis, "first_breach_s")) {
+    return which;
   }
-  view["detection"] = detection.empty() ? json(nullptr) : json(detection);
+  const double first = num(run.analysis, "first_breach_s");
+  for (const auto& o : run.objectives) {
+    for (const auto& b : sub(o, "breaches", empty_array())) {
+      if (num(b, "start_s") <= first + 1e-9 && first < num(b, "end_s")) {
+        which.push_back(str(o, "name"));
+        break;
+      }
+    }
+  }
+  return which;
+}
+
+void add_cause_and_verdict(const Run& run, const ImpactFigures& figures, json& view) {
+  view["root_cause"] = root_cause(run, figures);
+  view["trigger"] = trigger(run);
+  view["detection"] = detection(run);
   view["verdict"] = verdict(run);
-  view["expectation_met"] = met;
+  view["expectation_met"] = run.j.value("expectation_met", false);
 }
 
 std::vector<std::string> resolution(const Run& run) {
@@ -112,17 +157,32 @@ std::vector<std::string> resolution(const Run& run) {
                                 str(a, "target"), str(a, "target")));
     }
   }
+  // The breach time inside the incident window (older journals: the whole
+  // run's), so that it never exceeds the duration it is compared with.
+  const double breach_s =
+      has_num(run.impact, "breach_s") ? num(run.impact, "breach_s") : num(analysis, "total_breach_s");
+  const double duration = run.inc_end - run.inc_start;
   if (has_num(analysis, "time_to_recover_s")) {
-    out.push_back(fmt::format("Every objective held again {} later; in total the SLOs were breached for {}.",
-                              human_duration(num(analysis, "time_to_recover_s")),
-                              human_duration(num(analysis, "total_breach_s"))));
+    const double in_force = num(analysis, "last_revert_s") - num(analysis, "first_inject_s");
+    out.push_back(fmt::format(
+        "Every objective was seen holding again {} after the {}revert, at the end of the first {} window "
+        "that held, so the incident lasted {} ({} with the fault{} in force, then {} to recover). The SLOs "
+        "were in breach for {} of it.",
+        human_duration(num(analysis, "time_to_recover_s")), run.injected.size() > 1 ? "last " : "",
+        human_duration(run.window_s), human_duration(duration), human_duration(in_force),
+        run.injected.size() > 1 ? "s" : "", human_duration(num(analysis, "time_to_recover_s")),
+        human_duration(breach_s)));
   } else if (run.outcome == Outcome::passed) {
     out.push_back("The SLOs never broke, so nothing else had to be done.");
   } else if (run.outcome == Outcome::steady_state_failed) {
     out.push_back("Nothing was injected, so nothing had to be reverted.");
   } else if (run.breached) {
-    out.push_back(fmt::format("The SLOs were breached for {} in total, and {}.",
-                              human_duration(num(analysis, "total_breach_s")), not_recovered_phrase(run)));
+    out.push_back(fmt::format("The SLOs were in breach for {} of the {} incident, and {}.", human_duration(breach_s),
+                              human_duration(duration), not_recovered_phrase(run)));
+    const std::string restore = restore_advice(run);
+    if (!restore.empty()) {
+      out.push_back(restore);
+    }
   }
   return out;
 }

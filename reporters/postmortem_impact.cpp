@@ -15,8 +15,8 @@ namespace faultline::reporters::postmortem {
 
 namespace {
 
-// Requests of a phase that no backend answered: the load balancer's own
-// errors (no server, connection refused) and timeouts.
+// Requests of a phase that no backend answered (the load balancer's own
+// error, a refused or timed-out connection: the error kinds say which).
 constexpr const char* kNoBackend = "(no backend)";
 
 // Each backend's share of a phase's requests. The denominator is every
@@ -42,20 +42,18 @@ std::map<std::string, double> phase_shares(const json& phase) {
   return out;
 }
 
-// The imbalance itself: the backend whose share moved most from the
-// baseline in a fault phase (up for a weight skew, down for a server
-// taken out or broken). Sets `moved` to how far it moved.
-std::string skew_line(const Run& run, double& moved) {
+// Every backend's largest move from the baseline over the fault phases (up
+// for a weight skew, down for a server taken out or broken), largest first.
+std::vector<ShareMove> share_moves(const Run& run) {
   std::map<std::string, double> baseline_shares;
   for (const auto& p : run.phases) {
     if (str(p, "kind") == "baseline") {
       baseline_shares = phase_shares(p);
     }
   }
-  std::string line;
-  moved = 0;
+  std::map<std::string, ShareMove> largest;
   for (const auto& p : run.phases) {
-    if (str(p, "kind") != "fault" || baseline_shares.empty()) {
+    if (str(p, "kind") != "fault" || baseline_shares.empty() || count_at(p, "requests") == 0) {
       continue;
     }
     const auto shares = phase_shares(p);
@@ -65,42 +63,52 @@ std::string skew_line(const Run& run, double& moved) {
         continue;
       }
       const auto it = shares.find(name);
-      const double during = it == shares.end() ? 0.0 : it->second;
-      if (std::abs(during - before) <= moved) {
-        continue;
+      ShareMove m{name, before, it == shares.end() ? 0.0 : it->second, unanswered != shares.end(),
+                  unanswered == shares.end() ? 0.0 : unanswered->second};
+      auto& best = largest[name];
+      if (best.backend.empty() || std::abs(m.moved()) > std::abs(best.moved())) {
+        best = m;
       }
-      moved = std::abs(during - before);
-      // "received" only when every request reached a backend: otherwise
-      // the share a backend answered is all the client can know.
-      line = unanswered == shares.end()
-                 ? fmt::format(
-                       "{} received {} of the traffic while the fault was active, against {} in "
-                       "the baseline",
-                       name, pct(during), pct(before))
-                 : fmt::format(
-                       "{} answered {} of the requests while the fault was active, against {} in "
-                       "the baseline; no backend answered {} of them (the load balancer's own "
-                       "errors and timeouts)",
-                       name, pct(during), pct(before), pct(unanswered->second));
     }
   }
-  return line;
+  std::vector<ShareMove> out;
+  for (const auto& [name, m] : largest) {
+    out.push_back(m);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ShareMove& a, const ShareMove& b) { return std::abs(a.moved()) > std::abs(b.moved()); });
+  return out;
 }
 
 std::string duration_basis(const Run& run) {
   if (!run.fault_ran) {
     return "the whole run; no fault was injected";
   }
-  if (run.outcome == Outcome::passed) {
-    return "from the first fault injected to the last revert";
+  if (has_num(run.analysis, "recovered_s")) {
+    return "from the first fault injected until every objective was seen holding again after the last revert";
   }
-  if (!has_num(run.analysis, "recovered_s") && has_num(run.analysis, "first_breach_s")) {
-    return fmt::format("from the first fault injected to the end of the run: {}", not_recovered_phrase(run));
+  if (has_num(run.analysis, "first_breach_s")) {
+    return fmt::format("from the first fault injected to the end of the load: {}", not_recovered_phrase(run));
   }
-  return "from the first fault injected to the end of the last SLO breach or revert";
+  return "from the first fault injected to the last revert; no SLO was breached";
 }
 
 }  // namespace
+
+std::string ImpactFigures::skew_clause() const {
+  if (!skew) {
+    return {};
+  }
+  const ShareMove& m = *skew;
+  // "received" only when every request reached a backend: otherwise the
+  // share a backend answered is all the client can know.
+  return m.answered ? fmt::format("{} answered {} of the requests while the fault was in force, against {} in "
+                                  "the baseline (no backend answered {} of them)",
+                                  m.backend, pct(m.during), pct(m.before), pct(m.unanswered))
+                    : fmt::format("{} received {} of the requests while the fault was in force, against {} in "
+                                  "the baseline",
+                                  m.backend, pct(m.during), pct(m.before));
+}
 
 ImpactFigures add_impact(const Run& run, json& view) {
   const Clock& clock = run.clock;
@@ -113,38 +121,45 @@ ImpactFigures add_impact(const Run& run, json& view) {
 
   ImpactFigures figures;
   for (const auto& p : run.phases) {
-    if (str(p, "kind") == "baseline" && has_num(p, "p99_ms")) {
+    if (str(p, "kind") == "baseline" && has_num(p, "p99_ms") && count_at(p, "requests") > 0) {
       figures.baseline_p99 = num(p, "p99_ms");
     }
   }
   figures.requests = count_at(impact, "requests");
   figures.failed = count_at(impact, "failed");
+  figures.slow = count_at(impact, "slow");
+  figures.latency_objective_ms = has_num(impact, "latency_objective_ms") ? num(impact, "latency_objective_ms") : -1;
+  figures.users_seen = count_at(impact, "users_seen");
+  figures.users_affected = count_at(impact, "users_affected");
   figures.kinds =
       error_kinds(sub(impact, "statuses", empty_object()), sub(impact, "transport_errors", empty_object()));
   figures.peak_p99 = num(impact, "peak_p99_ms");
+  figures.moves = share_moves(run);
+  if (!figures.moves.empty() && std::abs(figures.moves.front().moved()) >= kShareMoved) {
+    figures.skew = figures.moves.front();
+  }
 
   std::vector<std::string> lines;
   if (figures.requests > 0) {
     lines.push_back(fmt::format("{} of requests failed ({} of {}) between {} and {}.",
                                 pct(num(impact, "failed_share")), figures.failed, figures.requests,
                                 clock.at(run.inc_start), clock.at(run.inc_end)));
-    const uint64_t users_seen = count_at(impact, "users_seen");
-    const uint64_t users_hit = count_at(impact, "users_affected");
-    const bool has_latency_objective = has_num(impact, "latency_objective_ms");
-    const std::string slow_part = has_latency_objective ? fmt::format(" or a response slower than {}",
-                                                                      ms(num(impact, "latency_objective_ms")))
-                                                        : std::string();
-    if (users_seen > 0) {
-      lines.push_back(fmt::format("{} of users ({} of {} simulated users) got at least one error{}.",
-                                  pct(double(users_hit) / double(users_seen)), users_hit, users_seen,
-                                  slow_part));
+    const bool has_latency_objective = figures.latency_objective_ms >= 0;
+    const std::string slow_part =
+        has_latency_objective ? fmt::format(" or a response slower than {}", ms(figures.latency_objective_ms))
+                              : std::string();
+    if (figures.users_seen > 0) {
+      lines.push_back(fmt::format("{} of the {} simulated users who sent a request in that time got at least "
+                                  "one error{} ({}).",
+                                  figures.users_affected, figures.users_seen, slow_part,
+                                  pct(double(figures.users_affected) / double(figures.users_seen))));
     }
     if (!figures.kinds.empty()) {
       lines.push_back("Users saw " + joined(kind_phrases(figures.kinds)) + ".");
     }
-    if (has_latency_objective && num(impact, "slow") > 0) {
-      lines.push_back(fmt::format("{} responses took longer than the {} objective.", count_at(impact, "slow"),
-                                  ms(num(impact, "latency_objective_ms"))));
+    if (has_latency_objective && figures.slow > 0) {
+      lines.push_back(fmt::format("{} responses took longer than the {} objective.", figures.slow,
+                                  ms(figures.latency_objective_ms)));
     }
     lines.push_back(figures.baseline_p99 >= 0
                         ? fmt::format("p99 latency peaked at {} in one window, against {} in the baseline.",
@@ -164,11 +179,8 @@ ImpactFigures add_impact(const Run& run, json& view) {
           fmt::format("A further {} reached users; the SLOs do not count 4xx as failures.", joined(refused)));
     }
   }
-  double moved = 0;
-  figures.skew_line = skew_line(run, moved);
-  // An even split that stayed even is no symptom worth a line.
-  if (moved >= 0.1) {
-    lines.push_back(figures.skew_line + ".");
+  if (figures.skew) {
+    lines.push_back(figures.skew_clause() + ".");
   }
   if (lines.empty()) {
     lines.push_back(run.outcome == Outcome::steady_state_failed

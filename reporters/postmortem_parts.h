@@ -168,30 +168,82 @@ struct Run {
 
 // --- Sections -----------------------------------------------------------------------------
 
-// What the impact section worked out that the summary tells again.
+// How one backend's share of the requests moved from the baseline to a
+// fault phase. `answered` is set when some requests reached no backend:
+// then the share is of the requests each backend answered, all a client
+// can know, and `unanswered` is the share no backend answered.
+struct ShareMove {
+  std::string backend;
+  double before = 0;
+  double during = 0;
+  bool answered = false;
+  double unanswered = 0;
+  double moved() const { return during - before; }
+};
+
+// A share counts as moved from this many points up, everywhere the
+// postmortem says so (summary, impact, lessons): an even split that stayed
+// even is no symptom.
+inline constexpr double kShareMoved = 0.10;
+
+// What the impact section worked out that the other sections tell again.
 struct ImpactFigures {
   uint64_t requests = 0;
   uint64_t failed = 0;
+  uint64_t slow = 0;
+  double latency_objective_ms = -1;
+  uint64_t users_seen = 0;
+  uint64_t users_affected = 0;
   std::vector<std::pair<std::string, uint64_t>> kinds;
   double peak_p99 = 0;
   double baseline_p99 = -1;
-  // The backend whose share moved most from the baseline, as a clause;
-  // empty when no share moved at all (the impact lists it only from 10
-  // points up, the summary whenever it is there).
-  std::string skew_line;
+  // Every backend's move in the fault phases, the largest first.
+  std::vector<ShareMove> moves;
+  // The largest move when it reached kShareMoved; nullopt otherwise.
+  std::optional<ShareMove> skew;
+  // The skew as a clause ("web1 received 80% of the requests while the
+  // fault was in force, against 33% in the baseline"); "" without one.
+  std::string skew_clause() const;
 };
 
 // postmortem_impact.cpp: "duration", "duration_basis" and "impact".
 ImpactFigures add_impact(const Run& run, json& view);
 // postmortem_impact.cpp: each phase's traffic per backend, as table rows.
 json phase_rows(const Run& run);
-// postmortem_cause.cpp: "root_cause", "detection", "verdict", "expectation_met".
-void add_cause_and_verdict(const Run& run, json& view);
-// postmortem_cause.cpp: how the faults were reverted and the SLOs recovered.
+// postmortem_cause.cpp: "root_cause", "trigger", "detection", "verdict".
+void add_cause_and_verdict(const Run& run, const ImpactFigures& figures, json& view);
+// postmortem_cause.cpp: how the faults were reverted and the SLOs recovered,
+// each figure adding up to the incident's duration.
 std::vector<std::string> resolution(const Run& run);
 // postmortem_timeline.cpp: the run's events in order, as table rows.
 json timeline(const Run& run);
 // postmortem_summary.cpp: the paragraph a reader can stop after.
 std::string summary(const Run& run, const ImpactFigures& figures);
+// postmortem_factors.cpp: why the stack could not absorb the fault, from
+// its configuration (said as configured) and the measurements.
+std::vector<std::string> contributing_factors(const Run& run, const ImpactFigures& figures);
+// postmortem_factors.cpp: what would restore a service that never
+// recovered, or "" when it recovered.
+std::string restore_advice(const Run& run);
+// postmortem_lessons.cpp: "lessons" (went_well, went_wrong, lucky) and
+// "conclusion".
+void add_lessons(const Run& run, const ImpactFigures& figures, json& view);
+// postmortem_actions.cpp: "actions" (the Action Items table), "prompts"
+// per section, and "support" (Supporting Information).
+void add_actions(const Run& run, json& view);
+void add_prompts(const Run& run, json& view);
+void add_support(const Run& run, json& view);
+
+// The load target's service in the journal's stack (the load balancer the
+// postmortem talks about), or an empty object.
+const json& target_service(const Run& run);
+// A stack service by name, or an empty object.
+const json& service_named(const Run& run, const std::string& name);
+// The objectives whose breach began with the first breaching window after
+// the fault (the ones that detected it), by name.
+std::vector<std::string> objectives_breached_first(const Run& run);
+// The scripted notes of the method (source "method"), lower-cased, for the
+// prompts the experiment already answers.
+std::vector<std::string> scripted_notes(const Run& run);
 
 }  // namespace faultline::reporters::postmortem

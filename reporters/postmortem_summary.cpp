@@ -10,7 +10,14 @@ namespace faultline::reporters::postmortem {
 
 namespace {
 
-// What users saw, as the end of a sentence; empty when nothing was measured.
+// A p99 this much above the baseline's (and by at least kSlowerByMs) counts
+// as slower responses when no latency objective says how slow is too slow.
+constexpr double kSlowerRatio = 2.0;
+constexpr double kSlowerByMs = 5.0;
+
+// What users saw, as the end of a sentence: the dominant measured impact,
+// errors first, then slow responses, then a share that moved; never a share
+// that did not move. Empty when nothing was measured.
 std::string effect(const Run& run, const ImpactFigures& figures) {
   const auto& kinds = figures.kinds;
   if (figures.failed > 0) {
@@ -24,15 +31,26 @@ std::string effect(const Run& run, const ImpactFigures& figures) {
     return fmt::format("{} failed {} of requests ({} of {}){}", run.service,
                        pct(num(run.impact, "failed_share")), figures.failed, figures.requests, how);
   }
-  if (!figures.skew_line.empty()) {
-    return fmt::format("{} answered every request, but {}", run.service, figures.skew_line);
+  const std::string p99_against =
+      figures.baseline_p99 > 0
+          ? fmt::format("p99 latency peaked at {} against {} in the baseline", ms(figures.peak_p99),
+                        ms(figures.baseline_p99))
+          : fmt::format("p99 latency peaked at {}", ms(figures.peak_p99));
+  if (figures.slow > 0 && figures.latency_objective_ms >= 0) {
+    return fmt::format("{} answered every request, but {} of {} responses took longer than the {} objective ({})",
+                       run.service, figures.slow, figures.requests, ms(figures.latency_objective_ms),
+                       p99_against);
   }
-  if (figures.requests > 0 && figures.baseline_p99 > 0) {
-    return fmt::format("{} answered every request; p99 latency peaked at {} against {} in the baseline",
-                       run.service, ms(figures.peak_p99), ms(figures.baseline_p99));
+  if (figures.baseline_p99 > 0 && figures.peak_p99 >= kSlowerRatio * figures.baseline_p99 &&
+      figures.peak_p99 - figures.baseline_p99 >= kSlowerByMs) {
+    return fmt::format("{} answered every request, but more slowly: {}", run.service, p99_against);
+  }
+  if (figures.skew) {
+    return fmt::format("{} answered every request, but {}", run.service, figures.skew_clause());
   }
   if (figures.requests > 0) {
-    return fmt::format("{} answered every request", run.service);
+    return fmt::format("{} answered every request, no backend's share moved by {} points or more, and {}",
+                       run.service, static_cast<int>(kShareMoved * 100), p99_against);
   }
   return {};
 }
@@ -75,7 +93,7 @@ void incident_sentences(const Run& run, const std::string& when, const std::stri
       out.push_back(causes.size() == 1 ? fmt::format("The experiment's fault was: {}.", causes[0])
                                        : capitalised(fault_clause) + ".");
     } else {
-      out.push_back(causes.size() == 1 ? fmt::format("The cause was a deliberate fault: {}.", causes[0])
+      out.push_back(causes.size() == 1 ? fmt::format("The trigger was a deliberate fault: {}.", causes[0])
                                        : capitalised(fault_clause) + ".");
     }
   }
@@ -95,15 +113,26 @@ void incident_sentences(const Run& run, const std::string& when, const std::stri
                                        : " under the load; none came back during the run."));
   }
   if (has_num(analysis, "time_to_detect_s")) {
-    std::string s = fmt::format("The SLO checks caught the breach {} after the first fault",
-                                human_duration(num(analysis, "time_to_detect_s")));
+    const auto first = objectives_breached_first(run);
+    std::string s = fmt::format("The {} {} caught it {} after the {}fault",
+                                joined(first), first.size() == 1 ? "objective" : "objectives",
+                                human_duration(num(analysis, "time_to_detect_s")),
+                                run.injected.size() > 1 ? "first " : "");
+    if (first.empty()) {
+      s = fmt::format("The SLO checks caught it {} after the {}fault",
+                      human_duration(num(analysis, "time_to_detect_s")), run.injected.size() > 1 ? "first " : "");
+    }
     if (has_num(analysis, "time_to_recover_s")) {
-      s += fmt::format(", and every objective held again {} after the last revert",
-                       human_duration(num(analysis, "time_to_recover_s")));
+      s += fmt::format("; every objective held again {} after the {}revert",
+                       human_duration(num(analysis, "time_to_recover_s")), run.injected.size() > 1 ? "last " : "");
     } else if (run.outcome == Outcome::incident || run.outcome == Outcome::regression) {
-      s += ", and " + not_recovered_phrase(run);
+      s += "; " + not_recovered_phrase(run);
     }
     out.push_back(s + ".");
+    const std::string restore = restore_advice(run);
+    if (!restore.empty()) {
+      out.push_back(restore);
+    }
   }
   const json& abort_info = run.abort_info;
   if (run.outcome == Outcome::regression) {
@@ -147,13 +176,13 @@ std::string summary(const Run& run, const ImpactFigures& figures) {
       out.push_back(gate_sentence(run));
       break;
     case Outcome::passed:
-      out.push_back(
-          fmt::format("This run was a regression test, and it passed. With {} active for {} ({}), every SLO "
-                      "held{}. There was "
-                      "no incident; the figures below show what the protection withstood.",
-                      causes.size() == 1 ? "the fault" : fmt::format("{} faults", causes.size()),
-                      human_duration(run.inc_end - run.inc_start), joined(causes, "; "),
-                      effect_text.empty() ? std::string() : fmt::format(": {}", effect_text)));
+      out.push_back(fmt::format(
+          "On {}, {} withstood {} for {} ({}): every SLO held, as the regression test expected{}. The "
+          "figures below show what the protection withstood.",
+          clock.date(run.inc_start), run.service,
+          causes.size() == 1 ? "a deliberate fault" : fmt::format("{} deliberate faults", causes.size()),
+          human_duration(run.inc_end - run.inc_start), joined(causes, "; "),
+          effect_text.empty() ? std::string() : fmt::format("; {}", effect_text)));
       break;
     case Outcome::not_reproduced:
       out.push_back(

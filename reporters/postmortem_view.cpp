@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/common/verdict_rule.h"
 #include "reporters/journal_outcome.h"
 #include "reporters/postmortem_parts.h"
 #include "reporters/time_format.h"
@@ -49,28 +50,37 @@ json objective_rows(const Run& run) {
   return objectives;
 }
 
-// The team's own corrective actions, then those the faults suggest, each
-// said once.
-void add_measures(const Run& run, json& view) {
-  std::vector<std::string> measures;
-  std::set<std::string> seen;
-  for (const auto& m : sub(run.pm, "corrective_actions", empty_array())) {
-    if (m.is_string() && seen.insert(m.get<std::string>()).second) {
-      measures.push_back(m.get<std::string>());
+// A closing paragraph: the verdict, the main contributing factor, the first
+// action item and what would restore a service still down.
+std::string conclusion(const Run& run, const json& view) {
+  std::vector<std::string> out;
+  out.push_back(view["verdict"].get<std::string>());
+  if (run.outcome == Outcome::passed) {
+    out.push_back(fmt::format("The protection held against {}.", joined(run.causes, "; ")));
+  }
+  const json& factors = view["factors"];
+  if (!factors.empty() && run.breached && run.outcome != Outcome::passed) {
+    out.push_back("The main contributing factor: " + factors[0].get<std::string>());
+  }
+  // The first prevent-first item (P1), else the first of the table.
+  const json* first = nullptr;
+  for (const auto& a : view["actions"]) {
+    if (str(a, "priority").rfind("P1", 0) == 0) {
+      first = &a;
+      break;
     }
   }
-  std::vector<std::string> suggested;
-  for (const auto& a : run.activities) {
-    for (const auto& m : sub(a, "suggested_measures", empty_array())) {
-      if (m.is_string() && seen.insert(m.get<std::string>()).second) {
-        suggested.push_back(m.get<std::string>());
-      }
-    }
+  if (first == nullptr && !view["actions"].empty()) {
+    first = &view["actions"][0];
   }
-  view["measures"] = measures;
-  view["has_measures"] = !measures.empty();
-  view["suggested_measures"] = suggested;
-  view["has_suggested_measures"] = !suggested.empty();
+  if (first != nullptr) {
+    out.push_back(fmt::format("First action item: {}.", str(*first, "action")));
+  }
+  const std::string restore = restore_advice(run);
+  if (!restore.empty()) {
+    out.push_back(restore);
+  }
+  return fmt::format("{}", fmt::join(out, " "));
 }
 
 }  // namespace
@@ -149,12 +159,21 @@ nlohmann::ordered_json postmortem_view(const nlohmann::ordered_json& journal) {
   view["is_incident"] = run.breached && run.outcome != Outcome::passed &&
                         run.outcome != Outcome::steady_state_failed && run.outcome != Outcome::not_proven &&
                         !run.harness;
+  view["is_passed"] = run.outcome == Outcome::passed;
+  // The document for everything but a passed regression test is a
+  // postmortem (of a drill, or of a run that could not judge it).
+  view["is_postmortem"] = run.outcome != Outcome::passed;
   view["heading"] = run.outcome == Outcome::passed       ? "Regression test passed"
                     : run.outcome == Outcome::not_proven ? "Run not proven: no verdict"
                     : run.outcome == Outcome::steady_state_failed
                         ? "Experiment stopped at the steady-state gate"
                     : run.harness ? "Run stopped by a harness failure"
                                   : "Postmortem";
+  view["kicker"] = run.outcome == Outcome::passed ? "Regression test report"
+                   : view["is_incident"].get<bool>() ? "Incident postmortem · draft"
+                                                     : "Drill report · draft";
+  view["badge"] = std::string(verdict_headline(run.outcome)).substr(0, std::string(verdict_headline(run.outcome)).find(':'));
+  view["expect"] = str(j, "expect");
   if (run.outcome == Outcome::not_proven) {
     view["run_problem"] = fmt::format(
         "This run proves nothing about {}: {}. It states no verdict: neither that the SLOs held nor that "
@@ -183,9 +202,11 @@ nlohmann::ordered_json postmortem_view(const nlohmann::ordered_json& journal) {
   }
 
   const ImpactFigures figures = add_impact(run, view);
-  add_cause_and_verdict(run, view);
+  view["factors"] = contributing_factors(run, figures);
+  add_cause_and_verdict(run, figures, view);
   view["timeline"] = timeline(run);
   view["summary"] = summary(run, figures);
+  add_lessons(run, figures, view);
 
   const json phases = phase_rows(run);
   view["phases"] = phases;
@@ -193,7 +214,12 @@ nlohmann::ordered_json postmortem_view(const nlohmann::ordered_json& journal) {
   view["objectives"] = objective_rows(run);
   view["window"] = human_duration(run.window_s);
   view["resolution"] = resolution(run);
-  add_measures(run, view);
+  add_actions(run, view);
+  add_prompts(run, view);
+  add_support(run, view);
+  view["has_factors"] = !view["factors"].empty();
+  view["has_detection"] = !view["detection"].empty();
+  view["conclusion"] = conclusion(run, view);
   return view;
 }
 

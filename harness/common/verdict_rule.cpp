@@ -70,6 +70,37 @@ int exit_code(RunOutcome outcome) {
   return 3;
 }
 
+std::string_view verdict_headline(RunOutcome outcome) {
+  switch (outcome) {
+    case RunOutcome::incident:
+      return "Incident reproduced: the SLOs were breached once the fault was in force, as the drill "
+             "expected (expect: breach).";
+    case RunOutcome::not_reproduced:
+      return "Incident not reproduced: no SLO was breached once the fault was in force, although the "
+             "drill expected it (expect: breach).";
+    case RunOutcome::passed:
+      return "Regression test passed: no breach (none expected) with the fault in force (expect: hold).";
+    case RunOutcome::regression:
+      return "Regression test failed: the SLOs were breached although they were expected to hold "
+             "(expect: hold).";
+    case RunOutcome::not_proven:
+      return "No verdict: the run proves nothing, because a fault did not apply or revert or the load "
+             "was not delivered.";
+    case RunOutcome::steady_state_failed:
+      return "No verdict: the stack missed its SLOs before any fault (steady-state gate), so nothing "
+             "was injected.";
+    case RunOutcome::aborted:
+      return "Inconclusive: the experiment's abort condition stopped the run before its timeline "
+             "finished.";
+    case RunOutcome::interrupted:
+      return "Inconclusive: a signal stopped the run before its timeline finished.";
+    case RunOutcome::failed:
+      break;
+  }
+  return "No verdict: the harness failed (a server would not start, or died), so the outcome is not "
+         "the experiment's.";
+}
+
 std::string_view to_string(RunOutcome outcome) {
   for (const auto& [o, name] : kNames) {
     if (o == outcome) {

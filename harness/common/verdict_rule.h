@@ -44,6 +44,12 @@ bool expectation_met(RunOutcome outcome);
 // failed, 5 aborted, 130 interrupted.
 int exit_code(RunOutcome outcome);
 
+// The verdict in one sentence, the same wherever a verdict is stated: the
+// terminal summary, the postmortem, JUnit and `faultline compare`. Plain
+// text (no markup), ending with a full stop, e.g. "Regression test passed:
+// no breach (none expected) with the fault in force (expect: hold)."
+std::string_view verdict_headline(RunOutcome outcome);
+
 // The journal's word for it ("passed", "not_proven", ...) and back;
 // parse_outcome returns false for a word it does not know.
 std::string_view to_string(RunOutcome outcome);

@@ -123,15 +123,24 @@ Impact measure_impact(const RunRecord& rec, const ValidatedExperiment& v) {
     return im;
   }
   im.start_ns = *t.first_inject_ns;
-  im.end_ns = t.last_revert_ns.value_or(rec.load_end_ns);
-  for (const auto& obj : rec.verdict.objectives) {
-    for (const auto& b : obj.breaches) {
-      if (b.end_ns > im.start_ns) {
-        im.end_ns = std::max(im.end_ns, b.end_ns);
-      }
-    }
+  if (t.recovered_ns) {
+    im.end_ns = std::max(*t.recovered_ns, t.last_revert_ns.value_or(*t.recovered_ns));
+  } else if (t.first_breach_ns) {
+    im.end_ns = rec.load_end_ns;
+  } else {
+    im.end_ns = t.last_revert_ns.value_or(rec.load_end_ns);
   }
   im.end_ns = std::min(im.end_ns, rec.load_end_ns);
+  // The window that straddles the inject breached from its start, a little
+  // before the fault: only the part inside the incident counts, so that the
+  // breach time never exceeds the incident's duration.
+  for (size_t i = 0; i < rec.windows.size() && i < rec.verdict.window_holds.size(); ++i) {
+    if (!rec.verdict.window_holds[i]) {
+      const int64_t from = std::max(rec.windows[i].start_ns, im.start_ns);
+      const int64_t to = std::min(rec.windows[i].end_ns, im.end_ns);
+      im.breach_ns += std::max<int64_t>(0, to - from);
+    }
+  }
   // A latency ceiling (p(N) < X or max < X) says how slow is too slow for
   // one request; the tightest one decides who was served too slowly.
   for (const auto& o : v.objectives) {

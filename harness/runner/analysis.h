@@ -28,11 +28,17 @@ struct Phase {
 
 std::vector<Phase> make_phases(const RunRecord& rec);
 
-// The incident as users saw it: from the first fault's injection to the end
-// of the last SLO breach or the last revert, whichever is later.
+// The incident as users saw it, one definition for every report: from the
+// first fault's injection to the moment every objective was seen holding
+// again after the last revert (Timing::recovered_ns); to the end of the load
+// when a breach never recovered (or its recovery could not be observed); to
+// the last revert when nothing breached. So the incident's duration is the
+// time the fault was in force plus the time to recover, and the breach time
+// inside it (breach_ns) is never more than the duration.
 struct Impact {
   int64_t start_ns = -1;
   int64_t end_ns = -1;
+  int64_t breach_ns = 0;  // breaching windows, clipped to [start_ns, end_ns)
   uint64_t requests = 0;
   uint64_t failed = 0;
   uint64_t slow = 0;                           // answered, but slower than the latency objective

@@ -154,6 +154,7 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
                   {"breached_after_fault", judgement.breached_after_fault},
                   {"breached_any", judgement.breached_any}};
   j["not_proven"] = rec.not_proven;
+  j["server_logs"] = rec.server_logs;
   j["steady_state_held"] = steady_state_held(rec, v);
   // Chaos Toolkit's word: the system deviated from its steady state.
   j["deviated"] = rec.verdict.any_breach();
@@ -201,6 +202,19 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
         svc["weights"] = weights;
         svc["balance"] = s->balance;
         svc["health_check"] = s->health_check.has_value();
+        // What the stack had to absorb a fault with, as configured: the
+        // postmortem's contributing factors name what was missing.
+        svc["maxconn"] = s->maxconn;
+        svc["retries"] = s->retries;
+        svc["redispatch"] = s->redispatch;
+        svc["retry_on"] = s->retry_on;
+      }
+      if (s != nullptr && s->capacity) {
+        svc["capacity"] = {{"workers", s->capacity->workers},
+                           {"service_time_ms", double(s->capacity->service_time.count()) / 1e6},
+                           {"queue", s->capacity->queue},
+                           {"rps", s->capacity->rps},
+                           {"crash_on_overflow", s->capacity->crash_on_overflow}};
       }
       services.push_back(svc);
     }
@@ -433,6 +447,7 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
        {
            {"start_s", im.start_ns >= 0 ? json(secs(im.start_ns)) : json(nullptr)},
            {"end_s", im.end_ns >= 0 ? json(secs(im.end_ns)) : json(nullptr)},
+           {"breach_s", double(im.breach_ns) / 1e9},
            {"requests", im.requests},
            {"failed", im.failed},
            {"failed_share", im.requests ? double(im.failed) / double(im.requests) : 0.0},

@@ -98,6 +98,9 @@ struct RunRecord {
   std::optional<RunFailure> failure;  // with failed
   // Why the run proves nothing (with not_proven), one sentence each.
   std::vector<std::string> not_proven;
+  // The servers' own logs kept beside the reports, relative to the output
+  // folder ("logs/lb/error.log").
+  std::vector<std::string> server_logs;
 };
 
 }  // namespace faultline::runner

@@ -98,10 +98,13 @@ std::vector<std::string> reasons_not_proven(const RunRecord& rec, const LoadDeli
 // The servers' own logs (HAProxy's health-check transitions, nginx errors)
 // live in the run directory, which teardown removes; keep a copy beside the
 // reports, where a person or a failing CI job can read them.
-void keep_server_logs(const stack::RunningStack& stack, const std::string& out_dir) {
+// Returns the files kept, relative to out_dir, for the journal (the
+// postmortem points at them).
+std::vector<std::string> keep_server_logs(const stack::RunningStack& stack, const std::string& out_dir) {
   namespace fs = std::filesystem;
+  std::vector<std::string> kept;
   if (out_dir.empty()) {
-    return;
+    return kept;
   }
   for (const auto& svc : stack.services()) {
     const fs::path from = fs::path(svc.config_path).parent_path();
@@ -110,10 +113,13 @@ void keep_server_logs(const stack::RunningStack& stack, const std::string& out_d
     for (const char* name : {"error.log", "stderr.log", "stdout.log"}) {
       if (fs::exists(from / name, ec) && fs::file_size(from / name, ec) > 0) {
         fs::create_directories(to, ec);
-        fs::copy_file(from / name, to / name, fs::copy_options::overwrite_existing, ec);
+        if (fs::copy_file(from / name, to / name, fs::copy_options::overwrite_existing, ec) && !ec) {
+          kept.push_back((fs::path("logs") / svc.planned.name / name).string());
+        }
       }
     }
   }
+  return kept;
 }
 
 }  // namespace
@@ -425,7 +431,7 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
   take_notes();
   lb_watch.stop();
   rec.lb_events = lb_watch.events();
-  keep_server_logs(*stack, options.out_dir);
+  rec.server_logs = keep_server_logs(*stack, options.out_dir);
   progress.message(fmt::format("run {}: tearing down the stack", rec.run_id));
   stack->teardown();
   stack.reset();

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "harness/common/verdict_rule.h"
+
 namespace faultline::runner {
 
 std::string render_summary(const nlohmann::ordered_json& j) {
@@ -51,14 +53,23 @@ std::string render_summary(const nlohmann::ordered_json& j) {
                        o.value("expr", ""), detail);
   }
   const auto& a = j["analysis"];
-  if (!a["time_to_detect_s"].is_null()) {
-    out += fmt::format("\n  time to detect: {:.1f}s", a["time_to_detect_s"].get<double>());
-    if (!a["time_to_recover_s"].is_null()) {
-      out += fmt::format("   time to recover: {:.1f}s", a["time_to_recover_s"].get<double>());
+  const auto& im = a.value("impact", nlohmann::ordered_json::object());
+  if (im.value("start_s", nlohmann::ordered_json()).is_number() &&
+      im.value("end_s", nlohmann::ordered_json()).is_number()) {
+    // The incident window and denominators of the postmortem (one
+    // definition: analysis.impact), so the two never disagree.
+    const double from = im["start_s"].get<double>();
+    const double to = im["end_s"].get<double>();
+    out += fmt::format("\n  incident: t+{:.1f}–{:.1f}s ({:.1f}s)", from, to, to - from);
+    if (!a["time_to_detect_s"].is_null()) {
+      out += fmt::format("   detected after {:.1f}s", a["time_to_detect_s"].get<double>());
     }
-    out += fmt::format("   in breach: {:.1f}s", a.value("total_breach_s", 0.0));
-    out +=
-        fmt::format("   users affected: {:.1f}%\n", 100.0 * a["impact"].value("users_affected_share", 0.0));
+    if (!a["time_to_recover_s"].is_null()) {
+      out += fmt::format("   recovered {:.1f}s after the revert", a["time_to_recover_s"].get<double>());
+    }
+    out += fmt::format("   in breach: {:.1f}s of it\n", im.value("breach_s", 0.0));
+    out += fmt::format("  failed: {} of {} requests   users affected: {} of {}\n", im.value("failed", 0),
+                       im.value("requests", 0), im.value("users_affected", 0), im.value("users_seen", 0));
   }
   if (a.contains("error_budget") && !a["error_budget"].is_null()) {
     const auto& b = a["error_budget"];
@@ -75,6 +86,12 @@ std::string render_summary(const nlohmann::ordered_json& j) {
                        load.value("retried", uint64_t{0}));
   }
   const std::string status = j.value("status", "");
+  RunOutcome outcome{};
+  const auto& verdict = j.value("verdict", nlohmann::ordered_json::object());
+  if (verdict.value("outcome", nlohmann::ordered_json()).is_string() &&
+      parse_outcome(verdict["outcome"].get<std::string>(), outcome)) {
+    out += fmt::format("\n  verdict: {}\n", verdict_headline(outcome));
+  }
   if (status != "not_proven") {
     // A run stopped early is not called unproven, but its load may still
     // have fallen short before it stopped.

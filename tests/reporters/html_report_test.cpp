@@ -58,8 +58,10 @@ TEST_CASE("the HTML postmortem has the sections of the Markdown one", "[reporter
   const std::string html = render_html(load_journal());
   CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
   for (const char* section :
-       {"<h2>Issue Summary</h2>", "<h2>Timeline (UTC)</h2>", "<h2>Root Cause and Resolution</h2>",
-        "<h2>Corrective and Preventative Measures</h2>", ">Traffic per backend</h3>"}) {
+       {"<h2>Issue Summary</h2>", "<h2>Trigger</h2>", "<h2>Contributing Factors</h2>", "<h2>Timeline (UTC)</h2>",
+        ">Traffic per backend</h3>", "<h2>Root Cause and Resolution</h2>", "<h2>Detection</h2>",
+        "<h2>Lessons Learned</h2>", "<h2>Action Items</h2>", "<h2>Conclusion</h2>",
+        "<h2>Supporting Information</h2>"}) {
     INFO(section);
     CHECK(contains(html, section));
   }
@@ -67,7 +69,7 @@ TEST_CASE("the HTML postmortem has the sections of the Markdown one", "[reporter
   // shown as HTML rather than as asterisks.
   CHECK(contains(html, "the weight of web1 on load balancer lb was set to 8"));
   CHECK(contains(html, "<strong>SLO breach detected</strong>"));
-  CHECK(contains(html, "Note: operator note from the method"));
+  CHECK(contains(html, "Scripted note, from the experiment&#39;s method"));
   CHECK(contains(html, "<code>max_backend_share &lt; 60%</code>"));
   CHECK_FALSE(contains(html, "**"));
 }
@@ -159,7 +161,7 @@ TEST_CASE("text from the journal is escaped in the page and in the charts", "[re
   CHECK_FALSE(contains(html, "<script"));
   CHECK_FALSE(contains(html, "<b>fault"));
   CHECK(contains(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
-  CHECK(contains(html, "<h1>&lt;script&gt;"));
+  CHECK(contains(html, "<h1>Postmortem: &lt;script&gt;"));
 }
 
 TEST_CASE("the page references nothing outside itself", "[reporters][html]") {

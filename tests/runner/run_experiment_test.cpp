@@ -333,7 +333,7 @@ TEST_CASE("a drill that breached only before its fault did not reproduce the inc
   const auto view = reporters::postmortem_view(out.journal);
   CHECK(view["outcome"] == "not_reproduced");
   CHECK(view["is_incident"] == false);
-  CHECK_THAT(view["verdict"].get<std::string>(), Catch::Contains("did NOT reproduce"));
+  CHECK_THAT(view["verdict"].get<std::string>(), Catch::Contains("Incident not reproduced"));
   const std::string xml = render("junit", out.journal);
   CHECK_THAT(xml, Catch::Contains("ExpectationNotMet"));
   CHECK_THAT(xml, Catch::Contains("breached only before it"));

@@ -1,0 +1,258 @@
+// Contributing factors: why the stack could not absorb the fault. Each one
+// pairs what the stack was configured with (said as configured) with what
+// the run measured, so a reader can tell a setting from an observation.
+// And what would restore a service that never recovered.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "reporters/postmortem_parts.h"
+#include "reporters/time_format.h"
+
+namespace faultline::reporters::postmortem {
+
+namespace {
+
+// Faults that make a server slow rather than wrong: a balancer without
+// outlier detection keeps sending it its share.
+bool slows_a_server(const std::string& fault) {
+  static const std::set<std::string> slow = {"latency", "pause", "cpu_limit", "http_delay", "memory_limit",
+                                             "bandwidth", "loss"};
+  return slow.count(fault) != 0;
+}
+
+bool in_list(const json& list, const std::string& name) {
+  for (const auto& b : list) {
+    if (b.is_string() && b.get<std::string>() == name) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const ShareMove* move_of(const ImpactFigures& figures, const std::string& backend) {
+  for (const auto& m : figures.moves) {
+    if (m.backend == backend) {
+      return &m;
+    }
+  }
+  return nullptr;
+}
+
+std::string kept_share(const ImpactFigures& figures, const std::string& backend) {
+  const ShareMove* m = move_of(figures, backend);
+  if (m == nullptr) {
+    return {};
+  }
+  return fmt::format("it still {} {} of the requests while the fault was in force, against {} in the baseline "
+                     "(measured)",
+                     m->answered ? "answered" : "received", pct(m->during), pct(m->before));
+}
+
+// The backends the faults hit: targets that are backends of the load
+// balancer, and servers that crashed during the run.
+std::vector<std::string> hit_backends(const Run& run, const json& lb) {
+  std::vector<std::string> out;
+  const json& backends = sub(lb, "backends", empty_array());
+  auto add = [&](const std::string& name) {
+    if (in_list(backends, name) && std::find(out.begin(), out.end(), name) == out.end()) {
+      out.push_back(name);
+    }
+  };
+  for (const auto* f : run.injected) {
+    add(str(*f->activity, "target"));
+    add(str(sub(*f->activity, "params", empty_object()), "server"));
+  }
+  for (const auto& e : sub(run.j, "service_events", empty_array())) {
+    if (str(e, "event") != "died") {
+      add(str(e, "service"));
+    }
+  }
+  return out;
+}
+
+bool marked_down_during_incident(const Run& run, const std::string& server) {
+  for (const auto& e : sub(run.j, "lb_events", empty_array())) {
+    const double t = num(e, "t");
+    if (str(e, "server") == server && str(e, "to") == "DOWN" && t >= run.inc_start && t <= run.inc_end) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const json* crash_of(const Run& run, const std::string& service) {
+  for (const auto& e : sub(run.j, "service_events", empty_array())) {
+    if (str(e, "service") == service && str(e, "event") != "died") {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
+// Requests per second a backend answered in the fault phases (measured).
+double answered_rate(const Run& run, const std::string& backend) {
+  double best = 0;
+  for (const auto& p : run.phases) {
+    const double span = num(p, "end_s") - num(p, "start_s");
+    if (str(p, "kind") == "fault" && span > 0) {
+      const json& b = sub(p, "backends", empty_object());
+      if (b.contains(backend)) {
+        best = std::max(best, double(journal_count(b[backend])) / span);
+      }
+    }
+  }
+  return best;
+}
+
+std::string lb_word(const json& lb) {
+  return str(lb, "kind") == "nginx" ? "nginx" : "HAProxy";
+}
+
+}  // namespace
+
+const json& target_service(const Run& run) {
+  return service_named(run, str(run.load, "target"));
+}
+
+const json& service_named(const Run& run, const std::string& name) {
+  for (const auto& s : sub(sub(run.j, "stack", empty_object()), "services", empty_array())) {
+    if (str(s, "name") == name) {
+      return s;
+    }
+  }
+  return empty_object();
+}
+
+std::vector<std::string> contributing_factors(const Run& run, const ImpactFigures& figures) {
+  std::vector<std::string> out;
+  const json& lb = target_service(run);
+  if (!run.fault_ran || lb.empty() || sub(lb, "backends", empty_array()).empty()) {
+    return out;
+  }
+  const std::string lb_name = str(lb, "name");
+  bool any_slow = false;
+  for (const auto* f : run.injected) {
+    any_slow = any_slow || slows_a_server(str(*f->activity, "name"));
+  }
+  const bool health_check = lb.value("health_check", false);
+  for (const auto& backend : hit_backends(run, lb)) {
+    const json* crash = crash_of(run, backend);
+    const json& svc = service_named(run, backend);
+    const json& cap = sub(svc, "capacity", empty_object());
+    // Overload: a share above what the server can serve, as configured.
+    if (has_num(cap, "workers") && has_num(cap, "service_time_ms") && num(cap, "service_time_ms") > 0) {
+      const double capacity = num(cap, "workers") * 1000.0 / num(cap, "service_time_ms");
+      const double rate = answered_rate(run, backend);
+      const ShareMove* m = move_of(figures, backend);
+      if (m != nullptr && m->during >= m->before + kShareMoved) {
+        out.push_back(fmt::format(
+            "{} can serve about {:.0f} requests/s (configured: {} workers of {} each); the change sent it {} of "
+            "the load (measured), and it answered {:.0f} requests/s while the fault was in force.",
+            backend, capacity, num(cap, "workers"), ms(num(cap, "service_time_ms")), pct(m->during), rate));
+      }
+    }
+    if (crash != nullptr && cap.value("crash_on_overflow", false)) {
+      out.push_back(fmt::format(
+          "{} exits when its queue of {} requests overflows (configured `on_overflow: crash`), and nothing "
+          "restarted it: it crashed at {} ({}) and stayed down for the rest of the run (measured).",
+          backend, count_at(cap, "queue"), run.clock.at(num(*crash, "t")), offset(num(*crash, "t"))));
+    }
+    const std::string kept = kept_share(figures, backend);
+    if (!health_check) {
+      out.push_back(fmt::format("No health check was configured on {} (configured), so nothing could take {} out "
+                                "of the pool{}.",
+                                lb_name, backend, kept.empty() ? std::string() : ": " + kept));
+    } else if (!marked_down_during_incident(run, backend) && (crash != nullptr || figures.failed > 0 || any_slow)) {
+      out.push_back(fmt::format("{} health-checks its servers (configured), but it never marked {} down during "
+                                "the incident (measured){}.",
+                                lb_name, backend, kept.empty() ? std::string() : ": " + kept));
+    }
+    if (any_slow && crash == nullptr) {
+      const std::string balance = str(lb, "balance");
+      if (balance != "leastconn" && balance != "least_conn" && !balance.empty()) {
+        out.push_back(fmt::format(
+            "`balance: {}` (configured) keeps sending {} its turn however slowly it answers: {} has no outlier "
+            "detection here to steer requests away from a slow server.",
+            balance, backend, lb_word(lb)));
+      }
+      if (count_at(lb, "maxconn") == 0 && lb.contains("maxconn")) {
+        out.push_back(fmt::format(
+            "No per-server connection limit (`maxconn`, configured none): requests piled up on the slow {} "
+            "instead of waiting in {}'s queue or going to another server.",
+            backend, lb_name));
+      }
+    }
+  }
+  if (figures.failed > 0 && lb.contains("retries") && count_at(lb, "retries") == 0) {
+    out.push_back(fmt::format("No retries were configured on {} (`retries: 0`, configured): a request that "
+                              "failed on one server was not tried on another ({} failed, measured).",
+                              lb_name, figures.failed));
+  }
+  return out;
+}
+
+std::string restore_advice(const Run& run) {
+  if (!run.breached || has_num(run.analysis, "recovered_s") || run.outcome == Outcome::passed ||
+      run.outcome == Outcome::steady_state_failed || run.outcome == Outcome::not_proven || run.harness) {
+    return {};
+  }
+  if (!run.recovery_observable) {
+    return fmt::format(
+        "Whether it recovers is unknown: run the experiment again with the load going on at least {} after the "
+        "last revert.",
+        human_duration(run.tail_needed_s));
+  }
+  std::vector<std::string> crashed;
+  for (const auto& e : sub(run.j, "service_events", empty_array())) {
+    if (str(e, "event") != "died") {
+      crashed.push_back(str(e, "service"));
+    }
+  }
+  std::vector<std::string> reverted;
+  for (const auto* f : run.injected) {
+    reverted.push_back(fmt::format("`{}`", str(*f->activity, "name")));
+  }
+  if (!crashed.empty()) {
+    return fmt::format("{} stayed down after crashing: restart {}; reverting {} alone does not bring {} back.",
+                       joined(crashed), crashed.size() == 1 ? "it" : "them", joined(reverted),
+                       crashed.size() == 1 ? "it" : "them");
+  }
+  // A server the load balancer still held down at the end.
+  std::map<std::string, std::string> last_state;
+  for (const auto& e : sub(run.j, "lb_events", empty_array())) {
+    last_state[str(e, "server")] = str(e, "to");
+  }
+  std::vector<std::string> down;
+  for (const auto& [server, state] : last_state) {
+    if (state == "DOWN") {
+      down.push_back(server);
+    }
+  }
+  if (!down.empty()) {
+    return fmt::format("The load balancer still had {} marked DOWN when the load stopped: bring {} back until "
+                       "its health check passes; reverting {} alone did not.",
+                       joined(down), down.size() == 1 ? "it" : "them", joined(reverted));
+  }
+  return fmt::format("Reverting {} did not restore the SLOs before the load stopped: look at the servers' state "
+                     "and their logs (Supporting Information) for what the fault left behind.",
+                     joined(reverted));
+}
+
+std::vector<std::string> scripted_notes(const Run& run) {
+  std::vector<std::string> out;
+  for (const auto& note : sub(run.j, "notes", empty_array())) {
+    if (str(note, "source") == "method") {
+      std::string text = str(note, "text");
+      std::transform(text.begin(), text.end(), text.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      out.push_back(text);
+    }
+  }
+  return out;
+}
+
+}  // namespace faultline::reporters::postmortem

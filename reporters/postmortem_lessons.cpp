@@ -1,0 +1,146 @@
+// Lessons Learned (what went well, what went wrong, where we got lucky) and
+// the Conclusion, each line from a measurement or the experiment's plan.
+
+#include <fmt/format.h>
+
+#include "reporters/postmortem_parts.h"
+#include "reporters/time_format.h"
+
+namespace faultline::reporters::postmortem {
+
+namespace {
+
+bool in_list(const json& list, const std::string& name) {
+  for (const auto& b : list) {
+    if (b.is_string() && b.get<std::string>() == name) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Health-check verdicts that took a backend the faults hit out of the
+// pool during the incident: the load balancer doing its job.
+std::vector<std::string> taken_out(const Run& run) {
+  std::vector<std::string> out;
+  for (const auto& e : sub(run.j, "lb_events", empty_array())) {
+    const double t = num(e, "t");
+    if (str(e, "to") != "DOWN" || t < run.inc_start || t > run.inc_end) {
+      continue;
+    }
+    out.push_back(fmt::format("{} took {} out of the pool at {}, {} after the {}fault (measured).",
+                              str(e, "service").empty() ? std::string("The load balancer") : str(e, "service"),
+                              str(e, "server"), run.clock.at(t), human_duration(t - run.inc_start),
+                              run.injected.size() > 1 ? "first " : ""));
+  }
+  return out;
+}
+
+std::vector<std::string> crashed(const Run& run) {
+  std::vector<std::string> out;
+  for (const auto& e : sub(run.j, "service_events", empty_array())) {
+    if (str(e, "event") != "died") {
+      out.push_back(fmt::format("{} crashed at {} ({}) and did not come back during the run.", str(e, "service"),
+                                run.clock.at(num(e, "t")), offset(num(e, "t"))));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_lessons(const Run& run, const ImpactFigures& figures, json& view) {
+  const json& analysis = run.analysis;
+  std::vector<std::string> well;
+  std::vector<std::string> wrong;
+  std::vector<std::string> lucky;
+  if (run.fault_ran && run.outcome != Outcome::not_proven && !run.harness &&
+      run.outcome != Outcome::steady_state_failed) {
+    if (run.outcome == Outcome::passed) {
+      well.push_back(fmt::format("Every objective held for the whole run, the {} with the fault in force "
+                                 "included.",
+                                 human_duration(run.inc_end - run.inc_start)));
+    }
+    if (has_num(analysis, "time_to_detect_s")) {
+      const auto first = objectives_breached_first(run);
+      well.push_back(fmt::format("The {} {} detected the breach {} after the change (measured).",
+                                 first.empty() ? std::string("SLO") : joined(first),
+                                 first.size() == 1 ? "objective" : "objectives",
+                                 human_duration(num(analysis, "time_to_detect_s"))));
+    }
+    if (has_num(analysis, "time_to_recover_s")) {
+      well.push_back(fmt::format("Every objective held again {} after the revert, with nothing else done "
+                                 "(measured).",
+                                 human_duration(num(analysis, "time_to_recover_s"))));
+    }
+    for (auto& line : taken_out(run)) {
+      well.push_back(line);
+    }
+    if (figures.failed == 0 && figures.requests > 0) {
+      well.push_back(fmt::format("No request failed: all {} requests of the incident were answered.",
+                                 figures.requests));
+    }
+
+    if (figures.failed > 0) {
+      wrong.push_back(fmt::format("{} of {} requests failed: {}.", figures.failed, figures.requests,
+                                  joined(kind_phrases(figures.kinds))));
+    }
+    if (figures.slow > 0 && figures.latency_objective_ms >= 0) {
+      wrong.push_back(fmt::format("{} responses were slower than the {} objective.", figures.slow,
+                                  ms(figures.latency_objective_ms)));
+    }
+    if (figures.skew) {
+      wrong.push_back(figures.skew_clause() + ".");
+    }
+    for (auto& line : crashed(run)) {
+      wrong.push_back(line);
+    }
+    // A backend the faults hit that the load balancer never took out, while
+    // requests failed or it was down.
+    const json& lb = target_service(run);
+    const bool any_crash = !crashed(run).empty();
+    if (!lb.empty() && (figures.failed > 0 || any_crash)) {
+      for (const auto& m : figures.moves) {
+        bool hit = false;
+        for (const auto* f : run.injected) {
+          hit = hit || str(*f->activity, "target") == m.backend ||
+                str(sub(*f->activity, "params", empty_object()), "server") == m.backend;
+        }
+        for (const auto& e : sub(run.j, "service_events", empty_array())) {
+          hit = hit || (str(e, "service") == m.backend && str(e, "event") != "died");
+        }
+        bool down = false;
+        for (const auto& e : sub(run.j, "lb_events", empty_array())) {
+          down = down || (str(e, "server") == m.backend && str(e, "to") == "DOWN");
+        }
+        if (hit && !down && in_list(sub(lb, "backends", empty_array()), m.backend) && m.during > 0) {
+          wrong.push_back(fmt::format("No health check took {} out: it kept {} of the {} while the fault was in "
+                                      "force.",
+                                      m.backend, pct(m.during), m.answered ? "answers" : "traffic"));
+        }
+      }
+    }
+    if (run.breached && !has_num(analysis, "recovered_s") && run.outcome != Outcome::passed) {
+      wrong.push_back(capitalised(not_recovered_phrase(run)) + ".");
+    }
+
+    if (figures.skew && figures.failed == 0 && figures.skew->moved() > 0) {
+      lucky.push_back(fmt::format("{} took {} of the load without a failed request at the {:g} requests/s of "
+                                  "this run (configured); the run does not show how much more it could take.",
+                                  figures.skew->backend, pct(figures.skew->during), num(run.load, "rate")));
+    }
+    if (run.breached && run.outcome != Outcome::passed && !run.injected.empty()) {
+      lucky.push_back(fmt::format(
+          "The change was reverted on the experiment's schedule, {} after it was made. In a real incident it "
+          "stays until someone finds it, so users would have been hurt for longer than the {} of this run.",
+          human_duration(num(analysis, "last_revert_s") - num(analysis, "first_inject_s")),
+          human_duration(run.inc_end - run.inc_start)));
+    }
+  }
+  view["lessons_well"] = well;
+  view["lessons_wrong"] = wrong;
+  view["lessons_lucky"] = lucky;
+  view["has_lessons"] = !well.empty() || !wrong.empty() || !lucky.empty();
+}
+
+}  // namespace faultline::reporters::postmortem
