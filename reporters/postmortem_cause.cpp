@@ -16,10 +16,16 @@ std::string root_cause(const Run& run, const ImpactFigures& figures) {
   if (!text.empty()) {
     return text;
   }
+  // A weight, timeout or config change is a misconfiguration; a server put
+  // in maintenance or drained is an operation of the load balancer.
   bool all_lb = true;
+  bool all_operations = true;
   for (const auto* f : run.injected) {
-    all_lb = all_lb && str(*f->activity, "name").rfind("lb_", 0) == 0;
+    const std::string name = str(*f->activity, "name");
+    all_lb = all_lb && name.rfind("lb_", 0) == 0;
+    all_operations = all_operations && (name == "lb_maintenance" || name == "lb_drain");
   }
+  const char* lb_kind = all_operations ? "A load-balancer operation" : "A load-balancer misconfiguration";
   const auto& causes = run.causes;
   if (run.outcome == Outcome::steady_state_failed) {
     return "No fault was injected: the stack missed its SLOs during the steady-state check, before the "
@@ -30,7 +36,7 @@ std::string root_cause(const Run& run, const ImpactFigures& figures) {
   }
   std::string cause;
   if (causes.size() == 1) {
-    cause = all_lb ? fmt::format("A load-balancer misconfiguration: {}.", causes[0])
+    cause = all_lb ? fmt::format("{}: {}.", lb_kind, causes[0])
                    : fmt::format("{}.", capitalised(causes[0]));
   } else {
     std::vector<std::string> numbered;
@@ -44,7 +50,7 @@ std::string root_cause(const Run& run, const ImpactFigures& figures) {
   // contributing factor, which the section of that name explains.
   const auto factors = contributing_factors(run, figures);
   if (run.breached && run.outcome != Outcome::passed && !factors.empty()) {
-    cause += " The stack could not absorb it: " + factors.front();
+    cause += " The stack could not absorb it: " + sentence_case_off(factors.front());
   }
   return cause;
 }
@@ -80,7 +86,7 @@ std::string verdict(const Run& run) {
   }
   std::string text(verdict_headline(run.outcome));
   if (run.outcome == Outcome::not_proven && !run.not_proven.empty()) {
-    text += fmt::format(" ({})", fmt::join(run.not_proven, "; "));
+    text += fmt::format(" Why: {}.", fmt::join(run.not_proven, "; "));
   }
   if (run.outcome == Outcome::aborted && run.breached) {
     text += " The SLOs had been breached, but recovery was not measured.";

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "reporters/postmortem_parts.h"
@@ -93,19 +94,24 @@ const json* crash_of(const Run& run, const std::string& service) {
   return nullptr;
 }
 
-// Requests per second a backend answered in the fault phases (measured).
-double answered_rate(const Run& run, const std::string& backend) {
-  double best = 0;
-  for (const auto& p : run.phases) {
-    const double span = num(p, "end_s") - num(p, "start_s");
-    if (str(p, "kind") == "fault" && span > 0) {
-      const json& b = sub(p, "backends", empty_object());
-      if (b.contains(backend)) {
-        best = std::max(best, double(journal_count(b[backend])) / span);
+// The share of the requests a weight change gives a server, from the
+// fault's parameters and the pool's size (configured, not measured): nullopt
+// for other faults.
+std::optional<double> configured_share(const Run& run, const json& lb, const std::string& backend) {
+  const size_t pool = sub(lb, "backends", empty_array()).size();
+  for (const auto* f : run.injected) {
+    const json& params = sub(*f->activity, "params", empty_object());
+    if (str(*f->activity, "name") == "lb_weight" && str(params, "server") == backend && has_num(params, "weight") &&
+        pool > 0) {
+      const double w = num(params, "weight");
+      const double others = has_num(params, "others") ? num(params, "others") : 1.0;
+      const double total = w + others * double(pool - 1);
+      if (total > 0) {
+        return w / total;
       }
     }
   }
-  return best;
+  return std::nullopt;
 }
 
 std::string lb_word(const json& lb) {
@@ -143,16 +149,17 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
     const json* crash = crash_of(run, backend);
     const json& svc = service_named(run, backend);
     const json& cap = sub(svc, "capacity", empty_object());
-    // Overload: a share above what the server can serve, as configured.
+    // Overload: more than the server can serve, both as configured.
     if (has_num(cap, "workers") && has_num(cap, "service_time_ms") && num(cap, "service_time_ms") > 0) {
       const double capacity = num(cap, "workers") * 1000.0 / num(cap, "service_time_ms");
-      const double rate = answered_rate(run, backend);
-      const ShareMove* m = move_of(figures, backend);
-      if (m != nullptr && m->during >= m->before + kShareMoved) {
+      const auto share = configured_share(run, lb, backend);
+      const double offered = share ? *share * num(run.load, "rate") : 0;
+      if (share && offered > capacity) {
         out.push_back(fmt::format(
-            "{} can serve about {:.0f} requests/s (configured: {} workers of {} each); the change sent it {} of "
-            "the load (measured), and it answered {:.0f} requests/s while the fault was in force.",
-            backend, capacity, num(cap, "workers"), ms(num(cap, "service_time_ms")), pct(m->during), rate));
+            "{} can serve about {:.0f} requests/s (configured: {} workers of {} each); the change gave it {} of "
+            "the weight, about {:.0f} of the {:g} requests/s the load offered (both configured).",
+            backend, capacity, num(cap, "workers"), ms(num(cap, "service_time_ms")), pct(*share), offered,
+            num(run.load, "rate")));
       }
     }
     if (crash != nullptr && cap.value("crash_on_overflow", false)) {
@@ -161,16 +168,8 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
           "restarted it: it crashed at {} ({}) and stayed down for the rest of the run (measured).",
           backend, count_at(cap, "queue"), run.clock.at(num(*crash, "t")), offset(num(*crash, "t"))));
     }
-    const std::string kept = kept_share(figures, backend);
-    if (!health_check) {
-      out.push_back(fmt::format("No health check was configured on {} (configured), so nothing could take {} out "
-                                "of the pool{}.",
-                                lb_name, backend, kept.empty() ? std::string() : ": " + kept));
-    } else if (!marked_down_during_incident(run, backend) && (crash != nullptr || figures.failed > 0 || any_slow)) {
-      out.push_back(fmt::format("{} health-checks its servers (configured), but it never marked {} down during "
-                                "the incident (measured){}.",
-                                lb_name, backend, kept.empty() ? std::string() : ": " + kept));
-    }
+    // A slow server: the balancing, then the missing limit, come first; a
+    // health check would not have taken out a server that still answers.
     if (any_slow && crash == nullptr) {
       const std::string balance = str(lb, "balance");
       if (balance != "leastconn" && balance != "least_conn" && !balance.empty()) {
@@ -185,6 +184,26 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
             "instead of waiting in {}'s queue or going to another server.",
             backend, lb_name));
       }
+    }
+    const ShareMove* m = move_of(figures, backend);
+    const std::string after =
+        crash != nullptr
+            ? fmt::format(": {} kept sending it requests after it crashed{}", lb_name,
+                          m != nullptr && m->answered
+                              ? fmt::format(", and no backend answered {} of the requests while the fault was in "
+                                            "force (measured)",
+                                            pct(m->unanswered))
+                              : std::string(" (measured)"))
+            : kept_share(figures, backend).empty() ? std::string()
+                                                   : ": " + kept_share(figures, backend);
+    if (!health_check) {
+      out.push_back(fmt::format("No health check was configured on {} (configured), so nothing could take {} out "
+                                "of the pool{}.",
+                                lb_name, backend, after));
+    } else if (!marked_down_during_incident(run, backend) && (crash != nullptr || figures.failed > 0)) {
+      out.push_back(fmt::format("{} health-checks its servers (configured), but it never marked {} down during "
+                                "the incident (measured){}.",
+                                lb_name, backend, after));
     }
   }
   if (figures.failed > 0 && lb.contains("retries") && count_at(lb, "retries") == 0) {

@@ -113,10 +113,20 @@ void add_lessons(const Run& run, const ImpactFigures& figures, json& view) {
         for (const auto& e : sub(run.j, "lb_events", empty_array())) {
           down = down || (str(e, "server") == m.backend && str(e, "to") == "DOWN");
         }
-        if (hit && !down && in_list(sub(lb, "backends", empty_array()), m.backend) && m.during > 0) {
-          wrong.push_back(fmt::format("No health check took {} out: it kept {} of the {} while the fault was in "
-                                      "force.",
-                                      m.backend, pct(m.during), m.answered ? "answers" : "traffic"));
+        bool crashed_here = false;
+        for (const auto& e : sub(run.j, "service_events", empty_array())) {
+          crashed_here = crashed_here || (str(e, "service") == m.backend && str(e, "event") != "died");
+        }
+        if (hit && !down && in_list(sub(lb, "backends", empty_array()), m.backend)) {
+          if (crashed_here) {
+            wrong.push_back(fmt::format("No health check took {} out after it crashed: requests kept going to it "
+                                        "and failed.",
+                                        m.backend));
+          } else if (m.during > 0) {
+            wrong.push_back(fmt::format("No health check took {} out: it kept {} of the {} while the fault was in "
+                                        "force.",
+                                        m.backend, pct(m.during), m.answered ? "answers" : "traffic"));
+          }
         }
       }
     }

@@ -57,6 +57,9 @@ inline std::string ms(double v) {
 // --- Wording (postmortem_wording.cpp) ---------------------------------------------------
 
 std::string capitalised(std::string s);
+// A sentence's capital dropped to continue another ("No health check…" →
+// "no health check…"); names stay as written ("HAProxy", "web1").
+std::string sentence_case_off(std::string s);
 std::string joined(const std::vector<std::string>& parts, const char* last_sep = " and ");
 std::string plural(uint64_t n, const std::string& one, const std::string& many);
 // "t+12.5 s"

@@ -18,7 +18,9 @@ constexpr double kSlowerByMs = 5.0;
 // What users saw, as the end of a sentence: the dominant measured impact,
 // errors first, then slow responses, then a share that moved; never a share
 // that did not move. Empty when nothing was measured.
-std::string effect(const Run& run, const ImpactFigures& figures) {
+std::string effect(const Run& run, const ImpactFigures& figures, bool expected_to_hold = false) {
+  // A passed regression test expected its fault's effect: no "but".
+  const char* but = expected_to_hold ? "; " : ", but ";
   const auto& kinds = figures.kinds;
   if (figures.failed > 0) {
     std::string how;
@@ -37,16 +39,16 @@ std::string effect(const Run& run, const ImpactFigures& figures) {
                         ms(figures.baseline_p99))
           : fmt::format("p99 latency peaked at {}", ms(figures.peak_p99));
   if (figures.slow > 0 && figures.latency_objective_ms >= 0) {
-    return fmt::format("{} answered every request, but {} of {} responses took longer than the {} objective ({})",
-                       run.service, figures.slow, figures.requests, ms(figures.latency_objective_ms),
+    return fmt::format("{} answered every request{}{} of {} responses took longer than the {} objective ({})",
+                       run.service, but, figures.slow, figures.requests, ms(figures.latency_objective_ms),
                        p99_against);
   }
   if (figures.baseline_p99 > 0 && figures.peak_p99 >= kSlowerRatio * figures.baseline_p99 &&
       figures.peak_p99 - figures.baseline_p99 >= kSlowerByMs) {
-    return fmt::format("{} answered every request, but more slowly: {}", run.service, p99_against);
+    return fmt::format("{} answered every request{}more slowly: {}", run.service, but, p99_against);
   }
   if (figures.skew) {
-    return fmt::format("{} answered every request, but {}", run.service, figures.skew_clause());
+    return fmt::format("{} answered every request{}{}", run.service, but, figures.skew_clause());
   }
   if (figures.requests > 0) {
     return fmt::format("{} answered every request, no backend's share moved by {} points or more, and {}",
@@ -167,7 +169,7 @@ std::string summary(const Run& run, const ImpactFigures& figures) {
   const std::string when = fmt::format(
       "On {}, from {} to {} {} ({})", clock.date(run.inc_start), clock.at(run.inc_start),
       clock.at(run.inc_end), clock.at(run.inc_end, "%Z"), human_duration(run.inc_end - run.inc_start));
-  const std::string effect_text = effect(run, figures);
+  const std::string effect_text = effect(run, figures, run.outcome == Outcome::passed);
   const std::string fault_clause =
       causes.size() == 1 ? fmt::format("the fault was: {}", causes[0])
                          : fmt::format("{} faults were injected (listed under Root cause)", causes.size());
@@ -195,7 +197,10 @@ std::string summary(const Run& run, const ImpactFigures& figures) {
   }
   std::vector<std::string> never_run;
   for (const auto& f : run.faults) {
-    if (!f.injected() && run.outcome != Outcome::steady_state_failed) {
+    // Only a fault that was never tried: one that failed to apply says so
+    // in its own words (the run went on).
+    if (!f.injected() && str(*f.activity, "status") != "inject_failed" &&
+        run.outcome != Outcome::steady_state_failed) {
       never_run.push_back(fmt::format("{} (`{}` on {}, planned for {})", fault_label(f, run.faults.size()),
                                       str(*f.activity, "name"), str(*f.activity, "target"),
                                       offset(num(*f.activity, "planned_at_s"))));

@@ -60,7 +60,7 @@ std::string conclusion(const Run& run, const json& view) {
   }
   const json& factors = view["factors"];
   if (!factors.empty() && run.breached && run.outcome != Outcome::passed) {
-    out.push_back("The main contributing factor: " + factors[0].get<std::string>());
+    out.push_back("The main contributing factor: " + sentence_case_off(factors[0].get<std::string>()));
   }
   // The first prevent-first item (P1), else the first of the table.
   const json* first = nullptr;

@@ -59,6 +59,14 @@ std::string capitalised(std::string s) {
   return s;
 }
 
+std::string sentence_case_off(std::string s) {
+  if (s.size() >= 2 && std::isupper(static_cast<unsigned char>(s[0])) &&
+      std::islower(static_cast<unsigned char>(s[1]))) {
+    s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
+  }
+  return s;
+}
+
 std::string joined(const std::vector<std::string>& parts, const char* last_sep) {
   if (parts.empty()) {
     return {};
