@@ -141,7 +141,9 @@ void add_actions(const Run& run, json& view) {
           "the experiment");
     }
   }
-  if (run.outcome == Outcome::passed) {
+  if (!run.fault_ran || run.outcome == Outcome::not_proven || run.harness) {
+    // No fault was measured in force: nothing here supports a suggestion.
+  } else if (run.outcome == Outcome::passed) {
     add(fmt::format("Keep this experiment in the pipeline with `expect: hold`, so that a change which removes the "
                     "protection fails it"),
         "process", kTeam, kTeam, "faultline");
@@ -160,6 +162,17 @@ void add_actions(const Run& run, json& view) {
   }
   view["actions"] = rows;
   view["has_actions"] = !rows.empty();
+  // What to do when this run gives nothing to act on.
+  view["no_actions"] = run.outcome == Outcome::steady_state_failed
+                           ? "None from this run: nothing was injected. Make the steady state hold (fix the stack "
+                             "or the objective), then run the experiment again."
+                       : run.outcome == Outcome::not_proven
+                           ? "None from this run: it proves nothing. Fix what kept it from proving anything "
+                             "(the warning above), then run the experiment again."
+                       : run.harness ? "None from this run: the harness stopped it. Fix the harness problem, then "
+                                       "run the experiment again."
+                                     : "**[team]** None suggested for these faults: what would prevent, detect or "
+                                       "limit a repeat?";
 }
 
 void add_prompts(const Run& run, json& view) {

@@ -85,6 +85,16 @@ bool marked_down_during_incident(const Run& run, const std::string& server) {
   return false;
 }
 
+std::optional<double> marked_down_at(const Run& run, const std::string& server) {
+  for (const auto& e : sub(run.j, "lb_events", empty_array())) {
+    const double t = num(e, "t");
+    if (str(e, "server") == server && str(e, "to") == "DOWN" && t >= run.inc_start && t <= run.inc_end) {
+      return t;
+    }
+  }
+  return std::nullopt;
+}
+
 const json* crash_of(const Run& run, const std::string& service) {
   for (const auto& e : sub(run.j, "service_events", empty_array())) {
     if (str(e, "service") == service && str(e, "event") != "died") {
@@ -196,6 +206,19 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
                               : std::string(" (measured)"))
             : kept_share(figures, backend).empty() ? std::string()
                                                    : ": " + kept_share(figures, backend);
+    const std::optional<double> down_at = marked_down_at(run, backend);
+    if (health_check && down_at && (crash != nullptr || figures.failed > 0)) {
+      const double interval = num(lb, "health_check_interval_s");
+      const double fall = num(lb, "health_check_fall");
+      out.push_back(fmt::format(
+          "{}'s health check took {} out only {} after the fault{}; requests sent to it until then failed "
+          "(measured).",
+          lb_name, backend, human_duration(*down_at - run.inc_start),
+          interval > 0 && fall > 0
+              ? fmt::format(" (configured: a check every {}, down after {:g} failures in a row)",
+                            human_duration(interval), fall)
+              : std::string()));
+    }
     if (!health_check) {
       out.push_back(fmt::format("No health check was configured on {} (configured), so nothing could take {} out "
                                 "of the pool{}.",
@@ -215,8 +238,10 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
 }
 
 std::string restore_advice(const Run& run) {
-  if (!run.breached || has_num(run.analysis, "recovered_s") || run.outcome == Outcome::passed ||
-      run.outcome == Outcome::steady_state_failed || run.outcome == Outcome::not_proven || run.harness) {
+  // Only a run that went on to its end can show that a service did not
+  // come back; one stopped early (an abort, a signal) was not meant to.
+  if (!run.breached || has_num(run.analysis, "recovered_s") ||
+      (run.outcome != Outcome::incident && run.outcome != Outcome::regression) || run.harness) {
     return {};
   }
   if (!run.recovery_observable) {

@@ -160,9 +160,12 @@ nlohmann::ordered_json postmortem_view(const nlohmann::ordered_json& journal) {
                         run.outcome != Outcome::steady_state_failed && run.outcome != Outcome::not_proven &&
                         !run.harness;
   view["is_passed"] = run.outcome == Outcome::passed;
-  // The document for everything but a passed regression test is a
-  // postmortem (of a drill, or of a run that could not judge it).
-  view["is_postmortem"] = run.outcome != Outcome::passed;
+  // Factors, detection and lessons are drawn only from a run whose fault
+  // was in force and measured: not for a passed test (nothing to learn from
+  // a breach), a run stopped at the gate (no fault), one that proves
+  // nothing, or one the harness stopped (its figures are not the fault's).
+  view["is_postmortem"] = run.outcome != Outcome::passed && run.outcome != Outcome::steady_state_failed &&
+                          run.outcome != Outcome::not_proven && !run.harness && run.fault_ran;
   view["heading"] = run.outcome == Outcome::passed       ? "Regression test passed"
                     : run.outcome == Outcome::not_proven ? "Run not proven: no verdict"
                     : run.outcome == Outcome::steady_state_failed

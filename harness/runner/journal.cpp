@@ -202,6 +202,11 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
         svc["weights"] = weights;
         svc["balance"] = s->balance;
         svc["health_check"] = s->health_check.has_value();
+        if (s->health_check) {
+          svc["health_check_interval_s"] = double(s->health_check->interval.count()) / 1e9;
+          svc["health_check_fall"] = s->health_check->fall;
+          svc["health_check_rise"] = s->health_check->rise;
+        }
         // What the stack had to absorb a fault with, as configured: the
         // postmortem's contributing factors name what was missing.
         svc["maxconn"] = s->maxconn;

@@ -1,6 +1,9 @@
-// Every registered reporter, rendered from one fixed journal
-// (tests/data/journals/weight_skew.json), must match its approved golden file
-// tests/data/golden/<file_name> byte for byte.
+// The reporters rendered from journals the runner actually wrote, one per
+// outcome (tests/data/journals/outcomes/<outcome>.json, recorded by
+// scripts/record-journals.sh), must match their approved golden files
+// tests/data/golden/<outcome>/<file_name> byte for byte: every registered
+// reporter for the reproduced incident, the postmortem and JUnit for the
+// other outcomes (their HTML differs from the incident's by the same view).
 //
 // Nothing is normalised: a report is a function of the journal alone (even the
 // postmortem's "generated" line is the run's start time from the journal), so
@@ -31,9 +34,28 @@ namespace fs = std::filesystem;
 
 const fs::path kGoldenDir = fs::path(FAULTLINE_TEST_DATA) / "golden";
 
-json load_journal() {
-  std::ifstream in(fs::path(FAULTLINE_TEST_DATA) / "journals" / "weight_skew.json");
+const fs::path kOutcomeJournals = fs::path(FAULTLINE_TEST_DATA) / "journals" / "outcomes";
+
+json load_journal(const fs::path& path) {
+  std::ifstream in(path);
   return json::parse(in);
+}
+
+// The recorded outcome journals, by name ("incident", "never_recovered"...).
+std::vector<std::string> outcome_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(kOutcomeJournals)) {
+    if (entry.path().extension() == ".json") {
+      names.push_back(entry.path().stem().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Which reporters each outcome's golden files cover.
+bool golden_for(const std::string& outcome, const std::string& format) {
+  return outcome == "incident" || format == "md" || format == "junit";
 }
 
 bool updating_golden() {
@@ -75,44 +97,67 @@ std::string first_difference(const std::string& golden, const std::string& rende
 
 }  // namespace
 
-TEST_CASE("every registered reporter renders the fixed journal exactly as its golden file",
-          "[reporters][golden]") {
-  const json journal = load_journal();
+TEST_CASE("the reporters render each recorded outcome exactly as its golden files", "[reporters][golden]") {
   const auto& reporters = faultline::reporters::ReporterRegistry::instance().all();
   REQUIRE_FALSE(reporters.empty());
-  for (const auto& reporter : reporters) {
-    DYNAMIC_SECTION("format " << reporter.format) {
-      const fs::path golden_path = kGoldenDir / reporter.file_name;
-      const std::string rendered = reporter.render(journal, "");
-      if (updating_golden()) {
-        std::ofstream(golden_path, std::ios::binary) << rendered;
-        WARN("FAULTLINE_UPDATE_GOLDEN=1: rewrote " << golden_path.string() << "; review the change");
+  const auto outcomes = outcome_names();
+  // Incident reproduced, regression passed and failed, not proven, aborted,
+  // steady state failed, never recovered: the documents the reporter writes.
+  REQUIRE(outcomes.size() >= 7);
+  for (const auto& outcome : outcomes) {
+    const json journal = load_journal(kOutcomeJournals / (outcome + ".json"));
+    for (const auto& reporter : reporters) {
+      if (!golden_for(outcome, reporter.format)) {
         continue;
       }
-      if (!fs::exists(golden_path)) {
-        FAIL_CHECK("reporter '" << reporter.format << "' has no golden file " << golden_path.string()
-                                << "; create it with FAULTLINE_UPDATE_GOLDEN=1 test_reporters '[golden]'"
-                                << " and review it before committing");
-        continue;
-      }
-      const std::string golden = read_file(golden_path);
-      INFO("golden file " << golden_path.string()
-                          << " (if the change is intended, regenerate with FAULTLINE_UPDATE_GOLDEN=1)");
-      if (rendered != golden) {
-        FAIL_CHECK(first_difference(golden, rendered));
+      DYNAMIC_SECTION(outcome << ", format " << reporter.format) {
+        const fs::path golden_path = kGoldenDir / outcome / reporter.file_name;
+        const std::string rendered = reporter.render(journal, "");
+        if (updating_golden()) {
+          fs::create_directories(golden_path.parent_path());
+          std::ofstream(golden_path, std::ios::binary) << rendered;
+          WARN("FAULTLINE_UPDATE_GOLDEN=1: rewrote " << golden_path.string() << "; review the change");
+          continue;
+        }
+        if (!fs::exists(golden_path)) {
+          FAIL_CHECK("reporter '" << reporter.format << "' has no golden file " << golden_path.string()
+                                  << "; create it with FAULTLINE_UPDATE_GOLDEN=1 test_reporters '[golden]'"
+                                  << " and review it before committing");
+          continue;
+        }
+        const std::string golden = read_file(golden_path);
+        INFO("golden file " << golden_path.string()
+                            << " (if the change is intended, regenerate with FAULTLINE_UPDATE_GOLDEN=1)");
+        if (rendered != golden) {
+          FAIL_CHECK(first_difference(golden, rendered));
+        }
       }
     }
   }
 }
 
-TEST_CASE("every golden file belongs to a registered reporter", "[reporters][golden]") {
-  std::set<std::string> expected{"README.md"};
-  for (const auto& reporter : faultline::reporters::ReporterRegistry::instance().all()) {
-    expected.insert(reporter.file_name);
-  }
-  for (const auto& entry : fs::directory_iterator(kGoldenDir)) {
+TEST_CASE("every golden file belongs to a recorded outcome and a registered reporter", "[reporters][golden]") {
+  const auto outcomes = outcome_names();
+  for (const auto& entry : fs::recursive_directory_iterator(kGoldenDir)) {
+    if (entry.is_directory()) {
+      const std::string name = entry.path().filename().string();
+      INFO("stale golden folder " << entry.path().string() << ": no journal " << name << ".json in "
+                                  << kOutcomeJournals.string());
+      CHECK(std::find(outcomes.begin(), outcomes.end(), name) != outcomes.end());
+      continue;
+    }
+    if (entry.path().parent_path() == kGoldenDir) {
+      INFO("stray file " << entry.path().string() << ": golden files live in a folder per outcome");
+      CHECK(entry.path().filename() == "README.md");
+      continue;
+    }
+    const std::string outcome = entry.path().parent_path().filename().string();
     const std::string name = entry.path().filename().string();
-    INFO("stale golden file " << entry.path().string() << ": no registered reporter writes " << name);
-    CHECK(expected.count(name) == 1);
+    bool known = false;
+    for (const auto& reporter : faultline::reporters::ReporterRegistry::instance().all()) {
+      known = known || (reporter.file_name == name && golden_for(outcome, reporter.format));
+    }
+    INFO("stale golden file " << entry.path().string() << ": no registered reporter writes it for " << outcome);
+    CHECK(known);
   }
 }
