@@ -253,6 +253,15 @@ Testcase expectation_case(const json& journal, const std::string& classname, dou
                   breached.empty() ? std::string("none") : fmt::format("{}", fmt::join(breached, ", ")));
   if (!breached.empty()) {
     tc.system_out += fmt::format("total breach time: {:.1f} s\n", num(analysis, "total_breach_s"));
+    // The incident window of the postmortem and the terminal summary.
+    const json& impact = obj(analysis, "impact");
+    const auto start = impact.find("start_s");
+    const auto end = impact.find("end_s");
+    if (start != impact.end() && end != impact.end() && start->is_number() && end->is_number()) {
+      tc.system_out += fmt::format(
+          "incident: t+{:.1f} s to t+{:.1f} s ({:.1f} s), in breach {:.1f} s of it\n", start->get<double>(),
+          end->get<double>(), end->get<double>() - start->get<double>(), num(impact, "breach_s"));
+    }
     for (const char* key : {"time_to_detect_s", "time_to_recover_s"}) {
       const auto it = analysis.find(key);
       if (it != analysis.end() && it->is_number()) {

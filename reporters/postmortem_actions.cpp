@@ -94,8 +94,8 @@ std::string params_text(const json& params) {
 }
 
 std::string stack_line(const json& s) {
-  std::string text = fmt::format("{} ({}, {}:{})", str(s, "name"), str(s, "kind"), str(s, "address"),
-                                 count_at(s, "port"));
+  std::string text =
+      fmt::format("{} ({}, {}:{})", str(s, "name"), str(s, "kind"), str(s, "address"), count_at(s, "port"));
   const json& backends = sub(s, "backends", empty_array());
   if (!backends.empty()) {
     std::vector<std::string> names;
@@ -110,8 +110,9 @@ std::string stack_line(const json& s) {
   }
   const json& cap = sub(s, "capacity", empty_object());
   if (!cap.empty()) {
-    text += fmt::format(": {} workers of {}, queue {}{}", num(cap, "workers"), ms(num(cap, "service_time_ms")),
-                        count_at(cap, "queue"), cap.value("crash_on_overflow", false) ? ", exits on overflow" : "");
+    text += fmt::format(": {} workers of {}, queue {}{}", num(cap, "workers"),
+                        ms(num(cap, "service_time_ms")), count_at(cap, "queue"),
+                        cap.value("crash_on_overflow", false) ? ", exits on overflow" : "");
   }
   return text;
 }
@@ -129,7 +130,8 @@ void add_actions(const Run& run, json& view) {
       }
     }
     said.push_back(action);
-    rows.push_back({{"action", action}, {"type", type}, {"priority", priority}, {"owner", owner}, {"source", source}});
+    rows.push_back(
+        {{"action", action}, {"type", type}, {"priority", priority}, {"owner", owner}, {"source", source}});
   };
   // The team's own first, in the experiment's words.
   for (const auto& m : sub(run.pm, "corrective_actions", empty_array())) {
@@ -137,15 +139,16 @@ void add_actions(const Run& run, json& view) {
       add(m.get<std::string>(), kTeam, kTeam, kTeam, "the experiment");
     } else if (m.is_object() && !str(m, "action").empty()) {
       add(str(m, "action"), str(m, "type").empty() ? kTeam : str(m, "type"),
-          str(m, "priority").empty() ? kTeam : str(m, "priority"), str(m, "owner").empty() ? kTeam : str(m, "owner"),
-          "the experiment");
+          str(m, "priority").empty() ? kTeam : str(m, "priority"),
+          str(m, "owner").empty() ? kTeam : str(m, "owner"), "the experiment");
     }
   }
   if (!run.fault_ran || run.outcome == Outcome::not_proven || run.harness) {
     // No fault was measured in force: nothing here supports a suggestion.
   } else if (run.outcome == Outcome::passed) {
-    add(fmt::format("Keep this experiment in the pipeline with `expect: hold`, so that a change which removes the "
-                    "protection fails it"),
+    add(fmt::format(
+            "Keep this experiment in the pipeline with `expect: hold`, so that a change which removes the "
+            "protection fails it"),
         "process", kTeam, kTeam, "faultline");
   } else {
     for (const auto& a : run.activities) {
@@ -163,16 +166,17 @@ void add_actions(const Run& run, json& view) {
   view["actions"] = rows;
   view["has_actions"] = !rows.empty();
   // What to do when this run gives nothing to act on.
-  view["no_actions"] = run.outcome == Outcome::steady_state_failed
-                           ? "None from this run: nothing was injected. Make the steady state hold (fix the stack "
-                             "or the objective), then run the experiment again."
-                       : run.outcome == Outcome::not_proven
-                           ? "None from this run: it proves nothing. Fix what kept it from proving anything "
-                             "(the warning above), then run the experiment again."
-                       : run.harness ? "None from this run: the harness stopped it. Fix the harness problem, then "
-                                       "run the experiment again."
-                                     : "**[team]** None suggested for these faults: what would prevent, detect or "
-                                       "limit a repeat?";
+  view["no_actions"] =
+      run.outcome == Outcome::steady_state_failed
+          ? "None from this run: nothing was injected. Make the steady state hold (fix the stack "
+            "or the objective), then run the experiment again."
+      : run.outcome == Outcome::not_proven
+          ? "None from this run: it proves nothing. Fix what kept it from proving anything "
+            "(the warning above), then run the experiment again."
+      : run.harness ? "None from this run: the harness stopped it. Fix the harness problem, then "
+                      "run the experiment again."
+                    : "**[team]** None suggested for these faults: what would prevent, detect or "
+                      "limit a repeat?";
 }
 
 void add_prompts(const Run& run, json& view) {
@@ -182,8 +186,8 @@ void add_prompts(const Run& run, json& view) {
   json prompts = json::object();
   prompts["detection"] = incident && !told_detection;
   prompts["paged"] = incident && !mentions(notes, {"paged", "page ", "on-call", "on call"});
-  prompts["investigation"] =
-      incident && !mentions(notes, {"investigat", "suspect", "assum", "rollback", "roll back", "ddos", "database"});
+  prompts["investigation"] = incident && !mentions(notes, {"investigat", "suspect", "assum", "rollback",
+                                                           "roll back", "ddos", "database"});
   prompts["escalated"] = incident && !mentions(notes, {"escalat"});
   prompts["unseen"] = !incident && run.outcome != Outcome::passed;
   prompts["factors"] = incident && view["factors"].empty();
@@ -233,13 +237,15 @@ void add_support(const Run& run, json& view) {
       "requests were sent.",
       num(load, "rate"), str(load, "target"), str(load, "path"),
       plural(count_at(load, "connections"), "connection", "connections"),
-      plural(count_at(load, "users"), "simulated user", "simulated users"), human_duration(num(load, "timeout_s")),
-      human_duration(num(load, "duration_s")), count_at(load, "requests")));
+      plural(count_at(load, "users"), "simulated user", "simulated users"),
+      human_duration(num(load, "timeout_s")), human_duration(num(load, "duration_s")),
+      count_at(load, "requests")));
   for (const auto& f : run.faults) {
     const json& a = *f.activity;
-    std::string text = fmt::format("{} `{}` on {} with {}: planned at {} for {}", fault_title(f, run.faults.size()),
-                                   str(a, "name"), str(a, "target"), params_text(sub(a, "params", empty_object())),
-                                   offset(num(a, "planned_at_s")), human_duration(num(a, "planned_duration_s")));
+    std::string text =
+        fmt::format("{} `{}` on {} with {}: planned at {} for {}", fault_title(f, run.faults.size()),
+                    str(a, "name"), str(a, "target"), params_text(sub(a, "params", empty_object())),
+                    offset(num(a, "planned_at_s")), human_duration(num(a, "planned_duration_s")));
     if (f.injected()) {
       text += fmt::format("; in force from {}", offset(f.injected_s()));
       if (has_num(a, "inject_took_ms")) {
@@ -261,19 +267,20 @@ void add_support(const Run& run, json& view) {
   for (const auto& e : sub(run.j, "service_events", empty_array())) {
     lines.push_back(fmt::format("{} at {}: {}.", str(e, "service"), offset(num(e, "t")), str(e, "text")));
   }
-  lines.push_back(fmt::format("The SLOs were judged every {}; recovery counts once three windows in a row hold "
-                              "every objective.",
-                              human_duration(run.window_s)));
+  lines.push_back(
+      fmt::format("The SLOs were judged every {}; recovery counts once three windows in a row hold "
+                  "every objective.",
+                  human_duration(run.window_s)));
   std::vector<std::string> logs;
   for (const auto& l : sub(run.j, "server_logs", empty_array())) {
     if (l.is_string()) {
       logs.push_back(fmt::format("`{}`", l.get<std::string>()));
     }
   }
-  lines.push_back(fmt::format("Beside this report: `journal.json` (every figure here, re-render with `faultline "
-                              "report journal.json`){}.",
-                              logs.empty() ? std::string()
-                                           : fmt::format(", and the servers' own logs: {}", joined(logs))));
+  lines.push_back(fmt::format(
+      "Beside this report: `journal.json` (every figure here, re-render with `faultline "
+      "report journal.json`){}.",
+      logs.empty() ? std::string() : fmt::format(", and the servers' own logs: {}", joined(logs))));
   view["support"] = lines;
 }
 

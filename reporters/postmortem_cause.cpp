@@ -36,8 +36,7 @@ std::string root_cause(const Run& run, const ImpactFigures& figures) {
   }
   std::string cause;
   if (causes.size() == 1) {
-    cause = all_lb ? fmt::format("{}: {}.", lb_kind, causes[0])
-                   : fmt::format("{}.", capitalised(causes[0]));
+    cause = all_lb ? fmt::format("{}: {}.", lb_kind, causes[0]) : fmt::format("{}.", capitalised(causes[0]));
   } else {
     std::vector<std::string> numbered;
     for (size_t i = 0; i < causes.size(); ++i) {
@@ -69,8 +68,8 @@ std::vector<std::string> trigger(const Run& run) {
                                 str(a, "target"), planned));
     } else if (str(a, "status") == "inject_failed") {
       out.push_back(fmt::format("{} (`{}` on {}) did not apply, so it was never in force: {}.",
-                                capitalised(fault_label(f, run.faults.size())), str(a, "name"), str(a, "target"),
-                                str(a, "error")));
+                                capitalised(fault_label(f, run.faults.size())), str(a, "name"),
+                                str(a, "target"), str(a, "error")));
     }
   }
   if (out.empty()) {
@@ -183,8 +182,8 @@ std::vector<std::string> resolution(const Run& run) {
   } else if (run.outcome == Outcome::steady_state_failed) {
     out.push_back("Nothing was injected, so nothing had to be reverted.");
   } else if (run.breached) {
-    out.push_back(fmt::format("The SLOs were in breach for {} of the {} incident, and {}.", human_duration(breach_s),
-                              human_duration(duration), not_recovered_phrase(run)));
+    out.push_back(fmt::format("The SLOs were in breach for {} of the {} incident, and {}.",
+                              human_duration(breach_s), human_duration(duration), not_recovered_phrase(run)));
     const std::string restore = restore_advice(run);
     if (!restore.empty()) {
       out.push_back(restore);

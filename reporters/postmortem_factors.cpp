@@ -20,8 +20,8 @@ namespace {
 // Faults that make a server slow rather than wrong: a balancer without
 // outlier detection keeps sending it its share.
 bool slows_a_server(const std::string& fault) {
-  static const std::set<std::string> slow = {"latency", "pause", "cpu_limit", "http_delay", "memory_limit",
-                                             "bandwidth", "loss"};
+  static const std::set<std::string> slow = {"latency",      "pause",     "cpu_limit", "http_delay",
+                                             "memory_limit", "bandwidth", "loss"};
   return slow.count(fault) != 0;
 }
 
@@ -48,9 +48,10 @@ std::string kept_share(const ImpactFigures& figures, const std::string& backend)
   if (m == nullptr) {
     return {};
   }
-  return fmt::format("it still {} {} of the requests while the fault was in force, against {} in the baseline "
-                     "(measured)",
-                     m->answered ? "answered" : "received", pct(m->during), pct(m->before));
+  return fmt::format(
+      "it still {} {} of the requests while the fault was in force, against {} in the baseline "
+      "(measured)",
+      m->answered ? "answered" : "received", pct(m->during), pct(m->before));
 }
 
 // The backends the faults hit: targets that are backends of the load
@@ -111,8 +112,8 @@ std::optional<double> configured_share(const Run& run, const json& lb, const std
   const size_t pool = sub(lb, "backends", empty_array()).size();
   for (const auto* f : run.injected) {
     const json& params = sub(*f->activity, "params", empty_object());
-    if (str(*f->activity, "name") == "lb_weight" && str(params, "server") == backend && has_num(params, "weight") &&
-        pool > 0) {
+    if (str(*f->activity, "name") == "lb_weight" && str(params, "server") == backend &&
+        has_num(params, "weight") && pool > 0) {
       const double w = num(params, "weight");
       const double others = has_num(params, "others") ? num(params, "others") : 1.0;
       const double total = w + others * double(pool - 1);
@@ -165,11 +166,12 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
       const auto share = configured_share(run, lb, backend);
       const double offered = share ? *share * num(run.load, "rate") : 0;
       if (share && offered > capacity) {
-        out.push_back(fmt::format(
-            "{} can serve about {:.0f} requests/s (configured: {} workers of {} each); the change gave it {} of "
-            "the weight, about {:.0f} of the {:g} requests/s the load offered (both configured).",
-            backend, capacity, num(cap, "workers"), ms(num(cap, "service_time_ms")), pct(*share), offered,
-            num(run.load, "rate")));
+        out.push_back(
+            fmt::format("{} can serve about {:.0f} requests/s (configured: {} workers of {} each); the "
+                        "change gave it {} of "
+                        "the weight, about {:.0f} of the {:g} requests/s the load offered (both configured).",
+                        backend, capacity, num(cap, "workers"), ms(num(cap, "service_time_ms")), pct(*share),
+                        offered, num(run.load, "rate")));
       }
     }
     if (crash != nullptr && cap.value("crash_on_overflow", false)) {
@@ -183,10 +185,11 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
     if (any_slow && crash == nullptr) {
       const std::string balance = str(lb, "balance");
       if (balance != "leastconn" && balance != "least_conn" && !balance.empty()) {
-        out.push_back(fmt::format(
-            "`balance: {}` (configured) keeps sending {} its turn however slowly it answers: {} has no outlier "
-            "detection here to steer requests away from a slow server.",
-            balance, backend, lb_word(lb)));
+        out.push_back(
+            fmt::format("`balance: {}` (configured) keeps sending {} its turn however slowly it answers: {} "
+                        "has no outlier "
+                        "detection here to steer requests away from a slow server.",
+                        balance, backend, lb_word(lb)));
       }
       if (count_at(lb, "maxconn") == 0 && lb.contains("maxconn")) {
         out.push_back(fmt::format(
@@ -198,14 +201,15 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
     const ShareMove* m = move_of(figures, backend);
     const std::string after =
         crash != nullptr
-            ? fmt::format(": {} kept sending it requests after it crashed{}", lb_name,
-                          m != nullptr && m->answered
-                              ? fmt::format(", and no backend answered {} of the requests while the fault was in "
-                                            "force (measured)",
-                                            pct(m->unanswered))
-                              : std::string(" (measured)"))
-            : kept_share(figures, backend).empty() ? std::string()
-                                                   : ": " + kept_share(figures, backend);
+            ? fmt::format(
+                  ": {} kept sending it requests after it crashed{}", lb_name,
+                  m != nullptr && m->answered
+                      ? fmt::format(", and no backend answered {} of the requests while the fault was in "
+                                    "force (measured)",
+                                    pct(m->unanswered))
+                      : std::string(" (measured)"))
+        : kept_share(figures, backend).empty() ? std::string()
+                                               : ": " + kept_share(figures, backend);
     const std::optional<double> down_at = marked_down_at(run, backend);
     if (health_check && down_at && (crash != nullptr || figures.failed > 0)) {
       const double interval = num(lb, "health_check_interval_s");
@@ -220,19 +224,22 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
               : std::string()));
     }
     if (!health_check) {
-      out.push_back(fmt::format("No health check was configured on {} (configured), so nothing could take {} out "
-                                "of the pool{}.",
-                                lb_name, backend, after));
+      out.push_back(
+          fmt::format("No health check was configured on {} (configured), so nothing could take {} out "
+                      "of the pool{}.",
+                      lb_name, backend, after));
     } else if (!marked_down_during_incident(run, backend) && (crash != nullptr || figures.failed > 0)) {
-      out.push_back(fmt::format("{} health-checks its servers (configured), but it never marked {} down during "
-                                "the incident (measured){}.",
-                                lb_name, backend, after));
+      out.push_back(
+          fmt::format("{} health-checks its servers (configured), but it never marked {} down during "
+                      "the incident (measured){}.",
+                      lb_name, backend, after));
     }
   }
   if (figures.failed > 0 && lb.contains("retries") && count_at(lb, "retries") == 0) {
-    out.push_back(fmt::format("No retries were configured on {} (`retries: 0`, configured): a request that "
-                              "failed on one server was not tried on another ({} failed, measured).",
-                              lb_name, figures.failed));
+    out.push_back(
+        fmt::format("No retries were configured on {} (`retries: 0`, configured): a request that "
+                    "failed on one server was not tried on another ({} failed, measured).",
+                    lb_name, figures.failed));
   }
   return out;
 }
@@ -246,7 +253,8 @@ std::string restore_advice(const Run& run) {
   }
   if (!run.recovery_observable) {
     return fmt::format(
-        "Whether it recovers is unknown: run the experiment again with the load going on at least {} after the "
+        "Whether it recovers is unknown: run the experiment again with the load going on at least {} after "
+        "the "
         "last revert.",
         human_duration(run.tail_needed_s));
   }
@@ -261,9 +269,10 @@ std::string restore_advice(const Run& run) {
     reverted.push_back(fmt::format("`{}`", str(*f->activity, "name")));
   }
   if (!crashed.empty()) {
-    return fmt::format("{} stayed down after crashing: restart {}; reverting {} alone does not bring {} back.",
-                       joined(crashed), crashed.size() == 1 ? "it" : "them", joined(reverted),
-                       crashed.size() == 1 ? "it" : "them");
+    return fmt::format(
+        "{} stayed down after crashing: restart {}; reverting {} alone does not bring {} back.",
+        joined(crashed), crashed.size() == 1 ? "it" : "them", joined(reverted),
+        crashed.size() == 1 ? "it" : "them");
   }
   // A server the load balancer still held down at the end.
   std::map<std::string, std::string> last_state;
@@ -277,13 +286,15 @@ std::string restore_advice(const Run& run) {
     }
   }
   if (!down.empty()) {
-    return fmt::format("The load balancer still had {} marked DOWN when the load stopped: bring {} back until "
-                       "its health check passes; reverting {} alone did not.",
-                       joined(down), down.size() == 1 ? "it" : "them", joined(reverted));
+    return fmt::format(
+        "The load balancer still had {} marked DOWN when the load stopped: bring {} back until "
+        "its health check passes; reverting {} alone did not.",
+        joined(down), down.size() == 1 ? "it" : "them", joined(reverted));
   }
-  return fmt::format("Reverting {} did not restore the SLOs before the load stopped: look at the servers' state "
-                     "and their logs (Supporting Information) for what the fault left behind.",
-                     joined(reverted));
+  return fmt::format(
+      "Reverting {} did not restore the SLOs before the load stopped: look at the servers' state "
+      "and their logs (Supporting Information) for what the fault left behind.",
+      joined(reverted));
 }
 
 std::vector<std::string> scripted_notes(const Run& run) {

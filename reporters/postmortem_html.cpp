@@ -106,12 +106,12 @@ json key_figures(const json& journal, bool passed) {
     figures.push_back({{"label", label}, {"value", value}});
   };
   if (has_num(analysis, "first_breach_s")) {
-    add("Time to detect", has_num(analysis, "time_to_detect_s") ? human_duration(num(analysis, "time_to_detect_s"))
-                                                                : "–");
-    add("Time to recover", has_num(analysis, "time_to_recover_s")
-                               ? human_duration(num(analysis, "time_to_recover_s"))
-                               : (object_at(analysis, "recovery").value("observable", true) ? "not recovered"
-                                                                                            : "not observed"));
+    add("Time to detect",
+        has_num(analysis, "time_to_detect_s") ? human_duration(num(analysis, "time_to_detect_s")) : "–");
+    add("Time to recover",
+        has_num(analysis, "time_to_recover_s")
+            ? human_duration(num(analysis, "time_to_recover_s"))
+            : (object_at(analysis, "recovery").value("observable", true) ? "not recovered" : "not observed"));
   } else {
     // Nothing breached after the fault: nothing to detect or recover from,
     // which a passed regression test expected.
@@ -119,11 +119,11 @@ json key_figures(const json& journal, bool passed) {
   }
   // The incident window's figures, the Markdown's denominators.
   const double duration = num(impact, "end_s") - num(impact, "start_s");
-  add("SLOs breached for", has_num(impact, "breach_s")
-                               ? fmt::format("{} of {}", human_duration(num(impact, "breach_s")),
-                                             human_duration(duration))
-                           : has_num(analysis, "total_breach_s") ? human_duration(num(analysis, "total_breach_s"))
-                                                                 : "–");
+  add("SLOs breached for",
+      has_num(impact, "breach_s")
+          ? fmt::format("{} of {}", human_duration(num(impact, "breach_s")), human_duration(duration))
+      : has_num(analysis, "total_breach_s") ? human_duration(num(analysis, "total_breach_s"))
+                                            : "–");
   add("Requests failed", fmt::format("{} of {}", saturating_u64(num(impact, "failed")),
                                      saturating_u64(num(impact, "requests"))));
   add("Peak p99 latency",

@@ -75,8 +75,9 @@ std::vector<ShareMove> share_moves(const Run& run) {
   for (const auto& [name, m] : largest) {
     out.push_back(m);
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const ShareMove& a, const ShareMove& b) { return std::abs(a.moved()) > std::abs(b.moved()); });
+  std::stable_sort(out.begin(), out.end(), [](const ShareMove& a, const ShareMove& b) {
+    return std::abs(a.moved()) > std::abs(b.moved());
+  });
   return out;
 }
 
@@ -102,12 +103,14 @@ std::string ImpactFigures::skew_clause() const {
   const ShareMove& m = *skew;
   // "received" only when every request reached a backend: otherwise the
   // share a backend answered is all the client can know.
-  return m.answered ? fmt::format("{} answered {} of the requests while the fault was in force, against {} in "
-                                  "the baseline (no backend answered {} of them)",
-                                  m.backend, pct(m.during), pct(m.before), pct(m.unanswered))
-                    : fmt::format("{} received {} of the requests while the fault was in force, against {} in "
-                                  "the baseline",
-                                  m.backend, pct(m.during), pct(m.before));
+  return m.answered ? fmt::format(
+                          "{} answered {} of the requests while the fault was in force, against {} in "
+                          "the baseline (no backend answered {} of them)",
+                          m.backend, pct(m.during), pct(m.before), pct(m.unanswered))
+                    : fmt::format(
+                          "{} received {} of the requests while the fault was in force, against {} in "
+                          "the baseline",
+                          m.backend, pct(m.during), pct(m.before));
 }
 
 ImpactFigures add_impact(const Run& run, json& view) {
@@ -128,7 +131,8 @@ ImpactFigures add_impact(const Run& run, json& view) {
   figures.requests = count_at(impact, "requests");
   figures.failed = count_at(impact, "failed");
   figures.slow = count_at(impact, "slow");
-  figures.latency_objective_ms = has_num(impact, "latency_objective_ms") ? num(impact, "latency_objective_ms") : -1;
+  figures.latency_objective_ms =
+      has_num(impact, "latency_objective_ms") ? num(impact, "latency_objective_ms") : -1;
   figures.users_seen = count_at(impact, "users_seen");
   figures.users_affected = count_at(impact, "users_affected");
   figures.kinds =
@@ -149,10 +153,11 @@ ImpactFigures add_impact(const Run& run, json& view) {
         has_latency_objective ? fmt::format(" or a response slower than {}", ms(figures.latency_objective_ms))
                               : std::string();
     if (figures.users_seen > 0) {
-      lines.push_back(fmt::format("{} of the {} simulated users who sent a request in that time got at least "
-                                  "one error{} ({}).",
-                                  figures.users_affected, figures.users_seen, slow_part,
-                                  pct(double(figures.users_affected) / double(figures.users_seen))));
+      lines.push_back(
+          fmt::format("{} of the {} simulated users who sent a request in that time got at least "
+                      "one error{} ({}).",
+                      figures.users_affected, figures.users_seen, slow_part,
+                      pct(double(figures.users_affected) / double(figures.users_seen))));
     }
     if (!figures.kinds.empty()) {
       lines.push_back("Users saw " + joined(kind_phrases(figures.kinds)) + ".");

@@ -28,10 +28,10 @@ std::vector<std::string> taken_out(const Run& run) {
     if (str(e, "to") != "DOWN" || t < run.inc_start || t > run.inc_end) {
       continue;
     }
-    out.push_back(fmt::format("{} took {} out of the pool at {}, {} after the {}fault (measured).",
-                              str(e, "service").empty() ? std::string("The load balancer") : str(e, "service"),
-                              str(e, "server"), run.clock.at(t), human_duration(t - run.inc_start),
-                              run.injected.size() > 1 ? "first " : ""));
+    out.push_back(fmt::format(
+        "{} took {} out of the pool at {}, {} after the {}fault (measured).",
+        str(e, "service").empty() ? std::string("The load balancer") : str(e, "service"), str(e, "server"),
+        run.clock.at(t), human_duration(t - run.inc_start), run.injected.size() > 1 ? "first " : ""));
   }
   return out;
 }
@@ -40,8 +40,8 @@ std::vector<std::string> crashed(const Run& run) {
   std::vector<std::string> out;
   for (const auto& e : sub(run.j, "service_events", empty_array())) {
     if (str(e, "event") != "died") {
-      out.push_back(fmt::format("{} crashed at {} ({}) and did not come back during the run.", str(e, "service"),
-                                run.clock.at(num(e, "t")), offset(num(e, "t"))));
+      out.push_back(fmt::format("{} crashed at {} ({}) and did not come back during the run.",
+                                str(e, "service"), run.clock.at(num(e, "t")), offset(num(e, "t"))));
     }
   }
   return out;
@@ -57,9 +57,10 @@ void add_lessons(const Run& run, const ImpactFigures& figures, json& view) {
   if (run.fault_ran && run.outcome != Outcome::not_proven && !run.harness &&
       run.outcome != Outcome::steady_state_failed) {
     if (run.outcome == Outcome::passed) {
-      well.push_back(fmt::format("Every objective held for the whole run, the {} with the fault in force "
-                                 "included.",
-                                 human_duration(run.inc_end - run.inc_start)));
+      well.push_back(
+          fmt::format("Every objective held for the whole run, the {} with the fault in force "
+                      "included.",
+                      human_duration(run.inc_end - run.inc_start)));
     }
     if (has_num(analysis, "time_to_detect_s")) {
       const auto first = objectives_breached_first(run);
@@ -69,16 +70,17 @@ void add_lessons(const Run& run, const ImpactFigures& figures, json& view) {
                                  human_duration(num(analysis, "time_to_detect_s"))));
     }
     if (has_num(analysis, "time_to_recover_s")) {
-      well.push_back(fmt::format("Every objective held again {} after the revert, with nothing else done "
-                                 "(measured).",
-                                 human_duration(num(analysis, "time_to_recover_s"))));
+      well.push_back(
+          fmt::format("Every objective held again {} after the revert, with nothing else done "
+                      "(measured).",
+                      human_duration(num(analysis, "time_to_recover_s"))));
     }
     for (auto& line : taken_out(run)) {
       well.push_back(line);
     }
     if (figures.failed == 0 && figures.requests > 0) {
-      well.push_back(fmt::format("No request failed: all {} requests of the incident were answered.",
-                                 figures.requests));
+      well.push_back(
+          fmt::format("No request failed: all {} requests of the incident were answered.", figures.requests));
     }
 
     if (figures.failed > 0) {
@@ -119,13 +121,15 @@ void add_lessons(const Run& run, const ImpactFigures& figures, json& view) {
         }
         if (hit && !down && in_list(sub(lb, "backends", empty_array()), m.backend)) {
           if (crashed_here) {
-            wrong.push_back(fmt::format("No health check took {} out after it crashed: requests kept going to it "
-                                        "and failed.",
-                                        m.backend));
+            wrong.push_back(
+                fmt::format("No health check took {} out after it crashed: requests kept going to it "
+                            "and failed.",
+                            m.backend));
           } else if (m.during > 0) {
-            wrong.push_back(fmt::format("No health check took {} out: it kept {} of the {} while the fault was in "
-                                        "force.",
-                                        m.backend, pct(m.during), m.answered ? "answers" : "traffic"));
+            wrong.push_back(
+                fmt::format("No health check took {} out: it kept {} of the {} while the fault was in "
+                            "force.",
+                            m.backend, pct(m.during), m.answered ? "answers" : "traffic"));
           }
         }
       }
@@ -135,9 +139,10 @@ void add_lessons(const Run& run, const ImpactFigures& figures, json& view) {
     }
 
     if (figures.skew && figures.failed == 0 && figures.skew->moved() > 0) {
-      lucky.push_back(fmt::format("{} took {} of the load without a failed request at the {:g} requests/s of "
-                                  "this run (configured); the run does not show how much more it could take.",
-                                  figures.skew->backend, pct(figures.skew->during), num(run.load, "rate")));
+      lucky.push_back(
+          fmt::format("{} took {} of the load without a failed request at the {:g} requests/s of "
+                      "this run (configured); the run does not show how much more it could take.",
+                      figures.skew->backend, pct(figures.skew->during), num(run.load, "rate")));
     }
     if (run.breached && run.outcome != Outcome::passed && !run.injected.empty()) {
       lucky.push_back(fmt::format(

@@ -34,7 +34,8 @@ std::string without_blank_runs(const std::string& text) {
   for (size_t i = 0; i < lines.size(); ++i) {
     if (lines[i].empty()) {
       const bool after_blank = i > 0 && lines[i - 1].empty();
-      const bool inside_list = i > 0 && i + 1 < lines.size() && list_item(lines[i - 1]) && list_item(lines[i + 1]);
+      const bool inside_list =
+          i > 0 && i + 1 < lines.size() && list_item(lines[i - 1]) && list_item(lines[i + 1]);
       if (after_blank || inside_list) {
         continue;
       }

@@ -33,11 +33,10 @@ std::string effect(const Run& run, const ImpactFigures& figures, bool expected_t
     return fmt::format("{} failed {} of requests ({} of {}){}", run.service,
                        pct(num(run.impact, "failed_share")), figures.failed, figures.requests, how);
   }
-  const std::string p99_against =
-      figures.baseline_p99 > 0
-          ? fmt::format("p99 latency peaked at {} against {} in the baseline", ms(figures.peak_p99),
-                        ms(figures.baseline_p99))
-          : fmt::format("p99 latency peaked at {}", ms(figures.peak_p99));
+  const std::string p99_against = figures.baseline_p99 > 0
+                                      ? fmt::format("p99 latency peaked at {} against {} in the baseline",
+                                                    ms(figures.peak_p99), ms(figures.baseline_p99))
+                                      : fmt::format("p99 latency peaked at {}", ms(figures.peak_p99));
   if (figures.slow > 0 && figures.latency_objective_ms >= 0) {
     return fmt::format("{} answered every request{}{} of {} responses took longer than the {} objective ({})",
                        run.service, but, figures.slow, figures.requests, ms(figures.latency_objective_ms),
@@ -116,17 +115,19 @@ void incident_sentences(const Run& run, const std::string& when, const std::stri
   }
   if (has_num(analysis, "time_to_detect_s")) {
     const auto first = objectives_breached_first(run);
-    std::string s = fmt::format("The {} {} caught it {} after the {}fault",
-                                joined(first), first.size() == 1 ? "objective" : "objectives",
+    std::string s = fmt::format("The {} {} caught it {} after the {}fault", joined(first),
+                                first.size() == 1 ? "objective" : "objectives",
                                 human_duration(num(analysis, "time_to_detect_s")),
                                 run.injected.size() > 1 ? "first " : "");
     if (first.empty()) {
       s = fmt::format("The SLO checks caught it {} after the {}fault",
-                      human_duration(num(analysis, "time_to_detect_s")), run.injected.size() > 1 ? "first " : "");
+                      human_duration(num(analysis, "time_to_detect_s")),
+                      run.injected.size() > 1 ? "first " : "");
     }
     if (has_num(analysis, "time_to_recover_s")) {
       s += fmt::format("; every objective held again {} after the {}revert",
-                       human_duration(num(analysis, "time_to_recover_s")), run.injected.size() > 1 ? "last " : "");
+                       human_duration(num(analysis, "time_to_recover_s")),
+                       run.injected.size() > 1 ? "last " : "");
     } else if (run.outcome == Outcome::incident || run.outcome == Outcome::regression) {
       s += "; " + not_recovered_phrase(run);
     }

@@ -25,10 +25,11 @@ struct Entry {
 std::string baseline_text(const Run& run) {
   const json& load = run.load;
   const double steady_s = num(run.slo, "steady_state_s");
-  std::string text = fmt::format(
-      "**Baseline load started**, as configured: {:g} requests/s to {} over {}, from up to {}.", num(load, "rate"),
-      str(load, "target"), plural(count_at(load, "connections"), "connection", "connections"),
-      plural(count_at(load, "users"), "simulated user", "simulated users"));
+  std::string text =
+      fmt::format("**Baseline load started**, as configured: {:g} requests/s to {} over {}, from up to {}.",
+                  num(load, "rate"), str(load, "target"),
+                  plural(count_at(load, "connections"), "connection", "connections"),
+                  plural(count_at(load, "users"), "simulated user", "simulated users"));
   if (steady_s > 0) {
     text += fmt::format(" The SLOs had to hold for {} before any fault (steady-state gate).",
                         human_duration(steady_s));
@@ -186,8 +187,9 @@ void add_events(const Run& run, std::vector<Entry>& entries) {
                          fmt::format("Operator note, typed during the run: “{}”", str(note, "text"))});
     } else {
       // Written in the experiment's method, not observed: said so.
-      entries.push_back({num(note, "t"), 5, "note",
-                         fmt::format("Scripted note, from the experiment's method: “{}”", str(note, "text"))});
+      entries.push_back(
+          {num(note, "t"), 5, "note",
+           fmt::format("Scripted note, from the experiment's method: “{}”", str(note, "text"))});
     }
   }
 }

@@ -172,10 +172,11 @@ nlohmann::ordered_json postmortem_view(const nlohmann::ordered_json& journal) {
                         ? "Experiment stopped at the steady-state gate"
                     : run.harness ? "Run stopped by a harness failure"
                                   : "Postmortem";
-  view["kicker"] = run.outcome == Outcome::passed ? "Regression test report"
+  view["kicker"] = run.outcome == Outcome::passed    ? "Regression test report"
                    : view["is_incident"].get<bool>() ? "Incident postmortem · draft"
                                                      : "Drill report · draft";
-  view["badge"] = std::string(verdict_headline(run.outcome)).substr(0, std::string(verdict_headline(run.outcome)).find(':'));
+  view["badge"] = std::string(verdict_headline(run.outcome))
+                      .substr(0, std::string(verdict_headline(run.outcome)).find(':'));
   view["expect"] = str(j, "expect");
   if (run.outcome == Outcome::not_proven) {
     view["run_problem"] = fmt::format(

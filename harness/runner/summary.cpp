@@ -81,9 +81,10 @@ std::string render_summary(const nlohmann::ordered_json& j) {
   if (load.value("retried", uint64_t{0}) > 0) {
     // Counted, not hidden: a retry hides a closed connection from the
     // figures the way a browser hides it from its user.
-    out += fmt::format("\n  {} requests were sent again on a fresh connection after the server closed an idle "
-                       "kept-alive one before answering\n",
-                       load.value("retried", uint64_t{0}));
+    out += fmt::format(
+        "\n  {} requests were sent again on a fresh connection after the server closed an idle "
+        "kept-alive one before answering\n",
+        load.value("retried", uint64_t{0}));
   }
   const std::string status = j.value("status", "");
   RunOutcome outcome{};

@@ -101,8 +101,10 @@ TEST_CASE("compare reads the verdict of each run", "[reporters][compare]") {
   CHECK(v["after"]["expect"] == "hold");
   CHECK(v["before"]["breached"] == true);
   CHECK(v["after"]["breached"] == false);
-  CHECK(row(v["verdict"], "Verdict")["before"] == std::string(faultline::verdict_headline(faultline::RunOutcome::incident)));
-  CHECK(row(v["verdict"], "Verdict")["after"] == std::string(faultline::verdict_headline(faultline::RunOutcome::passed)));
+  CHECK(row(v["verdict"], "Verdict")["before"] ==
+        std::string(faultline::verdict_headline(faultline::RunOutcome::incident)));
+  CHECK(row(v["verdict"], "Verdict")["after"] ==
+        std::string(faultline::verdict_headline(faultline::RunOutcome::passed)));
   CHECK(row(v["verdict"], "Expectation")["before"] == "expect breach: met");
   CHECK(row(v["verdict"], "Expectation")["after"] == "expect hold: met");
   CHECK(row(v["verdict"], "SLOs")["before"] == "breached");

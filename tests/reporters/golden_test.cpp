@@ -136,7 +136,8 @@ TEST_CASE("the reporters render each recorded outcome exactly as its golden file
   }
 }
 
-TEST_CASE("every golden file belongs to a recorded outcome and a registered reporter", "[reporters][golden]") {
+TEST_CASE("every golden file belongs to a recorded outcome and a registered reporter",
+          "[reporters][golden]") {
   const auto outcomes = outcome_names();
   for (const auto& entry : fs::recursive_directory_iterator(kGoldenDir)) {
     if (entry.is_directory()) {
@@ -157,7 +158,8 @@ TEST_CASE("every golden file belongs to a recorded outcome and a registered repo
     for (const auto& reporter : faultline::reporters::ReporterRegistry::instance().all()) {
       known = known || (reporter.file_name == name && golden_for(outcome, reporter.format));
     }
-    INFO("stale golden file " << entry.path().string() << ": no registered reporter writes it for " << outcome);
+    INFO("stale golden file " << entry.path().string() << ": no registered reporter writes it for "
+                              << outcome);
     CHECK(known);
   }
 }

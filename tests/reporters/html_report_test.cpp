@@ -58,9 +58,9 @@ TEST_CASE("the HTML postmortem has the sections of the Markdown one", "[reporter
   const std::string html = render_html(load_journal());
   CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
   for (const char* section :
-       {"<h2>Issue Summary</h2>", "<h2>Trigger</h2>", "<h2>Contributing Factors</h2>", "<h2>Timeline (UTC)</h2>",
-        ">Traffic per backend</h3>", "<h2>Root Cause and Resolution</h2>", "<h2>Detection</h2>",
-        "<h2>Lessons Learned</h2>", "<h2>Action Items</h2>", "<h2>Conclusion</h2>",
+       {"<h2>Issue Summary</h2>", "<h2>Trigger</h2>", "<h2>Contributing Factors</h2>",
+        "<h2>Timeline (UTC)</h2>", ">Traffic per backend</h3>", "<h2>Root Cause and Resolution</h2>",
+        "<h2>Detection</h2>", "<h2>Lessons Learned</h2>", "<h2>Action Items</h2>", "<h2>Conclusion</h2>",
         "<h2>Supporting Information</h2>"}) {
     INFO(section);
     CHECK(contains(html, section));

@@ -74,7 +74,8 @@ TEST_CASE("the postmortem states the measured shares and the breach", "[reporter
   const double total =
       during["web1"].get<double>() + during["web2"].get<double>() + during["web3"].get<double>();
   const int web1 = static_cast<int>(std::lround(100 * during["web1"].get<double>() / total));
-  CHECK(contains(md, "web1 received " + std::to_string(web1) + "% of the requests while the fault was in force"));
+  CHECK(contains(md,
+                 "web1 received " + std::to_string(web1) + "% of the requests while the fault was in force"));
   CHECK(contains(md, "| balance | `max_backend_share < 60%` | breached |"));
   CHECK(contains(md, "| availability | `error_rate < 1%` | held |"));
   CHECK(contains(md, "the weight of web1 on load balancer lb was set to 8"));
@@ -239,7 +240,8 @@ TEST_CASE("a regression test that held reads as a passed test, not an incident",
   const std::string md = render_md(j);
   CHECK(contains(md, "# Regression test passed: "));
   CHECK(contains(md, "every SLO held, as the regression test expected"));
-  CHECK(contains(md, "Regression test passed: no breach (none expected) with the fault in force (expect: hold)."));
+  CHECK(contains(
+      md, "Regression test passed: no breach (none expected) with the fault in force (expect: hold)."));
   CHECK(contains(md, "The SLOs never broke, so nothing else had to be done."));
   CHECK(contains(md, "## What the Protection Withstood"));
   CHECK_FALSE(contains(md, "**SLO breach detected**"));
@@ -271,7 +273,8 @@ TEST_CASE("the summary gives date, span, timezone, effect and cause in sentences
                  "On 2026-11-23, from 23:02:52 to 23:02:55 UTC (3.0 s), Integration stack answered every "
                  "request, but web1 received 80% of the requests while the fault was in force, against 33% "
                  "in the baseline."));
-  CHECK(contains(md, "The trigger was a deliberate fault: the weight of web1 on load balancer lb was set to 8"));
+  CHECK(contains(md,
+                 "The trigger was a deliberate fault: the weight of web1 on load balancer lb was set to 8"));
   CHECK(contains(md,
                  "The balance objective caught it 499 ms after the fault; every objective held again 497 ms "
                  "after the revert."));
