@@ -87,16 +87,17 @@ class Bandwidth final : public Fault {
     return result;
   }
 
-  std::vector<std::string> suggested_measures() const override {
+  std::vector<Measure> suggested_measures() const override {
     return {
-        "Alert on interface utilisation and on response transfer time, not only on request latency to first "
-        "byte",
-        "Keep large responses off the request path: serve them from a CDN or object store, compress them, "
-        "page "
-        "them",
-        "Size client and load-balancer timeouts for the slowest link a response must cross, and shed or "
-        "queue "
-        "requests explicitly when a link is saturated",
+        {"Alert on interface utilisation and on response transfer time, not only on request latency to first "
+         "byte",
+         MeasureType::detect},
+        {"Keep large responses off the request path: serve them from a CDN or object store, compress them, "
+         "page them",
+         MeasureType::prevent},
+        {"Size client and load-balancer timeouts for the slowest link a response must cross, and shed or "
+         "queue requests explicitly when a link is saturated",
+         MeasureType::mitigate},
     };
   }
 

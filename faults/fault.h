@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "faults/common/measures.h"
 #include "harness/common/result.h"
 #include "harness/experiment/diagnostics.h"
 #include "harness/experiment/model.h"
@@ -76,8 +77,11 @@ class Fault {
   // fault without a choice, where kernel_path() says it.
   virtual std::string mechanism() const { return {}; }
 
-  // Corrective measures this kind of fault suggests, for the postmortem.
-  virtual std::vector<std::string> suggested_measures() const { return {}; }
+  // Corrective measures this fault suggests for the postmortem's action
+  // items, each typed, and worded for the stack it hits: the settings of the
+  // target's kind and of the load balancer in front of it, never a feature
+  // that server lacks (faults/common/fault_site.h, lb_measures.h).
+  virtual std::vector<Measure> suggested_measures() const { return {}; }
 
   // Checks that need more than the parameters but no running stack, made
   // by `faultline validate` (and so before every run): e.g. a config

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "faults/common/fault_site.h"
 #include "faults/common/kernel_path.h"
 #include "faults/common/net_target.h"
 #include "faults/common/netem.h"
@@ -19,8 +20,8 @@ namespace faultline::faults {
 class ImpairmentFault : public Fault {
  public:
   // Public so that a subclass can take it over with `using`.
-  ImpairmentFault(NetTarget target, const DelayerConfig& config)
-      : target_(std::move(target)), config_(config) {}
+  ImpairmentFault(NetTarget target, const DelayerConfig& config, FaultSite site)
+      : target_(std::move(target)), config_(config), site_(std::move(site)) {}
 
   std::string describe() const final {
     std::string text = what();
@@ -42,10 +43,13 @@ class ImpairmentFault : public Fault {
 
   const NetTarget& target() const { return target_; }
   const DelayerConfig& config() const { return config_; }
+  // The load balancer that can steer around the impaired traffic, if any.
+  std::optional<Balancer> balancer() const { return balancer_for_traffic(site_, target_.peers); }
 
  private:
   NetTarget target_;
   DelayerConfig config_;
+  FaultSite site_;
   ImpairmentPath path_;
 };
 

@@ -54,6 +54,24 @@ Status LbAdminStateFault::revert(stack::RunningStack& stack) {
   return {};
 }
 
+Measure admin_state_visible(const Balancer& lb) {
+  if (lb.is(experiment::ServiceKind::nginx)) {
+    return {fmt::format("Keep the upstream of {} under version control and review every `down` flag in it: "
+                        "nginx has no drain or maintenance state, so a server marked `down` stays out until "
+                        "the configuration changes again",
+                        lb.name_text()),
+            MeasureType::process};
+  }
+  if (lb.is(experiment::ServiceKind::haproxy)) {
+    return {fmt::format("Alert on servers of {} left in DRAIN or MAINT past their window: the runtime API's "
+                        "`show servers state` and the stats page report each server's admin state",
+                        lb.name_text()),
+            MeasureType::detect};
+  }
+  return {fmt::format("Alert on servers of {} left out of rotation past their window", lb.name_text()),
+          MeasureType::detect};
+}
+
 std::optional<std::string> parse_admin_state_server(const std::string& fault_type,
                                                     const experiment::MethodStep& step,
                                                     const experiment::Experiment& exp,

@@ -44,6 +44,16 @@ json kernel_path_taken(const FaultRecord& f) {
   return nullptr;
 }
 
+// Each measure as {"action": ..., "type": "prevent"}, the fields of an
+// action item.
+json measures_json(const std::vector<faults::Measure>& measures) {
+  json out = json::array();
+  for (const auto& m : measures) {
+    out.push_back({{"action", m.action}, {"type", faults::to_string(m.type)}});
+  }
+  return out;
+}
+
 // The first line a command prints, for the environment record.
 std::string first_line_of(const char* command) {
   FILE* pipe = popen(command, "r");
@@ -351,7 +361,7 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
                    : f.injected_ns >= 0 ? "injected"
                                         : "not run"},
         {"error", f.error.empty() ? json(nullptr) : json(f.error)},
-        {"suggested_measures", f.bound->fault->suggested_measures()},
+        {"suggested_measures", measures_json(f.bound->fault->suggested_measures())},
     };
     activities.push_back(a);
   }
