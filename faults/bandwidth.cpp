@@ -43,8 +43,14 @@ class Bandwidth final : public Fault {
   }
 
   std::string describe() const override {
-    return fmt::format("the bandwidth of {} was capped at {} (token bucket, {} bytes burst)",
-                       target_.describe(), rate_text_, spec_.burst_bytes);
+    return fmt::format("the bandwidth of {} was capped at {}", target_.describe(), rate_text_);
+  }
+
+  // The qdisc and its bucket, which shape how the cap feels (bursts pass at
+  // line rate, a full queue drops).
+  std::string mechanism() const override {
+    return fmt::format("{} (token bucket: {} bytes burst, {} bytes queue)", kernel_path()->mechanism,
+                       spec_.burst_bytes, spec_.limit_bytes);
   }
 
   Status inject(stack::RunningStack& stack) override {

@@ -65,6 +65,9 @@ class Kill final : public Fault {
     // failure and stop the run.
     stack.set_expected_down(target_, true);
     killed_ = true;
+    mechanism_ =
+        fmt::format("SIG{} to the process group of {}'s server (pid {}); the stack starts it again on revert",
+                    signal_name_, target_, service->process->pid());
     if (auto st = service->process->signal(signal_, stack::SignalScope::group); !st) {
       return Error{fmt::format("kill: cannot signal {}: {}", target_, st.error().message)};
     }
@@ -85,6 +88,8 @@ class Kill final : public Fault {
     }
     return {};
   }
+
+  std::string mechanism() const override { return mechanism_; }
 
   std::vector<Measure> suggested_measures() const override {
     std::vector<Measure> out;
@@ -118,6 +123,7 @@ class Kill final : public Fault {
   int signal_;
   std::optional<Duration> down_for_;
   bool killed_ = false;
+  std::string mechanism_;  // set by inject
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,

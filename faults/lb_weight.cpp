@@ -93,6 +93,16 @@ class LbWeight final : public Fault {
     return result;
   }
 
+  std::string mechanism() const override {
+    if (site_.target_kind == experiment::ServiceKind::nginx) {
+      return fmt::format(
+          "a rewrite of the `server` lines of {}'s upstream (`weight=`, or `down` for 0), checked with "
+          "`nginx -t` and reloaded gracefully",
+          lb_);
+    }
+    return fmt::format("HAProxy's runtime API on {}: `set weight`, no reload", lb_);
+  }
+
   std::vector<Measure> suggested_measures() const override {
     const Balancer lb = site_.itself();
     return {

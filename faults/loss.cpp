@@ -105,11 +105,6 @@ class Loss final : public Fault {
     if (correlation_ > 0) {
       text += fmt::format(" in bursts (correlation {:g}%)", correlation_ * 100);
     }
-    if (correlation_ > 0 && !path_.mechanism().empty()) {
-      text += fmt::format(", by {}", path_.mechanism());
-    } else if (correlation_ == 0) {
-      text += ", by an nftables rule in its network namespace";
-    }
     return text;
   }
 
@@ -119,7 +114,16 @@ class Loss final : public Fault {
     }
     return nftables_path(fmt::format("in {}'s network namespace", target_.service));
   }
-  std::string mechanism() const override { return correlation_ > 0 ? path_.mechanism() : std::string(); }
+  std::string mechanism() const override {
+    if (correlation_ > 0) {
+      return path_.mechanism();
+    }
+    if (nft_.table().empty()) {
+      return {};
+    }
+    return fmt::format("an nftables table ({}) in {}'s network namespace, dropping with `numgen random`",
+                       nft_.table(), target_.service);
+  }
 
   Status inject(stack::RunningStack& stack) override {
     if (correlation_ > 0) {

@@ -31,8 +31,8 @@ class Pause final : public Fault {
   explicit Pause(FaultSite site) : site_(std::move(site)), target_(site_.target) {}
 
   std::string describe() const override {
-    return fmt::format(
-        "every process of {} was frozen (SIGSTOP): it kept its connections but answered nothing", target_);
+    return fmt::format("every process of {} was frozen: it kept its connections but answered nothing",
+                       target_);
   }
 
   Status inject(stack::RunningStack& stack) override {
@@ -44,6 +44,8 @@ class Pause final : public Fault {
       return Error{fmt::format("pause: cannot stop {}: {}", target_, st.error().message)};
     }
     stopped_ = service->process;
+    mechanism_ = fmt::format("SIGSTOP to the process group of {}'s server (pid {}), SIGCONT on revert",
+                             target_, service->process->pid());
     return {};
   }
 
@@ -60,6 +62,8 @@ class Pause final : public Fault {
     stopped_.reset();
     return {};
   }
+
+  std::string mechanism() const override { return mechanism_; }
 
   std::vector<Measure> suggested_measures() const override {
     std::vector<Measure> out;
@@ -81,6 +85,7 @@ class Pause final : public Fault {
   FaultSite site_;
   std::string target_;
   std::shared_ptr<const stack::ServerProcess> stopped_;  // the server it froze, until thawed
+  std::string mechanism_;                                // set by inject
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,

@@ -53,6 +53,15 @@ class Reset final : public Fault {
 
   Status revert(stack::RunningStack& stack) override { return table_.remove(stack); }
 
+  std::string mechanism() const override {
+    if (table_.name().empty()) {
+      return {};
+    }
+    return fmt::format(
+        "an nftables table ({}) in {}'s network namespace, answering with `reject with tcp reset`",
+        table_.name(), target_.service);
+  }
+
   std::vector<Measure> suggested_measures() const override {
     std::vector<Measure> out;
     if (const auto lb = balancer_for_traffic(site_, target_.peers)) {

@@ -4,6 +4,7 @@
 
 #include "faults/registry.h"
 #include "harness/stack/haproxy_runtime_api.h"
+#include "harness/stack/render.h"
 
 namespace faultline::faults {
 
@@ -52,6 +53,18 @@ Status LbAdminStateFault::revert(stack::RunningStack& stack) {
   }
   original_.reset();
   return {};
+}
+
+std::string LbAdminStateFault::mechanism() const {
+  if (site_.target_kind == experiment::ServiceKind::nginx) {
+    // nginx has no admin state: inject's `down` flag and reload.
+    return fmt::format(
+        "{} marked `down` in {}'s upstream, the configuration checked with `nginx -t` and reloaded "
+        "gracefully",
+        server_, lb_);
+  }
+  return fmt::format("HAProxy's runtime API on {}: `set server {}/{} state {}`, no reload", lb_,
+                     stack::haproxy_backend_name(lb_), server_, haproxy_state_);
 }
 
 Measure admin_state_visible(const Balancer& lb) {

@@ -25,6 +25,8 @@ class LbAdminStateFault : public Fault {
   Status inject(stack::RunningStack& stack) override;
   // Idempotent, as Fault requires.
   Status revert(stack::RunningStack& stack) override;
+  // HAProxy's runtime API command, or nginx's `down` and reload.
+  std::string mechanism() const override;
 
  protected:
   // `fault_type` prefixes errors; `haproxy_state` is the runtime API's

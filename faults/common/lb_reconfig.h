@@ -139,6 +139,9 @@ class ReconfigFault : public Fault {
  public:
   Status inject(stack::RunningStack& stack) override;
   Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
+  // "a rewrite of lb's HAProxy configuration, checked with `haproxy -c`
+  // and reloaded ...": the same for every config edit.
+  std::string mechanism() const override;
 
  protected:
   // `fault_type` prefixes the error when the load balancer is missing;

@@ -2,17 +2,18 @@
 // they hit. An nginx-fronted stack must get nginx's settings and never
 // HAProxy's or an nginx Plus feature (active health checks, slow start);
 // a HAProxy-fronted one gets HAProxy's. Every registered fault type is bound
-// against both, so a new fault type without a sample step here fails.
+// against both, so a new fault type without a sample step (fault_samples.h)
+// fails.
 
 #include "faults/common/measures.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "fault_samples.h"
 #include "faults/common/fault_site.h"
 #include "faults/common/lb_measures.h"
 #include "faults/registry.h"
@@ -24,37 +25,11 @@ using faultline::experiment::Diagnostics;
 using faultline::experiment::ServiceKind;
 using faultline::faults::Measure;
 using faultline::faults::MeasureType;
-
-// One load balancer of `kind` in front of two nginx backends.
-std::string stack_with(const char* kind) {
-  return std::string(R"(version: 1
-title: t
-stack:
-  services:
-    lb: { kind: )") +
-         kind + R"(, backends: [web1, web2], health_check: { path: /health } }
-    web1: { kind: nginx }
-    web2: { kind: nginx }
-load: { target: lb, rate: 10/s, duration: 10s }
-expect: breach
-method:
-)";
-}
-
-// The experiment and its bound faults, kept together: the faults point
-// into the experiment.
-struct Bound {
-  Bound(const std::string& stack, const std::string& steps) {
-    exp = faultline::experiment::load_string(stack + steps, "t.yaml", {}, diags);
-    REQUIRE_FALSE(diags.has_errors());
-    faults = faultline::faults::bind_method(exp, diags);
-    INFO(diags.format());
-    REQUIRE_FALSE(diags.has_errors());
-  }
-  Diagnostics diags{"t.yaml"};
-  faultline::experiment::Experiment exp;
-  std::vector<faultline::faults::BoundFault> faults;
-};
+using faultline::faults::testing::Bound;
+using faultline::faults::testing::is_lb_fault;
+using faultline::faults::testing::kSampleParams;
+using faultline::faults::testing::stack_with;
+using faultline::faults::testing::step_of;
 
 // The measures of one fault step, bound against `stack`.
 std::vector<Measure> measures_of(const std::string& stack, const std::string& step) {
@@ -94,43 +69,6 @@ void check_all_of(const std::string& text, const std::vector<std::string>& words
   for (const auto& w : words) {
     CHECK_THAT(text, Catch::Contains(w));
   }
-}
-
-// A valid step of every fault type; the load-balancer faults target lb,
-// the others web1 (`{}`), or lb itself for a second pass.
-const std::map<std::string, std::string> kSampleParams = {
-    {"lb_weight", "server: web1, weight: 9"},
-    {"lb_drain", "server: web1"},
-    {"lb_maintenance", "server: web1"},
-    {"lb_wrong_backend", "server: web1"},
-    {"lb_health_check_off", ""},
-    {"lb_balance", "algorithm: source"},
-    {"lb_maxconn", "maxconn: 1"},
-    {"lb_timeout", "timeout: server, value: 1ms"},
-    {"lb_config", "fragment: \"# a comment\""},
-    {"http_abort", ""},
-    {"http_delay", "delay: 100ms"},
-    {"latency", "delay: 100ms"},
-    {"loss", "percent: 10%"},
-    {"duplicate", "percent: 5%"},
-    {"reorder", "percent: 25%, delay: 10ms"},
-    {"bandwidth", "rate: 8mbit"},
-    {"partition", ""},
-    {"reset", ""},
-    {"kill", ""},
-    {"pause", ""},
-    {"cpu_limit", "cpus: 0.5"},
-    {"memory_limit", "limit: 64MiB"},
-};
-
-std::string step_of(const std::string& fault, const std::string& target) {
-  const std::string& params = kSampleParams.at(fault);
-  return "  - { at: 1s, fault: " + fault + ", target: " + target +
-         (params.empty() ? std::string() : ", params: { " + params + " }") + " }\n";
-}
-
-bool is_lb_fault(const faultline::faults::FaultType& type) {
-  return !type.needs.target_kinds.empty();
 }
 
 }  // namespace
@@ -279,7 +217,7 @@ TEST_CASE("every registered fault type suggests typed measures that fit the stac
     const std::string stack = stack_with(kind);
     for (const auto* type : faultline::faults::Registry::instance().all()) {
       INFO("fault type " << type->name << " behind " << kind);
-      // A new fault type must add its sample step above.
+      // A new fault type must add its sample step to fault_samples.h.
       REQUIRE(kSampleParams.count(type->name) == 1);
       std::vector<std::string> targets{"lb"};
       if (!is_lb_fault(*type)) {

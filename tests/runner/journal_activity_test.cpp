@@ -1,5 +1,6 @@
-// The journal's record of a fault (activities[]): `suggested_measures` are
-// typed objects.
+// The journal's record of a fault (activities[]): its description says what
+// happened to the stack, `mechanism` how it was done, `kernel_path` the
+// kernel feature it took, and `suggested_measures` are typed objects.
 
 #include <catch2/catch.hpp>
 #include <optional>
@@ -62,4 +63,28 @@ TEST_CASE("the journal writes each suggested measure as an action and its type",
     {"action": "Alert on p99 per backend", "type": "detect"},
     {"action": "Cap each server with `maxconn`", "type": "mitigate"}
   ])"));
+}
+
+TEST_CASE("the journal keeps how a fault was done apart from what it did", "[runner][journal]") {
+  SECTION("a fault that needs no kernel feature: a mechanism, no kernel path") {
+    const json a = activity_of(std::make_unique<ScriptedFault>("SIGSTOP to web1", std::nullopt), true);
+    CHECK(a["description"] == "web1 answered nothing");
+    CHECK(a["mechanism"] == "SIGSTOP to web1");
+    CHECK(a["kernel_path"].is_null());
+  }
+  SECTION("a kernel fault: the path it took is its mechanism too") {
+    const json a = activity_of(
+        std::make_unique<ScriptedFault>("", faults::KernelPath{"a netem qdisc on web1's eth0", true, "", ""}),
+        true);
+    CHECK(a["mechanism"] == "a netem qdisc on web1's eth0");
+    CHECK(a["kernel_path"] == "a netem qdisc on web1's eth0");
+  }
+  SECTION("a fault that never applied took no path") {
+    const json a = activity_of(
+        std::make_unique<ScriptedFault>("SIGSTOP to web1", faults::KernelPath{"a netem qdisc", true, "", ""}),
+        false);
+    CHECK(a["mechanism"].is_null());
+    CHECK(a["kernel_path"].is_null());
+    CHECK(a["suggested_measures"].size() == 2);
+  }
 }
