@@ -177,13 +177,18 @@ struct Sample {
   std::string mechanism;
 };
 
-// Shortens the mechanism the journal's description names ("..., by
-// faultline's NFQUEUE packet delayer (kernel has no sch_netem ...)").
-std::string mechanism_from_description(const std::string& description) {
-  if (description.find("NFQUEUE") != std::string::npos) {
+// Shortens the mechanism the journal records for a packet fault
+// ("faultline's NFQUEUE packet delayer (kernel has no sch_netem ...)").
+// Journals written before activities had `mechanism` named it at the end of
+// the description ("..., by faultline's NFQUEUE ..."), so that is read too.
+std::string short_mechanism(const json& activity) {
+  const std::string text = activity.contains("mechanism") && activity["mechanism"].is_string()
+                               ? activity["mechanism"].get<std::string>()
+                               : activity.value("description", "");
+  if (text.find("NFQUEUE") != std::string::npos) {
     return "NFQUEUE delayer";
   }
-  if (description.find("netem") != std::string::npos) {
+  if (text.find("netem") != std::string::npos) {
     return "netem";
   }
   return "?";
@@ -269,7 +274,7 @@ Sample measure(const Family& fam, const fs::path& run_dir, const std::string& lb
   }
   s.mechanism = lb_kind == "nginx" ? fam.mechanism_nginx : fam.mechanism_haproxy;
   if (s.mechanism.empty()) {
-    s.mechanism = mechanism_from_description(act.value("description", ""));
+    s.mechanism = short_mechanism(act);
   }
 
   auto reqs = read_requests(run_dir / "requests.csv");

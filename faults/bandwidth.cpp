@@ -43,8 +43,14 @@ class Bandwidth final : public Fault {
   }
 
   std::string describe() const override {
-    return fmt::format("the bandwidth of {} was capped at {} (token bucket, {} bytes burst)",
-                       target_.describe(), rate_text_, spec_.burst_bytes);
+    return fmt::format("the bandwidth of {} was capped at {}", target_.describe(), rate_text_);
+  }
+
+  // The qdisc and its bucket, which shape how the cap feels (bursts pass at
+  // line rate, a full queue drops).
+  std::string mechanism() const override {
+    return fmt::format("{} (token bucket: {} bytes burst, {} bytes queue)", kernel_path()->mechanism,
+                       spec_.burst_bytes, spec_.limit_bytes);
   }
 
   Status inject(stack::RunningStack& stack) override {
@@ -87,16 +93,17 @@ class Bandwidth final : public Fault {
     return result;
   }
 
-  std::vector<std::string> suggested_measures() const override {
+  std::vector<Measure> suggested_measures() const override {
     return {
-        "Alert on interface utilisation and on response transfer time, not only on request latency to first "
-        "byte",
-        "Keep large responses off the request path: serve them from a CDN or object store, compress them, "
-        "page "
-        "them",
-        "Size client and load-balancer timeouts for the slowest link a response must cross, and shed or "
-        "queue "
-        "requests explicitly when a link is saturated",
+        {"Alert on interface utilisation and on response transfer time, not only on request latency to first "
+         "byte",
+         MeasureType::detect},
+        {"Keep large responses off the request path: serve them from a CDN or object store, compress them, "
+         "page them",
+         MeasureType::prevent},
+        {"Size client and load-balancer timeouts for the slowest link a response must cross, and shed or "
+         "queue requests explicitly when a link is saturated",
+         MeasureType::mitigate},
     };
   }
 

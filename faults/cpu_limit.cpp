@@ -10,7 +10,9 @@
 #include <cmath>
 
 #include "faults/common/cgroup.h"
+#include "faults/common/fault_site.h"
 #include "faults/common/kernel_path.h"
+#include "faults/common/lb_measures.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
 
@@ -24,7 +26,7 @@ constexpr long kMinQuotaUs = 1000;
 
 class CpuLimit final : public Fault {
  public:
-  CpuLimit(std::string target, double cpus) : target_(std::move(target)), cpus_(cpus) {}
+  CpuLimit(FaultSite site, double cpus) : site_(std::move(site)), target_(site_.target), cpus_(cpus) {}
 
   std::string describe() const override {
     return fmt::format("every process of {} was limited to {:g} of one CPU ({} ms of CPU time per {} ms)",
@@ -70,15 +72,38 @@ class CpuLimit final : public Fault {
     return {};
   }
 
-  std::vector<std::string> suggested_measures() const override {
-    return {
-        "Size CPU limits from measured peak usage with headroom, and alert on CPU throttling "
-        "(nr_throttled / throttled_usec), not only on utilisation",
-        "Give the load balancer and other shared hops dedicated CPU (reserved cores, higher shares) so a "
-        "neighbour cannot starve them",
-        "Shed load early (rate limits, maxconn, queue timeouts) so an overloaded hop fails fast instead of "
-        "queueing every request",
+  std::vector<Measure> suggested_measures() const override {
+    using experiment::ServiceKind;
+    const ServiceKind kind = site_.target_kind;
+    std::vector<Measure> out{
+        {"Size CPU limits from measured peak usage with headroom", MeasureType::prevent},
+        {"Alert on CPU throttling (nr_throttled and throttled_usec in cpu.stat), not only on utilisation",
+         MeasureType::detect},
+        {kind == ServiceKind::haproxy
+             ? fmt::format("Match `nbthread` of {} to the CPUs its limit allows: HAProxy starts a thread per "
+                           "CPU it may run on, and threads beyond the quota only wait for it",
+                           target_)
+         : kind == ServiceKind::nginx
+             ? fmt::format("Set `worker_processes` of {} to the CPUs its limit allows: `auto` counts the "
+                           "host's CPUs, not the quota",
+                           target_)
+             : fmt::format("Size the worker pool of {} (`capacity.workers`) to the CPU its limit allows",
+                           target_),
+         MeasureType::prevent},
+        {"Give the load balancer and other shared hops dedicated CPU (reserved cores, higher shares) so a "
+         "neighbour cannot starve them",
+         MeasureType::prevent},
     };
+    if (const auto lb = balancer_in_front(site_)) {
+      // Shedding at the hop in front: a throttled server gets no more than it can serve.
+      out.push_back(limit_per_server(*lb));
+    } else {
+      out.push_back(
+          {"Shed load early (rate limits, connection limits, queue timeouts) so an overloaded hop "
+           "fails fast instead of queueing every request",
+           MeasureType::mitigate});
+    }
+    return out;
   }
 
  private:
@@ -93,6 +118,7 @@ class CpuLimit final : public Fault {
     return group_.write("cpu.cfs_quota_us", std::to_string(quota_us()));
   }
 
+  FaultSite site_;
   std::string target_;
   double cpus_;
   ServiceCgroup group_;
@@ -113,14 +139,14 @@ const Registration registration{FaultType{
     .parse = parse,
 }};
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& /*exp*/,
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
                              experiment::Diagnostics& diags) {
   ParamReader params(step, *Registry::instance().find("cpu_limit"), diags);
   auto cpus = params.number("cpus", 0.01, 64, true);
   if (!params.ok() || !cpus) {
     return nullptr;
   }
-  return std::make_unique<CpuLimit>(step.target, *cpus);
+  return std::make_unique<CpuLimit>(fault_site(step, exp), *cpus);
 }
 
 }  // namespace

@@ -15,14 +15,18 @@ namespace {
 
 class Duplicate final : public ImpairmentFault {
  public:
-  Duplicate(NetTarget target, double percent) : ImpairmentFault(std::move(target), config_of(percent)) {}
+  Duplicate(NetTarget target, double percent, FaultSite site)
+      : ImpairmentFault(std::move(target), config_of(percent), std::move(site)) {}
 
-  std::vector<std::string> suggested_measures() const override {
+  std::vector<Measure> suggested_measures() const override {
     return {
-        "Make request handlers idempotent (idempotency keys) so a duplicated request cannot act twice",
-        "Watch duplicate-ACK and D-SACK counters on hosts: duplicated packets show there first",
-        "Find the device that duplicates (mirror ports, bonding, misconfigured bridges) and fix its "
-        "configuration",
+        {"Make request handlers idempotent (idempotency keys) so a duplicated request cannot act twice",
+         MeasureType::prevent},
+        {"Watch duplicate-ACK and D-SACK counters on hosts: duplicated packets show there first",
+         MeasureType::detect},
+        {"Find the device that duplicates (mirror ports, bonding, misconfigured bridges) and fix its "
+         "configuration",
+         MeasureType::prevent},
     };
   }
 
@@ -62,7 +66,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || !percent || !target) {
     return nullptr;
   }
-  return std::make_unique<Duplicate>(std::move(*target), *percent);
+  return std::make_unique<Duplicate>(std::move(*target), *percent, fault_site(step, exp));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "faults/common/measures.h"
 #include "harness/common/result.h"
 #include "harness/experiment/diagnostics.h"
 #include "harness/experiment/model.h"
@@ -59,8 +60,11 @@ class Fault {
  public:
   virtual ~Fault() = default;
 
-  // What was done, in words for the postmortem's root cause, e.g.
-  // "HAProxy on lb set web1's weight to 100 and the other servers' to 1".
+  // What was done to the stack, in words for the postmortem's root cause,
+  // e.g. "the weight of web1 on load balancer lb was set to 100 and the
+  // weight of every other server to 1". Not how it was done (netem or a
+  // delayer, a cgroup path, a pid): that is mechanism(), which the journal
+  // keeps apart.
   virtual std::string describe() const = 0;
 
   virtual Status inject(stack::RunningStack& stack) = 0;
@@ -72,12 +76,20 @@ class Fault {
   // bring-up). nullopt for faults that need no particular kernel feature.
   virtual std::optional<KernelPath> kernel_path() const { return std::nullopt; }
 
-  // The mechanism inject() took, for the journal; "" before inject or for a
-  // fault without a choice, where kernel_path() says it.
+  // How inject() carried the fault out, for the journal's `mechanism`: the
+  // kernel path it took and what it made there (the cgroup, the nftables
+  // table), the signal and the pid, the runtime API or the reload. What
+  // someone reproducing or debugging the run needs, kept out of describe(),
+  // which says only what happened to the stack. "" where kernel_path()
+  // says it all, and may be "" before inject: the journal reads it only for
+  // a fault that applied.
   virtual std::string mechanism() const { return {}; }
 
-  // Corrective measures this kind of fault suggests, for the postmortem.
-  virtual std::vector<std::string> suggested_measures() const { return {}; }
+  // Corrective measures this fault suggests for the postmortem's action
+  // items, each typed, and worded for the stack it hits: the settings of the
+  // target's kind and of the load balancer in front of it, never a feature
+  // that server lacks (faults/common/fault_site.h, lb_measures.h).
+  virtual std::vector<Measure> suggested_measures() const { return {}; }
 
   // Checks that need more than the parameters but no running stack, made
   // by `faultline validate` (and so before every run): e.g. a config

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/common/request_sample.h"
 #include "faults/registry.h"
@@ -21,8 +22,8 @@ constexpr const char* kBody = "aborted by faultline http_abort";
 
 class HttpAbort final : public ReconfigFault {
  public:
-  HttpAbort(std::string lb, double fraction, int status, std::string tag)
-      : ReconfigFault("http_abort", std::move(lb)),
+  HttpAbort(FaultSite site, double fraction, int status, std::string tag)
+      : ReconfigFault("http_abort", std::move(site)),
         fraction_(fraction),
         status_(status),
         tag_(std::move(tag)) {}
@@ -32,12 +33,24 @@ class HttpAbort final : public ReconfigFault {
                        percent_text(fraction_), status_);
   }
 
-  std::vector<std::string> suggested_measures() const override {
+  std::vector<Measure> suggested_measures() const override {
+    const Balancer lb = balancer();
     return {
-        "Count the errors the load balancer answers itself apart from those the backends send, and alert on "
-        "them",
-        "Review and test routing and filtering rules against recorded production traffic before rollout",
-        "Let clients retry idempotent requests with backoff and a retry budget",
+        {by_kind(lb,
+                 fmt::format("Count the errors {} answers itself apart from those the backends send, and "
+                             "alert on them: HAProxy logs `<NOSRV>` as the server of a request it answered "
+                             "without passing it on",
+                             lb.name_text()),
+                 fmt::format("Count the errors {} answers itself apart from those the backends send, and "
+                             "alert on them: `$upstream_addr` is empty in the access log of a request nginx "
+                             "answered without passing it on",
+                             lb.name_text()),
+                 "Count the errors the load balancer answers itself apart from those the backends send, and "
+                 "alert on them"),
+         MeasureType::detect},
+        {"Review and test routing and filtering rules against recorded production traffic before rollout",
+         MeasureType::process},
+        {"Let clients retry idempotent requests with backoff and a retry budget", MeasureType::mitigate},
     };
   }
 
@@ -90,7 +103,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<HttpAbort>(step.target, fraction.value_or(1.0), status.value_or(503),
+  return std::make_unique<HttpAbort>(fault_site(step, exp), fraction.value_or(1.0), status.value_or(503),
                                      step_tag(step));
 }
 

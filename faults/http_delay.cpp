@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/common/request_sample.h"
 #include "faults/registry.h"
@@ -25,8 +26,8 @@ constexpr const char* kEchoModule = "/usr/lib/nginx/modules/ngx_http_echo_module
 
 class HttpDelay final : public ReconfigFault {
  public:
-  HttpDelay(std::string lb, double fraction, Duration delay, std::string tag)
-      : ReconfigFault("http_delay", std::move(lb)),
+  HttpDelay(FaultSite site, double fraction, Duration delay, std::string tag)
+      : ReconfigFault("http_delay", std::move(site)),
         fraction_(fraction),
         delay_(delay),
         tag_(std::move(tag)) {}
@@ -36,11 +37,24 @@ class HttpDelay final : public ReconfigFault {
                        percent_text(fraction_), stack::detail::ms(delay_));
   }
 
-  std::vector<std::string> suggested_measures() const override {
+  std::vector<Measure> suggested_measures() const override {
+    const Balancer lb = balancer();
     return {
-        "Alert on latency measured at the load balancer, not only at the backends",
-        "Give every hook on the request path (auth, rate limits, lookups) its own timeout and latency metric",
-        "Set client timeouts and retry budgets with the latency a slow hop can add in mind",
+        {by_kind(
+             lb,
+             fmt::format("Alert on the time {} itself adds to a request: log `%Ta` (total) beside `%Tr` "
+                         "(the server's response time) and watch the difference, not only backend latency",
+                         lb.name_text()),
+             fmt::format("Alert on the time {} itself adds to a request: log `$request_time` beside "
+                         "`$upstream_response_time` and watch the difference, not only backend latency",
+                         lb.name_text()),
+             "Alert on latency measured at the load balancer, not only at the backends"),
+         MeasureType::detect},
+        {"Give every hook on the request path (auth, rate limits, lookups) its own timeout and latency "
+         "metric",
+         MeasureType::prevent},
+        {"Set client timeouts and retry budgets with the latency a slow hop can add in mind",
+         MeasureType::mitigate},
     };
   }
 
@@ -136,7 +150,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || !delay || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<HttpDelay>(step.target, fraction.value_or(1.0), *delay, step_tag(step));
+  return std::make_unique<HttpDelay>(fault_site(step, exp), fraction.value_or(1.0), *delay, step_tag(step));
 }
 
 }  // namespace

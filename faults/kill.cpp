@@ -11,6 +11,8 @@
 
 #include <chrono>
 
+#include "faults/common/fault_site.h"
+#include "faults/common/lb_measures.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
 #include "harness/stack/process.h"
@@ -29,8 +31,9 @@ constexpr SignalName kSignals[] = {{"KILL", SIGKILL}, {"TERM", SIGTERM}, {"INT",
 
 class Kill final : public Fault {
  public:
-  Kill(std::string target, std::string signal_name, int signal, std::optional<Duration> down_for)
-      : target_(std::move(target)),
+  Kill(FaultSite site, std::string signal_name, int signal, std::optional<Duration> down_for)
+      : site_(std::move(site)),
+        target_(site_.target),
         signal_name_(std::move(signal_name)),
         signal_(signal),
         down_for_(down_for) {}
@@ -62,6 +65,9 @@ class Kill final : public Fault {
     // failure and stop the run.
     stack.set_expected_down(target_, true);
     killed_ = true;
+    mechanism_ =
+        fmt::format("SIG{} to the process group of {}'s server (pid {}); the stack starts it again on revert",
+                    signal_name_, target_, service->process->pid());
     if (auto st = service->process->signal(signal_, stack::SignalScope::group); !st) {
       return Error{fmt::format("kill: cannot signal {}: {}", target_, st.error().message)};
     }
@@ -83,23 +89,41 @@ class Kill final : public Fault {
     return {};
   }
 
-  std::vector<std::string> suggested_measures() const override {
-    return {
-        "Health-check every backend from the load balancer (short interval, fall 2-3) so a dead server "
-        "leaves "
-        "the pool within seconds",
-        "Run each service under a supervisor that restarts it (systemd Restart=on-failure, an orchestrator's "
-        "liveness probe) and alert on restarts",
-        "Keep enough spare capacity in the pool that losing one server does not overload the others (N+1)",
-    };
+  std::string mechanism() const override { return mechanism_; }
+
+  std::vector<Measure> suggested_measures() const override {
+    std::vector<Measure> out;
+    const auto lb = balancer_in_front(site_);
+    if (lb) {
+      out.push_back(take_failed_server_out(*lb));
+      out.push_back(retry_on_another_server(*lb));
+      if (auto ramp = ramp_up_recovered_server(*lb)) {
+        out.push_back(*ramp);
+      }
+    } else {
+      out.push_back(redundant_load_balancer(target_));
+    }
+    out.push_back(
+        {"Run each service under a supervisor that restarts it (systemd Restart=on-failure, an "
+         "orchestrator's liveness probe) and alert on restarts",
+         MeasureType::mitigate});
+    if (lb) {
+      out.push_back(
+          {"Keep enough spare capacity in the pool that losing one server does not overload the "
+           "others (N+1)",
+           MeasureType::prevent});
+    }
+    return out;
   }
 
  private:
+  FaultSite site_;
   std::string target_;
   std::string signal_name_;
   int signal_;
   std::optional<Duration> down_for_;
   bool killed_ = false;
+  std::string mechanism_;  // set by inject
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
@@ -116,7 +140,7 @@ const Registration registration{FaultType{
     .parse = parse,
 }};
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& /*exp*/,
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
                              experiment::Diagnostics& diags) {
   ParamReader params(step, *Registry::instance().find("kill"), diags);
   std::vector<std::string> names;
@@ -134,7 +158,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
       number = s.number;
     }
   }
-  return std::make_unique<Kill>(step.target, name, number, step.duration);
+  return std::make_unique<Kill>(fault_site(step, exp), name, number, step.duration);
 }
 
 }  // namespace

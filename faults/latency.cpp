@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "faults/common/impairment_fault.h"
+#include "faults/common/lb_measures.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
 
@@ -15,15 +16,20 @@ class Latency final : public ImpairmentFault {
  public:
   using ImpairmentFault::ImpairmentFault;
 
-  std::vector<std::string> suggested_measures() const override {
-    return {
-        "Set client and upstream timeouts from measured latency percentiles, with a budget for the whole "
-        "call "
-        "chain, so a slow hop fails fast instead of piling up requests",
-        "Alert on latency percentiles (p99) per hop, not only on error rates: added latency raises no errors",
-        "Use outlier detection or latency-aware balancing (least connections) so a slow path gets less "
-        "traffic",
+  std::vector<Measure> suggested_measures() const override {
+    std::vector<Measure> out{
+        {"Set client and upstream timeouts from measured latency percentiles, with a budget for the whole "
+         "call chain, so a slow hop fails fast instead of piling up requests",
+         MeasureType::prevent},
+        {"Alert on latency percentiles (p99) per hop, not only on error rates: added latency raises no "
+         "errors",
+         MeasureType::detect},
     };
+    if (const auto lb = balancer()) {
+      out.push_back(bound_server_timeouts(*lb));
+      out.push_back(balance_by_least_connections(*lb));
+    }
+    return out;
   }
 
  private:
@@ -78,7 +84,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   config.delay = *delay;
   config.jitter = jitter.value_or(Duration{0});
   config.delay_correlation = correlation.value_or(0);
-  return std::make_unique<Latency>(std::move(*target), config);
+  return std::make_unique<Latency>(std::move(*target), config, fault_site(step, exp));
 }
 
 }  // namespace

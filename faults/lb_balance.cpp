@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/registry.h"
 #include "harness/stack/render.h"
@@ -16,8 +17,8 @@ namespace {
 
 class LbBalance final : public ReconfigFault {
  public:
-  LbBalance(std::string lb, std::string algorithm)
-      : ReconfigFault("lb_balance", std::move(lb)), algorithm_(std::move(algorithm)) {}
+  LbBalance(FaultSite site, std::string algorithm)
+      : ReconfigFault("lb_balance", std::move(site)), algorithm_(std::move(algorithm)) {}
 
   std::string describe() const override {
     return fmt::format(
@@ -25,12 +26,28 @@ class LbBalance final : public ReconfigFault {
         algorithm_ == "source" ? " (client address hashing: one client address, one server)" : "");
   }
 
-  std::vector<std::string> suggested_measures() const override {
+  std::vector<Measure> suggested_measures() const override {
+    const Balancer lb = balancer();
     return {
-        "Before switching to address-based stickiness, check how many distinct client addresses reach the "
-        "load balancer (NATs and proxies collapse many users into one)",
-        "Prefer cookie-based stickiness, or none, over source hashing",
-        "Alert on the largest backend share (max_backend_share), not only on errors and latency",
+        {"Before switching to address-based stickiness, check how many distinct client addresses reach the "
+         "load balancer (NATs and proxies collapse many users into one)",
+         MeasureType::process},
+        {by_kind(
+             lb,
+             fmt::format("Prefer a cookie to the client address for stickiness (`cookie SRV insert indirect "
+                         "nocache` in the backend of {}, a `cookie` name on each server); where hashing "
+                         "is needed, `hash-type consistent` with `hash-balance-factor 150` bounds each "
+                         "server's load",
+                         lb.name_text()),
+             fmt::format("Prefer no stickiness at {}, or hash on a key with many values (`hash "
+                         "$cookie_session consistent;` in the upstream) rather than the client address: "
+                         "open-source nginx has no bounded-load hashing and no cookie stickiness of its own",
+                         lb.name_text()),
+             "Prefer cookie-based stickiness, or none, over source hashing"),
+         MeasureType::prevent},
+        limit_per_server(lb),
+        {"Alert on the largest backend share (max_backend_share), not only on errors and latency",
+         MeasureType::detect},
     };
   }
 
@@ -70,7 +87,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || !algorithm || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbBalance>(step.target, *algorithm);
+  return std::make_unique<LbBalance>(fault_site(step, exp), *algorithm);
 }
 
 }  // namespace

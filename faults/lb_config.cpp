@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "faults/common/blast_radius.h"
+#include "faults/common/lb_measures.h"
 #include "faults/common/lb_precheck.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/registry.h"
@@ -57,9 +58,9 @@ struct FragmentSource {
 
 class LbConfig final : public ReconfigFault {
  public:
-  LbConfig(std::string lb, std::string section, std::string fragment, std::string origin,
+  LbConfig(FaultSite site, std::string section, std::string fragment, std::string origin,
            FragmentSource source, std::vector<experiment::ExternalTarget> external)
-      : ReconfigFault("lb_config", std::move(lb)),
+      : ReconfigFault("lb_config", std::move(site)),
         section_(std::move(section)),
         fragment_(std::move(fragment)),
         origin_(std::move(origin)),
@@ -73,11 +74,17 @@ class LbConfig final : public ReconfigFault {
         section_, lb(), first, first.size() < fragment_.size() ? " ..." : "");
   }
 
-  std::vector<std::string> suggested_measures() const override {
+  std::vector<Measure> suggested_measures() const override {
+    const Balancer lb = balancer();
     return {
-        "Validate every load-balancer change with the server's check mode in CI and before rollout",
-        "Roll config changes out to one load balancer first and compare its error rate with the others",
-        "Keep the previous config one command away (versioned configs, automatic rollback on alert)",
+        {fmt::format(
+             "Validate every change to {} with {} in CI and before rollout", lb.name_text(),
+             by_kind(lb, "`haproxy -c -f <file>`", "`nginx -t -c <file>`", "the server's check mode")),
+         MeasureType::prevent},
+        {"Roll config changes out to one load balancer first and compare its error rate with the others",
+         MeasureType::process},
+        {"Keep the previous config one command away (versioned configs, automatic rollback on alert)",
+         MeasureType::mitigate},
     };
   }
 
@@ -297,7 +304,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || !fragment || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbConfig>(step.target, section.value_or("backend"), *fragment, origin,
+  return std::make_unique<LbConfig>(fault_site(step, exp), section.value_or("backend"), *fragment, origin,
                                     std::move(source), reachable_external(exp));
 }
 

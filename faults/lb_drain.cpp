@@ -16,19 +16,23 @@ namespace {
 
 class LbDrain final : public LbAdminStateFault {
  public:
-  LbDrain(std::string lb, std::string server)
-      : LbAdminStateFault("lb_drain", "drain", std::move(lb), std::move(server)) {}
+  LbDrain(FaultSite site, std::string server)
+      : LbAdminStateFault("lb_drain", "drain", std::move(site), std::move(server)) {}
 
   std::string describe() const override {
     return fmt::format("server {} on load balancer {} was set to drain: it received no new sessions",
                        server(), lb());
   }
 
-  std::vector<std::string> suggested_measures() const override {
+  std::vector<Measure> suggested_measures() const override {
     return {
-        "Require a capacity check before draining a server: the rest of the pool must carry its share",
-        "Alert when a pool serves with fewer servers than planned for longer than a maintenance window",
-        "Automate drain with a timeout that puts the server back in rotation unless renewed",
+        {"Require a capacity check before draining a server: the rest of the pool must carry its share",
+         MeasureType::process},
+        {"Alert when a pool serves with fewer servers than planned for longer than a maintenance window",
+         MeasureType::detect},
+        {"Automate drain with a timeout that puts the server back in rotation unless renewed",
+         MeasureType::prevent},
+        admin_state_visible(balancer()),
     };
   }
 };
@@ -50,7 +54,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!server) {
     return nullptr;
   }
-  return std::make_unique<LbDrain>(step.target, *server);
+  return std::make_unique<LbDrain>(fault_site(step, exp), *server);
 }
 
 }  // namespace

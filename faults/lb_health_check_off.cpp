@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/registry.h"
 
@@ -17,8 +18,8 @@ namespace {
 
 class LbHealthCheckOff final : public ReconfigFault {
  public:
-  LbHealthCheckOff(std::string lb, std::vector<std::string> servers, bool all)
-      : ReconfigFault("lb_health_check_off", std::move(lb)), servers_(std::move(servers)), all_(all) {}
+  LbHealthCheckOff(FaultSite site, std::vector<std::string> servers, bool all)
+      : ReconfigFault("lb_health_check_off", std::move(site)), servers_(std::move(servers)), all_(all) {}
 
   std::string describe() const override {
     return fmt::format(
@@ -27,12 +28,41 @@ class LbHealthCheckOff final : public ReconfigFault {
         lb(), all_ ? "every server" : fmt::format("{}", fmt::join(servers_, ", ")));
   }
 
-  std::vector<std::string> suggested_measures() const override {
-    return {
-        "Never run a production pool without active health checks; alert when a server's checks are disabled",
-        "Check the application path (not only the TCP port) so a broken server is detected",
-        "Alert on 5xx per backend server, which shows one bad server hidden in a healthy-looking pool",
+  std::vector<Measure> suggested_measures() const override {
+    const Balancer lb = balancer();
+    const std::string name = lb.name_text();
+    std::vector<Measure> out{
+        {by_kind(
+             lb,
+             fmt::format("Never run the pool of {} without `check` on its `server` lines; alert when a "
+                         "server's checks are off (an empty `check_status` in the runtime API's `show stat`)",
+                         name),
+             fmt::format("Never set `max_fails=0` on the servers of {}: it turns off the only failure "
+                         "detection open-source nginx has (no active health checks); probe each server's "
+                         "health path from outside if a dead server must be seen before users hit it",
+                         name),
+             "Never run a production pool without health checks; alert when a server's checks are "
+             "disabled"),
+         MeasureType::prevent},
     };
+    if (lb.is(experiment::ServiceKind::nginx)) {
+      // Passive checks see the application through its answers.
+      out.push_back(take_erroring_server_out(lb));
+    } else {
+      out.push_back(
+          {by_kind(lb,
+                   fmt::format("Check the application path, not only the TCP port: `option httpchk` "
+                               "with `http-check send meth GET uri /health` in the backend of {}",
+                               name),
+                   "",
+                   "Check the application path (not only the TCP port) so a broken server is "
+                   "detected"),
+           MeasureType::mitigate});
+    }
+    out.push_back(
+        {"Alert on 5xx per backend server, which shows one bad server hidden in a healthy-looking pool",
+         MeasureType::detect});
+    return out;
   }
 
  private:
@@ -85,7 +115,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
     return nullptr;
   }
   std::vector<std::string> servers = server ? std::vector<std::string>{*server} : lb->backends;
-  return std::make_unique<LbHealthCheckOff>(step.target, std::move(servers), !server);
+  return std::make_unique<LbHealthCheckOff>(fault_site(step, exp), std::move(servers), !server);
 }
 
 }  // namespace

@@ -15,19 +15,22 @@ namespace {
 
 class LbMaintenance final : public LbAdminStateFault {
  public:
-  LbMaintenance(std::string lb, std::string server)
-      : LbAdminStateFault("lb_maintenance", "maint", std::move(lb), std::move(server)) {}
+  LbMaintenance(FaultSite site, std::string server)
+      : LbAdminStateFault("lb_maintenance", "maint", std::move(site), std::move(server)) {}
 
   std::string describe() const override {
     return fmt::format("server {} on load balancer {} was put into maintenance: it received no traffic",
                        server(), lb());
   }
 
-  std::vector<std::string> suggested_measures() const override {
+  std::vector<Measure> suggested_measures() const override {
     return {
-        "Track maintenance windows with an owner and an end time; alert on servers left in maintenance",
-        "Alert on each backend's share of traffic dropping to zero",
-        "Keep enough spare capacity (N+1) that one server in maintenance does not overload the rest",
+        {"Track maintenance windows with an owner and an end time; alert on servers left in maintenance",
+         MeasureType::process},
+        {"Alert on each backend's share of traffic dropping to zero", MeasureType::detect},
+        {"Keep enough spare capacity (N+1) that one server in maintenance does not overload the rest",
+         MeasureType::prevent},
+        admin_state_visible(balancer()),
     };
   }
 };
@@ -49,7 +52,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!server) {
     return nullptr;
   }
-  return std::make_unique<LbMaintenance>(step.target, *server);
+  return std::make_unique<LbMaintenance>(fault_site(step, exp), *server);
 }
 
 }  // namespace

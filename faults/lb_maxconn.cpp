@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/registry.h"
 #include "harness/stack/render_util.h"
@@ -17,9 +18,9 @@ namespace {
 
 class LbMaxconn final : public ReconfigFault {
  public:
-  LbMaxconn(std::string lb, std::vector<std::string> servers, bool all, int maxconn,
+  LbMaxconn(FaultSite site, std::vector<std::string> servers, bool all, int maxconn,
             std::optional<Duration> queue_timeout)
-      : ReconfigFault("lb_maxconn", std::move(lb)),
+      : ReconfigFault("lb_maxconn", std::move(site)),
         servers_(std::move(servers)),
         all_(all),
         maxconn_(maxconn),
@@ -38,11 +39,22 @@ class LbMaxconn final : public ReconfigFault {
         who, lb(), maxconn_, stack::detail::ms(*queue_timeout_));
   }
 
-  std::vector<std::string> suggested_measures() const override {
+  std::vector<Measure> suggested_measures() const override {
+    const Balancer lb = balancer();
     return {
-        "Derive connection limits from load tests of each server, and review them with the capacity plan",
-        "Alert on queued requests and 503s from the load balancer itself (not only from the backends)",
-        "Keep limits in one reviewed place instead of per-environment copies",
+        {"Derive connection limits from load tests of each server, and review them with the capacity plan",
+         MeasureType::prevent},
+        {by_kind(
+             lb,
+             fmt::format("Alert on requests queued at {} (`qcur` and `qtime` in its stats) and on the 503s "
+                         "it answers itself after a queue timeout (termination state `sQ` in its log)",
+                         lb.name_text()),
+             fmt::format("Alert on the 502s {} answers itself when every server is at its `max_conns` "
+                         "(its error log says there are no live upstreams)",
+                         lb.name_text()),
+             "Alert on queued requests and 503s from the load balancer itself (not only from the backends)"),
+         MeasureType::detect},
+        {"Keep limits in one reviewed place instead of per-environment copies", MeasureType::process},
     };
   }
 
@@ -115,7 +127,8 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (lb->kind == experiment::ServiceKind::haproxy) {
     queue_timeout = queue.value_or(Duration(10ms));
   }
-  return std::make_unique<LbMaxconn>(step.target, std::move(servers), !server, *maxconn, queue_timeout);
+  return std::make_unique<LbMaxconn>(fault_site(step, exp), std::move(servers), !server, *maxconn,
+                                     queue_timeout);
 }
 
 }  // namespace

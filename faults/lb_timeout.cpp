@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/registry.h"
 #include "harness/stack/render_util.h"
@@ -17,19 +18,39 @@ namespace {
 
 class LbTimeout final : public ReconfigFault {
  public:
-  LbTimeout(std::string lb, std::string which, Duration value)
-      : ReconfigFault("lb_timeout", std::move(lb)), which_(std::move(which)), value_(value) {}
+  LbTimeout(FaultSite site, std::string which, Duration value)
+      : ReconfigFault("lb_timeout", std::move(site)), which_(std::move(which)), value_(value) {}
 
   std::string describe() const override {
     return fmt::format("the {} timeout of load balancer {} was set to {}", which_, lb(),
                        stack::detail::ms(value_));
   }
 
-  std::vector<std::string> suggested_measures() const override {
+  std::vector<Measure> suggested_measures() const override {
+    const Balancer lb = balancer();
     return {
-        "Set timeouts from measured latency percentiles (p99.9 with margin), and write units explicitly",
-        "Alert on 504s and on connection errors at the load balancer per backend",
-        "Test timeout changes under production-like load before rollout",
+        {by_kind(
+             lb,
+             "Set timeouts from measured latency percentiles (p99.9 with margin), and always write the "
+             "unit: HAProxy reads a bare number as milliseconds (`timeout server 5s`, not `timeout server "
+             "5`)",
+             "Set timeouts from measured latency percentiles (p99.9 with margin), and always write the "
+             "unit: nginx reads a bare number as seconds (`proxy_read_timeout 500ms`, not "
+             "`proxy_read_timeout 500`)",
+             "Set timeouts from measured latency percentiles (p99.9 with margin), and write units "
+             "explicitly"),
+         MeasureType::prevent},
+        {by_kind(lb,
+                 fmt::format("Alert on 504s and failed connections per server at {} (its log's termination "
+                             "state: `sH` for a response that timed out, `sC` or `SC` for a connection that "
+                             "failed)",
+                             lb.name_text()),
+                 fmt::format("Alert on 504s and failed connections per server at {} (log `$upstream_status` "
+                             "and `$upstream_addr`)",
+                             lb.name_text()),
+                 "Alert on 504s and on connection errors at the load balancer per backend"),
+         MeasureType::detect},
+        {"Test timeout changes under production-like load before rollout", MeasureType::process},
     };
   }
 
@@ -93,7 +114,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || !which || !value || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbTimeout>(step.target, *which, *value);
+  return std::make_unique<LbTimeout>(fault_site(step, exp), *which, *value);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
@@ -19,8 +20,10 @@ namespace {
 
 class LbWeight final : public Fault {
  public:
-  LbWeight(const experiment::Service& lb, std::string server, int weight, std::optional<int> others)
-      : lb_(lb.name),
+  LbWeight(const experiment::Service& lb, FaultSite site, std::string server, int weight,
+           std::optional<int> others)
+      : site_(std::move(site)),
+        lb_(lb.name),
         server_(std::move(server)),
         weight_(weight),
         others_(others),
@@ -90,12 +93,26 @@ class LbWeight final : public Fault {
     return result;
   }
 
-  std::vector<std::string> suggested_measures() const override {
+  std::string mechanism() const override {
+    if (site_.target_kind == experiment::ServiceKind::nginx) {
+      return fmt::format(
+          "a rewrite of the `server` lines of {}'s upstream (`weight=`, or `down` for 0), checked with "
+          "`nginx -t` and reloaded gracefully",
+          lb_);
+    }
+    return fmt::format("HAProxy's runtime API on {}: `set weight`, no reload", lb_);
+  }
+
+  std::vector<Measure> suggested_measures() const override {
+    const Balancer lb = site_.itself();
     return {
-        "Validate load-balancer weights before a change is applied: compute each server's resulting share "
-        "of the traffic and refuse a change that gives any server more than its capacity can serve",
-        "Alert on each backend's share of traffic, not only on the pool's totals",
-        "Review weight changes like code: diff, second pair of eyes, staged rollout",
+        {"Validate load-balancer weights before a change is applied: compute each server's resulting share "
+         "of the traffic and refuse a change that gives any server more than its capacity can serve",
+         MeasureType::prevent},
+        limit_per_server(lb),
+        retry_on_another_server(lb),
+        {"Alert on each backend's share of traffic, not only on the pool's totals", MeasureType::detect},
+        {"Review weight changes like code: diff, second pair of eyes, staged rollout", MeasureType::process},
     };
   }
 
@@ -122,6 +139,7 @@ class LbWeight final : public Fault {
     return reconfig_.apply(stack, *text);
   }
 
+  FaultSite site_;
   std::string lb_;
   std::string server_;
   int weight_;
@@ -158,7 +176,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || !server || !weight || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbWeight>(*lb, *server, *weight, others);
+  return std::make_unique<LbWeight>(*lb, fault_site(step, exp), *server, *weight, others);
 }
 
 }  // namespace

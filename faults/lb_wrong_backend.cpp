@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "faults/common/blast_radius.h"
+#include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/registry.h"
 
@@ -19,9 +20,9 @@ namespace {
 
 class LbWrongBackend final : public ReconfigFault {
  public:
-  LbWrongBackend(std::string lb, std::string server, std::optional<std::string> address,
+  LbWrongBackend(FaultSite site, std::string server, std::optional<std::string> address,
                  std::optional<int> port, std::vector<experiment::ExternalTarget> external)
-      : ReconfigFault("lb_wrong_backend", std::move(lb)),
+      : ReconfigFault("lb_wrong_backend", std::move(site)),
         server_(std::move(server)),
         address_(std::move(address)),
         port_(port),
@@ -39,14 +40,19 @@ class LbWrongBackend final : public ReconfigFault {
     return ReconfigFault::inject(stack);
   }
 
-  std::vector<std::string> suggested_measures() const override {
-    return {
-        "Validate routing changes against the service registry before they are applied (the address must "
-        "answer the health check)",
-        "Keep active health checks on every server so a wrong address is taken out of rotation in seconds",
-        "Allow retries on another server (retries + redispatch / proxy_next_upstream) for idempotent "
-        "requests",
+  std::vector<Measure> suggested_measures() const override {
+    const Balancer lb = balancer();
+    std::vector<Measure> out{
+        {"Validate routing changes against the service registry before they are applied (the address must "
+         "answer the health check)",
+         MeasureType::prevent},
+        take_failed_server_out(lb),
     };
+    if (lb.is(experiment::ServiceKind::haproxy)) {
+      out.push_back(take_erroring_server_out(lb));
+    }
+    out.push_back(retry_on_another_server(lb));
+    return out;
   }
 
  private:
@@ -113,7 +119,8 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || !server || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbWrongBackend>(step.target, *server, address, port, reachable_external(exp));
+  return std::make_unique<LbWrongBackend>(fault_site(step, exp), *server, address, port,
+                                          reachable_external(exp));
 }
 
 }  // namespace

@@ -11,7 +11,9 @@
 #include <atomic>
 #include <cmath>
 
+#include "faults/common/fault_site.h"
 #include "faults/common/kernel_path.h"
+#include "faults/common/lb_measures.h"
 #include "faults/common/net_target.h"
 #include "faults/common/netem.h"
 #include "faults/common/params.h"
@@ -94,19 +96,14 @@ class NftLoss {
 
 class Loss final : public Fault {
  public:
-  Loss(NetTarget target, double percent, double correlation)
-      : target_(std::move(target)), percent_(percent), correlation_(correlation) {}
+  Loss(NetTarget target, double percent, double correlation, FaultSite site)
+      : target_(std::move(target)), percent_(percent), correlation_(correlation), site_(std::move(site)) {}
 
   std::string describe() const override {
     std::string text =
         fmt::format("{:g}% of the packets in {} were dropped", percent_ * 100, target_.describe());
     if (correlation_ > 0) {
       text += fmt::format(" in bursts (correlation {:g}%)", correlation_ * 100);
-    }
-    if (correlation_ > 0 && !path_.mechanism().empty()) {
-      text += fmt::format(", by {}", path_.mechanism());
-    } else if (correlation_ == 0) {
-      text += ", by an nftables rule in its network namespace";
     }
     return text;
   }
@@ -117,7 +114,16 @@ class Loss final : public Fault {
     }
     return nftables_path(fmt::format("in {}'s network namespace", target_.service));
   }
-  std::string mechanism() const override { return correlation_ > 0 ? path_.mechanism() : std::string(); }
+  std::string mechanism() const override {
+    if (correlation_ > 0) {
+      return path_.mechanism();
+    }
+    if (nft_.table().empty()) {
+      return {};
+    }
+    return fmt::format("an nftables table ({}) in {}'s network namespace, dropping with `numgen random`",
+                       nft_.table(), target_.service);
+  }
 
   Status inject(stack::RunningStack& stack) override {
     if (correlation_ > 0) {
@@ -135,21 +141,30 @@ class Loss final : public Fault {
     return a.ok() ? b : a;
   }
 
-  std::vector<std::string> suggested_measures() const override {
-    return {
-        "Alert on TCP retransmissions and on tail latency (p99), where packet loss shows long before errors "
-        "do",
-        "Keep connect and request timeouts above the retransmission timeouts (SYN retries at 1 s, 3 s) or "
-        "retry "
-        "idempotent requests once, on another backend",
-        "Check links, NIC error counters and switch ports of the affected path; route around a lossy hop",
+  std::vector<Measure> suggested_measures() const override {
+    std::vector<Measure> out{
+        {"Alert on TCP retransmissions and on tail latency (p99), where packet loss shows long before errors "
+         "do",
+         MeasureType::detect},
+        {"Keep connect and request timeouts above the retransmission timeouts (SYN retries at 1 s, 3 s), so "
+         "one lost packet does not fail a request",
+         MeasureType::prevent},
     };
+    if (const auto lb = balancer_for_traffic(site_, target_.peers)) {
+      out.push_back(retry_on_another_server(*lb));
+    }
+    out.push_back(
+        {"Check links, NIC error counters and switch ports of the affected path; route around a lossy "
+         "hop",
+         MeasureType::prevent});
+    return out;
   }
 
  private:
   NetTarget target_;
   double percent_;
   double correlation_;
+  FaultSite site_;
   NftLoss nft_;
   ImpairmentPath path_;
 };
@@ -190,7 +205,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || !percent || !target) {
     return nullptr;
   }
-  return std::make_unique<Loss>(std::move(*target), *percent, correlation.value_or(0));
+  return std::make_unique<Loss>(std::move(*target), *percent, correlation.value_or(0), fault_site(step, exp));
 }
 
 }  // namespace

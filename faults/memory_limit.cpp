@@ -14,7 +14,9 @@
 #include <sstream>
 
 #include "faults/common/cgroup.h"
+#include "faults/common/fault_site.h"
 #include "faults/common/kernel_path.h"
+#include "faults/common/lb_measures.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
 
@@ -64,7 +66,8 @@ std::string format_bytes(std::uint64_t bytes) {
 
 class MemoryLimit final : public Fault {
  public:
-  MemoryLimit(std::string target, std::uint64_t bytes) : target_(std::move(target)), bytes_(bytes) {}
+  MemoryLimit(FaultSite site, std::uint64_t bytes)
+      : site_(std::move(site)), target_(site_.target), bytes_(bytes) {}
 
   std::string describe() const override {
     std::string text =
@@ -132,15 +135,40 @@ class MemoryLimit final : public Fault {
     return {};
   }
 
-  std::vector<std::string> suggested_measures() const override {
-    return {
-        "Set memory limits from measured peak usage plus headroom, and alert when usage passes 80% of the "
-        "limit or on memory.failcnt / OOM kills",
-        "Bound the server's own memory use (worker counts, buffer and cache sizes, connection limits) so it "
-        "degrades before the kernel kills it",
-        "Have a supervisor restart an OOM-killed server and the load balancer's health checks take it out of "
-        "the pool meanwhile",
+  std::vector<Measure> suggested_measures() const override {
+    using experiment::ServiceKind;
+    const ServiceKind kind = site_.target_kind;
+    std::vector<Measure> out{
+        {"Set memory limits from measured peak usage plus headroom", MeasureType::prevent},
+        {"Alert when memory use passes 80% of the limit, and on OOM kills (oom_kill in memory.events)",
+         MeasureType::detect},
+        {kind == ServiceKind::haproxy
+             ? fmt::format(
+                   "Bound the memory of {} with a global `maxconn`: each connection can hold two "
+                   "buffers of `tune.bufsize` (16 kB by default), so maxconn × 2 × bufsize must fit the "
+                   "limit with room to spare",
+                   target_)
+         : kind == ServiceKind::nginx
+             ? fmt::format(
+                   "Bound the memory of {} through `worker_processes`, `worker_connections` and the "
+                   "proxy buffers (`proxy_buffers`, `proxy_buffer_size`), so nginx degrades before the "
+                   "kernel kills it",
+                   target_)
+             : fmt::format(
+                   "Bound the worker pool and queue of {} (`capacity.workers`, `capacity.queue`) so it "
+                   "sheds with 503 before it outgrows its memory",
+                   target_),
+         MeasureType::prevent},
+        {"Have a supervisor restart an OOM-killed server (systemd Restart=on-failure, an orchestrator's "
+         "liveness probe)",
+         MeasureType::mitigate},
     };
+    if (const auto lb = balancer_in_front(site_)) {
+      out.push_back(take_failed_server_out(*lb));
+    } else {
+      out.push_back(redundant_load_balancer(target_));
+    }
+    return out;
   }
 
  private:
@@ -162,6 +190,7 @@ class MemoryLimit final : public Fault {
     return -1;
   }
 
+  FaultSite site_;
   std::string target_;
   std::uint64_t bytes_;
   ServiceCgroup group_;
@@ -183,7 +212,7 @@ const Registration registration{FaultType{
     .parse = parse,
 }};
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& /*exp*/,
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
                              experiment::Diagnostics& diags) {
   ParamReader params(step, *Registry::instance().find("memory_limit"), diags);
   auto text = params.text("limit", true);
@@ -201,7 +230,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || !bytes) {
     return nullptr;
   }
-  return std::make_unique<MemoryLimit>(step.target, *bytes);
+  return std::make_unique<MemoryLimit>(fault_site(step, exp), *bytes);
 }
 
 }  // namespace

@@ -11,7 +11,9 @@
 
 #include <fmt/format.h>
 
+#include "faults/common/fault_site.h"
 #include "faults/common/kernel_path.h"
+#include "faults/common/lb_measures.h"
 #include "faults/common/net_target.h"
 #include "faults/common/nft.h"
 #include "faults/common/params.h"
@@ -22,7 +24,7 @@ namespace {
 
 class Partition final : public Fault {
  public:
-  explicit Partition(NetTarget target) : target_(std::move(target)) {}
+  Partition(NetTarget target, FaultSite site) : target_(std::move(target)), site_(std::move(site)) {}
 
   std::optional<KernelPath> kernel_path() const override {
     return nftables_path(fmt::format("in {}'s network namespace", target_.service));
@@ -41,19 +43,30 @@ class Partition final : public Fault {
 
   Status revert(stack::RunningStack& stack) override { return table_.remove(stack); }
 
-  std::vector<std::string> suggested_measures() const override {
-    return {
-        "Use active health checks with short intervals and connect timeouts so a load balancer takes an "
-        "unreachable backend out of rotation within seconds",
-        "Retry idempotent requests on another server (retries with redispatch) when a connect times out",
-        "Spread backends across failure domains (racks, zones) and alert on a backend that stops answering "
-        "health "
-        "checks",
-    };
+  std::string mechanism() const override {
+    if (table_.name().empty()) {
+      return {};
+    }
+    return fmt::format("an nftables table ({}) in {}'s network namespace, dropping silently", table_.name(),
+                       target_.service);
+  }
+
+  std::vector<Measure> suggested_measures() const override {
+    std::vector<Measure> out;
+    if (const auto lb = balancer_for_traffic(site_, target_.peers)) {
+      out.push_back(take_failed_server_out(*lb));
+      out.push_back(retry_on_another_server(*lb));
+    } else {
+      out.push_back(redundant_load_balancer(target_.service));
+    }
+    out.push_back({"Spread backends across failure domains (racks, zones)", MeasureType::prevent});
+    out.push_back({"Alert on a backend that stops answering health checks", MeasureType::detect});
+    return out;
   }
 
  private:
   NetTarget target_;
+  FaultSite site_;
   NftTargetTable table_;
 };
 
@@ -77,7 +90,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || !target) {
     return nullptr;
   }
-  return std::make_unique<Partition>(std::move(*target));
+  return std::make_unique<Partition>(std::move(*target), fault_site(step, exp));
 }
 
 }  // namespace

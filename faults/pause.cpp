@@ -17,6 +17,8 @@
 
 #include <memory>
 
+#include "faults/common/fault_site.h"
+#include "faults/common/lb_measures.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
 #include "harness/stack/process.h"
@@ -26,11 +28,11 @@ namespace {
 
 class Pause final : public Fault {
  public:
-  explicit Pause(std::string target) : target_(std::move(target)) {}
+  explicit Pause(FaultSite site) : site_(std::move(site)), target_(site_.target) {}
 
   std::string describe() const override {
-    return fmt::format(
-        "every process of {} was frozen (SIGSTOP): it kept its connections but answered nothing", target_);
+    return fmt::format("every process of {} was frozen: it kept its connections but answered nothing",
+                       target_);
   }
 
   Status inject(stack::RunningStack& stack) override {
@@ -42,6 +44,8 @@ class Pause final : public Fault {
       return Error{fmt::format("pause: cannot stop {}: {}", target_, st.error().message)};
     }
     stopped_ = service->process;
+    mechanism_ = fmt::format("SIGSTOP to the process group of {}'s server (pid {}), SIGCONT on revert",
+                             target_, service->process->pid());
     return {};
   }
 
@@ -59,23 +63,29 @@ class Pause final : public Fault {
     return {};
   }
 
-  std::vector<std::string> suggested_measures() const override {
-    return {
-        "Give health checks a timeout well below the clients' (e.g. 1 s) so a hung server is marked down, "
-        "not "
-        "only a dead one",
-        "Set server-side timeouts on the load balancer (connect, server, queue) and retry idempotent "
-        "requests "
-        "on another server",
-        "Alert on latency percentiles per backend, not only on error rates: a frozen server first shows up "
-        "as "
-        "a p99 spike",
-    };
+  std::string mechanism() const override { return mechanism_; }
+
+  std::vector<Measure> suggested_measures() const override {
+    std::vector<Measure> out;
+    if (const auto lb = balancer_in_front(site_)) {
+      out.push_back(take_hung_server_out(*lb));
+      out.push_back(bound_server_timeouts(*lb));
+      out.push_back(retry_on_another_server(*lb));
+    } else {
+      out.push_back(redundant_load_balancer(target_));
+    }
+    out.push_back(
+        {"Alert on latency percentiles per backend, not only on error rates: a frozen server first "
+         "shows up as a p99 spike",
+         MeasureType::detect});
+    return out;
   }
 
  private:
+  FaultSite site_;
   std::string target_;
   std::shared_ptr<const stack::ServerProcess> stopped_;  // the server it froze, until thawed
+  std::string mechanism_;                                // set by inject
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
@@ -89,14 +99,14 @@ const Registration registration{FaultType{
     .parse = parse,
 }};
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& /*exp*/,
+std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
                              experiment::Diagnostics& diags) {
   ParamReader params(step, *Registry::instance().find("pause"), diags);
   // No parameters: reading none still reports unknown keys.
   if (!params.ok()) {
     return nullptr;
   }
-  return std::make_unique<Pause>(step.target);
+  return std::make_unique<Pause>(fault_site(step, exp));
 }
 
 }  // namespace

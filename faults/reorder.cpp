@@ -16,14 +16,16 @@ class Reorder final : public ImpairmentFault {
  public:
   using ImpairmentFault::ImpairmentFault;
 
-  std::vector<std::string> suggested_measures() const override {
+  std::vector<Measure> suggested_measures() const override {
     return {
-        "Keep TCP's reordering tolerance (net.ipv4.tcp_reordering, RACK) at its defaults so reordering is "
-        "not "
-        "taken for loss",
-        "Avoid per-packet load sharing over paths of different delay (use per-flow hashing in ECMP and "
-        "bonds)",
-        "Watch reordering counters (TCPSACKReorder, TCPRenoReorder) alongside retransmissions",
+        {"Keep TCP's reordering tolerance (net.ipv4.tcp_reordering, RACK) at its defaults so reordering is "
+         "not taken for loss",
+         MeasureType::prevent},
+        {"Avoid per-packet load sharing over paths of different delay (use per-flow hashing in ECMP and "
+         "bonds)",
+         MeasureType::prevent},
+        {"Watch reordering counters (TCPSACKReorder, TCPRenoReorder) alongside retransmissions",
+         MeasureType::detect},
     };
   }
 
@@ -68,7 +70,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   config.delay = *delay;
   config.reorder = *percent;
   config.reorder_correlation = correlation.value_or(0);
-  return std::make_unique<Reorder>(std::move(*target), config);
+  return std::make_unique<Reorder>(std::move(*target), config, fault_site(step, exp));
 }
 
 }  // namespace

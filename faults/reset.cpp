@@ -17,7 +17,9 @@
 
 #include <fmt/format.h>
 
+#include "faults/common/fault_site.h"
 #include "faults/common/kernel_path.h"
+#include "faults/common/lb_measures.h"
 #include "faults/common/net_target.h"
 #include "faults/common/nft.h"
 #include "faults/common/params.h"
@@ -28,8 +30,8 @@ namespace {
 
 class Reset final : public Fault {
  public:
-  Reset(NetTarget target, std::string flows, std::optional<int> port)
-      : target_(std::move(target)), flows_(std::move(flows)), port_(port) {}
+  Reset(NetTarget target, std::string flows, std::optional<int> port, FaultSite site)
+      : target_(std::move(target)), flows_(std::move(flows)), port_(port), site_(std::move(site)) {}
 
   std::optional<KernelPath> kernel_path() const override {
     return nftables_path(fmt::format("in {}'s network namespace", target_.service));
@@ -51,15 +53,29 @@ class Reset final : public Fault {
 
   Status revert(stack::RunningStack& stack) override { return table_.remove(stack); }
 
-  std::vector<std::string> suggested_measures() const override {
-    return {
-        "Retry idempotent requests once on another server when a connection is refused or reset (HAProxy "
-        "`retries` with `option redispatch`, nginx `proxy_next_upstream error`)",
-        "Alert on connection-level errors (resets, refusals) at the load balancer, separately from HTTP 5xx",
-        "Check stateful middleboxes in the path (firewalls, NAT, conntrack limits) for tables that fill up "
-        "or "
-        "time out connections",
-    };
+  std::string mechanism() const override {
+    if (table_.name().empty()) {
+      return {};
+    }
+    return fmt::format(
+        "an nftables table ({}) in {}'s network namespace, answering with `reject with tcp reset`",
+        table_.name(), target_.service);
+  }
+
+  std::vector<Measure> suggested_measures() const override {
+    std::vector<Measure> out;
+    if (const auto lb = balancer_for_traffic(site_, target_.peers)) {
+      out.push_back(retry_on_another_server(*lb));
+    }
+    out.push_back(
+        {"Alert on connection-level errors (resets, refusals) at the load balancer, separately from "
+         "HTTP 5xx",
+         MeasureType::detect});
+    out.push_back(
+        {"Check stateful middleboxes in the path (firewalls, NAT, conntrack limits) for tables that "
+         "fill up or time out connections",
+         MeasureType::process});
+    return out;
   }
 
  private:
@@ -80,6 +96,7 @@ class Reset final : public Fault {
   NetTarget target_;
   std::string flows_;
   std::optional<int> port_;
+  FaultSite site_;
   NftTargetTable table_;
 };
 
@@ -112,7 +129,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || !target) {
     return nullptr;
   }
-  return std::make_unique<Reset>(std::move(*target), flows ? *flows : "all", port);
+  return std::make_unique<Reset>(std::move(*target), flows ? *flows : "all", port, fault_site(step, exp));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "faults/registry.h"
 #include "harness/stack/haproxy_runtime_api.h"
+#include "harness/stack/render.h"
 
 namespace faultline::faults {
 
@@ -52,6 +53,36 @@ Status LbAdminStateFault::revert(stack::RunningStack& stack) {
   }
   original_.reset();
   return {};
+}
+
+std::string LbAdminStateFault::mechanism() const {
+  if (site_.target_kind == experiment::ServiceKind::nginx) {
+    // nginx has no admin state: inject's `down` flag and reload.
+    return fmt::format(
+        "{} marked `down` in {}'s upstream, the configuration checked with `nginx -t` and reloaded "
+        "gracefully",
+        server_, lb_);
+  }
+  return fmt::format("HAProxy's runtime API on {}: `set server {}/{} state {}`, no reload", lb_,
+                     stack::haproxy_backend_name(lb_), server_, haproxy_state_);
+}
+
+Measure admin_state_visible(const Balancer& lb) {
+  if (lb.is(experiment::ServiceKind::nginx)) {
+    return {fmt::format("Keep the upstream of {} under version control and review every `down` flag in it: "
+                        "nginx has no drain or maintenance state, so a server marked `down` stays out until "
+                        "the configuration changes again",
+                        lb.name_text()),
+            MeasureType::process};
+  }
+  if (lb.is(experiment::ServiceKind::haproxy)) {
+    return {fmt::format("Alert on servers of {} left in DRAIN or MAINT past their window: the runtime API's "
+                        "`show servers state` and the stats page report each server's admin state",
+                        lb.name_text()),
+            MeasureType::detect};
+  }
+  return {fmt::format("Alert on servers of {} left out of rotation past their window", lb.name_text()),
+          MeasureType::detect};
 }
 
 std::optional<std::string> parse_admin_state_server(const std::string& fault_type,

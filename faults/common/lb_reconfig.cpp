@@ -495,6 +495,19 @@ Status ReconfigFault::inject(stack::RunningStack& stack) {
   return reconfig_.apply(stack, *text);
 }
 
+std::string ReconfigFault::mechanism() const {
+  // The check and the reload are LbReconfig::apply's.
+  return site_.target_kind == experiment::ServiceKind::haproxy
+             ? fmt::format(
+                   "a rewrite of {}'s HAProxy configuration, checked with `haproxy -c` and reloaded "
+                   "without dropping connections",
+                   lb_)
+             : fmt::format(
+                   "a rewrite of {}'s nginx configuration, checked with `nginx -t` and reloaded "
+                   "gracefully (old workers finish their requests)",
+                   lb_);
+}
+
 Needs lb_needs() {
   return {.root = true,
           .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "faults/common/fault_site.h"
 #include "faults/common/params.h"
 #include "faults/fault.h"
 #include "harness/common/result.h"
@@ -138,11 +139,15 @@ class ReconfigFault : public Fault {
  public:
   Status inject(stack::RunningStack& stack) override;
   Status revert(stack::RunningStack& stack) override { return reconfig_.restore(stack); }
+  // "a rewrite of lb's HAProxy configuration, checked with `haproxy -c`
+  // and reloaded ...": the same for every config edit.
+  std::string mechanism() const override;
 
  protected:
-  // `fault_type` prefixes the error when the load balancer is missing.
-  ReconfigFault(std::string fault_type, std::string lb)
-      : fault_type_(std::move(fault_type)), lb_(std::move(lb)), reconfig_(lb_) {}
+  // `fault_type` prefixes the error when the load balancer is missing;
+  // `site` is the load balancer's (the step's target).
+  ReconfigFault(std::string fault_type, FaultSite site)
+      : fault_type_(std::move(fault_type)), site_(std::move(site)), lb_(site_.target), reconfig_(lb_) {}
 
   // The live config `text` of the load balancer (of `kind`) with the fault's
   // change made; an error leaves the load balancer untouched.
@@ -150,9 +155,12 @@ class ReconfigFault : public Fault {
                                    const std::string& text) const = 0;
 
   const std::string& lb() const { return lb_; }
+  // The load balancer as its measures name it (its kind's settings).
+  Balancer balancer() const { return site_.itself(); }
 
  private:
   std::string fault_type_;
+  FaultSite site_;
   std::string lb_;
   LbReconfig reconfig_;
 };

@@ -101,6 +101,7 @@ Status NftTargetTable::install(stack::RunningStack& stack, const NetTarget& targ
     body += nft_chain("output", "output", rules(false, *peers));
   }
   table_.emplace(stack, target.service, what);
+  name_ = table_->name();
   return table_->install(stack, body);
 }
 

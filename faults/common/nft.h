@@ -80,8 +80,13 @@ class NftTargetTable {
   // Idempotent; safe without install.
   Status remove(stack::RunningStack& stack);
 
+  // The table's name once install() has been called, "" before (for the
+  // journal's mechanism; kept after remove()).
+  const std::string& name() const { return name_; }
+
  private:
   std::optional<NftTable> table_;
+  std::string name_;
 };
 
 }  // namespace faultline::faults

@@ -27,11 +27,11 @@ std::string iso_utc(std::chrono::system_clock::time_point tp) {
   return fmt::format("{}.{:03d}Z", buf.data(), static_cast<int>(ms % 1000));
 }
 
-// The kernel mechanism a fault that applied took: what it recorded at
-// inject (netem or the NFQUEUE delayer, cgroup v2 or v1), or for a fault
-// with one path only, that path. null when it never applied or needs no
-// particular kernel feature.
-json kernel_path_taken(const FaultRecord& f) {
+// How a fault that applied was carried out: what it recorded at inject
+// (netem or the NFQUEUE delayer, the cgroup it made, a signal and a pid, a
+// runtime API command or a reload), or for a fault with one path only, that
+// path. null when it never applied.
+json mechanism_taken(const FaultRecord& f) {
   if (f.injected_ns < 0 || f.bound == nullptr || f.bound->fault == nullptr) {
     return nullptr;
   }
@@ -42,6 +42,26 @@ json kernel_path_taken(const FaultRecord& f) {
     return path->mechanism;
   }
   return nullptr;
+}
+
+// The kernel mechanism a fault that applied took: its mechanism when it
+// needs a particular kernel feature; null for the others (a runtime API, a
+// signal) and when it never applied.
+json kernel_path_taken(const FaultRecord& f) {
+  if (f.bound == nullptr || f.bound->fault == nullptr || !f.bound->fault->kernel_path()) {
+    return nullptr;
+  }
+  return mechanism_taken(f);
+}
+
+// Each measure as {"action": ..., "type": "prevent"}, the fields of an
+// action item.
+json measures_json(const std::vector<faults::Measure>& measures) {
+  json out = json::array();
+  for (const auto& m : measures) {
+    out.push_back({{"action", m.action}, {"type", faults::to_string(m.type)}});
+  }
+  return out;
 }
 
 // The first line a command prints, for the environment record.
@@ -352,6 +372,9 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
         // The kernel mechanism the fault took (netem or the NFQUEUE
         // delayer, cgroup v2 or v1, ...); null when it never applied.
         {"kernel_path", kernel_path_taken(f)},
+        // How it was carried out, kept out of the description: the kernel
+        // path, or the runtime API, signal or reload it used.
+        {"mechanism", mechanism_taken(f)},
         {"planned_at_s", double(step->at.count()) / 1e9},
         {"planned_duration_s", step->duration ? json(double(step->duration->count()) / 1e9) : json(nullptr)},
         // injected_s: in force from (only when inject succeeded);
@@ -370,7 +393,7 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
                    : f.injected_ns >= 0 ? "injected"
                                         : "not run"},
         {"error", f.error.empty() ? json(nullptr) : json(f.error)},
-        {"suggested_measures", f.bound->fault->suggested_measures()},
+        {"suggested_measures", measures_json(f.bound->fault->suggested_measures())},
     };
     activities.push_back(a);
   }

@@ -23,8 +23,11 @@ TEST_CASE("bandwidth binds a rate in bits per second and describes the cap", "[f
   const BoundMethod bound("  - { at: 1s, fault: bandwidth, target: lb, params: { rate: 8mbit } }\n");
   INFO(bound.diags.format());
   REQUIRE(bound.faults.size() == 1);
-  CHECK(bound.faults[0].fault->describe() ==
-        "the bandwidth of traffic leaving lb was capped at 8mbit (token bucket, 16384 bytes burst)");
+  // What was done, for the postmortem; the token bucket that did it goes
+  // to the journal's mechanism.
+  CHECK(bound.faults[0].fault->describe() == "the bandwidth of traffic leaving lb was capped at 8mbit");
+  CHECK_THAT(bound.faults[0].fault->mechanism(),
+             Catch::StartsWith("a tbf qdisc on lb's eth0") && Catch::Contains("16384 bytes burst"));
   CHECK(bound.faults[0].fault->suggested_measures().size() >= 2);
 }
 
@@ -34,8 +37,8 @@ TEST_CASE("bandwidth takes an explicit burst and the ingress direction", "[fault
       "} }\n");
   INFO(bound.diags.format());
   REQUIRE(bound.faults.size() == 1);
-  CHECK(bound.faults[0].fault->describe() ==
-        "the bandwidth of traffic entering web1 was capped at 1gbit (token bucket, 65536 bytes burst)");
+  CHECK(bound.faults[0].fault->describe() == "the bandwidth of traffic entering web1 was capped at 1gbit");
+  CHECK_THAT(bound.faults[0].fault->mechanism(), Catch::Contains("65536 bytes burst"));
 }
 
 TEST_CASE("bandwidth reports a bad rate, burst and latency with their positions",

@@ -17,17 +17,19 @@ TEST_CASE("loss is registered with its parameters", "[faults][loss]") {
   CHECK(t->params[1].name == "correlation");
 }
 
-TEST_CASE("loss binds valid parameters and says how it drops", "[faults][loss]") {
+TEST_CASE("loss binds valid parameters and says what it dropped, not how", "[faults][loss]") {
   const BoundMethod bound(
       "  - { at: 1s, fault: loss, target: lb, params: { percent: 20%, peer: [web1] } }\n"
       "  - { at: 1s, fault: loss, target: web2, params: { percent: 5%, correlation: 50%, direction: both } "
       "}\n");
   INFO(bound.diags.format());
   REQUIRE(bound.faults.size() == 2);
+  // The nftables table that drops is the journal's mechanism, not the
+  // postmortem's root cause.
   CHECK(bound.faults[0].fault->describe() ==
-        "20% of the packets in traffic leaving lb towards web1 were dropped, by an nftables rule in its "
-        "network "
-        "namespace");
+        "20% of the packets in traffic leaving lb towards web1 were dropped");
+  CHECK(bound.faults[0].fault->mechanism().empty());  // no table before inject
+  CHECK(bound.faults[0].fault->kernel_path()->mechanism == "an nftables table in lb's network namespace");
   CHECK(bound.faults[1].fault->describe() ==
         "5% of the packets in traffic entering and leaving web2 were dropped in bursts (correlation 50%)");
   CHECK(bound.faults[0].fault->suggested_measures().size() >= 2);

@@ -25,7 +25,8 @@ TEST_CASE("pause binds and describes the freeze", "[faults][pause]") {
   INFO(bound.diags.format());
   REQUIRE(bound.faults.size() == 1);
   CHECK(bound.faults[0].fault->describe() ==
-        "every process of web2 was frozen (SIGSTOP): it kept its connections but answered nothing");
+        "every process of web2 was frozen: it kept its connections but answered nothing");
+  CHECK(bound.faults[0].fault->mechanism().empty());  // known once inject has signalled
   CHECK(bound.faults[0].fault->suggested_measures().size() >= 2);
 }
 
@@ -44,6 +45,9 @@ TEST_CASE("pause freezes the server's process group and thaws it on revert", "[f
   auto& fault = *bound.faults[0].fault;
   REQUIRE(fault.inject(stack).ok());
   CHECK(server.stopped(true));
+  // How it was done, for the journal (the description leaves it out).
+  CHECK(fault.mechanism() == "SIGSTOP to the process group of web1's server (pid " +
+                                 std::to_string(server.pid()) + "), SIGCONT on revert");
   REQUIRE(fault.revert(stack).ok());
   CHECK_FALSE(server.stopped(false));
 }
