@@ -48,10 +48,11 @@ std::string format_in_zone(int64_t epoch_ms, const std::string& zone, const char
 }
 
 std::string human_duration(double seconds) {
-  if (seconds < 1.0) {
+  // 999.6 ms would print as "1000 ms": from there on it reads as seconds.
+  if (seconds < 0.9995) {
     return fmt::format("{:.0f} ms", seconds * 1000);
   }
-  if (seconds < 60) {
+  if (seconds < 59.95) {
     return fmt::format("{:.1f} s", seconds);
   }
   const int64_t total = saturating_i64(std::round(seconds));

@@ -76,7 +76,8 @@ TEST_CASE("a weight skew run breaches inside the fault window, matches the weigh
   CHECK(md.find("## Issue Summary") != std::string::npos);
   CHECK(md.find("## Timeline") != std::string::npos);
   CHECK(md.find("## Root Cause and Resolution") != std::string::npos);
-  CHECK(md.find("## Corrective and Preventative Measures") != std::string::npos);
+  CHECK(md.find("## Action Items") != std::string::npos);
+  CHECK(md.find("## Supporting Information") != std::string::npos);
   CHECK(md.find("operator note from the method") != std::string::npos);
 
   CHECK(leftovers(j["run_id"].get<std::string>()).empty());

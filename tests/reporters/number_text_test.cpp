@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "reporters/time_format.h"
+
 using faultline::reporters::milliseconds_text;
 using faultline::reporters::percent_text;
 using faultline::reporters::PercentStyle;
@@ -33,4 +35,13 @@ TEST_CASE("milliseconds have a decimal only below 10 ms", "[reporters][number]")
   CHECK(milliseconds_text(8.46) == "8.5 ms");
   CHECK(milliseconds_text(10) == "10 ms");
   CHECK(milliseconds_text(850.4) == "850 ms");
+}
+
+TEST_CASE("a duration is never printed as 1000 ms or 60.0 s", "[reporters][number_text]") {
+  using faultline::reporters::human_duration;
+  CHECK(human_duration(0.4994) == "499 ms");
+  CHECK(human_duration(0.9999) == "1.0 s");
+  CHECK(human_duration(1.0) == "1.0 s");
+  CHECK(human_duration(59.94) == "59.9 s");
+  CHECK(human_duration(59.97) == "1 min 00 s");
 }

@@ -179,7 +179,7 @@ TEST_CASE("action items merge the team's with the suggested ones without repeats
   CHECK(contains(section(md, "Action Items"), "| Action | Type | Priority | Owner |"));
 }
 
-TEST_CASE("the narrative carries no mechanism; Supporting Information does",
+TEST_CASE("the narrative carries no mechanism, Supporting Information does",
           "[reporters][postmortem][support]") {
   const std::string md = render_md(outcome("latency_nginx"));
   for (const char* title : {"Issue Summary", "Trigger", "Contributing Factors", "Timeline (America/New_York)",
