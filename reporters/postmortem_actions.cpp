@@ -36,10 +36,50 @@ std::set<std::string> content_words(const std::string& text) {
   return words;
 }
 
-// Two measures say the same thing when most of the shorter one's words are
-// in the other (a team's "Alert on per-backend traffic share" repeats our
-// "Alert on each backend's share of traffic").
+// The configuration directives a measure names: words with an underscore
+// (max_conns, proxy_next_upstream) and hyphenated directives it quotes in
+// backticks (`retry-on`); plain hyphenated words ("load-balancer") are prose.
+std::set<std::string> directives(const std::string& text) {
+  std::set<std::string> out;
+  std::string word;
+  for (const char c : text + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') {
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else {
+      if (word.find('_') != std::string::npos) {
+        out.insert(word);
+      }
+      word.clear();
+    }
+  }
+  for (size_t at = text.find('`'); at != std::string::npos;) {
+    const size_t end = text.find('`', at + 1);
+    if (end == std::string::npos) {
+      break;
+    }
+    const std::string quoted = text.substr(at + 1, end - at - 1);
+    // The first word of a quoted directive line names it; one without a
+    // joint (`server`, `check`) is too common to tell two measures apart.
+    const std::string head = quoted.substr(0, quoted.find(' '));
+    if (head.find('-') != std::string::npos) {
+      out.insert(head);
+    }
+    at = text.find('`', end + 1);
+  }
+  return out;
+}
+
+// Two measures say the same thing when they name the same directive (a
+// team's "Cap each upstream server's concurrent requests (max_conns)"
+// repeats our "`max_conns` on every `server` line"), or when most of the
+// shorter one's words are in the other (a team's "Alert on per-backend
+// traffic share" repeats our "Alert on each backend's share of traffic").
 bool repeats(const std::string& a, const std::string& b) {
+  for (const auto& d : directives(a)) {
+    if (directives(b).count(d) != 0) {
+      return true;
+    }
+  }
   const auto wa = content_words(a);
   const auto wb = content_words(b);
   if (wa.empty() || wb.empty()) {

@@ -224,10 +224,12 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
               : std::string()));
     }
     if (!health_check) {
-      out.push_back(
-          fmt::format("No health check was configured on {} (configured), so nothing could take {} out "
-                      "of the pool{}.",
-                      lb_name, backend, after));
+      out.push_back(fmt::format(
+          "No health check was configured on {} ({}), so nothing could take {} out of the pool{}.", lb_name,
+          // What "no health check" is on each kind, as faultline renders it.
+          str(lb, "kind") == "nginx" ? "configured: `max_fails=0`, so nginx never counts a server's failures"
+                                     : "configured: no `check` on the server lines",
+          backend, after));
     } else if (!marked_down_during_incident(run, backend) && (crash != nullptr || figures.failed > 0)) {
       out.push_back(
           fmt::format("{} health-checks its servers (configured), but it never marked {} down during "

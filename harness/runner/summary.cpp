@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "harness/common/verdict_rule.h"
 
 namespace faultline::runner {
@@ -25,13 +27,19 @@ std::string render_summary(const nlohmann::ordered_json& j) {
     out += fmt::format("\n  {:<28} {:>13} {:>9} {:>8} {:>10}  {}\n", "phase", "time", "requests", "errors",
                        "p99", "backend shares");
     for (const auto& p : phases) {
-      uint64_t total = 0;
+      // Shares of every request of the phase, as the postmortem counts them:
+      // what no backend answered is its own entry, not spread over the rest.
+      uint64_t answered = 0;
       for (const auto& [name, n] : p["backends"].items()) {
-        total += n.get<uint64_t>();
+        answered += n.get<uint64_t>();
       }
+      const uint64_t total = std::max<uint64_t>(answered, p.value("requests", uint64_t{0}));
       std::string shares = total == 0 ? std::string("-") : std::string();
       for (const auto& [name, n] : p["backends"].items()) {
-        shares += fmt::format("{} {:.0f}%  ", name, total ? 100.0 * n.get<double>() / double(total) : 0.0);
+        shares += fmt::format("{} {:.0f}%  ", name, 100.0 * n.get<double>() / double(total));
+      }
+      if (total > answered) {
+        shares += fmt::format("(no backend) {:.0f}%  ", 100.0 * double(total - answered) / double(total));
       }
       out += fmt::format("  {:<28} {:>5.1f}–{:>5.1f}s {:>9} {:>7.2f}% {:>8.1f}ms  {}\n", p.value("name", ""),
                          p.value("start_s", 0.0), p.value("end_s", 0.0), p.value("requests", 0),

@@ -210,3 +210,35 @@ TEST_CASE("every document states the verdict in the one wording", "[reporters][p
                                                     faultline::reporters::XmlContext::xml_text)));
   }
 }
+
+TEST_CASE("a team's action that names a directive replaces the suggestion naming it",
+          "[reporters][postmortem][actions]") {
+  json j = outcome("latency_nginx");
+  j["postmortem"]["corrective_actions"] =
+      json::array({"Tune proxy_read_timeout to the p99.9 of each upstream"});
+  const json view = faultline::reporters::postmortem_view(j);
+  int naming = 0;
+  for (const auto& r : view["actions"]) {
+    naming += contains(r["action"].get<std::string>(), "proxy_read_timeout") ? 1 : 0;
+  }
+  CHECK(naming == 1);
+  // Prose that merely shares a hyphenated word is not a repeat.
+  j["postmortem"]["corrective_actions"] = json::array({"Review load-balancer dashboards weekly"});
+  bool kept_least_conn = false;
+  const json prose = faultline::reporters::postmortem_view(j);
+  for (const auto& r : prose["actions"]) {
+    kept_least_conn = kept_least_conn || contains(r["action"].get<std::string>(), "least_conn");
+  }
+  CHECK(kept_least_conn);
+}
+
+TEST_CASE("no health check is said in the terms of the load balancer's kind",
+          "[reporters][postmortem][factors]") {
+  const json nginx = outcome("latency_nginx");
+  REQUIRE(nginx["stack"]["services"][0]["kind"] == "nginx");
+  const std::string md = render_md(nginx);
+  CHECK(contains(section(md, "Contributing Factors"), "`max_fails=0`"));
+  CHECK_FALSE(contains(section(md, "Contributing Factors"), "`check`"));
+  const std::string haproxy = render_md(outcome("never_recovered"));
+  CHECK(contains(section(haproxy, "Contributing Factors"), "no `check` on the server lines"));
+}
