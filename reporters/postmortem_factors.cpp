@@ -48,6 +48,14 @@ std::string kept_share(const ImpactFigures& figures, const std::string& backend)
   if (m == nullptr) {
     return {};
   }
+  // A server nothing reached (a wrong address, a dead process) did not
+  // "answer 0%": its requests failed at the load balancer.
+  if (m->answered && m->during < 0.005) {
+    return fmt::format(
+        "the requests meant for it kept failing: no backend answered {} of the requests while the "
+        "fault was in force (measured)",
+        pct(m->unanswered));
+  }
   return fmt::format(
       "it still {} {} of the requests while the fault was in force, against {} in the baseline "
       "(measured)",
@@ -156,7 +164,15 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
     any_slow = any_slow || slows_a_server(str(*f->activity, "name"));
   }
   const bool health_check = lb.value("health_check", false);
-  for (const auto& backend : hit_backends(run, lb)) {
+  const auto named = hit_backends(run, lb);
+  auto hit = named;
+  // A backend the fault did not name but that took a share it had not
+  // (a balancing change sending everything to one server) was hit too.
+  if (figures.skew && figures.skew->moved() > 0 &&
+      std::find(hit.begin(), hit.end(), figures.skew->backend) == hit.end()) {
+    hit.push_back(figures.skew->backend);
+  }
+  for (const auto& backend : hit) {
     const json* crash = crash_of(run, backend);
     const json& svc = service_named(run, backend);
     const json& cap = sub(svc, "capacity", empty_object());
@@ -165,6 +181,7 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
       const double capacity = num(cap, "workers") * 1000.0 / num(cap, "service_time_ms");
       const auto share = configured_share(run, lb, backend);
       const double offered = share ? *share * num(run.load, "rate") : 0;
+      const ShareMove* moved = move_of(figures, backend);
       if (share && offered > capacity) {
         out.push_back(
             fmt::format("{} can serve about {:.0f} requests/s (configured: {} workers of {} each); the "
@@ -172,6 +189,16 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
                         "the weight, about {:.0f} of the {:g} requests/s the load offered (both configured).",
                         backend, capacity, num(cap, "workers"), ms(num(cap, "service_time_ms")), pct(*share),
                         offered, num(run.load, "rate")));
+      } else if (!share && moved != nullptr && moved->moved() >= kShareMoved &&
+                 moved->during * num(run.load, "rate") > capacity) {
+        // No weight says how much it was given: what it received says it.
+        out.push_back(fmt::format(
+            "{} can serve about {:.0f} requests/s (configured: {} workers of {} each); it {} {} of the "
+            "requests "
+            "while the fault was in force (measured), about {:.0f} of the {:g} requests/s the load offered.",
+            backend, capacity, num(cap, "workers"), ms(num(cap, "service_time_ms")),
+            moved->answered ? "answered" : "received", pct(moved->during),
+            moved->during * num(run.load, "rate"), num(run.load, "rate")));
       }
     }
     if (crash != nullptr && cap.value("crash_on_overflow", false)) {
@@ -222,6 +249,13 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
               ? fmt::format(" (configured: a check every {}, down after {:g} failures in a row)",
                             human_duration(interval), fall)
               : std::string()));
+    }
+    // Only for a server the fault named or that crashed: one that merely
+    // took more of the traffic was not failing, and taking it out would
+    // move the overload to the next.
+    const bool failing = std::find(named.begin(), named.end(), backend) != named.end();
+    if (!failing) {
+      continue;
     }
     if (!health_check) {
       out.push_back(fmt::format(

@@ -166,12 +166,22 @@ struct MethodStep {
 
 enum class Expectation { breach, hold };
 
+// One of the team's corrective actions: the text alone, or with what the
+// postmortem's Action Items table shows beside it (empty: left to the team).
+struct CorrectiveAction {
+  std::string action;
+  std::string type;  // prevent | mitigate | detect | process, or empty
+  std::string priority;
+  std::string owner;
+  bool operator==(const CorrectiveAction&) const = default;
+};
+
 struct Postmortem {
   std::string service;
   std::string timezone = "UTC";
   std::string detection;
   std::string root_cause;  // overrides the fault's own description when set
-  std::vector<std::string> corrective_actions;
+  std::vector<CorrectiveAction> corrective_actions;
 };
 
 struct Experiment {

@@ -137,6 +137,29 @@ json status_map(const std::map<int, uint64_t>& m) {
   return o;
 }
 
+// The team's corrective actions: the text alone when that is all the
+// experiment gave (as journals always had it), else an object with the
+// columns it filled in.
+json corrective_actions_json(const std::vector<experiment::CorrectiveAction>& actions) {
+  json out = json::array();
+  for (const auto& a : actions) {
+    if (a.type.empty() && a.priority.empty() && a.owner.empty()) {
+      out.push_back(a.action);
+      continue;
+    }
+    json item = {{"action", a.action}};
+    for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"type", &a.type},
+                                     {"priority", &a.priority},
+                                     {"owner", &a.owner}}) {
+      if (!value->empty()) {
+        item[key] = *value;
+      }
+    }
+    out.push_back(item);
+  }
+  return out;
+}
+
 }  // namespace
 
 json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
@@ -535,7 +558,7 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
       {"timezone", exp.postmortem.timezone},
       {"detection", exp.postmortem.detection},
       {"root_cause", exp.postmortem.root_cause},
-      {"corrective_actions", exp.postmortem.corrective_actions},
+      {"corrective_actions", corrective_actions_json(exp.postmortem.corrective_actions)},
   };
   return j;
 }

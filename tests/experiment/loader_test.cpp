@@ -168,9 +168,11 @@ TEST_CASE("the full example loads with every field as written", "[experiment][lo
   CHECK(exp.postmortem.timezone == "UTC");
   CHECK(exp.postmortem.detection == "Monitoring alert on p99 latency");
   CHECK(exp.postmortem.root_cause == "A weight change routed most traffic to one backend.\n");
-  CHECK(exp.postmortem.corrective_actions ==
-        std::vector<std::string>{"Validate load-balancer weights before a change is applied",
-                                 "Alert on per-backend traffic share"});
+  REQUIRE(exp.postmortem.corrective_actions.size() == 2);
+  CHECK(exp.postmortem.corrective_actions[0].action ==
+        "Validate load-balancer weights before a change is applied");
+  CHECK(exp.postmortem.corrective_actions[0].type.empty());
+  CHECK(exp.postmortem.corrective_actions[1].action == "Alert on per-backend traffic share");
 }
 
 TEST_CASE("positions in the model point at what they describe", "[experiment][loader]") {
@@ -866,4 +868,40 @@ TEST_CASE("a bad target or abort_when is reported at its position", "[experiment
   load_string(minimal("    web: { kind: nginx }\n", words), "words.yaml", {}, word_diags);
   expect_diags(word_diags,
                {{11, 11, "'target' must be a percentage"}, {12, 16, "'abort_when' must not be empty"}});
+}
+
+TEST_CASE("a corrective action is a text or a map with the Action Items columns", "[experiment][loader]") {
+  const std::string extra =
+      "postmortem:\n"
+      "  corrective_actions:\n"
+      "    - Alert on per-backend traffic share\n"
+      "    - { action: Reject weight changes above 4:1, type: prevent, priority: P1, owner: platform team "
+      "}\n";
+  Diagnostics diags;
+  const Experiment exp = load_string(minimal("    web: { kind: nginx }\n", extra), "actions.yaml", {}, diags);
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  REQUIRE(exp.postmortem.corrective_actions.size() == 2);
+  CHECK(exp.postmortem.corrective_actions[0] ==
+        CorrectiveAction{"Alert on per-backend traffic share", "", "", ""});
+  CHECK(exp.postmortem.corrective_actions[1] ==
+        CorrectiveAction{"Reject weight changes above 4:1", "prevent", "P1", "platform team"});
+}
+
+TEST_CASE("a corrective action without its text or with an unknown type is refused where it is written",
+          "[experiment][loader][bad-config]") {
+  const std::string extra =
+      "postmortem:\n"
+      "  corrective_actions:\n"
+      "    - { type: prevent }\n"
+      "    - { action: Add health checks, type: prevnt, owner: sre }\n";
+  Diagnostics diags;
+  load_string(minimal("    web: { kind: nginx }\n", extra), "actions.yaml", {}, diags);
+  const std::string text = diags.format();
+  INFO(text);
+  CHECK(text.find("actions.yaml:12:7") != std::string::npos);
+  CHECK(text.find("'action'") != std::string::npos);
+  CHECK(text.find("actions.yaml:13:42") != std::string::npos);
+  CHECK(text.find("did you mean 'prevent'") != std::string::npos);
+  CHECK(diags.items().size() == 2);
 }

@@ -242,3 +242,19 @@ TEST_CASE("no health check is said in the terms of the load balancer's kind",
   const std::string haproxy = render_md(outcome("never_recovered"));
   CHECK(contains(section(haproxy, "Contributing Factors"), "no `check` on the server lines"));
 }
+
+TEST_CASE("a team action given with its columns fills them in the table",
+          "[reporters][postmortem][actions]") {
+  json j = outcome("incident");
+  j["postmortem"]["corrective_actions"] = json::array({{{"action", "Reject weight changes above 4:1"},
+                                                        {"type", "prevent"},
+                                                        {"priority", "P1"},
+                                                        {"owner", "platform"}}});
+  const json view = faultline::reporters::postmortem_view(j);
+  REQUIRE_FALSE(view["actions"].empty());
+  const json& row = view["actions"][0];
+  CHECK(row["action"] == "Reject weight changes above 4:1");
+  CHECK(row["type"] == "prevent");
+  CHECK(row["priority"] == "P1");
+  CHECK(row["owner"] == "platform");
+}
