@@ -82,8 +82,12 @@ done
 mkdir -p /tmp/alternatives
 cp -a /etc/alternatives/. /tmp/alternatives/
 step mount --bind /tmp/alternatives /etc/alternatives
-for tool in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
-  [ -e "/usr/sbin/$tool-legacy" ] && ln -sfn "/usr/sbin/$tool-legacy" "/etc/alternatives/$tool"
+# The legacy tools are named iptables-legacy, iptables-legacy-save, ...
+for family in iptables ip6tables; do
+  for suffix in "" -save -restore; do
+    [ -e "/usr/sbin/$family-legacy$suffix" ] &&
+      ln -sfn "/usr/sbin/$family-legacy$suffix" "/etc/alternatives/$family$suffix"
+  done
 done
 
 # cgroup v2 as the only hierarchy, as on a stock Debian 12 or Ubuntu machine,

@@ -1,19 +1,12 @@
 #include "faults/common/net_target.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
+#include <algorithm>
 
+#include "harness/stack/command.h"
 #include "harness/stack/process.h"
-
-extern char** environ;
 
 namespace faultline::faults {
 namespace {
@@ -26,88 +19,15 @@ std::vector<std::string> names_of(const std::vector<Direction>& directions) {
   return names;
 }
 
-// Reads the child's output until it closes its end or the deadline passes.
-std::string drain(int fd, std::chrono::steady_clock::time_point deadline, bool& timed_out) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
-            .count();
-    if (left <= 0) {
-      timed_out = true;
-      return out;
-    }
-    pollfd p{fd, POLLIN, 0};
-    const int r = ::poll(&p, 1, static_cast<int>(left));
-    if (r < 0 && errno == EINTR) {
-      continue;
-    }
-    if (r <= 0) {
-      timed_out = r == 0;
-      return out;
-    }
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return out;
-    }
-    // Bounded: a runaway child cannot fill our memory.
-    if (out.size() < 64 * 1024) {
-      out.append(buf, static_cast<size_t>(n));
-    }
-  }
-}
-
-// Spawns argv from the calling thread (so the child starts in the thread's
-// network namespace), returns exit status and output.
+// Runs argv from the calling thread (so the child starts in the thread's
+// network namespace); an error names the command and what it said.
 Status spawn_and_wait(const std::vector<std::string>& argv) {
-  const auto exe = stack::find_executable(argv.at(0));
-  if (!exe) {
-    return Error{fmt::format("{} not found in PATH or the sbin directories", argv[0])};
+  auto out = stack::run_command(argv);
+  if (!out) {
+    return out.error();
   }
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return Error{fmt::format("pipe: {}", std::strerror(errno))};
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  std::vector<char*> args;
-  for (const auto& a : argv) {
-    args.push_back(const_cast<char*>(a.c_str()));
-  }
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, exe->c_str(), &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(fds[1]);
-  if (rc != 0) {
-    ::close(fds[0]);
-    return Error{fmt::format("cannot start {}: {}", *exe, std::strerror(rc))};
-  }
-  bool timed_out = false;
-  auto out = drain(fds[0], std::chrono::steady_clock::now() + std::chrono::seconds(10), timed_out);
-  ::close(fds[0]);
-  if (timed_out) {
-    ::kill(pid, SIGKILL);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
-    out.pop_back();
-  }
-  if (timed_out) {
-    return Error{fmt::format("'{}' did not finish within 10 s", fmt::join(argv, " "))};
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Error{fmt::format("'{}' {}{}{}", fmt::join(argv, " "), stack::describe_exit(status),
-                             out.empty() ? "" : ": ", out)};
+  if (!out->succeeded()) {
+    return Error{stack::describe_failure(argv, *out)};
   }
   return {};
 }
@@ -263,41 +183,64 @@ Status run_in_service_netns(stack::RunningStack& stack, const std::string& servi
 IptablesRules::IptablesRules(std::string service, std::string table)
     : service_(std::move(service)), table_(std::move(table)) {}
 
-Status IptablesRules::apply(stack::RunningStack& stack, const std::string& op, const Rule& rule,
-                            bool at_head) {
-  // -w: wait for the xtables lock rather than fail when another iptables
-  // (another fault, the host's firewall tooling) holds it.
-  std::vector<std::string> argv{"iptables", "-w", "5", "-t", table_, op, rule.chain};
-  if (at_head) {
-    argv.emplace_back("1");
+Status IptablesRules::restore(stack::RunningStack& stack, const std::string& op,
+                              const std::vector<Rule>& rules) {
+  // iptables-restore's own syntax: one command per line, committed at
+  // COMMIT as a whole. Every word here is an address, a flag, a number or
+  // "faultline:<run id>": none needs quoting.
+  std::string input = fmt::format("*{}\n", table_);
+  for (const auto& rule : rules) {
+    input += fmt::format("{} {}{} {}\n", op, rule.chain, op == "-I" ? " 1" : "", fmt::join(rule.spec, " "));
   }
-  argv.insert(argv.end(), rule.spec.begin(), rule.spec.end());
-  return run_in_service_netns(stack, service_, argv);
+  input += "COMMIT\n";
+  // --noflush: the namespace's other rules stay; -w: wait for the xtables
+  // lock rather than fail when another iptables (another fault, the host's
+  // firewall tooling) holds it.
+  const std::vector<std::string> argv{"iptables-restore", "-w", "5", "--noflush"};
+  return stack.in_netns(service_, [&]() -> Status {
+    auto out = stack::run_command(argv, std::chrono::seconds(10), input);
+    if (!out) {
+      return out.error();
+    }
+    if (!out->succeeded()) {
+      std::string lines = input;
+      std::replace(lines.begin(), lines.end(), '\n', ';');
+      return Error{stack::describe_failure(argv, *out) + fmt::format(" (input: {})", lines)};
+    }
+    return {};
+  });
 }
 
-Status IptablesRules::add(stack::RunningStack& stack, const std::string& chain,
-                          const std::vector<std::string>& spec) {
-  Rule rule{chain, spec};
-  rule.spec.insert(rule.spec.end(), {"-m", "comment", "--comment", rule_comment(stack)});
-  if (auto st = apply(stack, "-A", rule, false); !st) {
+Status IptablesRules::insert_all(stack::RunningStack& stack, const std::vector<RuleMatch>& rules) {
+  std::vector<Rule> added;
+  for (const auto& r : rules) {
+    Rule rule{r.chain, r.match};
+    rule.spec.insert(rule.spec.end(), {"-m", "comment", "--comment", rule_comment(stack)});
+    added.push_back(std::move(rule));
+  }
+  if (added.empty()) {
+    return {};
+  }
+  if (auto st = restore(stack, "-I", added); !st) {
     return st;
   }
-  rules_.push_back(std::move(rule));
-  return {};
-}
-
-Status IptablesRules::insert(stack::RunningStack& stack, const std::string& chain,
-                             const std::vector<std::string>& spec) {
-  Rule rule{chain, spec};
-  rule.spec.insert(rule.spec.end(), {"-m", "comment", "--comment", rule_comment(stack)});
-  if (auto st = apply(stack, "-I", rule, true); !st) {
-    return st;
-  }
-  rules_.push_back(std::move(rule));
+  rules_.insert(rules_.end(), added.begin(), added.end());
   return {};
 }
 
 Status IptablesRules::remove_all(stack::RunningStack& stack) {
+  if (rules_.empty()) {
+    return {};
+  }
+  std::vector<Rule> newest_first(rules_.rbegin(), rules_.rend());
+  if (restore(stack, "-D", newest_first)) {
+    rules_.clear();
+    return {};
+  }
+  return remove_one_by_one(stack);
+}
+
+Status IptablesRules::remove_one_by_one(stack::RunningStack& stack) {
   Status first;
   while (!rules_.empty()) {
     const auto& rule = rules_.back();
@@ -306,7 +249,9 @@ Status IptablesRules::remove_all(stack::RunningStack& stack) {
     std::vector<std::string> check{"iptables", "-w", "5", "-t", table_, "-C", rule.chain};
     check.insert(check.end(), rule.spec.begin(), rule.spec.end());
     if (run_in_service_netns(stack, service_, check)) {
-      if (auto st = apply(stack, "-D", rule, false); !st && first.ok()) {
+      std::vector<std::string> del{"iptables", "-w", "5", "-t", table_, "-D", rule.chain};
+      del.insert(del.end(), rule.spec.begin(), rule.spec.end());
+      if (auto st = run_in_service_netns(stack, service_, del); !st && first.ok()) {
         first = st;
       }
     }

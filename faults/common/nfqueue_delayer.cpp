@@ -322,14 +322,14 @@ Status QueuedPath::attach(stack::RunningStack& stack, const NetTarget& target, c
   }
   delayer_ = std::move(delayer);
   rules_ = std::make_unique<IptablesRules>(target.service);
-  for (const auto& m : rule_matches(target, *peers)) {
-    auto spec = m.match;
-    spec.insert(spec.end(), {"-m", "mark", "!", "--mark", fmt::format("{:#x}", kDuplicateMark), "-j",
-                             "NFQUEUE", "--queue-num", std::to_string(num), "--queue-bypass"});
-    if (auto st = rules_->insert(stack, m.chain, spec); !st) {
-      (void)detach(stack);
-      return st;
-    }
+  auto rules = rule_matches(target, *peers);
+  for (auto& m : rules) {
+    m.match.insert(m.match.end(), {"-m", "mark", "!", "--mark", fmt::format("{:#x}", kDuplicateMark), "-j",
+                                   "NFQUEUE", "--queue-num", std::to_string(num), "--queue-bypass"});
+  }
+  if (auto st = rules_->insert_all(stack, rules); !st) {
+    (void)detach(stack);
+    return st;
   }
   return {};
 }

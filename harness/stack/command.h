@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/common/result.h"
@@ -21,12 +22,15 @@ struct CommandOutput {
 
 // Runs argv[0] (looked up like find_executable: PATH, then the sbin
 // directories) from the calling thread, so the child starts in that
-// thread's network namespace, with stdin from /dev/null and the default
-// signal mask and dispositions. An error when it cannot be started or does
+// thread's network namespace, with `input` on its stdin (/dev/null when
+// empty; at most 64 KiB, what a pipe holds unread) and the default
+// signal mask and dispositions, and (run as root) at nice 10, below the
+// load generator's priority. An error when it cannot be started or does
 // not finish within `timeout` (it is then killed); any exit code is a
 // CommandOutput for the caller to judge.
 Result<CommandOutput> run_command(const std::vector<std::string>& argv,
-                                  std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                                  std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                                  std::string_view input = {});
 
 // "'iptables -S FORWARD' exited with status 1: <stderr>" (stdout when
 // stderr is empty).
