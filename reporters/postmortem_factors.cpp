@@ -25,15 +25,6 @@ bool slows_a_server(const std::string& fault) {
   return slow.count(fault) != 0;
 }
 
-bool in_list(const json& list, const std::string& name) {
-  for (const auto& b : list) {
-    if (b.is_string() && b.get<std::string>() == name) {
-      return true;
-    }
-  }
-  return false;
-}
-
 const ShareMove* move_of(const ImpactFigures& figures, const std::string& backend) {
   for (const auto& m : figures.moves) {
     if (m.backend == backend) {
@@ -62,57 +53,6 @@ std::string kept_share(const ImpactFigures& figures, const std::string& backend)
       m->answered ? "answered" : "received", pct(m->during), pct(m->before));
 }
 
-// The backends the faults hit: targets that are backends of the load
-// balancer, and servers that crashed during the run.
-std::vector<std::string> hit_backends(const Run& run, const json& lb) {
-  std::vector<std::string> out;
-  const json& backends = sub(lb, "backends", empty_array());
-  auto add = [&](const std::string& name) {
-    if (in_list(backends, name) && std::find(out.begin(), out.end(), name) == out.end()) {
-      out.push_back(name);
-    }
-  };
-  for (const auto* f : run.injected) {
-    add(str(*f->activity, "target"));
-    add(str(sub(*f->activity, "params", empty_object()), "server"));
-  }
-  for (const auto& e : sub(run.j, "service_events", empty_array())) {
-    if (str(e, "event") != "died") {
-      add(str(e, "service"));
-    }
-  }
-  return out;
-}
-
-bool marked_down_during_incident(const Run& run, const std::string& server) {
-  for (const auto& e : sub(run.j, "lb_events", empty_array())) {
-    const double t = num(e, "t");
-    if (str(e, "server") == server && str(e, "to") == "DOWN" && t >= run.inc_start && t <= run.inc_end) {
-      return true;
-    }
-  }
-  return false;
-}
-
-std::optional<double> marked_down_at(const Run& run, const std::string& server) {
-  for (const auto& e : sub(run.j, "lb_events", empty_array())) {
-    const double t = num(e, "t");
-    if (str(e, "server") == server && str(e, "to") == "DOWN" && t >= run.inc_start && t <= run.inc_end) {
-      return t;
-    }
-  }
-  return std::nullopt;
-}
-
-const json* crash_of(const Run& run, const std::string& service) {
-  for (const auto& e : sub(run.j, "service_events", empty_array())) {
-    if (str(e, "service") == service && str(e, "event") != "died") {
-      return &e;
-    }
-  }
-  return nullptr;
-}
-
 // The share of the requests a weight change gives a server, from the
 // fault's parameters and the pool's size (configured, not measured): nullopt
 // for other faults.
@@ -138,6 +78,55 @@ std::string lb_word(const json& lb) {
 }
 
 }  // namespace
+
+bool in_list(const json& list, const std::string& name) {
+  for (const auto& b : list) {
+    if (b.is_string() && b.get<std::string>() == name) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> hit_backends(const Run& run, const json& lb) {
+  std::vector<std::string> out;
+  const json& backends = sub(lb, "backends", empty_array());
+  auto add = [&](const std::string& name) {
+    if (in_list(backends, name) && std::find(out.begin(), out.end(), name) == out.end()) {
+      out.push_back(name);
+    }
+  };
+  for (const auto* f : run.injected) {
+    add(str(*f->activity, "target"));
+    add(str(sub(*f->activity, "params", empty_object()), "server"));
+  }
+  for (const auto& e : sub(run.j, "service_events", empty_array())) {
+    if (str(e, "event") != "died") {
+      add(str(e, "service"));
+    }
+  }
+  return out;
+}
+
+std::optional<double> marked_down_at(const Run& run, const std::string& server, Span span) {
+  for (const auto& e : sub(run.j, "lb_events", empty_array())) {
+    const double t = num(e, "t");
+    const bool within = span == Span::run || (t >= run.inc_start && t <= run.inc_end);
+    if (str(e, "server") == server && str(e, "to") == "DOWN" && within) {
+      return t;
+    }
+  }
+  return std::nullopt;
+}
+
+const json* crash_of(const Run& run, const std::string& service) {
+  for (const auto& e : sub(run.j, "service_events", empty_array())) {
+    if (str(e, "service") == service && str(e, "event") != "died") {
+      return &e;
+    }
+  }
+  return nullptr;
+}
 
 const json& target_service(const Run& run) {
   return service_named(run, str(run.load, "target"));
@@ -264,7 +253,7 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
           str(lb, "kind") == "nginx" ? "configured: `max_fails=0`, so nginx never counts a server's failures"
                                      : "configured: no `check` on the server lines",
           backend, after));
-    } else if (!marked_down_during_incident(run, backend) && (crash != nullptr || figures.failed > 0)) {
+    } else if (!marked_down_at(run, backend).has_value() && (crash != nullptr || figures.failed > 0)) {
       out.push_back(
           fmt::format("{} health-checks its servers (configured), but it never marked {} down during "
                       "the incident (measured){}.",

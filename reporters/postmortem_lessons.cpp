@@ -3,21 +3,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "reporters/postmortem_parts.h"
 #include "reporters/time_format.h"
 
 namespace faultline::reporters::postmortem {
 
 namespace {
-
-bool in_list(const json& list, const std::string& name) {
-  for (const auto& b : list) {
-    if (b.is_string() && b.get<std::string>() == name) {
-      return true;
-    }
-  }
-  return false;
-}
 
 // Health-check verdicts that took a backend the faults hit out of the
 // pool during the incident: the load balancer doing its job.
@@ -94,43 +87,28 @@ void add_lessons(const Run& run, const ImpactFigures& figures, json& view) {
     if (figures.skew) {
       wrong.push_back(figures.skew_clause() + ".");
     }
-    for (auto& line : crashed(run)) {
-      wrong.push_back(line);
-    }
+    const auto crashes = crashed(run);
+    wrong.insert(wrong.end(), crashes.begin(), crashes.end());
     // A backend the faults hit that the load balancer never took out, while
     // requests failed or it was down.
     const json& lb = target_service(run);
-    const bool any_crash = !crashed(run).empty();
-    if (!lb.empty() && (figures.failed > 0 || any_crash)) {
+    if (!lb.empty() && (figures.failed > 0 || !crashes.empty())) {
+      const auto hit = hit_backends(run, lb);
       for (const auto& m : figures.moves) {
-        bool hit = false;
-        for (const auto* f : run.injected) {
-          hit = hit || str(*f->activity, "target") == m.backend ||
-                str(sub(*f->activity, "params", empty_object()), "server") == m.backend;
+        if (std::find(hit.begin(), hit.end(), m.backend) == hit.end() ||
+            marked_down_at(run, m.backend, Span::run)) {
+          continue;
         }
-        for (const auto& e : sub(run.j, "service_events", empty_array())) {
-          hit = hit || (str(e, "service") == m.backend && str(e, "event") != "died");
-        }
-        bool down = false;
-        for (const auto& e : sub(run.j, "lb_events", empty_array())) {
-          down = down || (str(e, "server") == m.backend && str(e, "to") == "DOWN");
-        }
-        bool crashed_here = false;
-        for (const auto& e : sub(run.j, "service_events", empty_array())) {
-          crashed_here = crashed_here || (str(e, "service") == m.backend && str(e, "event") != "died");
-        }
-        if (hit && !down && in_list(sub(lb, "backends", empty_array()), m.backend)) {
-          if (crashed_here) {
-            wrong.push_back(
-                fmt::format("No health check took {} out after it crashed: requests kept going to it "
-                            "and failed.",
-                            m.backend));
-          } else if (m.during > 0) {
-            wrong.push_back(
-                fmt::format("No health check took {} out: it kept {} of the {} while the fault was in "
-                            "force.",
-                            m.backend, pct(m.during), m.answered ? "answers" : "traffic"));
-          }
+        if (crash_of(run, m.backend) != nullptr) {
+          wrong.push_back(
+              fmt::format("No health check took {} out after it crashed: requests kept going to it "
+                          "and failed.",
+                          m.backend));
+        } else if (m.during > 0) {
+          wrong.push_back(
+              fmt::format("No health check took {} out: it kept {} of the {} while the fault was in "
+                          "force.",
+                          m.backend, pct(m.during), m.answered ? "answers" : "traffic"));
         }
       }
     }

@@ -245,6 +245,18 @@ const json& service_named(const Run& run, const std::string& name);
 // The objectives whose breach began with the first breaching window after
 // the fault (the ones that detected it), by name.
 std::vector<std::string> objectives_breached_first(const Run& run);
+// Whether `list` (a JSON array) holds the string `name`.
+bool in_list(const json& list, const std::string& name);
+// The backends the faults hit: targets and `server` parameters that are
+// backends of the load balancer `lb`, and backends that crashed.
+std::vector<std::string> hit_backends(const Run& run, const json& lb);
+// When the load balancer first marked `server` DOWN: within the incident,
+// or at any time of the run.
+enum class Span { incident, run };
+std::optional<double> marked_down_at(const Run& run, const std::string& server, Span span = Span::incident);
+// The service event of `service` crashing (any event but a plain "died"),
+// or nullptr.
+const json* crash_of(const Run& run, const std::string& service);
 // The scripted notes of the method (source "method"), lower-cased, for the
 // prompts the experiment already answers.
 std::vector<std::string> scripted_notes(const Run& run);
