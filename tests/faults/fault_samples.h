@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "fault_test_support.h"
 #include "faults/registry.h"
-#include "harness/experiment/loader.h"
 
 namespace faultline::faults::testing {
 
@@ -31,19 +31,12 @@ method:
 )";
 }
 
-// The experiment and its bound faults, kept together: the faults point
-// into the experiment.
-struct Bound {
-  Bound(const std::string& stack, const std::string& steps) {
-    exp = experiment::load_string(stack + steps, "t.yaml", {}, diags);
-    REQUIRE_FALSE(diags.has_errors());
-    faults = bind_method(exp, diags);
+// Steps bound against `stack`, every one of them valid.
+struct Bound : BoundMethod {
+  Bound(const std::string& stack, const std::string& steps) : BoundMethod(stack, steps) {
     INFO(diags.format());
     REQUIRE_FALSE(diags.has_errors());
   }
-  experiment::Diagnostics diags{"t.yaml"};
-  experiment::Experiment exp;
-  std::vector<BoundFault> faults;
 };
 
 // A valid step of every fault type; the load-balancer faults target lb,

@@ -40,11 +40,11 @@ expect: breach
 method:
 )";
 
-// Loads kStack followed by `steps` (the experiment itself must load without
+// Loads kStack (or `stack`) followed by `steps` (the experiment itself must load without
 // error) and binds its fault steps; fault problems go to `diags`.
 inline std::vector<BoundFault> bind_steps(const std::string& steps, Diagnostics& diags,
-                                          experiment::Experiment& exp) {
-  exp = experiment::load_string(std::string(kStack) + steps, "t.yaml", {}, diags);
+                                          experiment::Experiment& exp, const std::string& stack = kStack) {
+  exp = experiment::load_string(stack + steps, "t.yaml", {}, diags);
   REQUIRE_FALSE(diags.has_errors());
   return bind_method(exp, diags);
 }
@@ -53,6 +53,10 @@ inline std::vector<BoundFault> bind_steps(const std::string& steps, Diagnostics&
 // faults point into, so it is neither copied nor moved.
 struct BoundMethod {
   explicit BoundMethod(const std::string& steps) { faults = bind_steps(steps, diags, exp); }
+  // Against another stack (an experiment's text up to `method:`).
+  BoundMethod(const std::string& stack, const std::string& steps) {
+    faults = bind_steps(steps, diags, exp, stack);
+  }
   BoundMethod(const BoundMethod&) = delete;
   BoundMethod& operator=(const BoundMethod&) = delete;
 

@@ -14,10 +14,12 @@
 #include "harness/common/verdict_rule.h"
 #include "reporters/compare_view.h"
 #include "reporters/time_format.h"
+#include "tests/reporters/reporter_test_support.h"
 
 namespace {
 
 using json = nlohmann::ordered_json;
+using namespace faultline::reporters::testing;
 using faultline::reporters::compare_view;
 using faultline::reporters::JournalError;
 using faultline::reporters::load_journal_file;
@@ -32,10 +34,6 @@ json load(const std::string& name) {
 
 json view_of(const json& before, const json& after) {
   return compare_view(before, after, "before.json", "after.json");
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 // The row with `label` in a section of the view.

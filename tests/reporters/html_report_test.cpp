@@ -11,25 +11,20 @@
 
 #include "reporters/reporter.h"
 #include "reporters/svg_charts.h"
+#include "tests/reporters/reporter_test_support.h"
 
 namespace {
 
 using json = nlohmann::ordered_json;
+using namespace faultline::reporters::testing;
 using faultline::reporters::WindowMetric;
 
 json load_journal() {
-  std::ifstream in(std::string(FAULTLINE_TEST_DATA).append("/journals/weight_skew.json"));
-  return json::parse(in);
+  return journal_at("weight_skew.json");
 }
 
 std::string render_html(const json& j) {
-  const auto* r = faultline::reporters::ReporterRegistry::instance().find("html");
-  REQUIRE(r != nullptr);
-  return r->render(j, "");
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
+  return render_as("html", j);
 }
 
 size_t count(const std::string& text, const std::string& part) {

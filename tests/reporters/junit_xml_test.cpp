@@ -11,24 +11,19 @@
 #include <string>
 
 #include "reporters/reporter.h"
+#include "tests/reporters/reporter_test_support.h"
 
 namespace {
 
 using json = nlohmann::ordered_json;
+using namespace faultline::reporters::testing;
 
 json load_journal() {
-  std::ifstream in(std::string(FAULTLINE_TEST_DATA).append("/journals/weight_skew.json"));
-  return json::parse(in);
+  return journal_at("weight_skew.json");
 }
 
 std::string render_junit(const json& j) {
-  const auto* r = faultline::reporters::ReporterRegistry::instance().find("junit");
-  REQUIRE(r != nullptr);
-  return r->render(j, "");
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
+  return render_as("junit", j);
 }
 
 size_t count_of(const std::string& text, const std::string& part) {

@@ -10,15 +10,15 @@
 #include <vector>
 
 #include "reporters/reporter.h"
+#include "tests/reporters/reporter_test_support.h"
 
 namespace {
 
 using json = nlohmann::ordered_json;
+using namespace faultline::reporters::testing;
 
 json load_journal(const std::string& name = "weight_skew.json") {
-  std::ifstream in(std::string(FAULTLINE_TEST_DATA).append("/journals/").append(name));
-  REQUIRE(in.good());
-  return json::parse(in);
+  return journal_at(name);
 }
 
 // The timeline rows whose event mentions `part`, in document order.
@@ -39,16 +39,6 @@ size_t row_position(const std::string& md, const std::string& part) {
   const auto rows = timeline_rows(md, part);
   REQUIRE(!rows.empty());
   return md.find(rows.front());
-}
-
-std::string render_md(const json& j) {
-  const auto* r = faultline::reporters::ReporterRegistry::instance().find("md");
-  REQUIRE(r != nullptr);
-  return r->render(j, "");
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 }  // namespace

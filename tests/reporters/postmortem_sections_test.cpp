@@ -15,33 +15,15 @@
 #include "reporters/postmortem_view.h"
 #include "reporters/reporter.h"
 #include "reporters/xml_text.h"
+#include "tests/reporters/reporter_test_support.h"
 
 namespace {
 
 using json = nlohmann::ordered_json;
+using namespace faultline::reporters::testing;
 
 json outcome(const std::string& name) {
-  std::ifstream in(std::string(FAULTLINE_TEST_DATA) + "/journals/outcomes/" + name + ".json");
-  REQUIRE(in.good());
-  return json::parse(in);
-}
-
-std::string render_md(const json& j) {
-  const auto* r = faultline::reporters::ReporterRegistry::instance().find("md");
-  REQUIRE(r != nullptr);
-  return r->render(j, "");
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-// The text of one "## Section" of the Markdown, up to the next "## ".
-std::string section(const std::string& md, const std::string& title) {
-  const size_t at = md.find("## " + title + "\n");
-  REQUIRE(at != std::string::npos);
-  const size_t end = md.find("\n## ", at + 3);
-  return md.substr(at, end == std::string::npos ? std::string::npos : end - at);
+  return journal_at("outcomes/" + name + ".json");
 }
 
 // "1.5 s" or "979 ms" in seconds.

@@ -10,16 +10,14 @@
 #include <vector>
 
 #include "reporters/svg_charts.h"
+#include "tests/reporters/reporter_test_support.h"
 
 namespace {
 
 using json = nlohmann::ordered_json;
+using namespace faultline::reporters::testing;
 using faultline::reporters::window_metric_svg;
 using faultline::reporters::WindowMetric;
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // The plot area's top and height, read from the chart's own rectangle.
 struct PlotBox {
