@@ -35,12 +35,12 @@
 #include <thread>
 #include <vector>
 
-#include "faults/common/nfqueue_delayer.h"
 #include "harness/common/result.h"
 #include "harness/common/units.h"
+#include "harness/platform/netns.h"
+#include "harness/platform/nfqueue_delayer.h"
+#include "harness/platform/unique_fd.h"
 #include "harness/runner/signal_watcher.h"
-#include "harness/stack/netns.h"
-#include "harness/stack/unique_fd.h"
 
 namespace faultline::bench {
 namespace {
@@ -146,7 +146,7 @@ Status run_checked(const std::string& command) {
 // left when it was killed: named with kPrefix and a pid that is gone. A
 // live pid is never touched, whichever bench it is.
 void remove_leftovers() {
-  for (const auto& name : stack::list_named_netns()) {
+  for (const auto& name : platform::list_named_netns()) {
     if (name.rfind(kPrefix, 0) != 0) {
       continue;
     }
@@ -162,7 +162,7 @@ void remove_leftovers() {
       continue;
     }
     (void)run_command(fmt::format("ip -n {} link del {}", name, name));
-    if (auto st = stack::delete_named_netns(name); st) {
+    if (auto st = platform::delete_named_netns(name); st) {
       fmt::print("removed leftover namespace {} (its bench, pid {}, is gone)\n", name, pid);
     } else {
       fmt::print(stderr, "warning: cannot remove leftover namespace {}: {}\n", name, st.error().message);
@@ -186,7 +186,7 @@ class BenchNetwork {
 
   Status setup() {
     for (const auto& ns : {ns_a_, ns_b_}) {
-      if (auto st = stack::create_named_netns(ns); !st) {
+      if (auto st = platform::create_named_netns(ns); !st) {
         return st;
       }
       created_.push_back(ns);
@@ -206,7 +206,7 @@ class BenchNetwork {
       }
     }
     for (auto* slot : {&fd_a_, &fd_b_}) {
-      auto fd = stack::open_named_netns(slot == &fd_a_ ? ns_a_ : ns_b_);
+      auto fd = platform::open_named_netns(slot == &fd_a_ ? ns_a_ : ns_b_);
       if (!fd) {
         return fd.error();
       }
@@ -233,7 +233,7 @@ class BenchNetwork {
     }
     (void)run_command(fmt::format("ip -n {} link del {}", ns_a_, ns_a_));
     for (const auto& ns : created_) {
-      if (auto st = stack::delete_named_netns(ns); !st) {
+      if (auto st = platform::delete_named_netns(ns); !st) {
         fmt::print(stderr, "warning: cannot delete namespace {}: {}\n", ns, st.error().message);
       }
     }
@@ -244,8 +244,8 @@ class BenchNetwork {
   std::string ns_b_;
   std::string addr_a_;
   std::string addr_b_;
-  stack::UniqueFd fd_a_;
-  stack::UniqueFd fd_b_;
+  platform::UniqueFd fd_a_;
+  platform::UniqueFd fd_b_;
   std::vector<std::string> created_;
 };
 
@@ -273,12 +273,12 @@ class NfqueuePath {
   ~NfqueuePath() { detach(); }
 
   Status attach(Duration delay) {
-    const uint16_t queue = faults::next_queue_num();
+    const uint16_t queue = platform::next_queue_num();
     const auto before = task_ids();
-    faults::DelayerConfig config;
+    platform::DelayerConfig config;
     config.delay = delay;
-    auto started = stack::run_in_netns(net_.fd_a(), [&]() -> Status {
-      auto d = faults::NfqueueDelayer::start(queue, config);
+    auto started = platform::run_in_netns(net_.fd_a(), [&]() -> Status {
+      auto d = platform::NfqueueDelayer::start(queue, config);
       if (!d) {
         return d.error();
       }
@@ -305,7 +305,7 @@ class NfqueuePath {
 
   // CPU time of the delayer's thread so far, or -1 if it is not known.
   int64_t delayer_cpu_ns() const { return delayer_tid_ > 0 ? cpu_ns(thread_cpu_clock(delayer_tid_)) : -1; }
-  faults::DelayerStats stats() const { return delayer_ ? delayer_->stats() : faults::DelayerStats{}; }
+  platform::DelayerStats stats() const { return delayer_ ? delayer_->stats() : platform::DelayerStats{}; }
 
   void detach() {
     if (!rule_.empty()) {
@@ -320,7 +320,7 @@ class NfqueuePath {
 
  private:
   const BenchNetwork& net_;
-  std::unique_ptr<faults::NfqueueDelayer> delayer_;
+  std::unique_ptr<platform::NfqueueDelayer> delayer_;
   pid_t delayer_tid_ = 0;
   std::string rule_;
 };
@@ -387,12 +387,12 @@ struct ReceiverResult {
 
 void receive(int netns_fd, const std::string& addr, uint32_t run_id, size_t expected,
              std::promise<Status>& ready, const std::atomic<bool>& stop, ReceiverResult& out) {
-  stack::NetnsGuard guard;
+  platform::NetnsGuard guard;
   if (auto st = guard.enter(netns_fd); !st) {
     ready.set_value(st);
     return;
   }
-  stack::UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  platform::UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   const int rcvbuf = 16 << 20;
   const timeval timeout{0, 50'000};
   sockaddr_in local{};
@@ -441,7 +441,7 @@ struct SenderResult {
 
 void send_paced(int netns_fd, const std::string& addr, uint32_t run_id, int rate, size_t count,
                 SenderResult& out) {
-  stack::NetnsGuard guard;
+  platform::NetnsGuard guard;
   if (auto st = guard.enter(netns_fd); !st) {
     out.error = st.error().message;
     return;
@@ -449,7 +449,7 @@ void send_paced(int netns_fd, const std::string& addr, uint32_t run_id, int rate
   // Without this a sleep may overshoot by the default 50 us slack: half a
   // packet interval at 10k/s.
   ::prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-  stack::UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  platform::UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   // Held packets stay charged to this socket until the delayer lets them
   // go; a small send buffer would make send() block and break the pacing.
   const int sndbuf = 16 << 20;
@@ -503,7 +503,7 @@ struct PhaseResult {
   double sender_cpu_s = 0;
   double receiver_cpu_s = 0;
   double softirq_s = 0;  // whole machine
-  faults::DelayerStats delayer_stats;
+  platform::DelayerStats delayer_stats;
 };
 
 // Sleeps up to `d`, returning early on a signal.

@@ -23,15 +23,15 @@
 #include "faults/common/kernel_path.h"
 #include "faults/common/net_target.h"
 #include "faults/common/params.h"
-#include "faults/common/tc.h"
 #include "faults/registry.h"
+#include "harness/platform/tc.h"
 
 namespace faultline::faults {
 namespace {
 
 class Bandwidth final : public Fault {
  public:
-  Bandwidth(NetTarget target, std::string rate_text, TbfSpec spec)
+  Bandwidth(NetTarget target, std::string rate_text, platform::TbfSpec spec)
       : target_(std::move(target)), rate_text_(std::move(rate_text)), spec_(spec) {}
 
   std::optional<KernelPath> kernel_path() const override {
@@ -56,7 +56,8 @@ class Bandwidth final : public Fault {
   Status inject(stack::RunningStack& stack) override {
     if (target_.egress()) {
       egress_applied_ = true;  // revert tries even when install failed halfway
-      auto st = stack.in_netns(target_.service, [&] { return install_tbf(kServiceInterface, spec_); });
+      auto st =
+          stack.in_netns(target_.service, [&] { return platform::install_tbf(kServiceInterface, spec_); });
       if (!st) {
         return st;
       }
@@ -67,7 +68,7 @@ class Bandwidth final : public Fault {
         return Error{fmt::format("bandwidth: {} is not in the stack's plan", target_.service)};
       }
       host_veth_ = planned->host_veth;
-      if (auto st = install_tbf(host_veth_, spec_); !st) {
+      if (auto st = platform::install_tbf(host_veth_, spec_); !st) {
         return st;
       }
     }
@@ -77,14 +78,15 @@ class Bandwidth final : public Fault {
   Status revert(stack::RunningStack& stack) override {
     Status result;
     if (egress_applied_) {
-      if (auto st = stack.in_netns(target_.service, [] { return remove_tbf(kServiceInterface); }); !st) {
+      if (auto st = stack.in_netns(target_.service, [] { return platform::remove_tbf(kServiceInterface); });
+          !st) {
         result = st;
       } else {
         egress_applied_ = false;
       }
     }
     if (!host_veth_.empty()) {
-      if (auto st = remove_tbf(host_veth_); !st) {
+      if (auto st = platform::remove_tbf(host_veth_); !st) {
         result = st;
       } else {
         host_veth_.clear();
@@ -110,7 +112,7 @@ class Bandwidth final : public Fault {
  private:
   NetTarget target_;
   std::string rate_text_;
-  TbfSpec spec_;
+  platform::TbfSpec spec_;
   bool egress_applied_ = false;
   std::string host_veth_;  // set while an ingress tbf may be installed
 };
@@ -204,7 +206,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || rate == 0 || !target) {
     return nullptr;
   }
-  TbfSpec spec;
+  platform::TbfSpec spec;
   spec.rate_bytes = rate;
   // The bucket must hold what arrives between two timer ticks (10 ms of
   // traffic) and several full-size frames, else tbf throttles below the cap.

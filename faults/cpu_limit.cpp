@@ -9,12 +9,12 @@
 
 #include <cmath>
 
-#include "faults/common/cgroup.h"
 #include "faults/common/fault_site.h"
 #include "faults/common/kernel_path.h"
 #include "faults/common/lb_measures.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
+#include "harness/platform/cgroup.h"
 
 namespace faultline::faults {
 namespace {
@@ -45,7 +45,7 @@ class CpuLimit final : public Fault {
     if (service == nullptr || service->pid <= 0) {
       return Error{fmt::format("cpu_limit: {} has no running process", target_)};
     }
-    auto group = ServiceCgroup::create("cpu", stack.identity().run_id, target_, service->pid);
+    auto group = platform::ServiceCgroup::create("cpu", stack.identity().run_id, target_, service->pid);
     if (!group) {
       return Error{"cpu_limit: " + group.error().message};
     }
@@ -53,7 +53,7 @@ class CpuLimit final : public Fault {
     mechanism_ = cgroup_mechanism(group_.version(), "cpu.max", "cpu.cfs_quota_us", "of " + group_.path());
     // The limit is in force before the first process moves in, so no
     // process ever runs in the group unconfined.
-    Status st = group_.version() == CgroupVersion::v2
+    Status st = group_.version() == platform::CgroupVersion::v2
                     ? group_.write("cpu.max", fmt::format("{} {}", quota_us(), kPeriodUs))
                     : set_v1_quota();
     if (!st) {
@@ -121,7 +121,7 @@ class CpuLimit final : public Fault {
   FaultSite site_;
   std::string target_;
   double cpus_;
-  ServiceCgroup group_;
+  platform::ServiceCgroup group_;
   std::string mechanism_;
 };
 

@@ -31,8 +31,8 @@ class Duplicate final : public ImpairmentFault {
   }
 
  private:
-  static DelayerConfig config_of(double percent) {
-    DelayerConfig config;
+  static platform::DelayerConfig config_of(double percent) {
+    platform::DelayerConfig config;
     config.duplicate = percent;
     return config;
   }

@@ -15,7 +15,7 @@
 #include "faults/common/lb_measures.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
-#include "harness/stack/process.h"
+#include "harness/platform/process.h"
 
 namespace faultline::faults {
 namespace {
@@ -68,7 +68,7 @@ class Kill final : public Fault {
     mechanism_ =
         fmt::format("SIG{} to the process group of {}'s server (pid {}); the stack starts it again on revert",
                     signal_name_, target_, service->process->pid());
-    if (auto st = service->process->signal(signal_, stack::SignalScope::group); !st) {
+    if (auto st = service->process->signal(signal_, platform::SignalScope::group); !st) {
       return Error{fmt::format("kill: cannot signal {}: {}", target_, st.error().message)};
     }
     return {};

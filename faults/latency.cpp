@@ -80,7 +80,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || !delay || !target) {
     return nullptr;
   }
-  DelayerConfig config;
+  platform::DelayerConfig config;
   config.delay = *delay;
   config.jitter = jitter.value_or(Duration{0});
   config.delay_correlation = correlation.value_or(0);

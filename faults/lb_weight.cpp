@@ -13,7 +13,7 @@
 #include "faults/common/lb_reconfig.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
-#include "harness/stack/haproxy_runtime_api.h"
+#include "harness/platform/haproxy_runtime_api.h"
 
 namespace faultline::faults {
 namespace {
@@ -47,7 +47,7 @@ class LbWeight final : public Fault {
     if (lb == nullptr || lb->runtime_socket.empty()) {
       return Error{fmt::format("lb_weight: {} has no HAProxy runtime API socket", lb_)};
     }
-    stack::HaproxyRuntimeApi api(lb->runtime_socket);
+    platform::HaproxyRuntimeApi api(lb->runtime_socket);
     for (const auto& server : all_servers_) {
       const bool is_target = server == server_;
       if (!is_target && !others_) {
@@ -80,7 +80,7 @@ class LbWeight final : public Fault {
     if (lb == nullptr || lb->runtime_socket.empty()) {
       return Error{fmt::format("lb_weight: {} has no HAProxy runtime API socket", lb_)};
     }
-    stack::HaproxyRuntimeApi api(lb->runtime_socket);
+    platform::HaproxyRuntimeApi api(lb->runtime_socket);
     Status result;
     for (auto it = original_.begin(); it != original_.end();) {
       if (auto st = api.set_weight(lb->backend_name, it->first, it->second); !st) {

@@ -127,7 +127,7 @@ class Loss final : public Fault {
 
   Status inject(stack::RunningStack& stack) override {
     if (correlation_ > 0) {
-      DelayerConfig config;
+      platform::DelayerConfig config;
       config.loss = percent_;
       config.loss_correlation = correlation_;
       return path_.apply(stack, target_, config);

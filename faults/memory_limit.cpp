@@ -13,12 +13,12 @@
 #include <cstdint>
 #include <sstream>
 
-#include "faults/common/cgroup.h"
 #include "faults/common/fault_site.h"
 #include "faults/common/kernel_path.h"
 #include "faults/common/lb_measures.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
+#include "harness/platform/cgroup.h"
 
 namespace faultline::faults {
 namespace {
@@ -98,14 +98,15 @@ class MemoryLimit final : public Fault {
     if (service == nullptr || service->pid <= 0) {
       return Error{fmt::format("memory_limit: {} has no running process", target_)};
     }
-    auto group = ServiceCgroup::create("memory", stack.identity().run_id, target_, service->pid);
+    auto group = platform::ServiceCgroup::create("memory", stack.identity().run_id, target_, service->pid);
     if (!group) {
       return Error{"memory_limit: " + group.error().message};
     }
     group_ = std::move(*group);
     mechanism_ =
         cgroup_mechanism(group_.version(), "memory.max", "memory.limit_in_bytes", "of " + group_.path());
-    const char* file = group_.version() == CgroupVersion::v2 ? "memory.max" : "memory.limit_in_bytes";
+    const char* file =
+        group_.version() == platform::CgroupVersion::v2 ? "memory.max" : "memory.limit_in_bytes";
     if (auto st = group_.write(file, std::to_string(bytes_)); !st) {
       return Error{"memory_limit: " + st.error().message};
     }
@@ -114,7 +115,7 @@ class MemoryLimit final : public Fault {
     // --memory` does without --memory-swap). Without swap accounting the
     // file is missing and there is no swap to bound. (v1's memory+swap limit
     // is left alone: its file exists only with swapaccount=1.)
-    if (group_.version() == CgroupVersion::v2 && group_.has("memory.swap.max")) {
+    if (group_.version() == platform::CgroupVersion::v2 && group_.has("memory.swap.max")) {
       if (auto st = group_.write("memory.swap.max", std::to_string(bytes_)); !st) {
         return Error{"memory_limit: " + st.error().message};
       }
@@ -175,7 +176,8 @@ class MemoryLimit final : public Fault {
   // The group's `oom_kill` counter: memory.events on v2, memory.oom_control
   // on v1 (since Linux 4.13); -1 when neither has it.
   long read_oom_kills() const {
-    auto text = group_.read(group_.version() == CgroupVersion::v2 ? "memory.events" : "memory.oom_control");
+    auto text =
+        group_.read(group_.version() == platform::CgroupVersion::v2 ? "memory.events" : "memory.oom_control");
     if (!text) {
       return -1;
     }
@@ -193,7 +195,7 @@ class MemoryLimit final : public Fault {
   FaultSite site_;
   std::string target_;
   std::uint64_t bytes_;
-  ServiceCgroup group_;
+  platform::ServiceCgroup group_;
   long oom_kills_ = -1;
   std::string mechanism_;
 };

@@ -21,7 +21,7 @@
 #include "faults/common/lb_measures.h"
 #include "faults/common/params.h"
 #include "faults/registry.h"
-#include "harness/stack/process.h"
+#include "harness/platform/process.h"
 
 namespace faultline::faults {
 namespace {
@@ -40,7 +40,7 @@ class Pause final : public Fault {
     if (service == nullptr || service->process == nullptr) {
       return Error{fmt::format("pause: {} has no running process", target_)};
     }
-    if (auto st = service->process->signal(SIGSTOP, stack::SignalScope::group); !st) {
+    if (auto st = service->process->signal(SIGSTOP, platform::SignalScope::group); !st) {
       return Error{fmt::format("pause: cannot stop {}: {}", target_, st.error().message)};
     }
     stopped_ = service->process;
@@ -55,7 +55,7 @@ class Pause final : public Fault {
     }
     // Reaped (teardown or a crash): nothing of it is left to thaw.
     if (stopped_->alive()) {
-      if (auto st = stopped_->signal(SIGCONT, stack::SignalScope::group); !st) {
+      if (auto st = stopped_->signal(SIGCONT, platform::SignalScope::group); !st) {
         return Error{fmt::format("pause: cannot continue {}: {}", target_, st.error().message)};
       }
     }
@@ -84,8 +84,8 @@ class Pause final : public Fault {
  private:
   FaultSite site_;
   std::string target_;
-  std::shared_ptr<const stack::ServerProcess> stopped_;  // the server it froze, until thawed
-  std::string mechanism_;                                // set by inject
+  std::shared_ptr<const platform::ServerProcess> stopped_;  // the server it froze, until thawed
+  std::string mechanism_;                                   // set by inject
 };
 
 std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,

@@ -40,4 +40,12 @@ struct BoundFault {
 // binds it. All problems go to `diags`.
 std::vector<BoundFault> bind_method(const experiment::Experiment& exp, experiment::Diagnostics& diags);
 
+// One line of `faultline doctor`'s table: which faults, and the kernel path
+// they take on this machine (netem or the NFQUEUE delayer, cgroup v2 or v1...).
+struct FaultPathLine {
+  std::string faults;  // "latency, reorder, duplicate"
+  KernelPath path;
+};
+std::vector<FaultPathLine> fault_paths_on_this_machine();
+
 }  // namespace faultline::faults

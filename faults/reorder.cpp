@@ -66,7 +66,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   if (!params.ok() || !percent || !delay || !target) {
     return nullptr;
   }
-  DelayerConfig config;
+  platform::DelayerConfig config;
   config.delay = *delay;
   config.reorder = *percent;
   config.reorder_correlation = correlation.value_or(0);

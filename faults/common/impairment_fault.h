@@ -18,7 +18,7 @@ namespace faultline::faults {
 class ImpairmentFault : public Fault {
  public:
   // Public so that a subclass can take it over with `using`.
-  ImpairmentFault(NetTarget target, const DelayerConfig& config, FaultSite site)
+  ImpairmentFault(NetTarget target, const platform::DelayerConfig& config, FaultSite site)
       : target_(std::move(target)), config_(config), site_(std::move(site)) {}
 
   std::string describe() const final { return what(); }
@@ -34,13 +34,13 @@ class ImpairmentFault : public Fault {
   virtual std::string what() const = 0;
 
   const NetTarget& target() const { return target_; }
-  const DelayerConfig& config() const { return config_; }
+  const platform::DelayerConfig& config() const { return config_; }
   // The load balancer that can steer around the impaired traffic, if any.
   std::optional<Balancer> balancer() const { return balancer_for_traffic(site_, target_.peers); }
 
  private:
   NetTarget target_;
-  DelayerConfig config_;
+  platform::DelayerConfig config_;
   FaultSite site_;
   ImpairmentPath path_;
 };

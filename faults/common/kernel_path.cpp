@@ -2,14 +2,15 @@
 
 #include <fmt/format.h>
 
-#include "faults/common/cgroup.h"
-#include "faults/common/kernel_features.h"
+#include "faults/registry.h"
+#include "harness/platform/cgroup.h"
+#include "harness/platform/kernel_features.h"
 
 namespace faultline::faults {
 
 namespace {
 
-KernelPath from_probe(std::string mechanism, const FeatureProbe& probe, std::string fix) {
+KernelPath from_probe(std::string mechanism, const platform::FeatureProbe& probe, std::string fix) {
   KernelPath p{std::move(mechanism), probe.available, "", ""};
   if (!probe.available) {
     p.missing = probe.reason;
@@ -24,17 +25,17 @@ constexpr const char* kNfqueueFix =
 }  // namespace
 
 bool netem_takes(const NetTarget& target) {
-  return netem_support().available && target.direction == Direction::egress && target.peers.empty();
+  return platform::netem_support().available && target.direction == Direction::egress && target.peers.empty();
 }
 
 KernelPath impairment_path(const NetTarget& target) {
-  const FeatureProbe& netem = netem_support();
+  const platform::FeatureProbe& netem = platform::netem_support();
   const bool netem_fits = target.direction == Direction::egress && target.peers.empty();
   if (netem_takes(target)) {
     return {fmt::format("a netem qdisc on {}'s {}", target.service, kServiceInterface), true, "", ""};
   }
   const std::string why = netem.available ? "netem cannot select by direction or peer" : netem.reason;
-  return from_probe(fmt::format("faultline's NFQUEUE packet delayer ({})", why), nfqueue_support(),
+  return from_probe(fmt::format("faultline's NFQUEUE packet delayer ({})", why), platform::nfqueue_support(),
                     netem_fits
                         ? std::string("a kernel with sch_netem (CONFIG_NET_SCH_NETEM), or ") + kNfqueueFix
                         : std::string(kNfqueueFix));
@@ -42,7 +43,7 @@ KernelPath impairment_path(const NetTarget& target) {
 
 KernelPath cgroup_path(const std::string& controller, const std::string& file_v2,
                        const std::string& file_v1) {
-  const auto hierarchy = cgroup_hierarchy_for(controller);
+  const auto hierarchy = platform::cgroup_hierarchy_for(controller);
   if (!hierarchy) {
     return {fmt::format("a control group ({} controller)", controller), false,
             fmt::format("no cgroup hierarchy offers the {} controller", controller),
@@ -52,18 +53,19 @@ KernelPath cgroup_path(const std::string& controller, const std::string& file_v2
           ""};
 }
 
-std::string cgroup_mechanism(CgroupVersion version, const std::string& file_v2, const std::string& file_v1,
-                             const std::string& where) {
-  const bool v2 = version == CgroupVersion::v2;
+std::string cgroup_mechanism(platform::CgroupVersion version, const std::string& file_v2,
+                             const std::string& file_v1, const std::string& where) {
+  const bool v2 = version == platform::CgroupVersion::v2;
   return fmt::format("cgroup {} ({} {})", v2 ? "v2" : "v1", v2 ? file_v2 : file_v1, where);
 }
 
 KernelPath tbf_path(const std::string& where) {
-  return from_probe("a tbf qdisc " + where, tbf_support(), "a kernel with sch_tbf (CONFIG_NET_SCH_TBF)");
+  return from_probe("a tbf qdisc " + where, platform::tbf_support(),
+                    "a kernel with sch_tbf (CONFIG_NET_SCH_TBF)");
 }
 
 KernelPath nftables_path(const std::string& where) {
-  return from_probe("an nftables table " + where, nftables_support(),
+  return from_probe("an nftables table " + where, platform::nftables_support(),
                     "apt-get install nftables, on a kernel with nf_tables for the inet family "
                     "(CONFIG_NF_TABLES_INET)");
 }

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "faults/common/cgroup.h"
 #include "faults/common/net_target.h"
+#include "harness/platform/cgroup.h"
 
 // Which kernel mechanism a fault takes on the machine at hand, decided the
 // way inject() decides it (faults/common/kernel_features probes, the
@@ -27,18 +27,12 @@ bool netem_takes(const NetTarget& target);
 KernelPath cgroup_path(const std::string& controller, const std::string& file_v2, const std::string& file_v1);
 // "cgroup v2 (cpu.max <where>)": the words of cgroup_path, also for the
 // group a fault made ("of /sys/fs/cgroup/faultline-<id>-lb").
-std::string cgroup_mechanism(CgroupVersion version, const std::string& file_v2, const std::string& file_v1,
-                             const std::string& where);
+std::string cgroup_mechanism(platform::CgroupVersion version, const std::string& file_v2,
+                             const std::string& file_v1, const std::string& where);
 // A qdisc (tbf) or an nftables table, each one kernel feature.
 KernelPath tbf_path(const std::string& where);
 KernelPath nftables_path(const std::string& where);
 
-// One line of `faultline doctor`'s table: which faults, and the path they
-// take here.
-struct FaultPathLine {
-  std::string faults;  // "latency, reorder, duplicate"
-  KernelPath path;
-};
-std::vector<FaultPathLine> fault_paths_on_this_machine();
+// fault_paths_on_this_machine (faults/registry.h) is defined in kernel_path.cpp.
 
 }  // namespace faultline::faults

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "faults/registry.h"
-#include "harness/stack/haproxy_runtime_api.h"
+#include "harness/platform/haproxy_runtime_api.h"
 #include "harness/stack/render.h"
 
 namespace faultline::faults {
@@ -25,7 +25,7 @@ Status LbAdminStateFault::inject(stack::RunningStack& stack) {
     }
     return reconfig_.apply(stack, *text);
   }
-  stack::HaproxyRuntimeApi api(lb->runtime_socket);
+  platform::HaproxyRuntimeApi api(lb->runtime_socket);
   if (!original_) {
     auto state = api.admin_state(lb->backend_name, server_);
     if (!state) {
@@ -47,7 +47,8 @@ Status LbAdminStateFault::revert(stack::RunningStack& stack) {
   if (lb == nullptr) {
     return Error{fmt::format("{}: no service {}", fault_type_, lb_)};
   }
-  if (auto st = stack::HaproxyRuntimeApi(lb->runtime_socket).set_state(lb->backend_name, server_, *original_);
+  if (auto st =
+          platform::HaproxyRuntimeApi(lb->runtime_socket).set_state(lb->backend_name, server_, *original_);
       !st) {
     return st;
   }

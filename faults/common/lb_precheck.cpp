@@ -15,9 +15,9 @@
 #include <optional>
 #include <sstream>
 
+#include "harness/platform/unique_fd.h"
 #include "harness/stack/render.h"
 #include "harness/stack/run_registry.h"
-#include "harness/stack/unique_fd.h"
 
 namespace faultline::faults {
 namespace {
@@ -31,8 +31,8 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 // A loopback TCP port bound by this process and not listening: nobody can
 // connect to it, and nginx's own bind to it fails with "in use", which its
 // check mode accepts.
-Result<std::pair<stack::UniqueFd, int>> hold_loopback_port() {
-  stack::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+Result<std::pair<platform::UniqueFd, int>> hold_loopback_port() {
+  platform::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
     return Error{fmt::format("cannot open a socket: {}", std::strerror(errno))};
   }
@@ -52,7 +52,7 @@ Result<std::pair<stack::UniqueFd, int>> hold_loopback_port() {
 // replaced in place, and the ports that stand in for them.
 struct HeldListens {
   std::string text;
-  std::vector<stack::UniqueFd> ports;
+  std::vector<platform::UniqueFd> ports;
   std::map<std::string, std::string> original;  // "127.0.0.1:<port>" -> the address written
 };
 

@@ -10,7 +10,8 @@
 #include <sstream>
 #include <vector>
 
-#include "harness/stack/process.h"
+#include "harness/common/text.h"
+#include "harness/platform/process.h"
 #include "harness/stack/render.h"
 
 namespace faultline::faults {
@@ -48,13 +49,6 @@ std::vector<std::string> split_words(const std::string& s) {
 
 bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // Single quotes for the shell; the paths are ours, but be safe anyway.
@@ -110,7 +104,7 @@ Result<ConfigCheck> run_config_check(experiment::ServiceKind kind, const std::st
   ConfigCheck check;
   check.checker = haproxy ? "haproxy -c" : "nginx -t";
   check.candidate = dir + (haproxy ? "/candidate.cfg" : "/candidate.conf");
-  auto exe = stack::find_executable(haproxy ? "haproxy" : "nginx");
+  auto exe = platform::find_executable(haproxy ? "haproxy" : "nginx");
   if (!exe) {
     return Error{fmt::format("{} is not installed", haproxy ? "haproxy" : "nginx")};
   }

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "harness/stack/command.h"
-#include "harness/stack/process.h"
+#include "harness/platform/command.h"
+#include "harness/platform/process.h"
 
 namespace faultline::faults {
 namespace {
@@ -22,12 +22,12 @@ std::vector<std::string> names_of(const std::vector<Direction>& directions) {
 // Runs argv from the calling thread (so the child starts in the thread's
 // network namespace); an error names the command and what it said.
 Status spawn_and_wait(const std::vector<std::string>& argv) {
-  auto out = stack::run_command(argv);
+  auto out = platform::run_command(argv);
   if (!out) {
     return out.error();
   }
   if (!out->succeeded()) {
-    return Error{stack::describe_failure(argv, *out)};
+    return Error{platform::describe_failure(argv, *out)};
   }
   return {};
 }
@@ -198,14 +198,14 @@ Status IptablesRules::restore(stack::RunningStack& stack, const std::string& op,
   // firewall tooling) holds it.
   const std::vector<std::string> argv{"iptables-restore", "-w", "5", "--noflush"};
   return stack.in_netns(service_, [&]() -> Status {
-    auto out = stack::run_command(argv, std::chrono::seconds(10), input);
+    auto out = platform::run_command(argv, std::chrono::seconds(10), input);
     if (!out) {
       return out.error();
     }
     if (!out->succeeded()) {
       std::string lines = input;
       std::replace(lines.begin(), lines.end(), '\n', ';');
-      return Error{stack::describe_failure(argv, *out) + fmt::format(" (input: {})", lines)};
+      return Error{platform::describe_failure(argv, *out) + fmt::format(" (input: {})", lines)};
     }
     return {};
   });

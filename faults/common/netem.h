@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "faults/common/nfqueue_delayer.h"
+#include "faults/common/queued_path.h"
 #include "harness/common/result.h"
 #include "harness/stack/stack.h"
 
@@ -19,7 +19,7 @@ class NetemQdisc {
 
   // Adds (or replaces) the root qdisc of the service's eth0 with netem
   // configured as `config` says.
-  Status apply(stack::RunningStack& stack, const DelayerConfig& config);
+  Status apply(stack::RunningStack& stack, const platform::DelayerConfig& config);
   // Deletes it again; idempotent, safe without apply.
   Status remove(stack::RunningStack& stack);
 
@@ -33,7 +33,7 @@ class NetemQdisc {
 // NFQUEUE delayer otherwise (no sch_netem, ingress, or only some peers).
 class ImpairmentPath {
  public:
-  Status apply(stack::RunningStack& stack, const NetTarget& target, const DelayerConfig& config);
+  Status apply(stack::RunningStack& stack, const NetTarget& target, const platform::DelayerConfig& config);
   // Idempotent; safe without apply.
   Status remove(stack::RunningStack& stack);
 
@@ -41,7 +41,7 @@ class ImpairmentPath {
   // eth0" or "faultline's NFQUEUE packet delayer (kernel has no sch_netem)".
   // Empty before apply.
   const std::string& mechanism() const { return mechanism_; }
-  DelayerStats stats() const { return queued_.stats(); }
+  platform::DelayerStats stats() const { return queued_.stats(); }
 
  private:
   std::unique_ptr<NetemQdisc> netem_;

@@ -7,8 +7,8 @@
 #include <iostream>
 #include <set>
 
-#include "faults/common/cgroup.h"
 #include "harness/cli/command.h"
+#include "harness/platform/cgroup.h"
 #include "harness/stack/cleanup.h"
 
 namespace faultline::cli {
@@ -40,8 +40,8 @@ int cleanup(const CleanupOptions& opts) {
       live.insert(name.substr(3, 6));
     }
   }
-  for (auto& line : faults::remove_stale_cgroups([&](const std::string& id) { return live.count(id) == 0; },
-                                                 report.errors)) {
+  for (auto& line : platform::remove_stale_cgroups([&](const std::string& id) { return live.count(id) == 0; },
+                                                   report.errors)) {
     report.removed.push_back(std::move(line));
   }
   for (const auto& r : report.removed) {

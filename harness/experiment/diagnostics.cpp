@@ -4,6 +4,8 @@
 #include <cctype>
 #include <tuple>
 
+#include "harness/common/text.h"
+
 namespace faultline::experiment {
 
 void Diagnostics::error(const YAML::Mark& mark, std::string message, std::string hint) {
@@ -78,13 +80,6 @@ std::string Diagnostics::format() const {
 }
 
 namespace {
-
-std::string lower(const std::string& s) {
-  std::string out = s;
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Edit distance where swapping two neighbouring letters counts as one edit
 // (optimal string alignment): "wieghts" is one typo away from "weights".

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "harness/platform/command.h"
 #include "harness/runner/analysis.h"
 #include "harness/runner/load_delivery.h"
 
@@ -62,24 +63,6 @@ json measures_json(const std::vector<faults::Measure>& measures) {
     out.push_back({{"action", m.action}, {"type", faults::to_string(m.type)}});
   }
   return out;
-}
-
-// The first line a command prints, for the environment record.
-std::string first_line_of(const char* command) {
-  FILE* pipe = popen(command, "r");
-  if (pipe == nullptr) {
-    return {};
-  }
-  std::array<char, 256> buf{};
-  std::string line;
-  if (std::fgets(buf.data(), buf.size(), pipe) != nullptr) {
-    line = buf.data();
-  }
-  pclose(pipe);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
-    line.pop_back();
-  }
-  return line;
 }
 
 json yaml_to_json(const YAML::Node& node) {
@@ -209,8 +192,8 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
   j["environment"] = {
       {"hostname", host.data()},
       {"kernel", std::string(uts.sysname) + " " + uts.release},
-      {"haproxy", first_line_of("haproxy -v 2>/dev/null")},
-      {"nginx", first_line_of("nginx -v 2>&1")},
+      {"haproxy", platform::first_output_line({"haproxy", "-v"})},
+      {"nginx", platform::first_output_line({"nginx", "-v"})},
   };
 
   j["experiment"] = {

@@ -30,7 +30,7 @@ std::string event_text(const std::string& service, const std::string& server, co
 
 }  // namespace
 
-std::string server_state_word(const stack::HaproxyRuntimeApi::ServerRow& row) {
+std::string server_state_word(const platform::HaproxyRuntimeApi::ServerRow& row) {
   const auto admin = row.find("srv_admin_state");
   const auto op = row.find("srv_op_state");
   if (admin == row.end() || op == row.end()) {
@@ -65,7 +65,7 @@ std::string server_state_word(const stack::HaproxyRuntimeApi::ServerRow& row) {
 }
 
 void diff_server_states(const std::string& service,
-                        const std::vector<stack::HaproxyRuntimeApi::ServerRow>& rows, int64_t now_ns,
+                        const std::vector<platform::HaproxyRuntimeApi::ServerRow>& rows, int64_t now_ns,
                         std::map<std::string, std::string>& known, std::vector<LbEvent>& events) {
   for (const auto& row : rows) {
     const auto name = row.find("srv_name");
@@ -89,10 +89,11 @@ LbWatch::LbWatch(const stack::RunningStack& stack, const RunClock& clock, Durati
     if (!svc.runtime_socket.empty() && !svc.backend_name.empty()) {
       // A short deadline: a poll that waits on a paused HAProxy only delays
       // the next poll.
-      targets_.push_back(Target{svc.planned.name,
-                                svc.backend_name,
-                                stack::HaproxyRuntimeApi(svc.runtime_socket, std::chrono::milliseconds(200)),
-                                {}});
+      targets_.push_back(
+          Target{svc.planned.name,
+                 svc.backend_name,
+                 platform::HaproxyRuntimeApi(svc.runtime_socket, std::chrono::milliseconds(200)),
+                 {}});
     }
   }
   if (!targets_.empty()) {

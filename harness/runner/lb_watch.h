@@ -10,7 +10,7 @@
 
 #include "harness/common/clock.h"
 #include "harness/common/units.h"
-#include "harness/stack/haproxy_runtime_api.h"
+#include "harness/platform/haproxy_runtime_api.h"
 #include "harness/stack/stack.h"
 
 namespace faultline::runner {
@@ -32,13 +32,13 @@ struct LbEvent {
 // inherited administrative states first (maintenance, drain), then the
 // operational one (srv_op_state 0 stopped, 1 starting, 2 running, 3
 // stopping). "" when the row lacks the columns.
-std::string server_state_word(const stack::HaproxyRuntimeApi::ServerRow& row);
+std::string server_state_word(const platform::HaproxyRuntimeApi::ServerRow& row);
 
 // Compares one poll's rows with the states seen before and appends an event
 // per server whose state word changed. The first sight of a server records
 // its state without an event.
 void diff_server_states(const std::string& service,
-                        const std::vector<stack::HaproxyRuntimeApi::ServerRow>& rows, int64_t now_ns,
+                        const std::vector<platform::HaproxyRuntimeApi::ServerRow>& rows, int64_t now_ns,
                         std::map<std::string, std::string>& known, std::vector<LbEvent>& events);
 
 // Polls every HAProxy of the stack on a thread of its own (a paused
@@ -61,7 +61,7 @@ class LbWatch {
   struct Target {
     std::string service;
     std::string backend;
-    stack::HaproxyRuntimeApi api;
+    platform::HaproxyRuntimeApi api;
     std::map<std::string, std::string> known;  // server -> state word
   };
   void poll_all();

@@ -13,9 +13,10 @@
 #include <set>
 #include <utility>
 
-#include "faults/common/kernel_features.h"
+#include "harness/platform/command.h"
+#include "harness/platform/kernel_features.h"
+#include "harness/platform/process.h"
 #include "harness/stack/host_firewall.h"
-#include "harness/stack/process.h"
 #include "harness/stack/run_registry.h"
 #include "harness/stack/stack.h"
 
@@ -30,22 +31,6 @@ using experiment::ServiceKind;
 // max_conns in 1.11.5, and Debian's oldest supported nginx is 1.18.
 constexpr std::pair<int, int> kMinHaproxy{2, 0};
 constexpr std::pair<int, int> kMinNginx{1, 18};
-
-std::string first_line_of_command(const std::string& command) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-  if (!pipe) {
-    return {};
-  }
-  char buf[512];
-  std::string line;
-  if (std::fgets(buf, sizeof buf, pipe.get()) != nullptr) {
-    line = buf;
-  }
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
-    line.pop_back();
-  }
-  return line;
-}
 
 bool controller_available(const std::string& controller) {
   std::ifstream v2("/sys/fs/cgroup/cgroup.controllers");
@@ -196,16 +181,13 @@ uint64_t open_files_needed(const experiment::Experiment& exp) {
 PreflightProbes system_probes(const std::string& registry_dir) {
   PreflightProbes p;
   p.is_root = [] { return ::geteuid() == 0; };
-  p.find_executable = [](const std::string& name) { return stack::find_executable(name); };
-  p.version_line = [](const std::string& path) {
-    // nginx prints its version on stderr.
-    return first_line_of_command("'" + path + "' -v 2>&1");
-  };
+  p.find_executable = [](const std::string& name) { return platform::find_executable(name); };
+  p.version_line = [](const std::string& path) { return platform::first_output_line({path, "-v"}); };
   p.kernel_feature = [](const std::string& feature) {
-    const faults::FeatureProbe& probe = feature == "netem"     ? faults::netem_support()
-                                        : feature == "tbf"     ? faults::tbf_support()
-                                        : feature == "nfqueue" ? faults::nfqueue_support()
-                                                               : faults::nftables_support();
+    const platform::FeatureProbe& probe = feature == "netem"     ? platform::netem_support()
+                                          : feature == "tbf"     ? platform::tbf_support()
+                                          : feature == "nfqueue" ? platform::nfqueue_support()
+                                                                 : platform::nftables_support();
     return std::make_pair(probe.available, probe.reason);
   };
   p.cgroup_controller = controller_available;

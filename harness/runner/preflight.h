@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "faults/common/kernel_path.h"
+#include "faults/registry.h"
 #include "harness/runner/validate.h"
 
 // What a run needs from the machine, checked before anything is touched:

@@ -10,11 +10,11 @@
 #include <set>
 #include <thread>
 
+#include "harness/platform/netlink.h"
+#include "harness/platform/netns.h"
+#include "harness/platform/process.h"
 #include "harness/stack/host_firewall.h"
 #include "harness/stack/names.h"
-#include "harness/stack/netlink.h"
-#include "harness/stack/netns.h"
-#include "harness/stack/process.h"
 
 namespace faultline::stack {
 namespace {
@@ -34,13 +34,13 @@ struct Leftovers {
 // The owner token a namespace's own eth0 carries (set at bring-up), for
 // namespaces whose host-side links are already gone.
 std::string owner_token_inside(const std::string& netns, const std::string& run_id) {
-  auto fd = open_named_netns(netns);
+  auto fd = platform::open_named_netns(netns);
   if (!fd) {
     return {};
   }
   std::string token;
-  run_in_netns(fd->get(), [&]() -> Status {
-    auto sock = RouteSocket::open();
+  platform::run_in_netns(fd->get(), [&]() -> Status {
+    auto sock = platform::RouteSocket::open();
     if (!sock) {
       return sock.error();
     }
@@ -64,18 +64,18 @@ bool any_alive(const std::vector<std::string>& tokens) {
 }
 
 void kill_processes(const std::string& run_id, const std::set<std::string>& netns, CleanupReport& report) {
-  std::vector<NetnsId> ids;
+  std::vector<platform::NetnsId> ids;
   std::vector<std::string> names;
   for (const auto& n : netns) {
-    if (auto id = netns_id_of_path(netns_path(n))) {
+    if (auto id = platform::netns_id_of_path(platform::netns_path(n))) {
       ids.push_back(*id);
       names.push_back(n);
     }
   }
-  auto found = pids_in_netns(ids);
+  auto found = platform::pids_in_netns(ids);
   for (const auto& [pid, idx] : found) {
-    const std::string name = process_name(pid);
-    if (kill_in_netns(pid, ids[idx]).ok()) {
+    const std::string name = platform::process_name(pid);
+    if (platform::kill_in_netns(pid, ids[idx]).ok()) {
       report.removed.push_back(
           fmt::format("run {}: process {} ({}) in namespace {}", run_id, pid, name, names[idx]));
     }
@@ -83,7 +83,7 @@ void kill_processes(const std::string& run_id, const std::set<std::string>& netn
   const auto deadline = std::chrono::steady_clock::now() + 2s;
   while (!found.empty() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(10ms);
-    found = pids_in_netns(ids);
+    found = platform::pids_in_netns(ids);
   }
   for (const auto& [pid, idx] : found) {
     report.errors.push_back(
@@ -106,7 +106,7 @@ void remove_run(const std::string& run_id, const Leftovers& left, const std::set
     }
   }
 
-  auto sock = RouteSocket::open();
+  auto sock = platform::RouteSocket::open();
   if (!sock) {
     report.errors.push_back(fmt::format("run {}: {}", run_id, sock.error().message));
   } else {
@@ -125,12 +125,12 @@ void remove_run(const std::string& run_id, const Leftovers& left, const std::set
       }
     }
   }
-  const auto existing = list_named_netns();
+  const auto existing = platform::list_named_netns();
   for (const auto& n : left.netns) {
     if (std::find(existing.begin(), existing.end(), n) == existing.end()) {
       continue;
     }
-    if (auto st = delete_named_netns(n); st) {
+    if (auto st = platform::delete_named_netns(n); st) {
       report.removed.push_back(fmt::format("run {}: namespace {}", run_id, n));
     } else {
       report.errors.push_back(fmt::format("run {}: {}", run_id, st.error().message));
@@ -209,7 +209,7 @@ CleanupReport cleanup_stale_runs(const std::string& base_dir, const CleanupFilte
   }
 
   std::set<std::string> present_links;
-  auto sock = RouteSocket::open();
+  auto sock = platform::RouteSocket::open();
   if (!sock) {
     report.errors.push_back(sock.error().message);
   } else if (auto links = sock->links(); !links) {
@@ -226,7 +226,7 @@ CleanupReport cleanup_stale_runs(const std::string& base_dir, const CleanupFilte
       left.owner_tokens.push_back(owner_token_of_alias(l.alias, *id));
     }
   }
-  for (const auto& n : list_named_netns()) {
+  for (const auto& n : platform::list_named_netns()) {
     auto id = run_id_of_netns(n);
     if (id && wanted(*id) && live_registered.count(*id) == 0) {
       by_run[*id].netns.insert(n);
@@ -280,8 +280,8 @@ CleanupReport cleanup_stale_runs(const std::string& base_dir, const CleanupFilte
   }
   if (!unlabelled.empty()) {
     std::this_thread::sleep_for(200ms);
-    std::vector<LinkInfo> now;
-    if (auto again = RouteSocket::open()) {
+    std::vector<platform::LinkInfo> now;
+    if (auto again = platform::RouteSocket::open()) {
       if (auto links = again->links()) {
         now = *links;
       }

@@ -6,9 +6,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "harness/stack/command.h"
+#include "harness/platform/command.h"
+#include "harness/platform/process.h"
 #include "harness/stack/names.h"
-#include "harness/stack/process.h"
 
 namespace faultline::stack {
 namespace {
@@ -56,12 +56,12 @@ bool legacy_filter_table_loaded() {
 // table's module when it lists it: an absent table must not be listed.
 Result<bool> filter_table_present() {
   const std::vector<std::string> argv{"iptables", "-V"};
-  auto version = run_command(argv);
+  auto version = platform::run_command(argv);
   if (!version) {
     return version.error();
   }
   if (!version->succeeded()) {
-    return Error{describe_failure(argv, *version)};
+    return Error{platform::describe_failure(argv, *version)};
   }
   return version->out.find("legacy") == std::string::npos || legacy_filter_table_loaded();
 }
@@ -107,7 +107,7 @@ BridgeFiltering probe_bridge_filtering() {
   if (f.call_iptables != true) {
     return f;  // bridged traffic never reaches iptables: nothing to look at
   }
-  f.iptables_found = find_executable("iptables").has_value();
+  f.iptables_found = platform::find_executable("iptables").has_value();
   if (!f.iptables_found) {
     return f;
   }
@@ -121,11 +121,11 @@ BridgeFiltering probe_bridge_filtering() {
     return f;
   }
   const auto argv = iptables({"-S", "FORWARD"});
-  auto listing = run_command(argv);
+  auto listing = platform::run_command(argv);
   if (!listing) {
     f.problem = listing.error().message;
   } else if (!listing->succeeded()) {
-    f.problem = describe_failure(argv, *listing);
+    f.problem = platform::describe_failure(argv, *listing);
   } else {
     read_forward_listing(listing->out, f);
     if (f.forward_policy.empty()) {
@@ -255,7 +255,7 @@ std::optional<HostRule> parse_bridge_rule(const std::string& line) {
 
 Result<std::vector<HostRule>> list_bridge_rules() {
   std::vector<HostRule> rules;
-  if (!find_executable("iptables")) {
+  if (!platform::find_executable("iptables")) {
     return rules;  // no iptables, so no rule of ours
   }
   auto present = filter_table_present();
@@ -266,12 +266,12 @@ Result<std::vector<HostRule>> list_bridge_rules() {
     return rules;
   }
   const auto argv = iptables({"-S"});
-  auto listing = run_command(argv);
+  auto listing = platform::run_command(argv);
   if (!listing) {
     return listing.error();
   }
   if (!listing->succeeded()) {
-    return Error{describe_failure(argv, *listing)};
+    return Error{platform::describe_failure(argv, *listing)};
   }
   std::istringstream in(listing->out);
   for (std::string line; std::getline(in, line);) {
@@ -284,12 +284,12 @@ Result<std::vector<HostRule>> list_bridge_rules() {
 
 Status insert_rule(const HostRule& rule) {
   const auto argv = with_rule(iptables({"-I", rule.chain, "1"}), rule);
-  auto out = run_command(argv);
+  auto out = platform::run_command(argv);
   if (!out) {
     return out.error();
   }
   if (!out->succeeded()) {
-    return Error{describe_failure(argv, *out)};
+    return Error{platform::describe_failure(argv, *out)};
   }
   return {};
 }
@@ -299,7 +299,7 @@ Status delete_rule(const HostRule& rule) {
   // chain gone, or never made): then there is nothing to delete. Other
   // failures (the lock, a broken iptables) are errors.
   const auto check = with_rule(iptables({"-C", rule.chain}), rule);
-  auto present = run_command(check);
+  auto present = platform::run_command(check);
   if (!present) {
     return present.error();
   }
@@ -307,15 +307,15 @@ Status delete_rule(const HostRule& rule) {
     return {};
   }
   if (!present->succeeded()) {
-    return Error{describe_failure(check, *present)};
+    return Error{platform::describe_failure(check, *present)};
   }
   const auto argv = with_rule(iptables({"-D", rule.chain}), rule);
-  auto out = run_command(argv);
+  auto out = platform::run_command(argv);
   if (!out) {
     return out.error();
   }
   if (!out->succeeded()) {
-    return Error{describe_failure(argv, *out)};
+    return Error{platform::describe_failure(argv, *out)};
   }
   return {};
 }

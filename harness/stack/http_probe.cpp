@@ -11,17 +11,13 @@
 #include <cerrno>
 #include <system_error>
 
-#include "harness/stack/unique_fd.h"
+#include "harness/common/text.h"
+#include "harness/platform/unique_fd.h"
 
 namespace faultline::stack {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 int remaining_ms(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -97,7 +93,7 @@ Result<HttpResponse> http_get(const std::string& address, int port, const std::s
   if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) {
     return Error{"not an IPv4 address: " + address};
   }
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  platform::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
     return Error{"socket: " + std::system_category().message(errno)};
   }

@@ -22,16 +22,17 @@
 #include "harness/app/app_server.h"
 #include "harness/common/units.h"
 #include "harness/experiment/blast_radius.h"
+#include "harness/platform/haproxy_runtime_api.h"
+#include "harness/platform/netlink.h"
+#include "harness/platform/netns.h"
+#include "harness/platform/process.h"
+#include "harness/platform/subnet.h"
 #include "harness/stack/host_firewall.h"
 #include "harness/stack/http_probe.h"
 #include "harness/stack/names.h"
-#include "harness/stack/netlink.h"
-#include "harness/stack/netns.h"
-#include "harness/stack/process.h"
 #include "harness/stack/render.h"
 #include "harness/stack/run_registry.h"
 #include "harness/stack/stack.h"
-#include "harness/stack/subnet.h"
 
 namespace faultline::stack {
 namespace {
@@ -92,7 +93,7 @@ class RegistryLock {
   }
 
  private:
-  UniqueFd fd_;  // closing it releases the lock
+  platform::UniqueFd fd_;  // closing it releases the lock
 };
 
 struct Child {
@@ -105,7 +106,7 @@ struct Child {
 
 class NetnsStack final : public RunningStack {
  public:
-  NetnsStack(RunIdentity id, Plan plan, UniqueFd host_netns)
+  NetnsStack(RunIdentity id, Plan plan, platform::UniqueFd host_netns)
       : id_(std::move(id)), plan_(std::move(plan)), host_netns_(std::move(host_netns)) {}
   NetnsStack(const NetnsStack&) = delete;
   NetnsStack& operator=(const NetnsStack&) = delete;
@@ -165,13 +166,13 @@ class NetnsStack final : public RunningStack {
 
   RunIdentity id_;
   Plan plan_;
-  UniqueFd host_netns_;  // where the bridge and host veths live
+  platform::UniqueFd host_netns_;  // where the bridge and host veths live
   std::string backend_header_ = "X-Backend";
   std::vector<ServiceInstance> services_;
-  std::vector<ProcessSpec> specs_;
+  std::vector<platform::ProcessSpec> specs_;
   std::vector<std::string> dirs_;
   std::vector<Child> children_;
-  std::vector<UniqueFd> netns_fds_;
+  std::vector<platform::UniqueFd> netns_fds_;
   // HAProxy processes replaced by a reload: they finish their connections
   // and exit; reaped by check_alive, stopped by teardown.
   std::vector<pid_t> retired_;
@@ -199,12 +200,12 @@ std::optional<size_t> NetnsStack::index_of(const std::string& service) const {
 Status NetnsStack::build_network(const ProgressFn& progress,
                                  const std::vector<experiment::AddressRange>& routes_out) {
   const auto t0 = Clock::now();
-  auto sock = RouteSocket::open();
+  auto sock = platform::RouteSocket::open();
   if (!sock) {
     return sock.error();
   }
   const std::string alias = link_alias(id_.run_id);
-  const auto bridge_addr = parse_ipv4(plan_.bridge_address);
+  const auto bridge_addr = platform::parse_ipv4(plan_.bridge_address);
   if (!bridge_addr) {
     return Error{"bad bridge address " + plan_.bridge_address};
   }
@@ -234,18 +235,18 @@ Status NetnsStack::build_network(const ProgressFn& progress,
 
   for (size_t i = 0; i < plan_.services.size(); ++i) {
     const auto& ps = plan_.services[i];
-    const auto address = parse_ipv4(ps.address);
+    const auto address = platform::parse_ipv4(ps.address);
     if (!address) {
       return Error{"bad service address " + ps.address};
     }
     if (auto st = record_resource(id_, "netns", ps.netns); !st) {
       return st;
     }
-    if (auto st = create_named_netns(ps.netns); !st) {
+    if (auto st = platform::create_named_netns(ps.netns); !st) {
       return st;
     }
     netns_made_.push_back(ps.netns);
-    auto fd = open_named_netns(ps.netns);
+    auto fd = platform::open_named_netns(ps.netns);
     if (!fd) {
       return fd.error();
     }
@@ -264,9 +265,9 @@ Status NetnsStack::build_network(const ProgressFn& progress,
         !st) {
       return st;
     }
-    auto inside = run_in_netns(ns_fd, [&]() -> Status {
+    auto inside = platform::run_in_netns(ns_fd, [&]() -> Status {
       // Opened in here, the socket acts on the service's namespace.
-      auto ns_sock = RouteSocket::open();
+      auto ns_sock = platform::RouteSocket::open();
       if (!ns_sock) {
         return ns_sock.error();
       }
@@ -350,7 +351,7 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
     dirs_made_.push_back(dir);
     RenderPaths paths{dir, {}};
     std::string text;
-    ProcessSpec spec;
+    platform::ProcessSpec spec;
     spec.stdout_path = dir + "/stdout.log";
     spec.stderr_path = dir + "/stderr.log";
     if (ps.kind == experiment::ServiceKind::haproxy) {
@@ -439,9 +440,9 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
 }
 
 Status NetnsStack::start(size_t i) {
-  ProcessSpec spec = specs_[i];
+  platform::ProcessSpec spec = specs_[i];
   spec.netns_fd = netns_fds_[i].get();
-  auto process = start_process(spec);
+  auto process = platform::start_process(spec);
   if (!process) {
     return Error{fmt::format("service {}: {}", services_[i].planned.name, process.error().message)};
   }
@@ -468,7 +469,7 @@ std::string NetnsStack::probe_path(size_t i) const {
 Result<HttpResponse> NetnsStack::probe_inside(size_t i, std::chrono::milliseconds timeout) {
   const auto& ps = services_[i].planned;
   Result<HttpResponse> resp = Error{"not probed"};
-  auto st = run_in_netns(netns_fds_[i].get(), [&]() -> Status {
+  auto st = platform::run_in_netns(netns_fds_[i].get(), [&]() -> Status {
     resp = http_get(ps.address, ps.port, probe_path(i), timeout);
     return {};
   });
@@ -482,7 +483,7 @@ std::string NetnsStack::logs_of(size_t i, size_t lines) const {
   std::string out;
   for (const char* file : {"error.log", "stderr.log", "stdout.log"}) {
     const std::string path = dirs_[i] + "/" + file;
-    const std::string tail = tail_lines(path, lines);
+    const std::string tail = platform::tail_lines(path, lines);
     if (tail.empty()) {
       continue;
     }
@@ -508,11 +509,12 @@ Status NetnsStack::wait_ready(const std::vector<size_t>& which, Clock::time_poin
     for (auto it = pending.begin(); it != pending.end();) {
       const size_t i = *it;
       const auto& ps = services_[i].planned;
-      if (auto status = reap_if_exited(children_[i].pid)) {
+      if (auto status = platform::reap_if_exited(children_[i].pid)) {
         children_[i].running = false;
         children_[i].wait_status = *status;
         return Error{fmt::format("service {} ({}) {} during startup{}", ps.name,
-                                 experiment::to_string(ps.kind), describe_exit(*status), logs_of(i, 10))};
+                                 experiment::to_string(ps.kind), platform::describe_exit(*status),
+                                 logs_of(i, 10))};
       }
       // From inside: the service's own readiness, whatever the host's
       // firewall does (check_reachable_from_host judges that separately).
@@ -632,7 +634,7 @@ Status NetnsStack::check_alive() {
   for (size_t i = 0; i < children_.size(); ++i) {
     auto& c = children_[i];
     if (c.running) {
-      if (auto status = reap_if_exited(c.pid)) {
+      if (auto status = platform::reap_if_exited(c.pid)) {
         c.running = false;
         c.wait_status = *status;
         if (c.may_crash && WIFEXITED(*status) && WEXITSTATUS(*status) == app::kCrashExitStatus) {
@@ -657,11 +659,11 @@ Status NetnsStack::check_alive() {
         service_exits_.push_back(
             {ps.name,
              fmt::format("the {} process (pid {}) {} during the run, and faultline stopped the run",
-                         experiment::to_string(ps.kind), c.pid, describe_exit(c.wait_status)),
+                         experiment::to_string(ps.kind), c.pid, platform::describe_exit(c.wait_status)),
              true});
       }
       return Error{fmt::format("service {} ({}, pid {}) {}{}", ps.name, experiment::to_string(ps.kind), c.pid,
-                               describe_exit(c.wait_status), logs_of(i, 5))};
+                               platform::describe_exit(c.wait_status), logs_of(i, 5))};
     }
   }
   return {};
@@ -675,7 +677,7 @@ Status NetnsStack::in_netns(const std::string& service, const std::function<Stat
   if (torn_down_) {
     return Error{"service " + service + ": the stack has been torn down"};
   }
-  return run_in_netns(netns_fds_[*i].get(), fn);
+  return platform::run_in_netns(netns_fds_[*i].get(), fn);
 }
 
 Status NetnsStack::restart(const std::string& service) {
@@ -688,7 +690,7 @@ Status NetnsStack::restart(const std::string& service) {
   }
   auto& c = children_[*i];
   if (c.running) {
-    c.wait_status = stop_process_group(c.pid, kStopGrace);
+    c.wait_status = platform::stop_process_group(c.pid, kStopGrace);
     c.running = false;
   }
   if (auto st = start(*i); !st) {
@@ -711,31 +713,15 @@ std::vector<pid_t> children_of(pid_t pid) {
 // The pid HAProxy's stats socket reports (`show info`), -1 when it does
 // not answer.
 pid_t stats_socket_pid(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) {
+  auto answer = platform::HaproxyRuntimeApi(path, std::chrono::milliseconds(1000)).command("show info");
+  if (!answer) {
     return -1;
   }
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    return -1;
-  }
-  const std::string request = "show info\n";
-  if (::write(fd.get(), request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
-    return -1;
-  }
-  std::string answer;
-  char buf[4096];
-  ssize_t n = 0;
-  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) {
-    answer.append(buf, static_cast<size_t>(n));
-  }
-  const auto at = answer.find("\nPid: ");
+  const auto at = answer->find("\nPid: ");
   if (at == std::string::npos) {
     return -1;
   }
-  return static_cast<pid_t>(std::atoi(answer.c_str() + at + 6));
+  return static_cast<pid_t>(std::atoi(answer->c_str() + at + 6));
 }
 
 Status NetnsStack::reload(const std::string& service, const std::string& new_config_text) {
@@ -747,7 +733,7 @@ Status NetnsStack::reload(const std::string& service, const std::string& new_con
     return Error{"service " + service + ": the stack has been torn down"};
   }
   auto& c = children_[*i];
-  if (!c.running || has_exited(c.pid)) {
+  if (!c.running || platform::has_exited(c.pid)) {
     return Error{"service " + service + ": its server is not running, there is nothing to reload"};
   }
   if (auto st = write_text(services_[*i].config_path, new_config_text); !st) {
@@ -767,7 +753,7 @@ Status NetnsStack::reload_haproxy(size_t i) {
   // refused), then tells the old one (-sf) to stop accepting and to exit
   // once its connections are done.
   const pid_t old_pid = children_[i].pid;
-  ProcessSpec spec = specs_[i];
+  platform::ProcessSpec spec = specs_[i];
   spec.netns_fd = netns_fds_[i].get();
   spec.stdout_path = dirs_[i] + "/stdout.reload.log";
   spec.stderr_path = dirs_[i] + "/stderr.reload.log";
@@ -775,7 +761,7 @@ Status NetnsStack::reload_haproxy(size_t i) {
     spec.args.insert(spec.args.end(), {"-x", services_[i].runtime_socket});
   }
   spec.args.insert(spec.args.end(), {"-sf", std::to_string(old_pid)});
-  auto process = start_process(spec);
+  auto process = platform::start_process(spec);
   if (!process) {
     return process.error();
   }
@@ -786,19 +772,19 @@ Status NetnsStack::reload_haproxy(size_t i) {
   // the connections it has).
   const std::string socket = services_[i].runtime_socket;
   const auto deadline = Clock::now() + kReadyTimeout;
-  while (Clock::now() < deadline && !has_exited(pid)) {
-    if (socket.empty() ? has_exited(old_pid) : stats_socket_pid(socket) == pid) {
+  while (Clock::now() < deadline && !platform::has_exited(pid)) {
+    if (socket.empty() ? platform::has_exited(old_pid) : stats_socket_pid(socket) == pid) {
       break;
     }
     std::this_thread::sleep_for(5ms);
   }
-  if (auto status = reap_if_exited(pid)) {
-    return Error{
-        fmt::format("the new haproxy {}: {}", describe_exit(*status), tail_lines(spec.stderr_path, 5))};
+  if (auto status = platform::reap_if_exited(pid)) {
+    return Error{fmt::format("the new haproxy {}: {}", platform::describe_exit(*status),
+                             platform::tail_lines(spec.stderr_path, 5))};
   }
   if (Clock::now() >= deadline) {
-    (*process)->signal(SIGKILL, SignalScope::group);
-    reap_if_exited(pid);
+    (*process)->signal(SIGKILL, platform::SignalScope::group);
+    platform::reap_if_exited(pid);
     return Error{"the new haproxy did not take over within 10 s"};
   }
   retired_.push_back(old_pid);
@@ -815,12 +801,12 @@ Status NetnsStack::reload_nginx(size_t i) {
   // worker that was not there before runs.
   const pid_t master = children_[i].pid;
   const auto before = children_of(master);
-  if (auto st = services_[i].process->signal(SIGHUP, SignalScope::process); !st) {
+  if (auto st = services_[i].process->signal(SIGHUP, platform::SignalScope::process); !st) {
     return Error{"cannot signal the nginx master: " + st.error().message};
   }
   const auto deadline = Clock::now() + 5s;
   while (Clock::now() < deadline) {
-    if (has_exited(master)) {
+    if (platform::has_exited(master)) {
       return Error{"the nginx master exited on SIGHUP"};
     }
     const auto now = children_of(master);
@@ -853,9 +839,9 @@ Status NetnsStack::reload_nginx(size_t i) {
 void NetnsStack::reap_retired(bool stop) {
   for (auto it = retired_.begin(); it != retired_.end();) {
     if (stop) {
-      stop_process_group(*it, kStopGrace);
+      platform::stop_process_group(*it, kStopGrace);
       it = retired_.erase(it);
-    } else if (reap_if_exited(*it)) {
+    } else if (platform::reap_if_exited(*it)) {
       it = retired_.erase(it);
     } else {
       ++it;
@@ -868,18 +854,18 @@ void NetnsStack::stop_children() {
   // All at once: SIGTERM every group, then one shared grace period.
   for (size_t i = 0; i < children_.size(); ++i) {
     if (children_[i].running) {
-      services_[i].process->signal(SIGTERM, SignalScope::group);
+      services_[i].process->signal(SIGTERM, platform::SignalScope::group);
     }
   }
   const auto deadline = Clock::now() + kStopGrace;
   for (auto& c : children_) {
-    while (c.running && !has_exited(c.pid) && Clock::now() < deadline) {
+    while (c.running && !platform::has_exited(c.pid) && Clock::now() < deadline) {
       std::this_thread::sleep_for(2ms);
     }
   }
   for (auto& c : children_) {
     if (c.running) {
-      c.wait_status = stop_process_group(c.pid, 0ms);
+      c.wait_status = platform::stop_process_group(c.pid, 0ms);
       c.running = false;
     }
   }
@@ -889,27 +875,27 @@ void NetnsStack::kill_leftovers_in_namespaces(std::vector<std::string>& errors) 
   // Whatever still lives in our namespaces (a worker whose master was
   // killed, something a fault started) is not our child: find it by
   // namespace and kill it, or the namespace would outlive the run.
-  std::vector<NetnsId> ids;
+  std::vector<platform::NetnsId> ids;
   for (const auto& name : netns_made_) {
-    if (auto id = netns_id_of_path(netns_path(name))) {
+    if (auto id = platform::netns_id_of_path(platform::netns_path(name))) {
       ids.push_back(*id);
     }
   }
-  auto found = pids_in_netns(ids);
+  auto found = platform::pids_in_netns(ids);
   if (found.empty()) {
     return;
   }
   for (const auto& [pid, idx] : found) {
-    kill_in_netns(pid, ids[idx]);
+    platform::kill_in_netns(pid, ids[idx]);
   }
   const auto deadline = Clock::now() + 1s;
   while (!found.empty() && Clock::now() < deadline) {
     std::this_thread::sleep_for(5ms);
-    found = pids_in_netns(ids);
+    found = platform::pids_in_netns(ids);
   }
   for (const auto& [pid, idx] : found) {
-    errors.push_back(fmt::format("process {} ({}) in namespace {} did not exit", pid, process_name(pid),
-                                 netns_made_[idx]));
+    errors.push_back(fmt::format("process {} ({}) in namespace {} did not exit", pid,
+                                 platform::process_name(pid), netns_made_[idx]));
   }
 }
 
@@ -927,7 +913,7 @@ std::vector<std::string> NetnsStack::teardown_collect() {
   // deleted explicitly: removing the namespace alone leaves it behind for a
   // while, and a quick next run would trip over it.
   auto remove_links = [&]() -> Status {
-    auto sock = RouteSocket::open();
+    auto sock = platform::RouteSocket::open();
     if (!sock) {
       return sock.error();
     }
@@ -947,7 +933,7 @@ std::vector<std::string> NetnsStack::teardown_collect() {
   // the servers are stopped, and a rule never outlives the bridge it names.
   auto remove_rule = [&]() -> Status { return delete_rule(*bridge_rule_); };
   if (bridge_rule_) {
-    Status st = host_netns_.valid() ? run_in_netns(host_netns_.get(), remove_rule) : remove_rule();
+    Status st = host_netns_.valid() ? platform::run_in_netns(host_netns_.get(), remove_rule) : remove_rule();
     if (!st) {
       errors.push_back(fmt::format("iptables rule for {} in {}: {}", plan_.bridge, bridge_rule_->chain,
                                    st.error().message));
@@ -955,7 +941,8 @@ std::vector<std::string> NetnsStack::teardown_collect() {
     bridge_rule_.reset();
   }
   if (veths_made_.size() > 0 || bridge_made_) {
-    Status st = host_netns_.valid() ? run_in_netns(host_netns_.get(), remove_links) : remove_links();
+    Status st =
+        host_netns_.valid() ? platform::run_in_netns(host_netns_.get(), remove_links) : remove_links();
     if (!st) {
       errors.push_back(st.error().message);
     }
@@ -965,7 +952,7 @@ std::vector<std::string> NetnsStack::teardown_collect() {
 
   netns_fds_.clear();
   for (const auto& name : netns_made_) {
-    if (auto st = delete_named_netns(name); !st) {
+    if (auto st = platform::delete_named_netns(name); !st) {
       errors.push_back(st.error().message);
     }
   }
@@ -1032,7 +1019,7 @@ Result<std::string> executable_for(const experiment::Experiment& exp, experiment
   if (!needed) {
     return std::string{};
   }
-  auto path = find_executable(name);
+  auto path = platform::find_executable(name);
   if (!path) {
     return Error{
         fmt::format("{} is not installed (not found in PATH or the sbin directories); "
@@ -1079,7 +1066,7 @@ Result<std::unique_ptr<RunningStack>> bring_up(const experiment::Experiment& exp
     }
   }
 
-  UniqueFd host_netns(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  platform::UniqueFd host_netns(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!host_netns.valid()) {
     return Error{"cannot open the current network namespace: " + errno_text(errno)};
   }

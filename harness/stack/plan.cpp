@@ -9,11 +9,11 @@
 #include <random>
 #include <set>
 
+#include "harness/platform/netlink.h"
+#include "harness/platform/subnet.h"
 #include "harness/stack/names.h"
-#include "harness/stack/netlink.h"
 #include "harness/stack/run_registry.h"
 #include "harness/stack/stack.h"
-#include "harness/stack/subnet.h"
 
 namespace faultline::stack {
 namespace {
@@ -42,15 +42,15 @@ std::string registry_of(const RunIdentity& id) {
 
 // Subnets that live runs in the same registry have claimed; their bridges
 // may not exist yet, so the host's interfaces alone would not show them.
-std::vector<Ipv4Net> subnets_of_live_runs(const RunIdentity& id) {
-  std::vector<Ipv4Net> out;
+std::vector<platform::Ipv4Net> subnets_of_live_runs(const RunIdentity& id) {
+  std::vector<platform::Ipv4Net> out;
   for (const auto& run : list_runs(registry_of(id))) {
     if (run.run_id == id.run_id || !run.owner_alive) {
       continue;
     }
     for (const auto& r : run.resources) {
       if (r.kind == "subnet") {
-        if (auto net = parse_cidr(r.name)) {
+        if (auto net = platform::parse_cidr(r.name)) {
           out.push_back(*net);
         }
       }
@@ -59,10 +59,10 @@ std::vector<Ipv4Net> subnets_of_live_runs(const RunIdentity& id) {
   return out;
 }
 
-std::string first_overlap(const Ipv4Net& net, const std::vector<Ipv4Net>& used) {
+std::string first_overlap(const platform::Ipv4Net& net, const std::vector<platform::Ipv4Net>& used) {
   for (const auto& u : used) {
     if (net.overlaps(u)) {
-      return format_cidr(u);
+      return platform::format_cidr(u);
     }
   }
   return {};
@@ -70,8 +70,8 @@ std::string first_overlap(const Ipv4Net& net, const std::vector<Ipv4Net>& used) 
 
 }  // namespace
 
-Result<Ipv4Net> choose_subnet(const experiment::Experiment& exp, const RunIdentity& id) {
-  auto sock = RouteSocket::open();
+Result<platform::Ipv4Net> choose_subnet(const experiment::Experiment& exp, const RunIdentity& id) {
+  auto sock = platform::RouteSocket::open();
   if (!sock) {
     return sock.error();
   }
@@ -79,9 +79,9 @@ Result<Ipv4Net> choose_subnet(const experiment::Experiment& exp, const RunIdenti
   if (!host) {
     return host.error();
   }
-  std::vector<Ipv4Net> used = *host;
+  std::vector<platform::Ipv4Net> used = *host;
   if (exp.stack.subnet) {
-    auto net = parse_cidr(*exp.stack.subnet);
+    auto net = platform::parse_cidr(*exp.stack.subnet);
     if (!net) {
       return Error{fmt::format("stack.subnet '{}' is not an IPv4 network in CIDR form (e.g. 10.213.0.0/24)",
                                *exp.stack.subnet)};
@@ -90,10 +90,11 @@ Result<Ipv4Net> choose_subnet(const experiment::Experiment& exp, const RunIdenti
       return Error{
           fmt::format("stack.subnet {} overlaps {}, which this host already uses; pick another subnet "
                       "or leave it out to have one chosen",
-                      format_cidr(*net), clash)};
+                      platform::format_cidr(*net), clash)};
     }
     if (auto clash = first_overlap(*net, subnets_of_live_runs(id)); !clash.empty()) {
-      return Error{fmt::format("stack.subnet {} is in use by another faultline run", format_cidr(*net))};
+      return Error{
+          fmt::format("stack.subnet {} is in use by another faultline run", platform::format_cidr(*net))};
     }
     return *net;
   }
@@ -106,7 +107,7 @@ Result<Ipv4Net> choose_subnet(const experiment::Experiment& exp, const RunIdenti
   const uint32_t start = std::uniform_int_distribution<uint32_t>(0, 255)(rd);
   const uint32_t pool = (10u << 24) | (213u << 16);
   for (uint32_t i = 0; i < 256; ++i) {
-    const Ipv4Net candidate{pool | (((start + i) % 256) << 8), 24};
+    const platform::Ipv4Net candidate{pool | (((start + i) % 256) << 8), 24};
     if (first_overlap(candidate, used).empty()) {
       return candidate;
     }
@@ -154,26 +155,26 @@ Result<Plan> make_plan(const experiment::Experiment& exp, const RunIdentity& id)
   if (!subnet) {
     return subnet.error();
   }
-  const Ipv4Net net = *subnet;
+  const platform::Ipv4Net net = *subnet;
   // Room for the bridge (.1) and every service from .10 up, below the
   // broadcast address.
   const uint64_t size = uint64_t{1} << (32 - net.prefix_len);
   if (net.prefix_len > 30 || kFirstServiceHost + services.size() >= size) {
     return Error{fmt::format("subnet {} is too small: services are numbered from .{} and the stack has {}",
-                             format_cidr(net), kFirstServiceHost, services.size())};
+                             platform::format_cidr(net), kFirstServiceHost, services.size())};
   }
 
   Plan plan;
-  plan.subnet = format_cidr(net);
+  plan.subnet = platform::format_cidr(net);
   plan.prefix_len = net.prefix_len;
   plan.bridge = bridge_name(id.run_id);
-  plan.bridge_address = format_ipv4(net.base + 1);
+  plan.bridge_address = platform::format_ipv4(net.base + 1);
   for (size_t i = 0; i < services.size(); ++i) {
     const auto& s = services[i];
     PlannedService p;
     p.name = s.name;
     p.kind = s.kind;
-    p.address = format_ipv4(net.base + kFirstServiceHost + static_cast<uint32_t>(i));
+    p.address = platform::format_ipv4(net.base + kFirstServiceHost + static_cast<uint32_t>(i));
     p.port = s.port;
     p.netns = netns_name(id.run_id, s.name);
     p.host_veth = host_veth_name(id.run_id, i);

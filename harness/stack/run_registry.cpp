@@ -15,10 +15,10 @@
 #include <sstream>
 #include <system_error>
 
+#include "harness/platform/netlink.h"
+#include "harness/platform/netns.h"
+#include "harness/platform/process.h"
 #include "harness/stack/names.h"
-#include "harness/stack/netlink.h"
-#include "harness/stack/netns.h"
-#include "harness/stack/process.h"
 
 namespace faultline::stack {
 namespace {
@@ -48,12 +48,12 @@ std::string read_first_line(const std::string& path) {
 
 // Ids already taken by something on this host, whatever registry it used.
 bool id_in_use_on_host(const std::string& id) {
-  for (const auto& ns : list_named_netns()) {
+  for (const auto& ns : platform::list_named_netns()) {
     if (run_id_of_netns(ns) == id) {
       return true;
     }
   }
-  if (auto sock = RouteSocket::open()) {
+  if (auto sock = platform::RouteSocket::open()) {
     if (auto links = sock->links()) {
       for (const auto& l : *links) {
         if (run_id_of_link(l.name) == id) {
@@ -72,7 +72,7 @@ bool same_process_alive(pid_t pid, std::optional<unsigned long long> start_time)
   if (::kill(pid, 0) != 0 && errno == ESRCH) {
     return false;
   }
-  auto st = read_proc_stat(pid);
+  auto st = platform::read_proc_stat(pid);
   if (!st) {
     return false;
   }
@@ -87,7 +87,7 @@ bool same_process_alive(pid_t pid, std::optional<unsigned long long> start_time)
 std::string owner_token() {
   const pid_t pid = ::getpid();
   // Without a start time the token still names the pid, only less strictly.
-  auto st = read_proc_stat(pid);
+  auto st = platform::read_proc_stat(pid);
   return st ? fmt::format("{}:{}", pid, st->start_time) : std::to_string(pid);
 }
 
@@ -131,7 +131,7 @@ Result<RunIdentity> create_run(const std::string& base_dir) {
   if (::mkdir(tmp.c_str(), 0755) != 0) {
     return Error{fmt::format("cannot create {}: {}", tmp, errno_text(errno))};
   }
-  auto st = read_proc_stat(::getpid());
+  auto st = platform::read_proc_stat(::getpid());
   Status written = write_file(tmp + "/owner.pid", fmt::format("{}\n", ::getpid()));
   if (written && st) {
     written = write_file(tmp + "/owner.start", fmt::format("{}\n", st->start_time));

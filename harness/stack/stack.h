@@ -9,11 +9,13 @@
 
 #include "harness/common/result.h"
 #include "harness/experiment/model.h"
-#include "harness/stack/subnet.h"
+#include "harness/platform/subnet.h"
+
+namespace faultline::platform {
+class ServerProcess;  // harness/platform/process.h
+}  // namespace faultline::platform
 
 namespace faultline::stack {
-
-class ServerProcess;  // harness/stack/process.h
 
 // Who a run is: every resource it creates carries `run_id` in its name, and
 // its files live under `run_dir` (e.g. /run/faultline/<run_id>).
@@ -54,7 +56,7 @@ Result<Plan> make_plan(const experiment::Experiment& exp, const RunIdentity& id)
 // The subnet make_plan would use: stack.subnet if it is free, else a free
 // /24 of 10.213.0.0/16; neither an address of the host nor one a live run
 // of the same registry (the parent of id.run_dir) has claimed. Reads only.
-Result<Ipv4Net> choose_subnet(const experiment::Experiment& exp, const RunIdentity& id);
+Result<platform::Ipv4Net> choose_subnet(const experiment::Experiment& exp, const RunIdentity& id);
 
 // One started service.
 struct ServiceInstance {
@@ -66,7 +68,7 @@ struct ServiceInstance {
   // The same process, for signals: they reach it (or the process group it
   // leads) only while it is still the run's, never a process that got its
   // pid after it was reaped. Null before the service starts.
-  std::shared_ptr<const ServerProcess> process;
+  std::shared_ptr<const platform::ServerProcess> process;
 };
 
 // A stack that is up. Tearing it down kills its processes and removes every

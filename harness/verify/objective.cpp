@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "harness/common/text.h"
 #include "harness/verify/edit_distance.h"
 #include "harness/verify/metric_table.h"
 #include "harness/verify/objective_lexer.h"
@@ -39,12 +40,6 @@ std::string known_metrics() {
     out += out.empty() ? "" : ", ";
     out += d.synopsis;
   }
-  return out;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 
+#include "harness/common/text.h"
 #include "harness/verify/edit_distance.h"
 
 namespace faultline::verify {
@@ -36,12 +37,6 @@ const std::array<TransportOutcome, 6>& transport_outcomes() {
 bool all_digits(std::string_view text) {
   return !text.empty() &&
          std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
 }
 
 const std::string_view usage =

@@ -22,7 +22,7 @@
 #include <sstream>
 
 #include "fault_test_support.h"
-#include "faults/common/cgroup.h"
+#include "harness/platform/cgroup.h"
 #include "tests/stack/stack_fixtures.h"
 
 namespace faultline::faults {
@@ -85,7 +85,7 @@ const std::string kMountinfoHybrid =
 // Controllers in the order the kernel lists them.
 const std::vector<std::string> kControllerOrder = {"cpuset", "cpu", "io", "memory", "pids"};
 
-class FixtureHost final : public CgroupHost {
+class FixtureHost final : public platform::CgroupHost {
  public:
   // `mountinfo_text` is written to the fixture; `v2_mount` and `v1_mounts`
   // are mount points as mountinfo names them.
@@ -302,49 +302,49 @@ TEST_CASE("the hierarchy for a controller comes from mountinfo: v2, v1 and hybri
   SECTION("v2 only: the unified tree at /sys/fs/cgroup") {
     FixtureHost host(dir.path(), kMountinfoV2, "/sys/fs/cgroup", {});
     for (const char* c : {"cpu", "memory"}) {
-      const auto h = cgroup_hierarchy_for(c, host);
+      const auto h = platform::cgroup_hierarchy_for(c, host);
       REQUIRE(h);
-      CHECK(h->version == CgroupVersion::v2);
+      CHECK(h->version == platform::CgroupVersion::v2);
       CHECK(h->mount_point == cg);
       CHECK(h->root == "/");
     }
-    CHECK_FALSE(cgroup_hierarchy_for("hugetlb", host));
+    CHECK_FALSE(platform::cgroup_hierarchy_for("hugetlb", host));
   }
   SECTION("v1 only: each controller's own mount") {
     FixtureHost host(dir.path(), kMountinfoV1, "", {});
-    const auto cpu = cgroup_hierarchy_for("cpu", host);
-    const auto memory = cgroup_hierarchy_for("memory", host);
+    const auto cpu = platform::cgroup_hierarchy_for("cpu", host);
+    const auto memory = platform::cgroup_hierarchy_for("memory", host);
     REQUIRE((cpu && memory));
-    CHECK(cpu->version == CgroupVersion::v1);
+    CHECK(cpu->version == platform::CgroupVersion::v1);
     CHECK(cpu->mount_point == cg + "/cpu,cpuacct");
-    CHECK(memory->version == CgroupVersion::v1);
+    CHECK(memory->version == platform::CgroupVersion::v1);
     CHECK(memory->mount_point == cg + "/memory");
     // name=systemd is a hierarchy without controllers, not one named "systemd".
-    CHECK_FALSE(cgroup_hierarchy_for("systemd", host));
+    CHECK_FALSE(platform::cgroup_hierarchy_for("systemd", host));
   }
   SECTION("hybrid: the unified tree offers no controller, so v1 serves") {
     FixtureHost host(dir.path(), kMountinfoHybrid, "/sys/fs/cgroup/unified", {});
-    const auto cpu = cgroup_hierarchy_for("cpu", host);
+    const auto cpu = platform::cgroup_hierarchy_for("cpu", host);
     REQUIRE(cpu);
-    CHECK(cpu->version == CgroupVersion::v1);
+    CHECK(cpu->version == platform::CgroupVersion::v1);
     CHECK(cpu->mount_point == cg + "/cpu,cpuacct");
   }
   SECTION("hybrid with memory moved to the unified tree: v2 for memory, v1 for cpu") {
     put(cg + "/unified/cgroup.controllers", "memory\n");
     FixtureHost host(dir.path(), kMountinfoHybrid, "/sys/fs/cgroup/unified", {});
-    const auto memory = cgroup_hierarchy_for("memory", host);
-    const auto cpu = cgroup_hierarchy_for("cpu", host);
+    const auto memory = platform::cgroup_hierarchy_for("memory", host);
+    const auto cpu = platform::cgroup_hierarchy_for("cpu", host);
     REQUIRE((memory && cpu));
-    CHECK(memory->version == CgroupVersion::v2);
+    CHECK(memory->version == platform::CgroupVersion::v2);
     CHECK(memory->mount_point == cg + "/unified");
-    CHECK(cpu->version == CgroupVersion::v1);
+    CHECK(cpu->version == platform::CgroupVersion::v1);
   }
 }
 
 TEST_CASE("cpu_limit on cgroup v2 sets cpu.max in the run's own group and moves the service into it",
           "[faults][cgroup][cgroup-v2][cpu_limit]") {
   V2Fixture f;
-  const ScopedCgroupHost use(f.host);
+  const platform::ScopedCgroupHost use(f.host);
   const BoundMethod bound("  - { at: 1s, fault: cpu_limit, target: web1, params: { cpus: 0.5 } }\n");
   REQUIRE(bound.faults.size() == 1);
   auto& fault = *bound.faults[0].fault;
@@ -380,7 +380,7 @@ TEST_CASE("cpu_limit's quota is a share of the 100 ms period, at least the kerne
   const auto [cpus, expected] = GENERATE(table<std::string, std::string>(
       {{"0.25", "25000 100000"}, {"2", "200000 100000"}, {"0.01", "1000 100000"}}));
   V2Fixture f;
-  const ScopedCgroupHost use(f.host);
+  const platform::ScopedCgroupHost use(f.host);
   const BoundMethod bound("  - { at: 1s, fault: cpu_limit, target: web1, params: { cpus: " + cpus + " } }\n");
   REQUIRE(bound.faults.size() == 1);
   FakeStack stack = stack_with_web1();
@@ -394,7 +394,7 @@ TEST_CASE("memory_limit on cgroup v2 sets memory.max and memory.swap.max, and re
   V2Fixture f;
   f.host.swap_accounting = GENERATE(true, false);
   INFO("swap accounting " << f.host.swap_accounting);
-  const ScopedCgroupHost use(f.host);
+  const platform::ScopedCgroupHost use(f.host);
   const BoundMethod bound("  - { at: 1s, fault: memory_limit, target: web1, params: { limit: 64MiB } }\n");
   REQUIRE(bound.faults.size() == 1);
   auto& fault = *bound.faults[0].fault;
@@ -426,10 +426,10 @@ TEST_CASE("a service in the v2 root group gets its group right under the root, a
   V2Fixture f;
   put(f.cgroot + "/cgroup.procs", "1\n5000\n");
   f.host.add_process(5000, 5000, "haproxy", "0::/\n");
-  auto group = ServiceCgroup::create("cpu", "abc123", "lb", 5000, f.host);
+  auto group = platform::ServiceCgroup::create("cpu", "abc123", "lb", 5000, f.host);
   INFO((group.ok() ? group->path() : group.error().message));
   REQUIRE(group.ok());
-  CHECK(group->version() == CgroupVersion::v2);
+  CHECK(group->version() == platform::CgroupVersion::v2);
   CHECK(group->origin() == f.cgroot);
   CHECK(group->path() == f.cgroot + "/faultline-abc123-lb");
   REQUIRE(group->adopt_process_group(5000).ok());
@@ -443,7 +443,7 @@ TEST_CASE("a service in the v2 root group gets its group right under the root, a
 TEST_CASE("without the controller anywhere, creating a group fails and names it", "[faults][cgroup]") {
   stack::testing::ScratchDir dir;
   FixtureHost host(dir.path(), kMountinfoV1, "", {});
-  const auto group = ServiceCgroup::create("io", "abc123", "web1", 4242, host);
+  const auto group = platform::ServiceCgroup::create("io", "abc123", "web1", 4242, host);
   REQUIRE_FALSE(group.ok());
   CHECK(group.error().message == "no cgroup hierarchy (v1 or v2) offers the io controller");
 }
@@ -462,7 +462,7 @@ TEST_CASE("cpu_limit and memory_limit on a v1 host write the v1 files beside the
   const std::string lines = "4:memory:/process_api/8f21\n2:cpu,cpuacct:/\n0::/\n";
   host.add_process(4242, 4242, "nginx", lines);
   host.add_process(4243, 4242, "nginx", lines);
-  const ScopedCgroupHost use(host);
+  const platform::ScopedCgroupHost use(host);
   const BoundMethod bound(
       "  - { at: 1s, fault: cpu_limit, target: web1, params: { cpus: 0.5 } }\n"
       "  - { at: 1s, fault: memory_limit, target: web1, params: { limit: 64MiB } }\n");
@@ -489,16 +489,16 @@ TEST_CASE("cpu_limit and memory_limit on a v1 host write the v1 files beside the
 TEST_CASE("cleanup finds a dead run's v2 group, empties it into the parent and removes it",
           "[faults][cgroup][cgroup-v2][cleanup]") {
   V2Fixture f;
-  const auto group = ServiceCgroup::create("cpu", "dead01", "web1", 4242, f.host);
+  const auto group = platform::ServiceCgroup::create("cpu", "dead01", "web1", 4242, f.host);
   REQUIRE(group.ok());
   REQUIRE(group->adopt_process_group(4242).ok());
-  const auto live = ServiceCgroup::create("cpu", "a1b2c3", "web2", 4300, f.host);
+  const auto live = platform::ServiceCgroup::create("cpu", "a1b2c3", "web2", 4300, f.host);
   REQUIRE(live.ok());
-  CHECK(find_run_cgroups(f.host).size() == 2);
+  CHECK(platform::find_run_cgroups(f.host).size() == 2);
 
   std::vector<std::string> errors;
-  const auto removed =
-      remove_stale_cgroups([](const std::string& run_id) { return run_id == "dead01"; }, errors, f.host);
+  const auto removed = platform::remove_stale_cgroups(
+      [](const std::string& run_id) { return run_id == "dead01"; }, errors, f.host);
   CHECK(errors.empty());
   REQUIRE(removed.size() == 1);
   CHECK_THAT(removed[0], Catch::Contains("faultline-dead01-web1") && Catch::Contains("run dead01"));

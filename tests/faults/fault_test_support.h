@@ -17,7 +17,7 @@
 
 #include "faults/registry.h"
 #include "harness/experiment/loader.h"
-#include "harness/stack/process.h"
+#include "harness/platform/process.h"
 #include "harness/stack/stack.h"
 
 namespace faultline::faults::testing {
@@ -74,7 +74,7 @@ struct FakeStack : stack::RunningStack {
   std::vector<std::pair<std::string, bool>> expected_down;  // set_expected_down calls, in order
 
   void add_service(const std::string& name, pid_t pid,
-                   std::shared_ptr<const stack::ServerProcess> process = nullptr) {
+                   std::shared_ptr<const platform::ServerProcess> process = nullptr) {
     stack::ServiceInstance s;
     s.planned.name = name;
     s.pid = pid;
@@ -99,12 +99,12 @@ struct FakeStack : stack::RunningStack {
 // reaped at scope exit.
 struct TestServer {
   explicit TestServer(const std::string& log_dir) {
-    stack::ProcessSpec spec;
+    platform::ProcessSpec spec;
     spec.executable = "/bin/sleep";
     spec.args = {"60"};
     spec.stdout_path = log_dir + "/sleep.out";
     spec.stderr_path = log_dir + "/sleep.err";
-    auto started = stack::start_process(spec);
+    auto started = platform::start_process(spec);
     REQUIRE(started.ok());
     process = *started;
   }
@@ -112,7 +112,7 @@ struct TestServer {
   TestServer& operator=(const TestServer&) = delete;
   ~TestServer() {
     if (!reaped) {
-      (void)process->signal(SIGKILL, stack::SignalScope::group);
+      (void)process->signal(SIGKILL, platform::SignalScope::group);
       ::waitpid(process->pid(), nullptr, 0);
     }
   }
@@ -120,7 +120,7 @@ struct TestServer {
   pid_t pid() const { return process->pid(); }
   // As a crashed server that the stack's check_alive has reaped.
   void crash_and_reap() {
-    REQUIRE(process->signal(SIGKILL, stack::SignalScope::group).ok());
+    REQUIRE(process->signal(SIGKILL, platform::SignalScope::group).ok());
     REQUIRE(::waitpid(process->pid(), nullptr, 0) == process->pid());
     reaped = true;
   }
@@ -128,7 +128,7 @@ struct TestServer {
   bool stopped(bool expected, std::chrono::milliseconds limit = std::chrono::milliseconds(500)) const {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (true) {
-      const auto stat = stack::read_proc_stat(process->pid());
+      const auto stat = platform::read_proc_stat(process->pid());
       const bool now = stat && stat->state == 'T';
       if (now == expected || std::chrono::steady_clock::now() >= deadline) {
         return now;
@@ -137,7 +137,7 @@ struct TestServer {
     }
   }
 
-  std::shared_ptr<const stack::ServerProcess> process;
+  std::shared_ptr<const platform::ServerProcess> process;
   bool reaped = false;
 };
 

@@ -85,6 +85,6 @@ TEST_CASE("kill signals no pid the run no longer owns: a reaped server is refuse
                  Catch::Contains("reaped"));
   // Nothing sent, and the stack was not told to expect a death.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  CHECK_FALSE(faultline::stack::has_exited(other.pid()));
+  CHECK_FALSE(faultline::platform::has_exited(other.pid()));
   CHECK(stack.expected_down.empty());
 }

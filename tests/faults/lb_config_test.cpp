@@ -8,7 +8,7 @@
 #include "fault_test_support.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/registry.h"
-#include "harness/stack/process.h"
+#include "harness/platform/process.h"
 #include "harness/stack/render.h"
 #include "tests/skip.h"
 #include "tests/stack/stack_fixtures.h"
@@ -93,7 +93,7 @@ TEST_CASE("config edits land in the right section", "[faults][lb_config]") {
 
 TEST_CASE("a fragment the server rejects is refused before it is applied, with the server's complaint",
           "[faults][lb_config][bad-config]") {
-  if (!faultline::stack::find_executable("haproxy")) {
+  if (!faultline::platform::find_executable("haproxy")) {
     FAULTLINE_SKIP("haproxy is not installed");
   }
   // Under TMPDIR: the build directory may be read-only to whoever runs the unit tests.

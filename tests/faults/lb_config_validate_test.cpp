@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/platform/process.h"
 #include "harness/runner/validate.h"
-#include "harness/stack/process.h"
 #include "tests/cli_capture.h"
 #include "tests/skip.h"
 #include "tests/test_data.h"
@@ -74,7 +74,7 @@ std::string write_experiment(const std::string& dir, const std::string& kind, co
 }
 
 bool installed(const std::string& server) {
-  return faultline::stack::find_executable(server).has_value();
+  return faultline::platform::find_executable(server).has_value();
 }
 
 // The errors of `diags`, one string each: "line:col: message".

@@ -5,8 +5,8 @@
 
 #include "fault_test_support.h"
 #include "faults/common/net_target.h"
-#include "faults/common/nfqueue_delayer.h"
 #include "faults/registry.h"
+#include "harness/platform/nfqueue_delayer.h"
 
 using faultline::faults::testing::BoundMethod;
 using faultline::faults::testing::expect_errors;
@@ -71,8 +71,8 @@ TEST_CASE("bad direction and peers are reported with positions", "[faults][netwo
 }
 
 TEST_CASE("correlated random numbers keep their mean and lean on the last draw", "[faults][network]") {
-  faultline::faults::CorrelatedRandom plain(0, 42);
-  faultline::faults::CorrelatedRandom sticky(0.9, 42);
+  faultline::platform::CorrelatedRandom plain(0, 42);
+  faultline::platform::CorrelatedRandom sticky(0.9, 42);
   double sum = 0;
   double plain_step = 0;
   double sticky_step = 0;

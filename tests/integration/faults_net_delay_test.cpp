@@ -11,7 +11,7 @@
 #include <sstream>
 #include <vector>
 
-#include "faults/common/kernel_features.h"
+#include "harness/platform/kernel_features.h"
 #include "journal_helpers.h"
 #include "kernel_needs.h"
 #include "tests/skip.h"
@@ -121,7 +121,7 @@ TEST_CASE("loss in bursts takes netem or the NFQUEUE delayer and shows in the ta
   // With a correlation, loss is netem's (or the delayer's) rather than an
   // nftables rule's: on web1's whole egress, netem where the kernel has it.
   const json j = run_packet_fault("loss_bursts", "net_loss_bursts");
-  const bool netem = faultline::faults::netem_support().available;
+  const bool netem = faultline::platform::netem_support().available;
   const std::string how = j["activities"][0]["kernel_path"].get<std::string>();
   CHECK(how.find(netem ? "a netem qdisc on web1's eth0" : "faultline's NFQUEUE packet delayer") == 0);
   const json& base = journal_phase(j, "baseline");
@@ -225,7 +225,7 @@ TEST_CASE("the netem path delays like the NFQUEUE path where the kernel has sch_
   if (!is_root()) {
     FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }
-  const auto& netem = faultline::faults::netem_support();
+  const auto& netem = faultline::platform::netem_support();
   if (!netem.available) {
     FAULTLINE_SKIP_KERNEL("netem (sch_netem): " << netem.reason);
   }
@@ -275,7 +275,7 @@ TEST_CASE("jitter spreads the delay uniformly over delay ± jitter, on either pa
   const json j = run_to_journal(fault_experiment("latency_jitter"), out, {"--samples"});
   check_fault_window(j);
   const double base = journal_phase(j, "baseline")["p50_ms"].get<double>();
-  const bool netem = faultline::faults::netem_support().available;
+  const bool netem = faultline::platform::netem_support().available;
   const std::string how = j["activities"][0]["kernel_path"].get<std::string>();
   CHECK(how.find(netem ? "a netem qdisc on web1's eth0" : "faultline's NFQUEUE packet delayer") == 0);
   // Well inside the fault (3 s .. 6 s): 3.3 s .. 5.7 s, ~480 answers.

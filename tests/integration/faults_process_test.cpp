@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
-#include "harness/stack/process.h"
+#include "harness/platform/process.h"
 #include "journal_helpers.h"
 #include "tests/faults/fault_test_support.h"
 #include "tests/skip.h"
@@ -310,12 +310,12 @@ TEST_CASE("a memory cap below what a process needs gets it OOM-killed, and the f
   // in memory. It starts growing 1 s after its start, once the cap below is
   // in force; `ulimit -v` bounds it to 1 GiB of address space should the
   // cap not be, so the test cannot eat the machine.
-  faultline::stack::ProcessSpec spec;
+  faultline::platform::ProcessSpec spec;
   spec.executable = "/bin/sh";
   spec.args = {"-c", "ulimit -v 1048576; sleep 1; exec tail /dev/zero"};
   spec.stdout_path = out + "/hog.out";
   spec.stderr_path = out + "/hog.err";
-  auto hog = faultline::stack::start_process(spec);
+  auto hog = faultline::platform::start_process(spec);
   REQUIRE(hog.ok());
   const pid_t pid = (*hog)->pid();
 
@@ -342,7 +342,7 @@ TEST_CASE("a memory cap below what a process needs gets it OOM-killed, and the f
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (reaped == 0) {
-    (void)(*hog)->signal(SIGKILL, faultline::stack::SignalScope::group);
+    (void)(*hog)->signal(SIGKILL, faultline::platform::SignalScope::group);
     ::waitpid(pid, &status, 0);
   }
   REQUIRE(fault.revert(stack).ok());

@@ -7,12 +7,12 @@
 // the bridge family only, so the faults built on nftables (loss, partition,
 // reset) are proven on the host's kernel and skip there.
 
-#include "faults/common/kernel_features.h"
+#include "harness/platform/kernel_features.h"
 #include "tests/skip.h"
 
 #define FAULTLINE_REQUIRE_NFTABLES()                                                    \
   do {                                                                                  \
-    const auto& faultline_nft_ = ::faultline::faults::nftables_support();               \
+    const auto& faultline_nft_ = ::faultline::platform::nftables_support();             \
     if (!faultline_nft_.available) {                                                    \
       FAULTLINE_SKIP_KERNEL("nftables for the inet family: " << faultline_nft_.reason); \
     }                                                                                   \

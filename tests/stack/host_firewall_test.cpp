@@ -14,13 +14,13 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
+#include "harness/platform/command.h"
+#include "harness/platform/netns.h"
 #include "harness/stack/cleanup.h"
-#include "harness/stack/command.h"
 #include "harness/stack/names.h"
-#include "harness/stack/netns.h"
 #include "harness/stack/run_registry.h"
-#include "tests/stack/stack_fixtures.h"
 #include "tests/skip.h"
+#include "tests/stack/stack_fixtures.h"
 
 namespace faultline::stack {
 namespace {
@@ -135,7 +135,8 @@ TEST_CASE("only a run's exact bridge rule is taken for one", "[stack][firewall]"
 
 bool skip_unless_root() {
   if (::geteuid() != 0) {
-    ::faultline::testing::skip_test("needs root for a scratch network namespace and iptables; CI runs these as root");
+    ::faultline::testing::skip_test(
+        "needs root for a scratch network namespace and iptables; CI runs these as root");
     return true;
   }
   return false;
@@ -146,11 +147,11 @@ bool skip_unless_root() {
 // (each new namespace starts with it at 1), DOCKER-USER first in FORWARD.
 struct DockerLikeNetns {
   std::string name = "fltest-fw-" + std::to_string(::getpid());
-  UniqueFd fd;
+  platform::UniqueFd fd;
 
   DockerLikeNetns() {
-    REQUIRE(create_named_netns(name).ok());
-    auto opened = open_named_netns(name);
+    REQUIRE(platform::create_named_netns(name).ok());
+    auto opened = platform::open_named_netns(name);
     REQUIRE(opened.ok());
     fd = std::move(*opened);
     for (const auto& argv :
@@ -159,11 +160,11 @@ struct DockerLikeNetns {
                                                {"iptables", "-A", "FORWARD", "-j", "DOCKER-USER"},
                                                {"iptables", "-P", "FORWARD", "DROP"}}) {
       REQUIRE(in([&]() -> Status {
-                auto out = run_command(argv);
+                auto out = platform::run_command(argv);
                 if (!out) {
                   return out.error();
                 }
-                return out->succeeded() ? Status{} : Status{Error{describe_failure(argv, *out)}};
+                return out->succeeded() ? Status{} : Status{Error{platform::describe_failure(argv, *out)}};
               }).ok());
     }
   }
@@ -171,15 +172,15 @@ struct DockerLikeNetns {
   DockerLikeNetns& operator=(const DockerLikeNetns&) = delete;
   ~DockerLikeNetns() {
     fd.reset();
-    delete_named_netns(name);
+    platform::delete_named_netns(name);
   }
 
-  Status in(const std::function<Status()>& fn) const { return run_in_netns(fd.get(), fn); }
+  Status in(const std::function<Status()>& fn) const { return platform::run_in_netns(fd.get(), fn); }
 
   std::string ruleset() const {
     std::string text;
     in([&]() -> Status {
-      auto out = run_command({"iptables", "-S"});
+      auto out = platform::run_command({"iptables", "-S"});
       text = out ? out->out : out.error().message;
       return {};
     });

@@ -22,12 +22,12 @@
 #include <sstream>
 #include <thread>
 
+#include "harness/platform/netlink.h"
+#include "harness/platform/netns.h"
+#include "harness/platform/process.h"
 #include "harness/stack/cleanup.h"
 #include "harness/stack/http_probe.h"
 #include "harness/stack/names.h"
-#include "harness/stack/netlink.h"
-#include "harness/stack/netns.h"
-#include "harness/stack/process.h"
 #include "harness/stack/run_registry.h"
 #include "harness/stack/stack.h"
 #include "tests/skip.h"
@@ -79,7 +79,7 @@ struct TestRun {
 
 std::vector<std::string> netns_of_run(const std::string& run_id) {
   std::vector<std::string> out;
-  for (const auto& n : list_named_netns()) {
+  for (const auto& n : platform::list_named_netns()) {
     if (run_id_of_netns(n) == run_id) {
       out.push_back(n);
     }
@@ -89,7 +89,7 @@ std::vector<std::string> netns_of_run(const std::string& run_id) {
 
 std::vector<std::string> links_of_run(const std::string& run_id) {
   std::vector<std::string> out;
-  auto sock = RouteSocket::open();
+  auto sock = platform::RouteSocket::open();
   REQUIRE(sock.ok());
   auto links = sock->links();
   REQUIRE(links.ok());
@@ -110,7 +110,7 @@ std::vector<pid_t> processes_of_run(const std::string& run_dir) {
       continue;
     }
     const pid_t pid = std::stoi(name);
-    if (pid != ::getpid() && process_cmdline(pid).find(run_dir + "/") != std::string::npos) {
+    if (pid != ::getpid() && platform::process_cmdline(pid).find(run_dir + "/") != std::string::npos) {
       out.push_back(pid);
     }
   }
@@ -150,7 +150,7 @@ void bring_up_and_check_balancing(ServiceKind lb_kind) {
   // While up: a namespace per service, the bridge and a veth per service.
   const auto& plan = stack.plan();
   for (const auto& s : plan.services) {
-    CHECK(fs::exists(netns_path(s.netns)));
+    CHECK(fs::exists(platform::netns_path(s.netns)));
   }
   const auto links = links_of_run(run.id.run_id);
   CHECK(std::count(links.begin(), links.end(), plan.bridge) == 1);
@@ -213,12 +213,12 @@ TEST_CASE("in_netns runs code inside the service's namespace and returns", "[int
   REQUIRE(up.ok());
   run.stack = std::move(*up);
 
-  const auto outside = netns_id_of_path("/proc/thread-self/ns/net");
-  const auto target = netns_id_of_path(netns_path(run.stack->plan().services[0].netns));
+  const auto outside = platform::netns_id_of_path("/proc/thread-self/ns/net");
+  const auto target = platform::netns_id_of_path(platform::netns_path(run.stack->plan().services[0].netns));
   REQUIRE((outside.ok() && target.ok()));
   bool inside_ok = false;
   auto st = run.stack->in_netns("web1", [&]() -> Status {
-    auto here = netns_id_of_path("/proc/thread-self/ns/net");
+    auto here = platform::netns_id_of_path("/proc/thread-self/ns/net");
     inside_ok = here.ok() && *here == *target;
     // From inside, the service's own address answers on loopback routing.
     auto resp = http_get(run.stack->plan().services[0].address, 80, "/", 1s);
@@ -229,7 +229,7 @@ TEST_CASE("in_netns runs code inside the service's namespace and returns", "[int
   });
   CHECK(st.ok());
   CHECK(inside_ok);
-  auto back = netns_id_of_path("/proc/thread-self/ns/net");
+  auto back = platform::netns_id_of_path("/proc/thread-self/ns/net");
   REQUIRE(back.ok());
   CHECK(*back == *outside);
 
@@ -237,7 +237,7 @@ TEST_CASE("in_netns runs code inside the service's namespace and returns", "[int
   st = run.stack->in_netns("web1", [] { return Status(Error{"boom"}); });
   REQUIRE_FALSE(st.ok());
   CHECK(st.error().message == "boom");
-  CHECK(*netns_id_of_path("/proc/thread-self/ns/net") == *outside);
+  CHECK(*platform::netns_id_of_path("/proc/thread-self/ns/net") == *outside);
   CHECK_FALSE(run.stack->in_netns("nope", [] { return Status{}; }).ok());
 }
 
@@ -566,19 +566,19 @@ TEST_CASE("cleanup removes processes, links, namespaces and files of a run whose
   const auto netns = netns_of_run(id.run_id);
   REQUIRE(netns.size() == 3);
   CHECK(links_of_run(id.run_id).size() == 4);
-  std::vector<NetnsId> ids;
+  std::vector<platform::NetnsId> ids;
   for (const auto& n : netns) {
-    ids.push_back(*netns_id_of_path(netns_path(n)));
+    ids.push_back(*platform::netns_id_of_path(platform::netns_path(n)));
   }
   const auto died_by = Clock::now() + 3s;
-  while (!pids_in_netns(ids).empty() && Clock::now() < died_by) {
+  while (!platform::pids_in_netns(ids).empty() && Clock::now() < died_by) {
     std::this_thread::sleep_for(20ms);
   }
-  CHECK(pids_in_netns(ids).empty());
+  CHECK(platform::pids_in_netns(ids).empty());
 
   // A process the owner did not start and that nothing ties to it (someone's
   // `ip netns exec ... &`) is still the run's to remove.
-  const std::string stray_netns = netns_path(netns[0]);  // no allocation after fork
+  const std::string stray_netns = platform::netns_path(netns[0]);  // no allocation after fork
   const pid_t stray = ::fork();
   REQUIRE(stray >= 0);
   if (stray == 0) {
@@ -598,10 +598,10 @@ TEST_CASE("cleanup removes processes, links, namespaces and files of a run whose
     }
   } reap{stray};
   const auto in_by = Clock::now() + 3s;
-  while (pids_in_netns(ids).empty() && Clock::now() < in_by) {
+  while (platform::pids_in_netns(ids).empty() && Clock::now() < in_by) {
     std::this_thread::sleep_for(10ms);
   }
-  REQUIRE(pids_in_netns(ids).size() == 1);
+  REQUIRE(platform::pids_in_netns(ids).size() == 1);
 
   const auto t0 = Clock::now();
   auto report = cleanup_stale_runs(registry.path(), CleanupFilter{{id.run_id}});
@@ -615,7 +615,7 @@ TEST_CASE("cleanup removes processes, links, namespaces and files of a run whose
                       [](const std::string& r) { return r.find(": link ") != std::string::npos; }) == 4);
   CHECK(std::count_if(report.removed.begin(), report.removed.end(),
                       [](const std::string& r) { return r.find(": process ") != std::string::npos; }) == 1);
-  CHECK(pids_in_netns(ids).empty());
+  CHECK(platform::pids_in_netns(ids).empty());
   check_nothing_left(id);
   CHECK_FALSE(fs::exists(id.run_dir));
 }

@@ -2,11 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "harness/platform/netlink.h"
+#include "harness/platform/subnet.h"
 #include "harness/stack/names.h"
-#include "harness/stack/netlink.h"
 #include "harness/stack/run_registry.h"
 #include "harness/stack/stack.h"
-#include "harness/stack/subnet.h"
 #include "tests/stack/stack_fixtures.h"
 
 namespace faultline::stack {
@@ -17,8 +17,8 @@ using testing::lb_experiment;
 
 const RunIdentity kId{"abc123", ""};
 
-std::vector<Ipv4Net> host_networks() {
-  auto sock = RouteSocket::open();
+std::vector<platform::Ipv4Net> host_networks() {
+  auto sock = platform::RouteSocket::open();
   REQUIRE(sock.ok());
   auto nets = sock->ipv4_networks();
   REQUIRE(nets.ok());
@@ -29,13 +29,13 @@ std::vector<Ipv4Net> host_networks() {
 std::string unused_subnet() {
   const auto used = host_networks();
   for (uint32_t k = 255; k > 0; --k) {
-    Ipv4Net net{(10u << 24) | (213u << 16) | (k << 8), 24};
+    platform::Ipv4Net net{(10u << 24) | (213u << 16) | (k << 8), 24};
     bool clash = false;
     for (const auto& u : used) {
       clash = clash || net.overlaps(u);
     }
     if (!clash) {
-      return format_cidr(net);
+      return platform::format_cidr(net);
     }
   }
   FAIL("no unused /24 in 10.213.0.0/16");
@@ -49,15 +49,15 @@ TEST_CASE("plan uses the experiment's subnet: bridge on .1, services from .10 in
   exp.stack.subnet = subnet;
   auto plan = make_plan(exp, kId);
   REQUIRE(plan.ok());
-  const auto base = parse_cidr(subnet)->base;
+  const auto base = platform::parse_cidr(subnet)->base;
   CHECK(plan->subnet == subnet);
   CHECK(plan->prefix_len == 24);
-  CHECK(plan->bridge_address == format_ipv4(base + 1));
+  CHECK(plan->bridge_address == platform::format_ipv4(base + 1));
   REQUIRE(plan->services.size() == 3);
   CHECK(plan->services[0].name == "lb");
-  CHECK(plan->services[0].address == format_ipv4(base + 10));
-  CHECK(plan->services[1].address == format_ipv4(base + 11));
-  CHECK(plan->services[2].address == format_ipv4(base + 12));
+  CHECK(plan->services[0].address == platform::format_ipv4(base + 10));
+  CHECK(plan->services[1].address == platform::format_ipv4(base + 11));
+  CHECK(plan->services[2].address == platform::format_ipv4(base + 12));
   CHECK(plan->services[0].port == 80);
   CHECK(plan->services[0].kind == ServiceKind::haproxy);
   CHECK(plan->find("web2") == &plan->services[2]);
@@ -89,12 +89,12 @@ TEST_CASE("plan picks a /24 in 10.213.0.0/16 that no host interface or route use
   const auto exp = lb_experiment(ServiceKind::haproxy);
   auto plan = make_plan(exp, kId);
   REQUIRE(plan.ok());
-  auto net = parse_cidr(plan->subnet);
+  auto net = platform::parse_cidr(plan->subnet);
   REQUIRE(net);
   CHECK(net->prefix_len == 24);
-  CHECK(Ipv4Net{(10u << 24) | (213u << 16), 16}.contains(net->base));
+  CHECK(platform::Ipv4Net{(10u << 24) | (213u << 16), 16}.contains(net->base));
   for (const auto& used : host_networks()) {
-    INFO("host uses " << format_cidr(used));
+    INFO("host uses " << platform::format_cidr(used));
     CHECK_FALSE(net->overlaps(used));
   }
 }
@@ -107,7 +107,7 @@ TEST_CASE("plan avoids subnets that live runs of the same registry have claimed"
   const auto used = host_networks();
   std::string left_free;
   for (uint32_t k = 0; k < 256; ++k) {
-    Ipv4Net net{(10u << 24) | (213u << 16) | (k << 8), 24};
+    platform::Ipv4Net net{(10u << 24) | (213u << 16) | (k << 8), 24};
     bool clash = false;
     for (const auto& u : used) {
       clash = clash || net.overlaps(u);
@@ -116,10 +116,10 @@ TEST_CASE("plan avoids subnets that live runs of the same registry have claimed"
       continue;
     }
     if (left_free.empty()) {
-      left_free = format_cidr(net);
+      left_free = platform::format_cidr(net);
       continue;
     }
-    REQUIRE(record_resource(*other, "subnet", format_cidr(net)).ok());
+    REQUIRE(record_resource(*other, "subnet", platform::format_cidr(net)).ok());
   }
   REQUIRE_FALSE(left_free.empty());
   const RunIdentity me{"def456", registry.path() + "/def456"};
@@ -154,8 +154,8 @@ TEST_CASE("plan refuses malformed and too small subnets", "[stack][plan][bad-con
     CHECK_THAT(plan.error().message, Catch::Contains("CIDR"));
   }
   // A /29 has 8 addresses: .10 and up do not fit.
-  const auto base = parse_cidr(unused_subnet())->base;
-  exp.stack.subnet = format_cidr(Ipv4Net{base, 29});
+  const auto base = platform::parse_cidr(unused_subnet())->base;
+  exp.stack.subnet = platform::format_cidr(platform::Ipv4Net{base, 29});
   auto plan = make_plan(exp, kId);
   REQUIRE_FALSE(plan.ok());
   CHECK_THAT(plan.error().message, Catch::Contains("too small"));

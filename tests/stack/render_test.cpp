@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "harness/stack/process.h"
+#include "harness/platform/process.h"
 #include "tests/skip.h"
 #include "tests/stack/stack_fixtures.h"
 
@@ -348,8 +348,8 @@ TEST_CASE("rendered configs pass nginx -t and haproxy -c", "[stack][render][tool
   exp.stack.services[0].redispatch = true;
   exp.stack.services[1].capacity = experiment::Capacity{100, 10};
   const auto plan = loopback_plan(exp);
-  auto nginx = find_executable("nginx");
-  auto haproxy = find_executable("haproxy");
+  auto nginx = platform::find_executable("nginx");
+  auto haproxy = platform::find_executable("haproxy");
   if (!nginx || !haproxy) {
     FAULTLINE_SKIP("nginx or haproxy is not installed");
   }

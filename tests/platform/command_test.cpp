@@ -2,7 +2,7 @@
 // it, a deadline that kills, and (as root) tools started below faultline's
 // own CPU priority without changing the caller's.
 
-#include "harness/stack/command.h"
+#include "harness/platform/command.h"
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -12,14 +12,14 @@
 
 #include "tests/skip.h"
 
-namespace faultline::stack {
+namespace faultline::platform {
 namespace {
 
 int own_niceness() {
   return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
 }
 
-TEST_CASE("run_command keeps stdout and stderr apart and reports the exit status", "[stack][command]") {
+TEST_CASE("run_command keeps stdout and stderr apart and reports the exit status", "[platform][command]") {
   auto out = run_command({"sh", "-c", "echo listing; echo warning >&2; exit 3"});
   REQUIRE(out);
   CHECK(out->out == "listing\n");
@@ -30,7 +30,7 @@ TEST_CASE("run_command keeps stdout and stderr apart and reports the exit status
   CHECK(describe_failure({"sh", "-c", "x"}, *out) == "'sh -c x' exited with status 3: warning");
 }
 
-TEST_CASE("run_command gives a tool its input on stdin, and /dev/null without one", "[stack][command]") {
+TEST_CASE("run_command gives a tool its input on stdin, and /dev/null without one", "[platform][command]") {
   auto fed = run_command({"sh", "-c", "cat; echo end"}, std::chrono::seconds(5), "*filter\nCOMMIT\n");
   REQUIRE(fed);
   CHECK(fed->out == "*filter\nCOMMIT\nend\n");
@@ -43,20 +43,28 @@ TEST_CASE("run_command gives a tool its input on stdin, and /dev/null without on
   CHECK(too_much.error().message.find("more than the 65536 a pipe holds") != std::string::npos);
 }
 
-TEST_CASE("run_command kills a tool that outlives its deadline", "[stack][command]") {
+TEST_CASE("run_command kills a tool that outlives its deadline", "[platform][command]") {
   auto out = run_command({"sleep", "5"}, std::chrono::milliseconds(200));
   REQUIRE_FALSE(out);
   CHECK(out.error().message == "'sleep 5' did not finish within 200 ms");
 }
 
-TEST_CASE("run_command names a tool that is not installed", "[stack][command]") {
+TEST_CASE("first_output_line gives a tool's first line, from stdout or else stderr, by name or by path",
+          "[platform][command]") {
+  CHECK(first_output_line({"sh", "-c", "echo 'one\r'; echo two"}) == "one");
+  CHECK(first_output_line({"sh", "-c", "echo 'nginx version: x' >&2"}) == "nginx version: x");
+  CHECK(first_output_line({"/bin/sh", "-c", "echo by-path"}) == "by-path");
+  CHECK(first_output_line({"faultline-no-such-tool", "-v"}).empty());
+}
+
+TEST_CASE("run_command names a tool that is not installed", "[platform][command]") {
   auto out = run_command({"faultline-no-such-tool"});
   REQUIRE_FALSE(out);
   CHECK(out.error().message.find("faultline-no-such-tool is not installed") == 0);
 }
 
 TEST_CASE("run_command starts tools at nice 10 and leaves the caller's priority as it was",
-          "[stack][command]") {
+          "[platform][command]") {
   if (::geteuid() != 0) {
     FAULTLINE_SKIP("needs root to raise the caller's priority back after the spawn (CI runs as root)");
   }
@@ -73,4 +81,4 @@ TEST_CASE("run_command starts tools at nice 10 and leaves the caller's priority 
 }
 
 }  // namespace
-}  // namespace faultline::stack
+}  // namespace faultline::platform

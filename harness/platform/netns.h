@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "harness/common/result.h"
-#include "harness/stack/unique_fd.h"
+#include "harness/platform/unique_fd.h"
 
 // Named network namespaces, made the way `ip netns add` makes them (so `ip
 // netns exec` and `ip netns list` work on them), and a guard that moves the
 // calling thread into one and back.
-namespace faultline::stack {
+namespace faultline::platform {
 
 inline constexpr const char* kNetnsDir = "/run/netns";
 
@@ -59,4 +59,4 @@ class NetnsGuard {
 // Runs `fn` with the calling thread inside the namespace, then returns.
 Status run_in_netns(int netns_fd, const std::function<Status()>& fn);
 
-}  // namespace faultline::stack
+}  // namespace faultline::platform

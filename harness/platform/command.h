@@ -10,7 +10,7 @@
 // Short host tools (iptables) run to completion with their output kept:
 // stdout and stderr apart, because a listing is parsed from stdout while
 // iptables-nft writes its warnings to stderr.
-namespace faultline::stack {
+namespace faultline::platform {
 
 struct CommandOutput {
   int wait_status = -1;  // as waitpid gives it
@@ -32,8 +32,13 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
                                   std::chrono::milliseconds timeout = std::chrono::seconds(10),
                                   std::string_view input = {});
 
+// The first line a tool prints (stdout, else stderr: `nginx -v` writes its
+// version there), for version checks and the journal's environment; empty
+// when it is not installed or prints nothing.
+std::string first_output_line(const std::vector<std::string>& argv);
+
 // "'iptables -S FORWARD' exited with status 1: <stderr>" (stdout when
 // stderr is empty).
 std::string describe_failure(const std::vector<std::string>& argv, const CommandOutput& out);
 
-}  // namespace faultline::stack
+}  // namespace faultline::platform

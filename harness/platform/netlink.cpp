@@ -1,4 +1,4 @@
-#include "harness/stack/netlink.h"
+#include "harness/platform/netlink.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -16,7 +16,7 @@
 #include <memory>
 #include <optional>
 
-namespace faultline::stack {
+namespace faultline::platform {
 namespace {
 
 struct LinkDeleter {
@@ -179,6 +179,19 @@ Result<int> RouteSocket::ifindex(const std::string& name) {
   return rtnl_link_get_ifindex(link.get());
 }
 
+Result<int> RouteSocket::ifindex_if_present(const std::string& name) {
+  rtnl_link* raw = nullptr;
+  const int err = rtnl_link_get_kernel(sock_, 0, name.c_str(), &raw);
+  if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV) {
+    return 0;
+  }
+  if (err < 0) {
+    return nl_error("find link " + name, err);
+  }
+  LinkPtr link(raw);
+  return rtnl_link_get_ifindex(link.get());
+}
+
 Status RouteSocket::add_address(const std::string& link, uint32_t address, int prefix_len) {
   auto index = ifindex(link);
   if (!index) {
@@ -293,4 +306,4 @@ Result<std::vector<Ipv4Net>> RouteSocket::ipv4_networks() {
   return out;
 }
 
-}  // namespace faultline::stack
+}  // namespace faultline::platform

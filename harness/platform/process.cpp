@@ -1,4 +1,4 @@
-#include "harness/stack/process.h"
+#include "harness/platform/process.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -23,9 +23,10 @@
 #include <sstream>
 #include <thread>
 
-#include "harness/stack/unique_fd.h"
+#include "harness/common/text.h"
+#include "harness/platform/unique_fd.h"
 
-namespace faultline::stack {
+namespace faultline::platform {
 namespace {
 
 namespace bp = boost::process;
@@ -205,13 +206,6 @@ int reap(pid_t pid) {
   return status;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Makes this thread's next children process 1 of a new PID namespace,
 // until leave() or the end of the scope puts them back in ours.
 class NewPidNamespaceForNextChild {
@@ -309,6 +303,10 @@ Result<std::shared_ptr<const ServerProcess>> start_process(const ProcessSpec& sp
 }
 
 std::optional<std::string> find_executable(const std::string& name) {
+  // A path (absolute or relative) is taken as it is, as a shell would.
+  if (name.find('/') != std::string::npos) {
+    return ::access(name.c_str(), X_OK) == 0 ? std::optional<std::string>(name) : std::nullopt;
+  }
   std::vector<std::string> dirs;
   if (const char* path = std::getenv("PATH")) {
     std::stringstream ss(path);
@@ -421,7 +419,7 @@ Status kill_in_netns(pid_t pid, const NetnsId& id) {
 }
 
 std::string process_name(pid_t pid) {
-  std::string comm = read_file(fmt::format("/proc/{}/comm", pid));
+  std::string comm = read_text(fmt::format("/proc/{}/comm", pid));
   while (!comm.empty() && comm.back() == '\n') {
     comm.pop_back();
   }
@@ -429,7 +427,7 @@ std::string process_name(pid_t pid) {
 }
 
 std::string process_cmdline(pid_t pid) {
-  std::string cmd = read_file(fmt::format("/proc/{}/cmdline", pid));
+  std::string cmd = read_text(fmt::format("/proc/{}/cmdline", pid));
   while (!cmd.empty() && cmd.back() == '\0') {
     cmd.pop_back();
   }
@@ -442,7 +440,7 @@ std::string process_cmdline(pid_t pid) {
 }
 
 std::optional<ProcStat> read_proc_stat(pid_t pid) {
-  const std::string stat = read_file(fmt::format("/proc/{}/stat", pid));
+  const std::string stat = read_text(fmt::format("/proc/{}/stat", pid));
   // comm (field 2) may hold spaces and parentheses: count from the last ')'.
   const auto close = stat.rfind(')');
   if (close == std::string::npos) {
@@ -493,4 +491,4 @@ std::string tail_lines(const std::string& path, size_t n) {
   return text.substr(pos + 1);
 }
 
-}  // namespace faultline::stack
+}  // namespace faultline::platform

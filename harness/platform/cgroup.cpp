@@ -1,4 +1,4 @@
-#include "faults/common/cgroup.h"
+#include "harness/platform/cgroup.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -17,7 +17,9 @@
 #include <sstream>
 #include <thread>
 
-namespace faultline::faults {
+#include "harness/common/text.h"
+
+namespace faultline::platform {
 namespace {
 
 namespace fs = std::filesystem;
@@ -36,13 +38,6 @@ std::vector<std::string> split(const std::string& text, char sep) {
     parts.push_back(part);
   }
   return parts;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // Every cgroup mount of the host's mountinfo (this mount namespace's).
@@ -423,4 +418,4 @@ std::vector<std::string> remove_stale_cgroups(const std::function<bool(const std
   return removed;
 }
 
-}  // namespace faultline::faults
+}  // namespace faultline::platform

@@ -1,10 +1,10 @@
-#include "harness/stack/subnet.h"
+#include "harness/platform/subnet.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 
-namespace faultline::stack {
+namespace faultline::platform {
 
 std::optional<uint32_t> parse_ipv4(const std::string& text) {
   in_addr a{};
@@ -54,4 +54,4 @@ Ipv4Net network_of(uint32_t addr, int prefix_len) {
   return net;
 }
 
-}  // namespace faultline::stack
+}  // namespace faultline::platform

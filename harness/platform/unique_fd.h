@@ -4,7 +4,7 @@
 
 #include <utility>
 
-namespace faultline::stack {
+namespace faultline::platform {
 
 // Owns one file descriptor and closes it once.
 class UniqueFd {
@@ -35,4 +35,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace faultline::stack
+}  // namespace faultline::platform

@@ -7,7 +7,7 @@
 
 #include "harness/common/result.h"
 
-namespace faultline::stack {
+namespace faultline::platform {
 
 // A client for HAProxy's runtime API on its stats socket (`level admin`).
 // Each command opens the socket, sends one line, and reads the answer until
@@ -60,4 +60,4 @@ class HaproxyRuntimeApi {
 // name ..." header, then one line per server, into rows by column name.
 std::vector<HaproxyRuntimeApi::ServerRow> parse_servers_state(const std::string& answer);
 
-}  // namespace faultline::stack
+}  // namespace faultline::platform

@@ -4,13 +4,13 @@
 #include <vector>
 
 #include "harness/common/result.h"
-#include "harness/stack/subnet.h"
+#include "harness/platform/subnet.h"
 
 struct nl_sock;
 
 // Links, addresses and routes over route netlink (libnl-route-3), so nothing
 // depends on parsing the output of `ip`.
-namespace faultline::stack {
+namespace faultline::platform {
 
 struct LinkInfo {
   std::string name;
@@ -42,6 +42,9 @@ class RouteSocket {
   Status set_up(const std::string& name);
   Status set_alias(const std::string& name, const std::string& alias);
   Result<int> ifindex(const std::string& name);
+  // As ifindex, but 0 when there is no such link (a namespace gone with
+  // its interface).
+  Result<int> ifindex_if_present(const std::string& name);
   Status add_address(const std::string& link, uint32_t address, int prefix_len);
   // A route to network/prefix_len (0/0: the default route) via gateway.
   Status add_route(uint32_t network, int prefix_len, uint32_t gateway, const std::string& link);
@@ -51,9 +54,12 @@ class RouteSocket {
   // addresses and the destinations of routes (default routes excluded).
   Result<std::vector<Ipv4Net>> ipv4_networks();
 
+  // The libnl socket, for the qdisc requests of tc.h.
+  nl_sock* native() const { return sock_; }
+
  private:
   explicit RouteSocket(nl_sock* sock) : sock_(sock) {}
   nl_sock* sock_ = nullptr;
 };
 
-}  // namespace faultline::stack
+}  // namespace faultline::platform

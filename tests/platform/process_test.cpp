@@ -3,7 +3,7 @@
 // has been reaped; kill_in_netns kills only a process still in the
 // namespace it was found in. No root needed: the processes are our own.
 
-#include "harness/stack/process.h"
+#include "harness/platform/process.h"
 
 #include <sys/wait.h>
 
@@ -13,10 +13,10 @@
 #include <fstream>
 #include <thread>
 
-#include "harness/stack/netns.h"
+#include "harness/platform/netns.h"
 #include "tests/stack/stack_fixtures.h"
 
-namespace faultline::stack {
+namespace faultline::platform {
 namespace {
 
 using namespace std::chrono_literals;
@@ -73,8 +73,8 @@ struct Reaper {
 };
 
 TEST_CASE("a server and its process group get signals while the server is the run's, none once reaped",
-          "[stack][process][signals]") {
-  const testing::ScratchDir dir;
+          "[platform][process][signals]") {
+  const stack::testing::ScratchDir dir;
   const auto server = start_group(dir.path());
   Reaper reaper{server};
   // The shell has forked its sleep once the exec'd sleep runs.
@@ -114,8 +114,8 @@ TEST_CASE("a server and its process group get signals while the server is the ru
 }
 
 TEST_CASE("kill_in_netns kills a process only while it is in the namespace it was found in",
-          "[stack][process][signals]") {
-  const testing::ScratchDir dir;
+          "[platform][process][signals]") {
+  const stack::testing::ScratchDir dir;
   const auto server = start_group(dir.path());
   Reaper reaper{server};
   const auto here = netns_id_of_path("/proc/self/ns/net");
@@ -136,4 +136,4 @@ TEST_CASE("kill_in_netns kills a process only while it is in the namespace it wa
 }
 
 }  // namespace
-}  // namespace faultline::stack
+}  // namespace faultline::platform

@@ -6,18 +6,15 @@
 #include <string>
 #include <thread>
 
-#include "faults/common/net_target.h"
 #include "harness/common/result.h"
 #include "harness/common/units.h"
-#include "harness/stack/stack.h"
 
 // A packet delayer that faultline runs itself, for kernels without sch_netem:
-// iptables sends the target's packets to an NFQUEUE (with --queue-bypass, so
-// traffic keeps flowing if faultline dies and the queue goes away); a thread
-// reads them, holds each until its time has come and gives the verdict then.
-// It does netem's delay (with uniform jitter and correlation), loss,
-// duplicate (egress only) and reorder, with netem's semantics.
-namespace faultline::faults {
+// rules (faults/common/queued_path.h adds them) send the target's packets to an NFQUEUE (with --queue-bypass,
+// so traffic keeps flowing if faultline dies and the queue goes away); a thread reads them, holds each until
+// its time has come and gives the verdict then. It does netem's delay (with uniform jitter and correlation),
+// loss, duplicate (egress only) and reorder, with netem's semantics.
+namespace faultline::platform {
 
 // netem's meaning of every field; probabilities in [0, 1].
 struct DelayerConfig {
@@ -60,7 +57,7 @@ struct DelayerStats {
 class NfqueueDelayer {
  public:
   // Opens queue `queue_num` (bound in the calling thread's network namespace:
-  // call from inside RunningStack::in_netns) and starts the thread.
+  // enter it first, as the stack's in_netns does) and starts the thread.
   static Result<std::unique_ptr<NfqueueDelayer>> start(uint16_t queue_num, const DelayerConfig& config);
 
   NfqueueDelayer(const NfqueueDelayer&) = delete;
@@ -87,22 +84,4 @@ class NfqueueDelayer {
 // namespace, but two faults may share one).
 uint16_t next_queue_num();
 
-// The delayer plus the rules that feed it, on one NetTarget: what the
-// network faults inject and revert.
-class QueuedPath {
- public:
-  // Starts the delayer inside the target's namespace, then adds one
-  // `-j NFQUEUE --queue-num N --queue-bypass` rule per direction and peer.
-  Status attach(stack::RunningStack& stack, const NetTarget& target, const DelayerConfig& config);
-  // Removes the rules first (no new packets), then releases what is held
-  // and stops the thread. Idempotent; safe without attach.
-  Status detach(stack::RunningStack& stack);
-
-  DelayerStats stats() const { return delayer_ ? delayer_->stats() : DelayerStats{}; }
-
- private:
-  std::unique_ptr<IptablesRules> rules_;
-  std::unique_ptr<NfqueueDelayer> delayer_;
-};
-
-}  // namespace faultline::faults
+}  // namespace faultline::platform

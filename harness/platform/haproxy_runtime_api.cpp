@@ -1,4 +1,4 @@
-#include "harness/stack/haproxy_runtime_api.h"
+#include "harness/platform/haproxy_runtime_api.h"
 
 #include <fmt/format.h>
 #include <sys/socket.h>
@@ -12,7 +12,7 @@
 #include <sstream>
 #include <vector>
 
-namespace faultline::stack {
+namespace faultline::platform {
 
 namespace asio = boost::asio;
 
@@ -190,4 +190,4 @@ Status HaproxyRuntimeApi::set_health(const std::string& backend, const std::stri
   return run(fmt::format("{} health {}/{}", enabled ? "enable" : "disable", backend, server));
 }
 
-}  // namespace faultline::stack
+}  // namespace faultline::platform

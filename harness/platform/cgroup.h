@@ -13,7 +13,7 @@
 // memory_limit). Works on cgroup v2 when the unified hierarchy offers the
 // controller, else on the v1 hierarchy of that controller (this machine is
 // hybrid: v1 cpu and memory, a v2 tree without controllers).
-namespace faultline::faults {
+namespace faultline::platform {
 
 enum class CgroupVersion { v1, v2 };
 
@@ -142,4 +142,4 @@ std::vector<std::string> remove_stale_cgroups(const std::function<bool(const std
                                               std::vector<std::string>& errors,
                                               const CgroupHost& host = cgroup_host());
 
-}  // namespace faultline::faults
+}  // namespace faultline::platform

@@ -1,4 +1,4 @@
-#include "faults/common/nfqueue_delayer.h"
+#include "harness/platform/nfqueue_delayer.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@
 #include <queue>
 #include <vector>
 
-namespace faultline::faults {
+namespace faultline::platform {
 
 CorrelatedRandom::CorrelatedRandom(double rho, uint64_t seed) : rho_(rho), last_(0), state_(seed | 1) {
   last_ = static_cast<double>(state_ >> 11) * 0x1.0p-53;
@@ -298,53 +298,4 @@ DelayerStats NfqueueDelayer::stats() const {
   return impl_->stats;
 }
 
-Status QueuedPath::attach(stack::RunningStack& stack, const NetTarget& target, const DelayerConfig& config) {
-  if (delayer_) {
-    return {};
-  }
-  auto peers = peer_addresses(target, stack);
-  if (!peers) {
-    return peers.error();
-  }
-  const uint16_t num = next_queue_num();
-  std::unique_ptr<NfqueueDelayer> delayer;
-  auto opened = stack.in_netns(target.service, [&]() -> Status {
-    // Bound in here, the queue receives the packets of this namespace.
-    auto d = NfqueueDelayer::start(num, config);
-    if (!d) {
-      return d.error();
-    }
-    delayer = std::move(*d);
-    return {};
-  });
-  if (!opened) {
-    return opened;
-  }
-  delayer_ = std::move(delayer);
-  rules_ = std::make_unique<IptablesRules>(target.service);
-  auto rules = rule_matches(target, *peers);
-  for (auto& m : rules) {
-    m.match.insert(m.match.end(), {"-m", "mark", "!", "--mark", fmt::format("{:#x}", kDuplicateMark), "-j",
-                                   "NFQUEUE", "--queue-num", std::to_string(num), "--queue-bypass"});
-  }
-  if (auto st = rules_->insert_all(stack, rules); !st) {
-    (void)detach(stack);
-    return st;
-  }
-  return {};
-}
-
-Status QueuedPath::detach(stack::RunningStack& stack) {
-  Status result;
-  if (rules_) {
-    result = rules_->remove_all(stack);
-    rules_.reset();
-  }
-  if (delayer_) {
-    delayer_->stop();
-    delayer_.reset();
-  }
-  return result;
-}
-
-}  // namespace faultline::faults
+}  // namespace faultline::platform

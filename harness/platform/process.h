@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "harness/common/result.h"
-#include "harness/stack/netns.h"
-#include "harness/stack/unique_fd.h"
+#include "harness/platform/netns.h"
+#include "harness/platform/unique_fd.h"
 
 // Server processes as children of faultline: started inside a namespace,
 // watched, stopped, reaped; and the /proc lookups cleanup needs.
-namespace faultline::stack {
+namespace faultline::platform {
 
 struct ProcessSpec {
   std::string executable;  // absolute path
@@ -73,7 +73,8 @@ class ServerProcess {
 Result<std::shared_ptr<const ServerProcess>> start_process(const ProcessSpec& spec);
 
 // Looks in PATH and then in the sbin directories, where nginx and haproxy
-// live but which a non-login root shell may not have in PATH.
+// live but which a non-login root shell may not have in PATH. A name with a
+// slash is a path, taken as it is when it is executable.
 std::optional<std::string> find_executable(const std::string& name);
 
 // Whether the child has exited, without reaping it (a zombie keeps its pid,
@@ -115,4 +116,4 @@ std::optional<ProcStat> read_proc_stat(pid_t pid);
 // The last `n` lines of a text file (empty when it cannot be read).
 std::string tail_lines(const std::string& path, size_t n);
 
-}  // namespace faultline::stack
+}  // namespace faultline::platform

@@ -1,4 +1,4 @@
-#include "harness/stack/netns.h"
+#include "harness/platform/netns.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <system_error>
 #include <thread>
 
-namespace faultline::stack {
+namespace faultline::platform {
 namespace {
 
 std::string errno_text(int err) {
@@ -163,4 +163,4 @@ Status run_in_netns(int netns_fd, const std::function<Status()>& fn) {
   return fn();
 }
 
-}  // namespace faultline::stack
+}  // namespace faultline::platform

@@ -1,4 +1,4 @@
-#include "harness/stack/command.h"
+#include "harness/platform/command.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -14,12 +14,12 @@
 #include <cstring>
 #include <optional>
 
-#include "harness/stack/process.h"
-#include "harness/stack/unique_fd.h"
+#include "harness/platform/process.h"
+#include "harness/platform/unique_fd.h"
 
 extern char** environ;
 
-namespace faultline::stack {
+namespace faultline::platform {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -225,4 +225,17 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv, std::chr
   return result;
 }
 
-}  // namespace faultline::stack
+std::string first_output_line(const std::vector<std::string>& argv) {
+  auto out = run_command(argv, std::chrono::seconds(5));
+  if (!out) {
+    return {};
+  }
+  const std::string& text = out->out.empty() ? out->err : out->out;
+  std::string line = text.substr(0, text.find('\n'));
+  while (!line.empty() && line.back() == '\r') {
+    line.pop_back();
+  }
+  return line;
+}
+
+}  // namespace faultline::platform

@@ -5,7 +5,7 @@
 #include <string>
 
 // IPv4 networks as the planner needs them: parse, print, compare.
-namespace faultline::stack {
+namespace faultline::platform {
 
 struct Ipv4Net {
   uint32_t base = 0;  // host byte order
@@ -28,4 +28,4 @@ std::string format_cidr(const Ipv4Net& net);
 // The network an address with a prefix belongs to ("10.0.0.5", 24 -> 10.0.0.0/24).
 Ipv4Net network_of(uint32_t addr, int prefix_len);
 
-}  // namespace faultline::stack
+}  // namespace faultline::platform

@@ -6,7 +6,7 @@
 // Each answer is probed once, by trying the real thing where it cannot touch
 // anything (a scratch network namespace that dies with the probing thread),
 // and cached for the life of the process.
-namespace faultline::faults {
+namespace faultline::platform {
 
 struct FeatureProbe {
   bool available = false;
@@ -22,4 +22,4 @@ const FeatureProbe& nftables_support();
 // Whether iptables can add an NFQUEUE rule (nfnetlink_queue, xt_NFQUEUE).
 const FeatureProbe& nfqueue_support();
 
-}  // namespace faultline::faults
+}  // namespace faultline::platform
