@@ -68,12 +68,9 @@ pid_t stats_socket_pid(const std::string& path) {
 }  // namespace
 
 Status NetnsStack::reload(const std::string& service, const std::string& new_config_text) {
-  auto i = index_of(service);
+  auto i = index_for_change(service);
   if (!i) {
-    return Error{"no service named " + service + " in the stack"};
-  }
-  if (torn_down_) {
-    return Error{"service " + service + ": the stack has been torn down"};
+    return i.error();
   }
   auto& c = children_[*i];
   if (!c.running || platform::has_exited(c.pid)) {

@@ -47,6 +47,17 @@ std::optional<size_t> NetnsStack::index_of(const std::string& service) const {
   return std::nullopt;
 }
 
+Result<size_t> NetnsStack::index_for_change(const std::string& service) const {
+  auto i = index_of(service);
+  if (!i) {
+    return Error{"no service named " + service + " in the stack"};
+  }
+  if (torn_down_) {
+    return Error{"service " + service + ": the stack has been torn down"};
+  }
+  return *i;
+}
+
 std::vector<std::string> NetnsStack::teardown_collect() {
   std::vector<std::string> errors;
   if (torn_down_) {

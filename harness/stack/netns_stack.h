@@ -124,6 +124,9 @@ class NetnsStack final : public RunningStack {
 
  private:
   std::optional<size_t> index_of(const std::string& service) const;
+  // index_of for a change to the service: an error when there is no such
+  // service or the stack is already torn down.
+  Result<size_t> index_for_change(const std::string& service) const;
   bool is_balancer(size_t i) const;
   Status start(size_t i);
   // `need_backend`: a load balancer counts as ready only once it reaches a

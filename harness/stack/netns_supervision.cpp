@@ -229,12 +229,9 @@ Status NetnsStack::check_alive() {
 }
 
 Status NetnsStack::restart(const std::string& service) {
-  auto i = index_of(service);
+  auto i = index_for_change(service);
   if (!i) {
-    return Error{"no service named " + service + " in the stack"};
-  }
-  if (torn_down_) {
-    return Error{"service " + service + ": the stack has been torn down"};
+    return i.error();
   }
   auto& c = children_[*i];
   if (c.running) {
