@@ -15,6 +15,7 @@
 #include <optional>
 #include <sstream>
 
+#include "harness/common/text.h"
 #include "harness/platform/unique_fd.h"
 #include "harness/stack/render.h"
 #include "harness/stack/run_registry.h"

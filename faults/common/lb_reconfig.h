@@ -10,6 +10,7 @@
 #include "faults/fault.h"
 #include "harness/common/result.h"
 #include "harness/experiment/model.h"
+#include "harness/stack/config_edit.h"
 #include "harness/stack/stack.h"
 
 // Changing a load balancer by rewriting its configuration: for nginx (which
@@ -24,8 +25,17 @@
 // applied, then reloaded without dropping traffic (RunningStack::reload).
 namespace faultline::faults {
 
-// The lines of a config text or a server's output, without their newlines.
-std::vector<std::string> split_lines(const std::string& text);
+// The config-text editing a reconfiguring fault builds on, from
+// harness/stack/config_edit.h, under the names the faults use.
+using stack::add_to_section;
+using stack::check_config_text;
+using stack::ConfigCheck;
+using stack::insert_in_section;
+using stack::nginx_fork_location;
+using stack::remove_directives;
+using stack::run_config_check;
+using stack::SectionInsert;
+using stack::set_directive;
 
 // The load balancer a fault step targets; null, with an error at the
 // target's position, when the target is a plain backend (nginx can be both).
@@ -40,27 +50,6 @@ void check_backend(ParamReader& params, const std::string& param, const experime
 // The config the load balancer runs now.
 Result<std::string> current_lb_config(const stack::RunningStack& stack, const std::string& lb);
 
-// What a server's check mode said about a config.
-struct ConfigCheck {
-  std::string checker;    // "haproxy -c" or "nginx -t"
-  std::string candidate;  // the file it read (removed once the check is done)
-  bool passed = false;
-  // What it complained about, one line each: HAProxy's [ALERT] lines,
-  // nginx's [emerg] lines (their notices and warnings would only bury
-  // them), else every line it printed.
-  std::vector<std::string> complaints;
-};
-
-// Runs `nginx -t` / `haproxy -c` on `text`, written to a candidate file in
-// `dir`. An error only when the check cannot run at all (the server is not
-// installed, `dir` is not writable). nginx -t binds the listen addresses,
-// so call it inside the load balancer's namespace.
-Result<ConfigCheck> run_config_check(experiment::ServiceKind kind, const std::string& text,
-                                     const std::string& dir);
-
-// run_config_check as a Status: the error carries the server's complaint.
-Status check_config_text(experiment::ServiceKind kind, const std::string& text, const std::string& dir);
-
 // Edits one backend's `server` line. nginx: `server <addr>:<port> k=v ...;`
 // in the upstream; HAProxy: `server <name> <addr>:<port> k v ...`.
 struct ServerEdit {
@@ -73,42 +62,6 @@ struct ServerEdit {
 Result<std::string> edit_server_line(const stack::RunningStack& stack, const std::string& lb,
                                      const std::string& text, const std::string& server,
                                      const ServerEdit& edit);
-
-// Inserts `fragment` into a section of a config. HAProxy: global, defaults,
-// frontend, backend (at the section's end, where it overrides). nginx:
-// global (main context), defaults (http block), frontend (server block),
-// backend (upstream block), at the block's start.
-Result<std::string> add_to_section(experiment::ServiceKind kind, const std::string& text,
-                                   const std::string& section, const std::string& fragment);
-
-// add_to_section, also saying where the fragment went: its line k (1-based)
-// is line first_line + k of the new text (1-based), so a checker's
-// complaint about a line of the config can be traced to the fragment.
-struct SectionInsert {
-  std::string text;
-  size_t first_line = 0;  // lines of the config before the fragment's first
-  size_t line_count = 0;  // the fragment's lines
-};
-Result<SectionInsert> insert_in_section(experiment::ServiceKind kind, const std::string& text,
-                                        const std::string& section, const std::string& fragment);
-
-// Replaces every line whose first word is `key` (HAProxy: inside `section`
-// only; nginx: anywhere) with `line`, or adds `line` to the section when
-// there is none. `key` may hold two words ("timeout connect").
-Result<std::string> set_directive(experiment::ServiceKind kind, const std::string& text,
-                                  const std::string& section, const std::string& key,
-                                  const std::string& line);
-
-// Removes every line whose first word is one of `keys` (nginx balancing
-// directives before another is set).
-std::string remove_directives(const std::string& text, const std::vector<std::string>& keys);
-
-// nginx: puts `head_lines` at the start of the `location <path>` block and
-// adds, after that block, `location <named>` holding a copy of what the
-// block held before, so that a rule in the head (an `if` that sleeps, then
-// jumps) can hand the request on to exactly the proxying it would have had.
-Result<std::string> nginx_fork_location(const std::string& text, const std::string& path,
-                                        const std::vector<std::string>& head_lines, const std::string& named);
 
 // The directory holding the load balancer's files (config, pid, logs), for
 // files a fault adds beside its config (HAProxy Lua scripts).

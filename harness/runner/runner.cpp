@@ -144,8 +144,11 @@ std::string to_string(RunStatus s) {
 
 RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
   RunRecord rec;
-  stack::StackRuntime& runtime = options.runtime != nullptr ? *options.runtime : stack::netns_runtime();
   const auto& exp = v.exp;
+  // The runtime `stack.runtime` names (validation admits only those there
+  // are); a test hands in its own.
+  stack::StackRuntime* runtime =
+      options.runtime != nullptr ? options.runtime : stack::runtime_named(exp.stack.runtime);
   Progress progress(options.live_progress);
 
   // Signals first: from here on Ctrl-C and SIGTERM only set a flag (and stop
@@ -171,7 +174,12 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
     progress.message(fmt::format("run {}: failed: {}", rec.run_id.empty() ? "-" : rec.run_id, rec.error));
   };
 
-  auto identity = runtime.create_run(options.registry_dir);
+  if (runtime == nullptr) {
+    fail("bring-up", "", fmt::format("stack.runtime '{}': no such runtime in this build", exp.stack.runtime));
+    progress.done();
+    return rec;
+  }
+  auto identity = runtime->create_run(options.registry_dir);
   if (!identity) {
     fail("bring-up", "", identity.error().message);
     progress.done();
@@ -181,11 +189,11 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
 
   progress.message(
       fmt::format("run {}: bringing up the stack ({} services)", rec.run_id, exp.stack.services.size()));
-  auto up = runtime.bring_up(exp, *identity, [&](const std::string& m) { progress.message(m); });
+  auto up = runtime->bring_up(exp, *identity, [&](const std::string& m) { progress.message(m); });
   if (!up) {
     // bring_up removed whatever it had made before it returned.
     fail("bring-up", "", up.error().message);
-    runtime.release_run(*identity);
+    runtime->release_run(*identity);
     progress.done();
     return rec;
   }
@@ -435,7 +443,7 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
   progress.message(fmt::format("run {}: tearing down the stack", rec.run_id));
   stack->teardown();
   stack.reset();
-  runtime.release_run(*identity);
+  runtime->release_run(*identity);
   progress.done();
 
   if (rec.status == RunStatus::interrupted) {

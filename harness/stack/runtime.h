@@ -31,7 +31,19 @@ class StackRuntime {
   virtual void release_run(const RunIdentity& id) = 0;
 };
 
-// Network namespaces, veths and a bridge on this machine (needs root).
+// Network namespaces, veths and a bridge on this machine (needs root):
+// netns_runtime.cpp.
 StackRuntime& netns_runtime();
+// Its bring-up, for its own tests: bridge, namespaces, veths, addresses,
+// rendered configs, processes; waits until every service answers HTTP
+// (bounded). On failure everything made so far is removed before the error
+// is returned.
+Result<std::unique_ptr<RunningStack>> netns_bring_up(const experiment::Experiment& exp, const RunIdentity& id,
+                                                     const ProgressFn& progress = {});
+
+// The runtime an experiment's `stack.runtime` names, or nullptr. A new
+// runtime is its own files plus one line in runtimes.cpp; the runner asks
+// only this.
+StackRuntime* runtime_named(const std::string& name);
 
 }  // namespace faultline::stack

@@ -125,11 +125,7 @@ class RunningStack {
   virtual void set_expected_down(const std::string& service, bool down) = 0;
 };
 
-// Brings the whole stack up: bridge, namespaces, veths, addresses, rendered
-// configs, processes; waits until every service answers HTTP (bounded). On
-// failure everything made so far is removed before the error is returned.
+// What a runtime says while it brings a stack up, one line at a time.
 using ProgressFn = std::function<void(const std::string&)>;
-Result<std::unique_ptr<RunningStack>> bring_up(const experiment::Experiment& exp, const RunIdentity& id,
-                                               const ProgressFn& progress = {});
 
 }  // namespace faultline::stack

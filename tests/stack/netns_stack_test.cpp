@@ -29,6 +29,7 @@
 #include "harness/stack/http_probe.h"
 #include "harness/stack/names.h"
 #include "harness/stack/run_registry.h"
+#include "harness/stack/runtime.h"
 #include "harness/stack/stack.h"
 #include "tests/skip.h"
 #include "tests/stack/stack_fixtures.h"
@@ -140,7 +141,7 @@ void bring_up_and_check_balancing(ServiceKind lb_kind) {
   exp.stack.services[0].health_check = experiment::HealthCheck{"/health", 500ms, 2, 2};
 
   const auto t0 = Clock::now();
-  auto up = bring_up(exp, run.id);
+  auto up = netns_bring_up(exp, run.id);
   const double up_ms = ms_since(t0);
   INFO((up.ok() ? std::string("up") : up.error().message));
   REQUIRE(up.ok());
@@ -208,7 +209,7 @@ TEST_CASE("in_netns runs code inside the service's namespace and returns", "[int
   TestRun run;
   experiment::Experiment exp;
   exp.stack.services = {testing::backend("web1")};
-  auto up = bring_up(exp, run.id);
+  auto up = netns_bring_up(exp, run.id);
   INFO((up.ok() ? std::string("up") : up.error().message));
   REQUIRE(up.ok());
   run.stack = std::move(*up);
@@ -294,7 +295,7 @@ TEST_CASE("a namespace reaches only the run's subnet and the external targets th
       exp.stack.external_targets = {{"docs-net", "192.0.2.0/24", "test", {}}};
     }
     exp.allow_external = c.allow;
-    auto up = bring_up(exp, run.id);
+    auto up = netns_bring_up(exp, run.id);
     INFO((up.ok() ? std::string("up") : up.error().message));
     REQUIRE(up.ok());
     run.stack = std::move(*up);
@@ -319,7 +320,7 @@ TEST_CASE("a backend with a capacity sheds with 503 beyond it but always answers
   auto web1 = testing::backend("web1");
   web1.capacity = experiment::Capacity{1, 0};
   exp.stack.services = {web1};
-  auto up = bring_up(exp, run.id);
+  auto up = netns_bring_up(exp, run.id);
   INFO((up.ok() ? std::string("up") : up.error().message));
   REQUIRE(up.ok());
   run.stack = std::move(*up);
@@ -349,7 +350,7 @@ TEST_CASE("check_alive names a service whose server died, and restart brings it 
   }
   TestRun run;
   auto exp = testing::lb_experiment(ServiceKind::haproxy);
-  auto up = bring_up(exp, run.id);
+  auto up = netns_bring_up(exp, run.id);
   INFO((up.ok() ? std::string("up") : up.error().message));
   REQUIRE(up.ok());
   run.stack = std::move(*up);
@@ -385,7 +386,7 @@ TEST_CASE("servers stop on SIGTERM even when faultline blocks its stop signals",
   sigset_t old;
   REQUIRE(pthread_sigmask(SIG_BLOCK, &stop, &old) == 0);
   TestRun run;
-  auto up = bring_up(testing::lb_experiment(ServiceKind::haproxy), run.id);
+  auto up = netns_bring_up(testing::lb_experiment(ServiceKind::haproxy), run.id);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   INFO((up.ok() ? std::string("up") : up.error().message));
   REQUIRE(up.ok());
@@ -406,7 +407,7 @@ TEST_CASE("a failed bring-up removes everything it made and says why", "[integra
   // after the namespaces, links and both backends are already up.
   exp.stack.services[0].weights = {{"web1", 1000}};
   const auto t0 = Clock::now();
-  auto up = bring_up(exp, run.id);
+  auto up = netns_bring_up(exp, run.id);
   REQUIRE_FALSE(up.ok());
   CHECK(ms_since(t0) < 10000);
   const auto& msg = up.error().message;
@@ -428,13 +429,13 @@ TEST_CASE("a bring-up whose names are taken fails without removing what it did n
   }
   TestRun run;
   const auto exp = testing::lb_experiment(ServiceKind::haproxy);
-  auto up = bring_up(exp, run.id);
+  auto up = netns_bring_up(exp, run.id);
   INFO((up.ok() ? std::string("up") : up.error().message));
   REQUIRE(up.ok());
   run.stack = std::move(*up);
 
   // Same run identity again: every name is already in use.
-  auto again = bring_up(exp, run.id);
+  auto again = netns_bring_up(exp, run.id);
   REQUIRE_FALSE(again.ok());
   CHECK_THAT(again.error().message, Catch::Contains(run.stack->plan().bridge));
   CHECK(run.stack->check_alive().ok());
@@ -458,7 +459,7 @@ TEST_CASE("bring_up runs app services as faultline app with their capacity", "[i
   capacity.service_time = 5ms;
   capacity.queue = 7;
   web2.capacity = capacity;
-  auto up = bring_up(exp, run.id);
+  auto up = netns_bring_up(exp, run.id);
   INFO((up.ok() ? std::string("up") : up.error().message));
   REQUIRE(up.ok());
   run.stack = std::move(*up);
@@ -480,7 +481,7 @@ TEST_CASE("bring_up refuses runtimes other than netns", "[stack]") {
   REQUIRE(run.ok());
   auto exp = testing::lb_experiment(ServiceKind::haproxy);
   exp.stack.runtime = "docker";
-  auto up = bring_up(exp, *run);
+  auto up = netns_bring_up(exp, *run);
   REQUIRE_FALSE(up.ok());
   CHECK_THAT(up.error().message, Catch::Contains("stack.runtime 'docker'"));
   release_run(*run);
@@ -499,7 +500,7 @@ RunIdentity leak_a_run_from_a_dead_process(const std::string& registry) {
     std::string line = run.ok() ? run->run_id + " " + run->run_dir + "\n" : "error\n";
     [[maybe_unused]] auto w1 = ::write(fds[1], line.data(), line.size());
     if (run.ok()) {
-      auto up = bring_up(testing::lb_experiment(ServiceKind::haproxy), *run);
+      auto up = netns_bring_up(testing::lb_experiment(ServiceKind::haproxy), *run);
       const std::string result = up.ok() ? "up\n" : "failed " + up.error().message + "\n";
       [[maybe_unused]] auto w2 = ::write(fds[1], result.data(), result.size());
       if (up.ok()) {
@@ -644,7 +645,7 @@ TEST_CASE("cleanup never touches a run whose owner is alive", "[integration][roo
     return;
   }
   TestRun run;
-  auto up = bring_up(testing::lb_experiment(ServiceKind::haproxy), run.id);
+  auto up = netns_bring_up(testing::lb_experiment(ServiceKind::haproxy), run.id);
   INFO((up.ok() ? std::string("up") : up.error().message));
   REQUIRE(up.ok());
   run.stack = std::move(*up);
