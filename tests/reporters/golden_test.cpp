@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/common/text.h"
 #include "reporters/reporter.h"
 
 namespace {
@@ -63,27 +64,11 @@ bool updating_golden() {
   return v != nullptr && std::string(v) == "1";
 }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
-}
-
 // A whole document in a failure message hides the change; the first
 // differing line, numbered, shows it.
 std::string first_difference(const std::string& golden, const std::string& rendered) {
-  const auto g = split_lines(golden);
-  const auto r = split_lines(rendered);
+  const auto g = faultline::split_lines(golden);
+  const auto r = faultline::split_lines(rendered);
   for (size_t i = 0; i < std::max(g.size(), r.size()); ++i) {
     const std::string gl = i < g.size() ? "\"" + g[i] + "\"" : "(end of file)";
     const std::string rl = i < r.size() ? "\"" + r[i] + "\"" : "(end of file)";
@@ -125,7 +110,7 @@ TEST_CASE("the reporters render each recorded outcome exactly as its golden file
                                   << " and review it before committing");
           continue;
         }
-        const std::string golden = read_file(golden_path);
+        const std::string golden = faultline::read_text(golden_path.string());
         INFO("golden file " << golden_path.string()
                             << " (if the change is intended, regenerate with FAULTLINE_UPDATE_GOLDEN=1)");
         if (rendered != golden) {
