@@ -120,7 +120,7 @@ int run_command(const RunCommandOptions& opts) {
   ropts.registry_dir = opts.registry;
   ropts.live_progress = !opts.quiet;
   const auto record = runner::run_experiment(*v, ropts);
-  const auto journal = runner::make_journal(*v, record);
+  const auto journal = journal::to_json(runner::make_journal(*v, record));
 
   for (const auto& reporter : reporters::ReporterRegistry::instance().all()) {
     const fs::path path = fs::path(out_dir) / reporter.file_name;

@@ -32,9 +32,9 @@ std::string iso_utc(std::chrono::system_clock::time_point tp) {
 // (netem or the NFQUEUE delayer, the cgroup it made, a signal and a pid, a
 // runtime API command or a reload), or for a fault with one path only, that
 // path. null when it never applied.
-json mechanism_taken(const FaultRecord& f) {
+std::optional<std::string> mechanism_taken(const FaultRecord& f) {
   if (f.injected_ns < 0 || f.bound == nullptr || f.bound->fault == nullptr) {
-    return nullptr;
+    return std::nullopt;
   }
   if (std::string taken = f.bound->fault->mechanism(); !taken.empty()) {
     return taken;
@@ -42,25 +42,24 @@ json mechanism_taken(const FaultRecord& f) {
   if (auto path = f.bound->fault->kernel_path()) {
     return path->mechanism;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 // The kernel mechanism a fault that applied took: its mechanism when it
 // needs a particular kernel feature; null for the others (a runtime API, a
 // signal) and when it never applied.
-json kernel_path_taken(const FaultRecord& f) {
+std::optional<std::string> kernel_path_taken(const FaultRecord& f) {
   if (f.bound == nullptr || f.bound->fault == nullptr || !f.bound->fault->kernel_path()) {
-    return nullptr;
+    return std::nullopt;
   }
   return mechanism_taken(f);
 }
 
-// Each measure as {"action": ..., "type": "prevent"}, the fields of an
-// action item.
-json measures_json(const std::vector<faults::Measure>& measures) {
-  json out = json::array();
+// Each measure typed, the fields of an action item.
+std::vector<journal::SuggestedMeasure> typed_measures(const std::vector<faults::Measure>& measures) {
+  std::vector<journal::SuggestedMeasure> out;
   for (const auto& m : measures) {
-    out.push_back({{"action", m.action}, {"type", faults::to_string(m.type)}});
+    out.push_back({m.action, std::string(faults::to_string(m.type))});
   }
   return out;
 }
@@ -100,52 +99,309 @@ json yaml_to_json(const YAML::Node& node) {
   }
 }
 
-json opt_seconds(const std::optional<int64_t>& ns, int64_t origin) {
-  return ns ? json(double(*ns - origin) / 1e9) : json(nullptr);
+std::optional<double> opt_seconds(const std::optional<int64_t>& ns, int64_t origin) {
+  return ns ? std::optional<double>(double(*ns - origin) / 1e9) : std::nullopt;
 }
 
-json count_map(const std::map<std::string, uint64_t>& m) {
-  json o = json::object();
+std::optional<std::string> text_or_none(const std::string& s) {
+  return s.empty() ? std::nullopt : std::optional<std::string>(s);
+}
+
+// Counts by name; a backend that could not be told is "(unknown)".
+journal::Counts count_map(const std::map<std::string, uint64_t>& m) {
+  journal::Counts out;
   for (const auto& [k, v] : m) {
-    o[k.empty() ? "(unknown)" : k] = v;
+    out.emplace_back(k.empty() ? "(unknown)" : k, v);
   }
-  return o;
+  return out;
 }
 
-json status_map(const std::map<int, uint64_t>& m) {
-  json o = json::object();
+journal::Counts status_map(const std::map<int, uint64_t>& m) {
+  journal::Counts out;
   for (const auto& [k, v] : m) {
-    o[std::to_string(k)] = v;
+    out.emplace_back(std::to_string(k), v);
   }
-  return o;
+  return out;
 }
 
-// The team's corrective actions: the text alone when that is all the
-// experiment gave (as journals always had it), else an object with the
-// columns it filled in.
-json corrective_actions_json(const std::vector<experiment::CorrectiveAction>& actions) {
-  json out = json::array();
+// The team's corrective actions, with the columns the experiment filled in
+// (the journal writes the text alone when that is all it gave).
+std::vector<journal::CorrectiveAction> corrective_actions(
+    const std::vector<experiment::CorrectiveAction>& actions) {
+  std::vector<journal::CorrectiveAction> out;
   for (const auto& a : actions) {
-    if (a.type.empty() && a.priority.empty() && a.owner.empty()) {
-      out.push_back(a.action);
-      continue;
-    }
-    json item = {{"action", a.action}};
-    for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"type", &a.type},
-                                     {"priority", &a.priority},
-                                     {"owner", &a.owner}}) {
-      if (!value->empty()) {
-        item[key] = *value;
+    out.push_back({a.action, text_or_none(a.type), text_or_none(a.priority), text_or_none(a.owner)});
+  }
+  return out;
+}
+
+journal::Stack stack_of(const ValidatedExperiment& v, const RunRecord& rec) {
+  const auto& exp = v.exp;
+  journal::Stack out;
+  out.runtime = exp.stack.runtime;
+  out.subnet = rec.plan ? rec.plan->subnet : "";
+  if (rec.plan) {
+    for (const auto& ps : rec.plan->services) {
+      const auto* s = exp.stack.find(ps.name);
+      journal::Service svc;
+      svc.name = ps.name;
+      svc.kind = experiment::to_string(ps.kind);
+      svc.address = ps.address;
+      svc.port = ps.port;
+      if (s != nullptr && s->is_load_balancer()) {
+        svc.load_balancer = true;
+        svc.backends = s->backends;
+        for (const auto& b : s->backends) {
+          svc.weights.emplace_back(b, s->weights.count(b) ? s->weights.at(b) : 1);
+        }
+        svc.balance = s->balance;
+        svc.health_check = s->health_check.has_value();
+        if (s->health_check) {
+          svc.health_check_interval_s = double(s->health_check->interval.count()) / 1e9;
+          svc.health_check_fall = s->health_check->fall;
+          svc.health_check_rise = s->health_check->rise;
+        }
+        // What the stack had to absorb a fault with, as configured: the
+        // postmortem's contributing factors name what was missing.
+        svc.maxconn = s->maxconn;
+        svc.retries = s->retries;
+        svc.redispatch = s->redispatch;
+        svc.retry_on = s->retry_on;
       }
+      if (s != nullptr && s->capacity) {
+        svc.capacity =
+            journal::Capacity{s->capacity->workers, double(s->capacity->service_time.count()) / 1e6,
+                              s->capacity->queue, s->capacity->rps, s->capacity->crash_on_overflow};
+      }
+      out.services.push_back(std::move(svc));
     }
-    out.push_back(item);
+  }
+  // Only what the run was allowed to reach: without --allow-external a run
+  // with external targets is refused before it starts.
+  if (exp.allow_external) {
+    for (const auto& t : exp.stack.external_targets) {
+      out.external_targets.push_back({t.name, t.address, text_or_none(t.reason)});
+    }
+  }
+  return out;
+}
+
+journal::Load load_of(const ValidatedExperiment& v, const RunRecord& rec) {
+  const auto& load = v.exp.load;
+  journal::Load out;
+  out.target = load.target;
+  out.path = load.path;
+  out.rate = load.rate;
+  out.connections = load.connections;
+  out.max_connections = load.max_connections;
+  out.users = load.users;
+  out.timeout_s = double(load.timeout.count()) / 1e9;
+  out.ramp_s = double(load.ramp.count()) / 1e9;
+  out.duration_s = double(load.duration.count()) / 1e9;
+  out.ran_s = rec.load_end_ns > rec.load_start_ns ? double(rec.load_end_ns - rec.load_start_ns) / 1e9 : 0.0;
+  out.requests = rec.load.samples.size();
+  out.not_sent = rec.load.not_sent;
+  // Whether the generator kept the schedule: requests written more than
+  // late_threshold_ms after their intended time, and those that timed out
+  // before they could be written (k6's dropped iterations).
+  out.late_threshold_ms = double(rec.load.late_threshold_ns) / 1e6;
+  out.late_sends = rec.load.late_sends;
+  out.send_lateness_p99_ms = double(rec.load.send_lateness_p99_ns) / 1e6;
+  out.send_lateness_max_ms = double(rec.load.send_lateness_max_ns) / 1e6;
+  out.expired_unsent = rec.load.expired_unsent;
+  // Connections opened on demand past `connections`, up to the limit.
+  out.peak_connections = rec.load.peak_connections;
+  out.connection_limit_waits = rec.load.connection_limit_waits;
+  // Requests sent again on a fresh connection after the server closed an
+  // idle kept-alive one before answering (as a browser does).
+  out.retried = rec.load.retried;
+  const LoadDelivery delivery = judge_delivery(rec.load);
+  out.delivery = journal::Delivery{
+      delivery.delivered(),
+      double(kLateSendThreshold.count()),
+      kMaxLateShare,
+      delivery.late,
+      delivery.requests ? double(delivery.late) / double(delivery.requests) : 0.0,
+      delivery.expired_unsent,
+      delivery.connection_limit_waits,
+      delivery.problems,
+  };
+  return out;
+}
+
+journal::Slo slo_of(const ValidatedExperiment& v, const RunRecord& rec, int64_t t0) {
+  auto secs = [&](int64_t ns) { return double(ns - t0) / 1e9; };
+  journal::Slo out;
+  out.window_s = double(v.exp.slo.window.count()) / 1e9;
+  out.steady_state_s = double(v.exp.slo.steady_state.count()) / 1e9;
+  out.target = v.exp.slo.target;
+  for (const auto& rule : v.abort_rules) {
+    out.abort_when.push_back(rule.text);
+  }
+  for (size_t i = 0; i < v.objectives.size(); ++i) {
+    const auto& o = v.objectives[i];
+    // The threshold in the unit of the window values (ratios as fractions,
+    // latencies in ms, throughput per second), so reports can draw it
+    // without parsing the expression again.
+    journal::Objective obj;
+    obj.name = o.name;
+    obj.expr = o.expr.text;
+    obj.metric = verify::metric_label(o.expr);
+    obj.comparator = std::string(verify::to_string(o.expr.op));
+    obj.threshold = o.expr.threshold;
+    if (i < rec.verdict.objectives.size()) {
+      const auto& ov = rec.verdict.objectives[i];
+      obj.breached = ov.breached();
+      obj.worst = ov.worst;
+      if (ov.worst) {
+        obj.worst_text = verify::format_value(o.expr, *ov.worst);
+      }
+      for (const auto& b : ov.breaches) {
+        obj.breaches.push_back({secs(b.start_ns), secs(b.end_ns), b.first_window, b.last_window,
+                                b.worst_value, verify::format_value(o.expr, b.worst_value)});
+      }
+      obj.breach_s = double(ov.breach_ns()) / 1e9;
+    }
+    out.objectives.push_back(std::move(obj));
+  }
+  return out;
+}
+
+// The method as it happened, in Chaos Toolkit's spirit: activities with
+// their planned and actual start and end.
+journal::Activity activity_of(const FaultRecord& f, int64_t t0) {
+  auto secs = [&](int64_t ns) { return double(ns - t0) / 1e9; };
+  auto at = [&](int64_t ns) { return ns >= 0 ? std::optional<double>(secs(ns)) : std::nullopt; };
+  const auto* step = f.bound->step;
+  journal::Activity a;
+  a.type = "fault";
+  a.name = step->fault;
+  a.target = step->target;
+  a.params = yaml_to_json(step->params);
+  a.description = f.bound->fault->describe();
+  // The kernel mechanism the fault took (netem or the NFQUEUE delayer,
+  // cgroup v2 or v1, ...); none when it never applied.
+  a.kernel_path = kernel_path_taken(f);
+  // How it was carried out, kept out of the description: the kernel path,
+  // or the runtime API, signal or reload it used.
+  a.mechanism = mechanism_taken(f);
+  a.planned_at_s = double(step->at.count()) / 1e9;
+  if (step->duration) {
+    a.planned_duration_s = double(step->duration->count()) / 1e9;
+  }
+  // injected_s: in force from (only when inject succeeded); inject_called_s:
+  // tried, whether or not it applied.
+  a.inject_called_s = at(f.inject_called_ns);
+  a.injected_s = at(f.injected_ns);
+  if (f.inject_done_ns >= 0 && f.inject_called_ns >= 0) {
+    a.inject_took_ms = double(f.inject_done_ns - f.inject_called_ns) / 1e6;
+  }
+  a.reverted_s = at(f.reverted_ns);
+  if (f.reverted_ns >= 0) {
+    a.revert_took_ms = double(f.reverted_ns - f.revert_called_ns) / 1e6;
+  }
+  a.status = f.inject_failed      ? "inject_failed"
+             : f.revert_failed    ? "revert_failed"
+             : f.reverted_ns >= 0 ? "reverted"
+             : f.injected_ns >= 0 ? "injected"
+                                  : "not run";
+  a.error = text_or_none(f.error);
+  a.suggested_measures = typed_measures(f.bound->fault->suggested_measures());
+  return a;
+}
+
+journal::Analysis analysis_of(const ValidatedExperiment& v, const RunRecord& rec, int64_t t0) {
+  auto at = [&](int64_t ns) { return ns >= 0 ? std::optional<double>(double(ns - t0) / 1e9) : std::nullopt; };
+  const Timing t = measure_timing(rec);
+  const Impact im = measure_impact(rec, v);
+  journal::Analysis out;
+  out.requests_total = rec.load.samples.size();
+  for (const auto& s : rec.load.samples) {
+    out.requests_failed += s.failed() ? 1 : 0;
+  }
+  out.first_inject_s = opt_seconds(t.first_inject_ns, t0);
+  out.last_revert_s = opt_seconds(t.last_revert_ns, t0);
+  out.first_breach_s = opt_seconds(t.first_breach_ns, t0);
+  out.detected_s = opt_seconds(t.detected_ns, t0);
+  if (t.detected_ns && t.first_inject_ns) {
+    out.time_to_detect_s = double(*t.detected_ns - *t.first_inject_ns) / 1e9;
+  }
+  out.recovered_s = opt_seconds(t.recovered_ns, t0);
+  if (t.recovered_ns && t.last_revert_ns) {
+    out.time_to_recover_s = double(std::max<int64_t>(0, *t.recovered_ns - *t.last_revert_ns)) / 1e9;
+  }
+  out.total_breach_s = double(t.total_breach_ns) / 1e9;
+  // Recovery can only be judged with enough load after the last revert.
+  out.recovery = journal::Recovery{
+      t.recovery_observable,
+      t.last_revert_ns ? std::optional<double>(double(t.tail_after_revert_ns) / 1e9) : std::nullopt,
+      double(t.tail_needed_ns) / 1e9};
+  if (const auto budget = error_budget(rec, v)) {
+    out.error_budget = journal::ErrorBudget{budget->target, budget->requests, budget->failed, budget->allowed,
+                                            budget->consumed};
+  }
+  auto& impact = out.impact;
+  impact.start_s = at(im.start_ns);
+  impact.end_s = at(im.end_ns);
+  impact.breach_s = double(im.breach_ns) / 1e9;
+  impact.requests = im.requests;
+  impact.failed = im.failed;
+  impact.failed_share = im.requests ? double(im.failed) / double(im.requests) : 0.0;
+  impact.slow = im.slow;
+  impact.latency_objective_ms = im.latency_objective_ms;
+  impact.users_seen = im.users_seen;
+  impact.users_affected = im.users_affected;
+  impact.users_affected_share = im.users_seen ? double(im.users_affected) / double(im.users_seen) : 0.0;
+  impact.peak_p99_ms = im.peak_p99_ms;
+  impact.first_error_s = opt_seconds(im.first_error_ns, t0);
+  impact.statuses = status_map(im.statuses);
+  impact.transport_errors = count_map(im.transport_errors);
+  return out;
+}
+
+std::vector<journal::Window> windows_of(const RunRecord& rec, int64_t t0) {
+  auto secs = [&](int64_t ns) { return double(ns - t0) / 1e9; };
+  std::vector<journal::Window> out;
+  for (size_t i = 0; i < rec.windows.size(); ++i) {
+    const auto& w = rec.windows[i];
+    journal::Window jw;
+    jw.index = w.index;
+    jw.start_s = secs(w.start_ns);
+    jw.end_s = secs(w.end_ns);
+    jw.requests = w.requests;
+    jw.responses = w.responses;
+    jw.good_responses = w.good_responses;
+    jw.errors = w.errors;
+    jw.error_rate = w.error_rate();
+    jw.offered_rate = w.offered_rate();
+    jw.throughput = w.throughput();
+    jw.goodput = w.goodput();
+    jw.mean_ms = w.mean_ms;
+    jw.p50_ms = w.p50_ms;
+    jw.p90_ms = w.p90_ms;
+    jw.p99_ms = w.p99_ms;
+    jw.p999_ms = w.p999_ms;
+    jw.max_ms = w.max_ms;
+    // Uncorrected (from the actual send): compare with the above to tell a
+    // slow server from requests that waited to be sent.
+    jw.service_p50_ms = w.service_p50_ms;
+    jw.service_p90_ms = w.service_p90_ms;
+    jw.service_p99_ms = w.service_p99_ms;
+    jw.statuses = status_map(w.status_counts);
+    jw.transport_errors = count_map(w.error_classes);
+    jw.backends = count_map(w.backend_counts);
+    jw.holds = i < rec.verdict.window_holds.size() ? bool(rec.verdict.window_holds[i]) : true;
+    for (const auto& ov : rec.verdict.objectives) {
+      jw.objectives.emplace_back(ov.name, journal::ObjectiveValue{ov.values.at(i), bool(ov.holds.at(i))});
+    }
+    out.push_back(std::move(jw));
   }
   return out;
 }
 
 }  // namespace
 
-json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
+journal::Journal make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
   const auto& exp = v.exp;
   const int64_t t0 = rec.load_start_ns >= 0 ? rec.load_start_ns : 0;
   auto wall = [&](int64_t ns) {
@@ -154,395 +410,83 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
   };
   auto secs = [&](int64_t ns) { return double(ns - t0) / 1e9; };
 
-  json j;
-  j["schema"] = kJournalSchema;
-  j["faultline_version"] = "0.1.0";
-  j["run_id"] = rec.run_id;
-  j["status"] = to_string(rec.status);
-  j["error"] = rec.error.empty() ? json(nullptr) : json(rec.error);
+  journal::Journal j;
+  j.schema = journal::kSchema;
+  j.faultline_version = "0.1.0";
+  j.run_id = rec.run_id;
+  j.status = to_string(rec.status);
+  j.error = text_or_none(rec.error);
   if (const auto& f = rec.failure) {
-    j["failure"] = {{"stage", f->stage},
-                    {"service", f->service.empty() ? json(nullptr) : json(f->service)},
-                    {"t", secs(f->at_ns)},
-                    {"time", iso_utc(wall(f->at_ns))}};
-  } else {
-    j["failure"] = nullptr;
+    j.failure = journal::Failure{f->stage, text_or_none(f->service), secs(f->at_ns), iso_utc(wall(f->at_ns))};
   }
 
   // The one verdict rule (harness/common/verdict_rule.h); every reporter
   // reads the outcome from here instead of judging the run again.
   const RunJudgement judgement = judge_run(rec, v);
-  j["expect"] = experiment::to_string(exp.expect);
-  j["expectation_met"] = judgement.expectation_met;
-  j["verdict"] = {{"outcome", std::string(faultline::to_string(judgement.outcome))},
-                  {"expectation_met", judgement.expectation_met},
-                  {"exit_code", faultline::exit_code(judgement.outcome)},
-                  {"breached_after_fault", judgement.breached_after_fault},
-                  {"breached_any", judgement.breached_any}};
-  j["not_proven"] = rec.not_proven;
-  j["server_logs"] = rec.server_logs;
-  j["steady_state_held"] = steady_state_held(rec, v);
+  j.expect = experiment::to_string(exp.expect);
+  j.expectation_met = judgement.expectation_met;
+  j.verdict = journal::Verdict{std::string(faultline::to_string(judgement.outcome)),
+                               judgement.expectation_met, faultline::exit_code(judgement.outcome),
+                               judgement.breached_after_fault, judgement.breached_any};
+  j.not_proven = rec.not_proven;
+  j.server_logs = rec.server_logs;
+  j.steady_state_held = steady_state_held(rec, v);
   // Chaos Toolkit's word: the system deviated from its steady state.
-  j["deviated"] = rec.verdict.any_breach();
+  j.deviated = rec.verdict.any_breach();
 
   utsname uts{};
   uname(&uts);
   std::array<char, 256> host{};
   gethostname(host.data(), host.size() - 1);
-  j["environment"] = {
-      {"hostname", host.data()},
-      {"kernel", std::string(uts.sysname) + " " + uts.release},
-      {"haproxy", platform::first_output_line({"haproxy", "-v"})},
-      {"nginx", platform::first_output_line({"nginx", "-v"})},
-  };
+  j.environment = {host.data(), std::string(uts.sysname) + " " + uts.release,
+                   platform::first_output_line({"haproxy", "-v"}),
+                   platform::first_output_line({"nginx", "-v"})};
 
-  j["experiment"] = {
-      {"title", exp.title},
-      {"description", exp.description},
-      {"tags", exp.tags},
-      {"source_file", exp.source_file},
-      {"document", yaml_to_json(exp.source)},
-  };
-  j["timezone"] = exp.postmortem.timezone;
-  j["start"] = {{"t", 0.0},
-                {"time", iso_utc(wall(t0))},
-                {"epoch_ms",
-                 std::chrono::duration_cast<std::chrono::milliseconds>(wall(t0).time_since_epoch()).count()}};
+  j.experiment = {exp.title, exp.description, exp.tags, exp.source_file, yaml_to_json(exp.source)};
+  j.timezone = exp.postmortem.timezone;
+  j.start = {0.0, iso_utc(wall(t0)),
+             std::chrono::duration_cast<std::chrono::milliseconds>(wall(t0).time_since_epoch()).count()};
   const int64_t end_ns = rec.load_end_ns >= 0 ? rec.load_end_ns : t0;
-  j["end"] = {{"t", secs(end_ns)}, {"time", iso_utc(wall(end_ns))}};
+  j.end = {secs(end_ns), iso_utc(wall(end_ns)), std::nullopt};
 
-  json services = json::array();
-  if (rec.plan) {
-    for (const auto& ps : rec.plan->services) {
-      const auto* s = exp.stack.find(ps.name);
-      json svc = {{"name", ps.name},
-                  {"kind", experiment::to_string(ps.kind)},
-                  {"address", ps.address},
-                  {"port", ps.port}};
-      if (s != nullptr && s->is_load_balancer()) {
-        svc["backends"] = s->backends;
-        json weights = json::object();
-        for (const auto& b : s->backends) {
-          weights[b] = s->weights.count(b) ? s->weights.at(b) : 1;
-        }
-        svc["weights"] = weights;
-        svc["balance"] = s->balance;
-        svc["health_check"] = s->health_check.has_value();
-        if (s->health_check) {
-          svc["health_check_interval_s"] = double(s->health_check->interval.count()) / 1e9;
-          svc["health_check_fall"] = s->health_check->fall;
-          svc["health_check_rise"] = s->health_check->rise;
-        }
-        // What the stack had to absorb a fault with, as configured: the
-        // postmortem's contributing factors name what was missing.
-        svc["maxconn"] = s->maxconn;
-        svc["retries"] = s->retries;
-        svc["redispatch"] = s->redispatch;
-        svc["retry_on"] = s->retry_on;
-      }
-      if (s != nullptr && s->capacity) {
-        svc["capacity"] = {{"workers", s->capacity->workers},
-                           {"service_time_ms", double(s->capacity->service_time.count()) / 1e6},
-                           {"queue", s->capacity->queue},
-                           {"rps", s->capacity->rps},
-                           {"crash_on_overflow", s->capacity->crash_on_overflow}};
-      }
-      services.push_back(svc);
-    }
-  }
-  // Only what the run was allowed to reach: without --allow-external a run
-  // with external targets is refused before it starts.
-  json external = json::array();
-  if (exp.allow_external) {
-    for (const auto& t : exp.stack.external_targets) {
-      external.push_back({{"name", t.name},
-                          {"address", t.address},
-                          {"reason", t.reason.empty() ? json(nullptr) : json(t.reason)}});
-    }
-  }
-  j["stack"] = {{"runtime", exp.stack.runtime},
-                {"subnet", rec.plan ? rec.plan->subnet : ""},
-                {"services", services},
-                {"external_targets", external}};
-
-  const LoadDelivery delivery = judge_delivery(rec.load);
-  j["load"] = {
-      {"target", exp.load.target},
-      {"path", exp.load.path},
-      {"rate", exp.load.rate},
-      {"connections", exp.load.connections},
-      {"max_connections", exp.load.max_connections},
-      {"users", exp.load.users},
-      {"timeout_s", double(exp.load.timeout.count()) / 1e9},
-      {"ramp_s", double(exp.load.ramp.count()) / 1e9},
-      {"duration_s", double(exp.load.duration.count()) / 1e9},
-      {"ran_s",
-       rec.load_end_ns > rec.load_start_ns ? double(rec.load_end_ns - rec.load_start_ns) / 1e9 : 0.0},
-      {"requests", rec.load.samples.size()},
-      {"not_sent", rec.load.not_sent},
-      // Whether the generator kept the schedule: requests written more than
-      // late_threshold_ms after their intended time, and those that timed
-      // out before they could be written (k6's dropped iterations).
-      {"late_threshold_ms", double(rec.load.late_threshold_ns) / 1e6},
-      {"late_sends", rec.load.late_sends},
-      {"send_lateness_p99_ms", double(rec.load.send_lateness_p99_ns) / 1e6},
-      {"send_lateness_max_ms", double(rec.load.send_lateness_max_ns) / 1e6},
-      {"expired_unsent", rec.load.expired_unsent},
-      // Connections opened on demand past `connections`, up to the limit.
-      {"peak_connections", rec.load.peak_connections},
-      {"connection_limit_waits", rec.load.connection_limit_waits},
-      // Requests sent again on a fresh connection after the server closed
-      // an idle kept-alive one before answering (as a browser does).
-      {"retried", rec.load.retried},
-      {"delivery",
-       {{"delivered", delivery.delivered()},
-        {"late_threshold_ms", double(kLateSendThreshold.count())},
-        {"max_late_share", kMaxLateShare},
-        {"late", delivery.late},
-        {"late_share", delivery.requests ? double(delivery.late) / double(delivery.requests) : 0.0},
-        {"expired_unsent", delivery.expired_unsent},
-        {"connection_limit_waits", delivery.connection_limit_waits},
-        {"problems", delivery.problems}}},
-  };
-
-  json objectives = json::array();
-  for (size_t i = 0; i < v.objectives.size(); ++i) {
-    const auto& o = v.objectives[i];
-    // The threshold in the unit of the window values (ratios as fractions,
-    // latencies in ms, throughput per second), so reports can draw it
-    // without parsing the expression again.
-    json obj = {{"name", o.name},
-                {"expr", o.expr.text},
-                {"metric", verify::metric_label(o.expr)},
-                {"comparator", std::string(verify::to_string(o.expr.op))},
-                {"threshold", o.expr.threshold}};
-    if (i < rec.verdict.objectives.size()) {
-      const auto& ov = rec.verdict.objectives[i];
-      obj["breached"] = ov.breached();
-      obj["worst"] = ov.worst ? json(*ov.worst) : json(nullptr);
-      obj["worst_text"] = ov.worst ? json(verify::format_value(o.expr, *ov.worst)) : json(nullptr);
-      json breaches = json::array();
-      for (const auto& b : ov.breaches) {
-        breaches.push_back({{"start_s", secs(b.start_ns)},
-                            {"end_s", secs(b.end_ns)},
-                            {"first_window", b.first_window},
-                            {"last_window", b.last_window},
-                            {"worst", b.worst_value},
-                            {"worst_text", verify::format_value(o.expr, b.worst_value)}});
-      }
-      obj["breaches"] = breaches;
-      obj["breach_s"] = double(ov.breach_ns()) / 1e9;
-    }
-    objectives.push_back(obj);
-  }
-  json abort_when = json::array();
-  for (const auto& rule : v.abort_rules) {
-    abort_when.push_back(rule.text);
-  }
-  j["slo"] = {{"window_s", double(exp.slo.window.count()) / 1e9},
-              {"steady_state_s", double(exp.slo.steady_state.count()) / 1e9},
-              {"target", exp.slo.target ? json(*exp.slo.target) : json(nullptr)},
-              {"abort_when", abort_when},
-              {"objectives", objectives}};
-  j["live_checks"] = rec.live_checks;
+  j.stack = stack_of(v, rec);
+  j.load = load_of(v, rec);
+  j.slo = slo_of(v, rec, t0);
+  j.live_checks = rec.live_checks;
   if (const auto& f = rec.steady_state_failure) {
-    j["steady_state_failure"] = {{"objective", f->objective},
-                                 {"expr", f->expr},
-                                 {"value", f->value ? json(*f->value) : json(nullptr)},
-                                 {"value_text", f->value_text},
-                                 {"window_start_s", secs(f->window_start_ns)},
-                                 {"window_end_s", secs(f->window_end_ns)},
-                                 {"stopped_s", secs(rec.stopped_ns)}};
-  } else {
-    j["steady_state_failure"] = nullptr;
+    j.steady_state_failure = journal::SteadyStateFailure{f->objective,
+                                                         f->expr,
+                                                         f->value,
+                                                         f->value_text,
+                                                         secs(f->window_start_ns),
+                                                         secs(f->window_end_ns),
+                                                         secs(rec.stopped_ns)};
   }
   if (const auto& a = rec.abort) {
-    j["abort"] = {{"condition", a->condition},    {"since_s", secs(a->since_ns)},
-                  {"until_s", secs(a->until_ns)}, {"value", a->value},
-                  {"value_text", a->value_text},  {"stopped_s", secs(rec.stopped_ns)}};
-  } else {
-    j["abort"] = nullptr;
+    j.abort = journal::Abort{a->condition, secs(a->since_ns), secs(a->until_ns),
+                             a->value,     a->value_text,     secs(rec.stopped_ns)};
   }
-
-  // The method as it happened, in Chaos Toolkit's spirit: activities with
-  // their planned and actual start and end.
-  json activities = json::array();
   for (const auto& f : rec.faults) {
-    const auto* step = f.bound->step;
-    json a = {
-        {"type", "fault"},
-        {"name", step->fault},
-        {"target", step->target},
-        {"params", yaml_to_json(step->params)},
-        {"description", f.bound->fault->describe()},
-        // The kernel mechanism the fault took (netem or the NFQUEUE
-        // delayer, cgroup v2 or v1, ...); null when it never applied.
-        {"kernel_path", kernel_path_taken(f)},
-        // How it was carried out, kept out of the description: the kernel
-        // path, or the runtime API, signal or reload it used.
-        {"mechanism", mechanism_taken(f)},
-        {"planned_at_s", double(step->at.count()) / 1e9},
-        {"planned_duration_s", step->duration ? json(double(step->duration->count()) / 1e9) : json(nullptr)},
-        // injected_s: in force from (only when inject succeeded);
-        // inject_called_s: tried, whether or not it applied.
-        {"inject_called_s", f.inject_called_ns >= 0 ? json(secs(f.inject_called_ns)) : json(nullptr)},
-        {"injected_s", f.injected_ns >= 0 ? json(secs(f.injected_ns)) : json(nullptr)},
-        {"inject_took_ms", f.inject_done_ns >= 0 && f.inject_called_ns >= 0
-                               ? json(double(f.inject_done_ns - f.inject_called_ns) / 1e6)
-                               : json(nullptr)},
-        {"reverted_s", f.reverted_ns >= 0 ? json(secs(f.reverted_ns)) : json(nullptr)},
-        {"revert_took_ms",
-         f.reverted_ns >= 0 ? json(double(f.reverted_ns - f.revert_called_ns) / 1e6) : json(nullptr)},
-        {"status", f.inject_failed      ? "inject_failed"
-                   : f.revert_failed    ? "revert_failed"
-                   : f.reverted_ns >= 0 ? "reverted"
-                   : f.injected_ns >= 0 ? "injected"
-                                        : "not run"},
-        {"error", f.error.empty() ? json(nullptr) : json(f.error)},
-        {"suggested_measures", measures_json(f.bound->fault->suggested_measures())},
-    };
-    activities.push_back(a);
+    j.activities.push_back(activity_of(f, t0));
   }
-  j["activities"] = activities;
-  json notes = json::array();
   for (const auto& n : rec.notes) {
-    notes.push_back({{"t", secs(n.at_ns)}, {"text", n.text}, {"source", n.source}});
+    j.notes.push_back({secs(n.at_ns), n.text, n.source});
   }
-  j["notes"] = notes;
-  json lb_events = json::array();
   for (const auto& e : rec.lb_events) {
-    lb_events.push_back({{"t", secs(e.at_ns)},
-                         {"service", e.service},
-                         {"server", e.server},
-                         {"from", e.from},
-                         {"to", e.to},
-                         {"text", e.text}});
+    j.lb_events.push_back({secs(e.at_ns), e.service, e.server, e.from, e.to, e.text});
   }
-  j["lb_events"] = lb_events;
-  json service_events = json::array();
   for (const auto& e : rec.service_events) {
-    service_events.push_back(
-        {{"t", secs(e.at_ns)}, {"service", e.service}, {"event", e.event}, {"text", e.text}});
+    j.service_events.push_back({secs(e.at_ns), e.service, e.event, e.text});
   }
-  j["service_events"] = service_events;
-
-  json phases = json::array();
   for (const auto& p : make_phases(rec)) {
-    phases.push_back({{"name", p.name},
-                      {"kind", p.kind},
-                      {"start_s", secs(p.start_ns)},
-                      {"end_s", secs(p.end_ns)},
-                      {"requests", p.requests},
-                      {"errors", p.errors},
-                      {"error_rate", p.requests ? double(p.errors) / double(p.requests) : 0.0},
-                      {"p50_ms", p.p50_ms},
-                      {"p99_ms", p.p99_ms},
-                      {"backends", count_map(p.backends)},
-                      {"statuses", status_map(p.statuses)}});
+    j.phases.push_back({p.name, p.kind, secs(p.start_ns), secs(p.end_ns), p.requests, p.errors,
+                        p.requests ? double(p.errors) / double(p.requests) : 0.0, p.p50_ms, p.p99_ms,
+                        count_map(p.backends), status_map(p.statuses)});
   }
-  j["phases"] = phases;
-
-  const Timing t = measure_timing(rec);
-  const Impact im = measure_impact(rec, v);
-  const auto budget = error_budget(rec, v);
-  uint64_t failed_total = 0;
-  for (const auto& s : rec.load.samples) {
-    failed_total += s.failed() ? 1 : 0;
-  }
-  j["analysis"] = {
-      {"requests_total", rec.load.samples.size()},
-      {"requests_failed", failed_total},
-      {"first_inject_s", opt_seconds(t.first_inject_ns, t0)},
-      {"last_revert_s", opt_seconds(t.last_revert_ns, t0)},
-      {"first_breach_s", opt_seconds(t.first_breach_ns, t0)},
-      {"detected_s", opt_seconds(t.detected_ns, t0)},
-      {"time_to_detect_s", t.detected_ns && t.first_inject_ns
-                               ? json(double(*t.detected_ns - *t.first_inject_ns) / 1e9)
-                               : json(nullptr)},
-      {"recovered_s", opt_seconds(t.recovered_ns, t0)},
-      {"time_to_recover_s",
-       t.recovered_ns && t.last_revert_ns
-           ? json(double(std::max<int64_t>(0, *t.recovered_ns - *t.last_revert_ns)) / 1e9)
-           : json(nullptr)},
-      {"total_breach_s", double(t.total_breach_ns) / 1e9},
-      // Recovery can only be judged with enough load after the last revert.
-      {"recovery",
-       {{"observable", t.recovery_observable},
-        {"tail_after_revert_s",
-         t.last_revert_ns ? json(double(t.tail_after_revert_ns) / 1e9) : json(nullptr)},
-        {"tail_needed_s", double(t.tail_needed_ns) / 1e9}}},
-      {"error_budget", budget ? json{{"target", budget->target},
-                                     {"requests", budget->requests},
-                                     {"failed", budget->failed},
-                                     {"allowed", budget->allowed},
-                                     {"consumed", budget->consumed}}
-                              : json(nullptr)},
-      {"impact",
-       {
-           {"start_s", im.start_ns >= 0 ? json(secs(im.start_ns)) : json(nullptr)},
-           {"end_s", im.end_ns >= 0 ? json(secs(im.end_ns)) : json(nullptr)},
-           {"breach_s", double(im.breach_ns) / 1e9},
-           {"requests", im.requests},
-           {"failed", im.failed},
-           {"failed_share", im.requests ? double(im.failed) / double(im.requests) : 0.0},
-           {"slow", im.slow},
-           {"latency_objective_ms", im.latency_objective_ms ? json(*im.latency_objective_ms) : json(nullptr)},
-           {"users_seen", im.users_seen},
-           {"users_affected", im.users_affected},
-           {"users_affected_share", im.users_seen ? double(im.users_affected) / double(im.users_seen) : 0.0},
-           {"peak_p99_ms", im.peak_p99_ms},
-           {"first_error_s", opt_seconds(im.first_error_ns, t0)},
-           {"statuses", status_map(im.statuses)},
-           {"transport_errors", count_map(im.transport_errors)},
-       }},
-  };
-
-  json windows = json::array();
-  for (size_t i = 0; i < rec.windows.size(); ++i) {
-    const auto& w = rec.windows[i];
-    json objs = json::object();
-    for (const auto& ov : rec.verdict.objectives) {
-      const auto& val = ov.values.at(i);
-      objs[ov.name] = {{"value", val ? json(*val) : json(nullptr)}, {"holds", bool(ov.holds.at(i))}};
-    }
-    windows.push_back(
-        {{"index", w.index},
-         {"start_s", secs(w.start_ns)},
-         {"end_s", secs(w.end_ns)},
-         {"requests", w.requests},
-         {"responses", w.responses},
-         {"good_responses", w.good_responses},
-         {"errors", w.errors},
-         {"error_rate", w.error_rate()},
-         {"offered_rate", w.offered_rate()},
-         {"throughput", w.throughput()},
-         {"goodput", w.goodput()},
-         {"mean_ms", w.mean_ms},
-         {"p50_ms", w.p50_ms},
-         {"p90_ms", w.p90_ms},
-         {"p99_ms", w.p99_ms},
-         {"p999_ms", w.p999_ms},
-         {"max_ms", w.max_ms},
-         // Uncorrected (from the actual send): compare with the above to
-         // tell a slow server from requests that waited to be sent.
-         {"service_p50_ms", w.service_p50_ms},
-         {"service_p90_ms", w.service_p90_ms},
-         {"service_p99_ms", w.service_p99_ms},
-         {"statuses", status_map(w.status_counts)},
-         {"transport_errors", count_map(w.error_classes)},
-         {"backends", count_map(w.backend_counts)},
-         {"holds", i < rec.verdict.window_holds.size() ? bool(rec.verdict.window_holds[i]) : true},
-         {"objectives", objs}});
-  }
-  j["windows"] = windows;
-
-  j["postmortem"] = {
-      {"service", exp.postmortem.service},
-      {"timezone", exp.postmortem.timezone},
-      {"detection", exp.postmortem.detection},
-      {"root_cause", exp.postmortem.root_cause},
-      {"corrective_actions", corrective_actions_json(exp.postmortem.corrective_actions)},
-  };
+  j.analysis = analysis_of(v, rec, t0);
+  j.windows = windows_of(rec, t0);
+  j.postmortem = {exp.postmortem.service, exp.postmortem.timezone, exp.postmortem.detection,
+                  exp.postmortem.root_cause, corrective_actions(exp.postmortem.corrective_actions)};
   return j;
 }
 

@@ -60,7 +60,7 @@ TEST_CASE("a fault whose inject fails at run time makes the run not proven", "[i
   ropts.out_dir = out;
   ropts.live_progress = false;
   const auto record = runner::run_experiment(*v, ropts);
-  const json j = runner::make_journal(*v, record);
+  const json j = journal::to_json(runner::make_journal(*v, record));
   INFO(j["error"].dump());
 
   CHECK(record.status == runner::RunStatus::not_proven);

@@ -53,7 +53,7 @@ TEST_CASE("the journal records the external targets a run allowed", "[runner][ex
     const auto v = runner::validate(experiment_data("external_target.yaml"), {}, diags, allow);
     REQUIRE(v);
     CHECK(v->exp.allow_external == allow);
-    const auto journal = runner::make_journal(*v, runner::RunRecord{});
+    const auto journal = journal::to_json(runner::make_journal(*v, runner::RunRecord{}));
     const auto& external = journal["stack"]["external_targets"];
     REQUIRE(external.is_array());
     if (allow) {

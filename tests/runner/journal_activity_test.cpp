@@ -52,7 +52,7 @@ json activity_of(std::unique_ptr<faults::Fault> fault, bool applied) {
     f.reverted_ns = 3000;
   }
   rec.faults.push_back(f);
-  return runner::make_journal(v, rec)["activities"][0];
+  return journal::to_json(runner::make_journal(v, rec))["activities"][0];
 }
 
 }  // namespace

@@ -117,7 +117,7 @@ Outcome run_fake(ValidatedExperiment& v, FakeRuntime& runtime) {
   options.runtime = &runtime;
   Outcome out;
   out.rec = run_experiment(v, options);
-  out.journal = make_journal(v, out.rec);
+  out.journal = journal::to_json(make_journal(v, out.rec));
   out.exit = exit_code(out.rec, v);
   // Every way out releases the run it made.
   CHECK(runtime.bring_ups == 1);

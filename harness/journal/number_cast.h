@@ -5,7 +5,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-namespace faultline::reporters {
+namespace faultline::journal {
 
 // Integers from journal numbers. A journal may be hand-edited or written by
 // a fuzzer, so its numbers can be anything a double holds (1e300, -5, and
@@ -63,4 +63,4 @@ inline uint64_t journal_count(const nlohmann::ordered_json& v) {
   return v.is_number_float() ? saturating_u64(v.get<double>()) : 0;
 }
 
-}  // namespace faultline::reporters
+}  // namespace faultline::journal

@@ -1,0 +1,168 @@
+// The typed journal must say what the JSON says: every journal the runner
+// wrote (the recorded outcomes and the golden runs) reads into the model and
+// writes back byte for byte, and a journal that is hand-edited, old or
+// broken reads without throwing, with what is missing left empty.
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/common/text.h"
+#include "harness/journal/journal.h"
+
+namespace {
+
+using faultline::journal::from_json;
+using faultline::journal::json;
+using faultline::journal::to_json;
+namespace fs = std::filesystem;
+
+std::vector<fs::path> journals_under(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".json") {
+      out.push_back(entry.path());
+    }
+  }
+  return out;
+}
+
+json read_json(const fs::path& path) {
+  return json::parse(faultline::read_text(path.string()));
+}
+
+// Whether everything `original` says, `again` says too, with the same
+// value: a journal of an older version gains the fields it lacked (at
+// their defaults) but loses and changes nothing. `where` names the first
+// difference.
+bool says_all_of(const json& original, const json& again, std::string& where, const std::string& path = "") {
+  if (original.is_object()) {
+    if (!again.is_object()) {
+      where = path;
+      return false;
+    }
+    for (const auto& [key, value] : original.items()) {
+      if (!again.contains(key) || !says_all_of(value, again[key], where, path + "/" + key)) {
+        where = where.empty() ? path + "/" + key : where;
+        return false;
+      }
+    }
+    return true;
+  }
+  if (original.is_array()) {
+    if (!again.is_array() || again.size() != original.size()) {
+      where = path;
+      return false;
+    }
+    for (size_t i = 0; i < original.size(); ++i) {
+      if (!says_all_of(original[i], again[i], where, path + "/" + std::to_string(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+  // 3 and 3.0 are the same figure.
+  const bool same = original.is_number() && again.is_number() ? original.get<double>() == again.get<double>()
+                                                              : original == again;
+  if (!same) {
+    where = path;
+  }
+  return same;
+}
+
+}  // namespace
+
+TEST_CASE("every journal the runner wrote reads into the model and writes back byte for byte") {
+  // The recorded outcomes (scripts/record-journals.sh) and the golden runs:
+  // written by this version's runner.
+  const fs::path data = FAULTLINE_TEST_DATA;
+  std::vector<fs::path> files = journals_under(data / "journals" / "outcomes");
+  for (const auto& p : journals_under(data / "golden")) {
+    files.push_back(p);
+  }
+  REQUIRE(files.size() >= 9);
+  for (const auto& path : files) {
+    INFO(path.string());
+    const json original = read_json(path);
+    const json again = to_json(from_json(original));
+    CHECK(again.dump(2) == original.dump(2));
+  }
+}
+
+TEST_CASE("journals of older versions read and write back with nothing lost or changed") {
+  // tests/data/journals/*.json were written by hand or by older versions:
+  // they lack fields added since, which come back at their defaults.
+  const fs::path dir = fs::path(FAULTLINE_TEST_DATA) / "journals";
+  size_t seen = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") {
+      continue;
+    }
+    INFO(entry.path().string());
+    ++seen;
+    const json original = read_json(entry.path());
+    std::string where;
+    CHECK(says_all_of(original, to_json(from_json(original)), where));
+    CHECK(where.empty());
+  }
+  CHECK(seen >= 5);
+}
+
+TEST_CASE("a journal of any shape reads without throwing, with what is missing left empty") {
+  for (const json& doc : {json(nullptr), json(42), json("text"), json::array({1, 2}), json::object(),
+                          json::parse(R"({"windows": 3, "activities": [null, 7, {"injected_s": "soon"}],
+                                          "stack": {"services": [{"port": 1e300, "backends": "x"}]},
+                                          "load": {"requests": -5}, "analysis": []})")}) {
+    INFO(doc.dump());
+    const auto j = from_json(doc);
+    CHECK(j.windows.empty());
+    CHECK(j.schema.empty());
+    CHECK_FALSE(j.verdict.has_value());
+    CHECK_FALSE(j.analysis.first_inject_s.has_value());
+    for (const auto& a : j.activities) {
+      CHECK_FALSE(a.injected_s.has_value());
+    }
+  }
+  const auto j = from_json(json::parse(R"({"stack": {"services": [{"port": 1e300, "backends": "x"}]},
+                                           "load": {"requests": -5}})"));
+  REQUIRE(j.stack.services.size() == 1);
+  CHECK(j.stack.services[0].port == std::numeric_limits<int64_t>::max());
+  CHECK(j.stack.services[0].load_balancer);  // it has `backends`, though not a list
+  CHECK(j.stack.services[0].backends.empty());
+  REQUIRE(j.load.requests.has_value());
+  CHECK(*j.load.requests == 0);
+}
+
+TEST_CASE("older journals keep what tells them apart: string measures, windows without responses") {
+  const json old = json::parse(R"({
+    "activities": [{"suggested_measures": ["Add a health check", {"action": "Alert", "type": "detect"}]}],
+    "windows": [{"index": 0, "requests": 10, "throughput": 10.0}],
+    "postmortem": {"corrective_actions": ["Fix it", {"action": "Page", "owner": "sre"}]}
+  })");
+  const auto j = from_json(old);
+  REQUIRE(j.activities.size() == 1);
+  REQUIRE(j.activities[0].suggested_measures.size() == 2);
+  CHECK(j.activities[0].suggested_measures[0].action == "Add a health check");
+  CHECK_FALSE(j.activities[0].suggested_measures[0].type.has_value());
+  CHECK(j.activities[0].suggested_measures[1].type == std::optional<std::string>("detect"));
+  REQUIRE(j.windows.size() == 1);
+  CHECK_FALSE(j.windows[0].responses.has_value());
+  CHECK_FALSE(j.windows[0].offered_rate.has_value());
+  CHECK(j.windows[0].throughput == 10.0);
+  REQUIRE(j.postmortem.corrective_actions.size() == 2);
+  CHECK_FALSE(j.postmortem.corrective_actions[0].owner.has_value());
+  CHECK(j.postmortem.corrective_actions[1].owner == std::optional<std::string>("sre"));
+
+  // Written again, each keeps its old form: a string stays a string, and the
+  // window gains no `responses` it never had.
+  const json again = to_json(j);
+  CHECK(again["activities"][0]["suggested_measures"][0] == "Add a health check");
+  CHECK(again["activities"][0]["suggested_measures"][1]["type"] == "detect");
+  CHECK_FALSE(again["windows"][0].contains("responses"));
+  CHECK(again["postmortem"]["corrective_actions"][0] == "Fix it");
+  CHECK(again["postmortem"]["corrective_actions"][1] == json::parse(R"({"action": "Page", "owner": "sre"})"));
+}
