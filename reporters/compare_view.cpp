@@ -143,7 +143,7 @@ json run_facts(const json& j, const std::string& file) {
   f["title"] = str(exp, "title");
   f["run_id"] = str(j, "run_id");
   f["expect"] = str(j, "expect");
-  const JournalOutcome verdict = journal_outcome(j);
+  const JournalOutcome verdict = journal_outcome(journal::from_json(j));
   f["expectation_met"] = expectation_met(verdict.outcome);
   f["outcome"] = std::string(to_string(verdict.outcome));
   f["status"] = str(j, "status");
@@ -157,7 +157,7 @@ json run_facts(const json& j, const std::string& file) {
   const auto [code, meaning] = exit_code_of(verdict.outcome);
   f["exit_code"] = code;
   f["exit_meaning"] = meaning;
-  if (const auto failure = harness_failure(j)) {
+  if (const auto failure = harness_failure(journal::from_json(j))) {
     f["exit_meaning"] = fmt::format("a harness failure stopped the run{}; not a result of the experiment",
                                     failure->t ? fmt::format(" at t+{:.1f} s", *failure->t) : std::string());
     f["harness_failure"] = brief_harness_failure(*failure);

@@ -6,19 +6,6 @@ namespace faultline::reporters {
 
 namespace {
 
-using json = nlohmann::ordered_json;
-
-std::string text_of(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
-
-std::optional<double> number_of(const json& j, const char* key) {
-  if (j.is_object() && j.contains(key) && j[key].is_number()) {
-    return j[key].get<double>();
-  }
-  return std::nullopt;
-}
-
 // The first line only: the journal's error carries the server's last log
 // lines after it, which belong in the journal, not in a sentence.
 std::string first_line(const std::string& text) {
@@ -27,46 +14,41 @@ std::string first_line(const std::string& text) {
 
 }  // namespace
 
-std::optional<HarnessFailure> harness_failure(const json& journal) {
-  const json* died = nullptr;
-  if (journal.is_object() && journal.contains("service_events") && journal["service_events"].is_array()) {
-    for (const auto& e : journal["service_events"]) {
-      if (text_of(e, "event") == "died") {
-        died = &e;
-        break;
-      }
+std::optional<HarnessFailure> harness_failure(const journal::Journal& journal) {
+  const journal::ServiceEvent* died = nullptr;
+  for (const auto& e : journal.service_events) {
+    if (e.event == "died") {
+      died = &e;
+      break;
     }
   }
-  const bool has_failure =
-      journal.is_object() && journal.contains("failure") && journal["failure"].is_object();
-  if (!has_failure && died == nullptr) {
+  if (!journal.failure && died == nullptr) {
     return std::nullopt;
   }
   HarnessFailure f;
-  if (has_failure) {
-    const json& failure = journal["failure"];
-    f.stage = text_of(failure, "stage");
-    f.service = text_of(failure, "service");
-    f.t = number_of(failure, "t");
+  if (const auto& failure = journal.failure) {
+    f.stage = failure->stage;
+    f.service = failure->service.value_or("");
+    f.t = failure->t;
   }
   if (died != nullptr) {
     if (f.service.empty()) {
-      f.service = text_of(*died, "service");
+      f.service = died->service;
     }
     if (!f.t) {
-      f.t = number_of(*died, "t");
+      f.t = died->t;
     }
     if (f.stage.empty()) {
       f.stage = "run";
     }
-    f.headline = fmt::format("service {} died", text_of(*died, "service"));
-    f.detail = first_line(text_of(*died, "text"));
+    f.headline = fmt::format("service {} died", died->service);
+    f.detail = first_line(died->text);
   } else {
     f.headline = f.stage == "bring-up" ? "the stack could not be brought up" : "the harness failed";
     if (!f.service.empty()) {
       f.headline += fmt::format(" at service {}", f.service);
     }
-    f.detail = first_line(text_of(journal, "error"));
+    f.detail = first_line(journal.error.value_or(""));
   }
   return f;
 }

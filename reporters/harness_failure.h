@@ -1,8 +1,9 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+
+#include "harness/journal/journal.h"
 
 // A run the harness itself stopped (a server of the stack died, bring-up
 // failed), read from the journal's `failure` and `service_events[].event ==
@@ -21,7 +22,7 @@ struct HarnessFailure {
 
 // Nullopt for a run the harness did not stop: no `failure`, no "died" event
 // (a "crashed" event is the system under test's own behaviour).
-std::optional<HarnessFailure> harness_failure(const nlohmann::ordered_json& journal);
+std::optional<HarnessFailure> harness_failure(const journal::Journal& journal);
 
 // "a harness failure stopped the run at t+4.2 s: service lb died (the
 // haproxy process ... was killed by signal 9 (Killed))"; no final period.

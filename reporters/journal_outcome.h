@@ -1,8 +1,7 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include "harness/common/verdict_rule.h"
+#include "harness/journal/journal.h"
 
 namespace faultline::reporters {
 
@@ -18,6 +17,6 @@ struct JournalOutcome {
   bool breached_any = false;
 };
 
-JournalOutcome journal_outcome(const nlohmann::ordered_json& journal);
+JournalOutcome journal_outcome(const journal::Journal& journal);
 
 }  // namespace faultline::reporters

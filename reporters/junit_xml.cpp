@@ -36,7 +36,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/common/verdict_rule.h"
@@ -49,34 +51,8 @@
 namespace faultline::reporters {
 namespace {
 
+using journal::Journal;
 using json = nlohmann::ordered_json;
-
-std::string str(const json& j, const char* key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-double num(const json& j, const char* key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
-}
-
-bool flag(const json& j, const char* key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_boolean() && it->get<bool>();
-}
-
-const json& obj(const json& j, const char* key) {
-  static const json empty = json::object();
-  const auto it = j.find(key);
-  return it != j.end() && it->is_object() ? *it : empty;
-}
-
-const json& arr(const json& j, const char* key) {
-  static const json empty = json::array();
-  const auto it = j.find(key);
-  return it != j.end() && it->is_array() ? *it : empty;
-}
 
 std::string attr(const std::string& s) {
   return xml_escape(s, XmlContext::xml_attribute);
@@ -94,10 +70,10 @@ std::string seconds(double s) {
 // the same from one run of an experiment to the next: the experiment file's
 // name, not the run id (which is only the fallback when there is no file).
 // Dots would split it into packages, so only [A-Za-z0-9_-] are kept.
-std::string experiment_id(const json& journal) {
-  std::string id = std::filesystem::path(str(obj(journal, "experiment"), "source_file")).stem().string();
+std::string experiment_id(const Journal& journal) {
+  std::string id = std::filesystem::path(journal.experiment.source_file).stem().string();
   if (id.empty()) {
-    id = str(journal, "run_id");
+    id = journal.run_id;
   }
   for (char& c : id) {
     const bool keep =
@@ -122,23 +98,20 @@ struct Testcase {
   std::string system_out;
 };
 
-std::string value_text(const json& j, const char* text_key, const char* value_key) {
-  const std::string t = str(j, text_key);
-  if (!t.empty()) {
-    return t;
+// A figure as the journal worded it, else the bare number, else "n/a".
+std::string value_text(const std::string& text, const std::optional<double>& value) {
+  if (!text.empty()) {
+    return text;
   }
-  const auto it = j.find(value_key);
-  return it != j.end() && it->is_number() ? fmt::format("{}", it->get<double>()) : std::string("n/a");
+  return value ? fmt::format("{}", *value) : std::string("n/a");
 }
 
 // "t+3.0 s to t+6.0 s (3.0 s, worst 80.0%)", one per line.
-std::string breach_lines(const json& objective) {
+std::string breach_lines(const journal::Objective& objective) {
   std::string out;
-  for (const auto& b : arr(objective, "breaches")) {
-    const double start = num(b, "start_s");
-    const double end = num(b, "end_s");
-    out += fmt::format("  t+{:.1f} s to t+{:.1f} s ({:.1f} s, worst {})\n", start, end, end - start,
-                       value_text(b, "worst_text", "worst"));
+  for (const auto& b : objective.breaches) {
+    out += fmt::format("  t+{:.1f} s to t+{:.1f} s ({:.1f} s, worst {})\n", b.start_s, b.end_s,
+                       b.end_s - b.start_s, value_text(b.worst_text, b.worst));
   }
   return out;
 }
@@ -146,13 +119,12 @@ std::string breach_lines(const json& objective) {
 // "t+3.0 s to t+6.0 s, t+7.5 s to t+8.0 s", for a one-line failure message;
 // a flapping objective can have many intervals, so the list is cut short
 // (the failure's body has them all).
-std::string interval_list(const json& objective) {
+std::string interval_list(const journal::Objective& objective) {
   constexpr size_t kListed = 5;
-  const json& breaches = arr(objective, "breaches");
+  const auto& breaches = objective.breaches;
   std::vector<std::string> parts;
   for (size_t i = 0; i < breaches.size() && i < kListed; ++i) {
-    parts.push_back(
-        fmt::format("t+{:.1f} s to t+{:.1f} s", num(breaches[i], "start_s"), num(breaches[i], "end_s")));
+    parts.push_back(fmt::format("t+{:.1f} s to t+{:.1f} s", breaches[i].start_s, breaches[i].end_s));
   }
   std::string list = fmt::format("{}", fmt::join(parts, ", "));
   if (breaches.size() > kListed) {
@@ -162,24 +134,22 @@ std::string interval_list(const json& objective) {
 }
 
 // Older journals have no per-objective breach_s; the intervals add up to it.
-double breach_seconds(const json& objective) {
-  const auto it = objective.find("breach_s");
-  if (it != objective.end() && it->is_number()) {
-    return it->get<double>();
+double breach_seconds(const journal::Objective& objective) {
+  if (objective.breach_s) {
+    return *objective.breach_s;
   }
   double total = 0;
-  for (const auto& b : arr(objective, "breaches")) {
-    total += num(b, "end_s") - num(b, "start_s");
+  for (const auto& b : objective.breaches) {
+    total += b.end_s - b.start_s;
   }
   return total;
 }
 
-Testcase objective_case(const json& objective, const std::string& classname, bool expect_hold,
+Testcase objective_case(const journal::Objective& objective, const std::string& classname, bool expect_hold,
                         const std::string& status) {
   Testcase tc;
   tc.classname = classname;
-  tc.name = str(objective, "name") + ": " + str(objective, "expr");
-  const auto breached_it = objective.find("breached");
+  tc.name = objective.name + ": " + objective.expr;
   if (status == "not_proven") {
     // Green here would claim the objective held through a fault that was
     // not in force, or under a load that was not delivered.
@@ -187,14 +157,14 @@ Testcase objective_case(const json& objective, const std::string& classname, boo
     tc.message = "not judged: the run proves nothing (see the expectation's error)";
     return tc;
   }
-  if (breached_it == objective.end() || !breached_it->is_boolean()) {
+  if (!objective.breached) {
     tc.kind = "skipped";
     tc.message = fmt::format("run {} before this objective was evaluated", status);
     return tc;
   }
-  const std::string metric = str(objective, "metric");
-  const std::string worst = value_text(objective, "worst_text", "worst");
-  if (!breached_it->get<bool>()) {
+  const std::string& metric = objective.metric;
+  const std::string worst = value_text(objective.worst_text.value_or(""), objective.worst);
+  if (!*objective.breached) {
     tc.system_out = fmt::format("held; worst {}: {}\n", metric.empty() ? "value" : metric, worst);
     return tc;
   }
@@ -216,56 +186,53 @@ Testcase objective_case(const json& objective, const std::string& classname, boo
 // Why an incomplete run stopped: the journal's error text, or for the
 // steady-state gate (which records the measurement rather than an error) a
 // sentence built from it.
-std::string run_error(const json& journal, const std::string& status) {
+std::string run_error(const Journal& journal, const std::string& status) {
   if (const auto failure = harness_failure(journal)) {
     return fmt::format("{}. {}.", describe_harness_failure(*failure), harness_failure_consequence(*failure));
   }
-  std::string error = str(journal, "error");
-  const json& gate = obj(journal, "steady_state_failure");
-  if (error.empty() && !gate.empty()) {
+  std::string error = journal.error.value_or("");
+  if (const auto& gate = journal.steady_state_failure; error.empty() && gate) {
     error = fmt::format(
         "steady state did not hold before the fault: {} ({}) was {} from t+{:.1f} s to t+{:.1f} s",
-        str(gate, "objective"), str(gate, "expr"), value_text(gate, "value_text", "value"),
-        num(gate, "window_start_s"), num(gate, "window_end_s"));
+        gate->objective, gate->expr, value_text(gate->value_text, gate->value), gate->window_start_s,
+        gate->window_end_s);
   }
   return error.empty() ? fmt::format("the run ended with status '{}'", status) : error;
 }
 
-Testcase expectation_case(const json& journal, const std::string& classname, double run_s) {
-  const std::string expect = str(journal, "expect").empty() ? std::string("hold") : str(journal, "expect");
-  const std::string status = str(journal, "status");
+Testcase expectation_case(const Journal& journal, const std::string& classname, double run_s) {
+  const std::string expect = journal.expect.empty() ? std::string("hold") : journal.expect;
+  const std::string& status = journal.status;
   Testcase tc;
   tc.classname = classname;
   tc.name = "expect: " + expect;
   tc.time = run_s;
 
   std::vector<std::string> breached;
-  for (const auto& o : arr(obj(journal, "slo"), "objectives")) {
-    if (flag(o, "breached")) {
-      breached.push_back(str(o, "name"));
+  for (const auto& o : journal.slo.objectives) {
+    if (o.breached.value_or(false)) {
+      breached.push_back(o.name);
     }
   }
-  const json& analysis = obj(journal, "analysis");
+  const auto& analysis = journal.analysis;
   // The verdict in the words the terminal, the postmortem and compare use.
   tc.system_out = fmt::format("verdict: {}\n", verdict_headline(journal_outcome(journal).outcome));
   tc.system_out +=
       fmt::format("status: {}\nobjectives breached: {}\n", status.empty() ? "unknown" : status,
                   breached.empty() ? std::string("none") : fmt::format("{}", fmt::join(breached, ", ")));
   if (!breached.empty()) {
-    tc.system_out += fmt::format("total breach time: {:.1f} s\n", num(analysis, "total_breach_s"));
+    tc.system_out += fmt::format("total breach time: {:.1f} s\n", analysis.total_breach_s.value_or(0));
     // The incident window of the postmortem and the terminal summary.
-    const json& impact = obj(analysis, "impact");
-    const auto start = impact.find("start_s");
-    const auto end = impact.find("end_s");
-    if (start != impact.end() && end != impact.end() && start->is_number() && end->is_number()) {
+    const auto& impact = analysis.impact;
+    if (impact.start_s && impact.end_s) {
       tc.system_out += fmt::format(
-          "incident: t+{:.1f} s to t+{:.1f} s ({:.1f} s), in breach {:.1f} s of it\n", start->get<double>(),
-          end->get<double>(), end->get<double>() - start->get<double>(), num(impact, "breach_s"));
+          "incident: t+{:.1f} s to t+{:.1f} s ({:.1f} s), in breach {:.1f} s of it\n", *impact.start_s,
+          *impact.end_s, *impact.end_s - *impact.start_s, impact.breach_s.value_or(0));
     }
-    for (const char* key : {"time_to_detect_s", "time_to_recover_s"}) {
-      const auto it = analysis.find(key);
-      if (it != analysis.end() && it->is_number()) {
-        tc.system_out += fmt::format("{}: {:.3f}\n", key, it->get<double>());
+    for (const auto& [key, value] : {std::pair{"time_to_detect_s", analysis.time_to_detect_s},
+                                     std::pair{"time_to_recover_s", analysis.time_to_recover_s}}) {
+      if (value) {
+        tc.system_out += fmt::format("{}: {:.3f}\n", key, *value);
       }
     }
   }
@@ -283,12 +250,12 @@ Testcase expectation_case(const json& journal, const std::string& classname, dou
   }
   // Figures of a load that fell short are not trustworthy, whatever the
   // verdict; CI shows system-out beside the result.
-  for (const auto& p : arr(obj(obj(journal, "load"), "delivery"), "problems")) {
-    if (p.is_string()) {
-      tc.system_out += "warning: the figures are not trustworthy: " + p.get<std::string>() + "\n";
+  if (const auto& delivery = journal.load.delivery) {
+    for (const auto& p : delivery->problems) {
+      tc.system_out += "warning: the figures are not trustworthy: " + p + "\n";
     }
   }
-  if (flag(journal, "expectation_met")) {
+  if (journal.expectation_met) {
     return tc;
   }
   tc.kind = "failure";
@@ -333,22 +300,22 @@ void write_testcase(std::string& out, const Testcase& tc) {
 
 // The JUnit schema's timestamp has no zone designator, so it is written in
 // UTC (the journal's start.time, which is UTC, is the fallback).
-std::string timestamp(const json& start) {
-  const auto it = start.find("epoch_ms");
-  if (it != start.end() && it->is_number_integer()) {
-    return format_in_zone(it->get<int64_t>(), "UTC", "%Y-%m-%dT%H:%M:%S");
+std::string timestamp(const journal::Instant& start) {
+  if (start.epoch_ms) {
+    return format_in_zone(*start.epoch_ms, "UTC", "%Y-%m-%dT%H:%M:%S");
   }
-  return str(start, "time").substr(0, 19);
+  return start.time.substr(0, 19);
 }
 
-std::string render(const json& journal, const std::string& /*template_path*/) {
+std::string render(const json& doc, const std::string& /*template_path*/) {
+  const Journal journal = journal::from_json(doc);
   const std::string classname = "faultline." + experiment_id(journal) + ".slo";
-  const bool expect_hold = str(journal, "expect") != "breach";
-  const std::string status = str(journal, "status");
-  const double run_s = std::max(0.0, num(obj(journal, "end"), "t") - num(obj(journal, "start"), "t"));
+  const bool expect_hold = journal.expect != "breach";
+  const std::string& status = journal.status;
+  const double run_s = std::max(0.0, journal.end.t - journal.start.t);
 
   std::vector<Testcase> cases;
-  for (const auto& o : arr(obj(journal, "slo"), "objectives")) {
+  for (const auto& o : journal.slo.objectives) {
     cases.push_back(objective_case(o, classname, expect_hold, status));
   }
   cases.push_back(expectation_case(journal, classname, run_s));
@@ -362,29 +329,31 @@ std::string render(const json& journal, const std::string& /*template_path*/) {
     skipped += tc.kind == "skipped";
   }
 
-  std::string title = str(obj(journal, "experiment"), "title");
+  std::string title = journal.experiment.title;
   if (title.empty()) {
-    title = "faultline run " + str(journal, "run_id");
+    title = "faultline run " + journal.run_id;
   }
   const std::string counts = fmt::format(R"(tests="{}" failures="{}" errors="{}" skipped="{}" time="{}")",
                                          cases.size(), failures, errors, skipped, seconds(run_s));
 
   // The schema has no empty timestamp; a journal without a start has none.
-  const std::string started = timestamp(obj(journal, "start"));
+  const std::string started = timestamp(journal.start);
   const std::string stamp = started.empty() ? std::string() : fmt::format(" timestamp=\"{}\"", attr(started));
 
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += fmt::format("<testsuites name=\"faultline\" {}>\n", counts);
   out += fmt::format(R"(  <testsuite name="{}" {}{} hostname="{}">)", attr(title), counts, stamp,
-                     attr(str(obj(journal, "environment"), "hostname")));
+                     attr(journal.environment.hostname));
   out += "\n    <properties>\n";
-  for (const char* key : {"run_id", "status", "expect", "faultline_version"}) {
-    out += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", key, attr(str(journal, key)));
+  for (const auto& [key, value] :
+       {std::pair{"run_id", &journal.run_id}, std::pair{"status", &journal.status},
+        std::pair{"expect", &journal.expect}, std::pair{"faultline_version", &journal.faultline_version}}) {
+    out += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", key, attr(*value));
   }
   out += fmt::format("      <property name=\"expectation_met\" value=\"{}\"/>\n",
-                     flag(journal, "expectation_met") ? "true" : "false");
+                     journal.expectation_met ? "true" : "false");
   out += fmt::format("      <property name=\"source_file\" value=\"{}\"/>\n",
-                     attr(str(obj(journal, "experiment"), "source_file")));
+                     attr(journal.experiment.source_file));
   out += "    </properties>\n";
   for (const auto& tc : cases) {
     write_testcase(out, tc);

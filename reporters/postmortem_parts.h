@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "harness/common/verdict_rule.h"
+#include "harness/journal/journal.h"
 #include "reporters/harness_failure.h"
 #include "reporters/number_cast.h"
 #include "reporters/number_text.h"
@@ -115,11 +116,15 @@ std::string fault_title(const Fault& f, size_t total);
 // It points into the journal (and `injected` into `faults`), so it is
 // neither copied nor moved, and must not outlive the journal.
 struct Run {
-  explicit Run(const json& journal);
+  explicit Run(const json& doc);
   Run(const Run&) = delete;
   Run& operator=(const Run&) = delete;
 
   const json& j;
+  // The journal as types (harness/journal/journal.h). The sections move to
+  // it from the JSON references below one by one; what still reads JSON
+  // reads the same document.
+  const journal::Journal typed;
   const json& exp;
   const json& pm;
   const json& analysis;

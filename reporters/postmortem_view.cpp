@@ -85,8 +85,9 @@ std::string conclusion(const Run& run, const json& view) {
 
 }  // namespace
 
-Run::Run(const json& journal)
-    : j(journal),
+Run::Run(const json& doc)
+    : j(doc),
+      typed(journal::from_json(doc)),
       exp(sub(j, "experiment", empty_object())),
       pm(sub(j, "postmortem", empty_object())),
       analysis(sub(j, "analysis", empty_object())),
@@ -105,7 +106,7 @@ Run::Run(const json& journal)
       window_s(num(slo, "window_s")),
       service(str(pm, "service").empty() ? std::string("the service under test") : str(pm, "service")),
       status(str(j, "status")),
-      harness(harness_failure(j)) {
+      harness(harness_failure(typed)) {
   for (const auto& a : activities) {
     faults.push_back({static_cast<int>(faults.size()) + 1, &a});
   }
@@ -115,7 +116,7 @@ Run::Run(const json& journal)
       causes.push_back(str(*f.activity, "description"));
     }
   }
-  const JournalOutcome verdict = journal_outcome(j);
+  const JournalOutcome verdict = journal_outcome(typed);
   outcome = verdict.outcome;
   breached = verdict.breached;
   not_proven = strings_of(sub(j, "not_proven", empty_array()));

@@ -33,7 +33,7 @@ using Counts = std::vector<std::pair<std::string, uint64_t>>;
 struct Failure {
   std::string stage;
   std::optional<std::string> service;
-  double t = 0;
+  std::optional<double> t;
   std::string time;
 };
 
@@ -41,8 +41,8 @@ struct Verdict {
   std::string outcome;
   bool expectation_met = false;
   int exit_code = 0;
-  bool breached_after_fault = false;
-  bool breached_any = false;
+  std::optional<bool> breached_after_fault;
+  std::optional<bool> breached_any;
 };
 
 struct Environment {
@@ -150,7 +150,7 @@ struct Breach {
   double end_s = 0;
   int64_t first_window = 0;
   int64_t last_window = 0;
-  double worst = 0;
+  std::optional<double> worst;
   std::string worst_text;
 };
 
@@ -165,7 +165,8 @@ struct Objective {
   std::optional<double> worst;
   std::optional<std::string> worst_text;
   std::vector<Breach> breaches;
-  double breach_s = 0;
+  // Journals before breach times were summed lack it.
+  std::optional<double> breach_s;
 };
 
 struct Slo {

@@ -7,12 +7,12 @@ namespace faultline::journal {
 namespace {
 
 Failure read_failure(const JsonReader& r) {
-  return {r.text("stage"), r.opt_text("service"), r.number("t"), r.text("time")};
+  return {r.text("stage"), r.opt_text("service"), r.opt_number("t"), r.text("time")};
 }
 
 Verdict read_verdict(const JsonReader& r) {
   return {r.text("outcome"), r.flag("expectation_met"), int(r.integer("exit_code")),
-          r.flag("breached_after_fault"), r.flag("breached_any")};
+          r.opt_flag("breached_after_fault"), r.opt_flag("breached_any")};
 }
 
 Instant read_instant(const JsonReader& r) {
@@ -109,10 +109,10 @@ Objective read_objective(const json& item) {
   o.worst_text = r.opt_text("worst_text");
   o.breaches = r.list<Breach>("breaches", [](const json& b) {
     const JsonReader br(b);
-    return Breach{br.number("start_s"),      br.number("end_s"), br.integer("first_window"),
-                  br.integer("last_window"), br.number("worst"), br.text("worst_text")};
+    return Breach{br.number("start_s"),      br.number("end_s"),     br.integer("first_window"),
+                  br.integer("last_window"), br.opt_number("worst"), br.text("worst_text")};
   });
-  o.breach_s = r.number("breach_s");
+  o.breach_s = r.opt_number("breach_s");
   return o;
 }
 

@@ -121,11 +121,11 @@ json slo_json(const Slo& s) {
                             {"end_s", b.end_s},
                             {"first_window", b.first_window},
                             {"last_window", b.last_window},
-                            {"worst", b.worst},
+                            {"worst", or_null(b.worst)},
                             {"worst_text", b.worst_text}});
       }
       obj["breaches"] = breaches;
-      obj["breach_s"] = o.breach_s;
+      put_if(obj, "breach_s", o.breach_s);
     }
     objectives.push_back(obj);
   }
@@ -276,7 +276,8 @@ json to_json(const Journal& j) {
   o["status"] = j.status;
   o["error"] = or_null(j.error);
   if (const auto& f = j.failure) {
-    o["failure"] = {{"stage", f->stage}, {"service", or_null(f->service)}, {"t", f->t}, {"time", f->time}};
+    o["failure"] = {
+        {"stage", f->stage}, {"service", or_null(f->service)}, {"t", or_null(f->t)}, {"time", f->time}};
   } else {
     o["failure"] = nullptr;
   }
@@ -286,8 +287,8 @@ json to_json(const Journal& j) {
     o["verdict"] = {{"outcome", v->outcome},
                     {"expectation_met", v->expectation_met},
                     {"exit_code", v->exit_code},
-                    {"breached_after_fault", v->breached_after_fault},
-                    {"breached_any", v->breached_any}};
+                    {"breached_after_fault", or_null(v->breached_after_fault)},
+                    {"breached_any", or_null(v->breached_any)}};
   }
   o["not_proven"] = j.not_proven;
   o["server_logs"] = j.server_logs;

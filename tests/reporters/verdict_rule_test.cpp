@@ -69,11 +69,11 @@ TEST_CASE("every reporter reads the same outcome from a journal", "[reporters][v
       j["slo"]["objectives"][0]["breached"] = true;
     }
     // Without a recorded verdict the rule is applied to the journal ...
-    CHECK(journal_outcome(j).outcome == outcome);
+    CHECK(journal_outcome(journal::from_json(j)).outcome == outcome);
     CHECK(postmortem_view(j)["outcome"] == std::string(to_string(outcome)));
     // ... and a recorded one is taken as it is.
     j["verdict"] = {{"outcome", std::string(to_string(outcome))}};
-    CHECK(journal_outcome(j).outcome == outcome);
+    CHECK(journal_outcome(journal::from_json(j)).outcome == outcome);
     const json c = compare_view(j, j, "a.json", "b.json");
     CHECK(c["before"]["exit_code"] == exit_code(outcome));
   }
