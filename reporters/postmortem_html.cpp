@@ -8,7 +8,6 @@
 #include <algorithm>
 
 #include "reporters/mustache_render.h"
-#include "reporters/number_cast.h"
 #include "reporters/postmortem_view.h"
 #include "reporters/reporter.h"
 #include "reporters/svg_charts.h"
@@ -19,17 +18,6 @@ namespace faultline::reporters {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-double num(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0.0;
-}
-bool has_num(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_number();
-}
-const json& object_at(const json& j, const char* key) {
-  static const json empty = json::object();
-  return j.is_object() && j.contains(key) && j[key].is_object() ? j[key] : empty;
-}
 
 // The shared view is written for Markdown: **bold** and `code`. The page
 // shows them as such instead of as asterisks, after escaping everything
@@ -98,47 +86,43 @@ void add_html_forms(json& node) {
   }
 }
 
-json key_figures(const json& journal, bool passed) {
-  const json& analysis = object_at(journal, "analysis");
-  const json& impact = object_at(analysis, "impact");
+json key_figures(const journal::Journal& journal, bool passed) {
+  const auto& analysis = journal.analysis;
+  const auto& impact = analysis.impact;
   json figures = json::array();
   auto add = [&](const std::string& label, const std::string& value) {
     figures.push_back({{"label", label}, {"value", value}});
   };
-  if (has_num(analysis, "first_breach_s")) {
-    add("Time to detect",
-        has_num(analysis, "time_to_detect_s") ? human_duration(num(analysis, "time_to_detect_s")) : "–");
-    add("Time to recover",
-        has_num(analysis, "time_to_recover_s")
-            ? human_duration(num(analysis, "time_to_recover_s"))
-            : (object_at(analysis, "recovery").value("observable", true) ? "not recovered" : "not observed"));
+  if (analysis.first_breach_s) {
+    add("Time to detect", analysis.time_to_detect_s ? human_duration(*analysis.time_to_detect_s) : "–");
+    const bool observable = !analysis.recovery || analysis.recovery->observable.value_or(true);
+    add("Time to recover", analysis.time_to_recover_s ? human_duration(*analysis.time_to_recover_s)
+                           : observable               ? "not recovered"
+                                                      : "not observed");
   } else {
     // Nothing breached after the fault: nothing to detect or recover from,
     // which a passed regression test expected.
     add("SLO breaches", passed ? "none (none expected)" : "none after the fault");
   }
   // The incident window's figures, the Markdown's denominators.
-  const double duration = num(impact, "end_s") - num(impact, "start_s");
+  const double duration = impact.end_s.value_or(0) - impact.start_s.value_or(0);
   add("SLOs breached for",
-      has_num(impact, "breach_s")
-          ? fmt::format("{} of {}", human_duration(num(impact, "breach_s")), human_duration(duration))
-      : has_num(analysis, "total_breach_s") ? human_duration(num(analysis, "total_breach_s"))
-                                            : "–");
-  add("Requests failed", fmt::format("{} of {}", saturating_u64(num(impact, "failed")),
-                                     saturating_u64(num(impact, "requests"))));
-  add("Peak p99 latency",
-      has_num(impact, "peak_p99_ms") ? fmt::format("{:.1f} ms", num(impact, "peak_p99_ms")) : "–");
+      impact.breach_s ? fmt::format("{} of {}", human_duration(*impact.breach_s), human_duration(duration))
+      : analysis.total_breach_s ? human_duration(*analysis.total_breach_s)
+                                : "–");
+  add("Requests failed", fmt::format("{} of {}", impact.failed, impact.requests));
+  add("Peak p99 latency", impact.peak_p99_ms ? fmt::format("{:.1f} ms", *impact.peak_p99_ms) : "–");
   return figures;
 }
 
-json html_view(const json& journal) {
-  json view = postmortem_view(journal);
+json html_view(const json& doc) {
+  const journal::Journal journal = journal::from_json(doc);
+  json view = postmortem_view(doc);
   add_html_forms(view);
   view["figures"] = key_figures(journal, view.value("is_passed", false));
   const bool met = view.value("expectation_met", false);
   view["status_class"] = met ? "met" : "unmet";
-  const std::string expect = journal.value("expect", "");
-  view["expect"] = expect.empty() ? json(nullptr) : json(expect);
+  view["expect"] = journal.expect.empty() ? json(nullptr) : json(journal.expect);
 
   json charts = json::array();
   auto chart = [&](WindowMetric metric, const char* caption) {

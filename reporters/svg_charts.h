@@ -1,9 +1,10 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "harness/journal/journal.h"
 
 namespace faultline::reporters {
 
@@ -20,26 +21,26 @@ enum class WindowMetric { throughput, error_rate, p99_latency, max_backend_share
 
 // x axis: seconds since load start; faults shaded from injected_s to
 // reverted_s; each SLO objective on the metric drawn as a dashed threshold.
-std::string window_metric_svg(const nlohmann::ordered_json& journal, WindowMetric metric);
+std::string window_metric_svg(const journal::Journal& journal, WindowMetric metric);
 
 // One horizontal stacked bar per phase (baseline, each fault, after
 // revert): the share of requests each backend answered, with a legend.
-std::string phase_traffic_svg(const nlohmann::ordered_json& journal);
+std::string phase_traffic_svg(const journal::Journal& journal);
 
 // The backends in a fixed order (the load target's as the stack lists
 // them, then any other name met in phases or windows), so that a backend
 // has the same colour in every chart.
-std::vector<std::string> backend_order(const nlohmann::ordered_json& journal);
+std::vector<std::string> backend_order(const journal::Journal& journal);
 std::string backend_colour(size_t index);
 
 // True when some phase or window names a backend: whether a traffic chart
 // has anything to show.
-bool has_backend_traffic(const nlohmann::ordered_json& journal);
+bool has_backend_traffic(const journal::Journal& journal);
 
 // The threshold of a journal objective ({"metric": "p99 latency",
 // "threshold": 250, ...}) in the unit a chart of `metric` uses (req/s, %,
 // ms, %), or nullopt when the objective is about another metric or the
 // journal (written before thresholds were recorded) has none.
-std::optional<double> objective_threshold(const nlohmann::ordered_json& objective, WindowMetric metric);
+std::optional<double> objective_threshold(const journal::Objective& objective, WindowMetric metric);
 
 }  // namespace faultline::reporters

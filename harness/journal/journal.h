@@ -324,7 +324,7 @@ struct Window {
   uint64_t errors = 0;
   std::optional<double> error_rate;
   std::optional<double> offered_rate;
-  double throughput = 0;
+  std::optional<double> throughput;
   std::optional<double> goodput;
   double mean_ms = 0;
   double p50_ms = 0;

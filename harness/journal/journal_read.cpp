@@ -217,7 +217,7 @@ Window read_window(const json& item) {
   w.errors = r.count("errors");
   w.error_rate = r.opt_number("error_rate");
   w.offered_rate = r.opt_number("offered_rate");
-  w.throughput = r.number("throughput");
+  w.throughput = r.opt_number("throughput");
   w.goodput = r.opt_number("goodput");
   w.mean_ms = r.number("mean_ms");
   w.p50_ms = r.number("p50_ms");

@@ -230,7 +230,7 @@ json window_json(const Window& w) {
   o["errors"] = w.errors;
   put_if(o, "error_rate", w.error_rate);
   put_if(o, "offered_rate", w.offered_rate);
-  o["throughput"] = w.throughput;
+  put_if(o, "throughput", w.throughput);
   put_if(o, "goodput", w.goodput);
   o["mean_ms"] = w.mean_ms;
   o["p50_ms"] = w.p50_ms;

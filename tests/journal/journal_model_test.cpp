@@ -152,7 +152,7 @@ TEST_CASE("older journals keep what tells them apart: string measures, windows w
   REQUIRE(j.windows.size() == 1);
   CHECK_FALSE(j.windows[0].responses.has_value());
   CHECK_FALSE(j.windows[0].offered_rate.has_value());
-  CHECK(j.windows[0].throughput == 10.0);
+  CHECK(j.windows[0].throughput == std::optional<double>(10.0));
   REQUIRE(j.postmortem.corrective_actions.size() == 2);
   CHECK_FALSE(j.postmortem.corrective_actions[0].owner.has_value());
   CHECK(j.postmortem.corrective_actions[1].owner == std::optional<std::string>("sre"));

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "harness/journal/journal.h"
 #include "reporters/compare_view.h"
 #include "reporters/number_cast.h"
 #include "reporters/reporter.h"
@@ -28,7 +29,8 @@ TEST_CASE("fuzz regression: a huge backend count saturates in the max backend sh
   json j = json::parse(R"({"schema": "faultline.journal/1", "end": {"t": 1},
     "windows": [{"start_s": 0, "end_s": 1, "requests": 3,
                  "backends": {"web1": 6.75556e108, "web2": 1}}]})");
-  const std::string svg = faultline::reporters::window_metric_svg(j, WindowMetric::max_backend_share);
+  const std::string svg = faultline::reporters::window_metric_svg(faultline::journal::from_json(j),
+                                                                  WindowMetric::max_backend_share);
   CHECK_THAT(svg, Catch::Contains("<svg"));
   CHECK_THAT(svg, !Catch::Contains("nan"));
 }

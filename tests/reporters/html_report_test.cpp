@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "harness/journal/journal.h"
 #include "reporters/reporter.h"
 #include "reporters/svg_charts.h"
 #include "tests/reporters/reporter_test_support.h"
@@ -83,7 +84,8 @@ TEST_CASE("the HTML postmortem has one svg per chart", "[reporters][html]") {
 
 TEST_CASE("a fault is shaded from its injection to its revert on the time axis", "[reporters][html]") {
   const json j = load_journal();
-  const std::string svg = faultline::reporters::window_metric_svg(j, WindowMetric::throughput);
+  const std::string svg =
+      faultline::reporters::window_metric_svg(faultline::journal::from_json(j), WindowMetric::throughput);
   const double plot_x = attribute(svg, "<rect class=\"plot\"", "x");
   const double plot_w = attribute(svg, "<rect class=\"plot\"", "width");
   const double fault_x = attribute(svg, "<rect class=\"fault\"", "x");
@@ -101,20 +103,24 @@ TEST_CASE("a fault is shaded from its injection to its revert on the time axis",
 TEST_CASE("a journal without faults has no shaded band", "[reporters][html]") {
   json j = load_journal();
   j["activities"] = json::array();
-  CHECK_FALSE(
-      contains(faultline::reporters::window_metric_svg(j, WindowMetric::error_rate), "class=\"fault\""));
+  CHECK_FALSE(contains(
+      faultline::reporters::window_metric_svg(faultline::journal::from_json(j), WindowMetric::error_rate),
+      "class=\"fault\""));
 }
 
 TEST_CASE("an objective on a charted metric is drawn as a dashed threshold", "[reporters][html]") {
   json j = load_journal();
   // The recorded run judged only error rate and balance: no latency line.
-  CHECK_FALSE(contains(faultline::reporters::window_metric_svg(j, WindowMetric::p99_latency), "threshold"));
+  CHECK_FALSE(contains(
+      faultline::reporters::window_metric_svg(faultline::journal::from_json(j), WindowMetric::p99_latency),
+      "threshold"));
   j["slo"]["objectives"].push_back({{"name", "latency"},
                                     {"expr", "p(99) < 4ms"},
                                     {"metric", "p99 latency"},
                                     {"comparator", "<"},
                                     {"threshold", 4.0}});
-  const std::string svg = faultline::reporters::window_metric_svg(j, WindowMetric::p99_latency);
+  const std::string svg =
+      faultline::reporters::window_metric_svg(faultline::journal::from_json(j), WindowMetric::p99_latency);
   REQUIRE(count(svg, "class=\"threshold\"") == 1);
   CHECK(contains(svg, "stroke-dasharray"));
   CHECK(contains(svg, "SLO latency: p(99) &lt; 4ms"));
@@ -126,25 +132,32 @@ TEST_CASE("an objective on a charted metric is drawn as a dashed threshold", "[r
   const double line_y = attribute(svg, "<line class=\"threshold\"", "y1");
   CHECK(line_y == Approx(plot_y + plot_h / 2).margin(0.2));
   // The balance objective is drawn on the busiest backend's share, at 60%.
-  CHECK(contains(faultline::reporters::window_metric_svg(j, WindowMetric::max_backend_share),
+  CHECK(contains(faultline::reporters::window_metric_svg(faultline::journal::from_json(j),
+                                                         WindowMetric::max_backend_share),
                  "SLO balance: max_backend_share &lt; 60%"));
 }
 
 TEST_CASE("objective thresholds are read in the chart's unit", "[reporters][html]") {
   using faultline::reporters::objective_threshold;
-  auto objective = [](const char* metric, double threshold) {
-    return json{{"metric", metric}, {"comparator", "<"}, {"threshold", threshold}};
+  auto typed_objective = [](const char* metric, double threshold) {
+    faultline::journal::Objective o;
+    o.metric = metric;
+    o.comparator = "<";
+    o.threshold = threshold;
+    return o;
   };
-  CHECK(objective_threshold(objective("p99 latency", 250), WindowMetric::p99_latency) == Approx(250));
-  CHECK(objective_threshold(objective("error rate", 0.005), WindowMetric::error_rate) == Approx(0.5));
-  CHECK(objective_threshold(objective("max backend share", 0.6), WindowMetric::max_backend_share) ==
+  CHECK(objective_threshold(typed_objective("p99 latency", 250), WindowMetric::p99_latency) == Approx(250));
+  CHECK(objective_threshold(typed_objective("error rate", 0.005), WindowMetric::error_rate) == Approx(0.5));
+  CHECK(objective_threshold(typed_objective("max backend share", 0.6), WindowMetric::max_backend_share) ==
         Approx(60));
-  CHECK(objective_threshold(objective("throughput", 500), WindowMetric::throughput) == Approx(500));
-  CHECK_FALSE(objective_threshold(objective("p95 latency", 250), WindowMetric::p99_latency));
-  CHECK_FALSE(objective_threshold(objective("error rate", 0.01), WindowMetric::p99_latency));
+  CHECK(objective_threshold(typed_objective("throughput", 500), WindowMetric::throughput) == Approx(500));
+  CHECK_FALSE(objective_threshold(typed_objective("p95 latency", 250), WindowMetric::p99_latency));
+  CHECK_FALSE(objective_threshold(typed_objective("error rate", 0.01), WindowMetric::p99_latency));
   // A journal from before thresholds were recorded: no line rather than a guess.
-  CHECK_FALSE(objective_threshold(json{{"metric", "error rate"}, {"expr", "error_rate < 1%"}},
-                                  WindowMetric::error_rate));
+  faultline::journal::Objective old;
+  old.metric = "error rate";
+  old.expr = "error_rate < 1%";
+  CHECK_FALSE(objective_threshold(old, WindowMetric::error_rate));
 }
 
 TEST_CASE("text from the journal is escaped in the page and in the charts", "[reporters][html]") {
@@ -181,8 +194,8 @@ TEST_CASE("the page references nothing outside itself", "[reporters][html]") {
 
 TEST_CASE("the traffic chart gives each backend the same colour as the legend", "[reporters][html]") {
   const json j = load_journal();
-  const std::string svg = faultline::reporters::phase_traffic_svg(j);
-  const auto order = faultline::reporters::backend_order(j);
+  const std::string svg = faultline::reporters::phase_traffic_svg(faultline::journal::from_json(j));
+  const auto order = faultline::reporters::backend_order(faultline::journal::from_json(j));
   REQUIRE(order == std::vector<std::string>{"web1", "web2", "web3"});
   // During the fault web1 answered 960 of 1201 requests.
   CHECK(contains(svg, "web1: 80% (960 requests)"));

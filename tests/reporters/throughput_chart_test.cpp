@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/journal/journal.h"
 #include "reporters/svg_charts.h"
 #include "tests/reporters/reporter_test_support.h"
 
@@ -83,7 +84,8 @@ json journal_with_responses() {
 
 TEST_CASE("the throughput chart draws responses, successful responses and the offered rate, and says so",
           "[reporters][html][throughput]") {
-  const std::string svg = window_metric_svg(journal_with_responses(), WindowMetric::throughput);
+  const std::string svg =
+      window_metric_svg(faultline::journal::from_json(journal_with_responses()), WindowMetric::throughput);
   CHECK(contains(svg, "Throughput (responses/s)"));
   for (const char* entry : {">responses/s<", ">successful responses/s<", ">offered requests/s<"}) {
     INFO(entry);
@@ -118,7 +120,7 @@ TEST_CASE("the throughput chart works the rates out from the counts when the jou
   // The second window lasts half a second: 600 requests/s offered, 400
   // responses/s and 360 good ones, against 300/s of each in the first.
   j["windows"][1]["end_s"] = 1.5;
-  const std::string svg = window_metric_svg(j, WindowMetric::throughput);
+  const std::string svg = window_metric_svg(faultline::journal::from_json(j), WindowMetric::throughput);
   const PlotBox plot = plot_of(svg);
   const double base = plot.y + plot.height;
   const auto throughput = ys_of(line_of(svg, "throughput:"));
@@ -141,7 +143,7 @@ TEST_CASE("an older journal's throughput, which was the offered rate, is drawn a
     w.erase("offered_rate");
     w.erase("goodput");
   }
-  const std::string svg = window_metric_svg(j, WindowMetric::throughput);
+  const std::string svg = window_metric_svg(faultline::journal::from_json(j), WindowMetric::throughput);
   CHECK(contains(svg, "predates response counts"));
   CHECK(contains(svg, ">offered requests/s<"));
   CHECK_FALSE(contains(svg, ">responses/s<"));
@@ -152,13 +154,17 @@ TEST_CASE("an older journal's throughput, which was the offered rate, is drawn a
 TEST_CASE("objectives on any of the three rates are drawn on the throughput chart",
           "[reporters][html][throughput]") {
   using faultline::reporters::objective_threshold;
-  auto objective = [](const char* metric) {
-    return json{{"metric", metric}, {"comparator", ">"}, {"threshold", 250.0}};
+  auto typed_objective = [](const char* metric) {
+    faultline::journal::Objective o;
+    o.metric = metric;
+    o.comparator = ">";
+    o.threshold = 250.0;
+    return o;
   };
   for (const char* rate : {"throughput", "goodput", "offered rate"}) {
     INFO(rate);
-    CHECK(objective_threshold(objective(rate), WindowMetric::throughput) == Approx(250));
-    CHECK_FALSE(objective_threshold(objective(rate), WindowMetric::error_rate));
+    CHECK(objective_threshold(typed_objective(rate), WindowMetric::throughput) == Approx(250));
+    CHECK_FALSE(objective_threshold(typed_objective(rate), WindowMetric::error_rate));
   }
   json j = journal_with_responses();
   j["slo"]["objectives"].push_back({{"name", "served"},
@@ -166,5 +172,6 @@ TEST_CASE("objectives on any of the three rates are drawn on the throughput char
                                     {"metric", "goodput"},
                                     {"comparator", ">"},
                                     {"threshold", 250.0}});
-  CHECK(contains(window_metric_svg(j, WindowMetric::throughput), "SLO served: goodput &gt; 250/s"));
+  CHECK(contains(window_metric_svg(faultline::journal::from_json(j), WindowMetric::throughput),
+                 "SLO served: goodput &gt; 250/s"));
 }
