@@ -28,34 +28,16 @@ using json = nlohmann::ordered_json;
 
 const char* const kDash = "—";
 
-// Reads the journals defensively, like the postmortem: a hand-edited or older
-// journal with a field missing shows "—" there, never a crash.
-double num(const json& j, const char* key, double fallback = 0) {
-  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
+using journal::Journal;
+
+template <class T>
+json or_null(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
 }
-bool has_num(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_number();
-}
-std::string str(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
-const json& sub(const json& j, const char* key, const json& fallback) {
-  return j.is_object() && j.contains(key) && j[key].type() == fallback.type() ? j[key] : fallback;
-}
-json num_or_null(const json& j, const char* key) {
-  return has_num(j, key) ? json(j[key].get<double>()) : json(nullptr);
-}
-// Counts stay integers in the JSON output ("requests": 1201, not 1201.0).
-json count_or_null(const json& j, const char* key) {
-  return has_num(j, key) ? json(journal_count(j[key])) : json(nullptr);
-}
-const json& empty_object() {
-  static const json o = json::object();
-  return o;
-}
-const json& empty_array() {
-  static const json a = json::array();
-  return a;
+
+// A figure of the view's own facts (run_facts below), 0 when null.
+double fact(const json& f, const char* key) {
+  return f[key].is_number() ? f[key].get<double>() : 0.0;
 }
 
 std::string text_or_dash(const json& v) {
@@ -91,16 +73,16 @@ std::pair<int, std::string> exit_code_of(RunOutcome outcome) {
 
 // Failed requests by kind: 5xx statuses and transport errors are what the
 // load generator counts as failures; 4xx reached users too, so they show.
-json error_kinds(const json& impact) {
+json error_kinds(const journal::Impact& impact) {
   json kinds = json::object();
-  for (const auto& [code, n] : sub(impact, "statuses", empty_object()).items()) {
-    if (std::atoi(code.c_str()) >= 400 && journal_count(n) > 0) {
-      kinds["HTTP " + code] = journal_count(n);
+  for (const auto& [code, n] : impact.statuses) {
+    if (std::atoi(code.c_str()) >= 400 && n > 0) {
+      kinds["HTTP " + code] = n;
     }
   }
-  for (const auto& [cls, n] : sub(impact, "transport_errors", empty_object()).items()) {
-    if (journal_count(n) > 0) {
-      kinds[cls] = journal_count(n);
+  for (const auto& [cls, n] : impact.transport_errors) {
+    if (n > 0) {
+      kinds[cls] = n;
     }
   }
   return kinds;
@@ -108,6 +90,9 @@ json error_kinds(const json& impact) {
 
 std::string params_summary(const json& params) {
   std::vector<std::string> parts;
+  if (!params.is_object()) {
+    return {};
+  }
   for (const auto& [k, v] : params.items()) {
     parts.push_back(fmt::format("{}={}", k, v.is_string() ? v.get<std::string>() : v.dump()));
   }
@@ -119,45 +104,37 @@ std::string params_summary(const json& params) {
 std::string phase_key(const std::string& kind, int nth) {
   return kind == "baseline" || kind == "recovery" ? kind : fmt::format("{}#{}", kind, nth);
 }
-std::string phase_heading(const json& p) {
-  const std::string kind = str(p, "kind");
-  if (kind == "baseline") {
+std::string phase_heading(const journal::Phase& p) {
+  if (p.kind == "baseline") {
     return "Before the fault";
   }
-  if (kind == "recovery") {
+  if (p.kind == "recovery") {
     return "After the revert";
   }
-  if (kind == "fault") {
-    return "During " + str(p, "name");
+  if (p.kind == "fault") {
+    return "During " + p.name;
   }
-  return str(p, "name");
+  return p.name;
 }
 
-json run_facts(const json& j, const std::string& file) {
-  const json& exp = sub(j, "experiment", empty_object());
-  const json& analysis = sub(j, "analysis", empty_object());
-  const json& impact = sub(analysis, "impact", empty_object());
+json run_facts(const Journal& j, const std::string& file) {
+  const auto& analysis = j.analysis;
+  const auto& impact = analysis.impact;
 
   json f;
   f["file"] = file;
-  f["title"] = str(exp, "title");
-  f["run_id"] = str(j, "run_id");
-  f["expect"] = str(j, "expect");
-  const JournalOutcome verdict = journal_outcome(journal::from_json(j));
+  f["title"] = j.experiment.title;
+  f["run_id"] = j.run_id;
+  f["expect"] = j.expect;
+  const JournalOutcome verdict = journal_outcome(j);
   f["expectation_met"] = expectation_met(verdict.outcome);
   f["outcome"] = std::string(to_string(verdict.outcome));
-  f["status"] = str(j, "status");
-  json reasons = json::array();
-  for (const auto& r : sub(j, "not_proven", empty_array())) {
-    if (r.is_string()) {
-      reasons.push_back(r);
-    }
-  }
-  f["not_proven"] = reasons;
+  f["status"] = j.status;
+  f["not_proven"] = j.not_proven;
   const auto [code, meaning] = exit_code_of(verdict.outcome);
   f["exit_code"] = code;
   f["exit_meaning"] = meaning;
-  if (const auto failure = harness_failure(journal::from_json(j))) {
+  if (const auto failure = harness_failure(j)) {
     f["exit_meaning"] = fmt::format("a harness failure stopped the run{}; not a result of the experiment",
                                     failure->t ? fmt::format(" at t+{:.1f} s", *failure->t) : std::string());
     f["harness_failure"] = brief_harness_failure(*failure);
@@ -167,24 +144,25 @@ json run_facts(const json& j, const std::string& file) {
 
   f["breached"] = verdict.breached;
 
-  f["requests"] = count_or_null(impact, "requests");
-  f["failed"] = count_or_null(impact, "failed");
-  f["failed_share"] = num_or_null(impact, "failed_share");
-  f["users_seen"] = count_or_null(impact, "users_seen");
-  f["users_affected"] = count_or_null(impact, "users_affected");
-  f["users_affected_share"] = num_or_null(impact, "users_affected_share");
-  f["peak_p99_ms"] = num_or_null(impact, "peak_p99_ms");
+  // Counts stay integers in the JSON output ("requests": 1201, not 1201.0).
+  f["requests"] = or_null(impact.requests);
+  f["failed"] = or_null(impact.failed);
+  f["failed_share"] = or_null(impact.failed_share);
+  f["users_seen"] = or_null(impact.users_seen);
+  f["users_affected"] = or_null(impact.users_affected);
+  f["users_affected_share"] = or_null(impact.users_affected_share);
+  f["peak_p99_ms"] = or_null(impact.peak_p99_ms);
   json baseline_p99 = nullptr;
-  for (const auto& p : sub(j, "phases", empty_array())) {
-    if (str(p, "kind") == "baseline") {
-      baseline_p99 = num_or_null(p, "p99_ms");
+  for (const auto& p : j.phases) {
+    if (p.kind == "baseline") {
+      baseline_p99 = or_null(p.p99_ms);
     }
   }
   f["baseline_p99_ms"] = baseline_p99;
   f["error_kinds"] = error_kinds(impact);
-  f["time_to_detect_s"] = num_or_null(analysis, "time_to_detect_s");
-  f["time_to_recover_s"] = num_or_null(analysis, "time_to_recover_s");
-  f["total_breach_s"] = num_or_null(analysis, "total_breach_s");
+  f["time_to_detect_s"] = or_null(analysis.time_to_detect_s);
+  f["time_to_recover_s"] = or_null(analysis.time_to_recover_s);
+  f["total_breach_s"] = or_null(analysis.total_breach_s);
   return f;
 }
 
@@ -197,15 +175,15 @@ std::string failed_cell(const json& f) {
   if (f["requests"].is_null()) {
     return kDash;
   }
-  return fmt::format("{} ({} of {})", percent_text(num(f, "failed_share"), PercentStyle::column),
+  return fmt::format("{} ({} of {})", percent_text(fact(f, "failed_share"), PercentStyle::column),
                      journal_count(f["failed"]), journal_count(f["requests"]));
 }
 std::string users_cell(const json& f) {
   if (f["users_seen"].is_null() || f["users_affected"].is_null()) {
     return kDash;
   }
-  const double seen = num(f, "users_seen");
-  const double hit = num(f, "users_affected");
+  const double seen = fact(f, "users_seen");
+  const double hit = fact(f, "users_affected");
   return fmt::format("{} of {} ({})", journal_count(f["users_affected"]), journal_count(f["users_seen"]),
                      percent_text(seen > 0 ? hit / seen : 0.0, PercentStyle::column));
 }
@@ -214,9 +192,9 @@ std::string p99_cell(const json& f) {
     return kDash;
   }
   return f["baseline_p99_ms"].is_null()
-             ? milliseconds_text(num(f, "peak_p99_ms"))
-             : fmt::format("{} (baseline {})", milliseconds_text(num(f, "peak_p99_ms")),
-                           milliseconds_text(num(f, "baseline_p99_ms")));
+             ? milliseconds_text(fact(f, "peak_p99_ms"))
+             : fmt::format("{} (baseline {})", milliseconds_text(fact(f, "peak_p99_ms")),
+                           milliseconds_text(fact(f, "baseline_p99_ms")));
 }
 std::string kinds_cell(const json& f) {
   std::vector<std::string> parts;
@@ -228,13 +206,13 @@ std::string kinds_cell(const json& f) {
 // A missing time reads as why it is missing, not as a bare gap.
 std::string ttd_cell(const json& f) {
   if (!f["time_to_detect_s"].is_null()) {
-    return human_duration(num(f, "time_to_detect_s"));
+    return human_duration(fact(f, "time_to_detect_s"));
   }
   return f["breached"].get<bool>() ? std::string(kDash) : std::string("never breached");
 }
 std::string ttr_cell(const json& f) {
   if (!f["time_to_recover_s"].is_null()) {
-    return human_duration(num(f, "time_to_recover_s"));
+    return human_duration(fact(f, "time_to_recover_s"));
   }
   return f["breached"].get<bool>() ? std::string("not recovered") : std::string("never breached");
 }
@@ -242,60 +220,57 @@ std::string breach_time_cell(const json& f) {
   if (!f["breached"].get<bool>()) {
     return "never breached";
   }
-  return f["total_breach_s"].is_null() ? std::string(kDash) : human_duration(num(f, "total_breach_s"));
+  return f["total_breach_s"].is_null() ? std::string(kDash) : human_duration(fact(f, "total_breach_s"));
 }
 
 json row(const std::string& label, const std::string& before, const std::string& after) {
   return {{"label", label}, {"before", before}, {"after", after}, {"changed", before != after}};
 }
 
-json objective_side(const json* o) {
+json objective_side(const journal::Objective* o) {
   if (o == nullptr) {
     return {
         {"present", false}, {"result", nullptr}, {"worst", nullptr}, {"breach_s", nullptr}, {"cell", kDash}};
   }
-  const bool breached = o->value("breached", false);
-  double breach_s = num(*o, "breach_s", -1);
+  const bool breached = o->breached.value_or(false);
+  double breach_s = o->breach_s.value_or(-1);
   if (breach_s < 0) {
     // Older journals have no breach_s; the breaches' spans add up to it.
     breach_s = 0;
-    for (const auto& b : sub(*o, "breaches", empty_array())) {
-      breach_s += num(b, "end_s") - num(b, "start_s");
+    for (const auto& b : o->breaches) {
+      breach_s += b.end_s - b.start_s;
     }
   }
-  const std::string worst = str(*o, "worst_text").empty() ? std::string(kDash) : str(*o, "worst_text");
+  const std::string worst = o->worst_text.value_or("").empty() ? std::string(kDash) : *o->worst_text;
   return {
       {"present", true},
       {"result", breached ? "breached" : "held"},
-      {"worst", num_or_null(*o, "worst")},
+      {"worst", or_null(o->worst)},
       {"worst_text", worst},
       {"breach_s", breach_s},
       {"cell", breached ? fmt::format("**breached**, worst {}, {} in breach", worst, human_duration(breach_s))
                         : fmt::format("held, worst {}", worst)}};
 }
 
-json objectives_view(const json& before, const json& after) {
-  const auto list = [](const json& j) -> const json& {
-    return sub(sub(j, "slo", empty_object()), "objectives", empty_array());
-  };
+json objectives_view(const Journal& before, const Journal& after) {
   // Matched by name: the fix may reword an expression but keeps the name.
   std::vector<std::string> names;
-  std::map<std::string, std::pair<const json*, const json*>> by_name;
-  for (const auto& o : list(before)) {
-    names.push_back(str(o, "name"));
-    by_name[str(o, "name")].first = &o;
+  std::map<std::string, std::pair<const journal::Objective*, const journal::Objective*>> by_name;
+  for (const auto& o : before.slo.objectives) {
+    names.push_back(o.name);
+    by_name[o.name].first = &o;
   }
-  for (const auto& o : list(after)) {
-    if (!by_name.count(str(o, "name"))) {
-      names.push_back(str(o, "name"));
+  for (const auto& o : after.slo.objectives) {
+    if (!by_name.count(o.name)) {
+      names.push_back(o.name);
     }
-    by_name[str(o, "name")].second = &o;
+    by_name[o.name].second = &o;
   }
   json out = json::array();
   for (const auto& name : names) {
     const auto [b, a] = by_name[name];
-    const std::string eb = b ? str(*b, "expr") : std::string();
-    const std::string ea = a ? str(*a, "expr") : std::string();
+    const std::string eb = b ? b->expr : std::string();
+    const std::string ea = a ? a->expr : std::string();
     const std::string expr = !b ? ea : !a || eb == ea ? eb : fmt::format("{}` → `{}", eb, ea);
     out.push_back(
         {{"name", name}, {"expr", expr}, {"before", objective_side(b)}, {"after", objective_side(a)}});
@@ -305,29 +280,25 @@ json objectives_view(const json& before, const json& after) {
 
 // Backend names in the order the load balancer lists them, then any other
 // backend that took traffic in either run.
-std::vector<std::string> backend_names(const json& before, const json& after) {
+std::vector<std::string> backend_names(const Journal& before, const Journal& after) {
   std::vector<std::string> names;
   const auto add = [&names](const std::string& n) {
     if (std::find(names.begin(), names.end(), n) == names.end()) {
       names.push_back(n);
     }
   };
-  for (const json* j : {&before, &after}) {
-    const std::string target = str(sub(*j, "load", empty_object()), "target");
-    for (const auto& s : sub(sub(*j, "stack", empty_object()), "services", empty_array())) {
-      if (str(s, "name") == target) {
-        for (const auto& b : sub(s, "backends", empty_array())) {
-          if (b.is_string()) {
-            add(b.get<std::string>());
-          }
+  for (const Journal* j : {&before, &after}) {
+    for (const auto& s : j->stack.services) {
+      if (s.name == j->load.target) {
+        for (const auto& b : s.backends) {
+          add(b);
         }
       }
     }
   }
-  for (const json* j : {&before, &after}) {
-    for (const auto& p : sub(*j, "phases", empty_array())) {
-      for (const auto& [name, n] : sub(p, "backends", empty_object()).items()) {
-        (void)n;
+  for (const Journal* j : {&before, &after}) {
+    for (const auto& p : j->phases) {
+      for (const auto& [name, n] : p.backends) {
         add(name);
       }
     }
@@ -335,14 +306,13 @@ std::vector<std::string> backend_names(const json& before, const json& after) {
   return names;
 }
 
-json phases_view(const json& before, const json& after) {
+json phases_view(const Journal& before, const Journal& after) {
   std::vector<std::string> keys;
-  std::map<std::string, std::pair<const json*, const json*>> by_key;
-  const auto index = [&](const json& j, bool is_before) {
+  std::map<std::string, std::pair<const journal::Phase*, const journal::Phase*>> by_key;
+  const auto index = [&](const Journal& j, bool is_before) {
     std::map<std::string, int> nth;
-    for (const auto& p : sub(j, "phases", empty_array())) {
-      const std::string kind = str(p, "kind");
-      const std::string key = phase_key(kind, ++nth[kind]);
+    for (const auto& p : j.phases) {
+      const std::string key = phase_key(p.kind, ++nth[p.kind]);
       if (!by_key.count(key)) {
         keys.push_back(key);
       }
@@ -353,20 +323,20 @@ json phases_view(const json& before, const json& after) {
   index(after, false);
 
   const auto names = backend_names(before, after);
-  const auto share = [](const json* p, const std::string& backend) -> json {
+  const auto share = [](const journal::Phase* p, const std::string& backend) -> json {
     if (p == nullptr) {
       return nullptr;
     }
-    const json& b = sub(*p, "backends", empty_object());
     uint64_t total = 0;
-    for (const auto& [name, n] : b.items()) {
-      (void)name;
-      total = saturating_add(total, journal_count(n));
+    uint64_t served = 0;
+    for (const auto& [name, n] : p->backends) {
+      total = saturating_add(total, n);
+      served = name == backend ? n : served;
     }
     if (total == 0) {
       return nullptr;
     }
-    return double(b.contains(backend) ? journal_count(b[backend]) : 0) / double(total);
+    return double(served) / double(total);
   };
   json out = json::array();
   for (const auto& key : keys) {
@@ -387,41 +357,44 @@ json phases_view(const json& before, const json& after) {
   return out;
 }
 
-std::string fault_cell(const json* a) {
+// The step's params as written; anything but a map counts as none.
+const json& params_of(const journal::Activity& a) {
+  static const json none = json::object();
+  return a.params.is_object() ? a.params : none;
+}
+
+std::string fault_cell(const journal::Activity* a) {
   if (a == nullptr) {
     return kDash;
   }
-  std::string s = fmt::format("`{}` on {}", str(*a, "name").empty() ? str(*a, "type") : str(*a, "name"),
-                              str(*a, "target"));
-  const json& params = sub(*a, "params", empty_object());
+  std::string s = fmt::format("`{}` on {}", a->name.empty() ? a->type : a->name, a->target);
+  const json& params = params_of(*a);
   if (!params.empty()) {
     s += fmt::format(" ({})", params_summary(params));
   }
-  const std::string status = str(*a, "status");
-  if (!status.empty() && status != "reverted") {
-    s += fmt::format(", {}", status);
+  if (!a->status.empty() && a->status != "reverted") {
+    s += fmt::format(", {}", a->status);
   }
   return s;
 }
 
 // A fault's identity: the same fault has the same name, target and params.
-std::string fault_identity(const json& a) {
-  return str(a, "type") + "|" + str(a, "name") + "|" + str(a, "target") + "|" +
-         sub(a, "params", empty_object()).dump();
+std::string fault_identity(const journal::Activity& a) {
+  return a.type + "|" + a.name + "|" + a.target + "|" + params_of(a).dump();
 }
 
-json faults_view(const json& before, const json& after, bool& same) {
-  const json& lb = sub(before, "activities", empty_array());
-  const json& la = sub(after, "activities", empty_array());
+json faults_view(const Journal& before, const Journal& after, bool& same) {
+  const auto& lb = before.activities;
+  const auto& la = after.activities;
   same = lb.size() == la.size();
   json out = json::array();
   for (size_t i = 0; i < std::max(lb.size(), la.size()); ++i) {
-    const json* b = i < lb.size() ? &lb[i] : nullptr;
-    const json* a = i < la.size() ? &la[i] : nullptr;
+    const journal::Activity* b = i < lb.size() ? &lb[i] : nullptr;
+    const journal::Activity* a = i < la.size() ? &la[i] : nullptr;
     const bool match = b && a && fault_identity(*b) == fault_identity(*a);
     same = same && match;
     out.push_back({{"number", i + 1},
-                   {"type", b ? str(*b, "type") : str(*a, "type")},
+                   {"type", b ? b->type : a->type},
                    {"before", fault_cell(b)},
                    {"after", fault_cell(a)},
                    {"same", match}});
@@ -436,12 +409,12 @@ std::string change(const std::string& label, const std::string& before, const st
 std::string conclusion(const json& fb, const json& fa, const json& objectives, bool same_faults) {
   std::vector<std::string> figures;
   if (!fb["failed_share"].is_null() && !fa["failed_share"].is_null()) {
-    figures.push_back(change("failed requests", percent_text(num(fb, "failed_share"), PercentStyle::column),
-                             percent_text(num(fa, "failed_share"), PercentStyle::column)));
+    figures.push_back(change("failed requests", percent_text(fact(fb, "failed_share"), PercentStyle::column),
+                             percent_text(fact(fa, "failed_share"), PercentStyle::column)));
   }
   if (!fb["peak_p99_ms"].is_null() && !fa["peak_p99_ms"].is_null()) {
-    figures.push_back(change("p99 peak", milliseconds_text(num(fb, "peak_p99_ms")),
-                             milliseconds_text(num(fa, "peak_p99_ms"))));
+    figures.push_back(change("p99 peak", milliseconds_text(fact(fb, "peak_p99_ms")),
+                             milliseconds_text(fact(fa, "peak_p99_ms"))));
   }
   std::vector<std::string> still;
   for (const auto& o : objectives) {
@@ -459,8 +432,8 @@ std::string conclusion(const json& fb, const json& fa, const json& objectives, b
   }
   const std::string numbers = fmt::format("{}", fmt::join(figures, ", "));
   std::string s;
-  const std::string after_status = str(fa, "status");
-  const std::string before_status = str(fb, "status");
+  const std::string after_status = fa["status"].get<std::string>();
+  const std::string before_status = fb["status"].get<std::string>();
   if (after_status == "not_proven") {
     // Never a fix: the fault was not in force, or the load not delivered.
     s = fmt::format("The after run proves nothing ({}), so this comparison cannot show that the fix holds.",
@@ -492,7 +465,8 @@ std::string conclusion(const json& fb, const json& fa, const json& objectives, b
     s += fmt::format(" The before run proves nothing either ({}).", fmt::join(fb["not_proven"], "; "));
   }
   for (const auto& [which, f] : {std::pair<const char*, const json*>{"before", &fb}, {"after", &fa}}) {
-    const std::string failure = str(*f, "harness_failure");
+    const std::string failure =
+        (*f)["harness_failure"].is_string() ? (*f)["harness_failure"].get<std::string>() : "";
     if (!failure.empty()) {
       s += fmt::format(
           " In the {} run, {}: its figures after that are not the fault's effect, and this "
@@ -506,78 +480,22 @@ std::string conclusion(const json& fb, const json& fa, const json& objectives, b
   return s;
 }
 
-}  // namespace
-
-std::string JournalError::message(const std::string& command) const {
-  return fmt::format("faultline {}: error: {}: {}\n  hint: {}\n", command, file_, what(), hint_);
-}
-
-void check_journal(const json& journal, const std::string& file) {
-  const std::string hint =
-      fmt::format("pass the journal.json that 'faultline run' wrote (schema {})", kJournalSchema);
-  if (!journal.is_object()) {
-    throw JournalError(file, "not a faultline journal (the JSON is not an object)", hint);
-  }
-  if (!journal.contains("schema") || !journal["schema"].is_string()) {
-    throw JournalError(file, "not a faultline journal (no \"schema\" field)", hint);
-  }
-  const std::string schema = journal["schema"].get<std::string>();
-  if (schema != kJournalSchema) {
-    throw JournalError(
-        file, fmt::format("not a faultline journal (schema is '{}', expected '{}')", schema, kJournalSchema),
-        schema.rfind("faultline.journal/", 0) == 0
-            ? "it was written by another faultline version; compare journals of one version"
-            : hint);
-  }
-}
-
-json load_journal_file(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    throw JournalError(path, "no such file",
-                       "check the path; 'faultline run' writes journal.json into its output folder");
-  }
-  if (std::filesystem::is_directory(path, ec)) {
-    throw JournalError(path, "is a folder, not a file", fmt::format("did you mean {}/journal.json?", path));
-  }
-  std::ifstream in(path);
-  if (!in) {
-    throw JournalError(path, "cannot read the file", "check its permissions");
-  }
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw JournalError(path, fmt::format("not JSON (parse error at byte {})", e.byte),
-                       "pass the journal.json that 'faultline run' wrote, not the experiment or a report");
-  }
-  check_journal(j, path);
-  return j;
-}
-
-namespace {
-
 // Services that died under the load (journal service_events): a fix that
 // keeps the SLOs but not the servers alive is worth seeing.
-std::string crashes_cell(const json& journal) {
+std::string crashes_cell(const Journal& journal) {
   std::string out;
-  if (journal.contains("service_events") && journal["service_events"].is_array()) {
-    for (const auto& e : journal["service_events"]) {
-      if (!e.is_object() || !e.contains("service") || !e["service"].is_string() || !e.contains("t") ||
-          !e["t"].is_number()) {
-        continue;
-      }
-      out += fmt::format("{}{} at t+{:.1f} s", out.empty() ? "" : ", ", e["service"].get<std::string>(),
-                         e["t"].get<double>());
-    }
+  for (const auto& e : journal.service_events) {
+    out += fmt::format("{}{} at t+{:.1f} s", out.empty() ? "" : ", ", e.service, e.t);
   }
   return out.empty() ? "none" : out;
 }
 
 }  // namespace
 
-json compare_view(const json& before, const json& after, const std::string& before_file,
+json compare_view(const json& before_doc, const json& after_doc, const std::string& before_file,
                   const std::string& after_file) {
+  const Journal before = journal::from_json(before_doc);
+  const Journal after = journal::from_json(after_doc);
   json view;
   view["schema"] = "faultline.compare/1";
   const json fb = run_facts(before, before_file);

@@ -110,7 +110,7 @@ json key_figures(const journal::Journal& journal, bool passed) {
       impact.breach_s ? fmt::format("{} of {}", human_duration(*impact.breach_s), human_duration(duration))
       : analysis.total_breach_s ? human_duration(*analysis.total_breach_s)
                                 : "–");
-  add("Requests failed", fmt::format("{} of {}", impact.failed, impact.requests));
+  add("Requests failed", fmt::format("{} of {}", impact.failed.value_or(0), impact.requests.value_or(0)));
   add("Peak p99 latency", impact.peak_p99_ms ? fmt::format("{:.1f} ms", *impact.peak_p99_ms) : "–");
   return figures;
 }

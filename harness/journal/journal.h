@@ -277,14 +277,15 @@ struct Impact {
   std::optional<double> start_s;
   std::optional<double> end_s;
   std::optional<double> breach_s;
-  uint64_t requests = 0;
-  uint64_t failed = 0;
-  double failed_share = 0;
+  // Journals before the incident's impact was measured lack these.
+  std::optional<uint64_t> requests;
+  std::optional<uint64_t> failed;
+  std::optional<double> failed_share;
   uint64_t slow = 0;
   std::optional<double> latency_objective_ms;
-  uint64_t users_seen = 0;
-  uint64_t users_affected = 0;
-  double users_affected_share = 0;
+  std::optional<uint64_t> users_seen;
+  std::optional<uint64_t> users_affected;
+  std::optional<double> users_affected_share;
   std::optional<double> peak_p99_ms;
   std::optional<double> first_error_s;
   Counts statuses;

@@ -177,14 +177,14 @@ json phase_json(const Phase& p) {
 json impact_json(const Impact& i) {
   json o = {{"start_s", or_null(i.start_s)}, {"end_s", or_null(i.end_s)}};
   put_if(o, "breach_s", i.breach_s);
-  o["requests"] = i.requests;
-  o["failed"] = i.failed;
-  o["failed_share"] = i.failed_share;
+  put_if(o, "requests", i.requests);
+  put_if(o, "failed", i.failed);
+  put_if(o, "failed_share", i.failed_share);
   o["slow"] = i.slow;
   o["latency_objective_ms"] = or_null(i.latency_objective_ms);
-  o["users_seen"] = i.users_seen;
-  o["users_affected"] = i.users_affected;
-  o["users_affected_share"] = i.users_affected_share;
+  put_if(o, "users_seen", i.users_seen);
+  put_if(o, "users_affected", i.users_affected);
+  put_if(o, "users_affected_share", i.users_affected_share);
   put_if(o, "peak_p99_ms", i.peak_p99_ms);
   o["first_error_s"] = or_null(i.first_error_s);
   o["statuses"] = counts_json(i.statuses);
