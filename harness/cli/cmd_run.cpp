@@ -120,7 +120,9 @@ int run_command(const RunCommandOptions& opts) {
   ropts.registry_dir = opts.registry;
   ropts.live_progress = !opts.quiet;
   const auto record = runner::run_experiment(*v, ropts);
-  const auto journal = journal::to_json(runner::make_journal(*v, record));
+  // Typed for the terminal summary, as JSON for the reporters and the file.
+  const journal::Journal typed = runner::make_journal(*v, record);
+  const auto journal = journal::to_json(typed);
 
   for (const auto& reporter : reporters::ReporterRegistry::instance().all()) {
     const fs::path path = fs::path(out_dir) / reporter.file_name;
@@ -147,7 +149,7 @@ int run_command(const RunCommandOptions& opts) {
       std::cerr << fmt::format("faultline run: cannot write {}\n", path.string());
     }
   }
-  std::cout << runner::render_summary(journal);
+  std::cout << runner::render_summary(typed);
   std::cout << fmt::format("reports: {}/\n", out_dir);
   // Also with -q, which silences the progress line that said it: a script
   // reading stderr must see why the run failed.
