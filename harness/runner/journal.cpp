@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "harness/common/version.h"
 #include "harness/platform/command.h"
 #include "harness/runner/analysis.h"
 #include "harness/runner/load_delivery.h"
@@ -156,7 +157,7 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
 
   json j;
   j["schema"] = kJournalSchema;
-  j["faultline_version"] = "0.1.0";
+  j["faultline_version"] = std::string(faultline::version());
   j["run_id"] = rec.run_id;
   j["status"] = to_string(rec.status);
   j["error"] = rec.error.empty() ? json(nullptr) : json(rec.error);
