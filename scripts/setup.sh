@@ -18,6 +18,10 @@ BUILD_PKGS=(
   libcli11-dev nlohmann-json3-dev libkainjow-mustache-dev catch2
   clang libclang-rt-dev
   libseccomp-dev
+  # `cpack -G DEB` (tests/install): dpkg-shlibdeps, in dpkg-dev (which
+  # build-essential already brings), names the libraries' packages, and
+  # CPack finds the binaries to give it with file. Both small.
+  dpkg-dev file
 )
 RUNTIME_PKGS=(
   nginx-light haproxy nftables iptables iproute2 procps psmisc wrk chromium

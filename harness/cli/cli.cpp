@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "harness/cli/command.h"
+#include "harness/cli/version.h"
 
 namespace faultline::cli {
 
@@ -21,6 +22,9 @@ int main(int argc, char** argv) {
       "open-model load through them, injects and reverts faults on a timeline,\n"
       "judges SLOs window by window and writes a postmortem draft.\n"};
   app.require_subcommand(1);
+  // Answered before the subcommand is required, as --help is.
+  app.set_version_flag("--version", version_line(),
+                       "Print the version and the commit it was built from, and exit");
   app.footer(
       "Exit codes: 0 expectation met / success, 1 expectation not met, 2 invalid input,\n"
       "3 the run could not be carried out, 4 steady state not reached (nothing injected),\n"

@@ -176,7 +176,8 @@ const CommandRegistration registration{Command{
       app.add_flag("-q,--quiet", opts->quiet, "no progress lines on stderr, only the summary");
       app.add_option("--template", opts->templates,
                      "FORMAT=FILE: a Mustache template replacing the built-in one for that report, e.g.\n"
-                     "--template md=our-postmortem.md.mustache (repeatable; see reporters/templates/)");
+                     "--template md=our-postmortem.md.mustache (repeatable; the built-in ones are in\n"
+                     "reporters/templates/, installed in share/faultline/templates/)");
       app.add_flag("--allow-external", opts->allow_external,
                    "let faults reach the hosts the experiment lists under stack.external_targets\n"
                    "(without it such a run is refused; other addresses outside the stack always are)");

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "harness/common/version.h"
 #include "harness/platform/command.h"
 #include "harness/runner/analysis.h"
 #include "harness/runner/load_delivery.h"
@@ -412,7 +413,7 @@ journal::Journal make_journal(const ValidatedExperiment& v, const RunRecord& rec
 
   journal::Journal j;
   j.schema = journal::kSchema;
-  j.faultline_version = "0.1.0";
+  j.faultline_version = std::string(faultline::version());
   j.run_id = rec.run_id;
   j.status = to_string(rec.status);
   j.error = text_or_none(rec.error);
