@@ -9,6 +9,7 @@
 #include <cctype>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "reporters/postmortem_parts.h"
 #include "reporters/time_format.h"
@@ -18,6 +19,11 @@ namespace faultline::reporters::postmortem {
 namespace {
 
 constexpr const char* kTeam = "**[team]**";
+
+// The tag prefix by which an experiment names the incident class it drills
+// (or, on a fixed twin, guards against). Supporting Information repeats the
+// name as the experiment's own label; it is evidence of nothing else.
+constexpr std::string_view kClassTag = "incident-class:";
 
 // The words of a measure that carry its meaning, to tell a repeat.
 std::set<std::string> content_words(const std::string& text) {
@@ -248,9 +254,10 @@ void add_support(const Run& run, json& view) {
     lines.push_back("The experiment's description, in its own words: " + d);
   }
   for (const auto& t : sub(exp, "tags", empty_array())) {
-    if (t.is_string() && t.get<std::string>().rfind("postmortem-", 0) == 0) {
-      lines.push_back(fmt::format("It reproduces the incident class of reference postmortem {} (tag `{}`).",
-                                  t.get<std::string>().substr(11), t.get<std::string>()));
+    const std::string tag = t.is_string() ? t.get<std::string>() : std::string();
+    if (tag.size() > kClassTag.size() && tag.rfind(kClassTag, 0) == 0) {
+      lines.push_back(
+          fmt::format("The experiment's tags name its incident class: `{}`.", tag.substr(kClassTag.size())));
     }
   }
   std::vector<std::string> stack;

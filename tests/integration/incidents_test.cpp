@@ -1,6 +1,6 @@
 // The incident library on a real stack: each experiment of
-// experiments/incidents/ must reproduce the symptoms of the postmortem it
-// names (`expect: breach`, exit 0), and its `.fixed.yaml` sibling must keep
+// experiments/incidents/ must reproduce the symptoms its description states
+// (`expect: breach`, exit 0), and its `.fixed.yaml` sibling must keep
 // the SLOs through the same fault (`expect: hold`, exit 0). Each run is
 // 15 s of load; the pair of a test runs one after the other.
 

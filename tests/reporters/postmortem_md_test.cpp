@@ -45,7 +45,8 @@ size_t row_position(const std::string& md, const std::string& part) {
 
 TEST_CASE("the postmortem has the sections of the hand-written ones", "[reporters][md]") {
   const std::string md = render_md(load_journal());
-  // The reference postmortems' sections, and the Google SRE template's.
+  // The sections of a hand-written web-outage postmortem, and the Google
+  // SRE template's.
   for (const char* section :
        {"## Issue Summary", "## Trigger", "## Contributing Factors", "## Timeline (UTC)",
         "### Traffic per backend", "## Root Cause and Resolution", "## Detection", "## Lessons Learned",

@@ -178,6 +178,21 @@ TEST_CASE("the narrative carries no mechanism, Supporting Information does",
   CHECK(contains(support, "latency_nginx.yaml"));
 }
 
+TEST_CASE("Supporting Information names the incident class from the experiment's own tag",
+          "[reporters][postmortem][support]") {
+  json j = outcome("incident");
+  j["experiment"]["tags"] = json::array({"incident", "incident-class:uneven-weights", "postmortem-000"});
+  const std::string support = section(render_md(j), "Supporting Information");
+  CHECK(contains(support, "The experiment's tags name its incident class: `uneven-weights`."));
+  // Any other tag is a plain label: no line claims a document the user
+  // does not have.
+  CHECK_FALSE(contains(support, "postmortem-000"));
+  CHECK_FALSE(contains(support, "reference"));
+  // A bare prefix names no class.
+  j["experiment"]["tags"] = json::array({"incident-class:"});
+  CHECK_FALSE(contains(section(render_md(j), "Supporting Information"), "incident class"));
+}
+
 TEST_CASE("every document states the verdict in the one wording", "[reporters][postmortem][verdict]") {
   for (const char* name : {"incident", "regression_passed", "regression_failed", "aborted", "never_recovered",
                            "latency_nginx", "steady_state_failed"}) {
