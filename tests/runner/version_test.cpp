@@ -40,6 +40,6 @@ TEST_CASE("faultline --help names --version", "[runner][version][cli]") {
 TEST_CASE("the journal records the release faultline --version prints", "[runner][version][journal]") {
   const runner::ValidatedExperiment v;
   const runner::RunRecord rec;
-  const auto journal = runner::make_journal(v, rec);
+  const auto journal = journal::to_json(runner::make_journal(v, rec));
   CHECK(journal["faultline_version"].get<std::string>() == std::string(faultline::version()));
 }
