@@ -184,7 +184,7 @@ struct SteadyStateFailure {
   std::string value_text;
   double window_start_s = 0;
   double window_end_s = 0;
-  double stopped_s = 0;
+  std::optional<double> stopped_s;
 };
 
 struct Abort {
@@ -193,7 +193,7 @@ struct Abort {
   double until_s = 0;
   double value = 0;
   std::string value_text;
-  double stopped_s = 0;
+  std::optional<double> stopped_s;
 };
 
 // A corrective measure a fault suggests. Journals written before measures

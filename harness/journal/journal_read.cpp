@@ -286,13 +286,13 @@ Journal from_json(const json& doc) {
   if (r.has_object("steady_state_failure")) {
     const JsonReader f = r.object("steady_state_failure");
     j.steady_state_failure = SteadyStateFailure{
-        f.text("objective"),        f.text("expr"),           f.opt_number("value"), f.text("value_text"),
-        f.number("window_start_s"), f.number("window_end_s"), f.number("stopped_s")};
+        f.text("objective"),        f.text("expr"),           f.opt_number("value"),    f.text("value_text"),
+        f.number("window_start_s"), f.number("window_end_s"), f.opt_number("stopped_s")};
   }
   if (r.has_object("abort")) {
     const JsonReader a = r.object("abort");
     j.abort = Abort{a.text("condition"), a.number("since_s"),  a.number("until_s"),
-                    a.number("value"),   a.text("value_text"), a.number("stopped_s")};
+                    a.number("value"),   a.text("value_text"), a.opt_number("stopped_s")};
   }
   j.activities = r.list<Activity>("activities", read_activity);
   j.notes = r.list<Note>("notes", [](const json& item) {

@@ -312,19 +312,17 @@ json to_json(const Journal& j) {
   o["slo"] = slo_json(j.slo);
   o["live_checks"] = j.live_checks;
   if (const auto& f = j.steady_state_failure) {
-    o["steady_state_failure"] = {{"objective", f->objective},
-                                 {"expr", f->expr},
-                                 {"value", or_null(f->value)},
-                                 {"value_text", f->value_text},
-                                 {"window_start_s", f->window_start_s},
-                                 {"window_end_s", f->window_end_s},
-                                 {"stopped_s", f->stopped_s}};
+    o["steady_state_failure"] = {{"objective", f->objective},           {"expr", f->expr},
+                                 {"value", or_null(f->value)},          {"value_text", f->value_text},
+                                 {"window_start_s", f->window_start_s}, {"window_end_s", f->window_end_s},
+                                 {"stopped_s", or_null(f->stopped_s)}};
   } else {
     o["steady_state_failure"] = nullptr;
   }
   if (const auto& a = j.abort) {
-    o["abort"] = {{"condition", a->condition}, {"since_s", a->since_s},       {"until_s", a->until_s},
-                  {"value", a->value},         {"value_text", a->value_text}, {"stopped_s", a->stopped_s}};
+    o["abort"] = {{"condition", a->condition},   {"since_s", a->since_s},
+                  {"until_s", a->until_s},       {"value", a->value},
+                  {"value_text", a->value_text}, {"stopped_s", or_null(a->stopped_s)}};
   } else {
     o["abort"] = nullptr;
   }
