@@ -1,14 +1,11 @@
 #include "harness/runner/journal.h"
 
 #include <fmt/format.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <ctime>
 
-#include "harness/platform/command.h"
 #include "harness/runner/analysis.h"
 #include "harness/runner/load_delivery.h"
 
@@ -185,15 +182,12 @@ json make_journal(const ValidatedExperiment& v, const RunRecord& rec) {
   // Chaos Toolkit's word: the system deviated from its steady state.
   j["deviated"] = rec.verdict.any_breach();
 
-  utsname uts{};
-  uname(&uts);
-  std::array<char, 256> host{};
-  gethostname(host.data(), host.size() - 1);
+  // Probed by the runner when the run started (harness/runner/phases/environment.h).
   j["environment"] = {
-      {"hostname", host.data()},
-      {"kernel", std::string(uts.sysname) + " " + uts.release},
-      {"haproxy", platform::first_output_line({"haproxy", "-v"})},
-      {"nginx", platform::first_output_line({"nginx", "-v"})},
+      {"hostname", rec.environment.hostname},
+      {"kernel", rec.environment.kernel},
+      {"haproxy", rec.environment.haproxy},
+      {"nginx", rec.environment.nginx},
   };
 
   j["experiment"] = {
