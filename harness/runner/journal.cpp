@@ -1,15 +1,12 @@
 #include "harness/runner/journal.h"
 
 #include <fmt/format.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <ctime>
 
 #include "harness/common/version.h"
-#include "harness/platform/command.h"
 #include "harness/runner/analysis.h"
 #include "harness/runner/load_delivery.h"
 
@@ -435,13 +432,9 @@ journal::Journal make_journal(const ValidatedExperiment& v, const RunRecord& rec
   // Chaos Toolkit's word: the system deviated from its steady state.
   j.deviated = rec.verdict.any_breach();
 
-  utsname uts{};
-  uname(&uts);
-  std::array<char, 256> host{};
-  gethostname(host.data(), host.size() - 1);
-  j.environment = {host.data(), std::string(uts.sysname) + " " + uts.release,
-                   platform::first_output_line({"haproxy", "-v"}),
-                   platform::first_output_line({"nginx", "-v"})};
+  // Probed by the runner when the run started (harness/runner/phases/environment.h).
+  j.environment = {rec.environment.hostname, rec.environment.kernel, rec.environment.haproxy,
+                   rec.environment.nginx};
 
   j.experiment = {exp.title, exp.description, exp.tags, exp.source_file, yaml_to_json(exp.source)};
   j.timezone = exp.postmortem.timezone;

@@ -62,6 +62,16 @@ struct RunFailure {
   int64_t at_ns = -1;  // run clock: when faultline noticed
 };
 
+// The machine a run ran on, as the journal's `environment` reports it.
+// Probed by the runner when the run starts, so that writing the journal
+// runs no program and reads nothing of the machine.
+struct RunEnvironment {
+  std::string hostname;
+  std::string kernel;   // "Linux 6.1.0-18-amd64"
+  std::string haproxy;  // the first line of `haproxy -v`; empty when it is not installed
+  std::string nginx;    // the first line of `nginx -v`; empty when it is not installed
+};
+
 // steady_state_failed: the objectives did not hold before the first fault
 // was due, so nothing was injected; aborted: an abort condition (slo.abort_when)
 // stopped the run and every fault was reverted; not_proven: the run went to
@@ -77,6 +87,7 @@ struct RunRecord {
   std::string error;  // why the run failed or was interrupted
   int signal = 0;
   std::string run_id;
+  RunEnvironment environment;
   std::optional<stack::Plan> plan;
   RunClock clock;
   int64_t load_start_ns = -1;  // t = 0 of the method timeline

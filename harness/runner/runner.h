@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "harness/runner/clock.h"
 #include "harness/runner/run_record.h"
 #include "harness/runner/validate.h"
 #include "harness/stack/runtime.h"
@@ -14,6 +15,9 @@ struct RunOptions {
   bool live_progress = true;                    // a progress line on stderr
   // What runs the stack; null: network namespaces on this machine.
   stack::StackRuntime* runtime = nullptr;
+  // What the runner's schedule reads and sleeps on; null: the steady clock.
+  // Only tests hand in another (the load keeps the real clock).
+  Clock* clock = nullptr;
 };
 
 // Carries out one experiment: brings the stack up, drives the load, injects

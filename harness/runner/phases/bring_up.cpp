@@ -1,0 +1,39 @@
+#include "harness/runner/phases/bring_up.h"
+
+#include <fmt/format.h>
+
+namespace faultline::runner {
+
+std::optional<StackInUse> bring_up(RunContext& run, stack::StackRuntime* given,
+                                   const std::string& registry_dir) {
+  const auto& exp = run.v.exp;
+  // The runtime `stack.runtime` names (validation admits only those there
+  // are); a test hands in its own.
+  stack::StackRuntime* runtime = given != nullptr ? given : stack::runtime_named(exp.stack.runtime);
+  if (runtime == nullptr) {
+    run.fail("bring-up", "",
+             fmt::format("stack.runtime '{}': no such runtime in this build", exp.stack.runtime));
+    return std::nullopt;
+  }
+  auto identity = runtime->create_run(registry_dir);
+  if (!identity) {
+    run.fail("bring-up", "", identity.error().message);
+    return std::nullopt;
+  }
+  run.rec.run_id = identity->run_id;
+
+  run.progress.message(
+      fmt::format("run {}: bringing up the stack ({} services)", run.rec.run_id, exp.stack.services.size()));
+  auto up = runtime->bring_up(exp, *identity, [&](const std::string& m) { run.progress.message(m); });
+  if (!up) {
+    // bring_up removed whatever it had made before it returned.
+    run.fail("bring-up", "", up.error().message);
+    runtime->release_run(*identity);
+    return std::nullopt;
+  }
+  StackInUse in_use{runtime, std::move(*identity), std::move(*up)};
+  run.rec.plan = in_use.stack->plan();
+  return in_use;
+}
+
+}  // namespace faultline::runner

@@ -1,0 +1,27 @@
+#include "harness/runner/phases/environment.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <array>
+
+#include "harness/platform/command.h"
+
+namespace faultline::runner {
+
+RunEnvironment probe_environment() {
+  RunEnvironment env;
+  utsname uts{};
+  uname(&uts);
+  // One byte short of the buffer, so the name stays terminated even when
+  // gethostname truncates it.
+  std::array<char, 256> host{};
+  gethostname(host.data(), host.size() - 1);
+  env.hostname = host.data();
+  env.kernel = std::string(uts.sysname) + " " + uts.release;
+  env.haproxy = platform::first_output_line({"haproxy", "-v"});
+  env.nginx = platform::first_output_line({"nginx", "-v"});
+  return env;
+}
+
+}  // namespace faultline::runner
