@@ -207,7 +207,7 @@ TEST_CASE("the journal writes the environment the run recorded", "[runner][journ
   RunRecord rec;
   rec.environment = {"game-day-host", "Linux 6.1.0-test", "HAProxy version 2.8.5",
                      "nginx version: nginx/1.24.0"};
-  const auto j = make_journal(v, rec);
+  const auto j = journal::to_json(make_journal(v, rec));
   CHECK(j["environment"]["hostname"] == "game-day-host");
   CHECK(j["environment"]["kernel"] == "Linux 6.1.0-test");
   CHECK(j["environment"]["haproxy"] == "HAProxy version 2.8.5");
