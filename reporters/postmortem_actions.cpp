@@ -139,26 +139,29 @@ std::string params_text(const json& params) {
   return fmt::format("`{{ {} }}`", fmt::join(parts, ", "));
 }
 
-std::string stack_line(const json& s) {
-  std::string text =
-      fmt::format("{} ({}, {}:{})", str(s, "name"), str(s, "kind"), str(s, "address"), count_at(s, "port"));
-  const json& backends = sub(s, "backends", empty_array());
-  if (!backends.empty()) {
+// A configured number that counts something, never below zero.
+uint64_t at_least_zero(int64_t v) {
+  return v > 0 ? static_cast<uint64_t>(v) : 0;
+}
+
+std::string stack_line(const journal::Service& s) {
+  std::string text = fmt::format("{} ({}, {}:{})", s.name, s.kind, s.address, at_least_zero(s.port));
+  if (!s.backends.empty()) {
     std::vector<std::string> names;
-    for (const auto& [name, w] : sub(s, "weights", empty_object()).items()) {
-      names.push_back(fmt::format("{} weight {}", name, w.dump()));
+    for (const auto& [name, w] : s.weights) {
+      names.push_back(fmt::format("{} weight {}", name, w));
     }
-    text += fmt::format(": balance `{}`, {}; health check {}", str(s, "balance"), joined(names),
-                        s.value("health_check", false) ? "on" : "none");
-    if (s.contains("maxconn")) {
-      text += fmt::format("; maxconn {}; retries {}", count_at(s, "maxconn"), count_at(s, "retries"));
+    text += fmt::format(": balance `{}`, {}; health check {}", s.balance, joined(names),
+                        s.health_check ? "on" : "none");
+    if (s.maxconn) {
+      text += fmt::format("; maxconn {}; retries {}", at_least_zero(*s.maxconn),
+                          at_least_zero(s.retries.value_or(0)));
     }
   }
-  const json& cap = sub(s, "capacity", empty_object());
-  if (!cap.empty()) {
-    text += fmt::format(": {} workers of {}, queue {}{}", num(cap, "workers"),
-                        ms(num(cap, "service_time_ms")), count_at(cap, "queue"),
-                        cap.value("crash_on_overflow", false) ? ", exits on overflow" : "");
+  if (const auto& cap = s.capacity) {
+    text += fmt::format(": {} workers of {}, queue {}{}", cap->workers.value_or(0),
+                        ms(cap->service_time_ms.value_or(0)), at_least_zero(cap->queue),
+                        cap->crash_on_overflow ? ", exits on overflow" : "");
   }
   return text;
 }
@@ -180,13 +183,12 @@ void add_actions(const Run& run, json& view) {
         {{"action", action}, {"type", type}, {"priority", priority}, {"owner", owner}, {"source", source}});
   };
   // The team's own first, in the experiment's words.
-  for (const auto& m : sub(run.pm, "corrective_actions", empty_array())) {
-    if (m.is_string()) {
-      add(m.get<std::string>(), kTeam, kTeam, kTeam, "the experiment");
-    } else if (m.is_object() && !str(m, "action").empty()) {
-      add(str(m, "action"), str(m, "type").empty() ? kTeam : str(m, "type"),
-          str(m, "priority").empty() ? kTeam : str(m, "priority"),
-          str(m, "owner").empty() ? kTeam : str(m, "owner"), "the experiment");
+  auto or_team = [](const std::optional<std::string>& column) {
+    return column.value_or("").empty() ? std::string(kTeam) : *column;
+  };
+  for (const auto& m : run.pm.corrective_actions) {
+    if (!m.action.empty()) {
+      add(m.action, or_team(m.type), or_team(m.priority), or_team(m.owner), "the experiment");
     }
   }
   if (!run.fault_ran || run.outcome == Outcome::not_proven || run.harness) {
@@ -198,13 +200,11 @@ void add_actions(const Run& run, json& view) {
         "process", kTeam, kTeam, "faultline");
   } else {
     for (const auto& a : run.activities) {
-      for (const auto& m : sub(a, "suggested_measures", empty_array())) {
+      for (const auto& m : a.suggested_measures) {
         // Older journals: plain text, no type.
-        if (m.is_string()) {
-          add(m.get<std::string>(), kTeam, suggested_priority(run, ""), kTeam, "suggested for this fault");
-        } else if (m.is_object() && !str(m, "action").empty()) {
-          add(str(m, "action"), str(m, "type").empty() ? kTeam : str(m, "type"),
-              suggested_priority(run, str(m, "type")), kTeam, "suggested for this fault");
+        if (!m.action.empty()) {
+          add(m.action, or_team(m.type), suggested_priority(run, m.type.value_or("")), kTeam,
+              "suggested for this fault");
         }
       }
     }
@@ -228,7 +228,7 @@ void add_actions(const Run& run, json& view) {
 void add_prompts(const Run& run, json& view) {
   const bool incident = view.value("is_incident", false);
   const auto notes = scripted_notes(run);
-  const bool told_detection = !str(run.pm, "detection").empty();
+  const bool told_detection = !run.pm.detection.empty();
   json prompts = json::object();
   prompts["detection"] = incident && !told_detection;
   prompts["paged"] = incident && !mentions(notes, {"paged", "page ", "on-call", "on call"});
@@ -243,86 +243,80 @@ void add_prompts(const Run& run, json& view) {
 
 void add_support(const Run& run, json& view) {
   std::vector<std::string> lines;
-  const json& exp = run.exp;
-  lines.push_back(fmt::format("Experiment `{}` (“{}”), run `{}` by faultline {}.", str(exp, "source_file"),
-                              str(exp, "title"), str(run.j, "run_id"), str(run.j, "faultline_version")));
-  if (!str(exp, "description").empty()) {
-    std::string d = str(exp, "description");
+  const auto& exp = run.exp;
+  lines.push_back(fmt::format("Experiment `{}` (“{}”), run `{}` by faultline {}.", exp.source_file, exp.title,
+                              run.j.run_id, run.j.faultline_version));
+  if (!exp.description.empty()) {
+    std::string d = exp.description;
     while (!d.empty() && std::isspace(static_cast<unsigned char>(d.back()))) {
       d.pop_back();
     }
     lines.push_back("The experiment's description, in its own words: " + d);
   }
-  for (const auto& t : sub(exp, "tags", empty_array())) {
-    const std::string tag = t.is_string() ? t.get<std::string>() : std::string();
+  for (const auto& tag : exp.tags) {
     if (tag.size() > kClassTag.size() && tag.rfind(kClassTag, 0) == 0) {
       lines.push_back(
           fmt::format("The experiment's tags name its incident class: `{}`.", tag.substr(kClassTag.size())));
     }
   }
   std::vector<std::string> stack;
-  for (const auto& s : sub(sub(run.j, "stack", empty_object()), "services", empty_array())) {
+  for (const auto& s : run.j.stack.services) {
     stack.push_back(stack_line(s));
   }
   if (!stack.empty()) {
-    lines.push_back(fmt::format("The stack, as configured ({} runtime): {}.",
-                                str(sub(run.j, "stack", empty_object()), "runtime"), fmt::join(stack, "; ")));
+    lines.push_back(fmt::format("The stack, as configured ({} runtime): {}.", run.j.stack.runtime,
+                                fmt::join(stack, "; ")));
   }
-  const json& env = sub(run.j, "environment", empty_object());
+  const auto& env = run.j.environment;
   std::vector<std::string> software;
-  for (const char* key : {"haproxy", "nginx", "kernel"}) {
-    if (!str(env, key).empty()) {
-      software.push_back(str(env, key));
+  for (const std::string* version : {&env.haproxy, &env.nginx, &env.kernel}) {
+    if (!version->empty()) {
+      software.push_back(*version);
     }
   }
   if (!software.empty()) {
-    lines.push_back(fmt::format("Software on {}: {}.", str(env, "hostname"), fmt::join(software, "; ")));
+    lines.push_back(fmt::format("Software on {}: {}.", env.hostname, fmt::join(software, "; ")));
   }
-  const json& load = run.load;
+  const auto& load = run.load;
   lines.push_back(fmt::format(
       "Load, as configured: {:g} requests/s to {} (path `{}`) over {}, from up to {}, timeout {}, for {}; {} "
       "requests were sent.",
-      num(load, "rate"), str(load, "target"), str(load, "path"),
-      plural(count_at(load, "connections"), "connection", "connections"),
-      plural(count_at(load, "users"), "simulated user", "simulated users"),
-      human_duration(num(load, "timeout_s")), human_duration(num(load, "duration_s")),
-      count_at(load, "requests")));
+      load.rate, load.target, load.path, plural(at_least_zero(load.connections), "connection", "connections"),
+      plural(at_least_zero(load.users), "simulated user", "simulated users"), human_duration(load.timeout_s),
+      human_duration(load.duration_s), load.requests.value_or(0)));
   for (const auto& f : run.faults) {
-    const json& a = *f.activity;
-    std::string text =
-        fmt::format("{} `{}` on {} with {}: planned at {} for {}", fault_title(f, run.faults.size()),
-                    str(a, "name"), str(a, "target"), params_text(sub(a, "params", empty_object())),
-                    offset(num(a, "planned_at_s")), human_duration(num(a, "planned_duration_s")));
+    const journal::Activity& a = *f.activity;
+    std::string text = fmt::format("{} `{}` on {} with {}: planned at {} for {}",
+                                   fault_title(f, run.faults.size()), a.name, a.target, params_text(a.params),
+                                   offset(a.planned_at_s), human_duration(a.planned_duration_s.value_or(0)));
     if (f.injected()) {
       text += fmt::format("; in force from {}", offset(f.injected_s()));
-      if (has_num(a, "inject_took_ms")) {
-        text += fmt::format(" (inject took {})", ms(num(a, "inject_took_ms")));
+      if (a.inject_took_ms) {
+        text += fmt::format(" (inject took {})", ms(*a.inject_took_ms));
       }
     }
-    if (has_num(a, "reverted_s")) {
-      text += fmt::format(", reverted at {}", offset(num(a, "reverted_s")));
-      if (has_num(a, "revert_took_ms")) {
-        text += fmt::format(" (revert took {})", ms(num(a, "revert_took_ms")));
+    if (a.reverted_s) {
+      text += fmt::format(", reverted at {}", offset(*a.reverted_s));
+      if (a.revert_took_ms) {
+        text += fmt::format(" (revert took {})", ms(*a.revert_took_ms));
       }
     }
-    const std::string how = !str(a, "mechanism").empty() ? str(a, "mechanism") : str(a, "kernel_path");
+    const std::string how = !a.mechanism.value_or("").empty() ? *a.mechanism : a.kernel_path.value_or("");
     if (!how.empty()) {
       text += fmt::format("; injected by {}", how);
     }
     lines.push_back(text + ".");
   }
-  for (const auto& e : sub(run.j, "service_events", empty_array())) {
-    lines.push_back(fmt::format("{} at {}: {}.", str(e, "service"), offset(num(e, "t")), str(e, "text")));
+  for (const auto& e : run.j.service_events) {
+    lines.push_back(fmt::format("{} at {}: {}.", e.service, offset(e.t), e.text));
   }
   lines.push_back(
       fmt::format("The SLOs were judged every {}; recovery counts once three windows in a row hold "
                   "every objective.",
                   human_duration(run.window_s)));
   std::vector<std::string> logs;
-  for (const auto& l : sub(run.j, "server_logs", empty_array())) {
-    if (l.is_string()) {
-      logs.push_back(fmt::format("`{}`", l.get<std::string>()));
-    }
+  for (const auto& l : run.j.server_logs) {
+    logs.push_back(fmt::format("`{}`", l));
   }
   lines.push_back(fmt::format(
       "Beside this report: `journal.json` (every figure here, re-render with `faultline "

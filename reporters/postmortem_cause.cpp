@@ -12,7 +12,7 @@ namespace faultline::reporters::postmortem {
 namespace {
 
 std::string root_cause(const Run& run, const ImpactFigures& figures) {
-  std::string text = str(run.pm, "root_cause");
+  std::string text = run.pm.root_cause;
   if (!text.empty()) {
     return text;
   }
@@ -21,7 +21,7 @@ std::string root_cause(const Run& run, const ImpactFigures& figures) {
   bool all_lb = true;
   bool all_operations = true;
   for (const auto* f : run.injected) {
-    const std::string name = str(*f->activity, "name");
+    const std::string& name = f->activity->name;
     all_lb = all_lb && name.rfind("lb_", 0) == 0;
     all_operations = all_operations && (name == "lb_maintenance" || name == "lb_drain");
   }
@@ -57,19 +57,18 @@ std::string root_cause(const Run& run, const ImpactFigures& figures) {
 std::vector<std::string> trigger(const Run& run) {
   std::vector<std::string> out;
   for (const auto& f : run.faults) {
-    const json& a = *f.activity;
+    const journal::Activity& a = *f.activity;
     const std::string planned =
-        has_num(a, "planned_duration_s") && num(a, "planned_duration_s") > 0
-            ? fmt::format(", planned by the experiment for {}", human_duration(num(a, "planned_duration_s")))
+        a.planned_duration_s.value_or(0) > 0
+            ? fmt::format(", planned by the experiment for {}", human_duration(*a.planned_duration_s))
             : std::string();
     if (f.injected()) {
       out.push_back(fmt::format("At {} ({}), {} (`{}` on {}{}).", run.clock.at(f.injected_s(), "%H:%M:%S %Z"),
-                                offset(f.injected_s()), str(a, "description"), str(a, "name"),
-                                str(a, "target"), planned));
-    } else if (str(a, "status") == "inject_failed") {
+                                offset(f.injected_s()), a.description, a.name, a.target, planned));
+    } else if (a.status == "inject_failed") {
       out.push_back(fmt::format("{} (`{}` on {}) did not apply, so it was never in force: {}.",
-                                capitalised(fault_label(f, run.faults.size())), str(a, "name"),
-                                str(a, "target"), str(a, "error")));
+                                capitalised(fault_label(f, run.faults.size())), a.name, a.target,
+                                a.error.value_or("")));
     }
   }
   if (out.empty()) {
@@ -95,19 +94,19 @@ std::string verdict(const Run& run) {
 
 std::vector<std::string> detection(const Run& run) {
   std::vector<std::string> out;
-  const json& analysis = run.analysis;
-  if (has_num(analysis, "detected_s")) {
+  const auto& analysis = run.analysis;
+  if (analysis.detected_s) {
     const auto first = objectives_breached_first(run);
     out.push_back(fmt::format(
         "Measured: the {} {} flagged the breach at the end of the first failing {} window, {} after the "
         "{}fault was injected.",
         first.empty() ? std::string("SLO") : joined(first), first.size() == 1 ? "objective" : "objectives",
-        human_duration(run.window_s), human_duration(num(analysis, "time_to_detect_s")),
+        human_duration(run.window_s), human_duration(analysis.time_to_detect_s.value_or(0)),
         run.injected.size() > 1 ? "first " : ""));
   } else if (run.fault_ran && !run.breached) {
     out.push_back("No SLO was breached, so there was nothing to detect.");
   }
-  const std::string told = str(run.pm, "detection");
+  const std::string& told = run.pm.detection;
   if (!told.empty()) {
     out.push_back(fmt::format("In production, in the experiment's words: {}", told));
   }
@@ -118,14 +117,14 @@ std::vector<std::string> detection(const Run& run) {
 
 std::vector<std::string> objectives_breached_first(const Run& run) {
   std::vector<std::string> which;
-  if (!has_num(run.analysis, "first_breach_s")) {
+  if (!run.analysis.first_breach_s) {
     return which;
   }
-  const double first = num(run.analysis, "first_breach_s");
+  const double first = *run.analysis.first_breach_s;
   for (const auto& o : run.objectives) {
-    for (const auto& b : sub(o, "breaches", empty_array())) {
-      if (num(b, "start_s") <= first + 1e-9 && first < num(b, "end_s")) {
-        which.push_back(str(o, "name"));
+    for (const auto& b : o.breaches) {
+      if (b.start_s <= first + 1e-9 && first < b.end_s) {
+        which.push_back(o.name);
         break;
       }
     }
@@ -138,44 +137,41 @@ void add_cause_and_verdict(const Run& run, const ImpactFigures& figures, json& v
   view["trigger"] = trigger(run);
   view["detection"] = detection(run);
   view["verdict"] = verdict(run);
-  view["expectation_met"] = run.j.value("expectation_met", false);
+  view["expectation_met"] = run.j.expectation_met;
 }
 
 std::vector<std::string> resolution(const Run& run) {
   const Clock& clock = run.clock;
-  const json& analysis = run.analysis;
+  const auto& analysis = run.analysis;
   std::vector<std::string> out;
   for (const auto* f : run.injected) {
-    const json& a = *f->activity;
-    if (has_num(a, "reverted_s")) {
-      const double planned_end = num(a, "planned_at_s") + num(a, "planned_duration_s");
-      const bool early =
-          run.stopped_early && has_num(a, "planned_duration_s") && num(a, "reverted_s") < planned_end - 0.05;
+    const journal::Activity& a = *f->activity;
+    if (a.reverted_s) {
+      const double reverted = *a.reverted_s;
+      const double planned_end = a.planned_at_s + a.planned_duration_s.value_or(0);
+      const bool early = run.stopped_early && a.planned_duration_s && reverted < planned_end - 0.05;
       out.push_back(fmt::format("At {} ({}) {} was reverted (`{}` on {}), {} after it was injected{}.",
-                                clock.at(num(a, "reverted_s")), offset(num(a, "reverted_s")),
-                                fault_label(*f, run.faults.size()), str(a, "name"), str(a, "target"),
-                                human_duration(num(a, "reverted_s") - f->injected_s()),
+                                clock.at(reverted), offset(reverted), fault_label(*f, run.faults.size()),
+                                a.name, a.target, human_duration(reverted - f->injected_s()),
                                 early ? " and earlier than planned, because the run stopped" : ""));
     } else {
       out.push_back(fmt::format("{} (`{}` on {}) has no recorded revert; check {} by hand.",
-                                capitalised(fault_label(*f, run.faults.size())), str(a, "name"),
-                                str(a, "target"), str(a, "target")));
+                                capitalised(fault_label(*f, run.faults.size())), a.name, a.target, a.target));
     }
   }
   // The breach time inside the incident window (older journals: the whole
   // run's), so that it never exceeds the duration it is compared with.
-  const double breach_s =
-      has_num(run.impact, "breach_s") ? num(run.impact, "breach_s") : num(analysis, "total_breach_s");
+  const double breach_s = run.impact.breach_s ? *run.impact.breach_s : analysis.total_breach_s.value_or(0);
   const double duration = run.inc_end - run.inc_start;
-  if (has_num(analysis, "time_to_recover_s")) {
-    const double in_force = num(analysis, "last_revert_s") - num(analysis, "first_inject_s");
+  if (analysis.time_to_recover_s) {
+    const double in_force = analysis.last_revert_s.value_or(0) - analysis.first_inject_s.value_or(0);
     out.push_back(fmt::format(
         "Every objective was seen holding again {} after the {}revert, at the end of the first {} window "
         "that held, so the incident lasted {} ({} with the fault{} in force, then {} to recover). The SLOs "
         "were in breach for {} of it.",
-        human_duration(num(analysis, "time_to_recover_s")), run.injected.size() > 1 ? "last " : "",
+        human_duration(*analysis.time_to_recover_s), run.injected.size() > 1 ? "last " : "",
         human_duration(run.window_s), human_duration(duration), human_duration(in_force),
-        run.injected.size() > 1 ? "s" : "", human_duration(num(analysis, "time_to_recover_s")),
+        run.injected.size() > 1 ? "s" : "", human_duration(*analysis.time_to_recover_s),
         human_duration(breach_s)));
   } else if (run.outcome == Outcome::passed) {
     out.push_back("The SLOs never broke, so nothing else had to be done.");

@@ -56,12 +56,14 @@ std::string kept_share(const ImpactFigures& figures, const std::string& backend)
 // The share of the requests a weight change gives a server, from the
 // fault's parameters and the pool's size (configured, not measured): nullopt
 // for other faults.
-std::optional<double> configured_share(const Run& run, const json& lb, const std::string& backend) {
-  const size_t pool = sub(lb, "backends", empty_array()).size();
+std::optional<double> configured_share(const Run& run, const journal::Service& lb,
+                                       const std::string& backend) {
+  const size_t pool = lb.backends.size();
   for (const auto* f : run.injected) {
-    const json& params = sub(*f->activity, "params", empty_object());
-    if (str(*f->activity, "name") == "lb_weight" && str(params, "server") == backend &&
-        has_num(params, "weight") && pool > 0) {
+    // The step's params as written: free-form, read as JSON.
+    const json& params = f->activity->params;
+    if (f->activity->name == "lb_weight" && str(params, "server") == backend && has_num(params, "weight") &&
+        pool > 0) {
       const double w = num(params, "weight");
       const double others = has_num(params, "others") ? num(params, "others") : 1.0;
       const double total = w + others * double(pool - 1);
@@ -73,86 +75,86 @@ std::optional<double> configured_share(const Run& run, const json& lb, const std
   return std::nullopt;
 }
 
-std::string lb_word(const json& lb) {
-  return str(lb, "kind") == "nginx" ? "nginx" : "HAProxy";
+std::string lb_word(const journal::Service& lb) {
+  return lb.kind == "nginx" ? "nginx" : "HAProxy";
+}
+
+// A setting the journal states as zero (or less): `maxconn: 0`, `retries: 0`.
+bool configured_none(const std::optional<int64_t>& setting) {
+  return setting && *setting <= 0;
 }
 
 }  // namespace
 
-bool in_list(const json& list, const std::string& name) {
-  for (const auto& b : list) {
-    if (b.is_string() && b.get<std::string>() == name) {
-      return true;
-    }
-  }
-  return false;
+bool in_list(const std::vector<std::string>& list, const std::string& name) {
+  return std::find(list.begin(), list.end(), name) != list.end();
 }
 
-std::vector<std::string> hit_backends(const Run& run, const json& lb) {
+std::vector<std::string> hit_backends(const Run& run, const journal::Service& lb) {
   std::vector<std::string> out;
-  const json& backends = sub(lb, "backends", empty_array());
   auto add = [&](const std::string& name) {
-    if (in_list(backends, name) && std::find(out.begin(), out.end(), name) == out.end()) {
+    if (in_list(lb.backends, name) && !in_list(out, name)) {
       out.push_back(name);
     }
   };
   for (const auto* f : run.injected) {
-    add(str(*f->activity, "target"));
-    add(str(sub(*f->activity, "params", empty_object()), "server"));
+    add(f->activity->target);
+    add(str(f->activity->params, "server"));
   }
-  for (const auto& e : sub(run.j, "service_events", empty_array())) {
-    if (str(e, "event") != "died") {
-      add(str(e, "service"));
+  for (const auto& e : run.j.service_events) {
+    if (e.event != "died") {
+      add(e.service);
     }
   }
   return out;
 }
 
 std::optional<double> marked_down_at(const Run& run, const std::string& server, Span span) {
-  for (const auto& e : sub(run.j, "lb_events", empty_array())) {
-    const double t = num(e, "t");
-    const bool within = span == Span::run || (t >= run.inc_start && t <= run.inc_end);
-    if (str(e, "server") == server && str(e, "to") == "DOWN" && within) {
-      return t;
+  for (const auto& e : run.j.lb_events) {
+    const bool within = span == Span::run || (e.t >= run.inc_start && e.t <= run.inc_end);
+    if (e.server == server && e.to == "DOWN" && within) {
+      return e.t;
     }
   }
   return std::nullopt;
 }
 
-const json* crash_of(const Run& run, const std::string& service) {
-  for (const auto& e : sub(run.j, "service_events", empty_array())) {
-    if (str(e, "service") == service && str(e, "event") != "died") {
+const journal::ServiceEvent* crash_of(const Run& run, const std::string& service) {
+  for (const auto& e : run.j.service_events) {
+    if (e.service == service && e.event != "died") {
       return &e;
     }
   }
   return nullptr;
 }
 
-const json& target_service(const Run& run) {
-  return service_named(run, str(run.load, "target"));
+const journal::Service& target_service(const Run& run) {
+  return service_named(run, run.load.target);
 }
 
-const json& service_named(const Run& run, const std::string& name) {
-  for (const auto& s : sub(sub(run.j, "stack", empty_object()), "services", empty_array())) {
-    if (str(s, "name") == name) {
+const journal::Service& service_named(const Run& run, const std::string& name) {
+  for (const auto& s : run.j.stack.services) {
+    if (s.name == name) {
       return s;
     }
   }
-  return empty_object();
+  static const journal::Service none;
+  return none;
 }
 
 std::vector<std::string> contributing_factors(const Run& run, const ImpactFigures& figures) {
   std::vector<std::string> out;
-  const json& lb = target_service(run);
-  if (!run.fault_ran || lb.empty() || sub(lb, "backends", empty_array()).empty()) {
+  const journal::Service& lb = target_service(run);
+  if (!run.fault_ran || lb.backends.empty()) {
     return out;
   }
-  const std::string lb_name = str(lb, "name");
+  const std::string& lb_name = lb.name;
   bool any_slow = false;
   for (const auto* f : run.injected) {
-    any_slow = any_slow || slows_a_server(str(*f->activity, "name"));
+    any_slow = any_slow || slows_a_server(f->activity->name);
   }
-  const bool health_check = lb.value("health_check", false);
+  const bool health_check = lb.health_check;
+  const double rate = run.load.rate;
   const auto named = hit_backends(run, lb);
   auto hit = named;
   // A backend the fault did not name but that took a share it had not
@@ -162,44 +164,43 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
     hit.push_back(figures.skew->backend);
   }
   for (const auto& backend : hit) {
-    const json* crash = crash_of(run, backend);
-    const json& svc = service_named(run, backend);
-    const json& cap = sub(svc, "capacity", empty_object());
+    const journal::ServiceEvent* crash = crash_of(run, backend);
+    const journal::Service& svc = service_named(run, backend);
+    const journal::Capacity cap = svc.capacity.value_or(journal::Capacity{});
     // Overload: more than the server can serve, both as configured.
-    if (has_num(cap, "workers") && has_num(cap, "service_time_ms") && num(cap, "service_time_ms") > 0) {
-      const double capacity = num(cap, "workers") * 1000.0 / num(cap, "service_time_ms");
+    if (cap.workers && cap.service_time_ms && *cap.service_time_ms > 0) {
+      const double workers = double(*cap.workers);
+      const double capacity = workers * 1000.0 / *cap.service_time_ms;
       const auto share = configured_share(run, lb, backend);
-      const double offered = share ? *share * num(run.load, "rate") : 0;
+      const double offered = share ? *share * rate : 0;
       const ShareMove* moved = move_of(figures, backend);
       if (share && offered > capacity) {
         out.push_back(
             fmt::format("{} can serve about {:.0f} requests/s (configured: {} workers of {} each); the "
                         "change gave it {} of "
                         "the weight, about {:.0f} of the {:g} requests/s the load offered (both configured).",
-                        backend, capacity, num(cap, "workers"), ms(num(cap, "service_time_ms")), pct(*share),
-                        offered, num(run.load, "rate")));
+                        backend, capacity, workers, ms(*cap.service_time_ms), pct(*share), offered, rate));
       } else if (!share && moved != nullptr && moved->moved() >= kShareMoved &&
-                 moved->during * num(run.load, "rate") > capacity) {
+                 moved->during * rate > capacity) {
         // No weight says how much it was given: what it received says it.
         out.push_back(fmt::format(
             "{} can serve about {:.0f} requests/s (configured: {} workers of {} each); it {} {} of the "
             "requests "
             "while the fault was in force (measured), about {:.0f} of the {:g} requests/s the load offered.",
-            backend, capacity, num(cap, "workers"), ms(num(cap, "service_time_ms")),
-            moved->answered ? "answered" : "received", pct(moved->during),
-            moved->during * num(run.load, "rate"), num(run.load, "rate")));
+            backend, capacity, workers, ms(*cap.service_time_ms), moved->answered ? "answered" : "received",
+            pct(moved->during), moved->during * rate, rate));
       }
     }
-    if (crash != nullptr && cap.value("crash_on_overflow", false)) {
+    if (crash != nullptr && cap.crash_on_overflow) {
       out.push_back(fmt::format(
           "{} exits when its queue of {} requests overflows (configured `on_overflow: crash`), and nothing "
           "restarted it: it crashed at {} ({}) and stayed down for the rest of the run (measured).",
-          backend, count_at(cap, "queue"), run.clock.at(num(*crash, "t")), offset(num(*crash, "t"))));
+          backend, cap.queue > 0 ? uint64_t(cap.queue) : 0, run.clock.at(crash->t), offset(crash->t)));
     }
     // A slow server: the balancing, then the missing limit, come first; a
     // health check would not have taken out a server that still answers.
     if (any_slow && crash == nullptr) {
-      const std::string balance = str(lb, "balance");
+      const std::string& balance = lb.balance;
       if (balance != "leastconn" && balance != "least_conn" && !balance.empty()) {
         out.push_back(
             fmt::format("`balance: {}` (configured) keeps sending {} its turn however slowly it answers: {} "
@@ -207,7 +208,7 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
                         "detection here to steer requests away from a slow server.",
                         balance, backend, lb_word(lb)));
       }
-      if (count_at(lb, "maxconn") == 0 && lb.contains("maxconn")) {
+      if (configured_none(lb.maxconn)) {
         out.push_back(fmt::format(
             "No per-server connection limit (`maxconn`, configured none): requests piled up on the slow {} "
             "instead of waiting in {}'s queue or going to another server.",
@@ -228,8 +229,8 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
                                                : ": " + kept_share(figures, backend);
     const std::optional<double> down_at = marked_down_at(run, backend);
     if (health_check && down_at && (crash != nullptr || figures.failed > 0)) {
-      const double interval = num(lb, "health_check_interval_s");
-      const double fall = num(lb, "health_check_fall");
+      const double interval = lb.health_check_interval_s.value_or(0);
+      const double fall = double(lb.health_check_fall.value_or(0));
       out.push_back(fmt::format(
           "{}'s health check took {} out only {} after the fault{}; requests sent to it until then failed "
           "(measured).",
@@ -250,8 +251,8 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
       out.push_back(fmt::format(
           "No health check was configured on {} ({}), so nothing could take {} out of the pool{}.", lb_name,
           // What "no health check" is on each kind, as faultline renders it.
-          str(lb, "kind") == "nginx" ? "configured: `max_fails=0`, so nginx never counts a server's failures"
-                                     : "configured: no `check` on the server lines",
+          lb.kind == "nginx" ? "configured: `max_fails=0`, so nginx never counts a server's failures"
+                             : "configured: no `check` on the server lines",
           backend, after));
     } else if (!marked_down_at(run, backend).has_value() && (crash != nullptr || figures.failed > 0)) {
       out.push_back(
@@ -260,7 +261,7 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
                       lb_name, backend, after));
     }
   }
-  if (figures.failed > 0 && lb.contains("retries") && count_at(lb, "retries") == 0) {
+  if (figures.failed > 0 && configured_none(lb.retries)) {
     out.push_back(
         fmt::format("No retries were configured on {} (`retries: 0`, configured): a request that "
                     "failed on one server was not tried on another ({} failed, measured).",
@@ -272,7 +273,7 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
 std::string restore_advice(const Run& run) {
   // Only a run that went on to its end can show that a service did not
   // come back; one stopped early (an abort, a signal) was not meant to.
-  if (!run.breached || has_num(run.analysis, "recovered_s") ||
+  if (!run.breached || run.analysis.recovered_s ||
       (run.outcome != Outcome::incident && run.outcome != Outcome::regression) || run.harness) {
     return {};
   }
@@ -284,14 +285,14 @@ std::string restore_advice(const Run& run) {
         human_duration(run.tail_needed_s));
   }
   std::vector<std::string> crashed;
-  for (const auto& e : sub(run.j, "service_events", empty_array())) {
-    if (str(e, "event") != "died") {
-      crashed.push_back(str(e, "service"));
+  for (const auto& e : run.j.service_events) {
+    if (e.event != "died") {
+      crashed.push_back(e.service);
     }
   }
   std::vector<std::string> reverted;
   for (const auto* f : run.injected) {
-    reverted.push_back(fmt::format("`{}`", str(*f->activity, "name")));
+    reverted.push_back(fmt::format("`{}`", f->activity->name));
   }
   if (!crashed.empty()) {
     return fmt::format(
@@ -301,8 +302,8 @@ std::string restore_advice(const Run& run) {
   }
   // A server the load balancer still held down at the end.
   std::map<std::string, std::string> last_state;
-  for (const auto& e : sub(run.j, "lb_events", empty_array())) {
-    last_state[str(e, "server")] = str(e, "to");
+  for (const auto& e : run.j.lb_events) {
+    last_state[e.server] = e.to;
   }
   std::vector<std::string> down;
   for (const auto& [server, state] : last_state) {
@@ -324,9 +325,9 @@ std::string restore_advice(const Run& run) {
 
 std::vector<std::string> scripted_notes(const Run& run) {
   std::vector<std::string> out;
-  for (const auto& note : sub(run.j, "notes", empty_array())) {
-    if (str(note, "source") == "method") {
-      std::string text = str(note, "text");
+  for (const auto& note : run.j.notes) {
+    if (note.source == "method") {
+      std::string text = note.text;
       std::transform(text.begin(), text.end(), text.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       out.push_back(text);

@@ -22,19 +22,18 @@ constexpr const char* kNoBackend = "(no backend)";
 // Each backend's share of a phase's requests. The denominator is every
 // request, so a backend sent traffic it never answered does not look
 // idle; what no backend answered is under kNoBackend.
-std::map<std::string, double> phase_shares(const json& phase) {
-  const json& b = sub(phase, "backends", empty_object());
+std::map<std::string, double> phase_shares(const journal::Phase& phase) {
   uint64_t answered = 0;
-  for (const auto& [name, n] : b.items()) {
-    answered = saturating_add(answered, journal_count(n));
+  for (const auto& [name, n] : phase.backends) {
+    answered = saturating_add(answered, n);
   }
-  const uint64_t requests = std::max<uint64_t>(answered, count_at(phase, "requests"));
+  const uint64_t requests = std::max<uint64_t>(answered, phase.requests);
   std::map<std::string, double> out;
   if (requests == 0) {
     return out;
   }
-  for (const auto& [name, n] : b.items()) {
-    out[name] = double(journal_count(n)) / double(requests);
+  for (const auto& [name, n] : phase.backends) {
+    out[name] = double(n) / double(requests);
   }
   if (requests > answered) {
     out[kNoBackend] = double(requests - answered) / double(requests);
@@ -47,13 +46,13 @@ std::map<std::string, double> phase_shares(const json& phase) {
 std::vector<ShareMove> share_moves(const Run& run) {
   std::map<std::string, double> baseline_shares;
   for (const auto& p : run.phases) {
-    if (str(p, "kind") == "baseline") {
+    if (p.kind == "baseline") {
       baseline_shares = phase_shares(p);
     }
   }
   std::map<std::string, ShareMove> largest;
   for (const auto& p : run.phases) {
-    if (str(p, "kind") != "fault" || baseline_shares.empty() || count_at(p, "requests") == 0) {
+    if (p.kind != "fault" || baseline_shares.empty() || p.requests == 0) {
       continue;
     }
     const auto shares = phase_shares(p);
@@ -85,10 +84,10 @@ std::string duration_basis(const Run& run) {
   if (!run.fault_ran) {
     return "the whole run; no fault was injected";
   }
-  if (has_num(run.analysis, "recovered_s")) {
+  if (run.analysis.recovered_s) {
     return "from the first fault injected until every objective was seen holding again after the last revert";
   }
-  if (has_num(run.analysis, "first_breach_s")) {
+  if (run.analysis.first_breach_s) {
     return fmt::format("from the first fault injected to the end of the load: {}", not_recovered_phrase(run));
   }
   return "from the first fault injected to the last revert; no SLO was breached";
@@ -115,7 +114,7 @@ std::string ImpactFigures::skew_clause() const {
 
 ImpactFigures add_impact(const Run& run, json& view) {
   const Clock& clock = run.clock;
-  const json& impact = run.impact;
+  const auto& impact = run.impact;
   const bool same_day = clock.date(run.inc_start) == clock.date(run.inc_end);
   view["duration"] = fmt::format("{} to {}, {}", clock.full(run.inc_start),
                                  clock.at(run.inc_end, same_day ? "%H:%M:%S %Z" : "%Y-%m-%d %H:%M:%S %Z"),
@@ -124,20 +123,18 @@ ImpactFigures add_impact(const Run& run, json& view) {
 
   ImpactFigures figures;
   for (const auto& p : run.phases) {
-    if (str(p, "kind") == "baseline" && has_num(p, "p99_ms") && count_at(p, "requests") > 0) {
-      figures.baseline_p99 = num(p, "p99_ms");
+    if (p.kind == "baseline" && p.p99_ms && p.requests > 0) {
+      figures.baseline_p99 = *p.p99_ms;
     }
   }
-  figures.requests = count_at(impact, "requests");
-  figures.failed = count_at(impact, "failed");
-  figures.slow = count_at(impact, "slow");
-  figures.latency_objective_ms =
-      has_num(impact, "latency_objective_ms") ? num(impact, "latency_objective_ms") : -1;
-  figures.users_seen = count_at(impact, "users_seen");
-  figures.users_affected = count_at(impact, "users_affected");
-  figures.kinds =
-      error_kinds(sub(impact, "statuses", empty_object()), sub(impact, "transport_errors", empty_object()));
-  figures.peak_p99 = num(impact, "peak_p99_ms");
+  figures.requests = impact.requests.value_or(0);
+  figures.failed = impact.failed.value_or(0);
+  figures.slow = impact.slow;
+  figures.latency_objective_ms = impact.latency_objective_ms.value_or(-1);
+  figures.users_seen = impact.users_seen.value_or(0);
+  figures.users_affected = impact.users_affected.value_or(0);
+  figures.kinds = error_kinds(impact.statuses, impact.transport_errors);
+  figures.peak_p99 = impact.peak_p99_ms.value_or(0);
   figures.moves = share_moves(run);
   if (!figures.moves.empty() && std::abs(figures.moves.front().moved()) >= kShareMoved) {
     figures.skew = figures.moves.front();
@@ -146,7 +143,7 @@ ImpactFigures add_impact(const Run& run, json& view) {
   std::vector<std::string> lines;
   if (figures.requests > 0) {
     lines.push_back(fmt::format("{} of requests failed ({} of {}) between {} and {}.",
-                                pct(num(impact, "failed_share")), figures.failed, figures.requests,
+                                pct(impact.failed_share.value_or(0)), figures.failed, figures.requests,
                                 clock.at(run.inc_start), clock.at(run.inc_end)));
     const bool has_latency_objective = figures.latency_objective_ms >= 0;
     const std::string slow_part =
@@ -173,10 +170,10 @@ ImpactFigures add_impact(const Run& run, json& view) {
     // Statuses below 500 are not failures to the SLOs, but users still got
     // them (a rate limit answers 429), so they belong in the impact.
     std::vector<std::string> refused;
-    for (const auto& [code, n] : sub(impact, "statuses", empty_object()).items()) {
+    for (const auto& [code, n] : impact.statuses) {
       const int c = std::atoi(code.c_str());
-      if (c >= 400 && c < 500 && journal_count(n) > 0) {
-        refused.push_back(kind_phrase(code, journal_count(n)));
+      if (c >= 400 && c < 500 && n > 0) {
+        refused.push_back(kind_phrase(code, n));
       }
     }
     if (!refused.empty()) {
@@ -200,11 +197,9 @@ json phase_rows(const Run& run) {
   // The load target's backends in the order the stack lists them, so that
   // every phase's table has the same rows.
   std::vector<std::string> backends;
-  for (const auto& s : sub(sub(run.j, "stack", empty_object()), "services", empty_array())) {
-    if (str(s, "name") == str(run.load, "target")) {
-      for (const auto& b : sub(s, "backends", empty_array())) {
-        backends.push_back(b.get<std::string>());
-      }
+  for (const auto& s : run.j.stack.services) {
+    if (s.name == run.load.target) {
+      backends.insert(backends.end(), s.backends.begin(), s.backends.end());
     }
   }
   json rows_out = json::array();
@@ -217,7 +212,7 @@ json phase_rows(const Run& run) {
     json shares = json::array();
     // A phase nobody sent a request in has no shares to show: 0% for
     // every backend would read as "none of them was used".
-    if (count_at(p, "requests") == 0) {
+    if (p.requests == 0) {
       rows.clear();
     }
     for (const auto& name : rows) {
@@ -232,13 +227,13 @@ json phase_rows(const Run& run) {
       shares.push_back({{"backend", name}, {"share", pct(share)}, {"bar", bar}});
     }
     rows_out.push_back({
-        {"name", str(p, "name")},
-        {"from", run.clock.at(num(p, "start_s"))},
-        {"to", run.clock.at(num(p, "end_s"))},
-        {"requests", count_at(p, "requests")},
-        {"error_rate", pct(num(p, "error_rate"))},
-        {"p50", ms(num(p, "p50_ms"))},
-        {"p99", ms(num(p, "p99_ms"))},
+        {"name", p.name},
+        {"from", run.clock.at(p.start_s)},
+        {"to", run.clock.at(p.end_s)},
+        {"requests", p.requests},
+        {"error_rate", pct(p.error_rate)},
+        {"p50", ms(p.p50_ms)},
+        {"p99", ms(p.p99_ms.value_or(0))},
         {"shares", shares},
         {"no_requests", shares.empty()},
     });

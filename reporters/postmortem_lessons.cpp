@@ -16,25 +16,25 @@ namespace {
 // pool during the incident: the load balancer doing its job.
 std::vector<std::string> taken_out(const Run& run) {
   std::vector<std::string> out;
-  for (const auto& e : sub(run.j, "lb_events", empty_array())) {
-    const double t = num(e, "t");
-    if (str(e, "to") != "DOWN" || t < run.inc_start || t > run.inc_end) {
+  for (const auto& e : run.j.lb_events) {
+    const double t = e.t;
+    if (e.to != "DOWN" || t < run.inc_start || t > run.inc_end) {
       continue;
     }
-    out.push_back(fmt::format(
-        "{} took {} out of the pool at {}, {} after the {}fault (measured).",
-        str(e, "service").empty() ? std::string("The load balancer") : str(e, "service"), str(e, "server"),
-        run.clock.at(t), human_duration(t - run.inc_start), run.injected.size() > 1 ? "first " : ""));
+    out.push_back(fmt::format("{} took {} out of the pool at {}, {} after the {}fault (measured).",
+                              e.service.empty() ? std::string("The load balancer") : e.service, e.server,
+                              run.clock.at(t), human_duration(t - run.inc_start),
+                              run.injected.size() > 1 ? "first " : ""));
   }
   return out;
 }
 
 std::vector<std::string> crashed(const Run& run) {
   std::vector<std::string> out;
-  for (const auto& e : sub(run.j, "service_events", empty_array())) {
-    if (str(e, "event") != "died") {
-      out.push_back(fmt::format("{} crashed at {} ({}) and did not come back during the run.",
-                                str(e, "service"), run.clock.at(num(e, "t")), offset(num(e, "t"))));
+  for (const auto& e : run.j.service_events) {
+    if (e.event != "died") {
+      out.push_back(fmt::format("{} crashed at {} ({}) and did not come back during the run.", e.service,
+                                run.clock.at(e.t), offset(e.t)));
     }
   }
   return out;
@@ -43,7 +43,7 @@ std::vector<std::string> crashed(const Run& run) {
 }  // namespace
 
 void add_lessons(const Run& run, const ImpactFigures& figures, json& view) {
-  const json& analysis = run.analysis;
+  const auto& analysis = run.analysis;
   std::vector<std::string> well;
   std::vector<std::string> wrong;
   std::vector<std::string> lucky;
@@ -55,18 +55,18 @@ void add_lessons(const Run& run, const ImpactFigures& figures, json& view) {
                       "included.",
                       human_duration(run.inc_end - run.inc_start)));
     }
-    if (has_num(analysis, "time_to_detect_s")) {
+    if (analysis.time_to_detect_s) {
       const auto first = objectives_breached_first(run);
       well.push_back(fmt::format("The {} {} detected the breach {} after the change (measured).",
                                  first.empty() ? std::string("SLO") : joined(first),
                                  first.size() == 1 ? "objective" : "objectives",
-                                 human_duration(num(analysis, "time_to_detect_s"))));
+                                 human_duration(*analysis.time_to_detect_s)));
     }
-    if (has_num(analysis, "time_to_recover_s")) {
+    if (analysis.time_to_recover_s) {
       well.push_back(
           fmt::format("Every objective held again {} after the revert, with nothing else done "
                       "(measured).",
-                      human_duration(num(analysis, "time_to_recover_s"))));
+                      human_duration(*analysis.time_to_recover_s)));
     }
     for (auto& line : taken_out(run)) {
       well.push_back(line);
@@ -91,8 +91,8 @@ void add_lessons(const Run& run, const ImpactFigures& figures, json& view) {
     wrong.insert(wrong.end(), crashes.begin(), crashes.end());
     // A backend the faults hit that the load balancer never took out, while
     // requests failed or it was down.
-    const json& lb = target_service(run);
-    if (!lb.empty() && (figures.failed > 0 || !crashes.empty())) {
+    const journal::Service& lb = target_service(run);
+    if (!lb.name.empty() && (figures.failed > 0 || !crashes.empty())) {
       const auto hit = hit_backends(run, lb);
       for (const auto& m : figures.moves) {
         if (std::find(hit.begin(), hit.end(), m.backend) == hit.end() ||
@@ -112,7 +112,7 @@ void add_lessons(const Run& run, const ImpactFigures& figures, json& view) {
         }
       }
     }
-    if (run.breached && !has_num(analysis, "recovered_s") && run.outcome != Outcome::passed) {
+    if (run.breached && !analysis.recovered_s && run.outcome != Outcome::passed) {
       wrong.push_back(capitalised(not_recovered_phrase(run)) + ".");
     }
 
@@ -120,13 +120,13 @@ void add_lessons(const Run& run, const ImpactFigures& figures, json& view) {
       lucky.push_back(
           fmt::format("{} took {} of the load without a failed request at the {:g} requests/s of "
                       "this run (configured); the run does not show how much more it could take.",
-                      figures.skew->backend, pct(figures.skew->during), num(run.load, "rate")));
+                      figures.skew->backend, pct(figures.skew->during), run.load.rate));
     }
     if (run.breached && run.outcome != Outcome::passed && !run.injected.empty()) {
       lucky.push_back(fmt::format(
           "The change was reverted on the experiment's schedule, {} after it was made. In a real incident it "
           "stays until someone finds it, so users would have been hurt for longer than the {} of this run.",
-          human_duration(num(analysis, "last_revert_s") - num(analysis, "first_inject_s")),
+          human_duration(analysis.last_revert_s.value_or(0) - analysis.first_inject_s.value_or(0)),
           human_duration(run.inc_end - run.inc_start)));
     }
   }

@@ -21,8 +21,9 @@ namespace faultline::reporters::postmortem {
 
 using json = nlohmann::ordered_json;
 
-// Reads the journal defensively: a hand-edited or older journal with a
-// field missing renders with that part left out, never a crash.
+// Reads free-form JSON defensively: a fault step's `params` as the
+// experiment wrote them, and the view the sections build. The journal
+// itself is read through its types (Run::j).
 inline double num(const json& j, const char* key, double fallback = 0) {
   return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
 }
@@ -31,21 +32,6 @@ inline bool has_num(const json& j, const char* key) {
 }
 inline std::string str(const json& j, const char* key) {
   return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
-inline const json& sub(const json& j, const char* key, const json& fallback) {
-  return j.is_object() && j.contains(key) && j[key].type() == fallback.type() ? j[key] : fallback;
-}
-// A count field of the journal (requests, users), saturated: see number_cast.h.
-inline uint64_t count_at(const json& j, const char* key) {
-  return saturating_u64(num(j, key));
-}
-inline const json& empty_object() {
-  static const json o = json::object();
-  return o;
-}
-inline const json& empty_array() {
-  static const json a = json::array();
-  return a;
 }
 
 inline std::string pct(double fraction) {
@@ -75,7 +61,8 @@ std::vector<std::string> kind_phrases(const std::vector<std::pair<std::string, u
 
 // Failed requests by kind, largest first: 5xx statuses and transport errors
 // are what the load generator counts as failures.
-std::vector<std::pair<std::string, uint64_t>> error_kinds(const json& statuses, const json& transport);
+std::vector<std::pair<std::string, uint64_t>> error_kinds(const journal::Counts& statuses,
+                                                          const journal::Counts& transport);
 
 // Instants of the run (seconds since load start) as wall-clock time in the
 // experiment's zone.
@@ -96,9 +83,9 @@ using Outcome = RunOutcome;
 
 struct Fault {
   int number;
-  const json* activity;
-  bool injected() const { return has_num(*activity, "injected_s"); }
-  double injected_s() const { return num(*activity, "injected_s"); }
+  const journal::Activity* activity;
+  bool injected() const { return activity->injected_s.has_value(); }
+  double injected_s() const { return activity->injected_s.value_or(0); }
 };
 
 // When the SLOs were still in breach at the end: "the SLOs had not recovered
@@ -112,31 +99,29 @@ std::string not_recovered_phrase(const Run& run);
 std::string fault_label(const Fault& f, size_t total);
 std::string fault_title(const Fault& f, size_t total);
 
-// The journal's parts and what every section works out from them alike.
-// It points into the journal (and `injected` into `faults`), so it is
-// neither copied nor moved, and must not outlive the journal.
+// The journal (harness/journal/journal.h), its parts and what every
+// section works out from them alike. The parts point into the journal it
+// holds (and `injected` into `faults`), so it is neither copied nor moved.
 struct Run {
   explicit Run(const json& doc);
   Run(const Run&) = delete;
   Run& operator=(const Run&) = delete;
 
-  const json& j;
-  // The journal as types (harness/journal/journal.h). The sections move to
-  // it from the JSON references below one by one; what still reads JSON
-  // reads the same document.
-  const journal::Journal typed;
-  const json& exp;
-  const json& pm;
-  const json& analysis;
-  const json& impact;
-  const json& slo;
-  const json& load;
-  const json& windows;
-  const json& phases;
-  const json& activities;
-  const json& objectives;
-  const json& abort_info;
-  const json& gate_info;
+  const journal::Journal j;
+  const journal::ExperimentInfo& exp;
+  const journal::PostmortemSection& pm;
+  const journal::Analysis& analysis;
+  const journal::Impact& impact;
+  const journal::Slo& slo;
+  const journal::Load& load;
+  const std::vector<journal::Window>& windows;
+  const std::vector<journal::Phase>& phases;
+  const std::vector<journal::Activity>& activities;
+  const std::vector<journal::Objective>& objectives;
+  // Empty (all defaults) when the run was not aborted or did not stop at
+  // the steady-state gate.
+  const journal::Abort abort_info;
+  const journal::SteadyStateFailure gate_info;
 
   Clock clock;
   double run_end;
@@ -243,25 +228,25 @@ void add_prompts(const Run& run, json& view);
 void add_support(const Run& run, json& view);
 
 // The load target's service in the journal's stack (the load balancer the
-// postmortem talks about), or an empty object.
-const json& target_service(const Run& run);
-// A stack service by name, or an empty object.
-const json& service_named(const Run& run, const std::string& name);
+// postmortem talks about), or an empty service (no name).
+const journal::Service& target_service(const Run& run);
+// A stack service by name, or an empty service.
+const journal::Service& service_named(const Run& run, const std::string& name);
 // The objectives whose breach began with the first breaching window after
 // the fault (the ones that detected it), by name.
 std::vector<std::string> objectives_breached_first(const Run& run);
-// Whether `list` (a JSON array) holds the string `name`.
-bool in_list(const json& list, const std::string& name);
+// Whether `list` holds `name`.
+bool in_list(const std::vector<std::string>& list, const std::string& name);
 // The backends the faults hit: targets and `server` parameters that are
 // backends of the load balancer `lb`, and backends that crashed.
-std::vector<std::string> hit_backends(const Run& run, const json& lb);
+std::vector<std::string> hit_backends(const Run& run, const journal::Service& lb);
 // When the load balancer first marked `server` DOWN: within the incident,
 // or at any time of the run.
 enum class Span { incident, run };
 std::optional<double> marked_down_at(const Run& run, const std::string& server, Span span = Span::incident);
 // The service event of `service` crashing (any event but a plain "died"),
 // or nullptr.
-const json* crash_of(const Run& run, const std::string& service);
+const journal::ServiceEvent* crash_of(const Run& run, const std::string& service);
 // The scripted notes of the method (source "method"), lower-cased, for the
 // prompts the experiment already answers.
 std::vector<std::string> scripted_notes(const Run& run);

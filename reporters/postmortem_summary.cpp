@@ -31,7 +31,7 @@ std::string effect(const Run& run, const ImpactFigures& figures, bool expected_t
                         figures.failed);
     }
     return fmt::format("{} failed {} of requests ({} of {}){}", run.service,
-                       pct(num(run.impact, "failed_share")), figures.failed, figures.requests, how);
+                       pct(run.impact.failed_share.value_or(0)), figures.failed, figures.requests, how);
   }
   const std::string p99_against = figures.baseline_p99 > 0
                                       ? fmt::format("p99 latency peaked at {} against {} in the baseline",
@@ -57,25 +57,25 @@ std::string effect(const Run& run, const ImpactFigures& figures, bool expected_t
 }
 
 std::string gate_sentence(const Run& run) {
-  const json& gate_info = run.gate_info;
+  const auto& gate_info = run.gate_info;
   return fmt::format(
       "The run stopped at the steady-state gate at {}, before any fault was injected: "
       "{}. The stack itself missed its SLOs, so there is no incident to analyse; "
       "fix the stack or the objective and run the experiment again.",
-      run.clock.at(has_num(gate_info, "stopped_s") ? num(gate_info, "stopped_s") : run.run_end),
-      str(gate_info, "objective").empty()
-          ? str(run.j, "error")
-          : fmt::format("objective {} (`{}`) measured {} between {} and {}", str(gate_info, "objective"),
-                        str(gate_info, "expr"), str(gate_info, "value_text"),
-                        offset(num(gate_info, "window_start_s")), offset(num(gate_info, "window_end_s"))));
+      run.clock.at(gate_info.stopped_s.value_or(run.run_end)),
+      gate_info.objective.empty()
+          ? run.j.error.value_or("")
+          : fmt::format("objective {} (`{}`) measured {} between {} and {}", gate_info.objective,
+                        gate_info.expr, gate_info.value_text, offset(gate_info.window_start_s),
+                        offset(gate_info.window_end_s)));
 }
 
 // The sentences of an incident, a failed regression test or a run that
 // stopped early.
 void incident_sentences(const Run& run, const std::string& when, const std::string& effect_text,
                         const std::string& fault_clause, std::vector<std::string>& out) {
-  const json& j = run.j;
-  const json& analysis = run.analysis;
+  const journal::Journal& j = run.j;
+  const auto& analysis = run.analysis;
   const auto& causes = run.causes;
   // A harness failure first: what follows must not be read as the fault's
   // doing.
@@ -101,33 +101,30 @@ void incident_sentences(const Run& run, const std::string& when, const std::stri
   // A crash outlives the fault that caused it: say so up front. A server
   // that died is the harness failure above, not a crash under the load.
   std::vector<std::string> crashed;
-  for (const auto& e : sub(j, "service_events", empty_array())) {
-    if (str(e, "event") == "died") {
+  for (const auto& e : j.service_events) {
+    if (e.event == "died") {
       continue;
     }
-    crashed.push_back(fmt::format("{} crashed at {} ({})", str(e, "service"), run.clock.at(num(e, "t")),
-                                  offset(num(e, "t"))));
+    crashed.push_back(fmt::format("{} crashed at {} ({})", e.service, run.clock.at(e.t), offset(e.t)));
   }
   if (!crashed.empty()) {
     out.push_back((crashed.size() == 1 ? "Service " : "Services ") + joined(crashed) +
                   (crashed.size() == 1 ? " under the load and did not come back during the run."
                                        : " under the load; none came back during the run."));
   }
-  if (has_num(analysis, "time_to_detect_s")) {
+  if (analysis.time_to_detect_s) {
     const auto first = objectives_breached_first(run);
-    std::string s = fmt::format("The {} {} caught it {} after the {}fault", joined(first),
-                                first.size() == 1 ? "objective" : "objectives",
-                                human_duration(num(analysis, "time_to_detect_s")),
-                                run.injected.size() > 1 ? "first " : "");
+    std::string s =
+        fmt::format("The {} {} caught it {} after the {}fault", joined(first),
+                    first.size() == 1 ? "objective" : "objectives",
+                    human_duration(*analysis.time_to_detect_s), run.injected.size() > 1 ? "first " : "");
     if (first.empty()) {
       s = fmt::format("The SLO checks caught it {} after the {}fault",
-                      human_duration(num(analysis, "time_to_detect_s")),
-                      run.injected.size() > 1 ? "first " : "");
+                      human_duration(*analysis.time_to_detect_s), run.injected.size() > 1 ? "first " : "");
     }
-    if (has_num(analysis, "time_to_recover_s")) {
+    if (analysis.time_to_recover_s) {
       s += fmt::format("; every objective held again {} after the {}revert",
-                       human_duration(num(analysis, "time_to_recover_s")),
-                       run.injected.size() > 1 ? "last " : "");
+                       human_duration(*analysis.time_to_recover_s), run.injected.size() > 1 ? "last " : "");
     } else if (run.outcome == Outcome::incident || run.outcome == Outcome::regression) {
       s += "; " + not_recovered_phrase(run);
     }
@@ -137,27 +134,27 @@ void incident_sentences(const Run& run, const std::string& when, const std::stri
       out.push_back(restore);
     }
   }
-  const json& abort_info = run.abort_info;
+  const auto& abort_info = run.abort_info;
   if (run.outcome == Outcome::regression) {
     out.push_back(
         "The run was a regression test (`expect: hold`): the SLOs should have held, so the "
         "protection it checks did not work.");
   } else if (run.outcome == Outcome::aborted) {
     out.push_back(
-        str(abort_info, "condition").empty()
-            ? fmt::format("The run was aborted: {}.", str(j, "error"))
+        abort_info.condition.empty()
+            ? fmt::format("The run was aborted: {}.", j.error.value_or(""))
             : fmt::format(
                   "The run was aborted at {} when its safety condition `{}` held ({}); the faults were "
                   "reverted early and the rest of the timeline did not run.",
-                  offset(has_num(abort_info, "stopped_s") ? num(abort_info, "stopped_s") : run.run_end),
-                  str(abort_info, "condition"), str(abort_info, "value_text")));
+                  offset(abort_info.stopped_s.value_or(run.run_end)), abort_info.condition,
+                  abort_info.value_text));
   } else if (run.harness) {
     out.push_back("Fix the harness problem and run the experiment again.");
   } else if (run.outcome == Outcome::interrupted || run.outcome == Outcome::failed) {
     out.push_back(
         fmt::format("The run stopped early at {} ({}); the figures cover only what was measured "
                     "until then.",
-                    offset(run.run_end), str(j, "error")));
+                    offset(run.run_end), j.error.value_or("")));
   }
 }
 
@@ -200,11 +197,11 @@ std::string summary(const Run& run, const ImpactFigures& figures) {
   for (const auto& f : run.faults) {
     // Only a fault that was never tried: one that failed to apply says so
     // in its own words (the run went on).
-    if (!f.injected() && str(*f.activity, "status") != "inject_failed" &&
+    if (!f.injected() && f.activity->status != "inject_failed" &&
         run.outcome != Outcome::steady_state_failed) {
       never_run.push_back(fmt::format("{} (`{}` on {}, planned for {})", fault_label(f, run.faults.size()),
-                                      str(*f.activity, "name"), str(*f.activity, "target"),
-                                      offset(num(*f.activity, "planned_at_s"))));
+                                      f.activity->name, f.activity->target,
+                                      offset(f.activity->planned_at_s)));
     }
   }
   if (!never_run.empty()) {

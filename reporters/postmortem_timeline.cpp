@@ -22,14 +22,18 @@ struct Entry {
   std::string text;
 };
 
+// A setting that counts something, never below zero.
+uint64_t at_least_zero(int64_t v) {
+  return v > 0 ? static_cast<uint64_t>(v) : 0;
+}
+
 std::string baseline_text(const Run& run) {
-  const json& load = run.load;
-  const double steady_s = num(run.slo, "steady_state_s");
-  std::string text =
-      fmt::format("**Baseline load started**, as configured: {:g} requests/s to {} over {}, from up to {}.",
-                  num(load, "rate"), str(load, "target"),
-                  plural(count_at(load, "connections"), "connection", "connections"),
-                  plural(count_at(load, "users"), "simulated user", "simulated users"));
+  const auto& load = run.load;
+  const double steady_s = run.slo.steady_state_s;
+  std::string text = fmt::format(
+      "**Baseline load started**, as configured: {:g} requests/s to {} over {}, from up to {}.", load.rate,
+      load.target, plural(at_least_zero(load.connections), "connection", "connections"),
+      plural(at_least_zero(load.users), "simulated user", "simulated users"));
   if (steady_s > 0) {
     text += fmt::format(" The SLOs had to hold for {} before any fault (steady-state gate).",
                         human_duration(steady_s));
@@ -39,30 +43,29 @@ std::string baseline_text(const Run& run) {
 
 void add_faults(const Run& run, std::vector<Entry>& entries) {
   for (const auto& f : run.faults) {
-    const json& a = *f.activity;
+    const journal::Activity& a = *f.activity;
     const std::string title = fault_title(f, run.faults.size());
     if (f.injected()) {
-      entries.push_back({f.injected_s(), 1, "fault",
-                         fmt::format("**{} injected** (`{}` on {}): {}.", title, str(a, "name"),
-                                     str(a, "target"), str(a, "description"))});
+      entries.push_back(
+          {f.injected_s(), 1, "fault",
+           fmt::format("**{} injected** (`{}` on {}): {}.", title, a.name, a.target, a.description)});
     }
-    if (!str(a, "error").empty()) {
-      const double at = f.injected()                    ? f.injected_s()
-                        : has_num(a, "inject_called_s") ? num(a, "inject_called_s")
-                                                        : num(a, "planned_at_s");
-      const bool not_applied = str(a, "status") == "inject_failed";
-      entries.push_back({at, 2, "fault_problem",
-                         not_applied ? fmt::format("**{} did not apply**, so it was never in force: {}.",
-                                                   title, str(a, "error"))
-                                     : fmt::format("{} ran into a problem: {}.", title, str(a, "error"))});
+    const std::string error = a.error.value_or("");
+    if (!error.empty()) {
+      const double at = f.injected() ? f.injected_s() : a.inject_called_s.value_or(a.planned_at_s);
+      const bool not_applied = a.status == "inject_failed";
+      entries.push_back(
+          {at, 2, "fault_problem",
+           not_applied ? fmt::format("**{} did not apply**, so it was never in force: {}.", title, error)
+                       : fmt::format("{} ran into a problem: {}.", title, error)});
     }
-    if (has_num(a, "reverted_s")) {
-      const double planned_end = num(a, "planned_at_s") + num(a, "planned_duration_s");
-      const bool early =
-          run.stopped_early && has_num(a, "planned_duration_s") && num(a, "reverted_s") < planned_end - 0.05;
-      entries.push_back({num(a, "reverted_s"), 6, "revert",
-                         fmt::format("**{} reverted** (`{}` on {}) after {}{}.", title, str(a, "name"),
-                                     str(a, "target"), human_duration(num(a, "reverted_s") - f.injected_s()),
+    if (a.reverted_s) {
+      const double reverted = *a.reverted_s;
+      const double planned_end = a.planned_at_s + a.planned_duration_s.value_or(0);
+      const bool early = run.stopped_early && a.planned_duration_s && reverted < planned_end - 0.05;
+      entries.push_back({reverted, 6, "revert",
+                         fmt::format("**{} reverted** (`{}` on {}) after {}{}.", title, a.name, a.target,
+                                     human_duration(reverted - f.injected_s()),
                                      early ? fmt::format(", ahead of the planned {} because the run stopped",
                                                          offset(planned_end))
                                            : std::string())});
@@ -73,31 +76,29 @@ void add_faults(const Run& run, std::vector<Entry>& entries) {
 // First errors per fault, from the windows: the first window overlapping
 // the fault with an error kind that was not already present just before it.
 void add_first_errors(const Run& run, std::vector<Entry>& entries) {
-  const json& windows = run.windows;
-  const json& impact = run.impact;
+  const auto& windows = run.windows;
+  const auto& impact = run.impact;
   bool first_error_from_windows = false;
   std::set<size_t> claimed;
   for (const auto* f : run.injected) {
     const double from = f->injected_s();
-    const double until = has_num(*f->activity, "reverted_s") ? num(*f->activity, "reverted_s") : run.run_end;
+    const double until = f->activity->reverted_s.value_or(run.run_end);
     std::set<std::string> ongoing;
     for (const auto& w : windows) {
-      if (num(w, "end_s") <= from + 1e-9) {
+      if (w.end_s <= from + 1e-9) {
         ongoing.clear();
-        for (const auto& [kind, n] :
-             error_kinds(sub(w, "statuses", empty_object()), sub(w, "transport_errors", empty_object()))) {
+        for (const auto& [kind, n] : error_kinds(w.statuses, w.transport_errors)) {
           ongoing.insert(kind);
         }
       }
     }
     for (size_t i = 0; i < windows.size(); ++i) {
-      const json& w = windows[i];
-      if (num(w, "end_s") <= from + 1e-9 || num(w, "start_s") >= until || num(w, "errors") <= 0) {
+      const journal::Window& w = windows[i];
+      if (w.end_s <= from + 1e-9 || w.start_s >= until || w.errors == 0) {
         continue;
       }
       std::vector<std::pair<std::string, uint64_t>> fresh;
-      for (const auto& k :
-           error_kinds(sub(w, "statuses", empty_object()), sub(w, "transport_errors", empty_object()))) {
+      for (const auto& k : error_kinds(w.statuses, w.transport_errors)) {
         if (!ongoing.count(k.first)) {
           fresh.push_back(k);
         }
@@ -111,117 +112,110 @@ void add_first_errors(const Run& run, std::vector<Entry>& entries) {
         // first of the incident, at the moment its error came back) when
         // it was one of this window's: those come back by the window's end
         // plus the load's timeout. Else the window's start.
-        double at = std::max(num(w, "start_s"), from);
-        const double answered_by = num(w, "end_s") + num(run.load, "timeout_s");
-        if (has_num(impact, "first_error_s") && num(impact, "first_error_s") >= at &&
-            num(impact, "first_error_s") < answered_by) {
-          at = num(impact, "first_error_s");
+        double at = std::max(w.start_s, from);
+        const double answered_by = w.end_s + run.load.timeout_s;
+        if (impact.first_error_s && *impact.first_error_s >= at && *impact.first_error_s < answered_by) {
+          at = *impact.first_error_s;
         }
         entries.push_back(
             {at, 3, "first_error",
              fmt::format("**First errors after {}**: {}, out of {} requests in the window {}–{}.",
-                         fault_label(*f, run.faults.size()), joined(kind_phrases(fresh)),
-                         count_at(w, "requests"), offset(num(w, "start_s")), offset(num(w, "end_s")))});
+                         fault_label(*f, run.faults.size()), joined(kind_phrases(fresh)), w.requests,
+                         offset(w.start_s), offset(w.end_s))});
       }
       break;
     }
   }
-  if (!first_error_from_windows && has_num(impact, "first_error_s")) {
-    entries.push_back(
-        {num(impact, "first_error_s"), 3, "first_error", "**First failed request** after the fault."});
+  if (!first_error_from_windows && impact.first_error_s) {
+    entries.push_back({*impact.first_error_s, 3, "first_error", "**First failed request** after the fault."});
   }
 }
 
 void add_detection(const Run& run, std::vector<Entry>& entries) {
-  const json& analysis = run.analysis;
-  if (!has_num(analysis, "detected_s")) {
+  const auto& analysis = run.analysis;
+  if (!analysis.detected_s) {
     return;
   }
-  const double first = num(analysis, "first_breach_s");
+  const double first = analysis.first_breach_s.value_or(0);
   std::vector<std::string> which;
   for (const auto& o : run.objectives) {
-    for (const auto& b : sub(o, "breaches", empty_array())) {
-      if (num(b, "start_s") <= first + 1e-9 && first < num(b, "end_s")) {
-        which.push_back(fmt::format("{} (`{}`; worst {} during the breach)", str(o, "name"), str(o, "expr"),
-                                    str(b, "worst_text")));
+    for (const auto& b : o.breaches) {
+      if (b.start_s <= first + 1e-9 && first < b.end_s) {
+        which.push_back(fmt::format("{} (`{}`; worst {} during the breach)", o.name, o.expr, b.worst_text));
       }
     }
   }
   entries.push_back(
-      {num(analysis, "detected_s"), 4, "detect",
+      {*analysis.detected_s, 4, "detect",
        fmt::format("**SLO breach detected**, {} after the {}fault, at the end of the first failing "
                    "window: {}.",
-                   human_duration(num(analysis, "time_to_detect_s")), run.injected.size() > 1 ? "first " : "",
-                   joined(which))});
+                   human_duration(analysis.time_to_detect_s.value_or(0)),
+                   run.injected.size() > 1 ? "first " : "", joined(which))});
 }
 
 // What happened around the faults: health checks, crashes and notes.
 void add_events(const Run& run, std::vector<Entry>& entries) {
   // Health-check transitions the load balancer logged; older journals have none.
-  for (const auto& e : sub(run.j, "lb_events", empty_array())) {
-    std::string text = str(e, "text");
+  for (const auto& e : run.j.lb_events) {
+    std::string text = e.text;
     if (text.empty()) {
-      text = fmt::format("{} marked {} {}", str(e, "service"), str(e, "server"), str(e, "to"));
+      text = fmt::format("{} marked {} {}", e.service, e.server, e.to);
     }
-    if (!str(e, "from").empty() && !str(e, "to").empty()) {
-      text += fmt::format(" ({} → {})", str(e, "from"), str(e, "to"));
+    if (!e.from.empty() && !e.to.empty()) {
+      text += fmt::format(" ({} → {})", e.from, e.to);
     }
-    entries.push_back({num(e, "t"), 4, "lb_event", fmt::format("**Health check**: {}.", text)});
+    entries.push_back({e.t, 4, "lb_event", fmt::format("**Health check**: {}.", text)});
   }
 
   // Services that crashed under the load (an app with on_overflow: crash),
   // and servers that died, which stopped the run (the harness's failure).
-  for (const auto& e : sub(run.j, "service_events", empty_array())) {
-    if (str(e, "event") == "died") {
-      entries.push_back({num(e, "t"), 4, "service_died",
-                         fmt::format("**{} died**: {}.", str(e, "service"), str(e, "text"))});
+  for (const auto& e : run.j.service_events) {
+    if (e.event == "died") {
+      entries.push_back({e.t, 4, "service_died", fmt::format("**{} died**: {}.", e.service, e.text)});
     } else {
-      entries.push_back({num(e, "t"), 4, "service_crash",
-                         fmt::format("**{} crashed**: {}.", str(e, "service"), str(e, "text"))});
+      entries.push_back({e.t, 4, "service_crash", fmt::format("**{} crashed**: {}.", e.service, e.text)});
     }
   }
 
-  for (const auto& note : sub(run.j, "notes", empty_array())) {
-    if (str(note, "source") == "operator") {
-      entries.push_back({num(note, "t"), 5, "operator_note",
-                         fmt::format("Operator note, typed during the run: “{}”", str(note, "text"))});
+  for (const auto& note : run.j.notes) {
+    if (note.source == "operator") {
+      entries.push_back(
+          {note.t, 5, "operator_note", fmt::format("Operator note, typed during the run: “{}”", note.text)});
     } else {
       // Written in the experiment's method, not observed: said so.
       entries.push_back(
-          {num(note, "t"), 5, "note",
-           fmt::format("Scripted note, from the experiment's method: “{}”", str(note, "text"))});
+          {note.t, 5, "note", fmt::format("Scripted note, from the experiment's method: “{}”", note.text)});
     }
   }
 }
 
 // How the run stopped early, if it did.
 void add_stop(const Run& run, std::vector<Entry>& entries) {
-  const json& j = run.j;
-  const json& abort_info = run.abort_info;
-  const json& gate_info = run.gate_info;
+  const journal::Journal& j = run.j;
+  const auto& abort_info = run.abort_info;
+  const auto& gate_info = run.gate_info;
   if (run.outcome == Outcome::aborted) {
-    const double at = has_num(abort_info, "stopped_s") ? num(abort_info, "stopped_s") : run.run_end;
+    const double at = abort_info.stopped_s.value_or(run.run_end);
     entries.push_back(
         {at, 5, "abort",
-         str(abort_info, "condition").empty()
-             ? fmt::format("**Run aborted**: {}.", str(j, "error"))
+         abort_info.condition.empty()
+             ? fmt::format("**Run aborted**: {}.", j.error.value_or(""))
              : fmt::format(
                    "**Run aborted**: the abort condition `{}` held from {} to {} (last value {}); faultline "
                    "reverted the faults and stopped the load.",
-                   str(abort_info, "condition"), offset(num(abort_info, "since_s")),
-                   offset(num(abort_info, "until_s")), str(abort_info, "value_text"))});
+                   abort_info.condition, offset(abort_info.since_s), offset(abort_info.until_s),
+                   abort_info.value_text)});
   }
   if (run.outcome == Outcome::steady_state_failed) {
-    const double at = has_num(gate_info, "stopped_s") ? num(gate_info, "stopped_s") : run.run_end;
+    const double at = gate_info.stopped_s.value_or(run.run_end);
     entries.push_back(
         {at, 5, "gate",
-         str(gate_info, "objective").empty()
-             ? fmt::format("**Stopped at the steady-state gate**: {}.", str(j, "error"))
+         gate_info.objective.empty()
+             ? fmt::format("**Stopped at the steady-state gate**: {}.", j.error.value_or(""))
              : fmt::format("**Stopped at the steady-state gate**: {} (`{}`) measured {} in the window {}–{}, "
                            "before any fault; nothing was injected.",
-                           str(gate_info, "objective"), str(gate_info, "expr"), str(gate_info, "value_text"),
-                           offset(num(gate_info, "window_start_s")),
-                           offset(num(gate_info, "window_end_s")))});
+                           gate_info.objective, gate_info.expr, gate_info.value_text,
+                           offset(gate_info.window_start_s), offset(gate_info.window_end_s))});
   }
   if (run.harness) {
     // The detail is in the summary (and in the "died" row when a server died).
@@ -233,36 +227,36 @@ void add_stop(const Run& run, std::vector<Entry>& entries) {
   } else if (run.outcome == Outcome::interrupted || run.outcome == Outcome::failed) {
     // The first line only: an error may carry a server's log lines, which
     // would break the table row.
-    const std::string error = str(j, "error");
+    const std::string error = j.error.value_or("");
     entries.push_back({run.run_end, 7, "interrupted",
                        fmt::format("**Run stopped early**: {}.", error.substr(0, error.find('\n')))});
   }
 }
 
 void add_recovery_and_end(const Run& run, std::vector<Entry>& entries) {
-  const json& analysis = run.analysis;
-  const json& load = run.load;
-  if (has_num(analysis, "recovered_s")) {
-    entries.push_back({num(analysis, "recovered_s"), 7, "recover",
+  const auto& analysis = run.analysis;
+  const auto& load = run.load;
+  if (analysis.recovered_s) {
+    entries.push_back({*analysis.recovered_s, 7, "recover",
                        fmt::format("**SLOs met again**: every objective held, {} after the revert.",
-                                   human_duration(num(analysis, "time_to_recover_s")))});
-  } else if (has_num(analysis, "first_breach_s") && has_num(analysis, "last_revert_s")) {
+                                   human_duration(analysis.time_to_recover_s.value_or(0)))});
+  } else if (analysis.first_breach_s && analysis.last_revert_s) {
     entries.push_back({run.run_end, 7, "not_recovered", capitalised(not_recovered_phrase(run)) + "."});
   }
-  const double ran = has_num(load, "ran_s") ? num(load, "ran_s") : run.run_end;
-  const double planned = num(load, "duration_s");
+  const double ran = load.ran_s.value_or(run.run_end);
+  const double planned = load.duration_s;
   std::string text = planned > 0 && ran < planned - 0.05
                          ? fmt::format("**Load stopped** after {} of the planned {}", human_duration(ran),
                                        human_duration(planned))
                          : fmt::format("**Load stopped** after {}", human_duration(ran));
-  if (has_num(load, "requests")) {
-    text += fmt::format(" ({} requests sent)", count_at(load, "requests"));
+  if (load.requests) {
+    text += fmt::format(" ({} requests sent)", *load.requests);
   }
   // Faults stopped by a signal or an abort are reverted after the load
   // ends; the teardown is only worth a mention when nothing follows it.
   double last_revert = 0;
   for (const auto* f : run.injected) {
-    last_revert = std::max(last_revert, num(*f->activity, "reverted_s"));
+    last_revert = std::max(last_revert, f->activity->reverted_s.value_or(0));
   }
   entries.push_back(
       {run.run_end, 8, "end", text + (last_revert <= run.run_end ? "; the test stack was torn down." : ".")});

@@ -21,30 +21,19 @@ namespace postmortem {
 
 namespace {
 
-std::vector<std::string> strings_of(const json& list) {
-  std::vector<std::string> out;
-  if (list.is_array()) {
-    for (const auto& item : list) {
-      if (item.is_string()) {
-        out.push_back(item.get<std::string>());
-      }
-    }
-  }
-  return out;
-}
-
 json objective_rows(const Run& run) {
   json objectives = json::array();
   for (const auto& o : run.objectives) {
     std::vector<std::string> spans;
-    for (const auto& b : sub(o, "breaches", empty_array())) {
-      spans.push_back(fmt::format("{}–{} (worst {})", run.clock.at(num(b, "start_s")),
-                                  run.clock.at(num(b, "end_s")), str(b, "worst_text")));
+    for (const auto& b : o.breaches) {
+      spans.push_back(
+          fmt::format("{}–{} (worst {})", run.clock.at(b.start_s), run.clock.at(b.end_s), b.worst_text));
     }
-    objectives.push_back({{"name", str(o, "name")},
-                          {"expr", str(o, "expr")},
-                          {"result", o.value("breached", false) ? "breached" : "held"},
-                          {"worst", str(o, "worst_text").empty() ? "–" : str(o, "worst_text")},
+    const std::string worst = o.worst_text.value_or("");
+    objectives.push_back({{"name", o.name},
+                          {"expr", o.expr},
+                          {"result", o.breached.value_or(false) ? "breached" : "held"},
+                          {"worst", worst.empty() ? "–" : worst},
                           {"breaches", spans.empty() ? "none" : fmt::format("{}", fmt::join(spans, "; "))}});
   }
   return objectives;
@@ -86,52 +75,51 @@ std::string conclusion(const Run& run, const json& view) {
 }  // namespace
 
 Run::Run(const json& doc)
-    : j(doc),
-      typed(journal::from_json(doc)),
-      exp(sub(j, "experiment", empty_object())),
-      pm(sub(j, "postmortem", empty_object())),
-      analysis(sub(j, "analysis", empty_object())),
-      impact(sub(analysis, "impact", empty_object())),
-      slo(sub(j, "slo", empty_object())),
-      load(sub(j, "load", empty_object())),
-      windows(sub(j, "windows", empty_array())),
-      phases(sub(j, "phases", empty_array())),
-      activities(sub(j, "activities", empty_array())),
-      objectives(sub(slo, "objectives", empty_array())),
-      abort_info(sub(j, "abort", empty_object())),
-      gate_info(sub(j, "steady_state_failure", empty_object())),
-      clock{saturating_i64(num(sub(j, "start", empty_object()), "epoch_ms")),
-            str(j, "timezone").empty() ? "UTC" : str(j, "timezone")},
-      run_end(num(sub(j, "end", empty_object()), "t")),
-      window_s(num(slo, "window_s")),
-      service(str(pm, "service").empty() ? std::string("the service under test") : str(pm, "service")),
-      status(str(j, "status")),
-      harness(harness_failure(typed)) {
+    : j(journal::from_json(doc)),
+      exp(j.experiment),
+      pm(j.postmortem),
+      analysis(j.analysis),
+      impact(j.analysis.impact),
+      slo(j.slo),
+      load(j.load),
+      windows(j.windows),
+      phases(j.phases),
+      activities(j.activities),
+      objectives(j.slo.objectives),
+      abort_info(j.abort.value_or(journal::Abort{})),
+      gate_info(j.steady_state_failure.value_or(journal::SteadyStateFailure{})),
+      clock{j.start.epoch_ms.value_or(0), j.timezone.empty() ? "UTC" : j.timezone},
+      run_end(j.end.t),
+      window_s(j.slo.window_s),
+      service(pm.service.empty() ? std::string("the service under test") : pm.service),
+      status(j.status),
+      harness(harness_failure(j)) {
   for (const auto& a : activities) {
     faults.push_back({static_cast<int>(faults.size()) + 1, &a});
   }
   for (const auto& f : faults) {
     if (f.injected()) {
       injected.push_back(&f);
-      causes.push_back(str(*f.activity, "description"));
+      causes.push_back(f.activity->description);
     }
   }
-  const JournalOutcome verdict = journal_outcome(typed);
+  const JournalOutcome verdict = journal_outcome(j);
   outcome = verdict.outcome;
   breached = verdict.breached;
-  not_proven = strings_of(sub(j, "not_proven", empty_array()));
-  load_problems = strings_of(sub(sub(load, "delivery", empty_object()), "problems", empty_array()));
-  const json& recovery = sub(analysis, "recovery", empty_object());
-  if (recovery.contains("observable") && recovery["observable"].is_boolean()) {
-    recovery_observable = recovery["observable"].get<bool>();
+  not_proven = j.not_proven;
+  if (load.delivery) {
+    load_problems = load.delivery->problems;
   }
-  tail_after_revert_s = has_num(recovery, "tail_after_revert_s") ? num(recovery, "tail_after_revert_s") : -1;
-  tail_needed_s = num(recovery, "tail_needed_s");
+  if (const auto& recovery = analysis.recovery) {
+    recovery_observable = recovery->observable.value_or(true);
+    tail_after_revert_s = recovery->tail_after_revert_s.value_or(-1);
+    tail_needed_s = recovery->tail_needed_s;
+  }
   stopped_early = outcome == Outcome::aborted || outcome == Outcome::interrupted ||
                   outcome == Outcome::failed || outcome == Outcome::steady_state_failed;
-  fault_ran = has_num(analysis, "first_inject_s") || !injected.empty();
-  inc_start = has_num(impact, "start_s") ? num(impact, "start_s") : 0.0;
-  inc_end = has_num(impact, "end_s") ? num(impact, "end_s") : run_end;
+  fault_ran = analysis.first_inject_s.has_value() || !injected.empty();
+  inc_start = impact.start_s.value_or(0.0);
+  inc_end = impact.end_s.value_or(run_end);
 }
 
 }  // namespace postmortem
@@ -139,16 +127,15 @@ Run::Run(const json& doc)
 nlohmann::ordered_json postmortem_view(const nlohmann::ordered_json& journal) {
   using namespace postmortem;
   const Run run(journal);
-  const json& j = run.j;
+  const journal::Journal& j = run.j;
   json view;
-  view["title"] = str(run.exp, "title");
-  view["description"] =
-      str(run.exp, "description").empty() ? json(nullptr) : json(str(run.exp, "description"));
-  view["run_id"] = str(j, "run_id");
+  view["title"] = run.exp.title;
+  view["description"] = run.exp.description.empty() ? json(nullptr) : json(run.exp.description);
+  view["run_id"] = j.run_id;
   view["timezone"] = run.clock.zone;
   view["generated"] = run.clock.full(0);
   view["service"] = run.service;
-  view["source_file"] = str(run.exp, "source_file");
+  view["source_file"] = run.exp.source_file;
 
   view["outcome"] = std::string(to_string(run.outcome));
   // People were only paged and misled when users were hurt; a passed test or
@@ -178,7 +165,7 @@ nlohmann::ordered_json postmortem_view(const nlohmann::ordered_json& journal) {
                                                      : "Drill report · draft";
   view["badge"] = std::string(verdict_headline(run.outcome))
                       .substr(0, std::string(verdict_headline(run.outcome)).find(':'));
-  view["expect"] = str(j, "expect");
+  view["expect"] = j.expect;
   if (run.outcome == Outcome::not_proven) {
     view["run_problem"] = fmt::format(
         "This run proves nothing about {}: {}. It states no verdict: neither that the SLOs held nor that "
@@ -192,7 +179,7 @@ nlohmann::ordered_json postmortem_view(const nlohmann::ordered_json& journal) {
     view["run_problem"] = fmt::format(
         "This run did not complete ({}): {}. The figures below cover only what was "
         "measured before it stopped.",
-        run.status, str(j, "error"));
+        run.status, j.error.value_or(""));
   }
 
   // A load that fell short is said at the top even when the run stopped

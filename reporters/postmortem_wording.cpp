@@ -114,16 +114,17 @@ std::vector<std::string> kind_phrases(const std::vector<std::pair<std::string, u
   return out;
 }
 
-std::vector<std::pair<std::string, uint64_t>> error_kinds(const json& statuses, const json& transport) {
+std::vector<std::pair<std::string, uint64_t>> error_kinds(const journal::Counts& statuses,
+                                                          const journal::Counts& transport) {
   std::vector<std::pair<std::string, uint64_t>> kinds;
-  for (const auto& [code, n] : statuses.items()) {
-    if (std::atoi(code.c_str()) >= 500 && journal_count(n) > 0) {
-      kinds.emplace_back(code, journal_count(n));
+  for (const auto& [code, n] : statuses) {
+    if (std::atoi(code.c_str()) >= 500 && n > 0) {
+      kinds.emplace_back(code, n);
     }
   }
-  for (const auto& [cls, n] : transport.items()) {
-    if (journal_count(n) > 0) {
-      kinds.emplace_back(cls, journal_count(n));
+  for (const auto& [cls, n] : transport) {
+    if (n > 0) {
+      kinds.emplace_back(cls, n);
     }
   }
   std::stable_sort(kinds.begin(), kinds.end(),
