@@ -1,5 +1,6 @@
 // The docs that come from the fault types themselves stay true:
-// docs/FAULTS.md is the catalogue generated from every type's table.
+// docs/FAULTS.md is the catalogue generated from every type's table, and the
+// example in docs/CREATING_FAULTS.md is a fault file of the tree, verbatim.
 
 #include "faults/catalogue.h"
 
@@ -33,4 +34,15 @@ TEST_CASE("faultline faults shows one type's parameters from its table", "[fault
   CHECK(text.rfind("latency\n", 0) == 0);
   CHECK_THAT(text, Catch::Matchers::Contains("    jitter  (duration 0s..1m; default 0s)\n"));
   CHECK_THAT(text, Catch::Matchers::Contains("    peer  (service or list; default all)\n"));
+}
+
+TEST_CASE("the example of docs/CREATING_FAULTS.md is the fault file it names", "[faults][docs]") {
+  const std::string doc = source_file("docs/CREATING_FAULTS.md");
+  const std::string marker = "```cpp\n// duplicate: ";
+  const size_t start = doc.find(marker);
+  REQUIRE(start != std::string::npos);
+  const size_t body = start + std::string("```cpp\n").size();
+  const size_t end = doc.find("```\n", body);
+  REQUIRE(end != std::string::npos);
+  CHECK(doc.substr(body, end - body) == source_file("faults/duplicate.cpp"));
 }
