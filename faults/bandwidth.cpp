@@ -22,8 +22,7 @@
 
 #include "faults/common/kernel_path.h"
 #include "faults/common/net_target.h"
-#include "faults/common/params.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 #include "harness/platform/tc.h"
 
 namespace faultline::faults {
@@ -31,6 +30,40 @@ namespace {
 
 class Bandwidth final : public Fault {
  public:
+  static constexpr const char* kName = "bandwidth";
+  static constexpr const char* kSummary =
+      "Cap a service's throughput with a token-bucket filter (tbf) on its interface";
+  static Needs needs() { return {.root = true, .target_kinds = {}, .kernel_feature = "sch_tbf"}; }
+
+  struct Params {
+    std::optional<std::string> rate;   // bits per second, checked by make()
+    std::optional<std::string> burst;  // bytes, checked by make()
+    std::optional<Duration> latency;
+    NetTargetParams target;
+  };
+  // `peer` is in the table so that giving one gets a precise refusal rather
+  // than "unknown parameter".
+  static const ParamTable<Params>& params() {
+    using namespace std::chrono_literals;
+    static const ParamTable<Params> table{
+        {
+            param(&Params::rate, "rate", kind::text("rate"))
+                .required()
+                .doc("the cap in bits per second: 512kbit, 8mbit, 1gbit (SI: 1 kbit = 1000 bit)"),
+            param(&Params::burst, "burst", kind::text("size"))
+                .absent_means("max(16kb, rate x 10ms)")
+                .doc("bytes that may pass at once: 32kb, 1mb (1 kb = 1024 bytes)"),
+            param(&Params::latency, "latency", kind::duration(1ms, 10s))
+                .defaults_to(100ms)
+                .doc("longest a packet may wait in the bucket's queue before it is dropped (a short queue "
+                     "makes "
+                     "TCP lose segments and run below the cap)"),
+        },
+        net_target_params(&Params::target)};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   Bandwidth(NetTarget target, std::string rate_text, platform::TbfSpec spec)
       : target_(std::move(target)), rate_text_(std::move(rate_text)), spec_(spec) {}
 
@@ -142,57 +175,31 @@ std::optional<uint64_t> parse_size(const std::string& text) {
   return value * (unit == "b" ? 1 : unit == "kb" ? 1024 : 1024 * 1024);
 }
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "bandwidth",
-    .summary = "Cap a service's throughput with a token-bucket filter (tbf) on its interface",
-    // `peer` is listed so that giving one gets a precise refusal rather than
-    // "unknown parameter".
-    .params = with_net_target_params({
-        {"rate", "rate", "", "the cap in bits per second: 512kbit, 8mbit, 1gbit (SI: 1 kbit = 1000 bit)"},
-        {"burst", "size", "max(16kb, rate x 10ms)",
-         "bytes that may pass at once: 32kb, 1mb (1 kb = 1024 bytes)"},
-        {"latency", "duration", "100ms",
-         "longest a packet may wait in the bucket's queue before it is dropped (a short queue makes "
-         "TCP lose segments and run below the cap)"},
-    }),
-    .needs = {.root = true, .target_kinds = {}, .kernel_feature = "sch_tbf"},
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  using namespace std::chrono_literals;
-  ParamReader params(step, *Registry::instance().find("bandwidth"), diags);
-  auto rate_text = params.text("rate", true);
-  auto burst_text = params.text("burst", false);
-  auto latency = params.duration("latency", 1ms, 10s, false);
-  auto target = read_net_target(params, step, exp);
-
+std::unique_ptr<Fault> Bandwidth::make(const Params& p, ParamReader& params,
+                                       const experiment::Experiment& exp) {
+  auto target = check_net_target(params, p.target, exp);
   // Plain integers, 0 for "not given or invalid": GCC's maybe-uninitialized
   // analysis misreads std::optional<uint64_t> here.
   uint64_t rate = 0;
-  if (rate_text) {
-    const auto parsed = parse_rate(*rate_text);
+  if (p.rate) {
+    const auto parsed = parse_rate(*p.rate);
     if (!parsed) {
-      params.error_at("rate", fmt::format("'{}' is not a rate", *rate_text),
+      params.error_at("rate", fmt::format("'{}' is not a rate", *p.rate),
                       "write a number and one of bit, kbit, mbit, gbit (bits per second), e.g. 8mbit");
     } else if (*parsed < 1000 || *parsed > uint64_t(std::numeric_limits<int>::max())) {
-      params.error_at("rate", fmt::format("rate '{}' is outside 8kbit..17gbit", *rate_text));
+      params.error_at("rate", fmt::format("rate '{}' is outside 8kbit..17gbit", *p.rate));
     } else {
       rate = *parsed;
     }
   }
   uint64_t burst = 0;
-  if (burst_text) {
-    const auto parsed = parse_size(*burst_text);
+  if (p.burst) {
+    const auto parsed = parse_size(*p.burst);
     if (!parsed) {
-      params.error_at("burst", fmt::format("'{}' is not a size", *burst_text),
+      params.error_at("burst", fmt::format("'{}' is not a size", *p.burst),
                       "write a whole number and one of b, kb, mb, e.g. 32kb");
     } else if (*parsed < 2048 || *parsed > 64u * 1024 * 1024) {
-      params.error_at("burst", fmt::format("burst '{}' is outside 2kb..64mb", *burst_text),
+      params.error_at("burst", fmt::format("burst '{}' is outside 2kb..64mb", *p.burst),
                       "it must hold at least one full-size frame");
     } else {
       burst = *parsed;
@@ -203,7 +210,7 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
         "peer", "bandwidth caps a whole interface and takes no peer",
         "leave 'peer' out; to cap only the traffic towards one peer, cap that peer's ingress instead");
   }
-  if (!params.ok() || rate == 0 || !target) {
+  if (!params.ok() || rate == 0 || !p.latency || !target) {
     return nullptr;
   }
   platform::TbfSpec spec;
@@ -211,11 +218,12 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
   // The bucket must hold what arrives between two timer ticks (10 ms of
   // traffic) and several full-size frames, else tbf throttles below the cap.
   spec.burst_bytes = static_cast<uint32_t>(burst != 0 ? burst : std::max<uint64_t>(16 * 1024, rate / 100));
-  const auto wait = latency ? *latency : Duration(100ms);
-  const double queued = double(rate) * std::chrono::duration<double>(wait).count();
+  const double queued = double(rate) * std::chrono::duration<double>(*p.latency).count();
   spec.limit_bytes = static_cast<uint32_t>(std::min<double>(queued + spec.burst_bytes, 256.0 * 1024 * 1024));
-  return std::make_unique<Bandwidth>(std::move(*target), *rate_text, spec);
+  return std::make_unique<Bandwidth>(std::move(*target), *p.rate, spec);
 }
+
+const Registration registration{fault_type<Bandwidth>()};
 
 }  // namespace
 }  // namespace faultline::faults

@@ -12,8 +12,7 @@
 #include "faults/common/fault_site.h"
 #include "faults/common/kernel_path.h"
 #include "faults/common/lb_measures.h"
-#include "faults/common/params.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 #include "harness/platform/cgroup.h"
 
 namespace faultline::faults {
@@ -26,6 +25,26 @@ constexpr long kMinQuotaUs = 1000;
 
 class CpuLimit final : public Fault {
  public:
+  static constexpr const char* kName = "cpu_limit";
+  static constexpr const char* kSummary =
+      "Limit a service to a fraction of a CPU (cgroup CPU bandwidth), lift it on revert";
+  static Needs needs() {
+    return {.root = true, .target_kinds = {}, .kernel_feature = "cgroup cpu controller (v1 or v2)"};
+  }
+
+  struct Params {
+    std::optional<double> cpus;
+  };
+  static const ParamTable<Params>& params() {
+    static const ParamTable<Params> table{{
+        param(&Params::cpus, "cpus", kind::number(0.01, 64))
+            .required()
+            .doc("CPU time allowed, in CPUs (0.1 = a tenth of one CPU)"),
+    }};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   CpuLimit(FaultSite site, double cpus) : site_(std::move(site)), target_(site_.target), cpus_(cpus) {}
 
   std::string describe() const override {
@@ -125,29 +144,15 @@ class CpuLimit final : public Fault {
   std::string mechanism_;
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "cpu_limit",
-    .summary = "Limit a service to a fraction of a CPU (cgroup CPU bandwidth), lift it on revert",
-    .params =
-        {
-            {"cpus", "number 0.01..64", "", "CPU time allowed, in CPUs (0.1 = a tenth of one CPU)"},
-        },
-    .needs = {.root = true, .target_kinds = {}, .kernel_feature = "cgroup cpu controller (v1 or v2)"},
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find("cpu_limit"), diags);
-  auto cpus = params.number("cpus", 0.01, 64, true);
-  if (!params.ok() || !cpus) {
+std::unique_ptr<Fault> CpuLimit::make(const Params& p, ParamReader& params,
+                                      const experiment::Experiment& exp) {
+  if (!params.ok() || !p.cpus) {
     return nullptr;
   }
-  return std::make_unique<CpuLimit>(fault_site(step, exp), *cpus);
+  return std::make_unique<CpuLimit>(fault_site(params.step(), exp), *p.cpus);
 }
+
+const Registration registration{fault_type<CpuLimit>()};
 
 }  // namespace
 }  // namespace faultline::faults

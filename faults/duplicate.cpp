@@ -7,14 +7,30 @@
 #include <fmt/format.h>
 
 #include "faults/common/impairment_fault.h"
-#include "faults/common/params.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 
 namespace faultline::faults {
 namespace {
 
 class Duplicate final : public ImpairmentFault {
  public:
+  static constexpr const char* kName = "duplicate";
+  static constexpr const char* kSummary =
+      "Send a share of a service's outgoing packets twice (netem, or NFQUEUE + raw socket)";
+  static Needs needs() { return impairment_needs(); }
+
+  struct Params {
+    std::optional<double> percent;
+    NetTargetParams target;
+  };
+  static const ParamTable<Params>& params() {
+    static const ParamTable<Params> table{
+        {param(&Params::percent, "percent", kind::percent()).required().doc("share of packets sent twice")},
+        net_target_params(&Params::target, {Direction::egress})};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   Duplicate(NetTarget target, double percent, FaultSite site)
       : ImpairmentFault(std::move(target), config_of(percent), std::move(site)) {}
 
@@ -43,31 +59,19 @@ class Duplicate final : public ImpairmentFault {
   }
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "duplicate",
-    .summary = "Send a share of a service's outgoing packets twice (netem, or NFQUEUE + raw socket)",
-    .params = with_net_target_params({{"percent", "percent", "", "share of packets sent twice"}},
-                                     {Direction::egress}),
-    .needs = impairment_needs(),
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find("duplicate"), diags);
-  auto percent = params.percent("percent", true);
-  auto target = read_net_target(params, step, exp, {Direction::egress});
-  if (percent && *percent <= 0) {
+std::unique_ptr<Fault> Duplicate::make(const Params& p, ParamReader& params,
+                                       const experiment::Experiment& exp) {
+  auto target = check_net_target(params, p.target, exp);
+  if (p.percent && *p.percent <= 0) {
     params.error_at("percent", "duplicating 0% of packets does nothing", "give a share above 0%, e.g. 5%");
   }
-  if (!params.ok() || !percent || !target) {
+  if (!params.ok() || !p.percent || !target) {
     return nullptr;
   }
-  return std::make_unique<Duplicate>(std::move(*target), *percent, fault_site(step, exp));
+  return std::make_unique<Duplicate>(std::move(*target), *p.percent, fault_site(params.step(), exp));
 }
+
+const Registration registration{fault_type<Duplicate>()};
 
 }  // namespace
 }  // namespace faultline::faults

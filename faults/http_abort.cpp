@@ -11,7 +11,7 @@
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/common/request_sample.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 
 namespace faultline::faults {
 namespace {
@@ -22,11 +22,30 @@ constexpr const char* kBody = "aborted by faultline http_abort";
 
 class HttpAbort final : public ReconfigFault {
  public:
+  static constexpr const char* kName = "http_abort";
+  static constexpr const char* kSummary =
+      "The load balancer answers a share of requests itself with an error status";
+  static Needs needs() { return lb_needs(); }
+
+  struct Params {
+    std::optional<double> percent;
+    std::optional<int> status;
+  };
+  static const ParamTable<Params>& params() {
+    static const ParamTable<Params> table{{
+        param(&Params::percent, "percent", kind::percent())
+            .defaults_to(1.0)
+            .doc("share of requests aborted, chosen per request (0.01% steps)"),
+        param(&Params::status, "status", kind::integer(400, 599))
+            .defaults_to(503)
+            .doc("the HTTP status they get"),
+    }};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   HttpAbort(FaultSite site, double fraction, int status, std::string tag)
-      : ReconfigFault("http_abort", std::move(site)),
-        fraction_(fraction),
-        status_(status),
-        tag_(std::move(tag)) {}
+      : ReconfigFault(kName, std::move(site)), fraction_(fraction), status_(status), tag_(std::move(tag)) {}
 
   std::string describe() const override {
     return fmt::format("load balancer {} answered {} of requests itself with HTTP {}", lb(),
@@ -79,33 +98,17 @@ class HttpAbort final : public ReconfigFault {
   std::string tag_;
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "http_abort",
-    .summary = "The load balancer answers a share of requests itself with an error status",
-    .params =
-        {
-            {"percent", "percent", "100%", "share of requests aborted, chosen per request (0.01% steps)"},
-            {"status", "int", "503", "the HTTP status they get, 400 to 599"},
-        },
-    .needs = lb_needs(),
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find("http_abort"), diags);
-  const auto fraction = params.percent("percent", false);
-  const auto status = params.integer("status", 400, 599, false);
-  const auto* lb = lb_target(step, exp, diags);
-  if (!params.ok() || lb == nullptr) {
+std::unique_ptr<Fault> HttpAbort::make(const Params& p, ParamReader& params,
+                                       const experiment::Experiment& exp) {
+  const experiment::MethodStep& step = params.step();
+  const auto* lb = lb_target(step, exp, params.diags());
+  if (!params.ok() || !p.percent || !p.status || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<HttpAbort>(fault_site(step, exp), fraction.value_or(1.0), status.value_or(503),
-                                     step_tag(step));
+  return std::make_unique<HttpAbort>(fault_site(step, exp), *p.percent, *p.status, step_tag(step));
 }
+
+const Registration registration{fault_type<HttpAbort>()};
 
 }  // namespace
 }  // namespace faultline::faults

@@ -16,7 +16,7 @@
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/common/request_sample.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 #include "harness/stack/render_util.h"
 
 namespace faultline::faults {
@@ -26,11 +26,31 @@ constexpr const char* kEchoModule = "/usr/lib/nginx/modules/ngx_http_echo_module
 
 class HttpDelay final : public ReconfigFault {
  public:
+  static constexpr const char* kName = "http_delay";
+  static constexpr const char* kSummary =
+      "The load balancer holds a share of requests for a fixed time before passing them on";
+  static Needs needs() { return lb_needs(); }
+
+  struct Params {
+    std::optional<Duration> delay;
+    std::optional<double> percent;
+  };
+  static const ParamTable<Params>& params() {
+    using namespace std::chrono_literals;
+    static const ParamTable<Params> table{{
+        param(&Params::delay, "delay", kind::duration(1ms, 60s))
+            .required()
+            .doc("how long each chosen request is held"),
+        param(&Params::percent, "percent", kind::percent())
+            .defaults_to(1.0)
+            .doc("share of requests delayed, chosen per request (0.01% steps)"),
+    }};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   HttpDelay(FaultSite site, double fraction, Duration delay, std::string tag)
-      : ReconfigFault("http_delay", std::move(site)),
-        fraction_(fraction),
-        delay_(delay),
-        tag_(std::move(tag)) {}
+      : ReconfigFault(kName, std::move(site)), fraction_(fraction), delay_(delay), tag_(std::move(tag)) {}
 
   std::string describe() const override {
     return fmt::format("load balancer {} held {} of requests for {} before passing them on", lb(),
@@ -125,33 +145,17 @@ class HttpDelay final : public ReconfigFault {
   std::string tag_;
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "http_delay",
-    .summary = "The load balancer holds a share of requests for a fixed time before passing them on",
-    .params =
-        {
-            {"delay", "duration", "", "how long each chosen request is held, 1ms to 60s"},
-            {"percent", "percent", "100%", "share of requests delayed, chosen per request (0.01% steps)"},
-        },
-    .needs = lb_needs(),
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  using namespace std::chrono_literals;
-  ParamReader params(step, *Registry::instance().find("http_delay"), diags);
-  const auto delay = params.duration("delay", 1ms, 60s, true);
-  const auto fraction = params.percent("percent", false);
-  const auto* lb = lb_target(step, exp, diags);
-  if (!params.ok() || !delay || lb == nullptr) {
+std::unique_ptr<Fault> HttpDelay::make(const Params& p, ParamReader& params,
+                                       const experiment::Experiment& exp) {
+  const experiment::MethodStep& step = params.step();
+  const auto* lb = lb_target(step, exp, params.diags());
+  if (!params.ok() || !p.delay || !p.percent || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<HttpDelay>(fault_site(step, exp), fraction.value_or(1.0), *delay, step_tag(step));
+  return std::make_unique<HttpDelay>(fault_site(step, exp), *p.percent, *p.delay, step_tag(step));
 }
+
+const Registration registration{fault_type<HttpDelay>()};
 
 }  // namespace
 }  // namespace faultline::faults

@@ -13,8 +13,7 @@
 
 #include "faults/common/fault_site.h"
 #include "faults/common/lb_measures.h"
-#include "faults/common/params.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 #include "harness/platform/process.h"
 
 namespace faultline::faults {
@@ -31,6 +30,30 @@ constexpr SignalName kSignals[] = {{"KILL", SIGKILL}, {"TERM", SIGTERM}, {"INT",
 
 class Kill final : public Fault {
  public:
+  static constexpr const char* kName = "kill";
+  static constexpr const char* kSummary =
+      "Kill every process of a service; start it again when the step's duration ends";
+  static Needs needs() { return {.root = true, .target_kinds = {}, .kernel_feature = ""}; }
+
+  struct Params {
+    std::optional<std::string> signal;
+  };
+  static const ParamTable<Params>& params() {
+    static const ParamTable<Params> table{[] {
+      std::vector<std::string> names;
+      for (const auto& s : kSignals) {
+        names.emplace_back(s.name);
+      }
+      return std::vector<Param<Params>>{
+          param(&Params::signal, "signal", kind::choice(names))
+              .defaults_to("KILL")
+              .doc("signal sent to the service's process group"),
+      };
+    }()};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   Kill(FaultSite site, std::string signal_name, int signal, std::optional<Duration> down_for)
       : site_(std::move(site)),
         target_(site_.target),
@@ -126,40 +149,20 @@ class Kill final : public Fault {
   std::string mechanism_;  // set by inject
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "kill",
-    .summary = "Kill every process of a service; start it again when the step's duration ends",
-    .params =
-        {
-            {"signal", "KILL|TERM|INT|QUIT", "KILL", "signal sent to the service's process group"},
-        },
-    .needs = {.root = true, .target_kinds = {}, .kernel_feature = ""},
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find("kill"), diags);
-  std::vector<std::string> names;
-  for (const auto& s : kSignals) {
-    names.emplace_back(s.name);
-  }
-  auto signal = params.choice("signal", names, false);
-  if (!params.ok()) {
+std::unique_ptr<Fault> Kill::make(const Params& p, ParamReader& params, const experiment::Experiment& exp) {
+  if (!params.ok() || !p.signal) {
     return nullptr;
   }
-  const std::string name = signal.value_or("KILL");
   int number = SIGKILL;
   for (const auto& s : kSignals) {
-    if (name == s.name) {
+    if (*p.signal == s.name) {
       number = s.number;
     }
   }
-  return std::make_unique<Kill>(fault_site(step, exp), name, number, step.duration);
+  return std::make_unique<Kill>(fault_site(params.step(), exp), *p.signal, number, params.step().duration);
 }
+
+const Registration registration{fault_type<Kill>()};
 
 }  // namespace
 }  // namespace faultline::faults

@@ -6,14 +6,46 @@
 
 #include "faults/common/impairment_fault.h"
 #include "faults/common/lb_measures.h"
-#include "faults/common/params.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 
 namespace faultline::faults {
 namespace {
 
 class Latency final : public ImpairmentFault {
  public:
+  static constexpr const char* kName = "latency";
+  static constexpr const char* kSummary =
+      "Delay a service's network traffic (netem on its whole egress; an NFQUEUE delayer for ingress, peers "
+      "or without sch_netem)";
+  static Needs needs() { return impairment_needs(); }
+
+  struct Params {
+    std::optional<Duration> delay;
+    std::optional<Duration> jitter;
+    std::optional<double> correlation;
+    NetTargetParams target;
+  };
+
+  static const ParamTable<Params>& params() {
+    using namespace std::chrono_literals;
+    static const ParamTable<Params> table{
+        {
+            param(&Params::delay, "delay", kind::duration(1ms, 60s))
+                .required()
+                .doc("time every packet is held"),
+            param(&Params::jitter, "jitter", kind::duration(0ms, 60s))
+                .defaults_to(0ms)
+                .doc("uniform variation around delay (at most delay)"),
+            param(&Params::correlation, "correlation", kind::percent())
+                .defaults_to(0)
+                .doc("how much each packet's jitter leans on the previous one"),
+        },
+        net_target_params(&Params::target)};
+    return table;
+  }
+
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   using ImpairmentFault::ImpairmentFault;
 
   std::vector<Measure> suggested_measures() const override {
@@ -43,49 +75,30 @@ class Latency final : public ImpairmentFault {
   }
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "latency",
-    .summary = "Delay a service's network traffic (netem on its whole egress; an NFQUEUE delayer for "
-               "ingress, peers or without sch_netem)",
-    .params = with_net_target_params({
-        {"delay", "duration 1ms..60s", "", "time every packet is held"},
-        {"jitter", "duration", "0ms", "uniform variation around delay (at most delay)"},
-        {"correlation", "percent", "0%", "how much each packet's jitter leans on the previous one"},
-    }),
-    .needs = impairment_needs(),
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  using namespace std::chrono_literals;
-  ParamReader params(step, *Registry::instance().find("latency"), diags);
-  auto delay = params.duration("delay", 1ms, 60s, true);
-  auto jitter = params.duration("jitter", 0ms, 60s, false);
-  auto correlation = params.percent("correlation", false);
-  auto target = read_net_target(params, step, exp);
-  if (delay && jitter && *jitter > *delay) {
-    params.error_at(
-        "jitter",
-        fmt::format("jitter {} is larger than delay {}", format_duration(*jitter), format_duration(*delay)),
-        "a packet cannot leave before it arrived: keep jitter at most delay");
+std::unique_ptr<Fault> Latency::make(const Params& p, ParamReader& params,
+                                     const experiment::Experiment& exp) {
+  auto target = check_net_target(params, p.target, exp);
+  if (p.delay && p.jitter && *p.jitter > *p.delay) {
+    params.error_at("jitter",
+                    fmt::format("jitter {} is larger than delay {}", format_duration(*p.jitter),
+                                format_duration(*p.delay)),
+                    "a packet cannot leave before it arrived: keep jitter at most delay");
   }
-  if (correlation && *correlation > 0 && (!jitter || jitter->count() == 0)) {
+  if (p.correlation && *p.correlation > 0 && (!p.jitter || p.jitter->count() == 0)) {
     params.error_at("correlation", "correlation without jitter has no effect",
                     "set jitter, or drop correlation");
   }
-  if (!params.ok() || !delay || !target) {
+  if (!params.ok() || !p.delay || !target) {
     return nullptr;
   }
   platform::DelayerConfig config;
-  config.delay = *delay;
-  config.jitter = jitter.value_or(Duration{0});
-  config.delay_correlation = correlation.value_or(0);
-  return std::make_unique<Latency>(std::move(*target), config, fault_site(step, exp));
+  config.delay = *p.delay;
+  config.jitter = *p.jitter;
+  config.delay_correlation = *p.correlation;
+  return std::make_unique<Latency>(std::move(*target), config, fault_site(params.step(), exp));
 }
+
+const Registration registration{fault_type<Latency>()};
 
 }  // namespace
 }  // namespace faultline::faults

@@ -9,7 +9,7 @@
 
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 #include "harness/stack/render.h"
 
 namespace faultline::faults {
@@ -17,8 +17,27 @@ namespace {
 
 class LbBalance final : public ReconfigFault {
  public:
+  static constexpr const char* kName = "lb_balance";
+  static constexpr const char* kSummary =
+      "Change a load balancer's balancing algorithm (e.g. to source hashing), restore on revert";
+  static Needs needs() { return lb_needs(); }
+
+  struct Params {
+    std::optional<std::string> algorithm;
+  };
+  static const ParamTable<Params>& params() {
+    static const ParamTable<Params> table{{
+        param(&Params::algorithm, "algorithm",
+              kind::choice({"source", "roundrobin", "leastconn", "uri", "random"}))
+            .required()
+            .doc("the new algorithm"),
+    }};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   LbBalance(FaultSite site, std::string algorithm)
-      : ReconfigFault("lb_balance", std::move(site)), algorithm_(std::move(algorithm)) {}
+      : ReconfigFault(kName, std::move(site)), algorithm_(std::move(algorithm)) {}
 
   std::string describe() const override {
     return fmt::format(
@@ -68,27 +87,16 @@ class LbBalance final : public ReconfigFault {
   std::string algorithm_;
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "lb_balance",
-    .summary = "Change a load balancer's balancing algorithm (e.g. to source hashing), restore on revert",
-    .params = {{"algorithm", "source|roundrobin|leastconn|uri|random", "", "the new algorithm"}},
-    .needs = lb_needs(),
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find("lb_balance"), diags);
-  auto algorithm = params.choice("algorithm", {"source", "roundrobin", "leastconn", "uri", "random"}, true);
-  const auto* lb = lb_target(step, exp, diags);
-  if (!params.ok() || !algorithm || lb == nullptr) {
+std::unique_ptr<Fault> LbBalance::make(const Params& p, ParamReader& params,
+                                       const experiment::Experiment& exp) {
+  const auto* lb = lb_target(params.step(), exp, params.diags());
+  if (!params.ok() || !p.algorithm || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbBalance>(fault_site(step, exp), *algorithm);
+  return std::make_unique<LbBalance>(fault_site(params.step(), exp), *p.algorithm);
 }
+
+const Registration registration{fault_type<LbBalance>()};
 
 }  // namespace
 }  // namespace faultline::faults

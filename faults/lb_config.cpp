@@ -20,7 +20,7 @@
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_precheck.h"
 #include "faults/common/lb_reconfig.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 #include "harness/experiment/scalar_lines.h"
 
 namespace faultline::faults {
@@ -58,9 +58,36 @@ struct FragmentSource {
 
 class LbConfig final : public ReconfigFault {
  public:
+  static constexpr const char* kName = "lb_config";
+  static constexpr const char* kSummary =
+      "Apply a config fragment to a load balancer (checked first, rolled back if rejected)";
+  static Needs needs() { return lb_needs(); }
+
+  struct Params {
+    std::optional<std::string> fragment;
+    std::optional<std::string> file;
+    std::optional<std::string> section;
+  };
+  // `fragment` or `file`, exactly one: make() checks that.
+  static const ParamTable<Params>& params() {
+    static const ParamTable<Params> table{{
+        param(&Params::fragment, "fragment", kind::text())
+            .absent_means("file instead")
+            .doc("config lines to add"),
+        param(&Params::file, "file", kind::text("path"))
+            .absent_means("fragment instead")
+            .doc("file holding the lines, relative to the experiment file"),
+        param(&Params::section, "section", kind::choice({"global", "defaults", "frontend", "backend"}))
+            .defaults_to("backend")
+            .doc("where the lines go (nginx: main, http, server, upstream block)"),
+    }};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   LbConfig(FaultSite site, std::string section, std::string fragment, std::string origin,
            FragmentSource source, std::vector<experiment::ExternalTarget> external)
-      : ReconfigFault("lb_config", std::move(site)),
+      : ReconfigFault(kName, std::move(site)),
         section_(std::move(section)),
         fragment_(std::move(fragment)),
         origin_(std::move(origin)),
@@ -245,38 +272,19 @@ size_t LbConfig::fragment_line_naming(const std::string& complaint, size_t up_to
   return 0;
 }
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "lb_config",
-    .summary = "Apply a config fragment to a load balancer (checked first, rolled back if rejected)",
-    .params =
-        {
-            {"fragment", "string", "", "config lines to add (this or file)"},
-            {"file", "path", "",
-             "file holding the lines, relative to the experiment file (this or fragment)"},
-            {"section", "global|defaults|frontend|backend", "backend",
-             "where the lines go (nginx: main, http, server, upstream block)"},
-        },
-    .needs = lb_needs(),
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find("lb_config"), diags);
-  auto fragment = params.text("fragment", false);
-  auto file = params.text("file", false);
-  auto section = params.choice("section", {"global", "defaults", "frontend", "backend"}, false);
-  const auto* lb = lb_target(step, exp, diags);
+std::unique_ptr<Fault> LbConfig::make(const Params& p, ParamReader& params,
+                                      const experiment::Experiment& exp) {
+  const experiment::MethodStep& step = params.step();
+  std::optional<std::string> fragment = p.fragment;
+  const std::optional<std::string>& file = p.file;
+  const auto* lb = lb_target(step, exp, params.diags());
   std::string origin = "inline fragment";
   FragmentSource source{params.pos_of("fragment"), {}};
   if (fragment && file) {
     params.error_at("file", "give either 'fragment' or 'file', not both");
   } else if (!fragment && !file) {
-    diags.error(step.fault_pos, "fault 'lb_config' needs parameter 'fragment' or 'file'",
-                "e.g. params: { section: backend, fragment: \"timeout queue 10ms\" }");
+    params.diags().error(step.fault_pos, "fault 'lb_config' needs parameter 'fragment' or 'file'",
+                         "e.g. params: { section: backend, fragment: \"timeout queue 10ms\" }");
     return nullptr;
   } else if (file) {
     const std::string path = experiment::resolve_path(exp, *file);
@@ -301,12 +309,14 @@ std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experimen
       check_address_param(params, file ? "file" : "fragment", "the fragment's address", exp, address);
     }
   }
-  if (!params.ok() || !fragment || lb == nullptr) {
+  if (!params.ok() || !fragment || !p.section || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbConfig>(fault_site(step, exp), section.value_or("backend"), *fragment, origin,
-                                    std::move(source), reachable_external(exp));
+  return std::make_unique<LbConfig>(fault_site(step, exp), *p.section, *fragment, origin, std::move(source),
+                                    reachable_external(exp));
 }
+
+const Registration registration{fault_type<LbConfig>()};
 
 }  // namespace
 }  // namespace faultline::faults

@@ -9,15 +9,24 @@
 #include <fmt/format.h>
 
 #include "faults/common/lb_admin_state.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 
 namespace faultline::faults {
 namespace {
 
 class LbDrain final : public LbAdminStateFault {
  public:
+  static constexpr const char* kName = "lb_drain";
+  static constexpr const char* kSummary =
+      "Drain a load-balancer server (no new sessions, existing ones finish), restore on revert";
+  static Needs needs() { return lb_needs(); }
+
+  using Params = AdminStateParams;
+  static const ParamTable<Params>& params() { return admin_state_params(); }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   LbDrain(FaultSite site, std::string server)
-      : LbAdminStateFault("lb_drain", "drain", std::move(site), std::move(server)) {}
+      : LbAdminStateFault(kName, "drain", std::move(site), std::move(server)) {}
 
   std::string describe() const override {
     return fmt::format("server {} on load balancer {} was set to drain: it received no new sessions",
@@ -37,25 +46,16 @@ class LbDrain final : public LbAdminStateFault {
   }
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "lb_drain",
-    .summary = "Drain a load-balancer server (no new sessions, existing ones finish), restore on revert",
-    .params = {{"server", "string", "", "backend service taken out"}},
-    .needs = lb_needs(),
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  auto server = parse_admin_state_server("lb_drain", step, exp, diags);
+std::unique_ptr<Fault> LbDrain::make(const Params& p, ParamReader& params,
+                                     const experiment::Experiment& exp) {
+  auto server = check_admin_state_server(p, params, exp);
   if (!server) {
     return nullptr;
   }
-  return std::make_unique<LbDrain>(fault_site(step, exp), *server);
+  return std::make_unique<LbDrain>(fault_site(params.step(), exp), *server);
 }
+
+const Registration registration{fault_type<LbDrain>()};
 
 }  // namespace
 }  // namespace faultline::faults

@@ -11,15 +11,33 @@
 
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 
 namespace faultline::faults {
 namespace {
 
 class LbHealthCheckOff final : public ReconfigFault {
  public:
+  static constexpr const char* kName = "lb_health_check_off";
+  static constexpr const char* kSummary =
+      "Turn a load balancer's health checks off (a failing server stays in rotation), restore on revert";
+  static Needs needs() { return lb_needs(); }
+
+  struct Params {
+    std::optional<std::string> server;
+  };
+  static const ParamTable<Params>& params() {
+    static const ParamTable<Params> table{{
+        param(&Params::server, "server", kind::text())
+            .absent_means("all servers")
+            .doc("backend service whose checks are turned off"),
+    }};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   LbHealthCheckOff(FaultSite site, std::vector<std::string> servers, bool all)
-      : ReconfigFault("lb_health_check_off", std::move(site)), servers_(std::move(servers)), all_(all) {}
+      : ReconfigFault(kName, std::move(site)), servers_(std::move(servers)), all_(all) {}
 
   std::string describe() const override {
     return fmt::format(
@@ -88,35 +106,25 @@ class LbHealthCheckOff final : public ReconfigFault {
   bool all_;
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "lb_health_check_off",
-    .summary =
-        "Turn a load balancer's health checks off (a failing server stays in rotation), restore on revert",
-    .params = {{"server", "string", "all servers", "backend service whose checks are turned off"}},
-    .needs = lb_needs(),
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find("lb_health_check_off"), diags);
-  auto server = params.text("server", false);
-  const auto* lb = lb_target(step, exp, diags);
-  check_backend(params, "server", lb, server);
+std::unique_ptr<Fault> LbHealthCheckOff::make(const Params& p, ParamReader& params,
+                                              const experiment::Experiment& exp) {
+  const experiment::MethodStep& step = params.step();
+  const auto* lb = lb_target(step, exp, params.diags());
+  check_backend(params, "server", lb, p.server);
   if (lb != nullptr && !lb->health_check) {
-    diags.error(step.target_pos, fmt::format("load balancer {} has no health_check to turn off", step.target),
-                "give the service a health_check: { path: /health, interval: 500ms, fall: 2, rise: 2 }");
+    params.diags().error(
+        step.target_pos, fmt::format("load balancer {} has no health_check to turn off", step.target),
+        "give the service a health_check: { path: /health, interval: 500ms, fall: 2, rise: 2 }");
     return nullptr;
   }
   if (!params.ok() || lb == nullptr) {
     return nullptr;
   }
-  std::vector<std::string> servers = server ? std::vector<std::string>{*server} : lb->backends;
-  return std::make_unique<LbHealthCheckOff>(fault_site(step, exp), std::move(servers), !server);
+  std::vector<std::string> servers = p.server ? std::vector<std::string>{*p.server} : lb->backends;
+  return std::make_unique<LbHealthCheckOff>(fault_site(step, exp), std::move(servers), !p.server);
 }
+
+const Registration registration{fault_type<LbHealthCheckOff>()};
 
 }  // namespace
 }  // namespace faultline::faults

@@ -8,15 +8,24 @@
 #include <fmt/format.h>
 
 #include "faults/common/lb_admin_state.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 
 namespace faultline::faults {
 namespace {
 
 class LbMaintenance final : public LbAdminStateFault {
  public:
+  static constexpr const char* kName = "lb_maintenance";
+  static constexpr const char* kSummary =
+      "Put a load-balancer server into maintenance (out of rotation), restore on revert";
+  static Needs needs() { return lb_needs(); }
+
+  using Params = AdminStateParams;
+  static const ParamTable<Params>& params() { return admin_state_params(); }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   LbMaintenance(FaultSite site, std::string server)
-      : LbAdminStateFault("lb_maintenance", "maint", std::move(site), std::move(server)) {}
+      : LbAdminStateFault(kName, "maint", std::move(site), std::move(server)) {}
 
   std::string describe() const override {
     return fmt::format("server {} on load balancer {} was put into maintenance: it received no traffic",
@@ -35,25 +44,16 @@ class LbMaintenance final : public LbAdminStateFault {
   }
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "lb_maintenance",
-    .summary = "Put a load-balancer server into maintenance (out of rotation), restore on revert",
-    .params = {{"server", "string", "", "backend service taken out"}},
-    .needs = lb_needs(),
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  auto server = parse_admin_state_server("lb_maintenance", step, exp, diags);
+std::unique_ptr<Fault> LbMaintenance::make(const Params& p, ParamReader& params,
+                                           const experiment::Experiment& exp) {
+  auto server = check_admin_state_server(p, params, exp);
   if (!server) {
     return nullptr;
   }
-  return std::make_unique<LbMaintenance>(fault_site(step, exp), *server);
+  return std::make_unique<LbMaintenance>(fault_site(params.step(), exp), *server);
 }
+
+const Registration registration{fault_type<LbMaintenance>()};
 
 }  // namespace
 }  // namespace faultline::faults

@@ -10,7 +10,7 @@
 
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 #include "harness/stack/render_util.h"
 
 namespace faultline::faults {
@@ -18,9 +18,39 @@ namespace {
 
 class LbMaxconn final : public ReconfigFault {
  public:
+  static constexpr const char* kName = "lb_maxconn";
+  static constexpr const char* kSummary =
+      "Set a load balancer's per-server connection limit too low (queueing, 503/502), restore on revert";
+  static Needs needs() { return lb_needs(); }
+
+  struct Params {
+    std::optional<int> maxconn;
+    std::optional<std::string> server;
+    std::optional<Duration> queue_timeout;
+  };
+  static const ParamTable<Params>& params() {
+    using namespace std::chrono_literals;
+    static const ParamTable<Params> table{{
+        param(&Params::maxconn, "maxconn", kind::integer(1, 100000))
+            .required()
+            .doc("connections each server may have at once"),
+        param(&Params::server, "server", kind::text())
+            .absent_means("all servers")
+            .doc("the one backend service to limit"),
+        // HAProxy: without a queue timeout of its own a request waits
+        // `timeout connect` (1 s by default) for a slot; 10 ms makes the
+        // limit show.
+        param(&Params::queue_timeout, "queue_timeout", kind::duration(1ms, 1h))
+            .defaults_to(10ms)
+            .doc("HAProxy only: how long a request may wait for a slot"),
+    }};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   LbMaxconn(FaultSite site, std::vector<std::string> servers, bool all, int maxconn,
             std::optional<Duration> queue_timeout)
-      : ReconfigFault("lb_maxconn", std::move(site)),
+      : ReconfigFault(kName, std::move(site)),
         servers_(std::move(servers)),
         all_(all),
         maxconn_(maxconn),
@@ -87,49 +117,28 @@ class LbMaxconn final : public ReconfigFault {
   std::optional<Duration> queue_timeout_;  // HAProxy only
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "lb_maxconn",
-    .summary =
-        "Set a load balancer's per-server connection limit too low (queueing, 503/502), restore on revert",
-    .params =
-        {
-            {"maxconn", "int 1..100000", "", "connections each server may have at once"},
-            {"server", "string", "all servers", "the one backend service to limit"},
-            {"queue_timeout", "duration", "10ms", "HAProxy only: how long a request may wait for a slot"},
-        },
-    .needs = lb_needs(),
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  using namespace std::chrono_literals;
-  ParamReader params(step, *Registry::instance().find("lb_maxconn"), diags);
-  auto maxconn = params.integer("maxconn", 1, 100000, true);
-  auto server = params.text("server", false);
-  auto queue = params.duration("queue_timeout", 1ms, 1h, false);
-  const auto* lb = lb_target(step, exp, diags);
-  check_backend(params, "server", lb, server);
-  if (queue && lb != nullptr && lb->kind == experiment::ServiceKind::nginx) {
+std::unique_ptr<Fault> LbMaxconn::make(const Params& p, ParamReader& params,
+                                       const experiment::Experiment& exp) {
+  const auto* lb = lb_target(params.step(), exp, params.diags());
+  check_backend(params, "server", lb, p.server);
+  if (params.given("queue_timeout") && p.queue_timeout && lb != nullptr &&
+      lb->kind == experiment::ServiceKind::nginx) {
     params.error_at("queue_timeout", "nginx has no request queue (requests beyond the limit fail at once)",
                     "leave queue_timeout out for an nginx load balancer");
   }
-  if (!params.ok() || !maxconn || lb == nullptr) {
+  if (!params.ok() || !p.maxconn || !p.queue_timeout || lb == nullptr) {
     return nullptr;
   }
-  std::vector<std::string> servers = server ? std::vector<std::string>{*server} : lb->backends;
-  // HAProxy: without a queue timeout of its own a request waits `timeout
-  // connect` (1 s by default) for a slot; 10 ms makes the limit show.
+  std::vector<std::string> servers = p.server ? std::vector<std::string>{*p.server} : lb->backends;
   std::optional<Duration> queue_timeout;
   if (lb->kind == experiment::ServiceKind::haproxy) {
-    queue_timeout = queue.value_or(Duration(10ms));
+    queue_timeout = p.queue_timeout;
   }
-  return std::make_unique<LbMaxconn>(fault_site(step, exp), std::move(servers), !server, *maxconn,
-                                     queue_timeout);
+  return std::make_unique<LbMaxconn>(fault_site(params.step(), exp), std::move(servers), !p.server,
+                                     *p.maxconn, queue_timeout);
 }
+
+const Registration registration{fault_type<LbMaxconn>()};
 
 }  // namespace
 }  // namespace faultline::faults

@@ -10,7 +10,7 @@
 
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 #include "harness/stack/render_util.h"
 
 namespace faultline::faults {
@@ -18,8 +18,29 @@ namespace {
 
 class LbTimeout final : public ReconfigFault {
  public:
+  static constexpr const char* kName = "lb_timeout";
+  static constexpr const char* kSummary =
+      "Set one of a load balancer's timeouts too low (504s, failed connects, 503s), restore on revert";
+  static Needs needs() { return lb_needs(); }
+
+  struct Params {
+    std::optional<std::string> timeout;
+    std::optional<Duration> value;
+  };
+  static const ParamTable<Params>& params() {
+    using namespace std::chrono_literals;
+    static const ParamTable<Params> table{{
+        param(&Params::timeout, "timeout", kind::choice({"connect", "server", "client", "queue"}))
+            .required()
+            .doc("which timeout (queue: HAProxy only)"),
+        param(&Params::value, "value", kind::duration(1ms, 1h)).required().doc("its new value, e.g. 1ms"),
+    }};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   LbTimeout(FaultSite site, std::string which, Duration value)
-      : ReconfigFault("lb_timeout", std::move(site)), which_(std::move(which)), value_(value) {}
+      : ReconfigFault(kName, std::move(site)), which_(std::move(which)), value_(value) {}
 
   std::string describe() const override {
     return fmt::format("the {} timeout of load balancer {} was set to {}", which_, lb(),
@@ -84,38 +105,20 @@ class LbTimeout final : public ReconfigFault {
   Duration value_;
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "lb_timeout",
-    .summary =
-        "Set one of a load balancer's timeouts too low (504s, failed connects, 503s), restore on revert",
-    .params =
-        {
-            {"timeout", "connect|server|client|queue", "", "which timeout (queue: HAProxy only)"},
-            {"value", "duration", "", "its new value, e.g. 1ms"},
-        },
-    .needs = lb_needs(),
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  using namespace std::chrono_literals;
-  ParamReader params(step, *Registry::instance().find("lb_timeout"), diags);
-  auto which = params.choice("timeout", {"connect", "server", "client", "queue"}, true);
-  auto value = params.duration("value", 1ms, 1h, true);
-  const auto* lb = lb_target(step, exp, diags);
-  if (which && *which == "queue" && lb != nullptr && lb->kind == experiment::ServiceKind::nginx) {
+std::unique_ptr<Fault> LbTimeout::make(const Params& p, ParamReader& params,
+                                       const experiment::Experiment& exp) {
+  const auto* lb = lb_target(params.step(), exp, params.diags());
+  if (p.timeout && *p.timeout == "queue" && lb != nullptr && lb->kind == experiment::ServiceKind::nginx) {
     params.error_at("timeout", "nginx has no request queue, so no queue timeout",
                     "use connect, server or client for an nginx load balancer");
   }
-  if (!params.ok() || !which || !value || lb == nullptr) {
+  if (!params.ok() || !p.timeout || !p.value || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbTimeout>(fault_site(step, exp), *which, *value);
+  return std::make_unique<LbTimeout>(fault_site(params.step(), exp), *p.timeout, *p.value);
 }
+
+const Registration registration{fault_type<LbTimeout>()};
 
 }  // namespace
 }  // namespace faultline::faults

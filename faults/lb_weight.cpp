@@ -11,8 +11,7 @@
 
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
-#include "faults/common/params.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 #include "harness/platform/haproxy_runtime_api.h"
 
 namespace faultline::faults {
@@ -20,6 +19,30 @@ namespace {
 
 class LbWeight final : public Fault {
  public:
+  static constexpr const char* kName = "lb_weight";
+  static constexpr const char* kSummary =
+      "Change a load-balancer server's weight (and optionally all others'), restore on revert";
+  static Needs needs() { return lb_needs(); }
+
+  struct Params {
+    std::optional<std::string> server;
+    std::optional<int> weight;
+    std::optional<int> others;
+  };
+  static const ParamTable<Params>& params() {
+    static const ParamTable<Params> table{{
+        param(&Params::server, "server", kind::text()).required().doc("backend service whose weight changes"),
+        param(&Params::weight, "weight", kind::integer(0, 256))
+            .required()
+            .doc("its new weight (0 takes it out of rotation)"),
+        param(&Params::others, "others", kind::integer(0, 256))
+            .absent_means("unchanged")
+            .doc("new weight for every other server of the pool"),
+    }};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   LbWeight(const experiment::Service& lb, FaultSite site, std::string server, int weight,
            std::optional<int> others)
       : site_(std::move(site)),
@@ -149,35 +172,17 @@ class LbWeight final : public Fault {
   LbReconfig reconfig_;
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "lb_weight",
-    .summary = "Change a load-balancer server's weight (and optionally all others'), restore on revert",
-    .params =
-        {
-            {"server", "string", "", "backend service whose weight changes"},
-            {"weight", "int 0..256", "", "its new weight (0 takes it out of rotation)"},
-            {"others", "int 0..256", "unchanged", "new weight for every other server of the pool"},
-        },
-    .needs = lb_needs(),
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find("lb_weight"), diags);
-  auto server = params.text("server", true);
-  auto weight = params.integer("weight", 0, 256, true);
-  auto others = params.integer("others", 0, 256, false);
-  const auto* lb = lb_target(step, exp, diags);
-  check_backend(params, "server", lb, server);
-  if (!params.ok() || !server || !weight || lb == nullptr) {
+std::unique_ptr<Fault> LbWeight::make(const Params& p, ParamReader& params,
+                                      const experiment::Experiment& exp) {
+  const auto* lb = lb_target(params.step(), exp, params.diags());
+  check_backend(params, "server", lb, p.server);
+  if (!params.ok() || !p.server || !p.weight || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbWeight>(*lb, fault_site(step, exp), *server, *weight, others);
+  return std::make_unique<LbWeight>(*lb, fault_site(params.step(), exp), *p.server, *p.weight, p.others);
 }
+
+const Registration registration{fault_type<LbWeight>()};
 
 }  // namespace
 }  // namespace faultline::faults

@@ -13,16 +13,42 @@
 #include "faults/common/blast_radius.h"
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 
 namespace faultline::faults {
 namespace {
 
 class LbWrongBackend final : public ReconfigFault {
  public:
+  static constexpr const char* kName = "lb_wrong_backend";
+  static constexpr const char* kSummary =
+      "Point a load-balancer server at a wrong address or port (5xx on its share), restore on revert";
+  static Needs needs() { return lb_needs(); }
+
+  struct Params {
+    std::optional<std::string> server;
+    std::optional<std::string> address;  // checked against the blast radius by make()
+    std::optional<int> port;
+  };
+  static const ParamTable<Params>& params() {
+    static const ParamTable<Params> table{{
+        param(&Params::server, "server", kind::text())
+            .required()
+            .doc("backend service whose address is changed"),
+        param(&Params::address, "address", kind::text("IPv4 address"))
+            .absent_means("unchanged")
+            .doc("the wrong address (e.g. one nobody holds in the subnet)"),
+        param(&Params::port, "port", kind::integer(1, 65535))
+            .absent_means("1, or the real one with an address")
+            .doc("the wrong port"),
+    }};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   LbWrongBackend(FaultSite site, std::string server, std::optional<std::string> address,
                  std::optional<int> port, std::vector<experiment::ExternalTarget> external)
-      : ReconfigFault("lb_wrong_backend", std::move(site)),
+      : ReconfigFault(kName, std::move(site)),
         server_(std::move(server)),
         address_(std::move(address)),
         port_(port),
@@ -85,43 +111,23 @@ class LbWrongBackend final : public ReconfigFault {
   std::vector<experiment::ExternalTarget> external_;  // reachable, see reachable_external
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "lb_wrong_backend",
-    .summary =
-        "Point a load-balancer server at a wrong address or port (5xx on its share), restore on revert",
-    .params =
-        {
-            {"server", "string", "", "backend service whose address is changed"},
-            {"address", "IPv4 address", "unchanged",
-             "the wrong address (e.g. one nobody holds in the subnet)"},
-            {"port", "int 1..65535", "1, or the real one with an address", "the wrong port"},
-        },
-    .needs = lb_needs(),
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find("lb_wrong_backend"), diags);
-  auto server = params.text("server", true);
-  auto address = params.text("address", false);
-  auto port = params.integer("port", 1, 65535, false);
-  const auto* lb = lb_target(step, exp, diags);
-  check_backend(params, "server", lb, server);
-  if (address) {
+std::unique_ptr<Fault> LbWrongBackend::make(const Params& p, ParamReader& params,
+                                            const experiment::Experiment& exp) {
+  const auto* lb = lb_target(params.step(), exp, params.diags());
+  check_backend(params, "server", lb, p.server);
+  if (p.address) {
     // Blast radius, checked early: the run's subnet is stack.subnet, or a
     // /24 of faultline's pool; inject checks the exact one.
-    check_address_param(params, "address", "address", exp, *address);
+    check_address_param(params, "address", "address", exp, *p.address);
   }
-  if (!params.ok() || !server || lb == nullptr) {
+  if (!params.ok() || !p.server || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbWrongBackend>(fault_site(step, exp), *server, address, port,
+  return std::make_unique<LbWrongBackend>(fault_site(params.step(), exp), *p.server, p.address, p.port,
                                           reachable_external(exp));
 }
+
+const Registration registration{fault_type<LbWrongBackend>()};
 
 }  // namespace
 }  // namespace faultline::faults

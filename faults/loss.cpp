@@ -16,8 +16,7 @@
 #include "faults/common/lb_measures.h"
 #include "faults/common/net_target.h"
 #include "faults/common/netem.h"
-#include "faults/common/params.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 
 namespace faultline::faults {
 namespace {
@@ -96,6 +95,35 @@ class NftLoss {
 
 class Loss final : public Fault {
  public:
+  static constexpr const char* kName = "loss";
+  static constexpr const char* kSummary =
+      "Drop a share of a service's packets (nftables; netem or an NFQUEUE delayer for bursts)";
+  static Needs needs() {
+    return {.root = true,
+            .target_kinds = {},
+            .kernel_feature = "nftables numgen; for correlation sch_netem or NFQUEUE"};
+  }
+
+  struct Params {
+    std::optional<double> percent;
+    std::optional<double> correlation;
+    NetTargetParams target;
+  };
+  static const ParamTable<Params>& params() {
+    static const ParamTable<Params> table{
+        {
+            param(&Params::percent, "percent", kind::percent())
+                .required()
+                .doc("share of packets dropped (0.01% steps)"),
+            param(&Params::correlation, "correlation", kind::percent())
+                .defaults_to(0)
+                .doc("how much each packet's fate leans on the previous one (bursts)"),
+        },
+        net_target_params(&Params::target)};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   Loss(NetTarget target, double percent, double correlation, FaultSite site)
       : target_(std::move(target)), percent_(percent), correlation_(correlation), site_(std::move(site)) {}
 
@@ -169,44 +197,23 @@ class Loss final : public Fault {
   ImpairmentPath path_;
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-std::vector<ParamSpec> params_of() {
-  return with_net_target_params({
-      {"percent", "percent", "", "share of packets dropped (0.01% steps)"},
-      {"correlation", "percent", "0%", "how much each packet's fate leans on the previous one (bursts)"},
-  });
-}
-
-const Registration registration{FaultType{
-    .name = "loss",
-    .summary = "Drop a share of a service's packets (nftables; netem or an NFQUEUE delayer for bursts)",
-    .params = params_of(),
-    .needs = {.root = true,
-              .target_kinds = {},
-              .kernel_feature = "nftables numgen; for correlation sch_netem or NFQUEUE"},
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find("loss"), diags);
-  auto percent = params.percent("percent", true);
-  auto correlation = params.percent("correlation", false);
-  auto target = read_net_target(params, step, exp);
-  if (percent && *percent < 0.0001) {
+std::unique_ptr<Fault> Loss::make(const Params& p, ParamReader& params, const experiment::Experiment& exp) {
+  auto target = check_net_target(params, p.target, exp);
+  if (p.percent && *p.percent < 0.0001) {
     params.error_at("percent", "a loss of 0% does nothing", "give a share above 0%, e.g. percent: 20%");
   }
-  if (correlation && *correlation >= 1) {
+  if (p.correlation && *p.correlation >= 1) {
     params.error_at("correlation", "a correlation of 100% repeats the first packet's fate forever",
                     "keep it below 100%, e.g. 25%");
   }
-  if (!params.ok() || !percent || !target) {
+  if (!params.ok() || !p.percent || !p.correlation || !target) {
     return nullptr;
   }
-  return std::make_unique<Loss>(std::move(*target), *percent, correlation.value_or(0), fault_site(step, exp));
+  return std::make_unique<Loss>(std::move(*target), *p.percent, *p.correlation,
+                                fault_site(params.step(), exp));
 }
+
+const Registration registration{fault_type<Loss>()};
 
 }  // namespace
 }  // namespace faultline::faults

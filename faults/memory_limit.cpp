@@ -16,8 +16,7 @@
 #include "faults/common/fault_site.h"
 #include "faults/common/kernel_path.h"
 #include "faults/common/lb_measures.h"
-#include "faults/common/params.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 #include "harness/platform/cgroup.h"
 
 namespace faultline::faults {
@@ -66,6 +65,26 @@ std::string format_bytes(std::uint64_t bytes) {
 
 class MemoryLimit final : public Fault {
  public:
+  static constexpr const char* kName = "memory_limit";
+  static constexpr const char* kSummary =
+      "Cap a service's memory (cgroup memory limit); past it the kernel OOM-kills; lift on revert";
+  static Needs needs() {
+    return {.root = true, .target_kinds = {}, .kernel_feature = "cgroup memory controller (v1 or v2)"};
+  }
+
+  struct Params {
+    std::optional<std::string> limit;  // a size, checked by make()
+  };
+  static const ParamTable<Params>& params() {
+    static const ParamTable<Params> table{{
+        param(&Params::limit, "limit", kind::text("bytes (KiB, MiB, GiB)"))
+            .required()
+            .doc("memory the service's processes may use, e.g. 64MiB"),
+    }};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   MemoryLimit(FaultSite site, std::uint64_t bytes)
       : site_(std::move(site)), target_(site_.target), bytes_(bytes) {}
 
@@ -200,40 +219,26 @@ class MemoryLimit final : public Fault {
   std::string mechanism_;
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "memory_limit",
-    .summary = "Cap a service's memory (cgroup memory limit); past it the kernel OOM-kills; lift on revert",
-    .params =
-        {
-            {"limit", "bytes (KiB, MiB, GiB)", "", "memory the service's processes may use, e.g. 64MiB"},
-        },
-    .needs = {.root = true, .target_kinds = {}, .kernel_feature = "cgroup memory controller (v1 or v2)"},
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find("memory_limit"), diags);
-  auto text = params.text("limit", true);
+std::unique_ptr<Fault> MemoryLimit::make(const Params& p, ParamReader& params,
+                                         const experiment::Experiment& exp) {
   std::optional<std::uint64_t> bytes;
-  if (text) {
-    bytes = parse_bytes(*text);
+  if (p.limit) {
+    bytes = parse_bytes(*p.limit);
     if (!bytes) {
-      params.error_at("limit", fmt::format("parameter 'limit' must be a size like 64MiB, not '{}'", *text),
+      params.error_at("limit", fmt::format("parameter 'limit' must be a size like 64MiB, not '{}'", *p.limit),
                       "units: B, KiB, MiB, GiB, TiB (powers of 1024)");
     } else if (*bytes < kMinBytes || *bytes > kMaxBytes) {
-      params.error_at("limit", fmt::format("parameter 'limit' is {}, outside 4MiB..1TiB", *text));
+      params.error_at("limit", fmt::format("parameter 'limit' is {}, outside 4MiB..1TiB", *p.limit));
       bytes.reset();
     }
   }
   if (!params.ok() || !bytes) {
     return nullptr;
   }
-  return std::make_unique<MemoryLimit>(fault_site(step, exp), *bytes);
+  return std::make_unique<MemoryLimit>(fault_site(params.step(), exp), *bytes);
 }
+
+const Registration registration{fault_type<MemoryLimit>()};
 
 }  // namespace
 }  // namespace faultline::faults

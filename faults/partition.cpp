@@ -16,14 +16,28 @@
 #include "faults/common/lb_measures.h"
 #include "faults/common/net_target.h"
 #include "faults/common/nft.h"
-#include "faults/common/params.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 
 namespace faultline::faults {
 namespace {
 
 class Partition final : public Fault {
  public:
+  static constexpr const char* kName = "partition";
+  static constexpr const char* kSummary =
+      "Silently drop traffic between a service and its peers (nftables), one or both ways";
+  static Needs needs() { return {.root = true, .target_kinds = {}, .kernel_feature = "nftables"}; }
+
+  struct Params {
+    NetTargetParams target;
+  };
+  static const ParamTable<Params>& params() {
+    static const ParamTable<Params> table{
+        net_target_params(&Params::target, {Direction::both, Direction::egress, Direction::ingress})};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   Partition(NetTarget target, FaultSite site) : target_(std::move(target)), site_(std::move(site)) {}
 
   std::optional<KernelPath> kernel_path() const override {
@@ -70,28 +84,16 @@ class Partition final : public Fault {
   NftTargetTable table_;
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const std::vector<Direction> kDirections{Direction::both, Direction::egress, Direction::ingress};
-
-const Registration registration{FaultType{
-    .name = "partition",
-    .summary = "Silently drop traffic between a service and its peers (nftables), one or both ways",
-    .params = net_target_params(kDirections),
-    .needs = {.root = true, .target_kinds = {}, .kernel_feature = "nftables"},
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find("partition"), diags);
-  auto target = read_net_target(params, step, exp, kDirections);
+std::unique_ptr<Fault> Partition::make(const Params& p, ParamReader& params,
+                                       const experiment::Experiment& exp) {
+  auto target = check_net_target(params, p.target, exp);
   if (!params.ok() || !target) {
     return nullptr;
   }
-  return std::make_unique<Partition>(std::move(*target), fault_site(step, exp));
+  return std::make_unique<Partition>(std::move(*target), fault_site(params.step(), exp));
 }
+
+const Registration registration{fault_type<Partition>()};
 
 }  // namespace
 }  // namespace faultline::faults

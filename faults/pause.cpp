@@ -19,8 +19,7 @@
 
 #include "faults/common/fault_site.h"
 #include "faults/common/lb_measures.h"
-#include "faults/common/params.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 #include "harness/platform/process.h"
 
 namespace faultline::faults {
@@ -28,6 +27,19 @@ namespace {
 
 class Pause final : public Fault {
  public:
+  static constexpr const char* kName = "pause";
+  static constexpr const char* kSummary =
+      "Freeze every process of a service (SIGSTOP), thaw it on revert (SIGCONT)";
+  static Needs needs() { return {.root = true, .target_kinds = {}, .kernel_feature = ""}; }
+  // No parameters: reading none still reports unknown keys.
+
+  struct Params {};
+  static const ParamTable<Params>& params() {
+    static const ParamTable<Params> table;
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   explicit Pause(FaultSite site) : site_(std::move(site)), target_(site_.target) {}
 
   std::string describe() const override {
@@ -88,26 +100,15 @@ class Pause final : public Fault {
   std::string mechanism_;                                   // set by inject
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "pause",
-    .summary = "Freeze every process of a service (SIGSTOP), thaw it on revert (SIGCONT)",
-    .params = {},
-    .needs = {.root = true, .target_kinds = {}, .kernel_feature = ""},
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find("pause"), diags);
-  // No parameters: reading none still reports unknown keys.
+std::unique_ptr<Fault> Pause::make(const Params& /*p*/, ParamReader& params,
+                                   const experiment::Experiment& exp) {
   if (!params.ok()) {
     return nullptr;
   }
-  return std::make_unique<Pause>(fault_site(step, exp));
+  return std::make_unique<Pause>(fault_site(params.step(), exp));
 }
+
+const Registration registration{fault_type<Pause>()};
 
 }  // namespace
 }  // namespace faultline::faults

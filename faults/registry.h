@@ -9,7 +9,8 @@
 namespace faultline::faults {
 
 // Every fault type linked into the binary, registered by one line at the end
-// of its own file:  static const Registration reg{FaultType{...}};
+// of its own file, handing its class in (faults/fault_type.h):
+//   const Registration registration{fault_type<Latency>()};
 class Registry {
  public:
   static Registry& instance();

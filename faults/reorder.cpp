@@ -6,14 +6,43 @@
 #include <fmt/format.h>
 
 #include "faults/common/impairment_fault.h"
-#include "faults/common/params.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 
 namespace faultline::faults {
 namespace {
 
 class Reorder final : public ImpairmentFault {
  public:
+  static constexpr const char* kName = "reorder";
+  static constexpr const char* kSummary =
+      "Reorder a service's packets: some go at once, the rest wait (netem, or an NFQUEUE delayer)";
+  static Needs needs() { return impairment_needs(); }
+
+  struct Params {
+    std::optional<double> percent;
+    std::optional<Duration> delay;
+    std::optional<double> correlation;
+    NetTargetParams target;
+  };
+  static const ParamTable<Params>& params() {
+    using namespace std::chrono_literals;
+    static const ParamTable<Params> table{
+        {
+            param(&Params::percent, "percent", kind::percent())
+                .required()
+                .doc("share of packets sent at once (overtaking the others)"),
+            param(&Params::delay, "delay", kind::duration(1ms, 10s))
+                .required()
+                .doc("time every other packet is held"),
+            param(&Params::correlation, "correlation", kind::percent())
+                .defaults_to(0)
+                .doc("how much each packet's fate leans on the previous one"),
+        },
+        net_target_params(&Params::target)};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   using ImpairmentFault::ImpairmentFault;
 
   std::vector<Measure> suggested_measures() const override {
@@ -36,42 +65,24 @@ class Reorder final : public ImpairmentFault {
   }
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const Registration registration{FaultType{
-    .name = "reorder",
-    .summary = "Reorder a service's packets: some go at once, the rest wait (netem, or an NFQUEUE delayer)",
-    .params = with_net_target_params({
-        {"percent", "percent", "", "share of packets sent at once (overtaking the others)"},
-        {"delay", "duration 1ms..10s", "", "time every other packet is held"},
-        {"correlation", "percent", "0%", "how much each packet's fate leans on the previous one"},
-    }),
-    .needs = impairment_needs(),
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  using namespace std::chrono_literals;
-  ParamReader params(step, *Registry::instance().find("reorder"), diags);
-  auto percent = params.percent("percent", true);
-  auto delay = params.duration("delay", 1ms, 10s, true);
-  auto correlation = params.percent("correlation", false);
-  auto target = read_net_target(params, step, exp);
-  if (percent && (*percent <= 0 || *percent >= 1)) {
-    params.error_at("percent", fmt::format("reordering {:g}% of packets reorders nothing", *percent * 100),
+std::unique_ptr<Fault> Reorder::make(const Params& p, ParamReader& params,
+                                     const experiment::Experiment& exp) {
+  auto target = check_net_target(params, p.target, exp);
+  if (p.percent && (*p.percent <= 0 || *p.percent >= 1)) {
+    params.error_at("percent", fmt::format("reordering {:g}% of packets reorders nothing", *p.percent * 100),
                     "give a share between 0% and 100%, e.g. 25%");
   }
-  if (!params.ok() || !percent || !delay || !target) {
+  if (!params.ok() || !p.percent || !p.delay || !target) {
     return nullptr;
   }
   platform::DelayerConfig config;
-  config.delay = *delay;
-  config.reorder = *percent;
-  config.reorder_correlation = correlation.value_or(0);
-  return std::make_unique<Reorder>(std::move(*target), config, fault_site(step, exp));
+  config.delay = *p.delay;
+  config.reorder = *p.percent;
+  config.reorder_correlation = *p.correlation;
+  return std::make_unique<Reorder>(std::move(*target), config, fault_site(params.step(), exp));
 }
+
+const Registration registration{fault_type<Reorder>()};
 
 }  // namespace
 }  // namespace faultline::faults

@@ -22,14 +22,41 @@
 #include "faults/common/lb_measures.h"
 #include "faults/common/net_target.h"
 #include "faults/common/nft.h"
-#include "faults/common/params.h"
-#include "faults/registry.h"
+#include "faults/fault_type.h"
 
 namespace faultline::faults {
 namespace {
 
 class Reset final : public Fault {
  public:
+  static constexpr const char* kName = "reset";
+  static constexpr const char* kSummary =
+      "Answer a service's TCP segments with resets (nftables `reject with tcp reset`)";
+  static Needs needs() {
+    return {.root = true, .target_kinds = {}, .kernel_feature = "nftables (nft_reject)"};
+  }
+
+  struct Params {
+    std::optional<std::string> flows;
+    std::optional<int> port;
+    NetTargetParams target;
+  };
+  static const ParamTable<Params>& params() {
+    static const ParamTable<Params> table{
+        {
+            param(&Params::flows, "flows", kind::choice({"new", "established", "all"}))
+                .defaults_to("all")
+                .doc("which segments: connection attempts (new), segments of open connections (established), "
+                     "or all"),
+            param(&Params::port, "port", kind::integer(1, 65535))
+                .absent_means("any")
+                .doc("only segments with this port at either end"),
+        },
+        net_target_params(&Params::target, {Direction::ingress, Direction::egress, Direction::both})};
+    return table;
+  }
+  static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
+
   Reset(NetTarget target, std::string flows, std::optional<int> port, FaultSite site)
       : target_(std::move(target)), flows_(std::move(flows)), port_(port), site_(std::move(site)) {}
 
@@ -100,37 +127,15 @@ class Reset final : public Fault {
   NftTargetTable table_;
 };
 
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags);
-
-const std::vector<Direction> kDirections{Direction::ingress, Direction::egress, Direction::both};
-
-const Registration registration{FaultType{
-    .name = "reset",
-    .summary = "Answer a service's TCP segments with resets (nftables `reject with tcp reset`)",
-    .params = with_net_target_params(
-        {
-            {"flows", "new|established|all", "all",
-             "which segments: connection attempts (new), segments of open connections (established), or "
-             "all"},
-            {"port", "int 1..65535", "any", "only segments with this port at either end"},
-        },
-        kDirections),
-    .needs = {.root = true, .target_kinds = {}, .kernel_feature = "nftables (nft_reject)"},
-    .parse = parse,
-}};
-
-std::unique_ptr<Fault> parse(const experiment::MethodStep& step, const experiment::Experiment& exp,
-                             experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find("reset"), diags);
-  auto flows = params.choice("flows", {"new", "established", "all"}, false);
-  auto port = params.integer("port", 1, 65535, false);
-  auto target = read_net_target(params, step, exp, kDirections);
-  if (!params.ok() || !target) {
+std::unique_ptr<Fault> Reset::make(const Params& p, ParamReader& params, const experiment::Experiment& exp) {
+  auto target = check_net_target(params, p.target, exp);
+  if (!params.ok() || !p.flows || !target) {
     return nullptr;
   }
-  return std::make_unique<Reset>(std::move(*target), flows ? *flows : "all", port, fault_site(step, exp));
+  return std::make_unique<Reset>(std::move(*target), *p.flows, p.port, fault_site(params.step(), exp));
 }
+
+const Registration registration{fault_type<Reset>()};
 
 }  // namespace
 }  // namespace faultline::faults

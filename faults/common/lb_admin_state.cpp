@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "faults/registry.h"
 #include "harness/platform/haproxy_runtime_api.h"
 #include "harness/stack/render.h"
 
@@ -86,18 +85,21 @@ Measure admin_state_visible(const Balancer& lb) {
           MeasureType::detect};
 }
 
-std::optional<std::string> parse_admin_state_server(const std::string& fault_type,
-                                                    const experiment::MethodStep& step,
-                                                    const experiment::Experiment& exp,
-                                                    experiment::Diagnostics& diags) {
-  ParamReader params(step, *Registry::instance().find(fault_type), diags);
-  auto server = params.text("server", true);
-  const auto* lb = lb_target(step, exp, diags);
-  check_backend(params, "server", lb, server);
-  if (!params.ok() || !server || lb == nullptr) {
+const ParamTable<AdminStateParams>& admin_state_params() {
+  static const ParamTable<AdminStateParams> table{{
+      param(&AdminStateParams::server, "server", kind::text()).required().doc("backend service taken out"),
+  }};
+  return table;
+}
+
+std::optional<std::string> check_admin_state_server(const AdminStateParams& values, ParamReader& params,
+                                                    const experiment::Experiment& exp) {
+  const auto* lb = lb_target(params.step(), exp, params.diags());
+  check_backend(params, "server", lb, values.server);
+  if (!params.ok() || !values.server || lb == nullptr) {
     return std::nullopt;
   }
-  return server;
+  return values.server;
 }
 
 }  // namespace faultline::faults

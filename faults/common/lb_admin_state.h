@@ -6,6 +6,7 @@
 #include "faults/common/fault_site.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/common/measures.h"
+#include "faults/common/param_table.h"
 #include "faults/fault.h"
 
 // Taking one server of a load balancer out of rotation by its admin state,
@@ -59,12 +60,15 @@ class LbAdminStateFault : public Fault {
 // server's admin state; nginx has none, only the `down` flag in its config.
 Measure admin_state_visible(const Balancer& lb);
 
-// Reads the one parameter of the admin-state fault `fault_type`, `server`, which must be a
-// backend of the load balancer the step targets; nullopt (with every problem
-// in `diags`) when it is not.
-std::optional<std::string> parse_admin_state_server(const std::string& fault_type,
-                                                    const experiment::MethodStep& step,
-                                                    const experiment::Experiment& exp,
-                                                    experiment::Diagnostics& diags);
+// The one parameter of both admin-state faults: the server taken out.
+struct AdminStateParams {
+  std::optional<std::string> server;
+};
+const ParamTable<AdminStateParams>& admin_state_params();
+
+// The server, which must be a backend of the load balancer the step
+// targets; nullopt (with every problem in `params`) when it is not.
+std::optional<std::string> check_admin_state_server(const AdminStateParams& values, ParamReader& params,
+                                                    const experiment::Experiment& exp);
 
 }  // namespace faultline::faults

@@ -11,14 +11,6 @@
 namespace faultline::faults {
 namespace {
 
-std::vector<std::string> names_of(const std::vector<Direction>& directions) {
-  std::vector<std::string> names;
-  for (auto d : directions) {
-    names.push_back(to_string(d));
-  }
-  return names;
-}
-
 // Runs argv from the calling thread (so the child starts in the thread's
 // network namespace); an error names the command and what it said.
 Status spawn_and_wait(const std::vector<std::string>& argv) {
@@ -68,43 +60,31 @@ std::string NetTarget::describe() const {
   return what;
 }
 
-std::vector<ParamSpec> net_target_params(const std::vector<Direction>& directions) {
-  const auto names = names_of(directions);
-  const std::string what =
-      directions.size() == 1
-          ? fmt::format("only {}: the fault acts on this direction alone", names.front())
-          : "which traffic of the target's interface: leaving it (egress), entering it (ingress) or both";
-  return {
-      {"direction", fmt::format("{}", fmt::join(names, "|")), names.front(), what},
-      {"peer", "service or list", "all", "only traffic to/from these services"},
-  };
+std::string direction_doc(const std::vector<Direction>& directions) {
+  return directions.size() == 1
+             ? fmt::format("only {}: the fault acts on this direction alone", to_string(directions.front()))
+             : "which traffic of the target's interface: leaving it (egress), entering it (ingress) or both";
 }
 
-std::vector<ParamSpec> with_net_target_params(std::vector<ParamSpec> params,
-                                              const std::vector<Direction>& directions) {
-  for (auto& s : net_target_params(directions)) {
-    params.push_back(std::move(s));
+ParamKind<Direction> direction_kind(const std::vector<Direction>& directions) {
+  std::vector<std::pair<std::string, Direction>> choices;
+  for (auto d : directions) {
+    choices.emplace_back(to_string(d), d);
   }
-  return params;
+  return kind::choice(std::move(choices));
 }
 
-std::optional<NetTarget> read_net_target(ParamReader& params, const experiment::MethodStep& step,
-                                         const experiment::Experiment& exp,
-                                         const std::vector<Direction>& directions) {
+std::optional<NetTarget> check_net_target(ParamReader& params, const NetTargetParams& values,
+                                          const experiment::Experiment& exp) {
+  const experiment::MethodStep& step = params.step();
   NetTarget target;
   target.service = step.target;
-  const auto names = names_of(directions);
-  if (auto d = params.choice("direction", names, false)) {
-    for (auto dir : directions) {
-      if (to_string(dir) == *d) {
-        target.direction = dir;
-      }
-    }
-  } else {
-    target.direction = directions.front();
+  if (values.direction) {
+    target.direction = *values.direction;
   }
-  if (auto peers = params.text_list("peer", false)) {
-    if (peers->empty()) {
+  if (values.peer) {
+    const std::vector<std::string>& peers = *values.peer;
+    if (peers.empty()) {
       params.error_at("peer", "peer is an empty list", "leave 'peer' out to affect all traffic");
     }
     std::vector<std::string> names_in_stack;
@@ -113,7 +93,7 @@ std::optional<NetTarget> read_net_target(ParamReader& params, const experiment::
         names_in_stack.push_back(s.name);
       }
     }
-    for (const auto& p : *peers) {
+    for (const auto& p : peers) {
       if (p == step.target) {
         params.error_at("peer", fmt::format("peer '{}' is the fault's target itself", p),
                         "a peer is another service whose traffic with the target is affected");

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "faults/common/param_table.h"
 #include "faults/common/params.h"
 #include "faults/fault.h"
 #include "harness/common/result.h"
@@ -36,24 +37,27 @@ struct NetTarget {
   std::string describe() const;
 };
 
-// ParamSpecs of `direction` and `peer`, to append to a fault type's params.
-// `directions` lists the directions the fault supports (default: all three).
-std::vector<ParamSpec> net_target_params(const std::vector<Direction>& directions = {
-                                             Direction::egress, Direction::ingress, Direction::both});
+// The parameters `direction` and `peer` as a fault's params struct holds
+// them (a member of it), read by the rows of net_target_params.
+struct NetTargetParams {
+  std::optional<Direction> direction;
+  std::optional<std::vector<std::string>> peer;
+};
 
-// A fault type's own `params` followed by net_target_params(directions).
-std::vector<ParamSpec> with_net_target_params(std::vector<ParamSpec> params,
-                                              const std::vector<Direction>& directions = {
-                                                  Direction::egress, Direction::ingress, Direction::both});
+// The rows of `direction` (default: the first of `directions`, which lists
+// the directions the fault supports) and `peer`, read into the member
+// `target` of P; they follow a network fault's own rows in its table.
+template <class P>
+std::vector<Param<P>> net_target_params(NetTargetParams P::*target,
+                                        const std::vector<Direction>& directions = {
+                                            Direction::egress, Direction::ingress, Direction::both});
 
-// Reads `direction` (default egress) and `peer` (a service name or a list)
-// of the step; every peer must be another service of the stack. Errors go
-// through `params` with their positions; nullopt when there was any.
-// `directions` restricts the accepted values, as above.
-std::optional<NetTarget> read_net_target(ParamReader& params, const experiment::MethodStep& step,
-                                         const experiment::Experiment& exp,
-                                         const std::vector<Direction>& directions = {
-                                             Direction::egress, Direction::ingress, Direction::both});
+// The target the fault step acts on: its service, the direction read and
+// the peers, every one of which must be another service of the stack.
+// Errors go through `params` with their positions; nullopt when there was
+// any (also one found before, by the table).
+std::optional<NetTarget> check_net_target(ParamReader& params, const NetTargetParams& values,
+                                          const experiment::Experiment& exp);
 
 // The peers' addresses from the running stack's plan (empty when no peer).
 Result<std::vector<std::string>> peer_addresses(const NetTarget& target, const stack::RunningStack& stack);
@@ -113,5 +117,26 @@ class IptablesRules {
   std::string table_;
   std::vector<Rule> rules_;
 };
+
+// The words and the kind of `direction` for a fault acting on `directions`.
+std::string direction_doc(const std::vector<Direction>& directions);
+ParamKind<Direction> direction_kind(const std::vector<Direction>& directions);
+
+template <class P>
+std::vector<Param<P>> net_target_params(NetTargetParams P::*target,
+                                        const std::vector<Direction>& directions) {
+  auto direction = [target](P& values) -> std::optional<Direction>& { return (values.*target).direction; };
+  auto peer = [target](P& values) -> std::optional<std::vector<std::string>>& {
+    return (values.*target).peer;
+  };
+  return {
+      ParamRow<P, Direction>(direction, "direction", direction_kind(directions))
+          .defaults_to(directions.front())
+          .doc(direction_doc(directions)),
+      ParamRow<P, std::vector<std::string>>(peer, "peer", kind::names("service or list"))
+          .absent_means("all")
+          .doc("only traffic to/from these services"),
+  };
+}
 
 }  // namespace faultline::faults

@@ -1,50 +1,51 @@
 #pragma once
 
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "faults/fault.h"
+#include "harness/experiment/field_reader.h"
+#include "harness/experiment/model.h"
 
 namespace faultline::faults {
 
-// Reads a fault's `params:` map against the fault type's ParamSpec list.
-// Every problem (unknown key, wrong type, out of range, missing required
-// value) becomes a diagnostic at the offending node, so a fault's parser is
-// a few typed reads followed by `if (!reader.ok()) return nullptr;`.
+// A fault step's `params:` map as its fault type reads it: the experiment's
+// FieldReader over the map the loader read, worded for parameters
+// (faults/common/param_wording.h). A fault reads its values through its
+// parameter table (faults/common/param_table.h) and adds its own checks
+// with error_at; every problem becomes a diagnostic at the offending node.
 class ParamReader {
  public:
-  ParamReader(const experiment::MethodStep& step, const FaultType& type, experiment::Diagnostics& diags);
+  // Reports at once every key of the step's params that is not in `known`
+  // (with the nearest known name as a hint) and every key given twice.
+  ParamReader(const experiment::MethodStep& step, std::string fault, const std::vector<std::string>& known,
+              experiment::Diagnostics& diags);
 
-  std::optional<std::string> text(const std::string& name, bool required);
-  std::optional<int> integer(const std::string& name, int min, int max, bool required);
-  std::optional<double> number(const std::string& name, double min, double max, bool required);
-  // "250ms", "1s" ... within [min, max].
-  std::optional<Duration> duration(const std::string& name, Duration min, Duration max, bool required);
-  // "20%" -> 0.2; within [0, 1].
-  std::optional<double> percent(const std::string& name, bool required);
-  std::optional<bool> boolean(const std::string& name, bool required);
-  // One of `choices`, with a "did you mean" hint for near misses.
-  std::optional<std::string> choice(const std::string& name, const std::vector<std::string>& choices,
-                                    bool required);
-  // A list of strings (`[a, b]`); a single scalar counts as a list of one.
-  std::optional<std::vector<std::string>> text_list(const std::string& name, bool required);
+  // The value given for `name`, or null.
+  const experiment::SourceNode* find(const std::string& name) const;
+  bool given(const std::string& name) const { return find(name) != nullptr; }
 
-  // A node's position, for errors the fault finds itself (e.g. a server that
-  // is not a backend of the target).
-  experiment::SourcePos pos_of(const std::string& name) const;
+  // The typed getters; what they find wrong is worded for a parameter.
+  experiment::FieldReader& values() { return values_; }
 
-  void error_at(const std::string& name, std::string message, std::string hint = {});
-
-  bool ok() const { return ok_; }
-
- private:
-  std::optional<YAML::Node> find(const std::string& name) const;
+  // "fault 'latency' needs parameter 'delay'", at the step.
   void missing(const std::string& name);
 
+  // A parameter's position (the step's when it is not given), for errors the
+  // fault finds itself (e.g. a server that is not a backend of the target).
+  experiment::SourcePos pos_of(const std::string& name) const;
+  void error_at(const std::string& name, std::string message, std::string hint = {});
+
+  // Nothing reported so far.
+  bool ok() const { return ok_ && values_.ok(); }
+
+  const experiment::MethodStep& step() const { return step_; }
+  experiment::Diagnostics& diags() { return diags_; }
+
+ private:
   const experiment::MethodStep& step_;
-  const FaultType& type_;
+  std::string fault_;
   experiment::Diagnostics& diags_;
+  experiment::FieldReader values_;
   bool ok_ = true;
 };
 

@@ -1,48 +1,27 @@
 #include "harness/experiment/field_reader.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <charconv>
+#include <stdexcept>
 
 namespace faultline::experiment {
 
-namespace {
-
-constexpr const char* kDurationHint = "expected a duration with a unit, e.g. 250ms, 1s, 2m";
-
-bool is_bare_number(const std::string& text) {
-  return !text.empty() &&
-         std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
-}
-
-}  // namespace
-
-std::string suggestion(const std::string& word, const std::vector<std::string>& known,
-                       const std::string& list_intro) {
-  const std::string near = nearest(word, known);
-  if (!near.empty()) {
-    return fmt::format("did you mean '{}'?", near);
-  }
-  return fmt::format("{}: {}", list_intro, fmt::join(known, ", "));
+void FieldReader::report(const SourcePos& pos, Phrase phrase) {
+  diags_.error(pos, std::move(phrase.message), std::move(phrase.hint));
+  ok_ = false;
 }
 
 void FieldReader::check_keys(const SourceNode& map, const std::vector<std::string>& known,
                              const std::string& where) {
-  const std::string in = where.empty() ? "at the top level" : "in " + where;
   for (size_t i = 0; i < map.entries.size(); ++i) {
     const SourceEntry& entry = map.entries[i];
     if (std::find(known.begin(), known.end(), entry.key) == known.end()) {
-      diags_.error(entry.key_pos, fmt::format("unknown key '{}' {}", entry.key, in),
-                   suggestion(entry.key, known, "known keys are"));
+      report(entry.key_pos, wording_.unknown_key(entry.key, known, where));
       continue;
     }
     for (size_t j = 0; j < i; ++j) {
       if (map.entries[j].key == entry.key) {
-        diags_.error(entry.key_pos, fmt::format("duplicate key '{}' {}", entry.key, in),
-                     map.entries[j].key_pos.line > 0
-                         ? fmt::format("it is already set on line {}", map.entries[j].key_pos.line)
-                         : std::string());
+        report(entry.key_pos, wording_.duplicate_key(entry.key, where, map.entries[j].key_pos.line));
         break;
       }
     }
@@ -53,7 +32,7 @@ bool FieldReader::expect_map(const SourceNode& node, const std::string& what) {
   if (node.is_map() || node.is_null()) {
     return true;
   }
-  diags_.error(node.pos, fmt::format("'{}' must be a map of keys, not {}", what, describe(node)));
+  report(node.pos, wording_.not_map(node, what));
   return false;
 }
 
@@ -61,25 +40,19 @@ bool FieldReader::expect_list(const SourceNode& node, const std::string& what) {
   if (node.is_sequence() || node.is_null()) {
     return true;
   }
-  diags_.error(node.pos, fmt::format("'{}' must be a list, not {}", what, describe(node)),
-               "write a list as [a, b] or as lines starting with '- '");
+  report(node.pos, wording_.not_list(node, what));
   return false;
 }
 
 void FieldReader::missing(const SourcePos& at, const std::string& key, const std::string& where) {
-  diags_.error(at, where.empty() ? fmt::format("missing required key '{}'", key)
-                                 : fmt::format("missing required key '{}' in {}", key, where));
+  report(at, wording_.missing(key, where));
 }
 
 bool FieldReader::expect_scalar(const SourceNode& node, const std::string& what) {
   if (node.is_scalar()) {
     return true;
   }
-  if (node.is_null()) {
-    diags_.error(node.pos, fmt::format("'{}' has no value", what));
-  } else {
-    diags_.error(node.pos, fmt::format("'{}' must be a single value, not {}", what, describe(node)));
-  }
+  report(node.pos, wording_.not_single(node, what));
   return false;
 }
 
@@ -93,7 +66,7 @@ std::optional<std::string> FieldReader::text(const SourceNode& node, const std::
 std::optional<std::string> FieldReader::non_empty_text(const SourceNode& node, const std::string& what) {
   auto value = text(node, what);
   if (value && value->find_first_not_of(" \t\n") == std::string::npos) {
-    diags_.error(node.pos, fmt::format("'{}' must not be empty", what));
+    report(node.pos, wording_.empty_text(what));
     return std::nullopt;
   }
   return value;
@@ -105,18 +78,43 @@ std::optional<int64_t> FieldReader::integer(const SourceNode& node, const std::s
     return std::nullopt;
   }
   const std::string& s = node.scalar;
+  // A YAML integer may carry a plus sign ("+80"), which from_chars refuses.
+  const char* first = s.data();
+  if (s.size() > 1 && s[0] == '+' && s[1] >= '0' && s[1] <= '9') {
+    ++first;
+  }
   int64_t value = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  const auto [end, ec] = std::from_chars(first, s.data() + s.size(), value);
   if (ec != std::errc() || end != s.data() + s.size()) {
-    diags_.error(node.pos, fmt::format("'{}' must be a whole number, not '{}'", what, s));
+    report(node.pos, wording_.not_whole_number(what, s));
     return std::nullopt;
   }
   if (value < min || value > max) {
-    if (max == std::numeric_limits<int>::max()) {
-      diags_.error(node.pos, fmt::format("'{}' must be at least {}, not {}", what, min, value));
-    } else {
-      diags_.error(node.pos, fmt::format("'{}' must be between {} and {}, not {}", what, min, max, value));
+    report(node.pos, wording_.integer_out_of_range(what, value, min, max));
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<double> FieldReader::number(const SourceNode& node, const std::string& what, double min,
+                                          double max) {
+  if (!expect_scalar(node, what)) {
+    return std::nullopt;
+  }
+  const std::string& s = node.scalar;
+  double value = 0;
+  try {
+    size_t used = 0;
+    value = std::stod(s, &used);
+    if (used != s.size()) {
+      throw std::invalid_argument("trailing text");
     }
+  } catch (const std::exception&) {
+    report(node.pos, wording_.not_number(what, s));
+    return std::nullopt;
+  }
+  if (value < min || value > max) {
+    report(node.pos, wording_.number_out_of_range(what, s, min, max));
     return std::nullopt;
   }
   return value;
@@ -136,30 +134,48 @@ std::optional<bool> FieldReader::boolean(const SourceNode& node, const std::stri
   if (std::find(kFalse.begin(), kFalse.end(), node.scalar) != kFalse.end()) {
     return false;
   }
-  diags_.error(node.pos, fmt::format("'{}' must be true or false, not '{}'", what, node.scalar));
+  report(node.pos, wording_.not_boolean(what, node.scalar));
   return std::nullopt;
 }
 
 std::optional<Duration> FieldReader::duration(const SourceNode& node, const std::string& what, Duration min,
                                               bool positive) {
+  return read_duration(node, what, min, Duration::max(), positive);
+}
+
+std::optional<Duration> FieldReader::duration_within(const SourceNode& node, const std::string& what,
+                                                     Duration min, Duration max) {
+  return read_duration(node, what, min, max, false);
+}
+
+std::optional<Duration> FieldReader::read_duration(const SourceNode& node, const std::string& what,
+                                                   Duration min, Duration max, bool positive) {
   if (!expect_scalar(node, what)) {
     return std::nullopt;
   }
   const auto value = parse_duration(node.scalar);
   if (!value) {
-    diags_.error(node.pos, fmt::format("'{}' must be a duration, not '{}'", what, node.scalar),
-                 is_bare_number(node.scalar)
-                     ? fmt::format("a unit is required, e.g. {0}s or {0}ms", node.scalar)
-                     : std::string(kDurationHint));
+    report(node.pos, wording_.not_duration(what, node.scalar));
     return std::nullopt;
   }
   if (positive && value->count() == 0) {
-    diags_.error(node.pos, fmt::format("'{}' must be longer than 0s", what));
+    report(node.pos, wording_.zero_duration(what));
     return std::nullopt;
   }
-  if (*value < min) {
-    diags_.error(node.pos, fmt::format("'{}' must be at least {}, not {}", what, format_duration(min),
-                                       format_duration(*value)));
+  if (*value < min || *value > max) {
+    report(node.pos, wording_.duration_out_of_range(what, node.scalar, *value, min, max));
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<double> FieldReader::percent(const SourceNode& node, const std::string& what) {
+  if (!expect_scalar(node, what)) {
+    return std::nullopt;
+  }
+  const auto value = parse_percent(node.scalar);
+  if (!value || *value < 0 || *value > 1) {
+    report(node.pos, wording_.not_percent(what, node.scalar));
     return std::nullopt;
   }
   return value;
@@ -171,14 +187,11 @@ std::optional<double> FieldReader::rate(const SourceNode& node, const std::strin
   }
   const auto value = parse_rate(node.scalar);
   if (!value) {
-    diags_.error(node.pos, fmt::format("'{}' must be a rate, not '{}'", what, node.scalar),
-                 is_bare_number(node.scalar)
-                     ? fmt::format("a time unit is required, e.g. {}/s", node.scalar)
-                     : std::string("expected requests per time unit, e.g. 600/s, 30/m, 1.5k/s"));
+    report(node.pos, wording_.not_rate(what, node.scalar));
     return std::nullopt;
   }
   if (*value <= 0) {
-    diags_.error(node.pos, fmt::format("'{}' must be more than 0/s", what));
+    report(node.pos, wording_.zero_rate(what));
     return std::nullopt;
   }
   return value;
@@ -191,25 +204,20 @@ std::optional<std::string> FieldReader::choice(const SourceNode& node, const std
     return std::nullopt;
   }
   if (std::find(choices.begin(), choices.end(), *value) == choices.end()) {
-    diags_.error(node.pos, fmt::format("unknown {} '{}'", what, *value), suggestion(*value, choices));
+    report(node.pos, wording_.not_choice(what, *value, choices));
     return std::nullopt;
   }
   return value;
 }
 
-std::optional<std::vector<std::string>> FieldReader::text_list(const SourceNode& node,
-                                                               const std::string& what) {
-  if (!expect_list(node, what)) {
-    return std::nullopt;
-  }
+std::optional<std::vector<std::string>> FieldReader::items(const SourceNode& node, const std::string& what) {
   std::vector<std::string> out;
   bool ok = true;
   for (const auto& item : node.items) {
     if (item.is_scalar()) {
       out.push_back(item.scalar);
     } else {
-      diags_.error(item.pos,
-                   fmt::format("each item of '{}' must be a single value, not {}", what, describe(item)));
+      report(item.pos, wording_.not_single_item(item, what));
       ok = false;
     }
   }
@@ -217,6 +225,26 @@ std::optional<std::vector<std::string>> FieldReader::text_list(const SourceNode&
     return std::nullopt;
   }
   return out;
+}
+
+std::optional<std::vector<std::string>> FieldReader::text_list(const SourceNode& node,
+                                                               const std::string& what) {
+  if (!expect_list(node, what)) {
+    return std::nullopt;
+  }
+  return items(node, what);
+}
+
+std::optional<std::vector<std::string>> FieldReader::one_or_list(const SourceNode& node,
+                                                                 const std::string& what) {
+  if (node.is_scalar()) {
+    return std::vector<std::string>{node.scalar};
+  }
+  if (!node.is_sequence()) {
+    report(node.pos, wording_.not_one_or_list(node, what));
+    return std::nullopt;
+  }
+  return items(node, what);
 }
 
 }  // namespace faultline::experiment

@@ -103,6 +103,7 @@ class StepReader {
     if (const SourceNode* params = item.find("params")) {
       if (params->is_map()) {
         step.params = to_yaml(*params);
+        step.params_source = *params;
       } else if (params->is_null()) {
         step.params = YAML::Node(YAML::NodeType::Map);
       } else {

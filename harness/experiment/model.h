@@ -9,6 +9,7 @@
 
 #include "harness/common/units.h"
 #include "harness/experiment/diagnostics.h"
+#include "harness/experiment/source_tree.h"
 
 // The experiment as plain data: what the loader produces from a YAML file and
 // what every later stage (stack, load, faults, verifier, reports) reads.
@@ -154,12 +155,16 @@ struct MethodStep {
   Duration at = 0s;
   std::string fault;                 // empty for a note
   std::string target;                // a service name
-  YAML::Node params;                 // the fault's own parameters, marks intact
+  YAML::Node params;                 // the fault's own parameters, marks intact (the journal's)
   std::optional<Duration> duration;  // absent: until the end of the load
   std::string note;
   SourcePos pos;         // of the step (its first key)
   SourcePos fault_pos;   // of the fault name, for "unknown fault" errors
   SourcePos target_pos;  // of the target name
+  // The same parameters as the loader read them, which the fault type
+  // checks: every key and value with its position (an empty value's is its
+  // key's), duplicate keys kept.
+  SourceNode params_source;
 
   bool is_note() const { return fault.empty(); }
 };
