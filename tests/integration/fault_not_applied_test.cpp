@@ -16,6 +16,7 @@
 
 using namespace faultline::testing;
 namespace runner = faultline::runner;
+namespace journal = faultline::journal;
 namespace fs = std::filesystem;
 
 namespace {
