@@ -15,6 +15,11 @@
 // nginx and its temporary folder are removed on every way out: errors,
 // ^C and SIGTERM (which end the current run early and let the destructors
 // run).
+//
+// Why one file of this length: a benchmark is audited as a whole (what it
+// starts, what it measures against which peer, how it prints the ratio), and
+// bench/CMakeLists.txt builds each file as its own program; split, a reader
+// would chase one measurement across files.
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>

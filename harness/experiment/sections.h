@@ -30,6 +30,10 @@ bool check_service_ref(FieldReader& r, const Stack& stack, const SourceNode& nod
                        const std::string& what);
 
 void read_stack(const SourceEntry& section, FieldReader& r, Stack& stack);
+// Parts of the stack section (stack_addresses.cpp): `subnet` and
+// `external_targets`, the latter checked against the subnet read before it.
+void read_subnet(const SourceNode& node, FieldReader& r, Stack& stack);
+void read_external_targets(const SourceNode& node, FieldReader& r, Stack& stack);
 void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, Load& load,
                SectionContext& ctx);
 void read_slo(const SourceEntry& section, FieldReader& r, Slo& slo, SectionContext& ctx);

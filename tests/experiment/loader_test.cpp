@@ -1,3 +1,9 @@
+// The loader's cases: experiment files from tests/data/experiments read
+// whole, with the diagnostic each mistake gets (file:line:col, message,
+// hint). Why one file of this length: the cases share the helpers below
+// (load, overrides, find a diagnostic at a position) and together are the
+// loader's specification, which reads best in one place.
+
 #include "harness/experiment/loader.h"
 
 #include <catch2/catch.hpp>

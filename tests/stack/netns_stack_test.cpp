@@ -1,6 +1,10 @@
 // The netns runtime against real namespaces, nginx and HAProxy. Needs root;
 // every test is bounded (bring_up gives up after 10 s) and removes what it
 // made even when an assertion fails (RAII guards below).
+//
+// Why one file of this length: the cases share the RAII guards that tear
+// down namespaces, servers and rules on every exit, and each runs alone
+// (RUN_SERIAL) against the same runtime.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
