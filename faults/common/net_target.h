@@ -8,6 +8,7 @@
 #include "faults/common/params.h"
 #include "faults/fault.h"
 #include "harness/common/result.h"
+#include "harness/platform/iptables.h"
 #include "harness/stack/stack.h"
 
 // What every network fault shares: which traffic of the target service it
@@ -62,14 +63,12 @@ std::optional<NetTarget> check_net_target(ParamReader& params, const NetTargetPa
 // The peers' addresses from the running stack's plan (empty when no peer).
 Result<std::vector<std::string>> peer_addresses(const NetTarget& target, const stack::RunningStack& stack);
 
-// One iptables rule's chain and match, for one direction and one peer:
-// egress -> OUTPUT `-o eth0 [-d peer]`, ingress -> INPUT `-i eth0 [-s peer]`.
-// The caller appends its target (`-j DROP`, `-j NFQUEUE ...`).
-struct RuleMatch {
-  std::string chain;               // "OUTPUT" or "INPUT"
-  std::vector<std::string> match;  // e.g. {"-o", "eth0", "-d", "10.213.7.3"}
-};
-std::vector<RuleMatch> rule_matches(const NetTarget& target, const std::vector<std::string>& peer_addrs);
+// One iptables rule's chain and match per direction and peer: egress ->
+// OUTPUT `-o eth0 [-d peer]`, ingress -> INPUT `-i eth0 [-s peer]`. The
+// caller appends its target (`-j DROP`, `-j NFQUEUE ...`) and adds them
+// with platform::IptablesRules.
+std::vector<platform::IptablesRule> rule_matches(const NetTarget& target,
+                                                 const std::vector<std::string>& peer_addrs);
 
 // The comment every rule a fault adds carries ("faultline:<run id>"), so a
 // rule left behind can be traced to its run.
@@ -81,42 +80,9 @@ std::string rule_comment(const stack::RunningStack& stack);
 Status run_in_service_netns(stack::RunningStack& stack, const std::string& service,
                             const std::vector<std::string>& argv);
 
-// iptables rules added inside one service's namespace and removed again by
-// remove_all(), which revert() calls (idempotent). The destructor removes
-// nothing: the stack may be gone by then, and the rules live in its
-// namespace, so tearing the stack down removes them anyway.
-class IptablesRules {
- public:
-  // `table` as for iptables -t ("filter", "mangle", "raw").
-  IptablesRules(std::string service, std::string table = "filter");
-
-  // Inserts every rule at the head of its chain (`-I chain 1 <spec...> -m
-  // comment --comment <comment>`, the comment added here) in one
-  // iptables-restore transaction: all of them or, on an error, none.
-  // Remembered for remove_all. One process instead of one per rule: each
-  // iptables run takes a share of the CPU the load generator needs (a
-  // quarter of a second apiece in user-mode Linux).
-  Status insert_all(stack::RunningStack& stack, const std::vector<RuleMatch>& rules);
-  // Deletes every rule inserted, in one transaction; when that fails (a rule
-  // removed by someone else, a namespace already gone), rule by rule, in
-  // reverse order, keeping on after an error and returning the first one.
-  // Rules already gone count as removed.
-  Status remove_all(stack::RunningStack& stack);
-
-  bool empty() const { return rules_.empty(); }
-
- private:
-  struct Rule {
-    std::string chain;
-    std::vector<std::string> spec;  // with the comment match
-  };
-  Status restore(stack::RunningStack& stack, const std::string& op, const std::vector<Rule>& rules);
-  Status remove_one_by_one(stack::RunningStack& stack);
-
-  std::string service_;
-  std::string table_;
-  std::vector<Rule> rules_;
-};
+// The way into `service`'s network namespace, for the platform's rule sets
+// (iptables, nftables). It refers to `stack`: made for one call.
+platform::InNetns service_netns(stack::RunningStack& stack, const std::string& service);
 
 // The words and the kind of `direction` for a fault acting on `directions`.
 std::string direction_doc(const std::vector<Direction>& directions);

@@ -28,14 +28,15 @@ Status QueuedPath::attach(stack::RunningStack& stack, const NetTarget& target,
     return opened;
   }
   delayer_ = std::move(delayer);
-  rules_ = std::make_unique<IptablesRules>(target.service);
+  rules_ = std::make_unique<platform::IptablesRules>(rule_comment(stack));
+  service_ = target.service;
   auto rules = rule_matches(target, *peers);
   for (auto& m : rules) {
     m.match.insert(m.match.end(),
                    {"-m", "mark", "!", "--mark", fmt::format("{:#x}", platform::kDuplicateMark), "-j",
                     "NFQUEUE", "--queue-num", std::to_string(num), "--queue-bypass"});
   }
-  if (auto st = rules_->insert_all(stack, rules); !st) {
+  if (auto st = rules_->insert_all(service_netns(stack, service_), rules); !st) {
     (void)detach(stack);
     return st;
   }
@@ -45,7 +46,7 @@ Status QueuedPath::attach(stack::RunningStack& stack, const NetTarget& target,
 Status QueuedPath::detach(stack::RunningStack& stack) {
   Status result;
   if (rules_) {
-    result = rules_->remove_all(stack);
+    result = rules_->remove_all(service_netns(stack, service_));
     rules_.reset();
   }
   if (delayer_) {

@@ -23,7 +23,8 @@ class QueuedPath {
   platform::DelayerStats stats() const { return delayer_ ? delayer_->stats() : platform::DelayerStats{}; }
 
  private:
-  std::unique_ptr<IptablesRules> rules_;
+  std::unique_ptr<platform::IptablesRules> rules_;
+  std::string service_;  // whose namespace the rules are in
   std::unique_ptr<platform::NfqueueDelayer> delayer_;
 };
 

@@ -238,4 +238,16 @@ std::string first_output_line(const std::vector<std::string>& argv) {
   return line;
 }
 
+Status run_checked(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                   std::string_view input) {
+  auto out = run_command(argv, timeout, input);
+  if (!out) {
+    return out.error();
+  }
+  if (!out->succeeded()) {
+    return Error{describe_failure(argv, *out)};
+  }
+  return {};
+}
+
 }  // namespace faultline::platform

@@ -41,4 +41,9 @@ std::string first_output_line(const std::vector<std::string>& argv);
 // stderr is empty).
 std::string describe_failure(const std::vector<std::string>& argv, const CommandOutput& out);
 
+// run_command for a tool that must succeed: an error when it cannot be
+// started, times out or exits non-zero, naming the command and what it said.
+Status run_checked(const std::vector<std::string>& argv,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(10), std::string_view input = {});
+
 }  // namespace faultline::platform
