@@ -6,9 +6,9 @@
 #include "harness/common/result.h"
 #include "harness/stack/stack.h"
 
-// netem over libnl, for kernels that have sch_netem: one root qdisc on a
-// service's eth0 (egress only: ingress would need an IFB device, and the
-// network faults send ingress through the NFQUEUE delayer instead). The
+// netem (platform/netem.h), for kernels that have sch_netem: one root qdisc
+// on a service's eth0 (egress only: ingress would need an IFB device, and
+// the network faults send ingress through the NFQUEUE delayer instead). The
 // qdisc lives inside the service's namespace, so tearing the stack down
 // removes it by construction.
 namespace faultline::faults {
