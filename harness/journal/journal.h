@@ -3,7 +3,8 @@
 // The journal as types: what a run writes (harness/runner/journal.cpp fills
 // it) and what every reporter, `compare` and `report` read back. The JSON
 // form is the contract on disk (docs/JOURNAL.md); this is the contract in
-// the code, so a field is spelled once, here and in journal_json.cpp.
+// the code, so a field is spelled here and where it is read and written
+// (journal_read.cpp, journal_write.cpp), and nowhere else.
 //
 // Reading is total: a journal may be hand-edited, written by an older
 // faultline or by a fuzzer, so from_json never throws. A field that is
