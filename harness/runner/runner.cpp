@@ -44,12 +44,11 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
   SignalWatcher signals([&](int) { active_load.stop(); });
   RunContext run(v, rec, progress, options.clock != nullptr ? *options.clock : steady_clock(), signals);
 
-  rec.environment = probe_environment();
-
   auto in_use = bring_up(run, options.runtime, options.registry_dir);
   if (!in_use) {
     // Nothing is up and nothing was injected: there is nothing to revert
     // or tear down.
+    rec.environment = probe_environment();
     progress.done();
     return rec;
   }
@@ -73,6 +72,11 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
   // any fault by construction anyway.
   revert_all_faults(run, *in_use->stack);
   tear_down(run, *in_use, watches, options.out_dir);
+  // The servers' versions, for the journal. Asked after the load, not
+  // before it: each `-v` is a process start, which on a slow machine (a
+  // user-mode Linux guest takes a quarter of a second per start) would
+  // delay the load and every fault's moment.
+  rec.environment = probe_environment();
 
   analyse_run(run);
   return rec;
