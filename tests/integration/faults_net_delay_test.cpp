@@ -215,7 +215,7 @@ TEST_CASE("a run stopped by a signal in the middle of a packet fault leaves noth
   const std::string out = fresh_out_dir("net_signal_" + std::to_string(sig) + "_" + name);
   INFO("reports and log in " << out);
   const pid_t pid = start_run(fault_experiment(name), out);
-  std::this_thread::sleep_for(std::chrono::milliseconds(4500));  // fault active 3 s .. 6 s
+  CHECK(wait_for_fault_in_force(out + "/faultline.log"));
   const json j = stop_run(pid, out, sig);
   CHECK(leftovers(j["run_id"].get<std::string>()).empty());
 }
@@ -315,7 +315,7 @@ TEST_CASE("a run killed by SIGKILL mid-fault leaves only namespace state, which 
   const std::string out = fresh_out_dir("net_sigkill");
   INFO("reports and log in " << out);
   const pid_t pid = start_run(fault_experiment("latency"), out);
-  std::this_thread::sleep_for(std::chrono::milliseconds(4500));  // fault active 3 s .. 6 s
+  CHECK(wait_for_fault_in_force(out + "/faultline.log"));
   const std::string run_id = run_id_from_log(out + "/faultline.log");
   const std::string netns = "fl-" + run_id + "-lb";
   // While the fault is on, the delayer is bound to the queue.

@@ -184,7 +184,7 @@ TEST_CASE(
   // 200/s: a load the guest's one virtual CPU carries (at 1000/s it falls
   // behind its schedule there, and the run proves nothing).
   const pid_t pid = start_run(fault_experiment("process_cpu_limit"), out, {"--set", "load.rate=200/s"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(4500));  // the fault: 3 s .. 6 s
+  CHECK(wait_for_fault_in_force(out + "/faultline.log"));
   const std::string run_id = run_id_from_log(out + "/faultline.log");
   const std::string group = first_cgroup(run_id);
   const std::string limit = cpu_limit_in_force(run_id);
@@ -219,7 +219,7 @@ TEST_CASE("a memory cap is in force on every nginx process while the server keep
   const std::string out = fresh_out_dir("process/memory_limit");
   INFO("reports and log in " << out);
   const pid_t pid = start_run(fault_experiment("process_memory_limit"), out);
-  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+  CHECK(wait_for_fault_in_force(out + "/faultline.log"));
   const std::string run_id = run_id_from_log(out + "/faultline.log");
   const std::string group = first_cgroup(run_id);
   std::string limit;
@@ -259,8 +259,7 @@ TEST_CASE("a run interrupted mid-fault thaws or frees its target and leaves noth
   const std::string out = fresh_out_dir("process/" + name + (sig == SIGINT ? "_sigint" : "_sigterm"));
   INFO("reports and log in " << out);
   const pid_t pid = start_run(fault_experiment(name), out);
-  // 4.5 s: the fault (3 s .. 6 s) is in force.
-  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+  CHECK(wait_for_fault_in_force(out + "/faultline.log"));
   const std::string run_id = run_id_from_log(out + "/faultline.log");
   std::string in_force;
   if (name == "process_pause") {
@@ -284,7 +283,7 @@ TEST_CASE("after a SIGKILL mid-fault, faultline cleanup removes the run's contro
   const std::string out = fresh_out_dir("process/cpu_limit_sigkill");
   INFO("reports and log in " << out);
   const pid_t pid = start_run(fault_experiment("process_cpu_limit"), out);
-  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+  CHECK(wait_for_fault_in_force(out + "/faultline.log"));
   const std::string run_id = run_id_from_log(out + "/faultline.log");
   kill(pid, SIGKILL);
   wait_for(pid, std::chrono::seconds(10));

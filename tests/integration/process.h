@@ -130,6 +130,17 @@ inline bool wait_for_text(const std::string& path, const std::string& text, std:
   return false;
 }
 
+// Waits until a run's fault is in force: its log says "injected", and then
+// `into` more, so that a check lands inside the fault (3 s long in these
+// experiments) rather than at its edge. A fixed sleep from the run's start
+// would race the bring-up, which is slower in the user-mode Linux guest.
+inline bool wait_for_fault_in_force(const std::string& log_path,
+                                    std::chrono::milliseconds into = std::chrono::milliseconds(1500)) {
+  const bool injected = wait_for_text(log_path, "injected ", std::chrono::seconds(30));
+  std::this_thread::sleep_for(into);
+  return injected;
+}
+
 inline bool is_root() {
   return geteuid() == 0;
 }

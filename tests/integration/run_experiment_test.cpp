@@ -114,8 +114,7 @@ TEST_CASE("a run stopped by SIGINT or SIGTERM mid-fault reverts, tears down and 
   const std::string out = fresh_out_dir(sig == SIGINT ? "sigint" : "sigterm");
   INFO("reports and log in " << out);
   const pid_t pid = start_run(kExperiment, out);
-  // 4.5 s: the stack is up and the fault (3 s .. 6 s) is active.
-  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+  CHECK(wait_for_fault_in_force(out + "/faultline.log"));
   const json j = stop_run(pid, out, sig);
   CHECK(leftovers(j["run_id"].get<std::string>()).empty());
 }
