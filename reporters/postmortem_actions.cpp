@@ -139,11 +139,6 @@ std::string params_text(const json& params) {
   return fmt::format("`{{ {} }}`", fmt::join(parts, ", "));
 }
 
-// A configured number that counts something, never below zero.
-uint64_t at_least_zero(int64_t v) {
-  return v > 0 ? static_cast<uint64_t>(v) : 0;
-}
-
 std::string stack_line(const journal::Service& s) {
   std::string text = fmt::format("{} ({}, {}:{})", s.name, s.kind, s.address, at_least_zero(s.port));
   if (!s.backends.empty()) {

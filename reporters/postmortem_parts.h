@@ -34,6 +34,12 @@ inline std::string str(const json& j, const char* key) {
   return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
 }
 
+// A configured number that counts something (connections, users, a port),
+// never below zero.
+inline uint64_t at_least_zero(int64_t v) {
+  return v > 0 ? static_cast<uint64_t>(v) : 0;
+}
+
 inline std::string pct(double fraction) {
   return percent_text(fraction, PercentStyle::prose);
 }

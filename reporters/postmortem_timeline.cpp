@@ -22,11 +22,6 @@ struct Entry {
   std::string text;
 };
 
-// A setting that counts something, never below zero.
-uint64_t at_least_zero(int64_t v) {
-  return v > 0 ? static_cast<uint64_t>(v) : 0;
-}
-
 std::string baseline_text(const Run& run) {
   const auto& load = run.load;
   const double steady_s = run.slo.steady_state_s;
