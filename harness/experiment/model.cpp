@@ -12,6 +12,8 @@ std::string to_string(ServiceKind kind) {
       return "nginx";
     case ServiceKind::app:
       return "app";
+    case ServiceKind::process:
+      return "process";
   }
   return "unknown";
 }

@@ -18,7 +18,33 @@ namespace faultline::experiment {
 
 using namespace std::chrono_literals;
 
-enum class ServiceKind { haproxy, nginx, app };
+// `process`: the team's own program, started from its `command`.
+enum class ServiceKind { haproxy, nginx, app, process };
+
+// When a `kind: process` service counts as up: it answers an HTTP GET of
+// `http_path` with any status below 500, or (tcp) it accepts a connection
+// on its port.
+struct Readiness {
+  bool tcp = false;
+  std::string http_path = "/";
+};
+
+// A service of the team's own: a load balancer or web server run from the
+// team's config file, or a program run from its command line. Empty when
+// faultline renders the service from the experiment's keys.
+struct OwnService {
+  // kind haproxy or nginx: the team's config file, absolute (written
+  // relative to the experiment file). Never edited: the run works on a copy.
+  std::string config;
+  SourcePos config_pos;
+  // kind process: the program and its arguments, run without a shell (one
+  // string is split on blanks, with no quoting rules beyond that).
+  std::vector<std::string> command;
+  SourcePos command_pos;
+  Readiness ready;
+  std::map<std::string, std::string> env;  // added to faultline's own environment
+  std::string workdir;                     // absolute; empty: the experiment file's folder
+};
 
 struct HealthCheck {
   std::string path = "/health";
@@ -77,7 +103,13 @@ struct Service {
   // Backend fields.
   std::optional<Capacity> capacity;
 
+  // The team's own config or program (`config:`, `command:`).
+  OwnService own;
+
   SourcePos pos;
+
+  // Runs from a config file of the team's rather than one faultline renders.
+  bool has_own_config() const { return !own.config.empty(); }
 
   bool is_load_balancer() const { return !backends.empty(); }
 };

@@ -150,6 +150,8 @@ Status validate_for_netns(const experiment::Experiment& exp) {
     switch (s.kind) {
       case experiment::ServiceKind::app:
         break;
+      case experiment::ServiceKind::process:
+        return Error{fmt::format("service {}: kind 'process' is not supported by this build yet", s.name)};
       case experiment::ServiceKind::haproxy:
         if (!s.is_load_balancer()) {
           return Error{
