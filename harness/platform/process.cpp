@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <linux/close_range.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -100,11 +101,30 @@ struct ChildSetup : bp::extend::handler {
   int netns_fd = -1;
   pid_t parent = -1;
   bool pid_namespace_init = false;  // process 1 of its own PID namespace
+  const char* hosts_file = nullptr;  // bind-mounted on /etc/hosts when set
+  const char* workdir = nullptr;     // chdir here when set
 
   template <typename Executor>
   void on_exec_setup(Executor& /*exec*/) const {
     if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
       child_fail("setns(CLONE_NEWNET)");
+    }
+    if (hosts_file != nullptr) {
+      // A mount namespace of the child's own; "/" made a slave first, so
+      // the bind mount below cannot propagate back to the host (systemd
+      // makes "/" shared), while the host's later mounts still show.
+      if (::unshare(CLONE_NEWNS) != 0) {
+        child_fail("unshare(CLONE_NEWNS)");
+      }
+      if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+        child_fail("mount(/, MS_SLAVE)");
+      }
+      if (::mount(hosts_file, "/etc/hosts", nullptr, MS_BIND, nullptr) != 0) {
+        child_fail("bind mount of the stack's hosts file on /etc/hosts");
+      }
+    }
+    if (workdir != nullptr && ::chdir(workdir) != 0) {
+      child_fail("chdir to the service's workdir");
     }
     if (::setpgid(0, 0) != 0) {
       child_fail("setpgid");
@@ -268,6 +288,14 @@ Result<std::shared_ptr<const ServerProcess>> start_process(const ProcessSpec& sp
   ChildSetup setup;
   setup.netns_fd = spec.netns_fd;
   setup.parent = ::getpid();
+  setup.hosts_file = spec.hosts_file.empty() ? nullptr : spec.hosts_file.c_str();
+  setup.workdir = spec.workdir.empty() ? nullptr : spec.workdir.c_str();
+  // Built here, not in the child: setenv allocates, which is not safe
+  // between fork and exec in a program with threads.
+  bp::environment child_env = boost::this_process::environment();
+  for (const auto& [name, value] : spec.env) {
+    child_env[name] = value;
+  }
   // unshare(CLONE_NEWPID) only changes where this thread's next child is
   // born; the guard puts this thread's later children back in our own
   // namespace right after the fork, and on every way out of here.
@@ -281,7 +309,7 @@ Result<std::shared_ptr<const ServerProcess>> start_process(const ProcessSpec& sp
   std::error_code ec;
   bp::child child(bp::exe = spec.executable, bp::args = spec.args,
                   bp::std_in<bp::null, bp::std_out> boost::filesystem::path(spec.stdout_path),
-                  bp::std_err > boost::filesystem::path(spec.stderr_path), setup, ec);
+                  bp::std_err > boost::filesystem::path(spec.stderr_path), child_env, setup, ec);
   if (auto st = own_pidns.leave(); !st) {
     // Every later child would be born in the namespace just made, which
     // dies with this one: better to stop here than start them wrong.

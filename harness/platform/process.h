@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/common/result.h"
@@ -28,6 +29,14 @@ struct ProcessSpec {
   // outlive a SIGKILLed faultline, orphaned. Only for servers that never
   // tell another process their pid (HAProxy's -sf reload does).
   bool own_pid_namespace = false;
+  // When set, the child gets a mount namespace of its own in which this
+  // file is /etc/hosts: the stack's service names resolve inside it as
+  // they do in a Compose network, and the host's /etc/hosts is untouched.
+  std::string hosts_file;
+  // The child starts in this folder (empty: ours) with these variables
+  // added to our environment (the team's `workdir:` and `env:`).
+  std::string workdir;
+  std::vector<std::pair<std::string, std::string>> env;
 };
 
 enum class SignalScope {

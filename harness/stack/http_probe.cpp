@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cerrno>
 #include <system_error>
+#include <utility>
 
 #include "harness/common/text.h"
 #include "harness/platform/unique_fd.h"
@@ -83,9 +84,10 @@ std::string HttpResponse::header(const std::string& name) const {
   return it == headers.end() ? std::string{} : it->second;
 }
 
-Result<HttpResponse> http_get(const std::string& address, int port, const std::string& path,
-                              std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
+namespace {
+
+// A connected, non-blocking TCP socket to address:port, by the deadline.
+Result<platform::UniqueFd> connect_by(const std::string& address, int port, Clock::time_point deadline) {
   const std::string target = fmt::format("{}:{}", address, port);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
@@ -109,6 +111,28 @@ Result<HttpResponse> http_get(const std::string& address, int port, const std::s
   if (so_error != 0) {
     return Error{fmt::format("connect to {}: {}", target, std::system_category().message(so_error))};
   }
+  return fd;
+}
+
+}  // namespace
+
+Status tcp_connect(const std::string& address, int port, std::chrono::milliseconds timeout) {
+  auto fd = connect_by(address, port, Clock::now() + timeout);
+  if (!fd) {
+    return fd.error();
+  }
+  return {};
+}
+
+Result<HttpResponse> http_get(const std::string& address, int port, const std::string& path,
+                              std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  const std::string target = fmt::format("{}:{}", address, port);
+  auto connected = connect_by(address, port, deadline);
+  if (!connected) {
+    return connected.error();
+  }
+  platform::UniqueFd fd = std::move(*connected);
   const std::string request =
       fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: faultline-probe\r\nConnection: close\r\n\r\n",
                   path, target);

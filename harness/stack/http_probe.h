@@ -18,6 +18,11 @@ struct HttpResponse {
   std::string header(const std::string& name) const;  // case-insensitive; empty when absent
 };
 
+// Whether address:port accepts a TCP connection within the timeout (the
+// connection is closed at once): readiness of a `ready: { tcp: true }`
+// service.
+Status tcp_connect(const std::string& address, int port, std::chrono::milliseconds timeout);
+
 Result<HttpResponse> http_get(const std::string& address, int port, const std::string& path,
                               std::chrono::milliseconds timeout);
 

@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -37,9 +38,81 @@
 
 namespace faultline::stack::netns {
 
+namespace {
+
+// A command line as a person would type it into a shell to run it by hand.
+std::string shell_quoted(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    const bool plain = !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::strchr("-_./=:,+@%", c) != nullptr;
+    });
+    if (!out.empty()) {
+      out += ' ';
+    }
+    if (plain) {
+      out += w;
+      continue;
+    }
+    out += '\'';
+    for (char c : w) {
+      out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    out += '\'';
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> process_command(const experiment::Service& svc) {
+  std::vector<std::string> command = svc.own.command;
+  if (command.empty()) {
+    return Error{fmt::format("service {}: kind process needs a command", svc.name)};
+  }
+  // As a shell would: a name without a slash is looked up in PATH, a
+  // relative path is taken from the service's working directory.
+  const std::string& program = command.front();
+  std::optional<std::string> exe;
+  if (program.find('/') == std::string::npos) {
+    exe = platform::find_executable(program);
+  } else {
+    const fs::path p = fs::path(program).is_absolute() || svc.own.workdir.empty()
+                           ? fs::path(program)
+                           : fs::path(svc.own.workdir) / program;
+    exe = platform::find_executable(p.lexically_normal().string());
+  }
+  if (!exe) {
+    return Error{fmt::format("service {}: cannot run '{}': {}", svc.name, program,
+                             program.find('/') == std::string::npos
+                                 ? "no such program in PATH or the sbin directories"
+                                 : "no such executable file (from the service's workdir)")};
+  }
+  command.front() = *exe;
+  return command;
+}
+
+Result<std::string> NetnsStack::write_hosts_file() const {
+  // Every service's name to its address, as a Compose network resolves
+  // them, so a team's `server api1 api1:9000` works unchanged.
+  std::string text = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  for (const auto& ps : plan_.services) {
+    text += fmt::format("{}\t{}\n", ps.address, ps.name);
+  }
+  const std::string path = id_.run_dir + "/hosts";
+  if (auto st = write_text(path, text); !st) {
+    return st.error();
+  }
+  return path;
+}
+
 Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::string& nginx,
                                  const std::string& haproxy) {
   backend_header_ = exp.load.backend_header;
+  auto hosts = write_hosts_file();
+  if (!hosts) {
+    return hosts.error();
+  }
   for (const auto& ps : plan_.services) {
     const experiment::Service* svc = exp.stack.find(ps.name);
     ServiceInstance inst;
@@ -54,8 +127,10 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
     RenderPaths paths{dir, {}};
     std::string text;
     platform::ProcessSpec spec;
+    std::optional<experiment::Readiness> ready;
     spec.stdout_path = dir + "/stdout.log";
     spec.stderr_path = dir + "/stderr.log";
+    spec.hosts_file = *hosts;
     if (ps.kind == experiment::ServiceKind::haproxy) {
       paths.runtime_socket = dir + "/admin.sock";
       if (paths.runtime_socket.size() >= sizeof(sockaddr_un::sun_path)) {
@@ -71,6 +146,19 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
       spec.executable = haproxy;
       // -db: stay in the foreground, a child we can watch and reap.
       spec.args = {"-f", inst.config_path, "-db"};
+    } else if (ps.kind == experiment::ServiceKind::process) {
+      auto command = process_command(*svc);
+      if (!command) {
+        return command.error();
+      }
+      spec.executable = command->front();
+      spec.args.assign(command->begin() + 1, command->end());
+      spec.workdir = svc->own.workdir;
+      spec.env.assign(svc->own.env.begin(), svc->own.env.end());
+      ready = svc->own.ready;
+      // Its command line is its "config", for the record, as for the app.
+      inst.config_path = dir + "/command";
+      text = shell_quoted(*command) + "\n";
     } else if (ps.kind == experiment::ServiceKind::app) {
       // The synthetic app is faultline itself (`faultline app`): nothing to
       // install, and its capacity comes from the experiment. Its command
@@ -135,8 +223,12 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
     specs_.push_back(std::move(spec));
     dirs_.push_back(dir);
     children_.emplace_back();
+    children_.back().ready = ready;
+    // The team's own program exiting is the system under test failing, a
+    // timeline event; so is the app's crash when its capacity asks for it.
     children_.back().may_crash =
-        svc->kind == experiment::ServiceKind::app && svc->capacity && svc->capacity->crash_on_overflow;
+        svc->kind == experiment::ServiceKind::process ||
+        (svc->kind == experiment::ServiceKind::app && svc->capacity && svc->capacity->crash_on_overflow);
   }
   return {};
 }
@@ -151,7 +243,7 @@ Status validate_for_netns(const experiment::Experiment& exp) {
       case experiment::ServiceKind::app:
         break;
       case experiment::ServiceKind::process:
-        return Error{fmt::format("service {}: kind 'process' is not supported by this build yet", s.name)};
+        break;
       case experiment::ServiceKind::haproxy:
         if (!s.is_load_balancer()) {
           return Error{

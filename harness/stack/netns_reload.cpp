@@ -128,7 +128,7 @@ Status NetnsStack::reload_haproxy(size_t i) {
     return Error{"the new haproxy did not take over within 10 s"};
   }
   retired_.push_back(old_pid);
-  children_[i] = Child{pid, true, -1, false, children_[i].may_crash};
+  children_[i] = Child{pid, true, -1, false, children_[i].may_crash, children_[i].ready};
   services_[i].pid = pid;
   services_[i].process = *process;
   reap_retired(false);

@@ -77,7 +77,10 @@ struct Child {
   bool running = false;
   int wait_status = -1;        // valid once it has exited
   bool expected_down = false;  // stopped on purpose by a fault: not a failure
-  bool may_crash = false;      // an app with on_overflow: crash
+  bool may_crash = false;      // an app with on_overflow: crash, or the team's own program
+  // kind process: how it counts as up (ready:); unset for the servers
+  // faultline knows, which are probed over HTTP.
+  std::optional<experiment::Readiness> ready;
 };
 
 class NetnsStack final : public RunningStack {
@@ -113,6 +116,9 @@ class NetnsStack final : public RunningStack {
   Status open_host_forwarding(const ProgressFn& progress);
   Status write_configs(const experiment::Experiment& exp, const std::string& nginx,
                        const std::string& haproxy);
+  // The run's hosts file (service name -> address), bind-mounted on
+  // /etc/hosts for every server it starts; its path.
+  Result<std::string> write_hosts_file() const;
   Status start_and_wait(const ProgressFn& progress, Clock::time_point deadline);
   // The load runs in the host's namespace, while readiness is probed inside
   // each service's own: this probes the load target from the host as the
@@ -166,6 +172,11 @@ class NetnsStack final : public RunningStack {
   std::vector<std::string> dirs_made_;
   bool torn_down_ = false;
 };
+
+// A `kind: process` service's command with its program resolved to a path
+// (PATH, or the service's workdir for a relative path); an error naming
+// the program when there is none.
+Result<std::vector<std::string>> process_command(const experiment::Service& svc);
 
 // Why `exp` cannot run on this runtime (its runtime name, a balance
 // algorithm the server has no word for), or nothing.

@@ -44,7 +44,7 @@ Status NetnsStack::start(size_t i) {
   if (!process) {
     return Error{fmt::format("service {}: {}", services_[i].planned.name, process.error().message)};
   }
-  children_[i] = Child{(*process)->pid(), true, -1, false, children_[i].may_crash};
+  children_[i] = Child{(*process)->pid(), true, -1, false, children_[i].may_crash, children_[i].ready};
   services_[i].pid = (*process)->pid();
   services_[i].process = *process;
   return {};
@@ -56,8 +56,12 @@ bool NetnsStack::is_balancer(size_t i) const {
 
 std::string NetnsStack::probe_path(size_t i) const {
   // Backends are probed on their health path, which never counts against
-  // a capacity limit; load balancers on `/`, through to a backend.
+  // a capacity limit; load balancers on `/`, through to a backend; the
+  // team's program where its `ready:` says.
   const auto& ps = services_[i].planned;
+  if (children_[i].ready) {
+    return children_[i].ready->http_path;
+  }
   if (is_balancer(i) || ps.health_paths.empty()) {
     return "/";
   }
@@ -67,8 +71,15 @@ std::string NetnsStack::probe_path(size_t i) const {
 Result<HttpResponse> NetnsStack::probe_inside(size_t i, std::chrono::milliseconds timeout) {
   const auto& ps = services_[i].planned;
   Result<HttpResponse> resp = Error{"not probed"};
+  const bool tcp_only = children_[i].ready && children_[i].ready->tcp;
   auto st = platform::run_in_netns(netns_fds_[i].get(), [&]() -> Status {
-    resp = http_get(ps.address, ps.port, probe_path(i), timeout);
+    if (!tcp_only) {
+      resp = http_get(ps.address, ps.port, probe_path(i), timeout);
+    } else if (auto connected = tcp_connect(ps.address, ps.port, timeout); connected) {
+      resp = HttpResponse{};  // accepting a connection is all `ready: { tcp: true }` asks
+    } else {
+      resp = connected.error();
+    }
     return {};
   });
   if (!st) {
@@ -120,7 +131,15 @@ Status NetnsStack::wait_ready(const std::vector<size_t>& which, Clock::time_poin
       if (!resp) {
         last_error[i] = resp.error().message;
         ++it;
-      } else if (need_backend && is_balancer(i) && resp->status >= 500 &&
+      } else if (children_[i].ready && !children_[i].ready->tcp && resp->status >= 500) {
+        last_error[i] = fmt::format("GET {} answered {} (ready when below 500)", probe_path(i), resp->status);
+        ++it;
+      } else if (need_backend && is_balancer(i) && !services_[i].team_config.empty() && resp->status >= 500) {
+        // The team's config sends no header faultline could look for: its
+        // load balancer is ready once it answers without a server error.
+        last_error[i] = fmt::format("it answers {}: it reaches none of its backends yet", resp->status);
+        ++it;
+      } else if (need_backend && is_balancer(i) && services_[i].team_config.empty() && resp->status >= 500 &&
                  resp->header(backend_header_).empty()) {
         // A load balancer that answers but reaches no backend (5xx without
         // a backend's header) is not ready: the stack would fail every
@@ -196,7 +215,16 @@ Status NetnsStack::check_alive() {
       if (auto status = platform::reap_if_exited(c.pid)) {
         c.running = false;
         c.wait_status = *status;
-        if (c.may_crash && WIFEXITED(*status) && WEXITSTATUS(*status) == app::kCrashExitStatus) {
+        if (c.may_crash && c.ready && !c.expected_down) {
+          // The team's own program ended: what it does under the fault is
+          // what the experiment observes, so the run goes on without it.
+          c.expected_down = true;
+          const auto& ps = services_[i].planned;
+          service_exits_.push_back({ps.name,
+                                    fmt::format("the program (pid {}) {} during the run", c.pid,
+                                                platform::describe_exit(*status)),
+                                    false});
+        } else if (c.may_crash && WIFEXITED(*status) && WEXITSTATUS(*status) == app::kCrashExitStatus) {
           // The overload the experiment is about, not a harness failure.
           c.expected_down = true;
           const auto& ps = services_[i].planned;

@@ -64,6 +64,9 @@ struct ServiceInstance {
   std::string config_path;     // rendered config file
   std::string runtime_socket;  // HAProxy stats socket (level admin); empty for others
   std::string backend_name;    // HAProxy backend section holding the servers
+  // The team's own config file the running copy (config_path) was made
+  // from; empty when faultline rendered the config.
+  std::string team_config;
   pid_t pid = -1;              // main process (nginx master, haproxy)
   // The same process, for signals: they reach it (or the process group it
   // leads) only while it is still the run's, never a process that got its
