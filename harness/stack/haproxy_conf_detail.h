@@ -31,8 +31,9 @@ std::string listing(const std::vector<std::string>& items);
 // "a b c".
 std::string joined(const std::vector<std::string>& words);
 
-// The indentation of a section's statements: its last one's, else that of
-// the first indented statement in the file, else four spaces.
+// The indentation of a section's statements: its last one's, else the
+// file's (that of its first indented statement), else four spaces.
 std::string section_indent(const Config& config, const Section& section);
+std::string file_indent(const Config& config);
 
 }  // namespace faultline::stack::haproxy_conf::detail

@@ -75,6 +75,10 @@ std::string section_indent(const Config& cfg, const Section& s) {
       return cfg.line(n).indent();
     }
   }
+  return file_indent(cfg);
+}
+
+std::string file_indent(const Config& cfg) {
   for (const auto& line : cfg.lines) {
     const bool header =
         line.section >= 0 && cfg.sections[static_cast<size_t>(line.section)].first_line == line.number;

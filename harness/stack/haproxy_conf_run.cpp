@@ -176,7 +176,7 @@ class RunCopier {
                                      [](const Section& s) { return s.keyword == "global"; });
     std::vector<RawLine> inserted;
     size_t after = 0;  // the line the additions follow
-    std::string indent = "    ";
+    std::string indent = detail::file_indent(cfg_);
     std::string ending = cfg_.lines.empty() ? "\n" : cfg_.lines.front().ending;
     if (global != cfg_.sections.end()) {
       after = global->last_statement_line;
