@@ -65,8 +65,6 @@ struct Section {
 
   // "backend be_api", "global": how edits address a section.
   std::string selector() const;
-  // frontend, backend, listen or defaults: sections HAProxy makes a proxy of.
-  bool is_proxy() const;
 };
 
 struct Config {

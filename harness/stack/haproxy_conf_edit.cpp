@@ -142,66 +142,16 @@ size_t end_of(const Word& w) {
 // section 5.2; "usesrc" and "interface" belong to "source"). Any other
 // word is taken for a flag.
 bool takes_value(const std::string& option) {
-  static const std::vector<std::string> valued = {"addr",
-                                                  "agent-addr",
-                                                  "agent-inter",
-                                                  "agent-port",
-                                                  "agent-send",
-                                                  "alpn",
-                                                  "ca-file",
-                                                  "check-alpn",
-                                                  "check-proto",
-                                                  "check-sni",
-                                                  "ciphers",
-                                                  "ciphersuites",
-                                                  "cookie",
-                                                  "crl-file",
-                                                  "crt",
-                                                  "downinter",
-                                                  "error-limit",
-                                                  "fall",
-                                                  "fastinter",
-                                                  "id",
-                                                  "init-addr",
-                                                  "inter",
-                                                  "interface",
-                                                  "log-proto",
-                                                  "max-reuse",
-                                                  "maxconn",
-                                                  "maxqueue",
-                                                  "minconn",
-                                                  "namespace",
-                                                  "npn",
-                                                  "observe",
-                                                  "on-error",
-                                                  "on-marked-down",
-                                                  "on-marked-up",
-                                                  "pool-low-conn",
-                                                  "pool-max-conn",
-                                                  "pool-purge-delay",
-                                                  "port",
-                                                  "proto",
-                                                  "proxy-v2-options",
-                                                  "redir",
-                                                  "resolve-net",
-                                                  "resolve-opts",
-                                                  "resolve-prefer",
-                                                  "resolvers",
-                                                  "rise",
-                                                  "slowstart",
-                                                  "sni",
-                                                  "socks4",
-                                                  "source",
-                                                  "ssl-max-ver",
-                                                  "ssl-min-ver",
-                                                  "tcp-ut",
-                                                  "track",
-                                                  "usesrc",
-                                                  "verify",
-                                                  "verifyhost",
-                                                  "weight",
-                                                  "ws"};
-  return std::find(valued.begin(), valued.end(), option) != valued.end();
+  static const std::string valued =
+      " addr agent-addr agent-inter agent-port agent-send alpn ca-file check-alpn check-proto "
+      "check-sni ciphers ciphersuites cookie crl-file crt downinter error-limit fall fastinter "
+      "id init-addr inter interface log-proto max-reuse maxconn maxqueue minconn namespace npn "
+      "observe on-error on-marked-down on-marked-up pool-low-conn pool-max-conn "
+      "pool-purge-delay port proto proxy-v2-options redir resolve-net resolve-opts "
+      "resolve-prefer resolvers rise slowstart sni socks4 source ssl-max-ver ssl-min-ver "
+      "tcp-ut track usesrc verify verifyhost weight ws ";
+  return !option.empty() && option.find(' ') == std::string::npos &&
+         valued.find(" " + option + " ") != std::string::npos;
 }
 
 // Where `option` stands among a server line's options, skipping the values

@@ -481,10 +481,6 @@ std::string Section::selector() const {
   return name.empty() ? keyword : keyword + " " + name;
 }
 
-bool Section::is_proxy() const {
-  return keyword == "frontend" || keyword == "backend" || keyword == "listen" || keyword == "defaults";
-}
-
 Result<Config> parse(const std::string& text, const std::string& file_name) {
   Config cfg;
   cfg.file_name = file_name;
