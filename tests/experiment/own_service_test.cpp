@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -323,4 +324,24 @@ TEST_CASE("an unknown kind lists process among the kinds, and a missing kind che
   load_string(with_services(services), "kind.yaml", {}, diags);
   expect_diags(diags, {{4, 18, "unknown kind 'proces'", "did you mean 'process'?"},
                        {5, 5, "missing required key 'kind' in service 'web'"}});
+}
+
+TEST_CASE("the example of EXPERIMENT_FORMAT.md is the stack of own/good.yaml, which loads",
+          "[experiment][loader][own][docs]") {
+  const auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    REQUIRE(in);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string doc = read(std::string(FAULTLINE_SOURCE_DIR) + "/docs/EXPERIMENT_FORMAT.md");
+  const size_t section = doc.find("### Your own stack: config files and processes");
+  REQUIRE(section != std::string::npos);
+  const size_t open = doc.find("```yaml\n", section);
+  REQUIRE(open != std::string::npos);
+  const size_t begin = open + 8;
+  const size_t end = doc.find("```", begin);
+  REQUIRE(end != std::string::npos);
+  const std::string example = doc.substr(begin, end - begin);
+  CHECK(example.rfind("stack:\n", 0) == 0);
+  CHECK(read(experiment_data("own/good.yaml")).find(example) != std::string::npos);
 }
