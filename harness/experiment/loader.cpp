@@ -1,15 +1,14 @@
 #include "harness/experiment/loader.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/parser.h>
 
 #include "harness/experiment/overrides.h"
 #include "harness/experiment/sections.h"
@@ -131,7 +130,7 @@ void read_top_level(const SourceNode& root, FieldReader& r, Experiment& exp) {
   SectionContext ctx;
   ctx.steady_state = exp.slo.steady_state;
   if (const SourceEntry* stack = root.find_entry("stack")) {
-    read_stack(*stack, r, exp.stack);
+    read_stack(*stack, r, exp);
   } else {
     r.missing(whole_file, "stack", "");
   }
@@ -158,14 +157,16 @@ void read_top_level(const SourceNode& root, FieldReader& r, Experiment& exp) {
   }
 }
 
-}  // namespace
-
-Experiment load_string(const std::string& yaml, const std::string& name,
-                       const std::vector<Override>& overrides, Diagnostics& diags) {
+// Loads `yaml`, named `name` in diagnostics. `source_file` (absolute, or
+// empty for text that came from no file) is set before the sections are read:
+// the stack resolves the paths it names (config, workdir) against its folder.
+Experiment load_text(const std::string& yaml, const std::string& name, const std::string& source_file,
+                     const std::vector<Override>& overrides, Diagnostics& diags) {
   if (diags.file().empty()) {
     diags.set_file(name);
   }
   Experiment exp;
+  exp.source_file = source_file;
   auto root = parse(yaml, name, diags);
   if (!root) {
     return exp;
@@ -189,6 +190,13 @@ Experiment load_string(const std::string& yaml, const std::string& name,
   return exp;
 }
 
+}  // namespace
+
+Experiment load_string(const std::string& yaml, const std::string& name,
+                       const std::vector<Override>& overrides, Diagnostics& diags) {
+  return load_text(yaml, name, {}, overrides, diags);
+}
+
 Experiment load_file(const std::string& path, const std::vector<Override>& overrides, Diagnostics& diags) {
   if (diags.file().empty()) {
     diags.set_file(path);
@@ -210,9 +218,8 @@ Experiment load_file(const std::string& path, const std::vector<Override>& overr
     diags.error(whole_file, fmt::format("cannot read experiment file '{}': {}", path, std::strerror(errno)));
     return {};
   }
-  Experiment exp = load_string(text.str(), path, overrides, diags);
-  exp.source_file = std::filesystem::absolute(path, ec).lexically_normal().string();
-  return exp;
+  return load_text(text.str(), path, std::filesystem::absolute(path, ec).lexically_normal().string(),
+                   overrides, diags);
 }
 
 }  // namespace faultline::experiment

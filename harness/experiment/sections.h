@@ -29,7 +29,9 @@ std::vector<std::string> service_names(const Stack& stack);
 bool check_service_ref(FieldReader& r, const Stack& stack, const SourceNode& node, const std::string& name,
                        const std::string& what);
 
-void read_stack(const SourceEntry& section, FieldReader& r, Stack& stack);
+// Fills exp.stack. The files and folders a service names (config, workdir)
+// are resolved against the folder of exp.source_file, set before.
+void read_stack(const SourceEntry& section, FieldReader& r, Experiment& exp);
 // Parts of the stack section (stack_addresses.cpp): `subnet` and
 // `external_targets`, the latter checked against the subnet read before it.
 void read_subnet(const SourceNode& node, FieldReader& r, Stack& stack);

@@ -1,7 +1,8 @@
 // The stack section of an experiment: its runtime and its services (kind,
 // port, backends and the load-balancer settings, health checks, timeouts,
 // capacity). The addresses (subnet, external targets) are read in
-// stack_addresses.cpp.
+// stack_addresses.cpp, the team's own config files and programs in
+// own_service.cpp.
 
 #include <fmt/format.h>
 
@@ -9,6 +10,7 @@
 #include <array>
 #include <cstdint>
 
+#include "harness/experiment/own_service.h"
 #include "harness/experiment/sections.h"
 
 namespace faultline::experiment {
@@ -28,14 +30,19 @@ const std::vector<std::string> kServiceKeys = {"kind",
                                                "maxconn",
                                                "hash_balance_factor",
                                                "timeouts",
-                                               "capacity"};
+                                               "capacity",
+                                               "config",
+                                               "command",
+                                               "ready",
+                                               "env",
+                                               "workdir"};
 // Keys that only make sense for a service with backends.
 const std::vector<std::string> kBalancerKeys = {"balance",  "weights", "health_check",        "retries",
                                                 "retry_on", "maxconn", "hash_balance_factor", "redispatch",
                                                 "timeouts"};
 const std::vector<std::string> kRetryOn = {"connect-failure", "timeout", "502", "503", "504"};
 const std::vector<std::string> kRuntimes = {"netns", "local", "docker"};
-const std::vector<std::string> kKinds = {"haproxy", "nginx", "app"};
+const std::vector<std::string> kKinds = {"haproxy", "nginx", "app", "process"};
 const std::vector<std::string> kBalanceAlgorithms = {"roundrobin", "leastconn", "source",
                                                      "uri",        "random",    "first"};
 const std::vector<std::string> kHealthCheckKeys = {"path", "interval", "fall", "rise"};
@@ -66,6 +73,9 @@ std::optional<ServiceKind> kind_from(const std::string& s) {
   if (s == "app") {
     return ServiceKind::app;
   }
+  if (s == "process") {
+    return ServiceKind::process;
+  }
   return std::nullopt;
 }
 
@@ -79,7 +89,8 @@ bool writes_backends(const SourceNode& service) {
 
 class ServiceReader {
  public:
-  ServiceReader(FieldReader& r, const SourceNode& services) : r_(r), services_(services) {}
+  ServiceReader(FieldReader& r, const SourceNode& services, const Experiment& exp)
+      : r_(r), services_(services), exp_(exp) {}
 
   Service read(const SourceEntry& entry) {
     Service s;
@@ -97,9 +108,13 @@ class ServiceReader {
     }
     r_.check_keys(node, kServiceKeys, where);
 
-    if (const SourceNode* kind = node.find("kind")) {
-      if (auto k = r_.choice(*kind, "kind", kKinds)) {
-        s.kind = *kind_from(*k);
+    // Unset when the kind is missing or wrong: the checks of one kind's
+    // keys are then left out rather than guessed.
+    std::optional<ServiceKind> kind;
+    if (const SourceNode* kind_node = node.find("kind")) {
+      if (auto k = r_.choice(*kind_node, "kind", kKinds)) {
+        kind = kind_from(*k);
+        s.kind = *kind;
       }
     } else {
       r_.missing(entry.key_pos, "kind", where);
@@ -114,20 +129,37 @@ class ServiceReader {
     if (backends != nullptr) {
       read_backends(*backends, s);
     }
-    const SourceNode* kind = node.find("kind");
-    const bool is_app = kind != nullptr && kind->is_scalar() && kind->scalar == "app";
-    const bool is_haproxy = kind != nullptr && kind->is_scalar() && kind->scalar == "haproxy";
-    if (backends != nullptr && is_app) {
+    const bool is_server = kind == ServiceKind::haproxy || kind == ServiceKind::nginx;
+    const SourceEntry* config = node.find_entry("config");
+    const bool own_config = config != nullptr && is_server;
+    if (backends != nullptr && (kind == ServiceKind::app || kind == ServiceKind::process)) {
       r_.diags().error(backends->key_pos,
-                       fmt::format("service '{}' of kind app cannot have backends", s.name),
+                       fmt::format("service '{}' of kind {} cannot have backends", s.name, to_string(*kind)),
                        "only haproxy and nginx balance load");
     }
-    if (backends == nullptr && is_haproxy) {
+    if (backends == nullptr && kind == ServiceKind::haproxy) {
       r_.diags().error(entry.key_pos, fmt::format("haproxy service '{}' needs 'backends'", s.name),
-                       "list the services it balances, e.g. backends: [web1, web2]");
+                       own_config && config->value.is_scalar()
+                           ? fmt::format("list the services {} routes to, e.g. backends: [web1, web2]",
+                                         config->value.scalar)
+                           : "list the services it balances, e.g. backends: [web1, web2]");
     }
 
-    if (backends != nullptr) {
+    if (own_config) {
+      read_own_config(*config, r_, exp_, s);
+    } else if (config != nullptr && kind) {
+      refuse_config(*config, r_, s);
+    }
+    if (kind == ServiceKind::process) {
+      read_process(entry, r_, exp_, s);
+    } else if (kind) {
+      refuse_process_keys(node, r_, s);
+    }
+
+    if (own_config) {
+      // The team's file holds these settings; the keys are refused, not read.
+      refuse_keys_beside_config(node, config->value, r_, s);
+    } else if (backends != nullptr) {
       read_balancer_fields(node, s);
       if (const SourceEntry* capacity = node.find_entry("capacity")) {
         r_.diags().error(capacity->key_pos, "'capacity' applies only to backends",
@@ -141,7 +173,13 @@ class ServiceReader {
         }
       }
       if (const SourceEntry* capacity = node.find_entry("capacity")) {
-        read_capacity(*capacity, s);
+        if (kind == ServiceKind::process) {
+          r_.diags().error(capacity->key_pos, "'capacity' does not apply to kind process",
+                           "faultline limits the capacity of nginx and app backends only; a program of "
+                           "your own serves what it can (remove it here)");
+        } else {
+          read_capacity(*capacity, s);
+        }
       }
     }
     return s;
@@ -427,9 +465,11 @@ class ServiceReader {
 
   FieldReader& r_;
   const SourceNode& services_;
+  const Experiment& exp_;  // for the folder its paths are relative to
 };
 
-void read_services(const SourceEntry& entry, FieldReader& r, Stack& stack) {
+void read_services(const SourceEntry& entry, FieldReader& r, Experiment& exp) {
+  Stack& stack = exp.stack;
   const SourceNode& node = entry.value;
   if (!r.expect_map(node, "services")) {
     return;
@@ -460,7 +500,7 @@ void read_services(const SourceEntry& entry, FieldReader& r, Stack& stack) {
     }
     // Every service goes into the model, even one with problems: references
     // to it (load.target, fault targets) are then not reported a second time.
-    ServiceReader reader(r, node);
+    ServiceReader reader(r, node, exp);
     stack.services.push_back(reader.read(e));
   }
 }
@@ -487,7 +527,8 @@ bool check_service_ref(FieldReader& r, const Stack& stack, const SourceNode& nod
   return false;
 }
 
-void read_stack(const SourceEntry& section, FieldReader& r, Stack& stack) {
+void read_stack(const SourceEntry& section, FieldReader& r, Experiment& exp) {
+  Stack& stack = exp.stack;
   const SourceNode& node = section.value;
   if (!r.expect_map(node, "stack")) {
     return;
@@ -510,7 +551,7 @@ void read_stack(const SourceEntry& section, FieldReader& r, Stack& stack) {
     read_external_targets(*external, r, stack);
   }
   if (const SourceEntry* services = node.find_entry("services")) {
-    read_services(*services, r, stack);
+    read_services(*services, r, exp);
   } else {
     r.missing(section.key_pos, "services", "stack");
   }

@@ -1,8 +1,9 @@
 // The loader's cases: experiment files from tests/data/experiments read
 // whole, with the diagnostic each mistake gets (file:line:col, message,
 // hint). Why one file of this length: the cases share the helpers below
-// (load, overrides, find a diagnostic at a position) and together are the
-// loader's specification, which reads best in one place.
+// (load, overrides) and expect_diags.h's, and together are the loader's
+// specification, which reads best in one place. The team's own services
+// (config:, kind: process) have theirs in own_service_test.cpp.
 
 #include "harness/experiment/loader.h"
 
@@ -11,13 +12,16 @@
 #include <string>
 #include <vector>
 
+#include "tests/experiment/expect_diags.h"
 #include "tests/test_data.h"
 
 using namespace faultline::experiment;
 using namespace std::chrono_literals;
 using faultline::Duration;
 
+using faultline::testing::expect_diags;
 using faultline::testing::experiment_data;
+using faultline::testing::find;
 
 namespace {
 
@@ -33,38 +37,6 @@ std::vector<Override> overrides(std::initializer_list<const char*> texts) {
     out.push_back(*o);
   }
   return out;
-}
-
-// The diagnostic at exactly line:col whose message contains `message`, or
-// nullptr.
-const Diagnostic* find(const Diagnostics& diags, int line, int col, const std::string& message) {
-  for (const auto& d : diags.items()) {
-    if (d.pos.line == line && d.pos.col == col && d.message.find(message) != std::string::npos) {
-      return &d;
-    }
-  }
-  return nullptr;
-}
-
-// One diagnostic a test expects: at line:col, with `message` in its text
-// and `hint` in its hint.
-struct Expected {
-  int line;
-  int col;
-  std::string message;
-  std::string hint = {};
-};
-
-// Checks that `diags` holds each of the `expected` diagnostics and no other.
-void expect_diags(const Diagnostics& diags, const std::vector<Expected>& expected) {
-  for (const auto& e : expected) {
-    INFO("expected " << e.line << ":" << e.col << " '" << e.message << "' in:\n" << diags.format());
-    const Diagnostic* d = find(diags, e.line, e.col, e.message);
-    REQUIRE(d != nullptr);
-    CHECK(d->hint.find(e.hint) != std::string::npos);
-  }
-  INFO(diags.format());
-  CHECK(diags.items().size() == expected.size());
 }
 
 // A small valid experiment to which a test adds or changes one thing.
