@@ -43,8 +43,8 @@ std::optional<std::string> read_file(const std::string& path) {
 }
 
 std::string relative_to(const std::string& path, const std::string& folder) {
-  const std::string rel = fs::path(path).lexically_relative(folder).string();
-  return rel.empty() || starts_with(rel, "..") ? std::string{} : rel;
+  const fs::path rel = fs::path(path).lexically_relative(folder);
+  return rel.empty() || *rel.begin() == ".." ? std::string{} : rel.string();
 }
 
 class Loader {

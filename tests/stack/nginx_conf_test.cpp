@@ -156,6 +156,9 @@ TEST_CASE("the lexer's edge cases follow nginx", "[nginx_conf]") {
   REQUIRE(c->files[0].directives.size() == 2);
   CHECK(c->files[0].directives[0].values() == std::vector<std::string>{"$a", "x#y"});
   CHECK(c->files[0].directives[1].values() == std::vector<std::string>{"$b", "${a}z"});
+  c = parse_text("# only a comment, no newline");
+  REQUIRE(c.ok());
+  CHECK(c->files[0].directives.empty());
   // A backslash takes a space or a `;` into the word.
   c = parse_text("a b\\ c d\\;e;\n");
   REQUIRE(c.ok());
@@ -234,7 +237,10 @@ TEST_CASE("includes resolve from the main file's folder, globs in byte order", "
   CHECK(hosts == 2);
 
   const Config none = loaded("includes/nomatch/nginx.conf");
-  CHECK(none.files.size() == 1);
+  REQUIRE(none.files.size() == 2);
+  CHECK(none.files[1].label() == "empty.conf");
+  CHECK(none.files[1].text.empty());
+  CHECK(none.files[1].directives.empty());
   const auto* include = first_named(none, "include");
   REQUIRE(include != nullptr);
   CHECK(include->included.empty());
