@@ -28,6 +28,9 @@ RUNTIME_PKGS=(
   # The test suite's second kernel: user-mode Linux 6.1 with netem and
   # cgroup v2 (scripts/uml-test.sh); kmod loads its modules in the guest.
   user-mode-linux kmod
+  # The stand-in for a team's own program (kind: process) in the tests and
+  # the examples of experiments/own-config: a small Python HTTP server.
+  python3
 )
 
 apt-get update -q

@@ -38,6 +38,16 @@ const CommandRegistration registration{Command{
         std::cout << fmt::format("{}: ok ({} services, {} faults, {} objectives, expect {}){}\n", opts->file,
                                  v->exp.stack.services.size(), v->faults.size(), v->objectives.size(),
                                  experiment::to_string(v->exp.expect), warned);
+        for (const auto& [service, changes] : v->config_changes) {
+          if (changes.empty()) {
+            continue;
+          }
+          std::cout << fmt::format("{}: faultline runs a copy of the team's config, changed in {} place{}:\n",
+                                   service, changes.size(), changes.size() == 1 ? "" : "s");
+          for (const auto& c : changes) {
+            std::cout << "  " << c << "\n";
+          }
+        }
         if (!v->exp.stack.external_targets.empty()) {
           std::cout << fmt::format(
               "note: the experiment names external targets ({}); 'faultline run' needs "

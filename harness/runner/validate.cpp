@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "harness/runner/recovery_tail.h"
+#include "harness/stack/own_config.h"
 #include "harness/stack/stack.h"
 
 namespace faultline::runner {
@@ -116,6 +117,11 @@ std::optional<ValidatedExperiment> validate(const std::string& path,
   }
   // Bound faults point at v.exp.method's elements; moving v below keeps the
   // vector's buffer, so those pointers stay valid.
+  if (!diags.has_errors()) {
+    // The team's own configs and programs: names, routes, ports, and the
+    // server's own check mode on the copy the run would use.
+    stack::check_own_configs(v.exp, diags, &v.config_changes);
+  }
   v.faults = faults::bind_method(v.exp, diags);
   if (!diags.has_errors() && options.check_faults_before_run) {
     // Last, and only on an otherwise valid file: these run the servers'

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "faults/registry.h"
@@ -19,6 +20,9 @@ struct ValidatedExperiment {
   std::vector<faults::BoundFault> faults;
   std::vector<verify::NamedObjective> objectives;
   std::vector<AbortRule> abort_rules;  // slo.abort_when, in file order
+  // Per service run from the team's own config: what faultline changes in
+  // the copy it runs, one line each with its reason.
+  std::vector<std::pair<std::string, std::vector<std::string>>> config_changes;
 };
 
 struct ValidateOptions {

@@ -32,6 +32,7 @@
 #include "harness/stack/http_probe.h"
 #include "harness/stack/names.h"
 #include "harness/stack/netns_stack.h"
+#include "harness/stack/own_config.h"
 #include "harness/stack/render.h"
 #include "harness/stack/run_registry.h"
 #include "harness/stack/stack.h"
@@ -118,6 +119,7 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
     ServiceInstance inst;
     inst.planned = ps;
     const std::string dir = id_.run_dir + "/" + ps.name;
+    inst.log_dir = dir;
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) {
@@ -131,7 +133,30 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
     spec.stdout_path = dir + "/stdout.log";
     spec.stderr_path = dir + "/stderr.log";
     spec.hosts_file = *hosts;
-    if (ps.kind == experiment::ServiceKind::haproxy) {
+    if (svc->has_own_config()) {
+      auto copy = prepare_own_config(*svc, dir);
+      if (!copy) {
+        return copy.error();
+      }
+      if (auto st = write_own_config(*copy); !st) {
+        return st;
+      }
+      inst.config_path = copy->main_copy;
+      inst.team_config = svc->own.config;
+      inst.runtime_socket = copy->runtime_socket;
+      inst.upstream_log = copy->upstream_log;
+      inst.config_changes = describe_changes(*copy, fs::path(exp.source_file).parent_path().string());
+      text = copy->files.front().second;
+      spec.workdir = copy->working_dir;
+      if (ps.kind == experiment::ServiceKind::haproxy) {
+        spec.executable = haproxy;
+        spec.args = {"-f", inst.config_path, "-db"};
+      } else {
+        spec.executable = nginx;
+        spec.args = {"-c", inst.config_path, "-p", copy->copy_dir + "/", "-e", dir + "/error.log"};
+        spec.own_pid_namespace = true;
+      }
+    } else if (ps.kind == experiment::ServiceKind::haproxy) {
       paths.runtime_socket = dir + "/admin.sock";
       if (paths.runtime_socket.size() >= sizeof(sockaddr_un::sun_path)) {
         return Error{

@@ -51,7 +51,10 @@ Status NetnsStack::start(size_t i) {
 }
 
 bool NetnsStack::is_balancer(size_t i) const {
-  return services_[i].planned.kind == experiment::ServiceKind::haproxy || !services_[i].backend_name.empty();
+  // A rendered nginx balancer has an upstream block's name; one run from
+  // the team's config has the upstream log faultline added for it.
+  return services_[i].planned.kind == experiment::ServiceKind::haproxy ||
+         !services_[i].backend_name.empty() || !services_[i].upstream_log.empty();
 }
 
 std::string NetnsStack::probe_path(size_t i) const {
@@ -220,10 +223,10 @@ Status NetnsStack::check_alive() {
           // what the experiment observes, so the run goes on without it.
           c.expected_down = true;
           const auto& ps = services_[i].planned;
-          service_exits_.push_back({ps.name,
-                                    fmt::format("the program (pid {}) {} during the run", c.pid,
-                                                platform::describe_exit(*status)),
-                                    false});
+          service_exits_.push_back(
+              {ps.name,
+               fmt::format("the program (pid {}) {} during the run", c.pid, platform::describe_exit(*status)),
+               false});
         } else if (c.may_crash && WIFEXITED(*status) && WEXITSTATUS(*status) == app::kCrashExitStatus) {
           // The overload the experiment is about, not a harness failure.
           c.expected_down = true;

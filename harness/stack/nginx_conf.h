@@ -225,6 +225,12 @@ Result<Inserted> insert_directive(Config& config, const std::string& selector, A
 // has none. `file` as for Config::find_file.
 Result<Inserted> insert_at_top(Config& config, const std::string& file, const std::string& fragment);
 
+// Inserts `fragment` on the lines after directive `d` (which must come
+// from `config` as it is now), indented as `d` is: for a directive that
+// must sit beside another wherever that one is (an access_log next to each
+// access_log, which hides the ones of the blocks above it).
+Result<Inserted> insert_after(Config& config, const Directive& d, const std::string& fragment);
+
 // `d` must come from `config` as it is now.
 Status replace_args(Config& config, const Directive& d, const std::vector<std::string>& args);
 Status remove_directive(Config& config, const Directive& d);

@@ -209,6 +209,46 @@ Result<Inserted> insert(Config& config, const Target& target, At at, const std::
 
 }  // namespace
 
+Result<Inserted> insert_after(Config& config, const Directive& d, const std::string& fragment) {
+  if (fragment.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return Error{"nothing to insert: the fragment is empty"};
+  }
+  if (auto alone = detail::parse_file(fragment, "fragment", 0); !alone) {
+    return Error{"the fragment does not parse: " + alone.error().message};
+  }
+  const File& file = config.files[d.file];
+  const std::string& text = file.text;
+  const std::string eol = text.find("\r\n") == std::string::npos ? "\n" : "\r\n";
+  const auto lines = reindent(fragment, detail::indentation_at(text, d.span.begin), eol);
+  std::string body;
+  for (const auto& l : lines) {
+    body += l;
+  }
+  // After the line `d` ends on; a directive sharing its last line with
+  // something else gets the fragment on a line of its own right after it.
+  size_t at = text.find('\n', d.span.end);
+  Change change;
+  size_t body_offset = 0;
+  if (at != std::string::npos && blank_between(text, d.span.end, at)) {
+    change = Change{{at + 1, at + 1}, body};
+    body_offset = at + 1;
+  } else {
+    at = d.span.end;
+    change = Change{{at, at}, eol + body};
+    body_offset = at + eol.size();
+  }
+  std::string after = text;
+  after.replace(change.span.begin, change.span.end - change.span.begin, change.text);
+  Inserted inserted;
+  inserted.file = file.path;
+  inserted.first_line = detail::line_at(after, body_offset);
+  inserted.last_line = inserted.first_line + lines.size() - 1;
+  if (auto applied = detail::apply(config, d.file, {change}); !applied) {
+    return applied.error();
+  }
+  return inserted;
+}
+
 std::vector<std::string> selectors(const Config& config) {
   std::vector<std::string> out{"main"};
   for (const Directive* d : top_level(config)) {

@@ -62,12 +62,21 @@ Result<platform::Ipv4Net> choose_subnet(const experiment::Experiment& exp, const
 struct ServiceInstance {
   PlannedService planned;
   std::string config_path;     // rendered config file
+  std::string log_dir;         // the folder of its stdout.log, stderr.log and error.log
   std::string runtime_socket;  // HAProxy stats socket (level admin); empty for others
   std::string backend_name;    // HAProxy backend section holding the servers
   // The team's own config file the running copy (config_path) was made
   // from; empty when faultline rendered the config.
   std::string team_config;
-  pid_t pid = -1;              // main process (nginx master, haproxy)
+  // An nginx load balancer run from the team's config: the log faultline
+  // added to its copy, one line per proxied request ("$msec
+  // $upstream_addr $status"), the basis of the backend shares. Empty when
+  // there is none.
+  std::string upstream_log;
+  // What faultline changed in the copy of the team's config, one line
+  // each with its reason (for the journal).
+  std::vector<std::string> config_changes;
+  pid_t pid = -1;  // main process (nginx master, haproxy)
   // The same process, for signals: they reach it (or the process group it
   // leads) only while it is still the run's, never a process that got its
   // pid after it was reaped. Null before the service starts.

@@ -21,7 +21,8 @@ std::vector<std::string> keep_server_logs(const stack::RunningStack& stack, cons
     return kept;
   }
   for (const auto& svc : stack.services()) {
-    const fs::path from = fs::path(svc.config_path).parent_path();
+    const fs::path from =
+        svc.log_dir.empty() ? fs::path(svc.config_path).parent_path() : fs::path(svc.log_dir);
     const fs::path to = fs::path(out_dir) / "logs" / svc.planned.name;
     std::error_code ec;
     for (const char* name : {"error.log", "stderr.log", "stdout.log"}) {
