@@ -1,7 +1,9 @@
 #include "harness/stack/nginx_conf.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <functional>
 
 #include "tests/stack/nginx_conf_fixtures.h"
 
@@ -311,7 +313,7 @@ TEST_CASE("upstreams, their servers and the hosts they name", "[nginx_conf]") {
   CHECK(servers_with_host(config, "nowhere").empty());
 }
 
-TEST_CASE("server blocks and their listen ports; locations by their match", "[nginx_conf]") {
+TEST_CASE("server blocks with their listen ports, and locations by their match", "[nginx_conf]") {
   const Config config = loaded("prod/nginx.conf");
   const auto blocks = server_blocks(config);
   REQUIRE(blocks.size() == 3);
