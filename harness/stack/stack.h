@@ -67,6 +67,12 @@ struct ServiceInstance {
   // The team's own config file the running copy (config_path) was made
   // from; empty when faultline rendered the config.
   std::string team_config;
+  // nginx running a team's config: the file its copy of that config logs
+  // each request's upstream to (`$msec $upstream_addr $status`, the
+  // faultline_upstream log format the stack adds), which the runner reads
+  // for the per-backend shares, since the team's servers send no backend
+  // header. Empty when there is none (faultline's own configs, HAProxy).
+  std::string upstream_log;
   pid_t pid = -1;              // main process (nginx master, haproxy)
   // The same process, for signals: they reach it (or the process group it
   // leads) only while it is still the run's, never a process that got its
