@@ -79,7 +79,9 @@ std::optional<UpstreamLogLine> parse_upstream_log_line(std::string_view line) {
   }
   UpstreamLogLine out;
   out.wall_ms = *ms;
-  out.upstream = last == "-" ? std::string() : std::string(last);
+  // "-": no server was tried. A word without a port is the upstream
+  // group's name, which nginx writes once no live server was left to try.
+  out.upstream = last == "-" || last.find(':') == std::string_view::npos ? std::string() : std::string(last);
   out.status = std::stoi(std::string(status));
   return out;
 }

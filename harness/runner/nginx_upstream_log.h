@@ -16,9 +16,11 @@ namespace faultline::runner {
 // One line of the upstream log the stack adds to a team's nginx.conf:
 // `log_format faultline_upstream '$msec $upstream_addr $status';`.
 struct UpstreamLogLine {
-  int64_t wall_ms = 0;   // $msec: wall-clock milliseconds since the epoch, when the request ended
-  std::string upstream;  // the last address of $upstream_addr; "" for "-" (no server was tried)
-  int status = 0;        // $status: what nginx answered the client
+  int64_t wall_ms = 0;  // $msec: wall-clock milliseconds since the epoch, when the request ended
+  // The last address of $upstream_addr; "" when no server was tried ("-")
+  // or none was left to try (nginx then writes the upstream group's name).
+  std::string upstream;
+  int status = 0;  // $status: what nginx answered the client
 };
 
 // Parses one line; nullopt for anything else (a torn or foreign line).

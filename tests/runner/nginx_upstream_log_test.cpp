@@ -55,6 +55,23 @@ TEST_CASE("an upstream log line gives its time, the last server tried and the st
   CHECK(parse_upstream_log_line("1712345678 10.0.0.2:9000 200\r")->wall_ms == 1712345678000);
 }
 
+TEST_CASE("the lines nginx 1.22 wrote read as what they say", "[runner][shares]") {
+  // Captured from nginx 1.22.1 on loopback: `upstream app { server
+  // 127.0.0.3:18483; server 127.0.0.1:18481; }`, the first refusing; a
+  // location answering 204 itself; then both servers down.
+  const auto retried = parse_upstream_log_line("1796603801.822 127.0.0.3:18483, 127.0.0.1:18481 200");
+  REQUIRE(retried.has_value());
+  CHECK(answering_upstream(*retried) == "127.0.0.1:18481");
+  const auto own = parse_upstream_log_line("1796603801.891 - 204");
+  REQUIRE(own.has_value());
+  CHECK(answering_upstream(*own).empty());
+  // No live server left: the group's name closes the list.
+  const auto none_left = parse_upstream_log_line("1796603802.217 127.0.0.1:18481, app 502");
+  REQUIRE(none_left.has_value());
+  CHECK(none_left->upstream.empty());
+  CHECK(none_left->status == 502);
+}
+
 TEST_CASE("lines that are not upstream log lines are left out", "[runner][shares]") {
   for (const char* garbage :
        {"", "   ", "1712345678.123 200", "1712345678.123 10.0.0.2:9000", "x.1 10.0.0.2:9000 200",
