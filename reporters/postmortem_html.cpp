@@ -125,7 +125,7 @@ json html_view(const json& doc) {
   view["expect"] = journal.expect.empty() ? json(nullptr) : json(journal.expect);
 
   json charts = json::array();
-  auto chart = [&](WindowMetric metric, const char* caption) {
+  auto chart = [&](WindowMetric metric, const std::string& caption) {
     charts.push_back({{"svg", window_metric_svg(journal, metric)}, {"caption", caption}});
   };
   chart(WindowMetric::throughput,
@@ -136,7 +136,10 @@ json html_view(const json& doc) {
         "Share of requests that failed (HTTP 5xx or a transport error), per window.");
   chart(WindowMetric::p99_latency, "99th-percentile response time, per window.");
   if (has_backend_traffic(journal)) {
-    chart(WindowMetric::max_backend_share, "Share of the busiest backend in each window's requests.");
+    // The figure says its basis when a load balancer counted the shares.
+    const std::string caption = "Share of the busiest backend in each window's requests.";
+    const std::string basis = view.value("shares_basis", std::string());
+    chart(WindowMetric::max_backend_share, basis.empty() ? caption : caption + " " + basis);
     view["traffic_chart"] = phase_traffic_svg(journal);
   }
   view["charts"] = charts;

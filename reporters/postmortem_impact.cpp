@@ -193,6 +193,21 @@ ImpactFigures add_impact(const Run& run, json& view) {
   return figures;
 }
 
+std::optional<std::string> shares_basis_sentence(const journal::Journal& j) {
+  if (!j.shares_basis || j.shares_basis->source == "response-header") {
+    return std::nullopt;
+  }
+  const auto& basis = *j.shares_basis;
+  std::string text =
+      fmt::format("The backend shares are counted from {}, not from a response header.", basis.detail);
+  if (!basis.unknown_servers.empty()) {
+    text += fmt::format(" What {} answered counts as unknown: no service of the stack is at {}.",
+                        joined(basis.unknown_servers),
+                        basis.unknown_servers.size() == 1 ? "its address" : "their addresses");
+  }
+  return text;
+}
+
 json phase_rows(const Run& run) {
   // The load target's backends in the order the stack lists them, so that
   // every phase's table has the same rows.

@@ -209,6 +209,11 @@ struct ImpactFigures {
 ImpactFigures add_impact(const Run& run, json& view);
 // postmortem_impact.cpp: each phase's traffic per backend, as table rows.
 json phase_rows(const Run& run);
+// postmortem_impact.cpp: what the backend shares were counted from, in one
+// sentence, when it was not the response header (a load balancer running
+// a team's config counted them itself); nullopt for the header, and for
+// journals from before the journal said.
+std::optional<std::string> shares_basis_sentence(const journal::Journal& j);
 // postmortem_cause.cpp: "root_cause", "trigger", "detection", "verdict".
 void add_cause_and_verdict(const Run& run, const ImpactFigures& figures, json& view);
 // postmortem_cause.cpp: how the faults were reverted and the SLOs recovered,

@@ -203,6 +203,9 @@ nlohmann::ordered_json postmortem_view(const nlohmann::ordered_json& journal) {
   const json phases = phase_rows(run);
   view["phases"] = phases;
   view["has_phases"] = !phases.empty();
+  if (const auto basis = shares_basis_sentence(run.j)) {
+    view["shares_basis"] = *basis;
+  }
   view["objectives"] = objective_rows(run);
   view["window"] = human_duration(run.window_s);
   view["resolution"] = resolution(run);

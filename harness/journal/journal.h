@@ -246,6 +246,17 @@ struct ServiceEvent {
   std::string text;
 };
 
+// What the backend shares (of phases and windows) were counted from.
+// Journals before it have none, and were counted from the header.
+struct SharesBasis {
+  std::string source;                // "response-header", "haproxy-counters", "nginx-access-log"
+  std::string detail;                // a phrase, e.g. "HAProxy's own per-server request counters on lb (...)"
+  std::optional<double> interval_s;  // how often the source was read; none for the header
+  // Servers that answered at an address no service of the stack has,
+  // counted as unknown; left out when none.
+  std::vector<std::string> unknown_servers;
+};
+
 struct Phase {
   std::string name;
   std::string kind;
@@ -391,6 +402,7 @@ struct Journal {
   std::vector<Note> notes;
   std::vector<LbEvent> lb_events;
   std::vector<ServiceEvent> service_events;
+  std::optional<SharesBasis> shares_basis;
   std::vector<Phase> phases;
   Analysis analysis;
   std::vector<Window> windows;

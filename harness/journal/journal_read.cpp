@@ -308,6 +308,11 @@ Journal from_json(const json& doc) {
     const JsonReader e(item);
     return ServiceEvent{e.number("t"), e.text("service"), e.text("event"), e.text("text")};
   });
+  if (r.has_object("shares_basis")) {
+    const JsonReader b = r.object("shares_basis");
+    j.shares_basis = SharesBasis{b.text("source"), b.text("detail"), b.opt_number("interval_s"),
+                                 b.texts("unknown_servers")};
+  }
   j.phases = r.list<Phase>("phases", read_phase);
   j.analysis = read_analysis(r.object("analysis"));
   j.windows = r.list<Window>("windows", read_window);

@@ -351,6 +351,14 @@ json to_json(const Journal& j) {
     service_events.push_back({{"t", e.t}, {"service", e.service}, {"event", e.event}, {"text", e.text}});
   }
   o["service_events"] = service_events;
+  if (const auto& b = j.shares_basis) {
+    json basis = {{"source", b->source}, {"detail", b->detail}};
+    put_if(basis, "interval_s", b->interval_s);
+    if (!b->unknown_servers.empty()) {
+      basis["unknown_servers"] = b->unknown_servers;
+    }
+    o["shares_basis"] = basis;
+  }
   json phases = json::array();
   for (const auto& p : j.phases) {
     phases.push_back(phase_json(p));

@@ -117,6 +117,108 @@ std::vector<HaproxyRuntimeApi::ServerRow> parse_servers_state(const std::string&
   return rows;
 }
 
+namespace {
+
+// One CSV line into its fields. HAProxy quotes a field that holds a comma
+// or a quote (a check's description may) and doubles the quotes inside.
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        fields.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else if (c != '\r') {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+StatRow::Type stat_type(const std::string& field) {
+  // HAProxy's numbering of `type`: 0 frontend, 1 backend, 2 server, 3 listener.
+  if (field == "0") {
+    return StatRow::Type::frontend;
+  }
+  if (field == "1") {
+    return StatRow::Type::backend;
+  }
+  if (field == "2") {
+    return StatRow::Type::server;
+  }
+  if (field == "3") {
+    return StatRow::Type::listener;
+  }
+  return StatRow::Type::unknown;
+}
+
+std::optional<uint64_t> counter(const std::string& field) {
+  if (field.empty() || field.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  try {
+    return std::stoull(field);
+  } catch (const std::exception&) {
+    return std::nullopt;  // beyond 64 bits
+  }
+}
+
+}  // namespace
+
+std::vector<StatRow> parse_show_stat(const std::string& answer) {
+  std::vector<StatRow> rows;
+  std::stringstream ss(answer);
+  std::string line;
+  std::map<std::string, size_t> column;
+  size_t header_fields = 0;
+  auto field = [&](const std::vector<std::string>& fields, const char* name) -> std::string {
+    const auto it = column.find(name);
+    return it != column.end() && it->second < fields.size() ? fields[it->second] : std::string();
+  };
+  while (std::getline(ss, line)) {
+    if (line.rfind("# ", 0) == 0) {
+      column.clear();
+      const auto names = csv_fields(line.substr(2));
+      header_fields = names.size();
+      for (size_t i = 0; i < names.size(); ++i) {
+        column.emplace(names[i], i);
+      }
+      continue;
+    }
+    const auto fields = csv_fields(line);
+    if (column.count("pxname") == 0 || column.count("svname") == 0 || fields.size() < header_fields) {
+      continue;
+    }
+    StatRow row;
+    row.proxy = field(fields, "pxname");
+    row.server = field(fields, "svname");
+    row.type = stat_type(field(fields, "type"));
+    row.addr = field(fields, "addr");
+    row.requests = counter(field(fields, "req_tot"));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+Result<std::vector<StatRow>> HaproxyRuntimeApi::show_stat() const {
+  auto answer = command("show stat");
+  if (!answer) {
+    return answer.error();
+  }
+  return parse_show_stat(*answer);
+}
+
 Result<std::vector<HaproxyRuntimeApi::ServerRow>> HaproxyRuntimeApi::servers_state(
     const std::string& backend) const {
   auto answer = command("show servers state " + backend);

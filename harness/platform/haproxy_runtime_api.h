@@ -1,7 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,31 @@ namespace faultline::platform {
 // between commands and a restarted HAProxy is simply reconnected to.
 // A command gives up after `timeout`: a stopped (SIGSTOP) HAProxy still
 // accepts on its socket but never answers.
+// One row of `show stat`: a proxy's frontend, its backend, a listener, or
+// one of its servers, with the fields faultline reads.
+struct StatRow {
+  enum class Type { frontend, backend, server, listener, unknown };
+
+  std::string proxy;   // pxname
+  std::string server;  // svname: the server's name, or FRONTEND / BACKEND
+  Type type = Type::unknown;
+  // A server's address as HAProxy resolved it ("10.0.0.2:9000", whatever
+  // name the config gave); empty for the other rows.
+  std::string addr;
+  // The HTTP requests the server answered since HAProxy started: `req_tot`.
+  // Measured on HAProxy 2.6.12 (tests/data/haproxy/show_stat_2.6.csv, three
+  // servers in round robin, one refusing connections): a server's `req_tot`
+  // counts every response it sent, whatever the status (a 501 of its own
+  // counts), and neither a request whose connection to it failed (HAProxy
+  // answered 503) nor one that timed out waiting for its answer (504);
+  // `stot` counts connection attempts instead (12 for the 3 requests sent to
+  // the refusing server, each tried 4 times with the default `retries 3`).
+  // So `req_tot` counts what a response header naming the server counts.
+  // nullopt when the field is empty or missing (a HAProxy too old to count
+  // requests per server).
+  std::optional<uint64_t> requests;
+};
+
 class HaproxyRuntimeApi {
  public:
   using ServerRow = std::map<std::string, std::string>;
@@ -50,6 +77,8 @@ class HaproxyRuntimeApi {
                   int port) const;
   // `enable health` / `disable health be/srv`.
   Status set_health(const std::string& backend, const std::string& server, bool enabled) const;
+  // Every row of `show stat`, every proxy.
+  Result<std::vector<StatRow>> show_stat() const;
 
  private:
   std::string socket_path_;
@@ -59,5 +88,11 @@ class HaproxyRuntimeApi {
 // Parses the answer to `show servers state`: a version line, a "# name
 // name ..." header, then one line per server, into rows by column name.
 std::vector<HaproxyRuntimeApi::ServerRow> parse_servers_state(const std::string& answer);
+
+// Parses the answer to `show stat`: CSV whose first line, "# pxname,svname,
+// ...", names the columns. Columns are found by name, so a HAProxy that
+// adds or moves some is read the same; lines with too few fields are left
+// out.
+std::vector<StatRow> parse_show_stat(const std::string& answer);
 
 }  // namespace faultline::platform

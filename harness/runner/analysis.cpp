@@ -6,11 +6,16 @@
 #include <limits>
 #include <unordered_set>
 
+#include "harness/runner/shares_basis.h"
+
 namespace faultline::runner {
 
 namespace {
 
-Phase phase_of(const RunRecord& rec, std::string name, std::string kind, int64_t start, int64_t end) {
+// A phase's backends come from the samples' header or, when the run's
+// shares have another basis (source_counts), from the counts stamped in it.
+Phase phase_of(const RunRecord& rec, const std::vector<verify::BackendCount>* counts, std::string name,
+               std::string kind, int64_t start, int64_t end) {
   Phase p;
   p.name = std::move(name);
   p.kind = std::move(kind);
@@ -31,6 +36,9 @@ Phase phase_of(const RunRecord& rec, std::string name, std::string kind, int64_t
       ++p.statuses[s.status];
     }
   }
+  if (counts != nullptr) {
+    p.backends = verify::backend_counts_between(*counts, start, end);
+  }
   std::sort(latencies.begin(), latencies.end());
   p.p50_ms = verify::percentile(latencies, 50);
   p.p99_ms = verify::percentile(latencies, 99);
@@ -45,6 +53,7 @@ std::vector<Phase> make_phases(const RunRecord& rec) {
     return phases;
   }
   const int64_t end = rec.load_end_ns;
+  const auto* counts = source_counts(rec);
   int64_t first_inject = end;
   int64_t last_revert = -1;
   for (const auto& f : rec.faults) {
@@ -57,7 +66,7 @@ std::vector<Phase> make_phases(const RunRecord& rec) {
   // takes ~100 ms, and the change lands at some moment of it) belong to no
   // phase: each phase holds only requests that met one configuration. The
   // windows, and so the verdict, still count every request.
-  phases.push_back(phase_of(rec, "baseline", "baseline", rec.load_start_ns, first_inject));
+  phases.push_back(phase_of(rec, counts, "baseline", "baseline", rec.load_start_ns, first_inject));
   int n = 0;
   for (const auto& f : rec.faults) {
     ++n;
@@ -66,14 +75,14 @@ std::vector<Phase> make_phases(const RunRecord& rec) {
     }
     const int64_t from = f.inject_done_ns >= 0 ? f.inject_done_ns : f.injected_ns;
     const int64_t stop = f.revert_called_ns >= 0 ? std::min(f.revert_called_ns, end) : end;
-    phases.push_back(
-        phase_of(rec, fmt::format("fault {}: {} on {}", n, f.bound->step->fault, f.bound->step->target),
-                 "fault", from, std::max(from, stop)));
+    phases.push_back(phase_of(
+        rec, counts, fmt::format("fault {}: {} on {}", n, f.bound->step->fault, f.bound->step->target),
+        "fault", from, std::max(from, stop)));
   }
   if (last_revert >= 0 && last_revert < end) {
     // An aborted run reverts and stops at once: no request was intended
     // after the revert, and an empty phase would only read as "0 errors".
-    auto after = phase_of(rec, "after revert", "recovery", last_revert, end);
+    auto after = phase_of(rec, counts, "after revert", "recovery", last_revert, end);
     if (after.requests > 0) {
       phases.push_back(std::move(after));
     }

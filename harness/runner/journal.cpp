@@ -9,6 +9,7 @@
 #include "harness/common/version.h"
 #include "harness/runner/analysis.h"
 #include "harness/runner/load_delivery.h"
+#include "harness/runner/shares_basis.h"
 
 namespace faultline::runner {
 
@@ -472,6 +473,12 @@ journal::Journal make_journal(const ValidatedExperiment& v, const RunRecord& rec
   for (const auto& e : rec.service_events) {
     j.service_events.push_back({secs(e.at_ns), e.service, e.event, e.text});
   }
+  // What the backends of the phases and windows below were counted from.
+  const SharesBasis basis = shares_basis(rec, exp.load.backend_header);
+  j.shares_basis = journal::SharesBasis{
+      basis.source, basis.detail,
+      basis.interval ? std::optional<double>(double(basis.interval->count()) / 1e9) : std::nullopt,
+      basis.unknown_servers};
   for (const auto& p : make_phases(rec)) {
     j.phases.push_back({p.name, p.kind, secs(p.start_ns), secs(p.end_ns), p.requests, p.errors,
                         p.requests ? double(p.errors) / double(p.requests) : 0.0, p.p50_ms, p.p99_ms,

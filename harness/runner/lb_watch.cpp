@@ -84,7 +84,7 @@ void diff_server_states(const std::string& service,
 }
 
 LbWatch::LbWatch(const stack::RunningStack& stack, const RunClock& clock, Duration interval)
-    : clock_(clock), interval_(interval) {
+    : clock_(clock), poller_(interval) {
   for (const auto& svc : stack.services()) {
     if (!svc.runtime_socket.empty() && !svc.backend_name.empty()) {
       // A short deadline: a poll that waits on a paused HAProxy only delays
@@ -97,15 +97,7 @@ LbWatch::LbWatch(const stack::RunningStack& stack, const RunClock& clock, Durati
     }
   }
   if (!targets_.empty()) {
-    thread_ = std::thread([this] {
-      while (!stop_.load()) {
-        poll_all();
-        const auto until = std::chrono::steady_clock::now() + interval_;
-        while (!stop_.load() && std::chrono::steady_clock::now() < until) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-      }
-    });
+    poller_.start([this] { poll_all(); });
   }
 }
 
@@ -114,10 +106,7 @@ LbWatch::~LbWatch() {
 }
 
 void LbWatch::stop() {
-  stop_.store(true);
-  if (thread_.joinable()) {
-    thread_.join();
-  }
+  poller_.stop();
 }
 
 std::vector<LbEvent> LbWatch::events() const {

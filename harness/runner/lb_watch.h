@@ -1,16 +1,15 @@
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "harness/common/clock.h"
 #include "harness/common/units.h"
 #include "harness/platform/haproxy_runtime_api.h"
+#include "harness/runner/poller.h"
 #include "harness/stack/stack.h"
 
 namespace faultline::runner {
@@ -67,12 +66,10 @@ class LbWatch {
   void poll_all();
 
   const RunClock& clock_;
-  Duration interval_;
   std::vector<Target> targets_;
   mutable std::mutex mutex_;
   std::vector<LbEvent> events_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  Poller poller_;  // last: its thread stops before the members it reads go
 };
 
 }  // namespace faultline::runner

@@ -13,8 +13,24 @@ LiveMonitor::LiveMonitor(int64_t load_start_ns, Duration window, Duration settle
       rules_(std::move(rules)),
       recent_since_ns_(load_start_ns) {}
 
-void LiveMonitor::pull(LiveSamples& source) {
+void LiveMonitor::pull(LiveSamples& source, ShareSource* shares) {
+  const size_t before = seen_.samples.size();
   source.take_new(seen_);
+  header_seen_ =
+      header_seen_ || std::any_of(seen_.samples.begin() + static_cast<std::ptrdiff_t>(before),
+                                  seen_.samples.end(), [](const load::Sample& s) { return s.backend != 0; });
+  if (shares != nullptr) {
+    source_given_ = true;
+    auto fresh = shares->take_new();
+    counts_.insert(counts_.end(), std::make_move_iterator(fresh.begin()),
+                   std::make_move_iterator(fresh.end()));
+  }
+}
+
+void LiveMonitor::count_shares(std::vector<verify::WindowStats>& windows) const {
+  if (source_given_ && !header_seen_) {
+    verify::count_backends_by_time(windows, counts_);
+  }
 }
 
 std::optional<SteadyStateFailure> LiveMonitor::check_steady_state(int64_t from_ns, int64_t to_ns) const {
@@ -22,7 +38,8 @@ std::optional<SteadyStateFailure> LiveMonitor::check_steady_state(int64_t from_n
     return std::nullopt;
   }
   const Duration width = std::min(window_, Duration(to_ns - from_ns));
-  const auto windows = verify::build_windows(seen_, width, from_ns, to_ns);
+  auto windows = verify::build_windows(seen_, width, from_ns, to_ns);
+  count_shares(windows);
   const auto verdict = verify::evaluate(objectives_, windows);
   for (size_t w = 0; w < windows.size(); ++w) {
     for (const auto& ov : verdict.objectives) {
@@ -54,6 +71,7 @@ std::optional<AbortTrigger> LiveMonitor::check_abort(int64_t now_ns) {
   }
   auto fresh = verify::build_windows(seen_, window_, load_start_ns_ + have * width,
                                      load_start_ns_ + final_count * width);
+  count_shares(fresh);
   for (auto& w : fresh) {
     w.index = static_cast<int>(final_windows_.size());
     final_windows_.push_back(std::move(w));
@@ -121,6 +139,9 @@ void LiveMonitor::forget_settled(int64_t now_ns) {
                                    });
   recent_from_ -= static_cast<size_t>(reported - kept);
   samples.erase(kept, reported);
+  counts_.erase(std::remove_if(counts_.begin(), counts_.end(),
+                               [before](const verify::BackendCount& c) { return c.at_ns < before; }),
+                counts_.end());
 }
 
 }  // namespace faultline::runner

@@ -9,6 +9,8 @@
 #include "harness/load/sample.h"
 #include "harness/runner/abort_rule.h"
 #include "harness/runner/live_samples.h"
+#include "harness/runner/share_source.h"
+#include "harness/verify/backend_counts.h"
 #include "harness/verify/verdict.h"
 #include "harness/verify/window.h"
 
@@ -56,8 +58,11 @@ class LiveMonitor {
   LiveMonitor(int64_t load_start_ns, Duration window, Duration settle,
               std::vector<verify::NamedObjective> objectives, std::vector<AbortRule> rules);
 
-  // Takes the samples completed since the previous pull.
-  void pull(LiveSamples& source);
+  // Takes the samples completed since the previous pull, and the counts
+  // `shares` read since then when the load target has a share source: the
+  // windows judged here take their backends from those counts until a
+  // response names its backend (as the windows of the analysis do).
+  void pull(LiveSamples& source, ShareSource* shares = nullptr);
 
   // The first objective that did not hold in a window of [from_ns, to_ns),
   // windows of the SLO width (shorter if the period is), from `from_ns`;
@@ -75,20 +80,28 @@ class LiveMonitor {
 
   // Drops the samples no check needs any more, so a long run does not hold
   // every sample twice: those take_recent has reported whose window is
-  // final (or, without abort rules, intended more than `settle` ago). Call
-  // it once the steady-state gate has been judged, which needs its period.
+  // final (or, without abort rules, intended more than `settle` ago), and
+  // the share source's counts stamped before the same moment. Call it once
+  // the steady-state gate has been judged, which needs its period.
   void forget_settled(int64_t now_ns);
 
   const std::vector<verify::WindowStats>& final_windows() const { return final_windows_; }
   size_t samples_seen() const { return seen_.samples.size(); }
 
  private:
+  // Replaces the windows' backends with the share source's counts while
+  // those are the basis.
+  void count_shares(std::vector<verify::WindowStats>& windows) const;
+
   int64_t load_start_ns_;
   Duration window_;
   Duration settle_;
   std::vector<verify::NamedObjective> objectives_;
   std::vector<AbortRule> rules_;
   load::LoadResult seen_;
+  bool header_seen_ = false;   // some sample named its backend
+  bool source_given_ = false;  // pull had a share source
+  std::vector<verify::BackendCount> counts_;
   std::vector<verify::WindowStats> final_windows_;
   size_t recent_from_ = 0;
   int64_t recent_since_ns_;

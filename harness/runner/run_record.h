@@ -9,6 +9,7 @@
 #include "harness/load/sample.h"
 #include "harness/runner/lb_watch.h"
 #include "harness/runner/live_monitor.h"
+#include "harness/runner/share_source.h"
 #include "harness/runner/validate.h"
 #include "harness/stack/stack.h"
 #include "harness/verify/verdict.h"
@@ -72,6 +73,14 @@ struct RunEnvironment {
   std::string nginx;    // the first line of `nginx -v`; empty when it is not installed
 };
 
+// The per-backend counts a share source read through the run (the load
+// balancer's own, share_source.h), with what they are. The basis of the
+// shares when no response named its backend.
+struct ShareRecord {
+  SharesBasis basis;
+  std::vector<verify::BackendCount> counts;
+};
+
 // steady_state_failed: the objectives did not hold before the first fault
 // was due, so nothing was injected; aborted: an abort condition (slo.abort_when)
 // stopped the run and every fault was reverted; not_proven: the run went to
@@ -97,6 +106,8 @@ struct RunRecord {
   std::vector<NoteRecord> notes;
   // Server state changes the load balancers reported (health checks, maintenance).
   std::vector<LbEvent> lb_events;
+  // When the load target is a load balancer running a team's config.
+  std::optional<ShareRecord> shares;
   std::vector<ServiceEvent> service_events;
   std::vector<verify::WindowStats> windows;
   verify::Verdict verdict;

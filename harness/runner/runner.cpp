@@ -60,7 +60,7 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
   if (run.interrupted()) {
     rec.status = RunStatus::interrupted;
   } else {
-    drive_load(run, *in_use->stack, watches.notes, active_load);
+    drive_load(run, *in_use->stack, watches, active_load);
   }
 
   // Where every fault is reverted, on every exit path: however the load

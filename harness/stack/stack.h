@@ -68,10 +68,11 @@ struct ServiceInstance {
   // The team's own config file the running copy (config_path) was made
   // from; empty when faultline rendered the config.
   std::string team_config;
-  // An nginx load balancer run from the team's config: the log faultline
-  // added to its copy, one line per proxied request ("$msec
-  // $upstream_addr $status"), the basis of the backend shares. Empty when
-  // there is none.
+  // nginx running a team's config: the file its copy of that config logs
+  // each request's upstream to (`$msec $upstream_addr $status`, the
+  // faultline_upstream log format the stack adds), which the runner reads
+  // for the per-backend shares, since the team's servers send no backend
+  // header. Empty when there is none (faultline's own configs, HAProxy).
   std::string upstream_log;
   // What faultline changed in the copy of the team's config, one line
   // each with its reason (for the journal).

@@ -166,3 +166,36 @@ TEST_CASE("older journals keep what tells them apart: string measures, windows w
   CHECK(again["postmortem"]["corrective_actions"][0] == "Fix it");
   CHECK(again["postmortem"]["corrective_actions"][1] == json::parse(R"({"action": "Page", "owner": "sre"})"));
 }
+
+TEST_CASE("the shares' basis reads and writes back, and a journal without one gains none") {
+  const fs::path golden = fs::path(FAULTLINE_TEST_DATA) / "golden" / "incident" / "journal.json";
+  json doc = read_json(golden);
+  REQUIRE_FALSE(doc.contains("shares_basis"));
+  CHECK_FALSE(from_json(doc).shares_basis.has_value());
+  CHECK_FALSE(to_json(from_json(doc)).contains("shares_basis"));
+
+  // Written where the runner writes it: after service_events, before phases.
+  json with_basis = json::object();
+  for (const auto& [key, value] : doc.items()) {
+    if (key == "phases") {
+      with_basis["shares_basis"] = json::parse(R"({
+        "source": "haproxy-counters",
+        "detail": "HAProxy's own per-server request counters on lb (req_tot), read every 100ms",
+        "interval_s": 0.1,
+        "unknown_servers": ["api/s9 at 10.9.9.9:80"]})");
+    }
+    with_basis[key] = value;
+  }
+  const auto j = from_json(with_basis);
+  REQUIRE(j.shares_basis.has_value());
+  CHECK(j.shares_basis->source == "haproxy-counters");
+  CHECK(j.shares_basis->interval_s == std::optional<double>(0.1));
+  CHECK(j.shares_basis->unknown_servers == std::vector<std::string>{"api/s9 at 10.9.9.9:80"});
+  CHECK(to_json(j).dump(2) == with_basis.dump(2));
+
+  // The header's basis has no interval and, without unknown servers, no list.
+  const json header = json::parse(R"({"shares_basis": {"source": "response-header",
+                                      "detail": "the X-Backend header of each response"}})");
+  const json again = to_json(from_json(header))["shares_basis"];
+  CHECK(again == header["shares_basis"]);
+}

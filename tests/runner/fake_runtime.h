@@ -32,6 +32,11 @@ struct FakeScript {
   // Handed out once by take_service_exits() from this many seconds after
   // bring-up: an app that crashed as the system under test may.
   double crash_after_s = -1;
+  // When set, lb is an nginx running a team's config, logging each
+  // request's upstream to this file, with two backends behind it in the
+  // plan (web1 at 127.0.0.2, web2 at 127.0.0.3) that the test writes
+  // lines for.
+  std::string upstream_log;
 };
 
 class FakeStack final : public stack::RunningStack {
@@ -48,6 +53,20 @@ class FakeStack final : public stack::RunningStack {
     stack::ServiceInstance instance;
     instance.planned = lb;
     instance.config_path = id_.run_dir + "/lb/haproxy.cfg";
+    if (!script_.upstream_log.empty()) {
+      plan_.services.front().kind = experiment::ServiceKind::nginx;
+      instance.planned.kind = experiment::ServiceKind::nginx;
+      instance.config_path = id_.run_dir + "/lb/nginx.conf";
+      instance.team_config = "/srv/team/nginx.conf";
+      instance.upstream_log = script_.upstream_log;
+      for (const auto& [name, address] : {std::pair{"web1", "127.0.0.2"}, std::pair{"web2", "127.0.0.3"}}) {
+        stack::PlannedService backend;
+        backend.name = name;
+        backend.kind = experiment::ServiceKind::process;
+        backend.address = address;
+        plan_.services.push_back(backend);
+      }
+    }
     services_.push_back(instance);
   }
 

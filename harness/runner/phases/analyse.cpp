@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "harness/runner/load_delivery.h"
+#include "harness/runner/shares_basis.h"
 
 namespace faultline::runner {
 
@@ -47,6 +48,10 @@ void analyse_run(RunContext& run) {
   }
   if (rec.load_start_ns >= 0 && rec.load_end_ns > rec.load_start_ns) {
     rec.windows = verify::build_windows(rec.load, run.v.exp.slo.window, rec.load_start_ns, rec.load_end_ns);
+    // Before the verdict: share objectives judge these counts.
+    if (const auto* counts = source_counts(rec)) {
+      verify::count_backends_by_time(rec.windows, *counts);
+    }
     rec.verdict = verify::evaluate(run.v.objectives, rec.windows);
   }
   // Only a run that went to its end can be called unproven; one stopped

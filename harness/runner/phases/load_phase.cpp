@@ -112,7 +112,7 @@ void ActiveLoad::stop() {
   }
 }
 
-void drive_load(RunContext& run, stack::RunningStack& stack, OperatorNotes& notes, ActiveLoad& active) {
+void drive_load(RunContext& run, stack::RunningStack& stack, RunWatches& watches, ActiveLoad& active) {
   const auto& exp = run.v.exp;
   auto& rec = run.rec;
   // The generator measures on the run clock itself, whatever clock the
@@ -153,8 +153,8 @@ void drive_load(RunContext& run, stack::RunningStack& stack, OperatorNotes& note
       rec.status = RunStatus::interrupted;
       break;
     }
-    notes.take(run);
-    monitor.pull(*live);
+    watches.notes.take(run);
+    monitor.pull(*live, watches.shares.get());
     if (gate_passed) {
       monitor.forget_settled(now);
     }

@@ -30,6 +30,7 @@ class ActiveLoad {
 // the record says which (completed, interrupted, steady_state_failed,
 // aborted or failed) and when the load ran. Faults may still be in place
 // when it returns: the caller reverts them.
-void drive_load(RunContext& run, stack::RunningStack& stack, OperatorNotes& notes, ActiveLoad& active);
+// The notes and the share source of `watches` are read on each wake-up.
+void drive_load(RunContext& run, stack::RunningStack& stack, RunWatches& watches, ActiveLoad& active);
 
 }  // namespace faultline::runner

@@ -43,6 +43,16 @@ void tear_down(RunContext& run, StackInUse& in_use, RunWatches& watches, const s
   watches.notes.take(run);
   watches.lb.stop();
   run.rec.lb_events = watches.lb.events();
+  if (watches.shares) {
+    watches.shares->stop();
+    run.rec.shares = ShareRecord{watches.shares->basis(), watches.shares->all()};
+    for (const auto& server : run.rec.shares->basis.unknown_servers) {
+      run.progress.message(fmt::format(
+          "backend shares: {} answered requests at an address no service of the stack has; they count "
+          "as unknown",
+          server));
+    }
+  }
   run.rec.server_logs = keep_server_logs(*in_use.stack, out_dir);
   run.progress.message(fmt::format("run {}: tearing down the stack", run.rec.run_id));
   // Tearing the stack down would also undo any fault still in place, by

@@ -28,8 +28,12 @@ void OperatorNotes::take(RunContext& run) {
 
 // The watch stamps its events with the run clock on a thread of its own
 // (a paused HAProxy must not hold up the timeline), not with the clock of
-// the runner's schedule.
+// the runner's schedule; so does the share source, whose counts are read
+// every 100 ms: each read's counts land in one window, and a 1 s window
+// then takes ten of them.
 RunWatches::RunWatches(RunContext& run, const StackInUse& in_use)
-    : lb(*in_use.stack, run.rec.clock, 250ms), notes(in_use.identity.run_dir, run.progress) {}
+    : lb(*in_use.stack, run.rec.clock, 250ms),
+      notes(in_use.identity.run_dir, run.progress),
+      shares(share_source_for(*in_use.stack, run.v.exp.load.target, run.rec.clock, 100ms)) {}
 
 }  // namespace faultline::runner

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "harness/runner/lb_watch.h"
 #include "harness/runner/note_inbox.h"
 #include "harness/runner/phases/bring_up.h"
 #include "harness/runner/phases/run_context.h"
+#include "harness/runner/share_source.h"
 
 namespace faultline::runner {
 
@@ -27,12 +29,14 @@ class OperatorNotes {
 
 // What is watched from before the load until the faults are reverted,
 // besides the load itself: the load balancers' own view of their servers
-// (for the timeline) and the operator's notes.
+// (for the timeline), the operator's notes, and the load target's own
+// per-backend counts when it runs a team's config (null otherwise).
 struct RunWatches {
   RunWatches(RunContext& run, const StackInUse& in_use);
 
   LbWatch lb;
   OperatorNotes notes;
+  std::unique_ptr<ShareSource> shares;
 };
 
 }  // namespace faultline::runner
