@@ -141,7 +141,17 @@ std::string params_text(const json& params) {
 
 std::string stack_line(const journal::Service& s) {
   std::string text = fmt::format("{} ({}, {}:{})", s.name, s.kind, s.address, at_least_zero(s.port));
-  if (!s.backends.empty()) {
+  if (s.config) {
+    // The file decides the rest; the report does not restate it.
+    text += fmt::format(": runs the team's config `{}`", *s.config);
+    if (!s.backends.empty()) {
+      text += fmt::format(" in front of {}", joined(s.backends));
+    }
+    if (!s.config_changes.empty()) {
+      text += fmt::format(" (faultline changed {} line{} of its copy; the journal lists them)",
+                          s.config_changes.size(), s.config_changes.size() == 1 ? "" : "s");
+    }
+  } else if (!s.backends.empty()) {
     std::vector<std::string> names;
     for (const auto& [name, w] : s.weights) {
       names.push_back(fmt::format("{} weight {}", name, w));
@@ -152,6 +162,9 @@ std::string stack_line(const journal::Service& s) {
       text += fmt::format("; maxconn {}; retries {}", at_least_zero(*s.maxconn),
                           at_least_zero(s.retries.value_or(0)));
     }
+  }
+  if (s.command) {
+    text += fmt::format(": the team's program `{}`", *s.command);
   }
   if (const auto& cap = s.capacity) {
     text += fmt::format(": {} workers of {}, queue {}{}", cap->workers.value_or(0),

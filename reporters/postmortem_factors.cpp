@@ -154,6 +154,10 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
     any_slow = any_slow || slows_a_server(f->activity->name);
   }
   const bool health_check = lb.health_check;
+  // A load balancer run from the team's own file: its balancing, checks,
+  // limits and retries are the file's, which the journal does not hold,
+  // so no factor says what was configured; measured ones stand.
+  const bool own_config = lb.config.has_value();
   const double rate = run.load.rate;
   const auto named = hit_backends(run, lb);
   auto hit = named;
@@ -199,7 +203,7 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
     }
     // A slow server: the balancing, then the missing limit, come first; a
     // health check would not have taken out a server that still answers.
-    if (any_slow && crash == nullptr) {
+    if (any_slow && crash == nullptr && !own_config) {
       const std::string& balance = lb.balance;
       if (balance != "leastconn" && balance != "least_conn" && !balance.empty()) {
         out.push_back(
@@ -228,14 +232,14 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
         : kept_share(figures, backend).empty() ? std::string()
                                                : ": " + kept_share(figures, backend);
     const std::optional<double> down_at = marked_down_at(run, backend);
-    if (health_check && down_at && (crash != nullptr || figures.failed > 0)) {
+    if ((health_check || own_config) && down_at && (crash != nullptr || figures.failed > 0)) {
       const double interval = lb.health_check_interval_s.value_or(0);
       const double fall = double(lb.health_check_fall.value_or(0));
       out.push_back(fmt::format(
           "{}'s health check took {} out only {} after the fault{}; requests sent to it until then failed "
           "(measured).",
           lb_name, backend, human_duration(*down_at - run.inc_start),
-          interval > 0 && fall > 0
+          interval > 0 && fall > 0 && !own_config
               ? fmt::format(" (configured: a check every {}, down after {:g} failures in a row)",
                             human_duration(interval), fall)
               : std::string()));
@@ -244,7 +248,7 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
     // took more of the traffic was not failing, and taking it out would
     // move the overload to the next.
     const bool failing = std::find(named.begin(), named.end(), backend) != named.end();
-    if (!failing) {
+    if (!failing || own_config) {
       continue;
     }
     if (!health_check) {
@@ -261,7 +265,7 @@ std::vector<std::string> contributing_factors(const Run& run, const ImpactFigure
                       lb_name, backend, after));
     }
   }
-  if (figures.failed > 0 && configured_none(lb.retries)) {
+  if (figures.failed > 0 && configured_none(lb.retries) && !own_config) {
     out.push_back(
         fmt::format("No retries were configured on {} (`retries: 0`, configured): a request that "
                     "failed on one server was not tried on another ({} failed, measured).",

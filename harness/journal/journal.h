@@ -96,6 +96,14 @@ struct Service {
   bool redispatch = false;
   std::vector<std::string> retry_on;
   std::optional<Capacity> capacity;
+  // Run from the team's own config: the file as the experiment names it,
+  // and what faultline changed in the copy it ran. Such a load balancer's
+  // balancing, checks and retries are the file's: the fields above keep
+  // their defaults and say nothing of them.
+  std::optional<std::string> config;
+  std::vector<std::string> config_changes;
+  // kind process: the team's command line.
+  std::optional<std::string> command;
 };
 
 struct ExternalTarget {

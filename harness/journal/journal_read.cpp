@@ -45,6 +45,9 @@ Service read_service(const json& item) {
     s.capacity = Capacity{c.opt_integer("workers"), c.opt_number("service_time_ms"), c.integer("queue"),
                           c.number("rps"), c.flag("crash_on_overflow")};
   }
+  s.config = r.opt_text("config");
+  s.config_changes = r.texts("config_changes");
+  s.command = r.opt_text("command");
   return s;
 }
 

@@ -52,6 +52,11 @@ json service_json(const Service& s) {
     cap["crash_on_overflow"] = c->crash_on_overflow;
     o["capacity"] = cap;
   }
+  put_if(o, "config", s.config);
+  if (!s.config_changes.empty()) {
+    o["config_changes"] = s.config_changes;
+  }
+  put_if(o, "command", s.command);
   return o;
 }
 

@@ -221,7 +221,9 @@ Result<std::vector<StatRow>> HaproxyRuntimeApi::show_stat() const {
 
 Result<std::vector<HaproxyRuntimeApi::ServerRow>> HaproxyRuntimeApi::servers_state(
     const std::string& backend) const {
-  auto answer = command("show servers state " + backend);
+  // No backend: every backend's servers.
+  auto answer =
+      command(backend.empty() ? std::string("show servers state") : "show servers state " + backend);
   if (!answer) {
     return answer.error();
   }

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 
 #include "harness/common/version.h"
 #include "harness/runner/analysis.h"
@@ -134,6 +135,14 @@ std::vector<journal::CorrectiveAction> corrective_actions(
   return out;
 }
 
+// A path as the experiment's author wrote it: relative to the experiment
+// file's folder when inside it.
+std::string shown_path(const experiment::Experiment& exp, const std::string& path) {
+  const std::filesystem::path rel =
+      std::filesystem::path(path).lexically_relative(std::filesystem::path(exp.source_file).parent_path());
+  return rel.empty() || *rel.begin() == ".." ? path : rel.string();
+}
+
 journal::Stack stack_of(const ValidatedExperiment& v, const RunRecord& rec) {
   const auto& exp = v.exp;
   journal::Stack out;
@@ -147,7 +156,17 @@ journal::Stack stack_of(const ValidatedExperiment& v, const RunRecord& rec) {
       svc.kind = experiment::to_string(ps.kind);
       svc.address = ps.address;
       svc.port = ps.port;
-      if (s != nullptr && s->is_load_balancer()) {
+      if (s != nullptr && s->has_own_config()) {
+        // The team's file decides balancing, checks, limits and retries:
+        // the journal names the file instead of faultline's defaults,
+        // which the reports would otherwise read as configured.
+        svc.load_balancer = s->is_load_balancer();
+        svc.backends = s->backends;
+        svc.config = shown_path(exp, s->own.config);
+        if (auto it = rec.config_changes.find(ps.name); it != rec.config_changes.end()) {
+          svc.config_changes = it->second;
+        }
+      } else if (s != nullptr && s->is_load_balancer()) {
         svc.load_balancer = true;
         svc.backends = s->backends;
         for (const auto& b : s->backends) {
@@ -166,6 +185,13 @@ journal::Stack stack_of(const ValidatedExperiment& v, const RunRecord& rec) {
         svc.retries = s->retries;
         svc.redispatch = s->redispatch;
         svc.retry_on = s->retry_on;
+      }
+      if (s != nullptr && s->kind == experiment::ServiceKind::process) {
+        std::string line;
+        for (const auto& word : s->own.command) {
+          line += (line.empty() ? "" : " ") + word;
+        }
+        svc.command = line;
       }
       if (s != nullptr && s->capacity) {
         svc.capacity =

@@ -66,19 +66,23 @@ std::string server_state_word(const platform::HaproxyRuntimeApi::ServerRow& row)
 
 void diff_server_states(const std::string& service,
                         const std::vector<platform::HaproxyRuntimeApi::ServerRow>& rows, int64_t now_ns,
-                        std::map<std::string, std::string>& known, std::vector<LbEvent>& events) {
+                        std::map<std::string, std::string>& known, std::vector<LbEvent>& events,
+                        bool qualify) {
   for (const auto& row : rows) {
     const auto name = row.find("srv_name");
     const std::string word = server_state_word(row);
     if (name == row.end() || word.empty()) {
       continue;
     }
-    auto [it, first_sight] = known.try_emplace(name->second, word);
+    const auto backend = row.find("be_name");
+    const std::string server =
+        qualify && backend != row.end() ? backend->second + "/" + name->second : name->second;
+    auto [it, first_sight] = known.try_emplace(server, word);
     if (first_sight || it->second == word) {
       continue;
     }
-    events.push_back(LbEvent{now_ns, service, name->second, it->second, word,
-                             event_text(service, name->second, it->second, word)});
+    events.push_back(
+        LbEvent{now_ns, service, server, it->second, word, event_text(service, server, it->second, word)});
     it->second = word;
   }
 }
@@ -86,7 +90,10 @@ void diff_server_states(const std::string& service,
 LbWatch::LbWatch(const stack::RunningStack& stack, const RunClock& clock, Duration interval)
     : clock_(clock), poller_(interval) {
   for (const auto& svc : stack.services()) {
-    if (!svc.runtime_socket.empty() && !svc.backend_name.empty()) {
+    // faultline's own configs hold one backend; a team's may hold many,
+    // all watched (backend_name empty), each server named as
+    // "backend/server".
+    if (!svc.runtime_socket.empty() && (!svc.backend_name.empty() || !svc.team_config.empty())) {
       // A short deadline: a poll that waits on a paused HAProxy only delays
       // the next poll.
       targets_.push_back(
@@ -121,7 +128,7 @@ void LbWatch::poll_all() {
       continue;
     }
     std::vector<LbEvent> fresh;
-    diff_server_states(target.service, *rows, clock_.now_ns(), target.known, fresh);
+    diff_server_states(target.service, *rows, clock_.now_ns(), target.known, fresh, target.backend.empty());
     if (!fresh.empty()) {
       std::lock_guard lock(mutex_);
       events_.insert(events_.end(), fresh.begin(), fresh.end());

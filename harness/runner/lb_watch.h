@@ -35,10 +35,12 @@ std::string server_state_word(const platform::HaproxyRuntimeApi::ServerRow& row)
 
 // Compares one poll's rows with the states seen before and appends an event
 // per server whose state word changed. The first sight of a server records
-// its state without an event.
+// its state without an event. `qualify`: rows of several backends, each
+// server named "backend/server".
 void diff_server_states(const std::string& service,
                         const std::vector<platform::HaproxyRuntimeApi::ServerRow>& rows, int64_t now_ns,
-                        std::map<std::string, std::string>& known, std::vector<LbEvent>& events);
+                        std::map<std::string, std::string>& known, std::vector<LbEvent>& events,
+                        bool qualify = false);
 
 // Polls every HAProxy of the stack on a thread of its own (a paused
 // HAProxy must not hold up the runner's timeline) every `interval`, until

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,6 +99,9 @@ struct RunRecord {
   std::string run_id;
   RunEnvironment environment;
   std::optional<stack::Plan> plan;
+  // Per service run from the team's own config: what faultline changed in
+  // the copy it ran, one line each with its reason.
+  std::map<std::string, std::vector<std::string>> config_changes;
   RunClock clock;
   int64_t load_start_ns = -1;  // t = 0 of the method timeline
   int64_t load_end_ns = -1;

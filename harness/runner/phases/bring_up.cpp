@@ -33,6 +33,11 @@ std::optional<StackInUse> bring_up(RunContext& run, stack::StackRuntime* given,
   }
   StackInUse in_use{runtime, std::move(*identity), std::move(*up)};
   run.rec.plan = in_use.stack->plan();
+  for (const auto& svc : in_use.stack->services()) {
+    if (!svc.team_config.empty()) {
+      run.rec.config_changes[svc.planned.name] = svc.config_changes;
+    }
+  }
   return in_use;
 }
 
