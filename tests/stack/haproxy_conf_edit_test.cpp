@@ -115,7 +115,7 @@ TEST_CASE("haproxy_conf: insert_in_section adds after the section's last stateme
   CHECK(to_text(last.config) == production_text() + "    stats admin if TRUE\n");
 }
 
-TEST_CASE("haproxy_conf: sections are addressed by selector; an unknown one lists those that exist",
+TEST_CASE("haproxy_conf: sections are addressed by selector, and an unknown one lists those that exist",
           "[haproxy_conf]") {
   const std::string existing =
       "the sections are global, defaults, frontend fe_main, backend be_api, backend be_static, backend "
