@@ -82,16 +82,16 @@ std::string config_line(const PlanView& view, const Service& s) {
                             : view.rendered_asked        ? "not shown: no addresses to render it with"
                                                          : "--configs prints it";
   if (s.is_load_balancer()) {
-    return fmt::format("config: rendered by faultline from the experiment, balance {} ({})", s.balance,
-                       where);
+    return fmt::format("config: rendered by faultline from the experiment ({}): balance {}", where,
+                       s.balance);
   }
   std::string line =
-      fmt::format("config: rendered by faultline: answers with 200 and names itself in the {} header",
-                  exp.load.backend_header);
+      fmt::format("config: rendered by faultline ({}): answers with 200 and names itself in the {} header",
+                  where, exp.load.backend_header);
   if (s.capacity && s.capacity->rps > 0) {
     line += fmt::format(", sheds with 503 beyond {} (burst {})", rate(s.capacity->rps), s.capacity->burst);
   }
-  return line + fmt::format(" ({})", where);
+  return line;
 }
 
 std::string ready_text(const experiment::Readiness& ready, int port) {
@@ -186,8 +186,9 @@ std::string configs_section(const PlanView& view) {
                   kRunFolder, view.registry_dir);
   if (!view.configs.empty()) {
     out +=
-        "  the number is the line in the team's file; \"+\" a line faultline adds, \"~\" one it changes, "
-        "\"-\" one it leaves out, \"^\" what it was and why\n";
+        "  in the margin: the line's number in the team's file, and \"+\" for a line faultline adds,\n"
+        "  \"~\" for one it changes, \"-\" for one it leaves out; under a change, \"^\" what it was and "
+        "why\n";
   }
   for (const auto& c : view.configs) {
     out += "\n" + format_config_copy(c);
