@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <set>
 
 #include "harness/common/text.h"
 #include "harness/runner/plan_view.h"
@@ -126,10 +127,17 @@ PlanView gather_plan(const ValidatedExperiment& v, const PlanOptions& options) {
   view.registry_dir = options.registry_dir;
   view.rendered_asked = options.render_configs;
   // An identity like a run's, in the same registry, so the subnet is one a
-  // run started now would get (live runs there keep theirs); its id only
-  // names things, and nothing is made under it.
+  // run started now would get: make_plan leaves out the subnets of the live
+  // runs there, all but its own id's, so the id is one no run there holds.
+  // Nothing is made under it.
+  std::set<std::string> taken;
+  for (const auto& run : stack::list_runs(options.registry_dir)) {
+    taken.insert(run.run_id);
+  }
   stack::RunIdentity id;
-  id.run_id = "000000";
+  for (unsigned n = 0; id.run_id.empty() || taken.count(id.run_id) != 0; ++n) {
+    id.run_id = fmt::format("{:06x}", n);
+  }
   id.run_dir = (fs::path(options.registry_dir) / id.run_id).string();
   view.plan = stack::make_plan(v.exp, id);
 

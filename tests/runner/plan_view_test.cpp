@@ -122,7 +122,7 @@ TEST_CASE("a copy is listed beside the team's line numbers, each change marked w
         "    7       mode http\n");
 }
 
-TEST_CASE("an included file faultline changed is listed after the main one; the others are named",
+TEST_CASE("an included file faultline changed is listed after the main one, the others are named",
           "[runner][plan]") {
   PreparedConfigView config;
   config.service = "web";
