@@ -59,11 +59,6 @@ PreparedConfigView view_of(const stack::OwnConfigCopy& copy, const std::string& 
     replace_all(text, scratch, kRunFolder);
     return text;
   };
-  const std::string exp_dir = fs::path(exp.source_file).parent_path().string();
-  auto shown = [&](const std::string& path) {
-    const fs::path rel = fs::path(path).lexically_relative(exp_dir);
-    return rel.empty() || *rel.begin() == ".." ? path : rel.string();
-  };
   PreparedConfigView view;
   view.service = copy.service;
   view.copy_path = in_run(copy.main_copy);
@@ -71,7 +66,7 @@ PreparedConfigView view_of(const stack::OwnConfigCopy& copy, const std::string& 
     const auto team = copy.team_path_of.find(path);
     const std::string team_path = team != copy.team_path_of.end() ? team->second : copy.team_file;
     CopiedConfigFile file;
-    file.shown_path = shown(team_path);
+    file.shown_path = shown_path(exp, team_path);
     for (const auto& c : copy.changes) {
       if (c.file == team_path) {
         stack::ConfigChange told = c;

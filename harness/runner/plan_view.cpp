@@ -24,20 +24,6 @@ namespace fs = std::filesystem;
 using experiment::Service;
 using experiment::ServiceKind;
 
-std::string experiment_dir(const experiment::Experiment& exp) {
-  return fs::path(exp.source_file).parent_path().string();
-}
-
-// A path as the experiment's author reads it: relative to the experiment
-// file's folder when inside it.
-std::string shown(const experiment::Experiment& exp, const std::string& path) {
-  const fs::path rel = fs::path(path).lexically_relative(experiment_dir(exp));
-  if (rel.empty() || *rel.begin() == "..") {
-    return path;
-  }
-  return rel.string();
-}
-
 std::string at(Duration d) {
   return "t+" + format_duration(d);
 }
@@ -75,7 +61,7 @@ std::string config_line(const PlanView& view, const Service& s) {
   const auto& exp = view.v->exp;
   if (s.has_own_config()) {
     const PreparedConfigView* c = config_of(view, s.name);
-    return fmt::format("config: the team's {}, run as a copy{}", shown(exp, s.own.config),
+    return fmt::format("config: the team's {}, run as a copy{}", shown_path(exp, s.own.config),
                        c != nullptr && c->error.empty() ? " (below, with what faultline changes)" : "");
   }
   const std::string where = rendered_shown(view, s.name) ? "below"
@@ -110,7 +96,7 @@ std::vector<std::string> service_details(const PlanView& view, const Service& s)
       const auto resolved = view.commands.find(s.name);
       lines.push_back("command: " +
                       shell_words(resolved != view.commands.end() ? resolved->second : s.own.command));
-      const std::string dir = shown(exp, s.own.workdir);
+      const std::string dir = shown_path(exp, s.own.workdir);
       lines.push_back(dir == "." || s.own.workdir.empty() ? "workdir: . (the experiment file's folder)"
                                                           : "workdir: " + dir);
       if (!s.own.env.empty()) {
@@ -346,6 +332,14 @@ std::string slo_section(const PlanView& view) {
 }
 
 }  // namespace
+
+std::string shown_path(const experiment::Experiment& exp, const std::string& path) {
+  const fs::path rel = fs::path(path).lexically_relative(fs::path(exp.source_file).parent_path());
+  if (rel.empty() || *rel.begin() == "..") {
+    return path;
+  }
+  return rel.string();
+}
 
 std::string shell_words(const std::vector<std::string>& words) {
   std::string out;
