@@ -30,7 +30,10 @@ json counts_json(const Counts& counts) {
 
 json service_json(const Service& s) {
   json o = {{"name", s.name}, {"kind", s.kind}, {"address", s.address}, {"port", s.port}};
-  if (s.load_balancer) {
+  if (s.load_balancer && s.config) {
+    // The team's file decides the rest; the journal does not guess it.
+    o["backends"] = s.backends;
+  } else if (s.load_balancer) {
     o["backends"] = s.backends;
     o["weights"] = counts_json(s.weights);
     o["balance"] = s.balance;

@@ -99,6 +99,15 @@ TEST_CASE("a team's own haproxy.cfg and nginx.conf run as written in front of it
     CHECK(baseline["requests"].get<double>() > 400);
     CHECK(baseline["error_rate"].get<double>() == 0.0);
     CHECK(status_count(baseline, "200") == baseline["requests"].get<long>());
+    // Shares without a backend header: from HAProxy's per-server
+    // counters, or the upstream log faultline added to nginx's copy.
+    CHECK(j["shares_basis"]["source"] == (lb_kind == "haproxy" ? "haproxy-counters" : "nginx-access-log"));
+    CHECK(backend_share(baseline["backends"], "api1") == Approx(0.5).margin(0.07));
+    CHECK(backend_share(baseline["backends"], "api2") == Approx(0.5).margin(0.07));
+    // The journal names the team's file and what the copy changed.
+    CHECK(j["stack"]["services"][0]["config"].get<std::string>().find("/own/") != std::string::npos);
+    CHECK(j["stack"]["services"][0]["config_changes"].size() >= 2);
+    CHECK_FALSE(j["stack"]["services"][0].contains("health_check"));
     CHECK(bytes_of(config) == config_before);
     CHECK(bytes_of("/etc/hosts") == hosts_before);
     const std::string run_id = j["run_id"].get<std::string>();
