@@ -7,6 +7,11 @@
 // `faultline validate` makes the same check before any run
 // (check_before_run), against the config the run would render, and points
 // at the fragment's line the server complains about.
+// On a team's own config the fragment goes into the section or block the
+// step names as the file has it ("frontend fe_main", "location /api") of
+// the copy the run made; validate checks that the section exists and that
+// the fragment fits in it, and the check mode judges it at inject, where
+// the server runs (with the stack's names), before anything is reloaded.
 
 #include <fmt/format.h>
 
@@ -20,6 +25,7 @@
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_precheck.h"
 #include "faults/common/lb_reconfig.h"
+#include "faults/common/lb_team_edit.h"
 #include "faults/fault_type.h"
 #include "harness/experiment/scalar_lines.h"
 
@@ -77,17 +83,23 @@ class LbConfig final : public ReconfigFault {
         param(&Params::file, "file", kind::text("path"))
             .absent_means("fragment instead")
             .doc("file holding the lines, relative to the experiment file"),
-        param(&Params::section, "section", kind::choice({"global", "defaults", "frontend", "backend"}))
+        // Read as text: on the team's own config it names a section as the
+        // file has it; make() holds a rendered config to the four words.
+        param(&Params::section, "section", kind::text("global|defaults|frontend|backend, or a section"))
             .defaults_to("backend")
-            .doc("where the lines go (nginx: main, http, server, upstream block)"),
+            .doc(
+                "where the lines go (nginx: main, http, server, upstream block); on the team's own config, a "
+                "section or block as its file names it: \"frontend fe_main\", \"location /api\""),
     }};
     return table;
   }
   static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
 
+  // `section`: on a team's config (`team_config` not empty), the selector
+  // of the section or block of its file.
   LbConfig(FaultSite site, std::string section, std::string fragment, std::string origin,
-           FragmentSource source, std::vector<experiment::ExternalTarget> external)
-      : ReconfigFault(kName, std::move(site)),
+           FragmentSource source, std::vector<experiment::ExternalTarget> external, std::string team_config)
+      : ReconfigFault(kName, std::move(site), std::move(team_config)),
         section_(std::move(section)),
         fragment_(std::move(fragment)),
         origin_(std::move(origin)),
@@ -96,9 +108,9 @@ class LbConfig final : public ReconfigFault {
 
   std::string describe() const override {
     std::string first = fragment_.substr(0, fragment_.find('\n'));
-    return fmt::format(
-        "a configuration change ({}) was applied to the {} section of load balancer {}: '{}'{}", origin_,
-        section_, lb(), first, first.size() < fragment_.size() ? " ..." : "");
+    return fmt::format("a configuration change ({}) was applied to {} of load balancer {}: '{}'{}", origin_,
+                       on_team_config() ? section_ : "the " + section_ + " section", lb(), first,
+                       first.size() < fragment_.size() ? " ..." : "");
   }
 
   std::vector<Measure> suggested_measures() const override {
@@ -133,6 +145,15 @@ class LbConfig final : public ReconfigFault {
     return std::move(changed->text);
   }
 
+  Status edit_team(const stack::RunningStack& stack, TeamConfig& config) const override {
+    for (const auto& address : addresses_in(fragment_)) {
+      if (auto st = check_address_at_inject(stack, address, external_); !st) {
+        return st;
+      }
+    }
+    return insert_team_fragment(config, section_, fragment_);
+  }
+
   // The one way the fragment goes into a config, at inject and in
   // check_before_run.
   Result<SectionInsert> with_fragment(experiment::ServiceKind kind, const std::string& text) const {
@@ -155,7 +176,9 @@ class LbConfig final : public ReconfigFault {
 
 void LbConfig::check_before_run(const PreRunContext& ctx, experiment::Diagnostics& diags) const {
   const auto* svc = ctx.exp.stack.find(lb());
-  if (svc == nullptr) {
+  // A team's config is not rendered: make() has put the fragment into the
+  // section it names, and the check mode judges the copy at inject.
+  if (svc == nullptr || svc->has_own_config()) {
     return;
   }
   const char* checker = svc->kind == experiment::ServiceKind::haproxy ? "haproxy -c" : "nginx -t";
@@ -309,11 +332,29 @@ std::unique_ptr<Fault> LbConfig::make(const Params& p, ParamReader& params,
       check_address_param(params, file ? "file" : "fragment", "the fragment's address", exp, address);
     }
   }
-  if (!params.ok() || !fragment || !p.section || lb == nullptr) {
+  std::optional<std::string> section = p.section;
+  if (lb != nullptr && lb->has_own_config() && section) {
+    section = team_section(params, exp, *lb, *section);
+    if (section && fragment && params.ok()) {
+      // The fragment must fit where it goes: HAProxy refuses lines that
+      // open a section of their own, nginx lines its grammar rejects.
+      auto config = read_team_config(exp, *lb);
+      auto st = config ? insert_team_fragment(*config, *section, *fragment) : Status(config.error());
+      if (!st) {
+        params.error_at(file ? "file" : "fragment",
+                        fmt::format("lb_config cannot add the fragment to {} of {}: {}", *section,
+                                    shown_path(exp, lb->own.config), st.error().message));
+      }
+    }
+  } else if (const auto* node = params.find("section"); node != nullptr) {
+    // A rendered config has these four sections (nginx: blocks) only.
+    section = params.values().choice(*node, "section", {"global", "defaults", "frontend", "backend"});
+  }
+  if (!params.ok() || !fragment || !section || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbConfig>(fault_site(step, exp), *p.section, *fragment, origin, std::move(source),
-                                    reachable_external(exp));
+  return std::make_unique<LbConfig>(fault_site(step, exp), *section, *fragment, origin, std::move(source),
+                                    reachable_external(exp), team_config_of(lb));
 }
 
 const Registration registration{fault_type<LbConfig>()};

@@ -79,12 +79,16 @@ Status NetnsStack::reload(const std::string& service, const std::string& new_con
   if (auto st = write_text(services_[*i].config_path, new_config_text); !st) {
     return st;
   }
+  return reload_written(*i);
+}
+
+Status NetnsStack::reload_written(size_t i) {
   auto st =
-      services_[*i].planned.kind == experiment::ServiceKind::haproxy ? reload_haproxy(*i) : reload_nginx(*i);
+      services_[i].planned.kind == experiment::ServiceKind::haproxy ? reload_haproxy(i) : reload_nginx(i);
   if (!st) {
-    return Error{fmt::format("service {}: reload: {}", service, st.error().message)};
+    return Error{fmt::format("service {}: reload: {}", services_[i].planned.name, st.error().message)};
   }
-  return wait_ready({*i}, Clock::now() + kReadyTimeout, false);
+  return wait_ready({i}, Clock::now() + kReadyTimeout, false);
 }
 
 Status NetnsStack::reload_haproxy(size_t i) {
