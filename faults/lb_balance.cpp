@@ -114,8 +114,8 @@ class LbBalance final : public ReconfigFault {
       // Before any `keepalive`, which must follow the balancing directive.
       const auto directive = stack::nginx_balance_directive(algorithm_).value_or("");
       if (!directive.empty()) {
-        if (auto st = insert_team_fragment(config, "upstream " + backend, directive); !st) {
-          return st;
+        if (auto put = insert_team_fragment(config, "upstream " + backend, directive); !put) {
+          return put.error();
         }
       }
     }

@@ -26,6 +26,7 @@
 #include "faults/common/lb_precheck.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/common/lb_team_edit.h"
+#include "faults/common/lb_team_precheck.h"
 #include "faults/fault_type.h"
 #include "harness/experiment/scalar_lines.h"
 
@@ -151,7 +152,11 @@ class LbConfig final : public ReconfigFault {
         return st;
       }
     }
-    return insert_team_fragment(config, section_, fragment_);
+    auto put = insert_team_fragment(config, section_, fragment_);
+    if (!put) {
+      return put.error();
+    }
+    return {};
   }
 
   // The one way the fragment goes into a config, at inject and in
@@ -162,6 +167,9 @@ class LbConfig final : public ReconfigFault {
 
   void report_rejection(experiment::ServiceKind kind, const ConfigCheck& check, const SectionInsert& changed,
                         experiment::Diagnostics& diags) const;
+  // The same for a team's config (`file`, as the experiment names it).
+  void report_team_rejection(const TeamFragmentCheck& check, const std::string& file,
+                             experiment::Diagnostics& diags) const;
   // The last of the fragment's first `up_to` lines (1-based) that starts
   // with the directive a complaint quotes ("keepalive" directive is
   // duplicate); 0 when none does.
@@ -176,9 +184,7 @@ class LbConfig final : public ReconfigFault {
 
 void LbConfig::check_before_run(const PreRunContext& ctx, experiment::Diagnostics& diags) const {
   const auto* svc = ctx.exp.stack.find(lb());
-  // A team's config is not rendered: make() has put the fragment into the
-  // section it names, and the check mode judges the copy at inject.
-  if (svc == nullptr || svc->has_own_config()) {
+  if (svc == nullptr) {
     return;
   }
   const char* checker = svc->kind == experiment::ServiceKind::haproxy ? "haproxy -c" : "nginx -t";
@@ -188,6 +194,16 @@ void LbConfig::check_before_run(const PreRunContext& ctx, experiment::Diagnostic
         fmt::format("could not check the lb_config fragment for {} with {}: {}", lb(), checker, why),
         "faultline run checks it again before injecting it (a rejected fragment fails the inject)");
   };
+  if (svc->has_own_config()) {
+    // Not rendered: the copy a run would make of the team's file.
+    auto check = check_team_fragment(ctx.exp, *svc, section_, fragment_);
+    if (!check) {
+      not_checked(check.error().message);
+    } else if (!check->passed) {
+      report_team_rejection(*check, shown_path(ctx.exp, svc->own.config), diags);
+    }
+    return;
+  }
   if (!ctx.plan) {
     not_checked(ctx.plan.error().message);
     return;
@@ -215,6 +231,29 @@ void LbConfig::check_before_run(const PreRunContext& ctx, experiment::Diagnostic
     not_checked(check.error().message);
   } else if (!check->passed) {
     report_rejection(svc->kind, *check, *changed, diags);
+  }
+}
+
+void LbConfig::report_team_rejection(const TeamFragmentCheck& check, const std::string& file,
+                                     experiment::Diagnostics& diags) const {
+  const std::string hint = fmt::format(
+      "the fragment goes {} {} of faultline's copy of {}; at run time the inject would fail and leave the "
+      "load "
+      "balancer unchanged",
+      on_team_config() && check.checker == "haproxy -c" ? "at the end of" : "at the start of", section_,
+      file);
+  for (const auto& c : check.complaints) {
+    if (c.fragment_line) {
+      diags.error(source_.line_pos(fragment_, *c.fragment_line),
+                  fmt::format("{} rejects this line of the lb_config fragment for {}: {}", check.checker,
+                              lb(), c.text),
+                  hint);
+    } else {
+      diags.error(source_.param,
+                  fmt::format("{} rejects {} with the lb_config fragment for {}: {}", check.checker, file,
+                              lb(), c.text),
+                  hint);
+    }
   }
 }
 
@@ -339,7 +378,8 @@ std::unique_ptr<Fault> LbConfig::make(const Params& p, ParamReader& params,
       // The fragment must fit where it goes: HAProxy refuses lines that
       // open a section of their own, nginx lines its grammar rejects.
       auto config = read_team_config(exp, *lb);
-      auto st = config ? insert_team_fragment(*config, *section, *fragment) : Status(config.error());
+      auto st =
+          config ? insert_team_fragment(*config, *section, *fragment) : Result<InsertedLines>(config.error());
       if (!st) {
         params.error_at(file ? "file" : "fragment",
                         fmt::format("lb_config cannot add the fragment to {} of {}: {}", *section,

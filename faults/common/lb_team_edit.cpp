@@ -293,15 +293,21 @@ Status remove_from_upstream(TeamConfig& config, const std::string& upstream,
   }
 }
 
-Status insert_team_fragment(TeamConfig& config, const std::string& selector, const std::string& fragment) {
+Result<InsertedLines> insert_team_fragment(TeamConfig& config, const std::string& selector,
+                                           const std::string& fragment) {
   if (config.is_haproxy()) {
-    return take(config, haproxy_conf::insert_in_section(config.haproxy(), selector, fragment));
+    auto edit = haproxy_conf::insert_in_section(config.haproxy(), selector, fragment);
+    if (!edit) {
+      return edit.error();
+    }
+    config.haproxy() = std::move(edit->config);
+    return InsertedLines{config.haproxy().file_name, edit->lines.first, edit->lines.last};
   }
   auto put = nginx_conf::insert_fragment(config.nginx(), selector, nginx_conf::At::start, fragment);
   if (!put) {
     return put.error();
   }
-  return {};
+  return InsertedLines{put->file, put->first_line, put->last_line};
 }
 
 }  // namespace faultline::faults

@@ -55,8 +55,18 @@ Status set_everywhere(TeamConfig& config, const std::string& name, const std::ve
 Status remove_from_upstream(TeamConfig& config, const std::string& upstream,
                             const std::vector<std::string>& names);
 
+// Where inserted lines went: lines first..last (1-based, inclusive) of
+// `file` as it reads now, so that a checker's complaint about one of them
+// can be traced back to the fragment.
+struct InsertedLines {
+  std::string file;  // HAProxy: the config's file name; nginx: the file's path
+  size_t first = 0;
+  size_t last = 0;
+};
+
 // Adds `fragment` to the section or block `selector` names (HAProxy: at its
 // end, where it overrides what the section said; nginx: at its start).
-Status insert_team_fragment(TeamConfig& config, const std::string& selector, const std::string& fragment);
+Result<InsertedLines> insert_team_fragment(TeamConfig& config, const std::string& selector,
+                                           const std::string& fragment);
 
 }  // namespace faultline::faults
