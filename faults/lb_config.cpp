@@ -28,6 +28,7 @@
 #include "faults/common/lb_team_edit.h"
 #include "faults/common/lb_team_precheck.h"
 #include "faults/fault_type.h"
+#include "harness/common/text.h"
 #include "harness/experiment/scalar_lines.h"
 
 namespace faultline::faults {
@@ -381,9 +382,13 @@ std::unique_ptr<Fault> LbConfig::make(const Params& p, ParamReader& params,
       auto st =
           config ? insert_team_fragment(*config, *section, *fragment) : Result<InsertedLines>(config.error());
       if (!st) {
+        // HAProxy's reader names the file already; nginx's does not.
+        const std::string shown = shown_path(exp, lb->own.config);
+        const std::string& why = st.error().message;
         params.error_at(file ? "file" : "fragment",
-                        fmt::format("lb_config cannot add the fragment to {} of {}: {}", *section,
-                                    shown_path(exp, lb->own.config), st.error().message));
+                        fmt::format("lb_config cannot add the fragment to {}{}: {}", *section,
+                                    starts_with(why, shown + ": ") ? "" : " of " + shown,
+                                    starts_with(why, shown + ": ") ? why.substr(shown.size() + 2) : why));
       }
     }
   } else if (const auto* node = params.find("section"); node != nullptr) {

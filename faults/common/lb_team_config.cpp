@@ -301,19 +301,18 @@ const char* const kSectionHint =
     "\"backend be_api\", \"global\" (HAProxy); \"http\", \"upstream be_api\", \"server :8080\", "
     "\"location /api\" (nginx)";
 
-// The one of `candidates` a bare section keyword means; an error at
-// `section` when there is not exactly one.
-std::optional<std::string> the_only(ParamReader& params, const std::string& file, const std::string& keyword,
-                                    const std::vector<std::string>& candidates) {
+// The one of `candidates` (each a `what`) that the bare section keyword
+// `word` means; an error at `section` when there is not exactly one.
+std::optional<std::string> the_only(ParamReader& params, const std::string& file, const std::string& word,
+                                    const std::string& what, const std::vector<std::string>& candidates) {
   if (candidates.size() == 1) {
     return candidates.front();
   }
-  params.error_at(
-      "section",
-      candidates.empty()
-          ? fmt::format("{}: the file has no {} to add the lines to", file, keyword)
-          : fmt::format("{}: '{}' could be any of {}; name one", file, keyword, listing(candidates)),
-      kSectionHint);
+  params.error_at("section",
+                  candidates.empty()
+                      ? fmt::format("{}: the file has no {} for '{}' to name", file, what, word)
+                      : fmt::format("{}: '{}' could be any of {}; name one", file, word, listing(candidates)),
+                  kSectionHint);
   return std::nullopt;
 }
 
@@ -341,7 +340,7 @@ std::optional<std::string> team_section(ParamReader& params, const experiment::E
           candidates.push_back(s.selector());
         }
       }
-      return the_only(params, file, words[0] + " section", candidates);
+      return the_only(params, file, words[0], words[0] + " section", candidates);
     }
     if (auto found = haproxy_conf::find_section(c, selector); !found) {
       params.error_at("section", found.error().message, kSectionHint);
@@ -373,7 +372,8 @@ std::optional<std::string> team_section(ParamReader& params, const experiment::E
     if (candidates.size() == 1 && selector == "frontend") {
       return std::string("server");
     }
-    return the_only(params, file, selector == "backend" ? "upstream block" : "server block", candidates);
+    return the_only(params, file, selector, selector == "backend" ? "upstream block" : "server block",
+                    candidates);
   }
   const auto all = nginx_conf::selectors(c);
   if (std::find(all.begin(), all.end(), selector) == all.end()) {

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -142,6 +143,18 @@ Status NetnsStack::check_in_place(size_t i) const {
     if (line.find(haproxy ? "[ALERT]" : "[emerg]") != std::string::npos) {
       complaints.push_back(trim(line));
     }
+  }
+  // The checkers' closing summaries ("Fatal errors found in
+  // configuration.", "... test failed") name the copy and say nothing the
+  // complaints before them did not.
+  auto is_summary = [](const std::string& line) {
+    return line.find("Error(s) found in configuration file") != std::string::npos ||
+           line.find("Fatal errors found in configuration") != std::string::npos ||
+           line.find("test failed") != std::string::npos;
+  };
+  if (std::any_of(complaints.begin(), complaints.end(),
+                  [&](const std::string& l) { return !is_summary(l); })) {
+    complaints.erase(std::remove_if(complaints.begin(), complaints.end(), is_summary), complaints.end());
   }
   std::string said = fmt::format("{}", fmt::join(complaints.empty() ? all : complaints, "\n"));
   if (!inst.team_config.empty()) {
