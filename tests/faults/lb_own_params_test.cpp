@@ -226,3 +226,32 @@ TEST_CASE(
        "t.yaml:15:89: error: lb_config cannot add the fragment to location /api of ",
        "the fragment does not parse"});
 }
+
+TEST_CASE("the example of EXPERIMENT_FORMAT.md's load-balancer faults binds on the stack of own/good.yaml",
+          "[faults][own][docs]") {
+  const std::string doc =
+      faultline::read_text(std::string(FAULTLINE_SOURCE_DIR) + "/docs/EXPERIMENT_FORMAT.md");
+  const size_t section = doc.find("#### Load-balancer faults on your own config");
+  REQUIRE(section != std::string::npos);
+  const size_t open = doc.find("```yaml\n", section);
+  REQUIRE(open != std::string::npos);
+  const size_t end = doc.find("```", open + 8);
+  REQUIRE(end != std::string::npos);
+  const std::string example = doc.substr(open + 8, end - open - 8);
+  REQUIRE(example.rfind("method:\n", 0) == 0);
+  // good.yaml with the example as its method, in a folder that shows the
+  // team's files where good.yaml's paths look for them.
+  const std::string own = std::string(FAULTLINE_TEST_DATA) + "/experiments/own";
+  const faultline::faults::testing::TempDir dir;
+  for (const char* sub : {"lb", "app", "web"}) {
+    std::filesystem::create_directory_symlink(own + "/" + sub, dir.path + "/" + sub);
+  }
+  const std::string file = dir.path + "/exp.yaml";
+  std::ofstream(file) << faultline::read_text(own + "/good.yaml") + example;
+  faultline::experiment::Diagnostics diags(file);
+  const auto exp = faultline::experiment::load_file(file, {}, diags);
+  const auto faults = faultline::faults::bind_method(exp, diags);
+  INFO(diags.format());
+  CHECK_FALSE(diags.has_errors());
+  CHECK(faults.size() == 3);
+}
