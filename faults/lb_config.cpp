@@ -238,9 +238,8 @@ void LbConfig::check_before_run(const PreRunContext& ctx, experiment::Diagnostic
 void LbConfig::report_team_rejection(const TeamFragmentCheck& check, const std::string& file,
                                      experiment::Diagnostics& diags) const {
   const std::string hint = fmt::format(
-      "the fragment goes {} {} of faultline's copy of {}; at run time the inject would fail and leave the "
-      "load "
-      "balancer unchanged",
+      "the fragment goes {} {} of faultline's copy of {}; at run time the inject would fail and leave "
+      "the load balancer unchanged",
       on_team_config() && check.checker == "haproxy -c" ? "at the end of" : "at the start of", section_,
       file);
   for (const auto& c : check.complaints) {

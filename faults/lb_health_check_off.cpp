@@ -41,8 +41,7 @@ class LbHealthCheckOff final : public ReconfigFault {
                 "names it"),
         backend_param(&Params::backend, "every backend")
             .doc("on the team's own config only: the backend (nginx: upstream) whose servers' checks are "
-                 "turned "
-                 "off, or that holds the server"),
+                 "turned off, or that holds the server"),
     }};
     return table;
   }
@@ -203,9 +202,7 @@ std::unique_ptr<Fault> LbHealthCheckOff::make_on_team_config(
                      });
     if (config && !any) {
       params.error_at(
-          p.server    ? "server"
-          : p.backend ? "backend"
-                      : "server",
+          p.server || !p.backend ? "server" : "backend",
           fmt::format("no server named here has health checks to turn off in {} (no `check` on its "
                       "line or its backend's `default-server` line)",
                       shown_path(exp, lb.own.config)),

@@ -44,9 +44,8 @@ class LbMaxconn final : public ReconfigFault {
             .absent_means("all servers")
             .doc("the one backend service to limit; on the team's own config, a server as its file names it"),
         backend_param(&Params::backend, "every backend")
-            .doc("on the team's own config only: the backend (nginx: upstream) whose servers are limited, or "
-                 "that "
-                 "holds the server"),
+            .doc("on the team's own config only: the backend (nginx: upstream) whose servers are limited, "
+                 "or that holds the server"),
         // HAProxy: without a queue timeout of its own a request waits
         // `timeout connect` (1 s by default) for a slot; 10 ms makes the
         // limit show.

@@ -37,8 +37,8 @@ class LbWeight final : public Fault {
     static const ParamTable<Params> table{{
         param(&Params::server, "server", kind::text())
             .required()
-            .doc("backend service whose weight changes; on the team's own config, a server as its file names "
-                 "it"),
+            .doc("backend service whose weight changes; on the team's own config, a server as its file "
+                 "names it"),
         backend_param(&Params::backend),
         param(&Params::weight, "weight", kind::integer(0, 256))
             .required()

@@ -185,7 +185,7 @@ Status LbReconfig::apply(stack::RunningStack& stack, const std::string& text) {
 
 Status LbReconfig::apply_files(stack::RunningStack& stack, const std::vector<stack::ConfigFileText>& files) {
   if (files.empty()) {
-    return Error{fmt::format("{}: the change leaves its configuration as it is", lb_)};
+    return {};  // the copy says already what the fault would make it say: nothing to reload
   }
   // What each file says before this change: put back if the reload fails,
   // and, the first time a file is seen, what restore puts back.
@@ -285,9 +285,8 @@ std::string team_rewrite_mechanism(const std::string& lb, experiment::ServiceKin
   const std::string file = fs::path(team_config).filename().string();
   return kind == experiment::ServiceKind::haproxy
              ? fmt::format(
-                   "a rewrite of {}'s copy of {} (the team's file is left as it is), checked with `haproxy "
-                   "-c` "
-                   "where HAProxy runs and reloaded without dropping connections",
+                   "a rewrite of {}'s copy of {} (the team's file is left as it is), checked with "
+                   "`haproxy -c` where HAProxy runs and reloaded without dropping connections",
                    lb, file)
              : fmt::format(
                    "a rewrite of {}'s copy of {} and of the files it includes (the team's files are left as "

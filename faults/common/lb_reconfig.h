@@ -81,7 +81,7 @@ class LbReconfig {
   // (TeamConfig::changed_files), which RunningStack::reload_files writes,
   // checks where the server runs and reloads. The first text found of each
   // file is what restore puts back, so a fault applied twice, or beside
-  // another, restores every file it changed.
+  // another, restores every file it changed. No files: nothing to do.
   Status apply_files(stack::RunningStack& stack, const std::vector<stack::ConfigFileText>& files);
   // Idempotent: does nothing when nothing was applied.
   Status restore(stack::RunningStack& stack);

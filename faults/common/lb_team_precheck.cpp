@@ -129,16 +129,11 @@ Result<TeamFragmentCheck> check_team_fragment(const experiment::Experiment& exp,
       return Error{"cannot write " + hosts};
     }
   }
-  const std::vector<std::string> argv = haproxy ? std::vector<std::string>{*exe, "-c", "-f", copy->main_copy}
-                                                : std::vector<std::string>{*exe,
-                                                                           "-t",
-                                                                           "-q",
-                                                                           "-c",
-                                                                           copy->main_copy,
-                                                                           "-p",
-                                                                           copy->copy_dir + "/",
-                                                                           "-e",
-                                                                           scratch->path() + "/check.log"};
+  std::vector<std::string> argv{*exe, "-c", "-f", copy->main_copy};
+  if (!haproxy) {
+    const std::string log = scratch->path() + "/check.log";
+    argv = {*exe, "-t", "-q", "-c", copy->main_copy, "-p", copy->copy_dir + "/", "-e", log};
+  }
   Result<platform::CommandOutput> ran = Error{"not run"};
   auto st = platform::run_with_hosts(hosts, -1, [&]() -> Status {
     // The thread's working directory is its own: HAProxy reads relative

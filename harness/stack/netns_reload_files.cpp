@@ -101,17 +101,11 @@ Status NetnsStack::check_in_place(size_t i) const {
   const std::string checker = haproxy ? "haproxy -c" : "nginx -t";
   // The arguments the server runs with, in check mode; nginx's error log
   // of the check goes beside the server's, not into it.
-  const std::vector<std::string> argv =
-      haproxy ? std::vector<std::string>{spec.executable, "-c", "-f", inst.config_path}
-              : std::vector<std::string>{spec.executable,
-                                         "-t",
-                                         "-q",
-                                         "-c",
-                                         inst.config_path,
-                                         "-p",
-                                         arg_after(spec.args, "-p"),
-                                         "-e",
-                                         dirs_[i] + "/check.log"};
+  std::vector<std::string> argv{spec.executable, "-c", "-f", inst.config_path};
+  if (!haproxy) {
+    const std::string log = dirs_[i] + "/check.log";
+    argv = {spec.executable, "-t", "-q", "-c", inst.config_path, "-p", arg_after(spec.args, "-p"), "-e", log};
+  }
   Result<platform::CommandOutput> ran = Error{"not run"};
   auto st = platform::run_with_hosts(spec.hosts_file, netns_fds_[i].get(), [&]() -> Status {
     // The thread's working directory is its own (its mount namespace came
