@@ -4,11 +4,15 @@
 // host) then concentrate on one server.
 // No runtime API can change it: HAProxy's `balance` line in the backend and
 // nginx's upstream directive are rewritten, checked and reloaded.
+// On a team's own config the change goes into every backend section
+// (nginx: upstream block) of the file, or the one `backend` names.
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
+#include "faults/common/lb_team_edit.h"
 #include "faults/fault_type.h"
 #include "harness/stack/render.h"
 
@@ -24,6 +28,7 @@ class LbBalance final : public ReconfigFault {
 
   struct Params {
     std::optional<std::string> algorithm;
+    std::optional<std::string> backend;
   };
   static const ParamTable<Params>& params() {
     static const ParamTable<Params> table{{
@@ -31,17 +36,26 @@ class LbBalance final : public ReconfigFault {
               kind::choice({"source", "roundrobin", "leastconn", "uri", "random"}))
             .required()
             .doc("the new algorithm"),
+        backend_param(&Params::backend, "every backend")
+            .doc("on the team's own config only: the backend (nginx: upstream) whose algorithm changes"),
     }};
     return table;
   }
   static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
 
-  LbBalance(FaultSite site, std::string algorithm)
-      : ReconfigFault(kName, std::move(site)), algorithm_(std::move(algorithm)) {}
+  // `backends`: on a team's config, the backend sections (nginx: upstream
+  // blocks) that change; empty on a rendered config.
+  LbBalance(FaultSite site, std::string algorithm, std::vector<std::string> backends, std::string team_config)
+      : ReconfigFault(kName, std::move(site), std::move(team_config)),
+        algorithm_(std::move(algorithm)),
+        backends_(std::move(backends)) {}
 
   std::string describe() const override {
+    // On a team's config, the sections that changed, as the file names them.
+    const std::string where =
+        backends_.empty() ? std::string() : fmt::format(" in {}", fmt::join(backends_, ", "));
     return fmt::format(
-        "the balancing algorithm of load balancer {} was changed to {}{}", lb(), algorithm_,
+        "the balancing algorithm of load balancer {} was changed to {}{}{}", lb(), algorithm_, where,
         algorithm_ == "source" ? " (client address hashing: one client address, one server)" : "");
   }
 
@@ -84,16 +98,47 @@ class LbBalance final : public ReconfigFault {
     return directive.empty() ? Result<std::string>(plain) : add_to_section(kind, plain, "backend", directive);
   }
 
+  Status edit_team(const stack::RunningStack& /*stack*/, TeamConfig& config) const override {
+    for (const auto& backend : backends_) {
+      if (config.is_haproxy()) {
+        const std::string line = "balance " + stack::haproxy_balance(algorithm_).value_or(algorithm_);
+        if (auto st = set_in_section(config, haproxy_backend_selector(config, backend), "balance", line);
+            !st) {
+          return st;
+        }
+        continue;
+      }
+      if (auto st = remove_from_upstream(config, backend, {"least_conn", "ip_hash", "hash", "random"}); !st) {
+        return st;
+      }
+      // Before any `keepalive`, which must follow the balancing directive.
+      const auto directive = stack::nginx_balance_directive(algorithm_).value_or("");
+      if (!directive.empty()) {
+        if (auto put = insert_team_fragment(config, "upstream " + backend, directive); !put) {
+          return put.error();
+        }
+      }
+    }
+    return {};
+  }
+
   std::string algorithm_;
+  std::vector<std::string> backends_;
 };
 
 std::unique_ptr<Fault> LbBalance::make(const Params& p, ParamReader& params,
                                        const experiment::Experiment& exp) {
   const auto* lb = lb_target(params.step(), exp, params.diags());
-  if (!params.ok() || !p.algorithm || lb == nullptr) {
+  refuse_backend_param(params, lb, p.backend);
+  std::optional<std::vector<std::string>> backends = std::vector<std::string>{};
+  if (lb != nullptr && lb->has_own_config()) {
+    backends = team_backends(params, exp, *lb, p.backend);
+  }
+  if (!params.ok() || !p.algorithm || !backends || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbBalance>(fault_site(params.step(), exp), *p.algorithm);
+  return std::make_unique<LbBalance>(fault_site(params.step(), exp), *p.algorithm, std::move(*backends),
+                                     team_config_of(lb));
 }
 
 const Registration registration{fault_type<LbBalance>()};

@@ -7,6 +7,11 @@
 // `faultline validate` makes the same check before any run
 // (check_before_run), against the config the run would render, and points
 // at the fragment's line the server complains about.
+// On a team's own config the fragment goes into the section or block the
+// step names as the file has it ("frontend fe_main", "location /api") of
+// the copy the run made; validate checks that the section exists and that
+// the fragment fits in it, and the check mode judges it at inject, where
+// the server runs (with the stack's names), before anything is reloaded.
 
 #include <fmt/format.h>
 
@@ -20,7 +25,10 @@
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_precheck.h"
 #include "faults/common/lb_reconfig.h"
+#include "faults/common/lb_team_edit.h"
+#include "faults/common/lb_team_precheck.h"
 #include "faults/fault_type.h"
+#include "harness/common/text.h"
 #include "harness/experiment/scalar_lines.h"
 
 namespace faultline::faults {
@@ -77,17 +85,23 @@ class LbConfig final : public ReconfigFault {
         param(&Params::file, "file", kind::text("path"))
             .absent_means("fragment instead")
             .doc("file holding the lines, relative to the experiment file"),
-        param(&Params::section, "section", kind::choice({"global", "defaults", "frontend", "backend"}))
+        // Read as text: on the team's own config it names a section as the
+        // file has it; make() holds a rendered config to the four words.
+        param(&Params::section, "section", kind::text("global|defaults|frontend|backend, or a section"))
             .defaults_to("backend")
-            .doc("where the lines go (nginx: main, http, server, upstream block)"),
+            .doc(
+                "where the lines go (nginx: main, http, server, upstream block); on the team's own config, a "
+                "section or block as its file names it: \"frontend fe_main\", \"location /api\""),
     }};
     return table;
   }
   static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
 
+  // `section`: on a team's config (`team_config` not empty), the selector
+  // of the section or block of its file.
   LbConfig(FaultSite site, std::string section, std::string fragment, std::string origin,
-           FragmentSource source, std::vector<experiment::ExternalTarget> external)
-      : ReconfigFault(kName, std::move(site)),
+           FragmentSource source, std::vector<experiment::ExternalTarget> external, std::string team_config)
+      : ReconfigFault(kName, std::move(site), std::move(team_config)),
         section_(std::move(section)),
         fragment_(std::move(fragment)),
         origin_(std::move(origin)),
@@ -96,9 +110,9 @@ class LbConfig final : public ReconfigFault {
 
   std::string describe() const override {
     std::string first = fragment_.substr(0, fragment_.find('\n'));
-    return fmt::format(
-        "a configuration change ({}) was applied to the {} section of load balancer {}: '{}'{}", origin_,
-        section_, lb(), first, first.size() < fragment_.size() ? " ..." : "");
+    return fmt::format("a configuration change ({}) was applied to {} of load balancer {}: '{}'{}", origin_,
+                       on_team_config() ? section_ : "the " + section_ + " section", lb(), first,
+                       first.size() < fragment_.size() ? " ..." : "");
   }
 
   std::vector<Measure> suggested_measures() const override {
@@ -133,6 +147,19 @@ class LbConfig final : public ReconfigFault {
     return std::move(changed->text);
   }
 
+  Status edit_team(const stack::RunningStack& stack, TeamConfig& config) const override {
+    for (const auto& address : addresses_in(fragment_)) {
+      if (auto st = check_address_at_inject(stack, address, external_); !st) {
+        return st;
+      }
+    }
+    auto put = insert_team_fragment(config, section_, fragment_);
+    if (!put) {
+      return put.error();
+    }
+    return {};
+  }
+
   // The one way the fragment goes into a config, at inject and in
   // check_before_run.
   Result<SectionInsert> with_fragment(experiment::ServiceKind kind, const std::string& text) const {
@@ -141,6 +168,9 @@ class LbConfig final : public ReconfigFault {
 
   void report_rejection(experiment::ServiceKind kind, const ConfigCheck& check, const SectionInsert& changed,
                         experiment::Diagnostics& diags) const;
+  // The same for a team's config (`file`, as the experiment names it).
+  void report_team_rejection(const TeamFragmentCheck& check, const std::string& file,
+                             experiment::Diagnostics& diags) const;
   // The last of the fragment's first `up_to` lines (1-based) that starts
   // with the directive a complaint quotes ("keepalive" directive is
   // duplicate); 0 when none does.
@@ -165,6 +195,16 @@ void LbConfig::check_before_run(const PreRunContext& ctx, experiment::Diagnostic
         fmt::format("could not check the lb_config fragment for {} with {}: {}", lb(), checker, why),
         "faultline run checks it again before injecting it (a rejected fragment fails the inject)");
   };
+  if (svc->has_own_config()) {
+    // Not rendered: the copy a run would make of the team's file.
+    auto check = check_team_fragment(ctx.exp, *svc, section_, fragment_);
+    if (!check) {
+      not_checked(check.error().message);
+    } else if (!check->passed) {
+      report_team_rejection(*check, shown_path(ctx.exp, svc->own.config), diags);
+    }
+    return;
+  }
   if (!ctx.plan) {
     not_checked(ctx.plan.error().message);
     return;
@@ -192,6 +232,28 @@ void LbConfig::check_before_run(const PreRunContext& ctx, experiment::Diagnostic
     not_checked(check.error().message);
   } else if (!check->passed) {
     report_rejection(svc->kind, *check, *changed, diags);
+  }
+}
+
+void LbConfig::report_team_rejection(const TeamFragmentCheck& check, const std::string& file,
+                                     experiment::Diagnostics& diags) const {
+  const std::string hint = fmt::format(
+      "the fragment goes {} {} of faultline's copy of {}; at run time the inject would fail and leave "
+      "the load balancer unchanged",
+      on_team_config() && check.checker == "haproxy -c" ? "at the end of" : "at the start of", section_,
+      file);
+  for (const auto& c : check.complaints) {
+    if (c.fragment_line) {
+      diags.error(source_.line_pos(fragment_, *c.fragment_line),
+                  fmt::format("{} rejects this line of the lb_config fragment for {}: {}", check.checker,
+                              lb(), c.text),
+                  hint);
+    } else {
+      diags.error(source_.param,
+                  fmt::format("{} rejects {} with the lb_config fragment for {}: {}", check.checker, file,
+                              lb(), c.text),
+                  hint);
+    }
   }
 }
 
@@ -309,11 +371,34 @@ std::unique_ptr<Fault> LbConfig::make(const Params& p, ParamReader& params,
       check_address_param(params, file ? "file" : "fragment", "the fragment's address", exp, address);
     }
   }
-  if (!params.ok() || !fragment || !p.section || lb == nullptr) {
+  std::optional<std::string> section = p.section;
+  if (lb != nullptr && lb->has_own_config() && section) {
+    section = team_section(params, exp, *lb, *section);
+    if (section && fragment && params.ok()) {
+      // The fragment must fit where it goes: HAProxy refuses lines that
+      // open a section of their own, nginx lines its grammar rejects.
+      auto config = read_team_config(exp, *lb);
+      auto st =
+          config ? insert_team_fragment(*config, *section, *fragment) : Result<InsertedLines>(config.error());
+      if (!st) {
+        // HAProxy's reader names the file already; nginx's does not.
+        const std::string shown = shown_path(exp, lb->own.config);
+        const std::string& why = st.error().message;
+        params.error_at(file ? "file" : "fragment",
+                        fmt::format("lb_config cannot add the fragment to {}{}: {}", *section,
+                                    starts_with(why, shown + ": ") ? "" : " of " + shown,
+                                    starts_with(why, shown + ": ") ? why.substr(shown.size() + 2) : why));
+      }
+    }
+  } else if (const auto* node = params.find("section"); node != nullptr) {
+    // A rendered config has these four sections (nginx: blocks) only.
+    section = params.values().choice(*node, "section", {"global", "defaults", "frontend", "backend"});
+  }
+  if (!params.ok() || !fragment || !section || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbConfig>(fault_site(step, exp), *p.section, *fragment, origin, std::move(source),
-                                    reachable_external(exp));
+  return std::make_unique<LbConfig>(fault_site(step, exp), *section, *fragment, origin, std::move(source),
+                                    reachable_external(exp), team_config_of(lb));
 }
 
 const Registration registration{fault_type<LbConfig>()};

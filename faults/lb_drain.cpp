@@ -25,8 +25,8 @@ class LbDrain final : public LbAdminStateFault {
   static const ParamTable<Params>& params() { return admin_state_params(); }
   static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
 
-  LbDrain(FaultSite site, std::string server)
-      : LbAdminStateFault(kName, "drain", std::move(site), std::move(server)) {}
+  LbDrain(FaultSite site, TeamServer server, std::string team_config)
+      : LbAdminStateFault(kName, "drain", std::move(site), std::move(server), std::move(team_config)) {}
 
   std::string describe() const override {
     return fmt::format("server {} on load balancer {} was set to drain: it received no new sessions",
@@ -52,7 +52,8 @@ std::unique_ptr<Fault> LbDrain::make(const Params& p, ParamReader& params,
   if (!server) {
     return nullptr;
   }
-  return std::make_unique<LbDrain>(fault_site(params.step(), exp), *server);
+  return std::make_unique<LbDrain>(fault_site(params.step(), exp), *server,
+                                   team_config_of(exp.stack.find(params.step().target)));
 }
 
 const Registration registration{fault_type<LbDrain>()};

@@ -24,8 +24,8 @@ class LbMaintenance final : public LbAdminStateFault {
   static const ParamTable<Params>& params() { return admin_state_params(); }
   static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
 
-  LbMaintenance(FaultSite site, std::string server)
-      : LbAdminStateFault(kName, "maint", std::move(site), std::move(server)) {}
+  LbMaintenance(FaultSite site, TeamServer server, std::string team_config)
+      : LbAdminStateFault(kName, "maint", std::move(site), std::move(server), std::move(team_config)) {}
 
   std::string describe() const override {
     return fmt::format("server {} on load balancer {} was put into maintenance: it received no traffic",
@@ -50,7 +50,8 @@ std::unique_ptr<Fault> LbMaintenance::make(const Params& p, ParamReader& params,
   if (!server) {
     return nullptr;
   }
-  return std::make_unique<LbMaintenance>(fault_site(params.step(), exp), *server);
+  return std::make_unique<LbMaintenance>(fault_site(params.step(), exp), *server,
+                                         team_config_of(exp.stack.find(params.step().target)));
 }
 
 const Registration registration{fault_type<LbMaintenance>()};

@@ -4,12 +4,17 @@
 // backend: requests that wait longer get 503. nginx: `max_conns=N`; open
 // source nginx has no queue, so requests beyond the limit of every server
 // get 502 at once. Both are rewritten, checked and reloaded.
+// On a team's own config the servers are named as the file names them, and
+// `timeout queue` goes into each backend section holding one.
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
+#include "faults/common/lb_team_edit.h"
 #include "faults/fault_type.h"
 #include "harness/stack/render_util.h"
 
@@ -26,6 +31,7 @@ class LbMaxconn final : public ReconfigFault {
   struct Params {
     std::optional<int> maxconn;
     std::optional<std::string> server;
+    std::optional<std::string> backend;
     std::optional<Duration> queue_timeout;
   };
   static const ParamTable<Params>& params() {
@@ -36,7 +42,10 @@ class LbMaxconn final : public ReconfigFault {
             .doc("connections each server may have at once"),
         param(&Params::server, "server", kind::text())
             .absent_means("all servers")
-            .doc("the one backend service to limit"),
+            .doc("the one backend service to limit; on the team's own config, a server as its file names it"),
+        backend_param(&Params::backend, "every backend")
+            .doc("on the team's own config only: the backend (nginx: upstream) whose servers are limited, "
+                 "or that holds the server"),
         // HAProxy: without a queue timeout of its own a request waits
         // `timeout connect` (1 s by default) for a slot; 10 ms makes the
         // limit show.
@@ -48,16 +57,21 @@ class LbMaxconn final : public ReconfigFault {
   }
   static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
 
-  LbMaxconn(FaultSite site, std::vector<std::string> servers, bool all, int maxconn,
-            std::optional<Duration> queue_timeout)
-      : ReconfigFault(kName, std::move(site)),
+  // `all`: no server was named (`backend` alone names the one whose servers
+  // are all limited, on a team's config).
+  LbMaxconn(FaultSite site, std::vector<TeamServer> servers, bool all, std::optional<std::string> backend,
+            int maxconn, std::optional<Duration> queue_timeout, std::string team_config)
+      : ReconfigFault(kName, std::move(site), std::move(team_config)),
         servers_(std::move(servers)),
         all_(all),
+        backend_(std::move(backend)),
         maxconn_(maxconn),
         queue_timeout_(queue_timeout) {}
 
   std::string describe() const override {
-    const std::string who = all_ ? "every server" : fmt::format("{}", fmt::join(servers_, ", "));
+    const std::string who = all_               ? (backend_ ? "every server of " + *backend_ : "every server")
+                            : on_team_config() ? servers_.front().label()
+                                               : servers_.front().server;
     if (!queue_timeout_) {
       return fmt::format(
           "the connection limit of {} on load balancer {} was set to {} (requests beyond it failed)", who,
@@ -96,7 +110,7 @@ class LbMaxconn final : public ReconfigFault {
     for (const auto& server : servers_) {
       if (out) {
         out = edit_server_line(
-            stack, lb(), *out, server,
+            stack, lb(), *out, server.server,
             ServerEdit{.address = {},
                        .port = {},
                        .set = {{haproxy ? "maxconn" : "max_conns", std::to_string(maxconn_)}},
@@ -111,8 +125,38 @@ class LbMaxconn final : public ReconfigFault {
     return out;
   }
 
-  std::vector<std::string> servers_;
+  Status edit_team(const stack::RunningStack& /*stack*/, TeamConfig& config) const override {
+    const bool haproxy = config.is_haproxy();
+    std::vector<std::string> backends;
+    for (const auto& server : servers_) {
+      const ServerEdit edit{.address = {},
+                            .port = {},
+                            .set = {{haproxy ? "maxconn" : "max_conns", std::to_string(maxconn_)}},
+                            .flags = {},
+                            .remove = {}};
+      if (auto st = edit_team_server(config, server, edit); !st) {
+        return st;
+      }
+      if (std::find(backends.begin(), backends.end(), server.backend) == backends.end()) {
+        backends.push_back(server.backend);
+      }
+    }
+    if (!haproxy || !queue_timeout_) {
+      return {};
+    }
+    const std::string queue = "timeout queue " + stack::detail::ms(*queue_timeout_);
+    for (const auto& backend : backends) {
+      if (auto st = set_in_section(config, haproxy_backend_selector(config, backend), "timeout queue", queue);
+          !st) {
+        return st;
+      }
+    }
+    return {};
+  }
+
+  std::vector<TeamServer> servers_;  // backend empty on a rendered config
   bool all_;
+  std::optional<std::string> backend_;
   int maxconn_;
   std::optional<Duration> queue_timeout_;  // HAProxy only
 };
@@ -120,22 +164,21 @@ class LbMaxconn final : public ReconfigFault {
 std::unique_ptr<Fault> LbMaxconn::make(const Params& p, ParamReader& params,
                                        const experiment::Experiment& exp) {
   const auto* lb = lb_target(params.step(), exp, params.diags());
-  check_backend(params, "server", lb, p.server);
+  auto servers = named_servers(params, exp, lb, p.backend, p.server);
   if (params.given("queue_timeout") && p.queue_timeout && lb != nullptr &&
       lb->kind == experiment::ServiceKind::nginx) {
     params.error_at("queue_timeout", "nginx has no request queue (requests beyond the limit fail at once)",
                     "leave queue_timeout out for an nginx load balancer");
   }
-  if (!params.ok() || !p.maxconn || !p.queue_timeout || lb == nullptr) {
+  if (!params.ok() || !servers || !p.maxconn || !p.queue_timeout || lb == nullptr) {
     return nullptr;
   }
-  std::vector<std::string> servers = p.server ? std::vector<std::string>{*p.server} : lb->backends;
   std::optional<Duration> queue_timeout;
   if (lb->kind == experiment::ServiceKind::haproxy) {
     queue_timeout = p.queue_timeout;
   }
-  return std::make_unique<LbMaxconn>(fault_site(params.step(), exp), std::move(servers), !p.server,
-                                     *p.maxconn, queue_timeout);
+  return std::make_unique<LbMaxconn>(fault_site(params.step(), exp), std::move(*servers), !p.server,
+                                     p.backend, *p.maxconn, queue_timeout, team_config_of(lb));
 }
 
 const Registration registration{fault_type<LbMaxconn>()};

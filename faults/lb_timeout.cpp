@@ -5,11 +5,17 @@
 // HAProxy: the `timeout <which>` line of the defaults (queue: backend)
 // section; nginx: proxy_connect_timeout / proxy_read_timeout and
 // proxy_send_timeout / client_*_timeout. Rewritten, checked, reloaded.
+// On a team's own config: HAProxy's line goes into every section that uses
+// it (backend and listen sections; client: frontend and listen), replacing
+// the section's own, so that neither a defaults section nor a section's own
+// line keeps the old value; nginx's directives change wherever the file
+// writes them, and the http block gets them when it has none.
 
 #include <fmt/format.h>
 
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
+#include "faults/common/lb_team_edit.h"
 #include "faults/fault_type.h"
 #include "harness/stack/render_util.h"
 
@@ -39,8 +45,10 @@ class LbTimeout final : public ReconfigFault {
   }
   static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
 
-  LbTimeout(FaultSite site, std::string which, Duration value)
-      : ReconfigFault(kName, std::move(site)), which_(std::move(which)), value_(value) {}
+  LbTimeout(FaultSite site, std::string which, Duration value, std::string team_config)
+      : ReconfigFault(kName, std::move(site), std::move(team_config)),
+        which_(std::move(which)),
+        value_(value) {}
 
   std::string describe() const override {
     return fmt::format("the {} timeout of load balancer {} was set to {}", which_, lb(),
@@ -76,6 +84,44 @@ class LbTimeout final : public ReconfigFault {
   }
 
  private:
+  // nginx's directives for the timeout.
+  std::vector<std::string> nginx_directives() const {
+    if (which_ == "connect") {
+      return {"proxy_connect_timeout"};
+    }
+    if (which_ == "server") {
+      return {"proxy_read_timeout", "proxy_send_timeout"};
+    }
+    return {"client_header_timeout", "client_body_timeout", "send_timeout"};
+  }
+
+  Status edit_team(const stack::RunningStack& /*stack*/, TeamConfig& config) const override {
+    const std::string v = stack::detail::ms(value_);
+    if (!config.is_haproxy()) {
+      for (const auto& d : nginx_directives()) {
+        if (auto st = set_everywhere(config, d, {v}); !st) {
+          return st;
+        }
+      }
+      return {};
+    }
+    const auto sections =
+        haproxy_sections(config, which_ == "client" ? std::vector<std::string>{"frontend", "listen"}
+                                                    : std::vector<std::string>{"backend", "listen"});
+    if (sections.empty()) {
+      return Error{fmt::format("the configuration has no {} section for `timeout {}`",
+                               which_ == "client" ? "frontend or listen" : "backend or listen", which_)};
+    }
+    for (const auto& section : sections) {
+      if (auto st =
+              set_in_section(config, section, "timeout " + which_, fmt::format("timeout {} {}", which_, v));
+          !st) {
+        return st;
+      }
+    }
+    return {};
+  }
+
   Result<std::string> edit(const stack::RunningStack& /*stack*/, experiment::ServiceKind kind,
                            const std::string& text) const override {
     const std::string v = stack::detail::ms(value_);
@@ -83,16 +129,8 @@ class LbTimeout final : public ReconfigFault {
       return set_directive(kind, text, which_ == "queue" ? "backend" : "defaults", "timeout " + which_,
                            fmt::format("timeout {} {}", which_, v));
     }
-    std::vector<std::string> directives;
-    if (which_ == "connect") {
-      directives = {"proxy_connect_timeout"};
-    } else if (which_ == "server") {
-      directives = {"proxy_read_timeout", "proxy_send_timeout"};
-    } else {
-      directives = {"client_header_timeout", "client_body_timeout", "send_timeout"};
-    }
     Result<std::string> out = text;
-    for (const auto& d : directives) {
+    for (const auto& d : nginx_directives()) {
       if (out) {
         out = set_directive(kind, *out, which_ == "client" ? "defaults" : "frontend", d,
                             fmt::format("{} {};", d, v));
@@ -115,7 +153,8 @@ std::unique_ptr<Fault> LbTimeout::make(const Params& p, ParamReader& params,
   if (!params.ok() || !p.timeout || !p.value || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<LbTimeout>(fault_site(params.step(), exp), *p.timeout, *p.value);
+  return std::make_unique<LbTimeout>(fault_site(params.step(), exp), *p.timeout, *p.value,
+                                     team_config_of(lb));
 }
 
 const Registration registration{fault_type<LbTimeout>()};

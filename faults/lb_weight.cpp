@@ -4,6 +4,8 @@
 // connections and the health-check state are kept. nginx: the upstream's
 // server lines get the new weights and nginx reloads (SIGHUP: old workers finish
 // their requests); nginx has no weight 0, so 0 marks the server `down`.
+// On a team's own config the server is named as the file names it, and the
+// pool `others` changes is the backend (nginx: upstream) that holds it.
 
 #include <fmt/format.h>
 
@@ -11,6 +13,7 @@
 
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
+#include "faults/common/lb_team_edit.h"
 #include "faults/fault_type.h"
 #include "harness/platform/haproxy_runtime_api.h"
 
@@ -26,36 +29,45 @@ class LbWeight final : public Fault {
 
   struct Params {
     std::optional<std::string> server;
+    std::optional<std::string> backend;
     std::optional<int> weight;
     std::optional<int> others;
   };
   static const ParamTable<Params>& params() {
     static const ParamTable<Params> table{{
-        param(&Params::server, "server", kind::text()).required().doc("backend service whose weight changes"),
+        param(&Params::server, "server", kind::text())
+            .required()
+            .doc("backend service whose weight changes; on the team's own config, a server as its file "
+                 "names it"),
+        backend_param(&Params::backend),
         param(&Params::weight, "weight", kind::integer(0, 256))
             .required()
             .doc("its new weight (0 takes it out of rotation)"),
         param(&Params::others, "others", kind::integer(0, 256))
             .absent_means("unchanged")
-            .doc("new weight for every other server of the pool"),
+            .doc("new weight for every other server of the pool (on the team's own config: of its backend)"),
     }};
     return table;
   }
   static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
 
-  LbWeight(const experiment::Service& lb, FaultSite site, std::string server, int weight,
-           std::optional<int> others)
+  // `pool`: the servers `others` applies to, `server` among them;
+  // `team_config`: the team's file the load balancer runs a copy of, empty
+  // when faultline renders its config.
+  LbWeight(const experiment::Service& lb, FaultSite site, TeamServer server, int weight,
+           std::optional<int> others, std::vector<TeamServer> pool, std::string team_config)
       : site_(std::move(site)),
         lb_(lb.name),
         server_(std::move(server)),
         weight_(weight),
         others_(others),
-        all_servers_(lb.backends),
+        all_servers_(std::move(pool)),
+        team_config_(std::move(team_config)),
         reconfig_(lb_) {}
 
   std::string describe() const override {
     std::string text =
-        fmt::format("the weight of {} on load balancer {} was set to {}", server_, lb_, weight_);
+        fmt::format("the weight of {} on load balancer {} was set to {}", label(server_), lb_, weight_);
     if (others_) {
       text += fmt::format(" and the weight of every other server to {}", *others_);
     }
@@ -65,27 +77,28 @@ class LbWeight final : public Fault {
   Status inject(stack::RunningStack& stack) override {
     const auto* lb = stack.find(lb_);
     if (lb != nullptr && lb->planned.kind == experiment::ServiceKind::nginx) {
-      return inject_nginx(stack);
+      return team_config_.empty() ? inject_nginx(stack) : inject_nginx_team(stack, *lb);
     }
     if (lb == nullptr || lb->runtime_socket.empty()) {
       return Error{fmt::format("lb_weight: {} has no HAProxy runtime API socket", lb_)};
     }
     platform::HaproxyRuntimeApi api(lb->runtime_socket);
     for (const auto& server : all_servers_) {
-      const bool is_target = server == server_;
+      const bool is_target = is_the_server(server);
       if (!is_target && !others_) {
         continue;
       }
+      const std::string backend = haproxy_backend(*lb, server);
       // Remember the weight in force before the first change so revert puts
       // back what was there, not what the config file said.
-      if (!original_.count(server)) {
-        auto current = api.get_weight(lb->backend_name, server);
+      if (!original_.count(server.label())) {
+        auto current = api.get_weight(backend, server.server);
         if (!current) {
           return current.error();
         }
-        original_[server] = *current;
+        original_[server.label()] = {server, *current};
       }
-      if (auto st = api.set_weight(lb->backend_name, server, is_target ? weight_ : *others_); !st) {
+      if (auto st = api.set_weight(backend, server.server, is_target ? weight_ : *others_); !st) {
         return st;
       }
     }
@@ -106,7 +119,8 @@ class LbWeight final : public Fault {
     platform::HaproxyRuntimeApi api(lb->runtime_socket);
     Status result;
     for (auto it = original_.begin(); it != original_.end();) {
-      if (auto st = api.set_weight(lb->backend_name, it->first, it->second); !st) {
+      const TeamServer& server = it->second.first;
+      if (auto st = api.set_weight(haproxy_backend(*lb, server), server.server, it->second.second); !st) {
         result = st;  // keep going: restore every server we can
         ++it;
       } else {
@@ -117,6 +131,11 @@ class LbWeight final : public Fault {
   }
 
   std::string mechanism() const override {
+    if (site_.target_kind == experiment::ServiceKind::nginx && !team_config_.empty()) {
+      return fmt::format(
+          "the `server` entries of {}'s upstream {} rewritten (`weight=`, or `down` for 0): {}", lb_,
+          server_.backend, team_rewrite_mechanism(lb_, site_.target_kind, team_config_));
+    }
     if (site_.target_kind == experiment::ServiceKind::nginx) {
       return fmt::format(
           "a rewrite of the `server` lines of {}'s upstream (`weight=`, or `down` for 0), checked with "
@@ -140,21 +159,33 @@ class LbWeight final : public Fault {
   }
 
  private:
+  // nginx has no weight 0: the server is marked `down` instead.
+  static ServerEdit weight_edit(int w) {
+    ServerEdit edit;
+    if (w == 0) {
+      edit.flags.push_back("down");
+    } else {
+      edit.set.emplace_back("weight", std::to_string(w));
+    }
+    return edit;
+  }
+
+  bool is_the_server(const TeamServer& s) const {
+    return s.server == server_.server && s.backend == server_.backend;
+  }
+  std::string label(const TeamServer& s) const { return team_config_.empty() ? s.server : s.label(); }
+  std::string haproxy_backend(const stack::ServiceInstance& lb, const TeamServer& s) const {
+    return team_config_.empty() ? lb.backend_name : s.backend;
+  }
+
   Status inject_nginx(stack::RunningStack& stack) {
     auto text = current_lb_config(stack, lb_);
     for (const auto& server : all_servers_) {
-      const bool is_target = server == server_;
+      const bool is_target = is_the_server(server);
       if (!text || (!is_target && !others_)) {
         continue;
       }
-      const int w = is_target ? weight_ : *others_;
-      ServerEdit edit;
-      if (w == 0) {
-        edit.flags.push_back("down");
-      } else {
-        edit.set.emplace_back("weight", std::to_string(w));
-      }
-      text = edit_server_line(stack, lb_, *text, server, edit);
+      text = edit_server_line(stack, lb_, *text, server.server, weight_edit(is_target ? weight_ : *others_));
     }
     if (!text) {
       return text.error();
@@ -162,24 +193,55 @@ class LbWeight final : public Fault {
     return reconfig_.apply(stack, *text);
   }
 
+  Status inject_nginx_team(stack::RunningStack& stack, const stack::ServiceInstance& lb) {
+    auto config = TeamConfig::load(lb);
+    if (!config) {
+      return config.error();
+    }
+    for (const auto& server : all_servers_) {
+      const bool is_target = is_the_server(server);
+      if (!is_target && !others_) {
+        continue;
+      }
+      if (auto st = edit_team_server(*config, server, weight_edit(is_target ? weight_ : *others_)); !st) {
+        return Error{fmt::format("lb_weight: {}", st.error().message)};
+      }
+    }
+    return reconfig_.apply_files(stack, config->changed_files());
+  }
+
   FaultSite site_;
   std::string lb_;
-  std::string server_;
+  TeamServer server_;
   int weight_;
   std::optional<int> others_;
-  std::vector<std::string> all_servers_;
-  std::map<std::string, int> original_;
+  std::vector<TeamServer> all_servers_;
+  std::string team_config_;
+  // HAProxy: each server changed (by its label), and its weight before.
+  std::map<std::string, std::pair<TeamServer, int>> original_;
   LbReconfig reconfig_;
 };
 
 std::unique_ptr<Fault> LbWeight::make(const Params& p, ParamReader& params,
                                       const experiment::Experiment& exp) {
   const auto* lb = lb_target(params.step(), exp, params.diags());
-  check_backend(params, "server", lb, p.server);
-  if (!params.ok() || !p.server || !p.weight || lb == nullptr) {
+  if (!p.server) {
     return nullptr;
   }
-  return std::make_unique<LbWeight>(*lb, fault_site(params.step(), exp), *p.server, *p.weight, p.others);
+  const auto server = named_servers(params, exp, lb, p.backend, p.server);
+  if (!params.ok() || !server || !p.weight || lb == nullptr) {
+    return nullptr;
+  }
+  // The pool: the backend services, or the servers of the team's backend
+  // that holds the server.
+  const auto pool = lb->has_own_config()
+                        ? team_servers(params, exp, *lb, server->front().backend, std::nullopt)
+                        : named_servers(params, exp, lb, std::nullopt, std::nullopt);
+  if (!pool) {
+    return nullptr;
+  }
+  return std::make_unique<LbWeight>(*lb, fault_site(params.step(), exp), server->front(), *p.weight, p.others,
+                                    *pool, team_config_of(lb));
 }
 
 const Registration registration{fault_type<LbWeight>()};

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <vector>
 
+#include "faults/common/lb_team_config.h"
 #include "harness/common/text.h"
 #include "harness/platform/process.h"
 #include "harness/stack/config_edit.h"
@@ -182,7 +183,48 @@ Status LbReconfig::apply(stack::RunningStack& stack, const std::string& text) {
   return {};
 }
 
+Status LbReconfig::apply_files(stack::RunningStack& stack, const std::vector<stack::ConfigFileText>& files) {
+  if (files.empty()) {
+    return {};  // the copy says already what the fault would make it say: nothing to reload
+  }
+  // What each file says before this change: put back if the reload fails,
+  // and, the first time a file is seen, what restore puts back.
+  std::vector<stack::ConfigFileText> previous;
+  for (const auto& f : files) {
+    previous.push_back({f.path, read_text(f.path)});
+    const bool known = std::any_of(original_files_.begin(), original_files_.end(),
+                                   [&](const stack::ConfigFileText& o) { return o.path == f.path; });
+    if (!known) {
+      original_files_.push_back(previous.back());
+    }
+  }
+  auto st = stack.reload_files(lb_, files);
+  if (st) {
+    return {};
+  }
+  // A rejected check leaves the files as they were and reloads nothing; a
+  // reload that failed leaves the new files, and the previous ones are
+  // reloaded so the load balancer serves as before.
+  const bool unchanged = std::all_of(previous.begin(), previous.end(), [](const stack::ConfigFileText& p) {
+    return read_text(p.path) == p.text;
+  });
+  if (unchanged) {
+    return st;
+  }
+  auto back = stack.reload_files(lb_, previous);
+  return Error{
+      fmt::format("{}{}", st.error().message,
+                  back ? "; the previous configuration was restored"
+                       : "; restoring the previous configuration also failed: " + back.error().message)};
+}
+
 Status LbReconfig::restore(stack::RunningStack& stack) {
+  if (!original_files_.empty()) {
+    if (auto st = stack.reload_files(lb_, original_files_); !st) {
+      return st;
+    }
+    original_files_.clear();
+  }
   if (!original_) {
     return {};
   }
@@ -198,6 +240,16 @@ Status ReconfigFault::inject(stack::RunningStack& stack) {
   if (lb == nullptr) {
     return Error{fmt::format("{}: no service {}", fault_type_, lb_)};
   }
+  if (on_team_config()) {
+    auto config = TeamConfig::load(*lb);
+    if (!config) {
+      return config.error();
+    }
+    if (auto st = edit_team(stack, *config); !st) {
+      return Error{fmt::format("{}: {}", fault_type_, st.error().message)};
+    }
+    return reconfig_.apply_files(stack, config->changed_files());
+  }
   auto text = current_lb_config(stack, lb_);
   if (text) {
     text = edit(stack, lb->planned.kind, *text);
@@ -208,7 +260,14 @@ Status ReconfigFault::inject(stack::RunningStack& stack) {
   return reconfig_.apply(stack, *text);
 }
 
+Status ReconfigFault::edit_team(const stack::RunningStack& /*stack*/, TeamConfig& /*config*/) const {
+  return Error{"this fault cannot change a copy of a team's own config"};
+}
+
 std::string ReconfigFault::mechanism() const {
+  if (on_team_config()) {
+    return team_rewrite_mechanism(lb_, site_.target_kind, team_config_);
+  }
   // The check and the reload are LbReconfig::apply's.
   return site_.target_kind == experiment::ServiceKind::haproxy
              ? fmt::format(
@@ -219,6 +278,21 @@ std::string ReconfigFault::mechanism() const {
                    "a rewrite of {}'s nginx configuration, checked with `nginx -t` and reloaded "
                    "gracefully (old workers finish their requests)",
                    lb_);
+}
+
+std::string team_rewrite_mechanism(const std::string& lb, experiment::ServiceKind kind,
+                                   const std::string& team_config) {
+  const std::string file = fs::path(team_config).filename().string();
+  return kind == experiment::ServiceKind::haproxy
+             ? fmt::format(
+                   "a rewrite of {}'s copy of {} (the team's file is left as it is), checked with "
+                   "`haproxy -c` where HAProxy runs and reloaded without dropping connections",
+                   lb, file)
+             : fmt::format(
+                   "a rewrite of {}'s copy of {} and of the files it includes (the team's files are left as "
+                   "they are), checked with `nginx -t` where nginx runs and reloaded gracefully (old workers "
+                   "finish their requests)",
+                   lb, file);
 }
 
 Needs lb_needs() {

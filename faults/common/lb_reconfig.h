@@ -67,6 +67,8 @@ Result<std::string> edit_server_line(const stack::RunningStack& stack, const std
 // files a fault adds beside its config (HAProxy Lua scripts).
 Result<std::string> lb_dir(const stack::RunningStack& stack, const std::string& lb);
 
+class TeamConfig;  // lb_team_config.h
+
 // Applies a config to a load balancer and puts the one it found back on
 // restore. apply() checks the text first and, if the reload fails anyway,
 // reloads the previous config before returning the error.
@@ -75,13 +77,20 @@ class LbReconfig {
   explicit LbReconfig(std::string lb) : lb_(std::move(lb)) {}
 
   Status apply(stack::RunningStack& stack, const std::string& text);
+  // apply for a copy of a team's config: the files an edit changed
+  // (TeamConfig::changed_files), which RunningStack::reload_files writes,
+  // checks where the server runs and reloads. The first text found of each
+  // file is what restore puts back, so a fault applied twice, or beside
+  // another, restores every file it changed. No files: nothing to do.
+  Status apply_files(stack::RunningStack& stack, const std::vector<stack::ConfigFileText>& files);
   // Idempotent: does nothing when nothing was applied.
   Status restore(stack::RunningStack& stack);
-  bool applied() const { return original_.has_value(); }
+  bool applied() const { return original_.has_value() || !original_files_.empty(); }
 
  private:
   std::string lb_;
   std::optional<std::string> original_;
+  std::vector<stack::ConfigFileText> original_files_;  // apply_files: each file as first found
 };
 
 // A fault that is one edit of a load balancer's live config: inject reads
@@ -98,16 +107,26 @@ class ReconfigFault : public Fault {
 
  protected:
   // `fault_type` prefixes the error when the load balancer is missing;
-  // `site` is the load balancer's (the step's target).
-  ReconfigFault(std::string fault_type, FaultSite site)
-      : fault_type_(std::move(fault_type)), site_(std::move(site)), lb_(site_.target), reconfig_(lb_) {}
+  // `site` is the load balancer's (the step's target); `team_config` the
+  // team's file it runs a copy of, empty when faultline renders its config.
+  ReconfigFault(std::string fault_type, FaultSite site, std::string team_config = {})
+      : fault_type_(std::move(fault_type)),
+        site_(std::move(site)),
+        lb_(site_.target),
+        team_config_(std::move(team_config)),
+        reconfig_(lb_) {}
 
   // The live config `text` of the load balancer (of `kind`) with the fault's
   // change made; an error leaves the load balancer untouched.
   virtual Result<std::string> edit(const stack::RunningStack& stack, experiment::ServiceKind kind,
                                    const std::string& text) const = 0;
+  // The same change made to the copy of the team's config the load
+  // balancer runs (lb_team_edit.h), for a fault made with `team_config`.
+  // A fault that is never made with one keeps this refusal.
+  virtual Status edit_team(const stack::RunningStack& stack, TeamConfig& config) const;
 
   const std::string& lb() const { return lb_; }
+  bool on_team_config() const { return !team_config_.empty(); }
   // The load balancer as its measures name it (its kind's settings).
   Balancer balancer() const { return site_.itself(); }
 
@@ -115,8 +134,15 @@ class ReconfigFault : public Fault {
   std::string fault_type_;
   FaultSite site_;
   std::string lb_;
+  std::string team_config_;
   LbReconfig reconfig_;
 };
+
+// The mechanism of a rewrite of the copy of a team's config `team_config`
+// that load balancer `lb` (of `kind`) runs: what the journal says of every
+// reconfiguring fault on such a load balancer.
+std::string team_rewrite_mechanism(const std::string& lb, experiment::ServiceKind kind,
+                                   const std::string& team_config);
 
 // What every fault on a load balancer needs: root and an HAProxy or nginx
 // target.

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "harness/app/app_server.h"
+#include "harness/common/text.h"
 #include "harness/common/units.h"
 #include "harness/experiment/blast_radius.h"
 #include "harness/platform/haproxy_runtime_api.h"
@@ -28,6 +29,7 @@
 #include "harness/platform/netns.h"
 #include "harness/platform/process.h"
 #include "harness/platform/subnet.h"
+#include "harness/stack/haproxy_conf.h"
 #include "harness/stack/host_firewall.h"
 #include "harness/stack/http_probe.h"
 #include "harness/stack/names.h"
@@ -65,6 +67,37 @@ pid_t stats_socket_pid(const std::string& path) {
   return static_cast<pid_t>(std::atoi(answer->c_str() + at + 6));
 }
 
+// Whether the new HAProxy of a reload can take the old one's listening
+// sockets over its stats socket (-x): only when that socket says
+// `expose-fd listeners`, which faultline's rendered config always does and
+// a team's may not. Without it, `-x` makes the new process exit; it then
+// binds the ports itself beside the old one (SO_REUSEPORT), and only the
+// connections still queued on the old listeners when it stops are lost.
+bool exposes_listeners(const ServiceInstance& inst) {
+  if (inst.runtime_socket.empty()) {
+    return false;
+  }
+  if (inst.team_config.empty()) {
+    return true;
+  }
+  auto config = haproxy_conf::parse(read_text(inst.config_path), inst.config_path);
+  if (!config) {
+    return false;
+  }
+  for (const auto& socket : haproxy_conf::stats_sockets(*config)) {
+    if (socket.path != inst.runtime_socket) {
+      continue;
+    }
+    const auto words = config->line(socket.line).args(0);
+    for (size_t k = 0; k + 1 < words.size(); ++k) {
+      if (words[k] == "expose-fd" && words[k + 1] == "listeners") {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Status NetnsStack::reload(const std::string& service, const std::string& new_config_text) {
@@ -79,12 +112,16 @@ Status NetnsStack::reload(const std::string& service, const std::string& new_con
   if (auto st = write_text(services_[*i].config_path, new_config_text); !st) {
     return st;
   }
+  return reload_written(*i);
+}
+
+Status NetnsStack::reload_written(size_t i) {
   auto st =
-      services_[*i].planned.kind == experiment::ServiceKind::haproxy ? reload_haproxy(*i) : reload_nginx(*i);
+      services_[i].planned.kind == experiment::ServiceKind::haproxy ? reload_haproxy(i) : reload_nginx(i);
   if (!st) {
-    return Error{fmt::format("service {}: reload: {}", service, st.error().message)};
+    return Error{fmt::format("service {}: reload: {}", services_[i].planned.name, st.error().message)};
   }
-  return wait_ready({*i}, Clock::now() + kReadyTimeout, false);
+  return wait_ready({i}, Clock::now() + kReadyTimeout, false);
 }
 
 Status NetnsStack::reload_haproxy(size_t i) {
@@ -97,7 +134,7 @@ Status NetnsStack::reload_haproxy(size_t i) {
   spec.netns_fd = netns_fds_[i].get();
   spec.stdout_path = dirs_[i] + "/stdout.reload.log";
   spec.stderr_path = dirs_[i] + "/stderr.reload.log";
-  if (!services_[i].runtime_socket.empty()) {
+  if (exposes_listeners(services_[i])) {
     spec.args.insert(spec.args.end(), {"-x", services_[i].runtime_socket});
   }
   spec.args.insert(spec.args.end(), {"-sf", std::to_string(old_pid)});

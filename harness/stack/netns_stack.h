@@ -6,7 +6,8 @@
 // netns_network.cpp (bridge, veths, routes, reaching the stack from the
 // host), netns_configs.cpp (what each server is started with),
 // netns_supervision.cpp (start, readiness, crashes, restarts, stop),
-// netns_reload.cpp (HAProxy's and nginx's seamless reloads) and
+// netns_reload.cpp (HAProxy's and nginx's seamless reloads),
+// netns_reload_files.cpp (a reload of a team config's copy, file by file) and
 // netns_stack.cpp (lookup and teardown). netns_runtime.cpp brings it up.
 
 #include <chrono>
@@ -100,6 +101,7 @@ class NetnsStack final : public RunningStack {
   void teardown() override;
   Status restart(const std::string& service) override;
   Status reload(const std::string& service, const std::string& new_config_text) override;
+  Status reload_files(const std::string& service, const std::vector<ConfigFileText>& files) override;
   void set_expected_down(const std::string& service, bool down) override {
     if (auto i = index_of(service)) {
       children_[*i].expected_down = down;
@@ -145,7 +147,17 @@ class NetnsStack final : public RunningStack {
   Result<HttpResponse> probe_inside(size_t i, std::chrono::milliseconds timeout);
   void stop_children();
   void kill_leftovers_in_namespaces(std::vector<std::string>& errors);
+  // The server's reload once its new config is written, and its wait until
+  // it answers again.
+  Status reload_written(size_t i);
   Status reload_haproxy(size_t i);
+  // `path` when it is a file of service i's running config that a reload
+  // may write: a regular file (not a link) inside the service's run folder.
+  Result<std::string> writable_config_file(size_t i, const std::string& path) const;
+  // The server's check mode on service i's config as written now, run as
+  // the server reads it: in its namespace, with the run's hosts file, from
+  // its working directory.
+  Status check_in_place(size_t i) const;
   Status reload_nginx(size_t i);
   void reap_retired(bool stop);
 

@@ -84,6 +84,12 @@ struct ServiceInstance {
   std::shared_ptr<const platform::ServerProcess> process;
 };
 
+// One file of a service's running config and the text it is to have.
+struct ConfigFileText {
+  std::string path;  // absolute
+  std::string text;
+};
+
 // A stack that is up. Tearing it down kills its processes and removes every
 // namespace, link and file it made; teardown is idempotent and also runs in
 // the destructor, so no exit path leaves anything behind.
@@ -130,6 +136,19 @@ class RunningStack {
   // process taking over with `-sf`. The caller validates the text first.
   // Main thread only (servers die with the thread that started them).
   virtual Status reload(const std::string& service, const std::string& /*new_config_text*/) {
+    return Error{"service " + service + ": this stack runtime cannot reload a service's config"};
+  }
+
+  // reload for a config of several files: a copy of a team's own config,
+  // whose edits may land in a copy of a file the main one includes. Writes
+  // each of `files` (files of the service's running copy, inside its run
+  // folder: never a team's file, nor a link to one), checks the whole copy
+  // with the server's own check mode as the server reads it (its namespace,
+  // the stack's names in /etc/hosts, its working directory), and reloads as
+  // reload() does. A copy the check rejects is put back as it was, file by
+  // file, and the server is not reloaded: the error gives the checker's
+  // complaints at the team's file and line. Main thread only.
+  virtual Status reload_files(const std::string& service, const std::vector<ConfigFileText>& /*files*/) {
     return Error{"service " + service + ": this stack runtime cannot reload a service's config"};
   }
 

@@ -12,8 +12,9 @@ using faultline::faults::testing::expect_errors;
 TEST_CASE("lb_weight is registered with its parameters", "[faults][lb_weight]") {
   const auto* t = faultline::faults::Registry::instance().find("lb_weight");
   REQUIRE(t != nullptr);
-  REQUIRE(t->params.size() == 3);
+  REQUIRE(t->params.size() == 4);
   CHECK(t->params[0].name == "server");
+  CHECK(t->params[1].name == "backend");
   CHECK(t->needs.target_kinds.size() == 2);
 }
 

@@ -1,5 +1,5 @@
 // A team's own stack, end to end: its haproxy.cfg or nginx.conf run as
-// written (tests/data/own/), its own program as the backends (kind:
+// written (tests/data/own/shop/), its own program as the backends (kind:
 // process, tests/data/own/http_server.py, which sends no backend header),
 // process and network faults on those programs, and nothing left behind
 // after a run, SIGINT, SIGTERM, or SIGKILL and `faultline cleanup`. The
@@ -35,7 +35,7 @@ std::string server_command(const std::string& name) {
 std::string write_experiment(const std::string& dir, const std::string& lb_kind, const std::string& method,
                              const std::string& duration = "6s") {
   const bool haproxy = lb_kind == "haproxy";
-  const std::string config = haproxy ? own_data("haproxy/haproxy.cfg") : own_data("nginx/nginx.conf");
+  const std::string config = haproxy ? own_data("shop/haproxy/haproxy.cfg") : own_data("shop/nginx/nginx.conf");
   const std::string path = dir + "/experiment.yaml";
   std::ofstream out(path);
   out << "version: 1\n"
@@ -88,7 +88,7 @@ TEST_CASE("a team's own haproxy.cfg and nginx.conf run as written in front of it
   for (const std::string lb_kind : {"haproxy", "nginx"}) {
     INFO(lb_kind);
     const std::string config =
-        lb_kind == "haproxy" ? own_data("haproxy/haproxy.cfg") : own_data("nginx/conf.d/shop.conf");
+        lb_kind == "haproxy" ? own_data("shop/haproxy/haproxy.cfg") : own_data("shop/nginx/conf.d/shop.conf");
     const std::string config_before = bytes_of(config);
     const std::string out = fresh_out_dir("own/plain_" + lb_kind);
     const json j = run_to_journal(write_experiment(out, lb_kind, ""), out);
