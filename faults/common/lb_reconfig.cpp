@@ -160,6 +160,11 @@ Status LbReconfig::apply(stack::RunningStack& stack, const std::string& text) {
   if (!inst) {
     return inst.error();
   }
+  // A copy of a team's config names the stack's services, which resolve
+  // only where the server runs: reload_files checks it there.
+  if (!(*inst)->team_config.empty()) {
+    return apply_files(stack, {{(*inst)->config_path, text}});
+  }
   // In the load balancer's namespace: nginx -t binds the listen address
   // (tolerating "in use"), which exists only there.
   const auto kind = (*inst)->planned.kind;

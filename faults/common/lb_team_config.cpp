@@ -191,11 +191,6 @@ void refuse_backend_param(ParamReader& params, const experiment::Service* lb,
       "leave 'backend' out: 'server' alone names the backend service");
 }
 
-std::string shown_path(const experiment::Experiment& exp, const std::string& path) {
-  const fs::path rel = fs::path(path).lexically_relative(fs::path(exp.source_file).parent_path());
-  return rel.empty() || *rel.begin() == ".." ? path : rel.string();
-}
-
 Result<TeamConfig> TeamConfig::load(experiment::ServiceKind kind, const std::string& path) {
   TeamConfig out;
   out.kind_ = kind;

@@ -126,8 +126,7 @@ class TeamConfig {
 // shown relative to the experiment file's folder (as messages name them).
 Result<TeamConfig> read_team_config(const experiment::Experiment& exp, const experiment::Service& lb);
 
-// A path as the experiment's author reads it: relative to the experiment
-// file's folder when inside it.
-std::string shown_path(const experiment::Experiment& exp, const std::string& path);
+// A path as the experiment's author reads it (harness/experiment/model.h).
+using experiment::shown_path;
 
 }  // namespace faultline::faults

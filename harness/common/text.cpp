@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -61,6 +62,29 @@ std::vector<std::string> split_words(const std::string& s) {
 
 bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+std::string shell_words(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    const bool plain = !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+             (c != '\0' && std::strchr("-_./=:,+@%", c) != nullptr);
+    });
+    out += out.empty() ? "" : " ";
+    if (plain) {
+      out += w;
+      continue;
+    }
+    // Inside single quotes nothing is special but the quote itself, which
+    // closes, is written escaped, and opens again.
+    out += '\'';
+    for (char c : w) {
+      out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    out += '\'';
+  }
+  return out;
 }
 
 }  // namespace faultline

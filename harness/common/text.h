@@ -20,6 +20,10 @@ std::vector<std::string> split_lines(const std::string& text);
 std::string join_lines(const std::vector<std::string>& lines);
 // Without leading and trailing spaces and tabs.
 std::string trim(const std::string& s);
+
+// `words` as one would type them into a shell to run them by hand: plain
+// words as they are, others in single quotes.
+std::string shell_words(const std::vector<std::string>& words);
 // Split at runs of whitespace.
 std::vector<std::string> split_words(const std::string& s);
 bool starts_with(const std::string& s, const std::string& prefix);

@@ -39,4 +39,13 @@ std::string resolve_path(const Experiment& exp, const std::string& path) {
   return (base / p).lexically_normal().string();
 }
 
+std::string shown_path(const Experiment& exp, const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path rel = fs::path(path).lexically_relative(fs::path(exp.source_file).parent_path());
+  if (rel.empty() || *rel.begin() == "..") {
+    return path;
+  }
+  return rel.string();
+}
+
 }  // namespace faultline::experiment

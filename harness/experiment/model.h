@@ -249,4 +249,8 @@ std::string to_string(Expectation e);
 // did not come from a file).
 std::string resolve_path(const Experiment& exp, const std::string& path);
 
+// The other way: an absolute path as the experiment's author reads it,
+// relative to the experiment file's folder when inside it, else as it is.
+std::string shown_path(const Experiment& exp, const std::string& path);
+
 }  // namespace faultline::experiment

@@ -135,14 +135,6 @@ std::vector<journal::CorrectiveAction> corrective_actions(
   return out;
 }
 
-// A path as the experiment's author wrote it: relative to the experiment
-// file's folder when inside it.
-std::string shown_path(const experiment::Experiment& exp, const std::string& path) {
-  const std::filesystem::path rel =
-      std::filesystem::path(path).lexically_relative(std::filesystem::path(exp.source_file).parent_path());
-  return rel.empty() || *rel.begin() == ".." ? path : rel.string();
-}
-
 journal::Stack stack_of(const ValidatedExperiment& v, const RunRecord& rec) {
   const auto& exp = v.exp;
   journal::Stack out;
@@ -162,7 +154,7 @@ journal::Stack stack_of(const ValidatedExperiment& v, const RunRecord& rec) {
         // which the reports would otherwise read as configured.
         svc.load_balancer = s->is_load_balancer();
         svc.backends = s->backends;
-        svc.config = shown_path(exp, s->own.config);
+        svc.config = experiment::shown_path(exp, s->own.config);
         if (auto it = rec.config_changes.find(ps.name); it != rec.config_changes.end()) {
           svc.config_changes = it->second;
         }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <set>
 
+#include "harness/common/scratch_dir.h"
 #include "harness/common/text.h"
 #include "harness/runner/plan_view.h"
 #include "harness/stack/netns_stack.h"
@@ -20,30 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using experiment::ServiceKind;
-
-// A private folder under the system's temporary one, removed with
-// everything in it when this goes out of scope, on every way out.
-class ScratchFolder {
- public:
-  ScratchFolder() {
-    std::string tmpl = (fs::temp_directory_path() / "faultline-plan-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) != nullptr) {
-      path_ = tmpl;
-    }
-  }
-  ScratchFolder(const ScratchFolder&) = delete;
-  ScratchFolder& operator=(const ScratchFolder&) = delete;
-  ~ScratchFolder() {
-    if (!path_.empty()) {
-      std::error_code ec;
-      fs::remove_all(path_, ec);
-    }
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 void replace_all(std::string& text, const std::string& from, const std::string& to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
@@ -139,7 +116,7 @@ PlanView gather_plan(const ValidatedExperiment& v, const PlanOptions& options) {
   // The copies are prepared for a real folder of the run's kind (private,
   // absolute, of a length like a run's, which HAProxy's socket paths must
   // fit), never one of the registry: a plan makes nothing there.
-  ScratchFolder scratch;
+  ScratchDir scratch("faultline-plan");
   for (const auto& s : v.exp.stack.services) {
     if (s.kind == ServiceKind::process) {
       if (auto command = stack::netns::process_command(s)) {

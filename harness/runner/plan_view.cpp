@@ -333,37 +333,6 @@ std::string slo_section(const PlanView& view) {
 
 }  // namespace
 
-std::string shown_path(const experiment::Experiment& exp, const std::string& path) {
-  const fs::path rel = fs::path(path).lexically_relative(fs::path(exp.source_file).parent_path());
-  if (rel.empty() || *rel.begin() == "..") {
-    return path;
-  }
-  return rel.string();
-}
-
-std::string shell_words(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) {
-    const bool plain = !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
-             (c != '\0' && std::strchr("-_./=:,+@%", c) != nullptr);
-    });
-    out += out.empty() ? "" : " ";
-    if (plain) {
-      out += w;
-      continue;
-    }
-    // Inside single quotes nothing is special but the quote itself, which
-    // closes, is written escaped, and opens again.
-    out += '\'';
-    for (char c : w) {
-      out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    }
-    out += '\'';
-  }
-  return out;
-}
-
 std::string format_plan(const PlanView& view) {
   if (view.v == nullptr) {
     return {};

@@ -86,12 +86,6 @@ std::string format_plan(const PlanView& view);
 // reason. Part of format_plan; on its own for tests.
 std::string format_config_copy(const PreparedConfigView& config);
 
-// A path as the experiment's author reads it: relative to the experiment
-// file's folder when inside it, else as it is.
-std::string shown_path(const experiment::Experiment& exp, const std::string& path);
-
-// `words` as one would type them into a shell: plain words as they are,
-// others in single quotes.
-std::string shell_words(const std::vector<std::string>& words);
+using experiment::shown_path;
 
 }  // namespace faultline::runner

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "harness/app/app_server.h"
+#include "harness/common/text.h"
 #include "harness/common/units.h"
 #include "harness/experiment/blast_radius.h"
 #include "harness/platform/haproxy_runtime_api.h"
@@ -38,33 +39,6 @@
 #include "harness/stack/stack.h"
 
 namespace faultline::stack::netns {
-
-namespace {
-
-// A command line as a person would type it into a shell to run it by hand.
-std::string shell_quoted(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) {
-    const bool plain = !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::strchr("-_./=:,+@%", c) != nullptr;
-    });
-    if (!out.empty()) {
-      out += ' ';
-    }
-    if (plain) {
-      out += w;
-      continue;
-    }
-    out += '\'';
-    for (char c : w) {
-      out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    }
-    out += '\'';
-  }
-  return out;
-}
-
-}  // namespace
 
 Result<std::vector<std::string>> process_command(const experiment::Service& svc) {
   std::vector<std::string> command = svc.own.command;
@@ -183,7 +157,7 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
       ready = svc->own.ready;
       // Its command line is its "config", for the record, as for the app.
       inst.config_path = dir + "/command";
-      text = shell_quoted(*command) + "\n";
+      text = shell_words(*command) + "\n";
     } else if (ps.kind == experiment::ServiceKind::app) {
       // The synthetic app is faultline itself (`faultline app`): nothing to
       // install, and its capacity comes from the experiment. Its command

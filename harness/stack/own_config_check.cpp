@@ -13,6 +13,7 @@
 #include <regex>
 #include <set>
 
+#include "harness/common/scratch_dir.h"
 #include "harness/common/text.h"
 #include "harness/platform/command.h"
 #include "harness/platform/hosts_view.h"
@@ -30,29 +31,6 @@ using experiment::Service;
 using experiment::SourcePos;
 
 namespace {
-
-// A scratch folder for the copies the check reads; removed on every way out.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl = (fs::temp_directory_path() / "faultline-validate-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) != nullptr) {
-      path_ = tmpl;
-    }
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir() {
-    if (!path_.empty()) {
-      std::error_code ec;
-      fs::remove_all(path_, ec);
-    }
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // "file:line:col: message" as the config readers word their errors, into
 // a position and the rest; the service's `config:` value when the message
@@ -76,13 +54,6 @@ std::vector<std::string> service_names(const experiment::Experiment& exp) {
     names.push_back(s.name);
   }
   return names;
-}
-
-// A path as the experiment's author reads it: relative to the experiment
-// file's folder when inside it.
-std::string shown(const experiment::Experiment& exp, const std::string& path) {
-  const fs::path rel = fs::path(path).lexically_relative(fs::path(exp.source_file).parent_path());
-  return rel.empty() || *rel.begin() == ".." ? path : rel.string();
 }
 
 bool is_service(const experiment::Experiment& exp, const std::string& host) {
@@ -197,7 +168,7 @@ void check_routes(const experiment::Experiment& exp, const Service& svc, const R
       std::vector<std::string> reached(routes.reached.begin(), routes.reached.end());
       diags.error(svc.pos,
                   fmt::format("backend '{}' of '{}' is never routed to by {}", backend, svc.name,
-                              shown(exp, svc.own.config)),
+                              experiment::shown_path(exp, svc.own.config)),
                   reached.empty() ? std::string("the config routes to no service of the stack")
                                   : fmt::format("its routing reaches: {}", fmt::join(reached, ", ")));
     }
@@ -211,7 +182,7 @@ void check_routes(const experiment::Experiment& exp, const Service& svc, const R
     }
     diags.error(svc.pos,
                 fmt::format("'{}' has port {}, but {} listens on no such port", svc.name, svc.port,
-                            shown(exp, svc.own.config)),
+                            experiment::shown_path(exp, svc.own.config)),
                 fmt::format("set port: to one it listens on: {}", fmt::join(ports, ", ")));
   }
 }
@@ -323,7 +294,7 @@ void check_own_configs(const experiment::Experiment& exp, Diagnostics& diags,
   if (own.empty()) {
     return;
   }
-  ScratchDir scratch;
+  ScratchDir scratch("faultline-validate");
   if (scratch.path().empty()) {
     diags.warning(own.front()->own.config_pos, "the team's configs were not checked: no scratch folder");
     return;

@@ -74,7 +74,7 @@ void check_pair(const std::string& drill, const std::vector<std::string>& team_f
 }  // namespace
 
 TEST_CASE(
-    "own-config: the team's HAProxy config loses half the API requests when a server dies; the fixed "
+    "own-config: the team's HAProxy config loses half the API requests when a server dies, and the fixed "
     "config holds",
     "[integration][own][examples]") {
   if (!is_root()) {
@@ -83,8 +83,9 @@ TEST_CASE(
   check_pair("haproxy-api-down", {"haproxy/haproxy.cfg", "haproxy/haproxy.fixed.cfg", "web/nginx.conf"});
 }
 
-TEST_CASE("own-config: the team's nginx config answers 502 for a dead server's share; the fixed config holds",
-          "[integration][own][examples]") {
+TEST_CASE(
+    "own-config: the team's nginx config answers 502 for a dead server's share, and the fixed config holds",
+    "[integration][own][examples]") {
   if (!is_root()) {
     FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
   }

@@ -24,18 +24,22 @@ std::string own_data(const std::string& name) {
   return path;
 }
 
-// The backend program's command: the test data's server, named.
-std::string server_command(const std::string& name) {
-  return "python3 " + own_data("http_server.py") + " 9000 " + name;
+// The backend program's command: the test data's server, named after the
+// test's `tag` and the service, so that the check for programs left over
+// sees this test's alone (CTest runs other tests using the same server at
+// the same time).
+std::string server_command(const std::string& tag, const std::string& name) {
+  return "python3 " + own_data("http_server.py") + " 9000 " + tag + "-" + name;
 }
 
 // An experiment running the team's `lb_kind` config in front of api1, api2
 // (and static1 for HAProxy's default backend) as processes; `method` and
 // `duration` as given.
-std::string write_experiment(const std::string& dir, const std::string& lb_kind, const std::string& method,
-                             const std::string& duration = "6s") {
+std::string write_experiment(const std::string& dir, const std::string& tag, const std::string& lb_kind,
+                             const std::string& method, const std::string& duration = "6s") {
   const bool haproxy = lb_kind == "haproxy";
-  const std::string config = haproxy ? own_data("shop/haproxy/haproxy.cfg") : own_data("shop/nginx/nginx.conf");
+  const std::string config =
+      haproxy ? own_data("shop/haproxy/haproxy.cfg") : own_data("shop/nginx/nginx.conf");
   const std::string path = dir + "/experiment.yaml";
   std::ofstream out(path);
   out << "version: 1\n"
@@ -49,12 +53,12 @@ std::string write_experiment(const std::string& dir, const std::string& lb_kind,
       << (haproxy ? ", static1" : "")
       << "] }\n"
          "    api1: { kind: process, command: \""
-      << server_command("api1")
+      << server_command(tag, "api1")
       << "\", port: 9000, ready: { http: /health } }\n"
          "    api2: { kind: process, command: \""
-      << server_command("api2") << "\", port: 9000, env: { APP_MODE: staging } }\n";
+      << server_command(tag, "api2") << "\", port: 9000, env: { APP_MODE: staging } }\n";
   if (haproxy) {
-    out << "    static1: { kind: process, command: \"" << server_command("static1")
+    out << "    static1: { kind: process, command: \"" << server_command(tag, "static1")
         << "\", port: 9000, ready: { tcp: true } }\n";
   }
   out << "load: { target: lb, path: /api/items, rate: 100/s, connections: 8, timeout: 1s, duration: "
@@ -68,9 +72,10 @@ std::string write_experiment(const std::string& dir, const std::string& lb_kind,
   return path;
 }
 
-// The team's programs still running anywhere on the machine.
-std::string own_programs_left() {
-  return shell("pgrep -af -- '" + own_data("http_server.py") + "' | grep -v pgrep || true");
+// This test's programs (by their `tag`) still running anywhere on the
+// machine.
+std::string own_programs_left(const std::string& tag) {
+  return shell("pgrep -af -- '" + own_data("http_server.py") + " 9000 " + tag + "-' | grep -v pgrep || true");
 }
 
 std::string bytes_of(const std::string& path) {
@@ -91,7 +96,7 @@ TEST_CASE("a team's own haproxy.cfg and nginx.conf run as written in front of it
         lb_kind == "haproxy" ? own_data("shop/haproxy/haproxy.cfg") : own_data("shop/nginx/conf.d/shop.conf");
     const std::string config_before = bytes_of(config);
     const std::string out = fresh_out_dir("own/plain_" + lb_kind);
-    const json j = run_to_journal(write_experiment(out, lb_kind, ""), out);
+    const json j = run_to_journal(write_experiment(out, "own-plain", lb_kind, ""), out);
     const auto& baseline = journal_phase(j, "baseline");
     INFO(baseline.dump());
     // Every request went through the team's routing (/api -> be_api) to
@@ -112,7 +117,7 @@ TEST_CASE("a team's own haproxy.cfg and nginx.conf run as written in front of it
     CHECK(bytes_of("/etc/hosts") == hosts_before);
     const std::string run_id = j["run_id"].get<std::string>();
     CHECK(leftovers(run_id).empty());
-    CHECK(own_programs_left().empty());
+    CHECK(own_programs_left("own-plain").empty());
   }
 }
 
@@ -130,7 +135,7 @@ TEST_CASE("a kind: process backend is killed, paused and delayed, and serves aga
     const std::string out = fresh_out_dir("own/process_" + c.fault);
     const std::string method = "method:\n  - { at: 1500ms, fault: " + c.fault +
                                ", target: api1, duration: 2s, params: " + c.params + " }\n";
-    const json j = run_to_journal(write_experiment(out, "haproxy", method, "7s"), out);
+    const json j = run_to_journal(write_experiment(out, "own-" + c.fault, "haproxy", method, "7s"), out);
     const auto& fault = journal_phase(j, "fault");
     const auto& after = journal_phase(j, "recovery");
     INFO("fault: " << fault.dump() << "\nrecovery: " << after.dump());
@@ -150,7 +155,7 @@ TEST_CASE("a kind: process backend is killed, paused and delayed, and serves aga
     REQUIRE(settled.requests > 0);
     CHECK(settled.errors == 0);
     CHECK(leftovers(j["run_id"].get<std::string>()).empty());
-    CHECK(own_programs_left().empty());
+    CHECK(own_programs_left("own-" + c.fault).empty());
   }
 }
 
@@ -164,7 +169,8 @@ TEST_CASE("a run of a team's stack stopped by SIGINT, SIGTERM or SIGKILL and cle
     INFO("signal " << sig);
     const std::string out = fresh_out_dir("own/signal_" + std::to_string(sig));
     const std::string log = out + "/faultline.log";
-    const pid_t pid = start_run(write_experiment(out, "nginx", method, "30s"), out);
+    const pid_t pid =
+        start_run(write_experiment(out, "own-sig" + std::to_string(sig), "nginx", method, "30s"), out);
     const bool injected = wait_for_text(log, "injected pause on", std::chrono::seconds(30));
     const std::string run_id = run_id_from_log(log);
     INFO(read_file(log));
@@ -184,6 +190,6 @@ TEST_CASE("a run of a team's stack stopped by SIGINT, SIGTERM or SIGKILL and cle
       stop_run(pid, out, sig);
     }
     CHECK(leftovers(run_id).empty());
-    CHECK(own_programs_left().empty());
+    CHECK(own_programs_left("own-sig" + std::to_string(sig)).empty());
   }
 }

@@ -355,7 +355,7 @@ TEST_CASE("with --configs the plan renders faultline's own configs at the run's 
 }
 
 TEST_CASE("shell_words quotes what a shell would split or expand", "[runner][plan]") {
-  using faultline::runner::shell_words;
+  using faultline::shell_words;
   CHECK(shell_words({"/usr/bin/python3", "-m", "http.server", "9000"}) ==
         "/usr/bin/python3 -m http.server 9000");
   CHECK(shell_words({"sh", "-c", "echo $HOME"}) == "sh -c 'echo $HOME'");
