@@ -43,6 +43,11 @@ class HostNamespace {
       return;
     }
     name_ = "fltest-docker-" + std::to_string(getpid());
+    // A test process killed before its destructor ran (a CTest timeout
+    // sends SIGKILL) leaves its namespace: remove those of dead processes.
+    shell(
+        "for ns in $(ip netns list 2>/dev/null | grep -oE '^fltest-docker-[0-9]+'); do "
+        "kill -0 \"${ns#fltest-docker-}\" 2>/dev/null || ip netns del \"$ns\"; done");
     shell("ip netns del " + name_ + " 2>/dev/null");
     REQUIRE(shell("ip netns add " + name_ + " 2>&1 && echo made").find("made") != std::string::npos);
     // faultline talks to itself on loopback (its live monitor).
