@@ -50,6 +50,20 @@ Result<nginx_conf::ServerEntry> find_entry(const TeamConfig& config, const TeamS
   return by_host.front();
 }
 
+// The address `edit` gives a server, as its line writes addresses: the new
+// host and port where the edit sets them, the ones it has otherwise (an
+// nginx entry has no family prefix, so its prefix is empty).
+Result<std::string> edited_address(const TeamConfig& config, const TeamServer& server,
+                                   const ServerEdit& edit) {
+  auto now = team_server_address(config, server);
+  if (!now) {
+    return now.error();
+  }
+  const std::string host = edit.address.value_or(now->host);
+  const auto port = edit.port ? edit.port : now->port;
+  return now->prefix + host + (port ? fmt::format(":{}", *port) : std::string());
+}
+
 Status edit_haproxy_server(TeamConfig& config, const TeamServer& server, const ServerEdit& edit) {
   const haproxy_conf::ServerRef ref{server.backend, server.server};
   for (const auto& [option, value] : edit.set) {
@@ -75,14 +89,11 @@ Status edit_haproxy_server(TeamConfig& config, const TeamServer& server, const S
     }
   }
   if (edit.address || edit.port) {
-    auto now = team_server_address(config, server);
-    if (!now) {
-      return now.error();
+    auto address = edited_address(config, server, edit);
+    if (!address) {
+      return address.error();
     }
-    const std::string host = edit.address.value_or(now->host);
-    const auto port = edit.port ? edit.port : now->port;
-    const std::string address = now->prefix + host + (port ? fmt::format(":{}", *port) : std::string());
-    if (auto st = take(config, haproxy_conf::set_server_address(config.haproxy(), ref, address)); !st) {
+    if (auto st = take(config, haproxy_conf::set_server_address(config.haproxy(), ref, *address)); !st) {
       return st;
     }
   }
@@ -108,15 +119,11 @@ Status edit_nginx_server(TeamConfig& config, const TeamServer& server, const Ser
   }
   // Last: a new host would no longer be the name the server is found by.
   if (edit.address || edit.port) {
-    auto now = team_server_address(config, server);
-    if (!now) {
-      return now.error();
+    auto address = edited_address(config, server, edit);
+    if (!address) {
+      return address.error();
     }
-    const std::string host = edit.address.value_or(now->host);
-    const auto port = edit.port ? edit.port : now->port;
-    if (auto st = nginx_conf::set_server_address(c, server.backend, server.server,
-                                                 host + (port ? fmt::format(":{}", *port) : std::string()));
-        !st) {
+    if (auto st = nginx_conf::set_server_address(c, server.backend, server.server, *address); !st) {
       return st;
     }
   }
