@@ -64,7 +64,13 @@ std::string catalogue_markdown(const std::vector<const FaultType*>& types) {
       "only when the name is not unique; `lb_config`'s `section` names a section\n"
       "or block as the file has it (`frontend fe_main`, `location /api`). The faults\n"
       "change faultline's copy of the file, never the file. On a rendered config\n"
-      "`backend` is refused: its servers are the stack's services.\n\n";
+      "`backend` is refused: its servers are the stack's services.\n\n"
+      "`http_abort` and `http_delay` work on both as well. On the team's own config\n"
+      "they act where the load enters: in every HAProxy frontend or listen section,\n"
+      "and every nginx server block, listening on the load balancer's `port`.\n"
+      "nginx holds a request for `http_delay` with an `auth_request` to an internal\n"
+      "location that sleeps, so a location with an `auth_request` of its own is not\n"
+      "held.\n\n";
   for (const auto* t : types) {
     out += fmt::format("- [`{}`](#{}) — {}\n", t->name, t->name, t->summary);
   }

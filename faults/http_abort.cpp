@@ -4,12 +4,16 @@
 // HAProxy: an `http-request return` rule in the frontend, taken for a
 // random share of requests; nginx: a `split_clients` share and an `if` that
 // returns the status at the server level. Both by config rewrite, check and
-// reload; revert restores the config found.
+// reload; revert restores the config found. On a team's own config the
+// rule goes into every frontend or listen section (nginx: server block)
+// listening on the load balancer's port, where the load enters.
 
 #include <fmt/format.h>
 
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
+#include "faults/common/lb_team_edit.h"
+#include "faults/common/lb_team_http.h"
 #include "faults/common/request_sample.h"
 #include "faults/fault_type.h"
 
@@ -44,8 +48,11 @@ class HttpAbort final : public ReconfigFault {
   }
   static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
 
-  HttpAbort(FaultSite site, double fraction, int status, std::string tag)
-      : ReconfigFault(kName, std::move(site)), fraction_(fraction), status_(status), tag_(std::move(tag)) {}
+  HttpAbort(FaultSite site, double fraction, int status, std::string tag, std::string team_config)
+      : ReconfigFault(kName, std::move(site), std::move(team_config)),
+        fraction_(fraction),
+        status_(status),
+        tag_(std::move(tag)) {}
 
   std::string describe() const override {
     return fmt::format("load balancer {} answered {} of requests itself with HTTP {}", lb(),
@@ -74,23 +81,50 @@ class HttpAbort final : public ReconfigFault {
   }
 
  private:
+  std::string haproxy_rule() const {
+    return fmt::format("http-request return status {} content-type text/plain string \"{}\"{}", status_,
+                       kBody, haproxy_sample_condition(fraction_));
+  }
+  std::string nginx_var() const { return "faultline_abort_" + tag_; }
+  // At the server level the rewrite phase answers before any location is
+  // chosen, whatever the path.
+  std::string nginx_rule() const {
+    return fmt::format("if (${}) {{ return {} \"{}\\n\"; }}", nginx_var(), status_, kBody);
+  }
+
   Result<std::string> edit(const stack::RunningStack& /*stack*/, experiment::ServiceKind kind,
                            const std::string& text) const override {
     if (kind == experiment::ServiceKind::haproxy) {
-      return add_to_section(
-          kind, text, "frontend",
-          fmt::format("http-request return status {} content-type text/plain string \"{}\"{}", status_, kBody,
-                      haproxy_sample_condition(fraction_)));
+      return add_to_section(kind, text, "frontend", haproxy_rule());
     }
-    const std::string var = "faultline_abort_" + tag_;
-    auto out = add_to_section(kind, text, "defaults", nginx_sample_block(var, fraction_));
+    auto out = add_to_section(kind, text, "defaults", nginx_sample_block(nginx_var(), fraction_));
     if (out) {
-      // At the server level the rewrite phase answers before any location
-      // is chosen, whatever the path.
-      out = add_to_section(kind, *out, "frontend",
-                           fmt::format("if (${}) {{ return {} \"{}\\n\"; }}", var, status_, kBody));
+      out = add_to_section(kind, *out, "frontend", nginx_rule());
     }
     return out;
+  }
+
+  Status edit_team(const stack::RunningStack& stack, TeamConfig& config) const override {
+    auto port = lb_port(stack, lb());
+    if (!port) {
+      return port.error();
+    }
+    if (config.is_haproxy()) {
+      auto sections = haproxy_entry_sections(config, *port);
+      if (!sections) {
+        return sections.error();
+      }
+      for (const auto& section : *sections) {
+        if (auto put = insert_team_fragment(config, section, haproxy_rule()); !put) {
+          return put.error();
+        }
+      }
+      return {};
+    }
+    if (auto put = insert_team_fragment(config, "http", nginx_sample_block(nginx_var(), fraction_)); !put) {
+      return put.error();
+    }
+    return insert_in_entry_servers(config, *port, nginx_rule());
   }
 
   double fraction_;
@@ -105,7 +139,8 @@ std::unique_ptr<Fault> HttpAbort::make(const Params& p, ParamReader& params,
   if (!params.ok() || !p.percent || !p.status || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<HttpAbort>(fault_site(step, exp), *p.percent, *p.status, step_tag(step));
+  return std::make_unique<HttpAbort>(fault_site(step, exp), *p.percent, *p.status, step_tag(step),
+                                     team_config_of(lb));
 }
 
 const Registration registration{fault_type<HttpAbort>()};

@@ -7,6 +7,14 @@
 // the worker, then hands the request to a named copy of the proxying
 // location. Both by config rewrite, check and reload; revert restores the
 // config found.
+// On a team's own config the hold goes where the load enters: HAProxy's
+// rule into every frontend or listen section on the load balancer's port;
+// nginx's into every server block on it, as an `auth_request` whose
+// internal location sleeps for the chosen share. A subrequest holds the
+// request before any location's content runs, so the team's locations are
+// held as written (regex ones, proxy_pass with a URI part, included files)
+// without copying any of them; a location with an `auth_request` of its own
+// overrides the server's and is not held.
 
 #include <fmt/format.h>
 
@@ -15,6 +23,8 @@
 
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
+#include "faults/common/lb_team_edit.h"
+#include "faults/common/lb_team_http.h"
 #include "faults/common/request_sample.h"
 #include "faults/fault_type.h"
 #include "harness/stack/render_util.h"
@@ -49,8 +59,11 @@ class HttpDelay final : public ReconfigFault {
   }
   static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
 
-  HttpDelay(FaultSite site, double fraction, Duration delay, std::string tag)
-      : ReconfigFault(kName, std::move(site)), fraction_(fraction), delay_(delay), tag_(std::move(tag)) {}
+  HttpDelay(FaultSite site, double fraction, Duration delay, std::string tag, std::string team_config)
+      : ReconfigFault(kName, std::move(site), std::move(team_config)),
+        fraction_(fraction),
+        delay_(delay),
+        tag_(std::move(tag)) {}
 
   std::string describe() const override {
     return fmt::format("load balancer {} held {} of requests for {} before passing them on", lb(),
@@ -86,13 +99,19 @@ class HttpDelay final : public ReconfigFault {
 
   long long delay_ms() const { return std::chrono::duration_cast<std::chrono::milliseconds>(delay_).count(); }
 
-  Result<std::string> haproxy_config(const stack::RunningStack& stack, const std::string& text) const {
+  // The Lua action that sleeps, written beside the config so that
+  // `haproxy -c` on the candidate finds it and teardown removes it with the
+  // rest of the run; the `lua-load` line that loads it, and the
+  // `http-request` rule that calls it.
+  struct HaproxyHold {
+    std::string lua_load;
+    std::string rule;
+  };
+  Result<HaproxyHold> haproxy_hold(const stack::RunningStack& stack) const {
     auto dir = lb_dir(stack, lb());
     if (!dir) {
       return dir.error();
     }
-    // The script sits beside the config, so `haproxy -c` on the candidate
-    // finds it and teardown removes it with the rest of the run.
     const std::string action = "faultline_delay_" + tag_;
     const std::string script = *dir + "/" + action + ".lua";
     {
@@ -105,23 +124,39 @@ class HttpDelay final : public ReconfigFault {
         return Error{fmt::format("http_delay: cannot write {}", script)};
       }
     }
-    auto out = add_to_section(experiment::ServiceKind::haproxy, text, "global", "lua-load " + script);
+    return HaproxyHold{"lua-load " + script, fmt::format("http-request lua.{} {}{}", action, delay_ms(),
+                                                         haproxy_sample_condition(fraction_))};
+  }
+
+  Result<std::string> haproxy_config(const stack::RunningStack& stack, const std::string& text) const {
+    auto hold = haproxy_hold(stack);
+    if (!hold) {
+      return hold.error();
+    }
+    auto out = add_to_section(experiment::ServiceKind::haproxy, text, "global", hold->lua_load);
     if (out) {
-      out = add_to_section(
-          experiment::ServiceKind::haproxy, *out, "frontend",
-          fmt::format("http-request lua.{} {}{}", action, delay_ms(), haproxy_sample_condition(fraction_)));
+      out = add_to_section(experiment::ServiceKind::haproxy, *out, "frontend", hold->rule);
     }
     return out;
   }
 
-  Result<std::string> nginx_config(const std::string& text) const {
-    if (!std::filesystem::exists(kEchoModule)) {
-      return Error{
-          fmt::format("http_delay on nginx needs the echo module ({}), which is missing; install it with: "
-                      "apt-get install libnginx-mod-http-echo",
-                      kEchoModule)};
+  static Status echo_module_present() {
+    if (std::filesystem::exists(kEchoModule)) {
+      return {};
     }
-    const std::string var = "faultline_delay_" + tag_;
+    return Error{
+        fmt::format("http_delay on nginx needs the echo module ({}), which is missing; install it with: "
+                    "apt-get install libnginx-mod-http-echo",
+                    kEchoModule)};
+  }
+
+  std::string nginx_var() const { return "faultline_delay_" + tag_; }
+  std::string seconds() const { return fmt::format("{:.3f}", static_cast<double>(delay_ms()) / 1000.0); }
+
+  Result<std::string> nginx_config(const std::string& text) const {
+    if (auto st = echo_module_present(); !st) {
+      return st.error();
+    }
     const std::string named = "@faultline_delayed_" + tag_;
     std::string out = text;
     // load_module must come before the events block; once is enough when
@@ -129,15 +164,65 @@ class HttpDelay final : public ReconfigFault {
     if (out.find(kEchoModule) == std::string::npos) {
       out = fmt::format("load_module {};\n", kEchoModule) + out;
     }
-    auto with_sample =
-        add_to_section(experiment::ServiceKind::nginx, out, "defaults", nginx_sample_block(var, fraction_));
+    auto with_sample = add_to_section(experiment::ServiceKind::nginx, out, "defaults",
+                                      nginx_sample_block(nginx_var(), fraction_));
     if (!with_sample) {
       return with_sample;
     }
-    return nginx_fork_location(*with_sample, "/",
-                               {fmt::format("if (${}) {{ echo_sleep {:.3f}; echo_exec {}; }}", var,
-                                            static_cast<double>(delay_ms()) / 1000.0, named)},
-                               named);
+    return nginx_fork_location(
+        *with_sample, "/",
+        {fmt::format("if (${}) {{ echo_sleep {}; echo_exec {}; }}", nginx_var(), seconds(), named)}, named);
+  }
+
+  Status edit_team(const stack::RunningStack& stack, TeamConfig& config) const override {
+    auto port = lb_port(stack, lb());
+    if (!port) {
+      return port.error();
+    }
+    if (config.is_haproxy()) {
+      auto sections = haproxy_entry_sections(config, *port);
+      auto hold = sections ? haproxy_hold(stack) : Result<HaproxyHold>(sections.error());
+      if (!hold) {
+        return hold.error();
+      }
+      if (auto st = add_to_haproxy_global(config, hold->lua_load); !st) {
+        return st;
+      }
+      for (const auto& section : *sections) {
+        if (auto put = insert_team_fragment(config, section, hold->rule); !put) {
+          return put.error();
+        }
+      }
+      return {};
+    }
+    if (auto st = echo_module_present(); !st) {
+      return st;
+    }
+    // Debian's nginx.conf loads the module already (modules-enabled/), and
+    // loading it twice is an error.
+    if (!nginx_loads_module(config, std::filesystem::path(kEchoModule).filename().string())) {
+      if (auto put = insert_team_fragment(config, "main", fmt::format("load_module {};", kEchoModule));
+          !put) {
+        return put.error();
+      }
+    }
+    if (auto put = insert_team_fragment(config, "http", nginx_sample_block(nginx_var(), fraction_)); !put) {
+      return put.error();
+    }
+    // The subrequest's answer is discarded; only its time counts. Its own
+    // `auth_request off` keeps it from asking itself.
+    const std::string hold = "/faultline_hold_" + tag_;
+    return insert_in_entry_servers(config, *port,
+                                   fmt::format("auth_request {0};\n"
+                                               "location = {0} {{\n"
+                                               "    internal;\n"
+                                               "    auth_request off;\n"
+                                               "    if (${1}) {{\n"
+                                               "        echo_sleep {2};\n"
+                                               "    }}\n"
+                                               "    echo \"\";\n"
+                                               "}}",
+                                               hold, nginx_var(), seconds()));
   }
 
   double fraction_;
@@ -152,7 +237,8 @@ std::unique_ptr<Fault> HttpDelay::make(const Params& p, ParamReader& params,
   if (!params.ok() || !p.delay || !p.percent || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<HttpDelay>(fault_site(step, exp), *p.percent, *p.delay, step_tag(step));
+  return std::make_unique<HttpDelay>(fault_site(step, exp), *p.percent, *p.delay, step_tag(step),
+                                     team_config_of(lb));
 }
 
 const Registration registration{fault_type<HttpDelay>()};

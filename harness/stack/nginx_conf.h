@@ -220,6 +220,11 @@ Result<Inserted> insert_fragment(Config& config, const std::string& selector, At
 // One directive, `name args...;`, its arguments quoted where they must be.
 Result<Inserted> insert_directive(Config& config, const std::string& selector, At at, const std::string& name,
                                   const std::vector<std::string>& args);
+// insert_fragment into block `block` (which must come from `config` as it
+// is now): for edits that address every block of a kind (each server block
+// listening on a port), which no single selector names.
+Result<Inserted> insert_in_block(Config& config, const Directive& block, At at, const std::string& fragment);
+
 // Inserts `fragment` before a file's first directive (after the comments
 // that open it), at the file's top level: for `pid /path;` when the file
 // has none. `file` as for Config::find_file.

@@ -293,6 +293,13 @@ Result<Inserted> insert_fragment(Config& config, const std::string& selector, At
   return insert(config, *target, at, fragment);
 }
 
+Result<Inserted> insert_in_block(Config& config, const Directive& block, At at, const std::string& fragment) {
+  if (!block.has_block) {
+    return Error{fmt::format("{} at {} has no block to insert into", block.name.value, where(config, block))};
+  }
+  return insert(config, Target{block.file, &block}, at, fragment);
+}
+
 Result<Inserted> insert_directive(Config& config, const std::string& selector, At at, const std::string& name,
                                   const std::vector<std::string>& args) {
   std::vector<std::string> words{name};

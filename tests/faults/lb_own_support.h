@@ -85,6 +85,7 @@ struct TeamStack : FakeStack {
     stack::ServiceInstance lb;
     lb.planned.name = "lb";
     lb.planned.kind = kind == "haproxy" ? experiment::ServiceKind::haproxy : experiment::ServiceKind::nginx;
+    lb.planned.port = 8080;  // team_stack's `port:`
     lb.config_path = copy_path(kind == "haproxy" ? "haproxy.cfg" : "nginx.conf");
     lb.team_config = team_main(kind);
     lb.runtime_socket = runtime_socket;
@@ -102,6 +103,9 @@ struct TeamStack : FakeStack {
     reloads.push_back(files);
     return {};
   }
+
+  // The port the load is sent to, as another experiment's `port:` would set it.
+  void set_lb_port(int port) { services_[0].planned.port = port; }
 
   // A file of the copy by its path relative to the team's folder.
   std::string copy_path(const std::string& relative) const { return dir.path + "/copy/" + relative; }

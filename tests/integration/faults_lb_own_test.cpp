@@ -1,13 +1,15 @@
 // End-to-end runs of every load-balancer fault on a team's own config
 // (docs/EXPERIMENT_FORMAT.md, "Your own stack"): tests/data/own/haproxy/
 // haproxy.cfg, and tests/data/own/nginx/nginx.conf with its upstream in an
-// included file. The faults name servers and sections as those files name
+// included file (the HTTP faults: nginx/http.conf, its server blocks in
+// included files too). The faults name servers and sections as those files name
 // them; the runs' measured shares, statuses and error rates show each fault
 // took effect on the copy the run made, and the team's files are
 // byte-for-byte what they were. The backends are rendered nginx servers
 // (their header gives the shares) or the team's own program (kind: process,
 // tests/data/own/http_server.py).
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
@@ -178,6 +180,53 @@ TEST_CASE("lb_maxconn, lb_timeout and lb_config on a team's own config with the 
   INFO(recovery.dump());
   CHECK(recovery["errors"].get<long>() == 0);
   CHECK(recovery["requests"].get<long>() > 500);
+  check_mechanisms(j);
+  CHECK(leftovers(j["run_id"].get<std::string>()).empty());
+}
+
+TEST_CASE("http_abort and http_delay on a team's own config act where the load enters",
+          "[integration][http][own]") {
+  if (!is_root()) {
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
+  }
+  // nginx: nginx/http.conf, whose server blocks are in sites/*.conf, one
+  // with a regex location and a proxy_pass with a URI part.
+  const std::string kind = GENERATE("haproxy", "nginx");
+  const std::string out = fresh_out_dir("http_own_" + kind);
+  INFO(kind << ": reports and log in " << out);
+  const json j = run_own(kind, "http", out);
+  CHECK(journal_phase(j, "baseline")["errors"].get<long>() == 0);
+
+  // 20% answered 503 by the load balancer: with ~1200 requests within 4
+  // points (more than 3 standard deviations), and none reached a backend.
+  const json& abort = journal_phase(j, "fault", 0);
+  INFO(abort.dump());
+  const double requests = abort["requests"].get<double>();
+  CHECK(requests > 1000);
+  CHECK(status_count(abort, "503") / requests == Approx(0.20).margin(0.04));
+  CHECK(abort["errors"].get<long>() == status_count(abort, "503"));
+
+  // 30% held 100 ms: the median stays fast and the 90th percentile sits at
+  // the delay (down to 99 ms: nginx arms echo_sleep's timer from its cached
+  // clock, and a window's p90 is read from 1 ms bins).
+  const auto windows = fault_windows(j, 1);
+  CHECK(windows.size() >= 4);
+  std::vector<double> p90;
+  for (const auto& w : windows) {
+    INFO(w.dump());
+    CHECK(w["errors"].get<long>() == 0);
+    CHECK(w["p50_ms"].get<double>() < 20.0);
+    p90.push_back(w["p90_ms"].get<double>());
+  }
+  std::sort(p90.begin(), p90.end());
+  const double median_p90 = p90.empty() ? 0 : p90[p90.size() / 2];
+  CHECK(median_p90 >= 99.0);
+  CHECK(median_p90 < 115.0);
+
+  const json& after = journal_phase(j, "recovery");
+  INFO(after.dump());
+  CHECK(after["errors"].get<long>() == 0);
+  CHECK(after["p99_ms"].get<double>() < 20.0);
   check_mechanisms(j);
   CHECK(leftovers(j["run_id"].get<std::string>()).empty());
 }
