@@ -115,8 +115,8 @@ class HttpAbort final : public ReconfigFault {
         return sections.error();
       }
       for (const auto& section : *sections) {
-        if (auto put = insert_team_fragment(config, section, haproxy_rule()); !put) {
-          return put.error();
+        if (auto st = add_http_request_rule(config, section, haproxy_rule()); !st) {
+          return st;
         }
       }
       return {};

@@ -189,8 +189,8 @@ class HttpDelay final : public ReconfigFault {
         return st;
       }
       for (const auto& section : *sections) {
-        if (auto put = insert_team_fragment(config, section, hold->rule); !put) {
-          return put.error();
+        if (auto st = add_http_request_rule(config, section, hold->rule); !st) {
+          return st;
         }
       }
       return {};

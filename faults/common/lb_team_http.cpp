@@ -86,6 +86,33 @@ Result<std::vector<std::string>> haproxy_entry_sections(const TeamConfig& config
   return selectors;
 }
 
+Status add_http_request_rule(TeamConfig& config, const std::string& selector, const std::string& rule) {
+  auto index = haproxy_conf::find_section(config.haproxy(), selector);
+  if (!index) {
+    return index.error();
+  }
+  static const std::vector<std::string> kRouting{"redirect", "use_backend", "use-server", "default_backend"};
+  const auto& section = config.haproxy().sections[*index];
+  for (size_t n = section.first_line + 1; n <= section.last_line; ++n) {
+    const auto& line = config.haproxy().line(n);
+    if (line.kind == haproxy_conf::LineKind::statement && line.condition_depth == 0 &&
+        std::find(kRouting.begin(), kRouting.end(), line.keyword()) != kRouting.end()) {
+      auto edit = haproxy_conf::insert_before_line(config.haproxy(), n, rule);
+      if (!edit) {
+        return edit.error();
+      }
+      config.haproxy() = std::move(edit->config);
+      return {};
+    }
+  }
+  auto edit = haproxy_conf::insert_in_section(config.haproxy(), selector, rule);
+  if (!edit) {
+    return edit.error();
+  }
+  config.haproxy() = std::move(edit->config);
+  return {};
+}
+
 Status add_to_haproxy_global(TeamConfig& config, const std::string& line) {
   if (haproxy_conf::find_section(config.haproxy(), "global")) {
     auto edit = haproxy_conf::insert_in_section(config.haproxy(), "global", line);

@@ -22,6 +22,13 @@ Result<int> lb_port(const stack::RunningStack& stack, const std::string& lb);
 // is on it.
 Result<std::vector<std::string>> haproxy_entry_sections(const TeamConfig& config, int port);
 
+// HAProxy: adds the `http-request` rule `rule` to section `selector`,
+// before its routing (`redirect`, `use_backend`, `use-server`,
+// `default_backend`), where rules of its kind are read and HAProxy does not
+// warn that it runs before them anyway; at the section's end when it has no
+// routing outside `.if` blocks.
+Status add_http_request_rule(TeamConfig& config, const std::string& selector, const std::string& rule);
+
 // HAProxy: adds `line` to the global section, or opens a global section for
 // it at the file's end when the file has none (HAProxy reads global
 // sections wherever they are).

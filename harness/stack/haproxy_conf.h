@@ -247,6 +247,13 @@ Result<Config> remove_line(const Config& config, size_t line);
 Result<Edit> insert_in_section(const Config& config, const std::string& selector,
                                const std::string& fragment);
 
+// Adds `fragment` (statements, as for insert_in_section) on the lines
+// before line `line`, a statement of a section other than its keyword
+// line, indented like that section's lines: for a rule that must come
+// before another (an `http-request` before the `use_backend` rules, which
+// HAProxy warns about otherwise).
+Result<Edit> insert_before_line(const Config& config, size_t line, const std::string& fragment);
+
 // Adds `fragment`, which opens a section of its own ("backend be_extra" and
 // its lines), at the end of the file, after a blank line.
 Result<Edit> append_section(const Config& config, const std::string& fragment);

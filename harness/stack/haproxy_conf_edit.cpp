@@ -199,6 +199,19 @@ std::string spliced(const Line& line, size_t begin, size_t end, const std::strin
   return out;
 }
 
+// `added` as lines of section `s`: each indented as the section's lines
+// are, ending with `ending`.
+std::vector<RawLine> section_lines(const Config& config, const Section& s,
+                                   const std::vector<std::string>& added, const std::string& ending) {
+  const std::string indent = detail::section_indent(config, s);
+  std::vector<RawLine> out;
+  for (const auto& text : added) {
+    const size_t b = text.find_first_not_of(" \t");
+    out.push_back(RawLine{b == std::string::npos ? "" : indent + text.substr(b), ending});
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string to_text(const Config& config) {
@@ -270,13 +283,7 @@ Result<Edit> insert_in_section(const Config& config, const std::string& selector
     return Error{fmt::format("{}: nothing to add to {}", config.file_name, selector)};
   }
   const Section& s = config.sections[*index];
-  const std::string indent = detail::section_indent(config, s);
-  const std::string ending = config.line(s.last_statement_line).ending;
-  std::vector<RawLine> inserted;
-  for (const auto& text : added) {
-    const size_t b = text.find_first_not_of(" \t");
-    inserted.push_back(RawLine{b == std::string::npos ? "" : indent + text.substr(b), ending});
-  }
+  const auto inserted = section_lines(config, s, added, config.line(s.last_statement_line).ending);
   auto lines = detail::raw_lines(config);
   lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(s.last_statement_line), inserted.begin(),
                inserted.end());
@@ -287,6 +294,32 @@ Result<Edit> insert_in_section(const Config& config, const std::string& selector
         fmt::format("{}: the lines for {} open a section of their own; add a new section at the end "
                     "of the file instead",
                     config.file_name, selector)};
+  }
+  return edit;
+}
+
+Result<Edit> insert_before_line(const Config& config, size_t line, const std::string& fragment) {
+  if (Status s = check_line_number(config, line); !s) {
+    return s.error();
+  }
+  const Line& at = config.line(line);
+  if (at.kind != LineKind::statement || at.section < 0 ||
+      config.sections[static_cast<size_t>(at.section)].first_line == line) {
+    return Error{
+        fmt::format("{}: line {} is no statement inside a section to insert before", config.file_name, line)};
+  }
+  const auto added = fragment_lines(fragment);
+  if (added.empty()) {
+    return Error{fmt::format("{}: nothing to add before line {}", config.file_name, line)};
+  }
+  const auto inserted =
+      section_lines(config, config.sections[static_cast<size_t>(at.section)], added, at.ending);
+  auto lines = detail::raw_lines(config);
+  lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(line - 1), inserted.begin(), inserted.end());
+  auto edit = rebuilt(config, lines, LineRange{line, line + inserted.size() - 1});
+  if (edit && edit->config.sections.size() != config.sections.size()) {
+    return Error{fmt::format("{}: the lines to add before line {} open a section of their own",
+                             config.file_name, line)};
   }
   return edit;
 }

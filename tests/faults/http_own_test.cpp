@@ -90,15 +90,17 @@ TEST_CASE("http_abort and http_delay on a team's HAProxy config go into the fron
           "[faults][http][own]") {
   TeamStack stack("haproxy");
   const std::string team = team_text("haproxy", "haproxy.cfg");
-  const std::string routes = "    default_backend be_api\n";
+  // Before the frontend's routing, where HAProxy reads http-request rules
+  // (after it, HAProxy warns that they run first anyway).
+  const std::string routes = "    use_backend be_static if { path_beg /static }\n";
   SECTION("abort") {
     const std::string text = injected_text(
         stack, "haproxy", "  - { at: 1s, fault: http_abort, target: lb, params: { percent: 30% } }\n",
         "haproxy.cfg");
-    CHECK(text ==
-          replaced(team, routes,
-                   routes + "    http-request return status 503 content-type text/plain string \"aborted by "
-                            "faultline http_abort\" if { rand(10000) lt 3000 }\n"));
+    CHECK(text == replaced(team, routes,
+                           "    http-request return status 503 content-type text/plain string \"aborted by "
+                           "faultline http_abort\" if { rand(10000) lt 3000 }\n" +
+                               routes));
   }
   SECTION("delay") {
     const std::string text = injected_text(
@@ -108,7 +110,7 @@ TEST_CASE("http_abort and http_delay on a team's HAProxy config go into the fron
     const std::string script = stack.copy_path("faultline_delay_L13.lua");
     std::string expected = replaced(team, "level admin\n", "level admin\n    lua-load " + script + "\n");
     expected = replaced(expected, routes,
-                        routes + "    http-request lua.faultline_delay_L13 100 if { rand(10000) lt 3000 }\n");
+                        "    http-request lua.faultline_delay_L13 100 if { rand(10000) lt 3000 }\n" + routes);
     CHECK(text == expected);
     CHECK(faultline::read_text(script).find("core.msleep(tonumber(ms))") != std::string::npos);
   }

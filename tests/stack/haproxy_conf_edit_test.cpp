@@ -154,6 +154,28 @@ TEST_CASE("haproxy_conf: insert_in_section refuses lines that would open or brea
         "production.cfg: nothing to add to global");
 }
 
+TEST_CASE("haproxy_conf: insert_before_line puts statements before a section's line, indented like it",
+          "[haproxy_conf]") {
+  const Config cfg = parsed(
+      "frontend fe\n\tbind :80\n\tuse_backend b if { path_beg /b }\n\tdefault_backend b\nbackend b\n\tserver "
+      "s s:80\n");
+  const Edit e = edited(insert_before_line(cfg, 3, "  http-request deny if { src 10.0.0.1 }"));
+  CHECK(to_text(e.config) ==
+        "frontend fe\n\tbind :80\n\thttp-request deny if { src 10.0.0.1 }\n\tuse_backend b if { path_beg /b "
+        "}\n\tdefault_backend b\nbackend b\n\tserver s s:80\n");
+  CHECK(e.lines.first == 3);
+  CHECK(e.lines.last == 3);
+  CHECK(frontends(e.config).at(0).routes.at(0).line == 4);
+
+  // Not before a section's keyword (the lines would fall to the section
+  // before), nor before a blank line or a comment, nor a section of its own.
+  CHECK(insert_before_line(cfg, 5, "x").error().message ==
+        "t.cfg: line 5 is no statement inside a section to insert before");
+  CHECK_FALSE(insert_before_line(parsed("backend b\n\n\tserver s s:80\n"), 2, "x"));
+  CHECK(insert_before_line(cfg, 3, "backend c").error().message ==
+        "t.cfg: the lines to add before line 3 open a section of their own");
+}
+
 TEST_CASE("haproxy_conf: append_section adds a section of its own at the end", "[haproxy_conf]") {
   const Edit e =
       edited(append_section(production(), "backend be_extra\n    server extra1 extra1:7000 check\n"));
