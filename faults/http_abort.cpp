@@ -110,16 +110,7 @@ class HttpAbort final : public ReconfigFault {
       return port.error();
     }
     if (config.is_haproxy()) {
-      auto sections = haproxy_entry_sections(config, *port);
-      if (!sections) {
-        return sections.error();
-      }
-      for (const auto& section : *sections) {
-        if (auto st = add_http_request_rule(config, section, haproxy_rule()); !st) {
-          return st;
-        }
-      }
-      return {};
+      return add_http_request_rule(config, *port, haproxy_rule());
     }
     if (auto put = insert_team_fragment(config, "http", nginx_sample_block(nginx_var(), fraction_)); !put) {
       return put.error();

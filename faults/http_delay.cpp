@@ -180,20 +180,14 @@ class HttpDelay final : public ReconfigFault {
       return port.error();
     }
     if (config.is_haproxy()) {
-      auto sections = haproxy_entry_sections(config, *port);
-      auto hold = sections ? haproxy_hold(stack) : Result<HaproxyHold>(sections.error());
+      auto hold = haproxy_hold(stack);
       if (!hold) {
         return hold.error();
       }
       if (auto st = add_to_haproxy_global(config, hold->lua_load); !st) {
         return st;
       }
-      for (const auto& section : *sections) {
-        if (auto st = add_http_request_rule(config, section, hold->rule); !st) {
-          return st;
-        }
-      }
-      return {};
+      return add_http_request_rule(config, *port, hold->rule);
     }
     if (auto st = echo_module_present(); !st) {
       return st;

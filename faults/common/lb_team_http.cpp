@@ -53,16 +53,8 @@ std::vector<size_t> entry_server_indexes(const nginx_conf::Config& config, int p
   return out;
 }
 
-}  // namespace
-
-Result<int> lb_port(const stack::RunningStack& stack, const std::string& lb) {
-  const auto* inst = stack.find(lb);
-  if (inst == nullptr) {
-    return Error{fmt::format("{} is not a service of the running stack", lb)};
-  }
-  return inst->planned.port;
-}
-
+// The selectors ("frontend fe_main", "listen web") of the sections with a
+// bind on `port`.
 Result<std::vector<std::string>> haproxy_entry_sections(const TeamConfig& config, int port) {
   std::vector<std::string> selectors;
   std::vector<std::string> binds;
@@ -86,7 +78,7 @@ Result<std::vector<std::string>> haproxy_entry_sections(const TeamConfig& config
   return selectors;
 }
 
-Status add_http_request_rule(TeamConfig& config, const std::string& selector, const std::string& rule) {
+Status add_rule_before_routing(TeamConfig& config, const std::string& selector, const std::string& rule) {
   auto index = haproxy_conf::find_section(config.haproxy(), selector);
   if (!index) {
     return index.error();
@@ -111,6 +103,29 @@ Status add_http_request_rule(TeamConfig& config, const std::string& selector, co
   }
   config.haproxy() = std::move(edit->config);
   return {};
+}
+
+}  // namespace
+
+Status add_http_request_rule(TeamConfig& config, int port, const std::string& rule) {
+  auto sections = haproxy_entry_sections(config, port);
+  if (!sections) {
+    return sections.error();
+  }
+  for (const auto& section : *sections) {
+    if (auto st = add_rule_before_routing(config, section, rule); !st) {
+      return st;
+    }
+  }
+  return {};
+}
+
+Result<int> lb_port(const stack::RunningStack& stack, const std::string& lb) {
+  const auto* inst = stack.find(lb);
+  if (inst == nullptr) {
+    return Error{fmt::format("{} is not a service of the running stack", lb)};
+  }
+  return inst->planned.port;
 }
 
 Status add_to_haproxy_global(TeamConfig& config, const std::string& line) {

@@ -17,17 +17,13 @@ namespace faultline::faults {
 // The port load balancer `lb` of the running stack takes the load on.
 Result<int> lb_port(const stack::RunningStack& stack, const std::string& lb);
 
-// HAProxy: the selectors ("frontend fe_main", "listen web") of the sections
-// with a bind on `port`. An error naming the binds the file has when none
-// is on it.
-Result<std::vector<std::string>> haproxy_entry_sections(const TeamConfig& config, int port);
-
-// HAProxy: adds the `http-request` rule `rule` to section `selector`,
-// before its routing (`redirect`, `use_backend`, `use-server`,
-// `default_backend`), where rules of its kind are read and HAProxy does not
-// warn that it runs before them anyway; at the section's end when it has no
-// routing outside `.if` blocks.
-Status add_http_request_rule(TeamConfig& config, const std::string& selector, const std::string& rule);
+// HAProxy: adds the `http-request` rule `rule` to every frontend or listen
+// section with a bind on `port`, before the section's routing (`redirect`,
+// `use_backend`, `use-server`, `default_backend`), where rules of its kind
+// are read and HAProxy does not warn that it runs before them anyway; at a
+// section's end when it has no routing outside `.if` blocks. An error
+// naming the binds the file has when none is on `port`.
+Status add_http_request_rule(TeamConfig& config, int port, const std::string& rule);
 
 // HAProxy: adds `line` to the global section, or opens a global section for
 // it at the file's end when the file has none (HAProxy reads global

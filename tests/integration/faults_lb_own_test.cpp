@@ -9,13 +9,13 @@
 // (their header gives the shares) or the team's own program (kind: process,
 // tests/data/own/http_server.py).
 
-#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
 
 #include "harness/runner/journal.h"
 #include "harness/runner/runner.h"
+#include "http_fault_checks.h"
 #include "journal_helpers.h"
 #include "tests/skip.h"
 
@@ -195,38 +195,7 @@ TEST_CASE("http_abort and http_delay on a team's own config act where the load e
   const std::string out = fresh_out_dir("http_own_" + kind);
   INFO(kind << ": reports and log in " << out);
   const json j = run_own(kind, "http", out);
-  CHECK(journal_phase(j, "baseline")["errors"].get<long>() == 0);
-
-  // 20% answered 503 by the load balancer: with ~1200 requests within 4
-  // points (more than 3 standard deviations), and none reached a backend.
-  const json& abort = journal_phase(j, "fault", 0);
-  INFO(abort.dump());
-  const double requests = abort["requests"].get<double>();
-  CHECK(requests > 1000);
-  CHECK(status_count(abort, "503") / requests == Approx(0.20).margin(0.04));
-  CHECK(abort["errors"].get<long>() == status_count(abort, "503"));
-
-  // 30% held 100 ms: the median stays fast and the 90th percentile sits at
-  // the delay (down to 99 ms: nginx arms echo_sleep's timer from its cached
-  // clock, and a window's p90 is read from 1 ms bins).
-  const auto windows = fault_windows(j, 1);
-  CHECK(windows.size() >= 4);
-  std::vector<double> p90;
-  for (const auto& w : windows) {
-    INFO(w.dump());
-    CHECK(w["errors"].get<long>() == 0);
-    CHECK(w["p50_ms"].get<double>() < 20.0);
-    p90.push_back(w["p90_ms"].get<double>());
-  }
-  std::sort(p90.begin(), p90.end());
-  const double median_p90 = p90.empty() ? 0 : p90[p90.size() / 2];
-  CHECK(median_p90 >= 99.0);
-  CHECK(median_p90 < 115.0);
-
-  const json& after = journal_phase(j, "recovery");
-  INFO(after.dump());
-  CHECK(after["errors"].get<long>() == 0);
-  CHECK(after["p99_ms"].get<double>() < 20.0);
+  check_abort_then_delay(j);
   check_mechanisms(j);
   CHECK(leftovers(j["run_id"].get<std::string>()).empty());
 }
