@@ -289,6 +289,15 @@ struct PassingLocation {
   bool to_upstream = false;  // one of its proxy_pass lines names the upstream
 };
 
+// The innermost `location` of `blocks` (outermost first), as an iterator
+// of their reversed order; rend() when none is (a stream server's
+// proxy_pass has no proxy_read_timeout and the like, and is not one).
+std::vector<const Directive*>::const_reverse_iterator innermost_location(
+    const std::vector<const Directive*>& blocks) {
+  return std::find_if(blocks.rbegin(), blocks.rend(),
+                      [](const Directive* b) { return b->name.value == "location"; });
+}
+
 std::vector<PassingLocation> passing_locations(const nginx_conf::Config& c, const std::string& upstream) {
   std::vector<const Directive*> to_upstream;
   for (const auto& p : nginx_conf::proxy_passes(c)) {
@@ -301,10 +310,7 @@ std::vector<PassingLocation> passing_locations(const nginx_conf::Config& c, cons
     if (d.name.value != "proxy_pass") {
       return;
     }
-    // The innermost location: none in a stream server, whose proxy_pass
-    // has no proxy_read_timeout and the like.
-    const auto loc = std::find_if(blocks.rbegin(), blocks.rend(),
-                                  [](const Directive* b) { return b->name.value == "location"; });
+    const auto loc = innermost_location(blocks);
     if (loc == blocks.rend()) {
       return;
     }
@@ -357,8 +363,7 @@ bool included_elsewhere(const nginx_conf::Config& c, const std::vector<PassingLo
         std::find(d.included.begin(), d.included.end(), file) == d.included.end()) {
       return;
     }
-    const auto loc = std::find_if(blocks.rbegin(), blocks.rend(),
-                                  [](const Directive* b) { return b->name.value == "location"; });
+    const auto loc = innermost_location(blocks);
     elsewhere = elsewhere || loc == blocks.rend() || !is_target(all, *loc);
   });
   return elsewhere;
@@ -435,8 +440,7 @@ size_t locations_passing_to(const TeamConfig& config, const std::string& upstrea
 Status set_for_upstream(TeamConfig& config, const std::string& upstream, const std::string& name,
                         const std::vector<std::string>& args, const std::vector<std::string>& inherited) {
   auto& c = config.nginx();
-  const size_t targets = locations_passing_to(config, upstream);
-  if (targets == 0) {
+  if (locations_passing_to(config, upstream) == 0) {
     return Error{
         fmt::format("no location of the configuration passes requests to upstream \"{}\"", upstream)};
   }
