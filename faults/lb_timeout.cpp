@@ -9,9 +9,14 @@
 // it (backend and listen sections; client: frontend and listen), replacing
 // the section's own, so that neither a defaults section nor a section's own
 // line keeps the old value; nginx's directives change wherever the file
-// writes them, and the http block gets them when it has none.
+// writes them, and the http block gets them when it has none. With
+// `backend`, only that backend or listen section changes (nginx: the
+// locations whose proxy_pass names that upstream); a client timeout is a
+// frontend's, so `backend` is refused with it.
 
 #include <fmt/format.h>
+
+#include <optional>
 
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
@@ -32,6 +37,7 @@ class LbTimeout final : public ReconfigFault {
   struct Params {
     std::optional<std::string> timeout;
     std::optional<Duration> value;
+    std::optional<std::string> backend;
   };
   static const ParamTable<Params>& params() {
     using namespace std::chrono_literals;
@@ -40,19 +46,26 @@ class LbTimeout final : public ReconfigFault {
             .required()
             .doc("which timeout (queue: HAProxy only)"),
         param(&Params::value, "value", kind::duration(1ms, 1h)).required().doc("its new value, e.g. 1ms"),
+        backend_param(&Params::backend, "everywhere it applies")
+            .doc("on the team's own config only: the backend or listen section whose timeout changes (nginx: "
+                 "the locations whose proxy_pass names this upstream); not with client"),
     }};
     return table;
   }
   static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
 
-  LbTimeout(FaultSite site, std::string which, Duration value, std::string team_config)
+  // `backend`: on a team's config, the one backend (nginx: upstream) whose
+  // timeout changes; none for every section that uses it.
+  LbTimeout(FaultSite site, std::string which, Duration value, std::optional<std::string> backend,
+            std::string team_config)
       : ReconfigFault(kName, std::move(site), std::move(team_config)),
         which_(std::move(which)),
-        value_(value) {}
+        value_(value),
+        backend_(std::move(backend)) {}
 
   std::string describe() const override {
-    return fmt::format("the {} timeout of load balancer {} was set to {}", which_, lb(),
-                       stack::detail::ms(value_));
+    return fmt::format("the {} timeout of {}load balancer {} was set to {}", which_,
+                       backend_ ? *backend_ + " on " : "", lb(), stack::detail::ms(value_));
   }
 
   std::vector<Measure> suggested_measures() const override {
@@ -97,6 +110,9 @@ class LbTimeout final : public ReconfigFault {
 
   Status edit_team(const stack::RunningStack& /*stack*/, TeamConfig& config) const override {
     const std::string v = stack::detail::ms(value_);
+    if (backend_) {
+      return edit_team_backend(config, v);
+    }
     if (!config.is_haproxy()) {
       for (const auto& d : nginx_directives()) {
         if (auto st = set_everywhere(config, d, {v}); !st) {
@@ -122,6 +138,23 @@ class LbTimeout final : public ReconfigFault {
     return {};
   }
 
+  // The timeout of the one backend `backend` names: its section's line
+  // (HAProxy), or the proxy_* directives of the locations passing to that
+  // upstream (nginx; 60s, nginx's default for each, is what a location
+  // nested in one of them keeps when nothing around it sets one).
+  Status edit_team_backend(TeamConfig& config, const std::string& v) const {
+    if (config.is_haproxy()) {
+      return set_in_section(config, haproxy_backend_selector(config, *backend_), "timeout " + which_,
+                            fmt::format("timeout {} {}", which_, v));
+    }
+    for (const auto& d : nginx_directives()) {
+      if (auto st = set_for_upstream(config, *backend_, d, {v}, {"60s"}); !st) {
+        return st;
+      }
+    }
+    return {};
+  }
+
   Result<std::string> edit(const stack::RunningStack& /*stack*/, experiment::ServiceKind kind,
                            const std::string& text) const override {
     const std::string v = stack::detail::ms(value_);
@@ -141,7 +174,43 @@ class LbTimeout final : public ReconfigFault {
 
   std::string which_;
   Duration value_;
+  std::optional<std::string> backend_;
 };
+
+// `backend` on a team's config: a backend (nginx: an upstream some
+// location passes to) the file has, and not for the client timeout, which
+// belongs to the client's side. Errors at the parameter; false after one.
+bool check_team_backend(const LbTimeout::Params& p, ParamReader& params, const experiment::Experiment& exp,
+                        const experiment::Service& lb) {
+  if (p.timeout && *p.timeout == "client") {
+    params.error_at(
+        "backend",
+        lb.kind == experiment::ServiceKind::nginx
+            ? "the client timeouts (client_header_timeout, client_body_timeout, send_timeout) are about the "
+              "clients' side of a connection, and 'backend' names an upstream"
+            : "`timeout client` belongs to the frontends (and listen sections) that take the clients' "
+              "connections, and 'backend' names a backend",
+        "leave 'backend' out: the client timeout then changes wherever it applies");
+    return false;
+  }
+  if (!team_backends(params, exp, lb, p.backend)) {
+    return false;
+  }
+  if (lb.kind != experiment::ServiceKind::nginx) {
+    return true;
+  }
+  auto config = read_team_config(exp, lb);
+  if (config && locations_passing_to(*config, *p.backend) == 0) {
+    params.error_at(
+        "backend",
+        fmt::format("{}: no location passes requests to upstream '{}' (a proxy_pass naming it), so "
+                    "it has no proxy timeouts to change",
+                    shown_path(exp, lb.own.config), *p.backend),
+        "name an upstream a location's proxy_pass names, or leave 'backend' out");
+    return false;
+  }
+  return true;
+}
 
 std::unique_ptr<Fault> LbTimeout::make(const Params& p, ParamReader& params,
                                        const experiment::Experiment& exp) {
@@ -150,11 +219,15 @@ std::unique_ptr<Fault> LbTimeout::make(const Params& p, ParamReader& params,
     params.error_at("timeout", "nginx has no request queue, so no queue timeout",
                     "use connect, server or client for an nginx load balancer");
   }
+  refuse_backend_param(params, lb, p.backend);
+  if (p.backend && lb != nullptr && lb->has_own_config() && !check_team_backend(p, params, exp, *lb)) {
+    return nullptr;
+  }
   if (!params.ok() || !p.timeout || !p.value || lb == nullptr) {
     return nullptr;
   }
   return std::make_unique<LbTimeout>(fault_site(params.step(), exp), *p.timeout, *p.value,
-                                     team_config_of(lb));
+                                     lb->has_own_config() ? p.backend : std::nullopt, team_config_of(lb));
 }
 
 const Registration registration{fault_type<LbTimeout>()};

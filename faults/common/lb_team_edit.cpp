@@ -277,6 +277,197 @@ Status set_everywhere(TeamConfig& config, const std::string& name, const std::ve
   return {};
 }
 
+namespace {
+
+using nginx_conf::Directive;
+
+// A location of the http context holding a proxy_pass, and the blocks
+// around it (outermost first).
+struct PassingLocation {
+  const Directive* location = nullptr;
+  std::vector<const Directive*> around;
+  bool to_upstream = false;  // one of its proxy_pass lines names the upstream
+};
+
+// The innermost `location` of `blocks` (outermost first), as an iterator
+// of their reversed order; rend() when none is (a stream server's
+// proxy_pass has no proxy_read_timeout and the like, and is not one).
+std::vector<const Directive*>::const_reverse_iterator innermost_location(
+    const std::vector<const Directive*>& blocks) {
+  return std::find_if(blocks.rbegin(), blocks.rend(),
+                      [](const Directive* b) { return b->name.value == "location"; });
+}
+
+std::vector<PassingLocation> passing_locations(const nginx_conf::Config& c, const std::string& upstream) {
+  std::vector<const Directive*> to_upstream;
+  for (const auto& p : nginx_conf::proxy_passes(c)) {
+    if (p.names_upstream && p.target == upstream) {
+      to_upstream.push_back(p.directive);
+    }
+  }
+  std::vector<PassingLocation> out;
+  nginx_conf::walk(c, [&](const Directive& d, const std::vector<const Directive*>& blocks) {
+    if (d.name.value != "proxy_pass") {
+      return;
+    }
+    const auto loc = innermost_location(blocks);
+    if (loc == blocks.rend()) {
+      return;
+    }
+    const bool to = std::find(to_upstream.begin(), to_upstream.end(), &d) != to_upstream.end();
+    const auto same =
+        std::find_if(out.begin(), out.end(), [&](const PassingLocation& p) { return p.location == *loc; });
+    if (same != out.end()) {
+      same->to_upstream = same->to_upstream || to;
+      return;
+    }
+    out.push_back(PassingLocation{*loc, {blocks.begin(), std::prev(loc.base())}, to});
+  });
+  return out;
+}
+
+// The `name` directive a block writes itself (through its includes); null
+// when it has none.
+const Directive* own_directive(const nginx_conf::Config& c, const Directive& block, const std::string& name) {
+  for (const auto* d : nginx_conf::children(c, block)) {
+    if (d->name.value == name) {
+      return d;
+    }
+  }
+  return nullptr;
+}
+
+bool is_target(const std::vector<PassingLocation>& all, const Directive* block) {
+  return std::any_of(all.begin(), all.end(),
+                     [&](const PassingLocation& p) { return p.to_upstream && p.location == block; });
+}
+
+// `name args;` after the last directive written in `location`'s block.
+Status add_to_location(nginx_conf::Config& c, const Directive& location, const std::string& name,
+                       const std::vector<std::string>& args) {
+  if (location.children.empty()) {
+    return Error{fmt::format("{}: the location has no directive to add {} after",
+                             nginx_conf::where(c, location), name)};
+  }
+  auto put = nginx_conf::insert_after(c, location.children.back(),
+                                      fmt::format("{} {};", name, fmt::join(args, " ")));
+  return put ? Status{} : Status{put.error()};
+}
+
+// Whether file `file` is included by a location other than those passing
+// to the upstream.
+bool included_elsewhere(const nginx_conf::Config& c, const std::vector<PassingLocation>& all, size_t file) {
+  bool elsewhere = false;
+  nginx_conf::walk(c, [&](const Directive& d, const std::vector<const Directive*>& blocks) {
+    if (d.name.value != "include" ||
+        std::find(d.included.begin(), d.included.end(), file) == d.included.end()) {
+      return;
+    }
+    const auto loc = innermost_location(blocks);
+    elsewhere = elsewhere || loc == blocks.rend() || !is_target(all, *loc);
+  });
+  return elsewhere;
+}
+
+// Gives the first location nested in one passing to the upstream, passing
+// elsewhere, without `name` of its own, the value in force there now; false
+// when there is none left.
+Result<bool> pin_next(nginx_conf::Config& c, const std::string& upstream, const std::string& name,
+                      const std::vector<std::string>& inherited) {
+  const auto all = passing_locations(c, upstream);
+  for (const auto& p : all) {
+    const bool inside_target =
+        std::any_of(p.around.begin(), p.around.end(), [&](const Directive* b) { return is_target(all, b); });
+    if (p.to_upstream || !inside_target || own_directive(c, *p.location, name) != nullptr) {
+      continue;
+    }
+    std::vector<std::string> in_force = inherited;
+    for (auto b = p.around.rbegin(); b != p.around.rend(); ++b) {
+      if (const auto* d = own_directive(c, **b, name)) {
+        in_force = d->values();
+        break;
+      }
+    }
+    if (auto st = add_to_location(c, *p.location, name, in_force); !st) {
+      return st.error();
+    }
+    return true;
+  }
+  return false;
+}
+
+// Sets `name` in the first location passing to the upstream that does not
+// say `args` yet; false when every one does.
+Result<bool> set_next(nginx_conf::Config& c, const std::string& upstream, const std::string& name,
+                      const std::vector<std::string>& args) {
+  const auto all = passing_locations(c, upstream);
+  for (const auto& p : all) {
+    if (!p.to_upstream) {
+      continue;
+    }
+    const Directive* own = own_directive(c, *p.location, name);
+    if (own == nullptr) {
+      if (auto st = add_to_location(c, *p.location, name, args); !st) {
+        return st.error();
+      }
+      return true;
+    }
+    if (own->values() == args) {
+      continue;
+    }
+    if (own->file != p.location->file && included_elsewhere(c, all, own->file)) {
+      return Error{fmt::format(
+          "{}: the location passing to upstream \"{}\" takes {} from {}, which another location includes "
+          "too: changing it there would change that location as well",
+          nginx_conf::where(c, *p.location), upstream, name, c.files[own->file].label())};
+    }
+    if (auto st = nginx_conf::replace_args(c, *own, args); !st) {
+      return st.error();
+    }
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+size_t locations_passing_to(const TeamConfig& config, const std::string& upstream) {
+  const auto all = passing_locations(config.nginx(), upstream);
+  return static_cast<size_t>(
+      std::count_if(all.begin(), all.end(), [](const PassingLocation& p) { return p.to_upstream; }));
+}
+
+Status set_for_upstream(TeamConfig& config, const std::string& upstream, const std::string& name,
+                        const std::vector<std::string>& args, const std::vector<std::string>& inherited) {
+  auto& c = config.nginx();
+  if (locations_passing_to(config, upstream) == 0) {
+    return Error{
+        fmt::format("no location of the configuration passes requests to upstream \"{}\"", upstream)};
+  }
+  // Each pass edits one location and reads the config again; every edit
+  // settles one location for good, so the passes are bounded by their
+  // number.
+  const size_t locations = passing_locations(c, upstream).size();
+  for (size_t pass = 0; pass <= locations; ++pass) {
+    auto pinned = pin_next(c, upstream, name, inherited);
+    if (!pinned) {
+      return pinned.error();
+    }
+    if (*pinned) {
+      continue;
+    }
+    auto set = set_next(c, upstream, name, args);
+    if (!set) {
+      return set.error();
+    }
+    if (!*set) {
+      return {};
+    }
+  }
+  return Error{
+      fmt::format("{} could not be set in the locations passing to upstream \"{}\"", name, upstream)};
+}
+
 Status remove_from_upstream(TeamConfig& config, const std::string& upstream,
                             const std::vector<std::string>& names) {
   auto& c = config.nginx();

@@ -51,6 +51,24 @@ std::vector<std::string> haproxy_sections(const TeamConfig& config, const std::v
 // and location without one inherits it.
 Status set_everywhere(TeamConfig& config, const std::string& name, const std::vector<std::string>& args);
 
+// nginx: the locations of the http context whose proxy_pass names upstream
+// `upstream` (a proxy_pass inside an `if` belongs to the location around
+// it).
+size_t locations_passing_to(const TeamConfig& config, const std::string& upstream);
+
+// nginx: `name` (a proxy_* directive of the http context) takes `args`, as
+// written, in each location locations_passing_to counts: replaced where
+// the location writes it, else added after its last directive, so that
+// only the requests to that upstream see the change. A location nested in
+// one of them that passes to another target and does not write `name`
+// would inherit the new value, so it first gets the value in force there:
+// that of the nearest block around it that writes one, else `inherited`
+// (nginx's default). An error when no location passes to the upstream, or
+// when a location takes `name` from a file it includes that a location
+// passing elsewhere includes too (one edit would change both).
+Status set_for_upstream(TeamConfig& config, const std::string& upstream, const std::string& name,
+                        const std::vector<std::string>& args, const std::vector<std::string>& inherited);
+
 // nginx: the directives named `names` taken out of upstream `upstream`.
 Status remove_from_upstream(TeamConfig& config, const std::string& upstream,
                             const std::vector<std::string>& names);

@@ -289,10 +289,15 @@ struct RunCopy {
 // What the copy needs so that HAProxy runs as faultline's child in a
 // namespace without touching the host: every Unix `stats socket` moved into
 // `run_dir` (the first with `level admin` is the runtime API; without one,
-// `stats socket <run_dir>/admin.sock mode 600 level admin` is added), the
-// `pidfile` pointed into `run_dir` (added when absent), `daemon` and
-// `chroot` commented out. An error when a socket path would be too long
-// for HAProxy to bind.
+// `stats socket <run_dir>/admin.sock mode 600 level admin expose-fd
+// listeners` is added), the `pidfile` pointed into `run_dir` (added when
+// absent), `daemon` and `chroot` commented out, and every `log` line whose
+// target is a Unix socket (`/dev/log`: the host's syslog) sent to `stdout`
+// instead, with `format raw` unless it names a format. The runtime API
+// socket gets `expose-fd listeners` when it lacks it, so that a reload
+// (haproxy -x) takes the old process's listening sockets over rather than
+// binding beside them. An error when a socket path would be too long for
+// HAProxy to bind.
 Result<RunCopy> prepare_for_run(const Config& config, const std::string& run_dir);
 
 }  // namespace faultline::stack::haproxy_conf

@@ -1,6 +1,8 @@
 // The copy of a team's haproxy.cfg that faultline runs: HAProxy as its
 // child, in the foreground, in a namespace, with every file it creates in
-// the run's directory rather than where the host's own HAProxy keeps them.
+// the run's directory rather than where the host's own HAProxy keeps them,
+// its logs on its standard output rather than in the host's syslog, and a
+// runtime API socket a reload can take the listening sockets over from.
 
 #include <fmt/format.h>
 
@@ -26,6 +28,13 @@ constexpr size_t kMaxSocketPath = kSunPath - std::string_view(".4194304.tmp").si
 
 const char* const kDaemonWhy = "faultline supervises haproxy in the foreground";
 
+// What a reload needs from the runtime API socket: with it, the new HAProxy
+// receives the old one's listening sockets (-x) instead of binding beside
+// them, so no connection queued on them is lost (netns_reload.cpp).
+const char* const kExposeFd = "expose-fd listeners";
+const char* const kExposeFdWhy =
+    "so a reload takes the listening sockets over and drops no queued connection";
+
 std::string base_name(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -35,6 +44,22 @@ bool is_stats_socket(const Line& line) {
   return line.keyword() == "stats" && line.words.size() > 2 && line.words[1].text == "socket";
 }
 
+// Whether two adjacent words of the line, from `from` on, are `first second`.
+bool has_pair(const Line& line, size_t from, const std::string& first, const std::string& second) {
+  for (size_t i = from; i + 1 < line.words.size(); ++i) {
+    if (line.words[i].text == first && line.words[i + 1].text == second) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The byte offset right after word `index` of the line as written.
+size_t end_of_word(const Line& line, size_t index) {
+  const Word& w = line.words[index];
+  return w.column - 1 + w.length;
+}
+
 class RunCopier {
  public:
   RunCopier(const Config& config, std::string dir) : cfg_(config), dir_(std::move(dir)) {}
@@ -42,6 +67,10 @@ class RunCopier {
   Result<RunCopy> run() {
     lines_ = detail::raw_lines(cfg_);
     for (const auto& line : cfg_.lines) {
+      if (line.kind == LineKind::statement && line.keyword() == "log") {
+        redirect_log(line);
+        continue;
+      }
       const bool global =
           line.section >= 0 && cfg_.sections[static_cast<size_t>(line.section)].keyword == "global";
       if (!global || line.kind != LineKind::statement) {
@@ -117,19 +146,55 @@ class RunCopier {
     if (!path) {
       return path.error();
     }
-    bool admin = false;
-    for (size_t i = 3; i + 1 < line.words.size(); ++i) {
-      admin = admin || (line.words[i].text == "level" && line.words[i + 1].text == "admin");
-    }
-    const bool runtime = admin && runtime_socket_.empty();
+    const bool runtime = has_pair(line, 3, "level", "admin") && runtime_socket_.empty();
     if (runtime) {
       runtime_socket_ = *path;
+    }
+    // Added after the line's last word (before a comment it may end with)
+    // first: the address, an earlier word, keeps its column.
+    const bool expose = runtime && !has_pair(line, 3, "expose-fd", "listeners");
+    if (expose) {
+      lines_[line.number - 1].text.insert(end_of_word(line, line.words.size() - 1),
+                                          std::string(" ") + kExposeFd);
     }
     replace_word(line, 2, a.prefix + *path, fmt::format("stats socket {} -> {}", address.text, *path),
                  runtime
                      ? "faultline's runtime API socket: the copy's own, the host's stays the host HAProxy's"
                      : "the copy binds its sockets in the run's directory, not on the host's filesystem");
+    if (expose) {
+      changes_.push_back(RunChange{fmt::format("stats socket {}: added {}", *path, kExposeFd), kExposeFdWhy,
+                                   line.number, line.number});
+    }
     return {};
+  }
+
+  // `log /dev/log local0` (a target that is a Unix socket, in any section)
+  // -> `log stdout format raw local0`. A Unix socket is reached through the
+  // filesystem, which the namespace shares with the host, so the copy
+  // would log into the host's syslog. `format`, `len` and `sample` may
+  // come between the target and the facility, in that order (HAProxy 2.6's
+  // manual, "log"); the line keeps them and everything after the target,
+  // and gets `format raw` (the text alone: stdout is no syslog) unless it
+  // names a format of its own. A target from environment variables is left
+  // as written: what it names is known only where the copy runs.
+  void redirect_log(const Line& line) {
+    if (line.words.size() < 3 || !line.words[1].variables.empty() ||
+        !split_address(line.words[1].text).unix_path) {
+      return;
+    }
+    const bool has_format = std::any_of(line.words.begin() + 2, line.words.end(),
+                                        [](const Word& w) { return w.text == "format"; });
+    std::string& text = lines_[line.number - 1].text;
+    if (!has_format) {
+      const bool len = line.words.size() > 4 && line.words[2].text == "len";
+      text.insert(end_of_word(line, len ? 3 : 1), " format raw");
+    }
+    replace_word(line, 1, "stdout", fmt::format("log {} -> stdout", line.words[1].text),
+                 fmt::format("the host's syslog is not the run's (a Unix socket is reached through the "
+                             "filesystem, which the namespace shares with the host); the lines go to the "
+                             "copy's standard output, which faultline writes to {}/stdout.log "
+                             "(stdout.reload.log after a reload)",
+                             dir_));
   }
 
   void replace_word(const Line& line, size_t index, const std::string& value, std::string what,
@@ -166,8 +231,11 @@ class RunCopier {
       }
       runtime_socket_ = *path;
       added.emplace_back(
-          fmt::format("stats socket {} mode 600 level admin", quote_word(*path)),
-          "faultline's runtime API socket: the file has no Unix stats socket with level admin");
+          fmt::format("stats socket {} mode 600 level admin {}", quote_word(*path), kExposeFd),
+          fmt::format(
+              "faultline's runtime API socket: the file has no Unix stats socket with level admin; {} "
+              "{}",
+              kExposeFd, kExposeFdWhy));
     }
     if (added.empty()) {
       return {};

@@ -69,10 +69,12 @@ pid_t stats_socket_pid(const std::string& path) {
 
 // Whether the new HAProxy of a reload can take the old one's listening
 // sockets over its stats socket (-x): only when that socket says
-// `expose-fd listeners`, which faultline's rendered config always does and
-// a team's may not. Without it, `-x` makes the new process exit; it then
-// binds the ports itself beside the old one (SO_REUSEPORT), and only the
-// connections still queued on the old listeners when it stops are lost.
+// `expose-fd listeners`, which faultline's rendered config always does, and
+// so does the copy of a team's (prepare_for_run adds it to the socket it
+// takes for the runtime API). Without it, `-x` makes the new process exit;
+// it then binds the ports itself beside the old one (SO_REUSEPORT), and
+// only the connections still queued on the old listeners when it stops are
+// lost.
 bool exposes_listeners(const ServiceInstance& inst) {
   if (inst.runtime_socket.empty()) {
     return false;

@@ -97,6 +97,22 @@ TEST_CASE("nginx faults on a team's config edit the main file's blocks where the
              replaced(replaced(replaced(team, "http {\n", "http {\n    proxy_send_timeout 1ms;\n"),
                                "proxy_read_timeout 5s;", "proxy_read_timeout 1ms;"),
                       "proxy_read_timeout 2s;", "proxy_read_timeout 1ms;"));
+  // With `backend`: only the locations passing to that upstream, each
+  // replacing what it writes and adding what it lacks; the http block's
+  // line stays for the others.
+  check_edit("nginx",
+             "  - { at: 1s, fault: lb_timeout, target: lb, params: { timeout: server, value: 1ms, backend: "
+             "be_api } }\n",
+             "nginx.conf",
+             replaced(team, "            proxy_pass http://be_api;\n",
+                      "            proxy_pass http://be_api;\n            proxy_read_timeout 1ms;\n"
+                      "            proxy_send_timeout 1ms;\n"));
+  check_edit("nginx",
+             "  - { at: 1s, fault: lb_timeout, target: lb, params: { timeout: server, value: 1ms, backend: "
+             "be_static } }\n",
+             "nginx.conf",
+             replaced(team, "            proxy_read_timeout 2s;\n",
+                      "            proxy_read_timeout 1ms;\n            proxy_send_timeout 1ms;\n"));
   check_edit(
       "nginx",
       "  - { at: 1s, fault: lb_config, target: lb, params: { section: location /api, fragment: 'return 429;' "
@@ -142,6 +158,17 @@ TEST_CASE("HAProxy faults on a team's config edit the lines of the sections the 
                                  "server 1ms\n"),
                         "timeout server 2s", "timeout server 1ms"),
                "    server api3 api3:9000\n", "    server api3 api3:9000\n    timeout server 1ms\n"));
+  // With `backend`: that section alone, its own line replaced or one added.
+  check_edit("haproxy",
+             "  - { at: 1s, fault: lb_timeout, target: lb, params: { timeout: server, value: 1ms, backend: "
+             "be_static } }\n",
+             "haproxy.cfg", replaced(team, "timeout server 2s", "timeout server 1ms"));
+  check_edit(
+      "haproxy",
+      "  - { at: 1s, fault: lb_timeout, target: lb, params: { timeout: queue, value: 5ms, backend: stats "
+      "} }\n",
+      "haproxy.cfg",
+      replaced(team, "    server api3 api3:9000\n", "    server api3 api3:9000\n    timeout queue 5ms\n"));
   check_edit(
       "haproxy",
       "  - { at: 1s, fault: lb_balance, target: lb, params: { algorithm: source, backend: be_static } }\n",

@@ -162,6 +162,40 @@ TEST_CASE("on a team's haproxy.cfg health checks must be there to turn off, and 
        "be_static and listen stats"});
 }
 
+TEST_CASE("lb_timeout on a team's config changes one backend's timeout, never the client's",
+          "[faults][own][lb_timeout]") {
+  for (const std::string kind : {"haproxy", "nginx"}) {
+    const BoundMethod bound(team_stack(kind),
+                            "  - { at: 1s, fault: lb_timeout, target: lb, params: { timeout: connect, value: "
+                            "1ms, backend: be_api "
+                            "} }\n");
+    INFO(kind << ": " << bound.diags.format());
+    REQUIRE(bound.faults.size() == 1);
+    CHECK(bound.faults[0].fault->describe() ==
+          "the connect timeout of be_api on load balancer lb was set to 1ms");
+  }
+  expect_team_errors(
+      "haproxy",
+      "  - { at: 1s, fault: lb_timeout, target: lb, params: { timeout: client, value: 1ms, backend: be_api } "
+      "}\n"
+      "  - { at: 1s, fault: lb_timeout, target: lb, params: { timeout: server, value: 1ms, backend: be_x } "
+      "}\n",
+      {"t.yaml:13:94: error: `timeout client` belongs to the frontends (and listen sections) that take the "
+       "clients' connections, and 'backend' names a backend",
+       "hint: leave 'backend' out: the client timeout then changes wherever it applies",
+       "t.yaml:14:94: error: ",
+       "no backend or listen section 'be_x'; it has backend be_api, backend be_static and listen stats"});
+  expect_team_errors(
+      "nginx",
+      "  - { at: 1s, fault: lb_timeout, target: lb, params: { timeout: client, value: 1ms, backend: be_api } "
+      "}\n"
+      "  - { at: 1s, fault: lb_timeout, target: lb, params: { timeout: server, value: 1ms, backend: be_x } "
+      "}\n",
+      {"t.yaml:13:94: error: the client timeouts (client_header_timeout, client_body_timeout, send_timeout) "
+       "are about the clients' side of a connection, and 'backend' names an upstream",
+       "t.yaml:14:94: error: ", "no upstream 'be_x'; it has upstream be_api and upstream be_static"});
+}
+
 TEST_CASE("lb_config on a team's config goes into a section as the file names it",
           "[faults][own][lb_config]") {
   const BoundMethod haproxy(team_stack("haproxy"),

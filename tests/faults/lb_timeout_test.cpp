@@ -23,3 +23,13 @@ TEST_CASE("lb_timeout refuses a queue timeout on nginx and a missing value",
       "  - { at: 1s, fault: lb_timeout, target: lb2, params: { timeout: queue } }\n",
       {"nginx has no request queue, so no queue timeout", "fault 'lb_timeout' needs parameter 'value'"});
 }
+
+TEST_CASE("lb_timeout refuses 'backend' on a load balancer whose config faultline renders",
+          "[faults][lb_timeout][bad-config]") {
+  expect_errors(
+      "  - { at: 1s, fault: lb_timeout, target: lb, params: { timeout: server, value: 1ms, backend: be_lb } "
+      "}\n",
+      {"t.yaml:12:94: error: 'backend' names a backend of a team's own config, and lb's config is rendered "
+       "by "
+       "faultline"});
+}

@@ -38,8 +38,9 @@ TEST_CASE("faultline plan prints the stack, the team's configs, the load and the
   // lines faultline adds marked, each with its reason.
   CHECK(text.find("lb: the team's lb/haproxy.cfg, run as the copy <run folder>/lb/haproxy.cfg") !=
         std::string::npos);
-  CHECK(text.find("\n      +     stats socket <run folder>/lb/admin.sock mode 600 level admin\n"
-                  "      ^ why: ") != std::string::npos);
+  CHECK(text.find(
+            "\n      +     stats socket <run folder>/lb/admin.sock mode 600 level admin expose-fd listeners\n"
+            "      ^ why: ") != std::string::npos);
   CHECK(text.find("\n   10       bind :8080\n") != std::string::npos);
   CHECK(
       text.find("static1: the team's web/nginx.conf, run as the copy <run folder>/static1/conf/nginx.conf") !=

@@ -259,6 +259,8 @@ TEST_CASE("haproxy_conf: prepare_for_run moves sockets and the pid file and comm
   auto copy = prepare_for_run(production(), "/run/faultline/r1");
   REQUIRE(copy);
   auto lines = split_lines(production_text());
+  lines[4] = "    log stdout format raw local0";
+  lines[5] = "    log stdout format raw local1 notice";
   lines[6] =
       "    # faultline: chroot /var/lib/haproxy (the copy's sockets and files live in /run/faultline/r1)";
   lines[7] = "    stats socket /run/faultline/r1/admin.sock mode 660 level admin expose-fd listeners";
@@ -266,18 +268,26 @@ TEST_CASE("haproxy_conf: prepare_for_run moves sockets and the pid file and comm
   lines[12] = "    pidfile /run/faultline/r1/haproxy.pid";
   CHECK(copy->text == join_lines(lines));
   CHECK(copy->runtime_socket == "/run/faultline/r1/admin.sock");
-  REQUIRE(copy->changes.size() == 4);
-  CHECK(copy->changes[0].what == "commented out: chroot /var/lib/haproxy");
-  CHECK(copy->changes[0].why == "inside the jail HAProxy could not reach /run/faultline/r1");
-  CHECK(copy->changes[1].what == "stats socket /run/haproxy/admin.sock -> /run/faultline/r1/admin.sock");
-  CHECK(copy->changes[1].why ==
+  // The socket says `expose-fd listeners` already: nothing is added to it.
+  REQUIRE(copy->changes.size() == 6);
+  CHECK(copy->changes[0].what == "log /dev/log -> stdout");
+  CHECK(copy->changes[0].why ==
+        "the host's syslog is not the run's (a Unix socket is reached through the filesystem, which the "
+        "namespace shares with the host); the lines go to the copy's standard output, which faultline "
+        "writes to /run/faultline/r1/stdout.log (stdout.reload.log after a reload)");
+  CHECK(copy->changes[1].what == "log /dev/log -> stdout");
+  CHECK(copy->changes[2].what == "commented out: chroot /var/lib/haproxy");
+  CHECK(copy->changes[2].why == "inside the jail HAProxy could not reach /run/faultline/r1");
+  CHECK(copy->changes[3].what == "stats socket /run/haproxy/admin.sock -> /run/faultline/r1/admin.sock");
+  CHECK(copy->changes[3].why ==
         "faultline's runtime API socket: the copy's own, the host's stays the host HAProxy's");
-  CHECK(copy->changes[2].what == "commented out: daemon");
-  CHECK(copy->changes[3].what == "pidfile /run/haproxy.pid -> /run/faultline/r1/haproxy.pid");
+  CHECK(copy->changes[4].what == "commented out: daemon");
+  CHECK(copy->changes[5].what == "pidfile /run/haproxy.pid -> /run/faultline/r1/haproxy.pid");
   for (const auto& c : copy->changes) {
     CHECK(c.line == c.original_line);
   }
-  CHECK(copy->changes[3].line == 13);
+  CHECK(copy->changes[0].line == 5);
+  CHECK(copy->changes[5].line == 13);
 
   // A run directory with a space in it is quoted, and reads back whole.
   auto spaced = prepare_for_run(production(), "/run/my run/");
@@ -292,13 +302,17 @@ TEST_CASE("haproxy_conf: prepare_for_run adds the runtime socket and pid file a 
   REQUIRE(copy);
   CHECK(copy->text ==
         "global\n    maxconn 100\n    pidfile /r/haproxy.pid\n    stats socket /r/admin.sock mode 600 level "
-        "admin\n"
+        "admin expose-fd listeners\n"
         "\ndefaults\n    mode http\n");
   REQUIRE(copy->changes.size() == 2);
   CHECK(copy->changes[0].what == "added: pidfile /r/haproxy.pid");
   CHECK(copy->changes[0].line == 3);
   CHECK(copy->changes[0].original_line == 0);
-  CHECK(copy->changes[1].what == "added: stats socket /r/admin.sock mode 600 level admin");
+  CHECK(copy->changes[1].what ==
+        "added: stats socket /r/admin.sock mode 600 level admin expose-fd listeners");
+  CHECK(copy->changes[1].why ==
+        "faultline's runtime API socket: the file has no Unix stats socket with level admin; expose-fd "
+        "listeners so a reload takes the listening sockets over and drops no queued connection");
   CHECK(copy->changes[1].line == 4);
   CHECK(copy->runtime_socket == "/r/admin.sock");
 
@@ -306,7 +320,8 @@ TEST_CASE("haproxy_conf: prepare_for_run adds the runtime socket and pid file a 
   copy = prepare_for_run(parsed("backend b\n\tserver s s:80\n"), "/r");
   REQUIRE(copy);
   CHECK(copy->text ==
-        "global\n\tpidfile /r/haproxy.pid\n\tstats socket /r/admin.sock mode 600 level admin\n\nbackend b\n"
+        "global\n\tpidfile /r/haproxy.pid\n\tstats socket /r/admin.sock mode 600 level admin expose-fd "
+        "listeners\n\nbackend b\n"
         "\tserver s s:80\n");
   CHECK(copy->changes.at(0).line == 2);
   CHECK(copy->changes.at(1).line == 3);
@@ -315,7 +330,8 @@ TEST_CASE("haproxy_conf: prepare_for_run adds the runtime socket and pid file a 
   copy = prepare_for_run(parsed(data("server_template.cfg")), "/r");
   REQUIRE(copy);
   CHECK(split_lines(copy->text).at(1) == "    stats socket ipv4@127.0.0.1:9999 level admin");
-  CHECK(split_lines(copy->text).at(3) == "    stats socket /r/admin.sock mode 600 level admin");
+  CHECK(split_lines(copy->text).at(3) ==
+        "    stats socket /r/admin.sock mode 600 level admin expose-fd listeners");
 
   // Lines changed after the additions are numbered in the copy.
   copy =
@@ -342,7 +358,7 @@ TEST_CASE("haproxy_conf: prepare_for_run gives every socket a path of its own in
   CHECK(copy->text ==
         "global\n"
         "  stats socket /r/ops.sock level operator\n"
-        "  stats socket /r/admin.sock level admin\n"
+        "  stats socket /r/admin.sock level admin expose-fd listeners\n"
         "  stats socket unix@/r/admin-2.sock level admin mode 600\n"
         "  stats socket ipv4@127.0.0.1:9999 level admin\n"
         "  # faultline: daemon (faultline supervises haproxy in the foreground)   # background\n"
@@ -350,7 +366,154 @@ TEST_CASE("haproxy_conf: prepare_for_run gives every socket a path of its own in
   CHECK(copy->runtime_socket == "/r/admin.sock");  // the first Unix socket with level admin
   CHECK(copy->changes.at(0).why ==
         "the copy binds its sockets in the run's directory, not on the host's filesystem");
-  CHECK(copy->changes.at(2).what == "stats socket unix@/tmp/admin.sock -> /r/admin-2.sock");
+  // Only the runtime API socket gets `expose-fd listeners`, in a change of its own.
+  CHECK(copy->changes.at(2).what == "stats socket /r/admin.sock: added expose-fd listeners");
+  CHECK(copy->changes.at(2).line == 3);
+  CHECK(copy->changes.at(3).what == "stats socket unix@/tmp/admin.sock -> /r/admin-2.sock");
+}
+
+// Whether the `stats socket` line of `path` in `copy` says `expose-fd
+// listeners`, read as netns_reload.cpp reads it before a reload: only then
+// does the new HAProxy get the old one's listening sockets (-x).
+bool exposes_listeners(const std::string& copy, const std::string& path) {
+  const Config cfg = parsed(copy);
+  for (const auto& socket : stats_sockets(cfg)) {
+    const auto words = cfg.line(socket.line).args(0);
+    for (size_t k = 0; socket.path == path && k + 1 < words.size(); ++k) {
+      if (words[k] == "expose-fd" && words[k + 1] == "listeners") {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+TEST_CASE("haproxy_conf: prepare_for_run lets a reload take the runtime socket's listeners over",
+          "[haproxy_conf]") {
+  const Config cfg = parsed(
+      "global\n"
+      "  stats socket /run/haproxy/admin.sock mode 660 level admin   # ops\n"
+      "  stats socket /run/haproxy/other.sock level admin\n");
+  REQUIRE_FALSE(exposes_listeners(to_text(cfg), "/run/haproxy/admin.sock"));
+  auto copy = prepare_for_run(cfg, "/r");
+  REQUIRE(copy);
+  // Added after the last word, before the comment; the second admin socket
+  // is not the runtime API and stays as it was.
+  CHECK(copy->text ==
+        "global\n"
+        "  stats socket /r/admin.sock mode 660 level admin expose-fd listeners   # ops\n"
+        "  stats socket /r/other.sock level admin\n"
+        "  pidfile /r/haproxy.pid\n");
+  CHECK(copy->runtime_socket == "/r/admin.sock");
+  CHECK(exposes_listeners(copy->text, copy->runtime_socket));
+  REQUIRE(copy->changes.size() == 4);
+  CHECK(copy->changes[0].what == "stats socket /run/haproxy/admin.sock -> /r/admin.sock");
+  CHECK(copy->changes[1].what == "stats socket /r/admin.sock: added expose-fd listeners");
+  CHECK(copy->changes[1].why ==
+        "so a reload takes the listening sockets over and drops no queued connection");
+  CHECK(copy->changes[1].line == 2);
+  CHECK(copy->changes[1].original_line == 2);
+  CHECK(copy->changes[2].what == "stats socket /run/haproxy/other.sock -> /r/other.sock");
+
+  // The socket faultline adds says it too, and so does one with a quoted path.
+  copy = prepare_for_run(parsed("global\n  maxconn 10\n"), "/r");
+  REQUIRE(copy);
+  CHECK(exposes_listeners(copy->text, "/r/admin.sock"));
+  copy = prepare_for_run(parsed("global\n  stats socket /a.sock level admin\n"), "/my run");
+  REQUIRE(copy);
+  CHECK(split_lines(copy->text).at(1) == "  stats socket '/my run/a.sock' level admin expose-fd listeners");
+  CHECK(exposes_listeners(copy->text, "/my run/a.sock"));
+}
+
+TEST_CASE("haproxy_conf: prepare_for_run sends the logs meant for a Unix socket to stdout, in every section",
+          "[haproxy_conf]") {
+  const std::string team =
+      "global\n"
+      "    log /dev/log local0\n"
+      "    log unix@/dev/log len 2048 local1 notice   # ops\n"
+      "    log /dev/log format rfc5424 local2\n"
+      "    log /dev/log len 4096 sample 1:2 local3 info\n"
+      "    log 127.0.0.1:514 local0\n"
+      "    log ring@buf local0\n"
+      "    log stdout format raw daemon\n"
+      "    log \"${SYSLOG}\" local0\n"
+      "defaults\n"
+      "    log global\n"
+      "frontend fe\n"
+      "    bind :80\n"
+      "    log /var/run/log.sock local4\n"
+      "    no log\n"
+      "backend b\n"
+      "    log \"/dev/log\" local5\n";
+  auto copy = prepare_for_run(parsed(team), "/r");
+  REQUIRE(copy);
+  auto expected = split_lines(team);
+  // `format raw` after the target, or after `len` and its value (HAProxy
+  // reads them in that order), unless the line names a format.
+  expected[1] = "    log stdout format raw local0";
+  expected[2] = "    log stdout len 2048 format raw local1 notice   # ops";
+  expected[3] = "    log stdout format rfc5424 local2";
+  expected[4] = "    log stdout len 4096 format raw sample 1:2 local3 info";
+  expected[13] = "    log stdout format raw local4";
+  expected[16] = "    log stdout format raw local5";
+  const auto lines = split_lines(copy->text);
+  REQUIRE(lines.size() == expected.size() + 2);  // the pid file and the runtime socket, added to global
+  for (size_t i = 0; i < 9; ++i) {
+    CHECK(lines[i] == expected[i]);
+  }
+  for (size_t i = 9; i < expected.size(); ++i) {
+    CHECK(lines[i + 2] == expected[i]);
+  }
+  std::vector<std::string> logs;
+  for (const auto& c : copy->changes) {
+    if (c.what.rfind("log ", 0) == 0) {
+      logs.push_back(c.what + " @" + std::to_string(c.original_line) + ":" + std::to_string(c.line));
+    }
+  }
+  CHECK(logs == std::vector<std::string>{
+                    "log /dev/log -> stdout @2:2",
+                    "log unix@/dev/log -> stdout @3:3",
+                    "log /dev/log -> stdout @4:4",
+                    "log /dev/log -> stdout @5:5",
+                    "log /var/run/log.sock -> stdout @14:16",
+                    "log /dev/log -> stdout @17:19",
+                });
+}
+
+TEST_CASE("haproxy_conf: the logs a prepared copy sends to stdout pass haproxy -c", "[haproxy_conf][tools]") {
+  const Config cfg = parsed(
+      "global\n"
+      "    log /dev/log local0\n"
+      "    log /dev/log len 2048 sample 1:2 local1 notice\n"
+      "    log unix@/dev/log format rfc5424 local2\n"
+      "defaults\n"
+      "    mode http\n"
+      "    log global\n"
+      "    timeout connect 1s\n"
+      "    timeout client 1s\n"
+      "    timeout server 1s\n"
+      "frontend fe\n"
+      "    bind :8080\n"
+      "    log /dev/log len 4096 local4 info\n"
+      "    default_backend be\n"
+      "backend be\n"
+      "    log /dev/log local5\n"
+      "    server s1 127.0.0.1:9000\n");
+  testing::ScratchDir dir;
+  REQUIRE_FALSE(dir.path().empty());
+  auto copy = prepare_for_run(cfg, dir.path());
+  REQUIRE(copy);
+  REQUIRE(copy->text.find("/dev/log") == std::string::npos);
+  auto check = run_config_check(experiment::ServiceKind::haproxy, copy->text, dir.path());
+  if (!check && check.error().message == "haproxy is not installed") {
+    FAULTLINE_SKIP("haproxy is not installed");
+  }
+  REQUIRE(check);
+  INFO(copy->text);
+  for (const auto& complaint : check->complaints) {
+    INFO(complaint);
+  }
+  CHECK(check->passed);
 }
 
 TEST_CASE("haproxy_conf: prepare_for_run refuses a socket path HAProxy could not bind", "[haproxy_conf]") {
