@@ -12,7 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/filesystem.hpp>
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <cerrno>
@@ -21,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -100,7 +100,7 @@ pid_t host_parent_pid() {
 struct ChildSetup : bp::extend::handler {
   int netns_fd = -1;
   pid_t parent = -1;
-  bool pid_namespace_init = false;  // process 1 of its own PID namespace
+  bool pid_namespace_init = false;   // process 1 of its own PID namespace
   const char* hosts_file = nullptr;  // bind-mounted on /etc/hosts when set
   const char* workdir = nullptr;     // chdir here when set
 
@@ -306,10 +306,21 @@ Result<std::shared_ptr<const ServerProcess>> start_process(const ProcessSpec& sp
     }
     setup.pid_namespace_init = true;
   }
+  // Opened for appending: a server's reload starts a process that writes
+  // to the same files while the old one may still be writing, and every
+  // line of both belongs in the one log the run keeps.
+  const auto append = [](const std::string& path) {
+    return std::unique_ptr<FILE, int (*)(FILE*)>(std::fopen(path.c_str(), "ae"), &std::fclose);
+  };
+  const auto out = append(spec.stdout_path);
+  const auto err = append(spec.stderr_path);
+  if (!out || !err) {
+    return Error{fmt::format("cannot start {}: cannot open {} for its output: {}", spec.executable,
+                             out ? spec.stderr_path : spec.stdout_path, std::strerror(errno))};
+  }
   std::error_code ec;
   bp::child child(bp::exe = spec.executable, bp::args = spec.args,
-                  bp::std_in<bp::null, bp::std_out> boost::filesystem::path(spec.stdout_path),
-                  bp::std_err > boost::filesystem::path(spec.stderr_path), child_env, setup, ec);
+                  bp::std_in<bp::null, bp::std_out> out.get(), bp::std_err > err.get(), child_env, setup, ec);
   if (auto st = own_pidns.leave(); !st) {
     // Every later child would be born in the namespace just made, which
     // dies with this one: better to stop here than start them wrong.

@@ -192,8 +192,7 @@ class RunCopier {
     replace_word(line, 1, "stdout", fmt::format("log {} -> stdout", line.words[1].text),
                  fmt::format("the host's syslog is not the run's (a Unix socket is reached through the "
                              "filesystem, which the namespace shares with the host); the lines go to the "
-                             "copy's standard output, which faultline writes to {}/stdout.log "
-                             "(stdout.reload.log after a reload)",
+                             "copy's standard output, which faultline writes to {}/stdout.log",
                              dir_));
   }
 

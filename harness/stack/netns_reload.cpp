@@ -134,8 +134,6 @@ Status NetnsStack::reload_haproxy(size_t i) {
   const pid_t old_pid = children_[i].pid;
   platform::ProcessSpec spec = specs_[i];
   spec.netns_fd = netns_fds_[i].get();
-  spec.stdout_path = dirs_[i] + "/stdout.reload.log";
-  spec.stderr_path = dirs_[i] + "/stderr.reload.log";
   if (exposes_listeners(services_[i])) {
     spec.args.insert(spec.args.end(), {"-x", services_[i].runtime_socket});
   }

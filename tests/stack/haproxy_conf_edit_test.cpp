@@ -274,7 +274,7 @@ TEST_CASE("haproxy_conf: prepare_for_run moves sockets and the pid file and comm
   CHECK(copy->changes[0].why ==
         "the host's syslog is not the run's (a Unix socket is reached through the filesystem, which the "
         "namespace shares with the host); the lines go to the copy's standard output, which faultline "
-        "writes to /run/faultline/r1/stdout.log (stdout.reload.log after a reload)");
+        "writes to /run/faultline/r1/stdout.log");
   CHECK(copy->changes[1].what == "log /dev/log -> stdout");
   CHECK(copy->changes[2].what == "commented out: chroot /var/lib/haproxy");
   CHECK(copy->changes[2].why == "inside the jail HAProxy could not reach /run/faultline/r1");
