@@ -131,7 +131,49 @@ ValidatedExperiment back_to_back(LoggingFault::Log& log) {
   return v;
 }
 
+// Two nested faults on one second of load: a from 300 ms and b from 600 ms,
+// both until `end` (the load's end when nullopt).
+ValidatedExperiment nested(LoggingFault::Log& log, std::optional<Duration> a_for,
+                           std::optional<Duration> b_for) {
+  ValidatedExperiment v = back_to_back(log);
+  v.exp.method = {fault_step(300ms, 0ms), fault_step(600ms, 0ms)};
+  v.exp.method[0].duration = a_for;
+  v.exp.method[1].duration = b_for;
+  for (size_t i = 0; i < 2; ++i) {
+    v.faults[i].step = &v.exp.method[i];
+  }
+  return v;
+}
+
 }  // namespace
+
+TEST_CASE("faults that end at the same instant are reverted last in, first out", "[runner][method]") {
+  LoggingFault::Log log;
+  // a 300-900 ms, b 600-900 ms; b listed first in the method would not
+  // change it: the order is the injects', reversed.
+  const auto v = nested(log, 600ms, 300ms);
+  const auto events = schedule(v, 0);
+  REQUIRE(events.size() == 4);
+  CHECK(events[2].kind == MethodEvent::revert);
+  CHECK(events[2].index == 1);
+  CHECK(events[3].kind == MethodEvent::revert);
+  CHECK(events[3].index == 0);
+  CHECK(events[2].at_ns == events[3].at_ns);
+}
+
+TEST_CASE("faults still in force when the load ends are reverted last in, first out",
+          "[runner][fake][method]") {
+  TestHttpServer server(ServerMode::answer, 1ms);
+  FakeRuntime runtime(server.port());
+  LoggingFault::Log log;
+  auto v = nested(log, std::nullopt, std::nullopt);
+  RunOptions options;
+  options.live_progress = false;
+  options.runtime = &runtime;
+  const RunRecord rec = run_experiment(v, options);
+  CHECK(rec.status == RunStatus::completed);
+  CHECK(log.calls == std::vector<std::string>{"inject a", "inject b", "revert b", "revert a"});
+}
 
 TEST_CASE("the schedule puts a revert before an inject at the same instant, then notes", "[runner][method]") {
   LoggingFault::Log log;

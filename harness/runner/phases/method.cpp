@@ -45,9 +45,24 @@ std::vector<MethodEvent> schedule(const ValidatedExperiment& v, int64_t load_sta
       events.push_back({load_start_ns + v.exp.method[i].at.count(), MethodEvent::note, i});
     }
   }
-  std::stable_sort(events.begin(), events.end(), [](const MethodEvent& a, const MethodEvent& b) {
-    return a.at_ns != b.at_ns ? a.at_ns < b.at_ns
-                              : (a.kind == MethodEvent::revert && b.kind != MethodEvent::revert);
+  // Faults that end at the same instant are reverted in the reverse of the
+  // order they were injected in: a fault restores what it found, so the
+  // last one in must be the first one out.
+  const auto injected_later = [&](const MethodEvent& a, const MethodEvent& b) {
+    const auto at_a = v.faults[a.index].step->at;
+    const auto at_b = v.faults[b.index].step->at;
+    return at_a != at_b ? at_a > at_b : a.index > b.index;
+  };
+  std::stable_sort(events.begin(), events.end(), [&](const MethodEvent& a, const MethodEvent& b) {
+    if (a.at_ns != b.at_ns) {
+      return a.at_ns < b.at_ns;
+    }
+    const bool a_revert = a.kind == MethodEvent::revert;
+    const bool b_revert = b.kind == MethodEvent::revert;
+    if (a_revert != b_revert) {
+      return a_revert;
+    }
+    return a_revert && injected_later(a, b);
   });
   return events;
 }
@@ -77,8 +92,17 @@ void revert_fault(RunContext& run, FaultRecord& f, stack::RunningStack& stack) {
 }
 
 void revert_all_faults(RunContext& run, stack::RunningStack& stack) {
+  // Last in, first out, as at the end of their durations: each fault puts
+  // back what it found, which holds the changes of those injected before.
+  std::vector<FaultRecord*> order;
   for (auto& f : run.rec.faults) {
-    revert_fault(run, f, stack);
+    order.push_back(&f);
+  }
+  std::sort(order.begin(), order.end(), [](const FaultRecord* a, const FaultRecord* b) {
+    return a->inject_called_ns != b->inject_called_ns ? a->inject_called_ns > b->inject_called_ns : a > b;
+  });
+  for (auto* f : order) {
+    revert_fault(run, *f, stack);
   }
 }
 
