@@ -98,6 +98,15 @@ class Fault {
   // error at the parameter's position; a check that cannot be made on this
   // machine, as a warning. Most faults have nothing to add.
   virtual void check_before_run(const PreRunContext& /*ctx*/, experiment::Diagnostics& /*diags*/) const {}
+
+  // The state inject() saves and revert() puts back where other faults may
+  // change it too, in words: "the configuration of lb", "the admin state
+  // of web1 on lb". Two faults sharing one must end in the reverse of the
+  // order they began in, which `faultline validate` checks: each puts back
+  // what it found, so if the first one in ended first, its revert would undo
+  // the other's change and the other's revert would bring its own back.
+  // Empty when nothing is shared that way.
+  virtual std::vector<std::string> restores() const { return {}; }
 };
 
 using FaultParser = std::function<std::unique_ptr<Fault>(

@@ -130,6 +130,20 @@ class LbWeight final : public Fault {
     return result;
   }
 
+  // HAProxy: the weight of each server it sets; nginx: the configuration.
+  std::vector<std::string> restores() const override {
+    if (site_.target_kind == experiment::ServiceKind::nginx) {
+      return {config_state(lb_)};
+    }
+    std::vector<std::string> out;
+    for (const auto& server : all_servers_) {
+      if (is_the_server(server) || others_) {
+        out.push_back(fmt::format("the weight of {} on {}", label(server), lb_));
+      }
+    }
+    return out;
+  }
+
   std::string mechanism() const override {
     if (site_.target_kind == experiment::ServiceKind::nginx && !team_config_.empty()) {
       return fmt::format(

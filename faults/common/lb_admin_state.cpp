@@ -74,6 +74,13 @@ Status LbAdminStateFault::revert(stack::RunningStack& stack) {
   return {};
 }
 
+std::vector<std::string> LbAdminStateFault::restores() const {
+  if (site_.target_kind == experiment::ServiceKind::nginx) {
+    return {config_state(lb_)};
+  }
+  return {fmt::format("the admin state of {} on {}", server(), lb_)};
+}
+
 std::string LbAdminStateFault::mechanism() const {
   if (site_.target_kind == experiment::ServiceKind::nginx && !team_config_.empty()) {
     return fmt::format("{} marked `down` in upstream {} of {}; {}", server_.server, server_.backend, lb_,

@@ -31,6 +31,8 @@ class LbAdminStateFault : public Fault {
   Status revert(stack::RunningStack& stack) override;
   // HAProxy's runtime API command, or nginx's `down` and reload.
   std::string mechanism() const override;
+  // HAProxy: the server's admin state; nginx: the whole configuration.
+  std::vector<std::string> restores() const override;
 
  protected:
   // `fault_type` prefixes errors; `haproxy_state` is the runtime API's

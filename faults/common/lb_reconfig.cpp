@@ -300,6 +300,10 @@ std::string team_rewrite_mechanism(const std::string& lb, experiment::ServiceKin
                    lb, file);
 }
 
+std::string config_state(const std::string& lb) {
+  return fmt::format("the configuration of {}", lb);
+}
+
 Needs lb_needs() {
   return {.root = true,
           .target_kinds = {experiment::ServiceKind::haproxy, experiment::ServiceKind::nginx},

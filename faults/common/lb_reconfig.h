@@ -19,8 +19,10 @@
 //
 // Faults edit the LIVE config text (as rendered by harness/stack/render.h,
 // plus whatever faults already in force changed), not a fresh rendering, so
-// two overlapping faults on one load balancer compose (health checks off
-// AND a wrong backend address); each restores the text it found. The new
+// two nested faults on one load balancer compose (health checks off AND a
+// wrong backend address); each restores the text it found, which is why
+// the runner reverts last in, first out and validate refuses windows that
+// cross (Fault::restores). The new
 // text is checked by the server's own check mode before anything is
 // applied, then reloaded without dropping traffic (RunningStack::reload).
 namespace faultline::faults {
@@ -36,6 +38,10 @@ using stack::remove_directives;
 using stack::run_config_check;
 using stack::SectionInsert;
 using stack::set_directive;
+
+// What a fault that rewrites load balancer `lb`'s configuration restores
+// (Fault::restores): one name for it, whichever fault rewrites it.
+std::string config_state(const std::string& lb);
 
 // The load balancer a fault step targets; null, with an error at the
 // target's position, when the target is a plain backend (nginx can be both).
@@ -104,6 +110,7 @@ class ReconfigFault : public Fault {
   // "a rewrite of lb's HAProxy configuration, checked with `haproxy -c`
   // and reloaded ...": the same for every config edit.
   std::string mechanism() const override;
+  std::vector<std::string> restores() const override { return {config_state(lb_)}; }
 
  protected:
   // `fault_type` prefixes the error when the load balancer is missing;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <variant>
 
+#include "harness/runner/crossing_faults.h"
 #include "harness/runner/recovery_tail.h"
 #include "harness/stack/own_config.h"
 #include "harness/stack/stack.h"
@@ -123,6 +124,9 @@ std::optional<ValidatedExperiment> validate(const std::string& path,
     stack::check_own_configs(v.exp, diags, &v.config_changes);
   }
   v.faults = faults::bind_method(v.exp, diags);
+  if (!diags.has_errors()) {
+    check_crossing_faults(v.exp, v.faults, diags);
+  }
   if (!diags.has_errors() && options.check_faults_before_run) {
     // Last, and only on an otherwise valid file: these run the servers'
     // check modes, which is worth it only for a file that could run.

@@ -25,6 +25,7 @@
 #include "harness/common/units.h"
 #include "harness/experiment/blast_radius.h"
 #include "harness/platform/haproxy_runtime_api.h"
+#include "harness/platform/haproxy_runtime_state.h"
 #include "harness/platform/netlink.h"
 #include "harness/platform/netns.h"
 #include "harness/platform/process.h"
@@ -132,6 +133,17 @@ Status NetnsStack::reload_haproxy(size_t i) {
   // refused), then tells the old one (-sf) to stop accepting and to exit
   // once its connections are done.
   const pid_t old_pid = children_[i].pid;
+  const std::string socket = services_[i].runtime_socket;
+  // A drain or a weight a fault set through the runtime API lives in the
+  // old process alone: read it now, set it again on the new one.
+  std::vector<std::string> overrides;
+  if (!socket.empty()) {
+    auto read = platform::read_runtime_overrides(platform::HaproxyRuntimeApi(socket));
+    if (!read) {
+      return Error{"cannot read the runtime API settings to carry over the reload: " + read.error().message};
+    }
+    overrides = std::move(*read);
+  }
   platform::ProcessSpec spec = specs_[i];
   spec.netns_fd = netns_fds_[i].get();
   if (exposes_listeners(services_[i])) {
@@ -147,7 +159,6 @@ Status NetnsStack::reload_haproxy(size_t i) {
   // and its stats socket: once that socket answers with the new pid, new
   // connections get the new configuration (the old process only finishes
   // the connections it has).
-  const std::string socket = services_[i].runtime_socket;
   const auto deadline = Clock::now() + kReadyTimeout;
   while (Clock::now() < deadline && !platform::has_exited(pid)) {
     if (socket.empty() ? platform::has_exited(old_pid) : stats_socket_pid(socket) == pid) {
@@ -169,7 +180,7 @@ Status NetnsStack::reload_haproxy(size_t i) {
   services_[i].pid = pid;
   services_[i].process = *process;
   reap_retired(false);
-  return {};
+  return platform::apply_runtime_overrides(platform::HaproxyRuntimeApi(socket), overrides);
 }
 
 Status NetnsStack::reload_nginx(size_t i) {

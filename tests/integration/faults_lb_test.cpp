@@ -72,6 +72,44 @@ TEST_CASE("lb_weight, lb_drain, lb_maintenance and lb_balance move the measured 
   CHECK(leftovers(j["run_id"].get<std::string>()).empty());
 }
 
+TEST_CASE("a drained server stays drained while a config rewrite reloads the load balancer twice",
+          "[integration][lb]") {
+  if (!is_root()) {
+    FAULTLINE_SKIP("needs root for network namespaces (CI runs as root)");
+  }
+  // HAProxy's drain is set through the runtime API, in the running process
+  // only: each reload must carry it over to the new one. nginx's is in the
+  // config, which the timeout's rewrite starts from.
+  const std::string kind = GENERATE("haproxy", "nginx");
+  const std::string out = fresh_out_dir("lb_nested_" + kind);
+  INFO(kind << ": reports and log in " << out);
+  const json j = run_on("nested", kind, out);
+  REQUIRE(j["activities"].size() == 2);
+  for (const auto& a : j["activities"]) {
+    INFO(a.dump());
+    CHECK(a["status"] == "reverted");
+  }
+  check_steady(journal_phase(j, "baseline"));
+  // From half a second into the drain (connections it had finish) to its
+  // revert, across both reloads: nothing for web2, nothing dropped.
+  const double drained = j["activities"][0]["injected_s"].get<double>() + 0.5;
+  const double undrained = j["activities"][0]["reverted_s"].get<double>();
+  const double reload_in = j["activities"][1]["injected_s"].get<double>();
+  const double reload_out = j["activities"][1]["reverted_s"].get<double>();
+  CHECK(drained < reload_in);
+  CHECK(reload_out < undrained);
+  const WindowSum during = windows_between(j, drained, undrained);
+  INFO(during.backends.dump());
+  CHECK(during.requests > 1200);
+  CHECK(during.errors == 0);
+  CHECK(backend_share(during.backends, "web2") < 0.01);
+  const WindowSum after_reloads = windows_between(j, reload_out, undrained);
+  CHECK(after_reloads.requests > 300);
+  CHECK(backend_share(after_reloads.backends, "web2") < 0.01);
+  check_steady(journal_phase(j, "recovery"));
+  CHECK(leftovers(j["run_id"].get<std::string>()).empty());
+}
+
 TEST_CASE(
     "lb_wrong_backend fails that server's share until health checks take it out, and for good with "
     "lb_health_check_off",

@@ -1,0 +1,72 @@
+#include "harness/platform/haproxy_runtime_state.h"
+
+#include <fmt/format.h>
+
+namespace faultline::platform {
+
+namespace {
+
+// HAProxy's SRV_ADMF_FMAINT and SRV_ADMF_FDRAIN: the admin states forced
+// from the runtime API (`set server ... state`).
+constexpr int kForcedMaint = 0x01;
+constexpr int kForcedDrain = 0x08;
+
+int number(const HaproxyRuntimeApi::ServerRow& row, const std::string& column, int fallback) {
+  const auto it = row.find(column);
+  if (it == row.end()) {
+    return fallback;
+  }
+  try {
+    return std::stoi(it->second);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+std::string cell(const HaproxyRuntimeApi::ServerRow& row, const std::string& column) {
+  const auto it = row.find(column);
+  return it == row.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+std::vector<std::string> runtime_override_commands(const std::vector<HaproxyRuntimeApi::ServerRow>& rows) {
+  std::vector<std::string> out;
+  for (const auto& row : rows) {
+    const std::string server = cell(row, "be_name") + "/" + cell(row, "srv_name");
+    if (server == "/") {
+      continue;
+    }
+    const int admin = number(row, "srv_admin_state", 0);
+    if ((admin & kForcedMaint) != 0) {
+      out.push_back(fmt::format("set server {} state maint", server));
+    } else if ((admin & kForcedDrain) != 0) {
+      out.push_back(fmt::format("set server {} state drain", server));
+    }
+    const int in_force = number(row, "srv_uweight", -1);
+    const int configured = number(row, "srv_iweight", -1);
+    if (in_force >= 0 && configured >= 0 && in_force != configured) {
+      out.push_back(fmt::format("set weight {} {}", server, in_force));
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> read_runtime_overrides(const HaproxyRuntimeApi& api) {
+  auto rows = api.servers_state("");
+  if (!rows) {
+    return rows.error();
+  }
+  return runtime_override_commands(*rows);
+}
+
+Status apply_runtime_overrides(const HaproxyRuntimeApi& api, const std::vector<std::string>& commands) {
+  for (const auto& line : commands) {
+    if (auto st = api.run(line); !st) {
+      return Error{fmt::format("'{}' did not take on the reloaded HAProxy: {}", line, st.error().message)};
+    }
+  }
+  return {};
+}
+
+}  // namespace faultline::platform
