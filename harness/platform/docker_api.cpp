@@ -16,6 +16,15 @@ std::string container_path(const std::string& container, const std::string& acti
   return "/containers/" + url_encode_path(container) + action;
 }
 
+// The filters parameter that keeps what carries every label given, after
+// `separator`; nothing for no labels, which keeps everything.
+std::string filters_query(char separator, const std::vector<std::string>& labels) {
+  if (labels.empty()) {
+    return "";
+  }
+  return separator + ("filters=" + url_encode(label_filters(labels)));
+}
+
 // The body of a successful answer as JSON, or an error that says the
 // daemon answered something else.
 DockerResult<json> parse_body(const HttpAnswer& answer, const std::string& call) {
@@ -148,7 +157,7 @@ DockerStatus DockerApi::remove_network(const std::string& network) const {
 
 DockerResult<std::vector<NetworkInfo>> DockerApi::list_networks(
     const std::vector<std::string>& labels) const {
-  const std::string path = "/networks?filters=" + url_encode(label_filters(labels));
+  const std::string path = "/networks" + filters_query('?', labels);
   auto answer = call("GET", path);
   if (!answer) {
     return answer.error();
@@ -224,7 +233,7 @@ DockerResult<ContainerInfo> DockerApi::inspect(const std::string& container) con
 
 DockerResult<std::vector<ContainerSummary>> DockerApi::list_containers(
     const std::vector<std::string>& labels) const {
-  const std::string path = "/containers/json?all=1&filters=" + url_encode(label_filters(labels));
+  const std::string path = "/containers/json?all=1" + filters_query('&', labels);
   auto answer = call("GET", path);
   if (!answer) {
     return answer.error();

@@ -48,7 +48,7 @@ class DockerApi {
   // are still attached.
   DockerStatus remove_network(const std::string& network) const;
   // GET /networks?filters=...: the networks carrying every label given,
-  // each "key" or "key=value".
+  // each "key" or "key=value"; every network for none.
   DockerResult<std::vector<NetworkInfo>> list_networks(const std::vector<std::string>& labels) const;
 
   // POST /containers/create?name=...: 404 for a missing image, 409 for a
@@ -73,7 +73,8 @@ class DockerApi {
   // GET /containers/{id}/json.
   DockerResult<ContainerInfo> inspect(const std::string& container) const;
   // GET /containers/json?all=1&filters=...: the containers, stopped ones
-  // included, that carry every label given ("key" or "key=value").
+  // included, that carry every label given ("key" or "key=value"); every
+  // container for none.
   DockerResult<std::vector<ContainerSummary>> list_containers(const std::vector<std::string>& labels) const;
   // GET /containers/{id}/logs?stdout=1&stderr=1&tail=...: the last `tail`
   // lines of each stream (all of them when `tail` is 0). A container with a

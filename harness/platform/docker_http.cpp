@@ -1,6 +1,7 @@
 #include "harness/platform/docker_http.h"
 
 #include <fmt/format.h>
+#include <sys/un.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -34,8 +35,9 @@ struct Exchange {
   http::request<http::string_body> request;
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
+  enum class Step { connect, send, read };
   beast::error_code error;
-  const char* failed_step = nullptr;
+  Step failed_step = Step::connect;
 
   explicit Exchange(asio::io_context& io) : stream(io) { parser.body_limit(kMaxBody); }
 
@@ -45,24 +47,21 @@ struct Exchange {
   }
 
   void on_connect(beast::error_code ec) {
-    if (fail(ec, "connect")) {
+    if (fail(ec, Step::connect)) {
       return;
     }
     http::async_write(stream, request, [this](beast::error_code wec, std::size_t) { on_write(wec); });
   }
 
   void on_write(beast::error_code ec) {
-    if (fail(ec, "send")) {
+    if (fail(ec, Step::send)) {
       return;
     }
-    http::async_read(stream, buffer, parser, [this](beast::error_code rec, std::size_t) {
-      if (!fail(rec, "read")) {
-        stream.close();
-      }
-    });
+    http::async_read(stream, buffer, parser,
+                     [this](beast::error_code rec, std::size_t) { fail(rec, Step::read); });
   }
 
-  bool fail(beast::error_code ec, const char* step) {
+  bool fail(beast::error_code ec, Step step) {
     if (!ec) {
       return false;
     }
@@ -108,6 +107,11 @@ DockerResult<HttpAnswer> DockerHttp::exchange(const std::string& method, const s
   if (verb == http::verb::unknown) {
     return DockerError{0, fmt::format("'{}' is not an HTTP method", method), call};
   }
+  // Asio would throw on a path longer than a socket address holds.
+  if (socket_path_.size() >= sizeof(sockaddr_un::sun_path)) {
+    return DockerError{
+        0, fmt::format("the Docker socket path {} is too long for a Unix socket", socket_path_), call};
+  }
   asio::io_context io;
   Exchange ex(io);
   ex.request = http::request<http::string_body>(verb, target, 11);
@@ -131,17 +135,19 @@ DockerResult<HttpAnswer> DockerHttp::exchange(const std::string& method, const s
         0, fmt::format("the Docker daemon at {} did not answer within {} ms", socket_path_, timeout.count()),
         call};
   }
-  if (ex.error && std::string_view(ex.failed_step) == "connect") {
+  if (ex.error && ex.failed_step == Exchange::Step::connect) {
     return DockerError{0,
                        fmt::format("cannot connect to the Docker daemon at {} ({}); is dockerd running?",
                                    socket_path_, ex.error.message()),
                        call};
   }
   if (ex.error) {
-    return DockerError{0,
-                       fmt::format("{} failed on the Docker daemon's socket {}: {}", ex.failed_step,
-                                   socket_path_, ex.error.message()),
-                       call};
+    return DockerError{
+        0,
+        fmt::format("{} on the Docker daemon's socket {}: {}",
+                    ex.failed_step == Exchange::Step::send ? "cannot send the request" : "no complete answer",
+                    socket_path_, ex.error.message()),
+        call};
   }
   auto& response = ex.parser.get();
   HttpAnswer answer;

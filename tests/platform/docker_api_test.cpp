@@ -302,6 +302,31 @@ TEST_CASE("list_containers asks for all containers by URL-encoded label filters,
   CHECK(list->at(1).state == "exited");
 }
 
+TEST_CASE("Without labels a list asks for everything, with no filters", "[platform][docker]") {
+  Canned fake({{"GET /v1.41/containers/json?all=1", http_answer(200, "[]")},
+               {"GET /v1.41/networks", http_answer(200, R"([{"Name":"bridge","Id":"9a"}])")}});
+  const auto containers = fake.api.list_containers({});
+  REQUIRE(containers);
+  CHECK(containers->empty());
+  const auto networks = fake.api.list_networks({});
+  REQUIRE(networks);
+  REQUIRE(networks->size() == 1);
+  CHECK(networks->front().name == "bridge");
+}
+
+TEST_CASE("An answer cut short is an error, not a short body", "[platform][docker]") {
+  FakeDockerDaemon daemon([](const RecordedRequest&) -> std::optional<std::string> {
+    return std::string(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n[{\"Id\":");
+  });
+  DockerApi api(daemon.socket_path(), std::chrono::seconds(2));
+  const auto list = api.list_containers({});
+  REQUIRE_FALSE(list);
+  CHECK(list.error().status == 0);
+  CHECK(list.error().message.rfind("no complete answer on the Docker daemon's socket " + daemon.socket_path(),
+                                   0) == 0);
+}
+
 TEST_CASE("logs are split into stdout and stderr", "[platform][docker]") {
   const std::string framed =
       std::string("\x01\0\0\0\0\0\0\x03", 8) + "up\n" + std::string("\x02\0\0\0\0\0\0\x04", 8) + "oops";
@@ -340,6 +365,13 @@ TEST_CASE("A daemon that never answers makes the call fail within its timeout", 
   CHECK(took >= std::chrono::milliseconds(250));
   CHECK(took < std::chrono::seconds(3));
   CHECK(daemon.requests().size() == 1);
+}
+
+TEST_CASE("A socket path too long for a Unix socket is an error, not an exception", "[platform][docker]") {
+  const std::string path = "/tmp/" + std::string(200, 'x') + "/docker.sock";
+  const auto status = DockerApi(path).ping();
+  REQUIRE_FALSE(status);
+  CHECK(status.error().message == "the Docker socket path " + path + " is too long for a Unix socket");
 }
 
 TEST_CASE("No daemon on the socket is said plainly", "[platform][docker]") {
