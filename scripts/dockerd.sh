@@ -39,7 +39,8 @@ The dockerd started here runs with
   --ip-forward=false --bridge=none
 so it adds no firewall rule, leaves net.ipv4.ip_forward alone and makes no
 docker0 bridge. Its output goes to $log.
-Environment: FAULTLINE_DOCKERD_STORAGE_DRIVER (overlay2),
+Environment: DOCKERD (the dockerd binary; default from PATH, /usr/sbin),
+FAULTLINE_DOCKERD_STORAGE_DRIVER (overlay2),
 FAULTLINE_DOCKERD_ARGS (more dockerd flags, split on spaces),
 FAULTLINE_DOCKERD_LOG, FAULTLINE_STATE_DIR (/run/faultline).
 EOF
@@ -106,6 +107,10 @@ need_root() {
 }
 
 find_dockerd() {
+  if [[ -n ${DOCKERD:-} ]]; then
+    [[ -x $DOCKERD ]] && echo "$DOCKERD"
+    return
+  fi
   local d
   for d in "$(command -v dockerd 2>/dev/null || true)" /usr/sbin/dockerd /usr/bin/dockerd; do
     if [[ -n $d && -x $d ]]; then

@@ -17,8 +17,9 @@ Options (before the command):
   --strict    also compare faultline's own transient objects, which are left
               out by default because another run may be live on the machine:
               links and routes matching $FAULTLINE_HOST_STATE_IGNORE (default
-              '^(flbr|flv)-', a run's bridge and veths) and iptables/nft rules
-              whose comment starts with "faultline:" (a run's bridge rule).
+              '^(flbr|flv)-', a run's bridge and veths), iptables/nft rules
+              naming those links, and rules whose comment starts with
+              "faultline:" (a run's bridge rule).
   -h, --help  this text
 What it records: iptables-save, ip6tables-save, nft list ruleset (counters
 and timestamps left out), net.ipv4.ip_forward, the all/default forwarding
@@ -90,12 +91,24 @@ normalise_nft() {
   sed -E -e 's/counter packets [0-9]+ bytes [0-9]+/counter/g' -e 's/ expires [0-9a-z.]+//g' | drop_faultline_rules
 }
 
+# A run's bridge rule: iptables-save shows its "faultline:" comment, while
+# nft may print the same rule without it, so a rule naming one of the
+# ignored links (iifname "flbr-…", -i flbr-…) is left out too.
 drop_faultline_rules() {
   if [[ $strict == 1 ]]; then
     cat
-  else
-    grep -v -E 'comment "?faultline:' || true
+    return 0
   fi
+  awk -v pat="$ignore_links" '
+    /comment "?faultline:/ { next }
+    {
+      for (i = 1; i <= NF; i++) {
+        word = $i
+        gsub(/"/, "", word)
+        if (pat != "" && word ~ pat) next
+      }
+      print
+    }'
 }
 
 # Drops lines whose link (field $1 of `ip -br link`, without its @peer) or
