@@ -192,28 +192,34 @@ cmd_start() {
   local launched=$!
   if ! wait_for_ping "$launched"; then
     log_tail
-    if kill -0 "$launched" 2>/dev/null; then
-      die "dockerd (pid $launched) started but did not answer on $sock within $start_timeout s; it is still running: see $log, stop it with kill $launched"
+    if [[ "$(cat "/proc/$launched/comm" 2>/dev/null)" == dockerd ]]; then
+      # Recorded, so that `stop` can end it.
+      write_state "$launched" "$dockerd ${flags[*]}"
+      die "dockerd (pid $launched) started but did not answer on $sock within $start_timeout s; it still runs: see $log, and end it with '$prog stop'"
     fi
     die "dockerd exited before it answered on $sock (see $log above)"
   fi
 
-  local pid
-  pid="$(running_pid || true)"
+  # setsid runs dockerd in its own process when this script is no process
+  # group leader, as here; otherwise it forks, and dockerd's pid file names it.
+  local pid="$launched"
+  [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == dockerd ]] || pid="$(running_pid || true)"
   [[ -n $pid ]] || die "dockerd answers on $sock but its pid could not be found (no $pidfile)"
-  local ticks
-  ticks="$(start_ticks "$pid")"
+  write_state "$pid" "$dockerd ${flags[*]}"
+  say "dockerd started (pid $pid), answered /_ping after $(elapsed_since "$t0") s; flags: ${flags[*]}; log $log"
+}
+
+write_state() { # pid command
   local tmp="$state.tmp.$$"
   {
-    echo "pid=$pid"
-    echo "start_ticks=$ticks"
+    echo "pid=$1"
+    echo "start_ticks=$(start_ticks "$1")"
     echo "started_at=$(date -u +%FT%TZ)"
     echo "socket=$sock"
     echo "log=$log"
-    echo "command=$dockerd ${flags[*]}"
+    echo "command=$2"
   } >"$tmp"
   mv "$tmp" "$state"
-  say "dockerd started (pid $pid), answered /_ping after $(elapsed_since "$t0") s; flags: ${flags[*]}; log $log"
 }
 
 # Polls /_ping every 0.1 s for at most start_timeout seconds; gives up at
