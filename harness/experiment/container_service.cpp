@@ -117,10 +117,15 @@ std::optional<Problem> image_problem(const std::string& ref) {
     if (std::regex_match(parts[i], component)) {
       continue;
     }
-    if (has_uppercase(parts[i]) && std::regex_match(lowered(parts[i]), component)) {
+    // The whole repository path in lowercase, when that is all it takes.
+    const size_t path_start = has_domain ? first.size() + 1 : 0;
+    const std::string path = lowered(name.substr(path_start));
+    const bool fixable =
+        std::all_of(parts.begin() + (has_domain ? 1 : 0), parts.end(),
+                    [&](const std::string& p) { return std::regex_match(lowered(p), component); });
+    if (has_uppercase(parts[i]) && fixable) {
       std::string fixed = ref;
-      const auto pos = name.find(parts[i], has_domain ? first.size() : 0);
-      fixed.replace(pos, parts[i].size(), lowered(parts[i]));
+      fixed.replace(path_start, path.size(), path);
       return Problem{fmt::format("image repository names are lowercase: '{}'", ref),
                      fmt::format("did you mean '{}'?", fixed)};
     }
