@@ -61,8 +61,8 @@ const CommandRegistration registration{
                   "Makes the checks 'faultline validate' makes first: errors are printed as it prints\n"
                   "them and exit 2, warnings are printed on stderr and the plan goes on. An\n"
                   "experiment on a runtime this faultline has not built yet (docker, compose) has no\n"
-                  "plan: exit 6, as its run's preflight. Starts\n"
-                  "nothing and creates nothing but a scratch folder it removes; no root needed.");
+                  "plan: exit 6, as its run's preflight. Starts nothing and creates nothing but a\n"
+                  "scratch folder it removes; no root needed.");
               auto opts = std::make_shared<PlanCommandOptions>();
               add_experiment_options(app, opts->exp);
               app.add_flag("--configs", opts->configs,
