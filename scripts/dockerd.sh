@@ -155,7 +155,7 @@ cmd_start() {
 
   local dockerd
   dockerd="$(find_dockerd)" ||
-    die "dockerd not found: install Debian's docker.io package (apt-get install docker.io; scripts/setup.sh installs it)"
+    die "dockerd not found: install Debian's docker.io package (apt-get install docker.io; scripts/setup.sh --containers installs it)"
   command -v curl >/dev/null 2>&1 || die "curl not found: it asks dockerd's API whether it answers (apt-get install curl)"
   need_root
 

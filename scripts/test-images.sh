@@ -262,7 +262,7 @@ build_one() {
 # --- main ------------------------------------------------------------------------------
 
 [[ -x $docker_cli ]] || docker_cli="$(command -v docker || true)"
-[[ -n $docker_cli ]] || die "no docker CLI: install Debian's docker.io package (scripts/setup.sh installs it)" 2
+[[ -n $docker_cli ]] || die "no docker CLI: install Debian's docker.io package (scripts/setup.sh --containers installs it)" 2
 docker version >/dev/null 2>&1 ||
   die "no dockerd answers on /var/run/docker.sock: start one with 'scripts/dockerd.sh start' (as root)" 2
 
@@ -294,7 +294,7 @@ fi
 [[ ${#stale[@]} -gt 0 ]] || exit 0
 
 command -v mmdebstrap >/dev/null 2>&1 ||
-  die "mmdebstrap not found: install it (apt-get install mmdebstrap; scripts/setup.sh installs it)" 2
+  die "mmdebstrap not found: install it (apt-get install mmdebstrap; scripts/setup.sh --containers installs it)" 2
 [[ $(id -u) -eq 0 ]] || die "run as root: mmdebstrap builds the root file system as root here" 2
 
 work="$(mktemp -d "$work_parent/faultline-images.XXXXXX")"
