@@ -142,6 +142,7 @@ Status DockerStack::write_configs(const experiment::Experiment& exp) {
     services_.push_back(std::move(inst));
     containers_.emplace_back();
     expected_down_.push_back(false);
+    exit_reported_.push_back(false);
   }
   return {};
 }
@@ -288,9 +289,15 @@ Status DockerStack::check_alive() {
           fmt::format("{} {}: {}", experiment::to_string(ps.kind), ps.name, info.error().describe())};
     }
     if (!info->state.running) {
-      return Error{fmt::format("{} {} (container {}) is {} with exit code {}\n{}",
-                               experiment::to_string(ps.kind), ps.name, container_name(id_.run_id, ps.name),
-                               info->state.status, info->state.exit_code, logs_of(i, 5))};
+      const std::string what =
+          fmt::format("container {} is {} with exit code {}", container_name(id_.run_id, ps.name),
+                      info->state.status, info->state.exit_code);
+      if (!exit_reported_[i]) {
+        exit_reported_[i] = true;
+        service_exits_.push_back({ps.name, what, true});
+      }
+      return Error{
+          fmt::format("{} {} ({})\n{}", experiment::to_string(ps.kind), ps.name, what, logs_of(i, 5))};
     }
   }
   return {};

@@ -40,6 +40,7 @@ class DockerStack final : public RunningStack {
   const RunIdentity& identity() const override { return id_; }
   const std::vector<ServiceInstance>& services() const override { return services_; }
   Status check_alive() override;
+  std::vector<ServiceExit> take_service_exits() override { return std::exchange(service_exits_, {}); }
   Status in_netns(const std::string& service, const std::function<Status()>& fn) override;
   void teardown() override;
   Status restart(const std::string& service) override;
@@ -72,6 +73,8 @@ class DockerStack final : public RunningStack {
   std::vector<ServiceInstance> services_;
   std::vector<std::string> containers_;  // ids, by service index; empty until created
   std::vector<bool> expected_down_;
+  std::vector<bool> exit_reported_;  // a dead server is handed to the timeline once
+  std::vector<ServiceExit> service_exits_;
   std::vector<std::string> dirs_made_;
   bool network_made_ = false;
   bool torn_down_ = false;
