@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite in one command, on a fresh Debian 12 machine as root:
 # installs what faultline needs, builds it with warnings as errors, runs
-# every unit and integration test, then builds the unit tests again with
-# clang, AddressSanitizer + UBSan and runs them, with a short smoke run of
-# each parser's fuzz target.
+# every unit and integration test (with a dockerd and the container test
+# images ready, and a check that the host is left as it was), then builds
+# the unit tests again with clang, AddressSanitizer + UBSan and runs them,
+# with a short smoke run of each parser's fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # CI services set CI=true. It must reach every test through ctest: there, a
@@ -14,7 +15,7 @@ if [[ "${CI:-}" == "true" || "${CI:-}" == "1" ]]; then
   export CI
   echo "== CI=$CI: a skipped test fails unless the kernel lacks what it needs"
 fi
-bash scripts/setup.sh
+bash scripts/setup.sh --containers
 
 echo "== build (warnings as errors)"
 # -O2 without debug information: a third faster to compile and link, and
@@ -25,6 +26,27 @@ BUILD_TYPE=Release bash scripts/build.sh -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG
 echo "== unit tests"
 # One at a time: some measure latencies to the millisecond.
 (cd build && ctest --output-on-failure --timeout 300 -L unit)
+
+echo "== host state, dockerd, container test images"
+# What a dockerd could change on the host and leave behind (firewall,
+# forwarding sysctls, links, routes, Docker's mounts and processes) is
+# saved before one starts and compared after it stops: the run fails when
+# anything differs. docs/CONTAINERS.md describes the three scripts.
+host_state=build/host-state.before
+bash scripts/host-state.sh save "$host_state"
+# dockerd.sh starts a dockerd without iptables, forwarding or docker0 unless
+# one already answers, and `stop` ends only the one it started. The trap
+# stops it on every other way out of this script (a failed test, Ctrl-C,
+# a failed start that left a daemon running); the exit status stays the
+# failure's.
+trap 'bash scripts/dockerd.sh stop || echo "test.sh: scripts/dockerd.sh stop failed (above)" >&2' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+bash scripts/dockerd.sh start
+# faultline-test/{nginx,haproxy}:bookworm, built offline from Debian
+# packages, or reused when already built from the same recipe.
+bash scripts/test-images.sh
+
 echo "== integration tests"
 # Two at a time, except those marked RUN_SERIAL (tests/CMakeLists.txt).
 # They keep their reports under build/test-output when they fail; the path
@@ -36,6 +58,11 @@ echo "== the network and process faults again, in user-mode Linux (netem, cgroup
 # Debian's user-mode Linux kernel and runs the same tests there (about 3
 # minutes); its CTest entry is labelled uml.
 (cd build && ctest --output-on-failure -L '^uml$')
+
+echo "== dockerd stopped, host state compared"
+trap - EXIT INT TERM
+bash scripts/dockerd.sh stop
+bash scripts/host-state.sh compare "$host_state"
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, fuzz smoke run (clang)"
 # One clang build serves both: the unit tests with ASan+UBSan, and the

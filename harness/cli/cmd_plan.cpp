@@ -8,6 +8,7 @@
 #include "harness/cli/command.h"
 #include "harness/cli/common_options.h"
 #include "harness/runner/plan_view.h"
+#include "harness/runner/preflight.h"
 #include "harness/runner/validate.h"
 
 namespace faultline::cli {
@@ -30,6 +31,14 @@ int plan_command(const PlanCommandOptions& opts) {
     std::cerr << fmt::format("{}: {} error{}\n", opts.exp.file, errors, errors == 1 ? "" : "s");
     return 2;
   }
+  if (const std::string missing = runner::runtime_not_built(v->exp.stack); !missing.empty()) {
+    // The plan this build could print is the netns runtime's (addresses
+    // on a bridge of its own, configs rendered for this machine's servers),
+    // which is not what the experiment's runtime will do.
+    std::cerr << fmt::format("{}: {}, so there is no plan of its run to show; 'faultline run' refuses it\n",
+                             opts.exp.file, missing);
+    return runner::kPreflightExitCode;
+  }
   runner::PlanOptions options;
   options.registry_dir = opts.registry;
   options.render_configs = opts.configs;
@@ -50,8 +59,10 @@ const CommandRegistration registration{
                   "  - the load, the method's timeline (each fault's parameters, when it is injected\n"
                   "    and reverted, what it does) and notes, the objectives and abort conditions.\n"
                   "Makes the checks 'faultline validate' makes first: errors are printed as it prints\n"
-                  "them and exit 2, warnings are printed on stderr and the plan goes on. Starts\n"
-                  "nothing and creates nothing but a scratch folder it removes; no root needed.");
+                  "them and exit 2, warnings are printed on stderr and the plan goes on. An\n"
+                  "experiment on a runtime this faultline has not built yet (docker, compose) has no\n"
+                  "plan: exit 6, as its run's preflight. Starts nothing and creates nothing but a\n"
+                  "scratch folder it removes; no root needed.");
               auto opts = std::make_shared<PlanCommandOptions>();
               add_experiment_options(app, opts->exp);
               app.add_flag("--configs", opts->configs,

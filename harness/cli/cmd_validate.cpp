@@ -7,6 +7,7 @@
 
 #include "harness/cli/command.h"
 #include "harness/cli/common_options.h"
+#include "harness/runner/preflight.h"
 #include "harness/runner/validate.h"
 
 namespace faultline::cli {
@@ -47,6 +48,11 @@ const CommandRegistration registration{Command{
           for (const auto& c : changes) {
             std::cout << "  " << c << "\n";
           }
+        }
+        if (const std::string missing = runner::runtime_not_built(v->exp.stack); !missing.empty()) {
+          // A valid file all the same: said so that nobody learns it from
+          // the run.
+          std::cout << fmt::format("note: {}; 'faultline run' refuses it until then\n", missing);
         }
         if (!v->exp.stack.external_targets.empty()) {
           std::cout << fmt::format(

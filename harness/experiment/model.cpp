@@ -28,6 +28,22 @@ std::string to_string(Expectation e) {
   return "unknown";
 }
 
+std::string default_config_path(ServiceKind kind) {
+  // The paths of the official images on Docker Hub (nginx: the Debian
+  // package's, which the image is built from; haproxy: the image installs
+  // HAProxy under /usr/local). An image built otherwise says its own path.
+  switch (kind) {
+    case ServiceKind::haproxy:
+      return "/usr/local/etc/haproxy/haproxy.cfg";
+    case ServiceKind::nginx:
+      return "/etc/nginx/nginx.conf";
+    case ServiceKind::app:
+    case ServiceKind::process:
+      break;
+  }
+  return {};
+}
+
 std::string resolve_path(const Experiment& exp, const std::string& path) {
   namespace fs = std::filesystem;
   const fs::path p(path);

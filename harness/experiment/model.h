@@ -106,12 +106,32 @@ struct Service {
   // The team's own config or program (`config:`, `command:`).
   OwnService own;
 
+  // runtime docker: the image the container runs (`image:`, required: the
+  // server's version is part of what a drill tests, so the file says it
+  // rather than faultline picking one) and where that image's server reads
+  // its config (`config_path:`), where faultline mounts the rendered or the
+  // team's config and points the server's command line. The loader fills
+  // config_path with the kind's default when it is not written. Both are
+  // empty on the other runtimes.
+  std::string image;
+  SourcePos image_pos;
+  std::string config_path;
+
+  // Whether `port` was written. runtime compose: without it the load
+  // target's port is found when the run attaches (the one TCP port its
+  // container exposes), so the default 80 above is not to be trusted.
+  bool port_written = false;
+  // runtime compose: a haproxy service without `backends` balances the
+  // servers its own config names, found when the run attaches. It is a load
+  // balancer all the same: HAProxy is nothing else in a stack.
+  bool backends_from_config = false;
+
   SourcePos pos;
 
   // Runs from a config file of the team's rather than one faultline renders.
   bool has_own_config() const { return !own.config.empty(); }
 
-  bool is_load_balancer() const { return !backends.empty(); }
+  bool is_load_balancer() const { return !backends.empty() || backends_from_config; }
 };
 
 // An address outside the run's own stack that faults may send traffic to:
@@ -124,8 +144,23 @@ struct ExternalTarget {
   SourcePos pos;        // of the address
 };
 
+// The runtimes an experiment may name (stack.runtime). A name rather than an
+// enum: the journal records it and stack::runtime_named looks it up as
+// written, so a runtime is one entry there and one word here.
+inline constexpr const char* kRuntimeNetns = "netns";
+// faultline creates the containers from images, on a Docker network of the run's own.
+inline constexpr const char* kRuntimeDocker = "docker";
+// faultline attaches to the containers of a running Compose project and
+// creates nothing: it only applies faults and reverts them.
+inline constexpr const char* kRuntimeCompose = "compose";
+
 struct Stack {
-  std::string runtime = "netns";
+  std::string runtime = kRuntimeNetns;
+  SourcePos runtime_pos;  // of the value; unset when the key is absent
+  // runtime compose: the Compose project attached to (the value of its
+  // containers' com.docker.compose.project label). Empty on the others.
+  std::string project;
+  SourcePos project_pos;
   std::optional<std::string> subnet;  // CIDR, e.g. 10.213.0.0/24; picked per run when absent
   std::vector<Service> services;      // in file order
   std::vector<ExternalTarget> external_targets;
@@ -243,6 +278,10 @@ struct Experiment {
 
 std::string to_string(ServiceKind kind);
 std::string to_string(Expectation e);
+
+// runtime docker: where the official image of `kind` (haproxy, nginx) reads
+// its config, the default of `config_path`; empty for the other kinds.
+std::string default_config_path(ServiceKind kind);
 
 // A path written in an experiment, made absolute: relative paths are relative
 // to the experiment file's folder (the working directory when the experiment

@@ -1,8 +1,8 @@
-// The stack section of an experiment: its runtime and its services (kind,
-// port, backends and the load-balancer settings, health checks, timeouts,
-// capacity). The addresses (subnet, external targets) are read in
-// stack_addresses.cpp, the team's own config files and programs in
-// own_service.cpp.
+// The stack section of an experiment: its services (kind, port, backends
+// and the load-balancer settings, health checks, timeouts, capacity). The
+// addresses (subnet, external targets) are read in stack_addresses.cpp, the
+// team's own config files and programs in own_service.cpp, the runtime and
+// what the container runtimes add or refuse in container_service.cpp.
 
 #include <fmt/format.h>
 
@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 
+#include "harness/experiment/container_service.h"
 #include "harness/experiment/own_service.h"
 #include "harness/experiment/sections.h"
 
@@ -17,7 +18,7 @@ namespace faultline::experiment {
 
 namespace {
 
-const std::vector<std::string> kStackKeys = {"runtime", "subnet", "services", "external_targets"};
+const std::vector<std::string> kStackKeys = {"runtime", "project", "subnet", "services", "external_targets"};
 const std::vector<std::string> kServiceKeys = {"kind",
                                                "port",
                                                "balance",
@@ -35,13 +36,14 @@ const std::vector<std::string> kServiceKeys = {"kind",
                                                "command",
                                                "ready",
                                                "env",
-                                               "workdir"};
+                                               "workdir",
+                                               "image",
+                                               "config_path"};
 // Keys that only make sense for a service with backends.
 const std::vector<std::string> kBalancerKeys = {"balance",  "weights", "health_check",        "retries",
                                                 "retry_on", "maxconn", "hash_balance_factor", "redispatch",
                                                 "timeouts"};
 const std::vector<std::string> kRetryOn = {"connect-failure", "timeout", "502", "503", "504"};
-const std::vector<std::string> kRuntimes = {"netns", "local", "docker"};
 const std::vector<std::string> kKinds = {"haproxy", "nginx", "app", "process"};
 const std::vector<std::string> kBalanceAlgorithms = {"roundrobin", "leastconn", "source",
                                                      "uri",        "random",    "first"};
@@ -81,16 +83,21 @@ std::optional<ServiceKind> kind_from(const std::string& s) {
 
 // Which services are load balancers, decided by the presence of `backends`
 // before any service is checked, so a backend can be told it names another
-// load balancer.
-bool writes_backends(const SourceNode& service) {
+// load balancer. On compose a haproxy without backends is one too (it
+// balances what its own config names).
+bool writes_backends(const SourceNode& service, RuntimeRules rules) {
   const SourceNode* backends = service.find("backends");
+  if (backends == nullptr && rules == RuntimeRules::compose) {
+    const SourceNode* kind = service.find("kind");
+    return kind != nullptr && kind->is_scalar() && kind->scalar == "haproxy";
+  }
   return backends != nullptr && backends->is_sequence() && !backends->items.empty();
 }
 
 class ServiceReader {
  public:
-  ServiceReader(FieldReader& r, const SourceNode& services, const Experiment& exp)
-      : r_(r), services_(services), exp_(exp) {}
+  ServiceReader(FieldReader& r, const SourceNode& services, const Experiment& exp, RuntimeRules rules)
+      : r_(r), services_(services), exp_(exp), rules_(rules) {}
 
   Service read(const SourceEntry& entry) {
     Service s;
@@ -113,8 +120,11 @@ class ServiceReader {
     std::optional<ServiceKind> kind;
     if (const SourceNode* kind_node = node.find("kind")) {
       if (auto k = r_.choice(*kind_node, "kind", kKinds)) {
-        kind = kind_from(*k);
-        s.kind = *kind;
+        // A kind the runtime cannot run stays unset, like a wrong one.
+        s.kind = *kind_from(*k);
+        if (kind_runs_on(rules_, s.kind, *kind_node, r_)) {
+          kind = s.kind;
+        }
       }
     } else {
       r_.missing(entry.key_pos, "kind", where);
@@ -122,6 +132,7 @@ class ServiceReader {
     if (const SourceNode* port = node.find("port")) {
       if (auto p = r_.integer(*port, "port", 1, 65535)) {
         s.port = static_cast<int>(*p);
+        s.port_written = true;
       }
     }
 
@@ -137,12 +148,19 @@ class ServiceReader {
                        fmt::format("service '{}' of kind {} cannot have backends", s.name, to_string(*kind)),
                        "only haproxy and nginx balance load");
     }
-    if (backends == nullptr && kind == ServiceKind::haproxy) {
+    if (backends == nullptr && kind == ServiceKind::haproxy && rules_ == RuntimeRules::compose) {
+      s.backends_from_config = true;
+    } else if (backends == nullptr && kind == ServiceKind::haproxy) {
       r_.diags().error(entry.key_pos, fmt::format("haproxy service '{}' needs 'backends'", s.name),
                        own_config && config->value.is_scalar()
                            ? fmt::format("list the services {} routes to, e.g. backends: [web1, web2]",
                                          config->value.scalar)
                            : "list the services it balances, e.g. backends: [web1, web2]");
+    }
+    if (rules_ == RuntimeRules::compose) {
+      // Nothing else is faultline's to set on a project the team runs.
+      refuse_keys_owned_by_compose(node, r_, exp_.stack, s);
+      return s;
     }
 
     if (own_config) {
@@ -152,8 +170,15 @@ class ServiceReader {
     }
     if (kind == ServiceKind::process) {
       read_process(entry, r_, exp_, s);
+    } else if (kind && rules_ == RuntimeRules::docker) {
+      refuse_process_keys_on_docker(node, r_, s);
     } else if (kind) {
       refuse_process_keys(node, r_, s);
+    }
+    if (kind && rules_ == RuntimeRules::docker) {
+      read_image_keys(entry, r_, s);
+    } else if (kind && rules_ == RuntimeRules::netns) {
+      refuse_image_keys(node, r_, s);
     }
 
     if (own_config) {
@@ -209,7 +234,7 @@ class ServiceReader {
       } else if (services_.find_entry(name) == nullptr) {
         r_.diags().error(item.pos, fmt::format("unknown backend '{}' in service '{}'", name, s.name),
                          suggestion(name, other_names(s.name), "services are"));
-      } else if (writes_backends(*target)) {
+      } else if (writes_backends(*target, rules_)) {
         r_.diags().error(item.pos, fmt::format("backend '{}' is itself a load balancer", name),
                          "a load balancer's backends must be services without backends");
       } else if (std::find(s.backends.begin(), s.backends.end(), name) != s.backends.end()) {
@@ -465,10 +490,11 @@ class ServiceReader {
 
   FieldReader& r_;
   const SourceNode& services_;
-  const Experiment& exp_;  // for the folder its paths are relative to
+  const Experiment& exp_;  // for the folder its paths are relative to, and the stack's project
+  RuntimeRules rules_;
 };
 
-void read_services(const SourceEntry& entry, FieldReader& r, Experiment& exp) {
+void read_services(const SourceEntry& entry, FieldReader& r, Experiment& exp, RuntimeRules rules) {
   Stack& stack = exp.stack;
   const SourceNode& node = entry.value;
   if (!r.expect_map(node, "services")) {
@@ -481,7 +507,13 @@ void read_services(const SourceEntry& entry, FieldReader& r, Experiment& exp) {
   }
   for (size_t i = 0; i < node.entries.size(); ++i) {
     const SourceEntry& e = node.entries[i];
-    if (!valid_service_name(e.key)) {
+    // On compose the names are the team's, from its Compose file; the
+    // other runtimes make interface and container names of them.
+    if (rules == RuntimeRules::compose && !valid_compose_service_name(e.key)) {
+      r.diags().error(e.key_pos, fmt::format("invalid service name '{}'", e.key),
+                      "a Compose service name is 1 to 63 characters: a letter or digit, then letters, "
+                      "digits, '.', '_' or '-'");
+    } else if (rules != RuntimeRules::compose && !valid_service_name(e.key)) {
       r.diags().error(
           e.key_pos, fmt::format("invalid service name '{}'", e.key),
           "a name is 1 to 15 characters: a lowercase letter, then lowercase letters, digits or '-'");
@@ -500,7 +532,7 @@ void read_services(const SourceEntry& entry, FieldReader& r, Experiment& exp) {
     }
     // Every service goes into the model, even one with problems: references
     // to it (load.target, fault targets) are then not reported a second time.
-    ServiceReader reader(r, node, exp);
+    ServiceReader reader(r, node, exp, rules);
     stack.services.push_back(reader.read(e));
   }
 }
@@ -534,24 +566,23 @@ void read_stack(const SourceEntry& section, FieldReader& r, Experiment& exp) {
     return;
   }
   r.check_keys(node, kStackKeys, "stack");
-  if (const SourceNode* runtime = node.find("runtime")) {
-    if (auto name = r.choice(*runtime, "runtime", kRuntimes)) {
-      if (*name != "netns") {
-        r.diags().error(runtime->pos, fmt::format("runtime '{}' is not available yet", *name),
-                        "use runtime: netns (the default)");
-      } else {
-        stack.runtime = *name;
-      }
+  const SourceNode* runtime = node.find("runtime");
+  const RuntimeRules rules = runtime != nullptr ? read_runtime(*runtime, r, stack) : RuntimeRules::netns;
+  read_project(node, runtime, rules, r, stack);
+  if (const SourceEntry* subnet = node.find_entry("subnet")) {
+    if (rules == RuntimeRules::compose) {
+      r.diags().error(subnet->key_pos, "'subnet' cannot be set on runtime compose",
+                      "the project's network has the addresses Compose gave it: faultline attaches to it and "
+                      "creates no network (remove 'subnet')");
+    } else {
+      read_subnet(subnet->value, r, stack);
     }
-  }
-  if (const SourceNode* subnet = node.find("subnet")) {
-    read_subnet(*subnet, r, stack);
   }
   if (const SourceNode* external = node.find("external_targets")) {
     read_external_targets(*external, r, stack);
   }
   if (const SourceEntry* services = node.find_entry("services")) {
-    read_services(*services, r, exp);
+    read_services(*services, r, exp, rules);
   } else {
     r.missing(section.key_pos, "services", "stack");
   }

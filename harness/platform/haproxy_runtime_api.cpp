@@ -251,13 +251,25 @@ Result<std::string> HaproxyRuntimeApi::admin_state(const std::string& backend,
   if (!row) {
     return row.error();
   }
+  auto state = forced_admin_state(*row);
+  if (!state) {
+    return Error{fmt::format("HAProxy reported no admin state for {}/{}", backend, server)};
+  }
+  return *state;
+}
+
+std::optional<std::string> forced_admin_state(const HaproxyRuntimeApi::ServerRow& row) {
   // SRV_ADMF_FMAINT = 0x01, SRV_ADMF_FDRAIN = 0x08: the states forced from
   // the runtime API, which is what `set server ... state` changes.
+  const auto it = row.find("srv_admin_state");
   int bits = 0;
   try {
-    bits = std::stoi((*row)["srv_admin_state"]);
+    bits = it == row.end() ? -1 : std::stoi(it->second);
   } catch (const std::exception&) {
-    return Error{fmt::format("HAProxy reported no admin state for {}/{}", backend, server)};
+    return std::nullopt;
+  }
+  if (bits < 0) {
+    return std::nullopt;
   }
   if ((bits & 0x01) != 0) {
     return std::string{"maint"};

@@ -85,6 +85,13 @@ class HaproxyRuntimeApi {
   std::chrono::milliseconds timeout_;
 };
 
+// The admin state the runtime API forced on the server of `row` (a line of
+// `show servers state`): "maint" or "drain" from srv_admin_state's forced
+// bits (SRV_ADMF_FMAINT, SRV_ADMF_FDRAIN), else "ready" (a state the
+// config sets is not forced); nullopt when the row has no readable
+// srv_admin_state.
+std::optional<std::string> forced_admin_state(const HaproxyRuntimeApi::ServerRow& row);
+
 // Parses the answer to `show servers state`: a version line, a "# name
 // name ..." header, then one line per server, into rows by column name.
 std::vector<HaproxyRuntimeApi::ServerRow> parse_servers_state(const std::string& answer);

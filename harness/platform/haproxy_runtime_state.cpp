@@ -6,11 +6,6 @@ namespace faultline::platform {
 
 namespace {
 
-// HAProxy's SRV_ADMF_FMAINT and SRV_ADMF_FDRAIN: the admin states forced
-// from the runtime API (`set server ... state`).
-constexpr int kForcedMaint = 0x01;
-constexpr int kForcedDrain = 0x08;
-
 int number(const HaproxyRuntimeApi::ServerRow& row, const std::string& column, int fallback) {
   const auto it = row.find(column);
   if (it == row.end()) {
@@ -37,11 +32,9 @@ std::vector<std::string> runtime_override_commands(const std::vector<HaproxyRunt
     if (server == "/") {
       continue;
     }
-    const int admin = number(row, "srv_admin_state", 0);
-    if ((admin & kForcedMaint) != 0) {
-      out.push_back(fmt::format("set server {} state maint", server));
-    } else if ((admin & kForcedDrain) != 0) {
-      out.push_back(fmt::format("set server {} state drain", server));
+    const auto forced = forced_admin_state(row);
+    if (forced && *forced != "ready") {
+      out.push_back(fmt::format("set server {} state {}", server, *forced));
     }
     const int in_force = number(row, "srv_uweight", -1);
     const int configured = number(row, "srv_iweight", -1);

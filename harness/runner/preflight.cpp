@@ -18,6 +18,7 @@
 #include "harness/platform/process.h"
 #include "harness/stack/host_firewall.h"
 #include "harness/stack/run_registry.h"
+#include "harness/stack/runtime.h"
 #include "harness/stack/stack.h"
 
 namespace faultline::runner {
@@ -210,8 +211,30 @@ PreflightProbes system_probes(const std::string& registry_dir) {
   return p;
 }
 
+std::string runtime_not_built(const experiment::Stack& stack) {
+  if (stack::runtime_named(stack.runtime) != nullptr) {
+    return {};
+  }
+  return fmt::format(
+      "runtime {} is not built yet: this faultline checks experiments for it (faultline validate) but "
+      "cannot run them",
+      stack.runtime);
+}
+
 std::vector<PreflightCheck> preflight(const ValidatedExperiment* v, const PreflightProbes& p) {
   std::vector<PreflightCheck> out;
+  if (v != nullptr) {
+    if (const std::string missing = runtime_not_built(v->exp.stack); !missing.empty()) {
+      // The only check: the others are the network-namespace runtime's
+      // (this machine's servers, a subnet for its bridge) and would only
+      // send the reader after things the run does not need.
+      out.push_back(
+          check("runtime", false, missing,
+                "run it with stack.runtime: netns (the servers then run from this machine's haproxy "
+                "and nginx), or with a faultline that has the runtime"));
+      return out;
+    }
+  }
   const bool root = p.is_root();
   out.push_back(check("root", root, root ? "running as root" : "not root",
                       "run it with sudo, or as root in a VM or container (it creates network namespaces, "

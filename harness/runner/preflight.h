@@ -57,6 +57,11 @@ PreflightProbes system_probes(const std::string& registry_dir);
 // machine (doctor without an experiment).
 std::vector<PreflightCheck> preflight(const ValidatedExperiment* v, const PreflightProbes& probes);
 
+// Why this build cannot run an experiment on stack.runtime: the file format
+// knows the runtime (validate accepts it) but stack::runtime_named has none
+// of that name yet. Empty when it can run it.
+std::string runtime_not_built(const experiment::Stack& stack);
+
 // One block per failed check: "<prefix>: <name>: <found>" and "  fix: ...".
 // Empty when every check passed.
 std::string format_failures(const std::vector<PreflightCheck>& checks, const std::string& prefix);

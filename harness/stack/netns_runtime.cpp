@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,24 +17,6 @@ namespace faultline::stack {
 namespace {
 
 using namespace netns;
-
-// Serialises subnet choice between runs of one registry: the subnet is
-// recorded in the manifest before the lock is released, so the next run
-// planning sees it even before the bridge exists.
-class RegistryLock {
- public:
-  explicit RegistryLock(const std::string& registry_dir) {
-    const std::string path = registry_dir + "/.subnet.lock";
-    fd_.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-    if (fd_.valid()) {
-      while (::flock(fd_.get(), LOCK_EX) != 0 && errno == EINTR) {
-      }
-    }
-  }
-
- private:
-  platform::UniqueFd fd_;  // closing it releases the lock
-};
 
 class NetnsRuntime final : public StackRuntime {
  public:
@@ -73,18 +54,11 @@ Result<std::unique_ptr<RunningStack>> netns_bring_up(const experiment::Experimen
     return haproxy.error();
   }
 
-  Plan plan;
-  {
-    RegistryLock lock(fs::path(id.run_dir).parent_path().string());
-    auto planned = make_plan(exp, id);
-    if (!planned) {
-      return planned.error();
-    }
-    plan = std::move(*planned);
-    if (auto st = record_resource(id, "subnet", plan.subnet); !st) {
-      return st.error();
-    }
+  auto planned = plan_run(exp, id);
+  if (!planned) {
+    return planned.error();
   }
+  Plan plan = std::move(*planned);
 
   platform::UniqueFd host_netns(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!host_netns.valid()) {

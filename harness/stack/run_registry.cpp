@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "harness/platform/netlink.h"
 #include "harness/platform/netns.h"
 #include "harness/platform/process.h"
+#include "harness/platform/unique_fd.h"
 #include "harness/stack/names.h"
 
 namespace faultline::stack {
@@ -226,6 +228,40 @@ std::vector<RunEntry> list_runs(const std::string& base_dir) {
     out.push_back(std::move(e));
   }
   return out;
+}
+
+namespace {
+
+// Serialises subnet choice between runs of one registry: the subnet is
+// recorded in the manifest before the lock is released, so the next run
+// planning sees it even before the bridge exists.
+class RegistryLock {
+ public:
+  explicit RegistryLock(const std::string& registry_dir) {
+    const std::string path = registry_dir + "/.subnet.lock";
+    fd_.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (fd_.valid()) {
+      while (::flock(fd_.get(), LOCK_EX) != 0 && errno == EINTR) {
+      }
+    }
+  }
+
+ private:
+  platform::UniqueFd fd_;  // closing it releases the lock
+};
+
+}  // namespace
+
+Result<Plan> plan_run(const experiment::Experiment& exp, const RunIdentity& id) {
+  RegistryLock lock(std::filesystem::path(id.run_dir).parent_path().string());
+  auto planned = make_plan(exp, id);
+  if (!planned) {
+    return planned.error();
+  }
+  if (auto st = record_resource(id, "subnet", planned->subnet); !st) {
+    return st.error();
+  }
+  return planned;
 }
 
 }  // namespace faultline::stack

@@ -40,6 +40,12 @@ struct ResourceRecord {
 Status record_resource(const RunIdentity& id, const std::string& kind, const std::string& name);
 std::vector<ResourceRecord> read_manifest(const std::string& run_dir);
 
+// make_plan for a run, with its subnet recorded in the manifest, under a
+// lock of the registry (the parent of id.run_dir): the next run planning
+// sees the subnet taken even before its bridge exists. Every runtime that
+// makes a bridge for the plan's subnet plans through this.
+Result<Plan> plan_run(const experiment::Experiment& exp, const RunIdentity& id);
+
 struct RunEntry {
   std::string run_id;
   std::string run_dir;

@@ -41,6 +41,17 @@ StackRuntime& netns_runtime();
 Result<std::unique_ptr<RunningStack>> netns_bring_up(const experiment::Experiment& exp, const RunIdentity& id,
                                                      const ProgressFn& progress = {});
 
+// Containers from each service's image on a Docker network of the run's
+// own, through the Docker Engine API at `socket`: docker_runtime.cpp. Not
+// in runtime_named's table yet: it cannot reload, restart or inject faults.
+StackRuntime& docker_runtime();
+// Its bring-up: network, rendered configs, one container per service;
+// waits until every service answers HTTP from the host. On failure every
+// container and the network are removed before the error is returned.
+Result<std::unique_ptr<RunningStack>> docker_bring_up(const experiment::Experiment& exp,
+                                                      const RunIdentity& id, const ProgressFn& progress = {},
+                                                      const std::string& socket = "/var/run/docker.sock");
+
 // The runtime an experiment's `stack.runtime` names, or nullptr. A new
 // runtime is its own files plus one line in runtimes.cpp; the runner asks
 // only this.

@@ -492,7 +492,7 @@ TEST_CASE("a timeline that does not fit the load is reported step by step",
 TEST_CASE("every problem of a stack is reported together", "[experiment][loader][bad-config]") {
   Diagnostics diags;
   load("bad_stack.yaml", diags);
-  expect_diags(diags, {{3, 12, "runtime 'docker' is not available yet", "netns"},
+  expect_diags(diags, {{3, 12, "runtime 'local' is not available yet", "netns"},
                        {4, 11, "'subnet' 10.213.0.5/24 has host bits set", "did you mean 10.213.0.0/24?"},
                        {8, 7, "'capacity' applies only to backends"},
                        {10, 5, "haproxy service 'gate' needs 'backends'"},

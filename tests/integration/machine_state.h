@@ -47,13 +47,25 @@ inline MachineState machine_state() {
   // Servers by their command line (masters name their run folder) and, for
   // those whose command line does not (nginx's workers), any nginx, haproxy
   // or faultline app living outside the host's network namespace; zombies
-  // are already dead.
+  // are already dead. A process in a Docker container's control group is
+  // left out of the second list: a container's servers live outside the
+  // host's namespace too, so the container tests (or a team's containers on
+  // the same machine) would otherwise count as faultline's leftovers; what
+  // a container run leaves is Docker's to list, by the run's label. Docker
+  // names that group /docker/<id> (cgroupfs driver) or docker-<id>.scope
+  // (systemd driver). A process in the test's own container group (tests
+  // run inside a container) is still counted, and so is one in a group of
+  // its own below a container's (a run's faultline-<id>-<service>).
   s["processes"] = lines_of(shell("pgrep -af -- '/run/faultline/' | grep -v pgrep || true"));
   for (const auto& line :
-       lines_of(shell("host=$(readlink /proc/self/ns/net); for p in $(pgrep -x nginx; pgrep -x haproxy; "
-                      "pgrep -x faultline); do "
+       lines_of(shell("host=$(readlink /proc/self/ns/net); "
+                      "dk='/docker/[0-9a-f]{64}$|/docker-[0-9a-f]{64}[.]scope$'; "
+                      "own=$(grep -soE \"$dk\" /proc/self/cgroup | head -n 1); "
+                      "for p in $(pgrep -x nginx; pgrep -x haproxy; pgrep -x faultline); do "
                       "ns=$(readlink /proc/$p/ns/net 2>/dev/null) || continue; "
                       "[ \"$ns\" = \"$host\" ] && continue; "
+                      "cg=$(grep -soE \"$dk\" /proc/$p/cgroup | head -n 1); "
+                      "[ -n \"$cg\" ] && [ \"$cg\" != \"$own\" ] && continue; "
                       "[ \"$(ps -o stat= -p $p | cut -c1)\" = Z ] && continue; "
                       "echo \"$p $(cat /proc/$p/cmdline 2>/dev/null | tr '\\0' ' ') in $ns\"; done"))) {
     s["processes"].insert(line);

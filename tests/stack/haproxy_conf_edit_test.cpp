@@ -58,6 +58,27 @@ Edit edited(const Result<Edit>& edit) {
 const ServerRef kApi1{std::nullopt, "api1"};
 const ServerRef kApi2{"be_api", "api2"};
 
+// Prepares the run's copy of `cfg` in a scratch folder, checks `on_copy`
+// of its text, and has `haproxy -c` read it: it must pass.
+template <class OnCopy>
+void check_copy_passes(const Config& cfg, OnCopy on_copy) {
+  testing::ScratchDir dir;
+  REQUIRE_FALSE(dir.path().empty());
+  auto copy = prepare_for_run(cfg, dir.path());
+  REQUIRE(copy);
+  on_copy(copy->text);
+  auto check = run_config_check(experiment::ServiceKind::haproxy, copy->text, dir.path());
+  if (!check && check.error().message == "haproxy is not installed") {
+    FAULTLINE_SKIP("haproxy is not installed");
+  }
+  REQUIRE(check);
+  INFO(copy->text);
+  for (const auto& complaint : check->complaints) {
+    INFO(complaint);
+  }
+  CHECK(check->passed);
+}
+
 TEST_CASE("haproxy_conf: replace_line changes that line only and keeps its ending", "[haproxy_conf]") {
   const Edit e = edited(replace_line(production(), 13, "    pidfile /tmp/x.pid"));
   CHECK(to_text(e.config) == production_with(13, "    pidfile /tmp/x.pid"));
@@ -499,21 +520,8 @@ TEST_CASE("haproxy_conf: the logs a prepared copy sends to stdout pass haproxy -
       "backend be\n"
       "    log /dev/log local5\n"
       "    server s1 127.0.0.1:9000\n");
-  testing::ScratchDir dir;
-  REQUIRE_FALSE(dir.path().empty());
-  auto copy = prepare_for_run(cfg, dir.path());
-  REQUIRE(copy);
-  REQUIRE(copy->text.find("/dev/log") == std::string::npos);
-  auto check = run_config_check(experiment::ServiceKind::haproxy, copy->text, dir.path());
-  if (!check && check.error().message == "haproxy is not installed") {
-    FAULTLINE_SKIP("haproxy is not installed");
-  }
-  REQUIRE(check);
-  INFO(copy->text);
-  for (const auto& complaint : check->complaints) {
-    INFO(complaint);
-  }
-  CHECK(check->passed);
+  check_copy_passes(cfg,
+                    [](const std::string& text) { REQUIRE(text.find("/dev/log") == std::string::npos); });
 }
 
 TEST_CASE("haproxy_conf: prepare_for_run refuses a socket path HAProxy could not bind", "[haproxy_conf]") {
@@ -541,20 +549,7 @@ TEST_CASE("haproxy_conf: the prepared copy of the production config passes hapro
                                       {"static1", "127.0.0.1:8000"}}) {
     cfg = edited(set_server_address(cfg, {std::nullopt, name}, address)).config;
   }
-  testing::ScratchDir dir;
-  REQUIRE_FALSE(dir.path().empty());
-  auto copy = prepare_for_run(cfg, dir.path());
-  REQUIRE(copy);
-  auto check = run_config_check(experiment::ServiceKind::haproxy, copy->text, dir.path());
-  if (!check && check.error().message == "haproxy is not installed") {
-    FAULTLINE_SKIP("haproxy is not installed");
-  }
-  REQUIRE(check);
-  INFO(copy->text);
-  for (const auto& complaint : check->complaints) {
-    INFO(complaint);
-  }
-  CHECK(check->passed);
+  check_copy_passes(cfg, [](const std::string&) {});
 }
 
 }  // namespace

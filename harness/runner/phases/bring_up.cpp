@@ -2,17 +2,20 @@
 
 #include <fmt/format.h>
 
+#include "harness/runner/preflight.h"
+
 namespace faultline::runner {
 
 std::optional<StackInUse> bring_up(RunContext& run, stack::StackRuntime* given,
                                    const std::string& registry_dir) {
   const auto& exp = run.v.exp;
-  // The runtime `stack.runtime` names (validation admits only those there
-  // are); a test hands in its own.
+  // The runtime `stack.runtime` names; a test hands in its own. Validation
+  // admits the runtimes the file format knows, and the preflight refuses
+  // those not built yet, so a miss here is a caller that skipped it.
   stack::StackRuntime* runtime = given != nullptr ? given : stack::runtime_named(exp.stack.runtime);
   if (runtime == nullptr) {
     run.fail("bring-up", "",
-             fmt::format("stack.runtime '{}': no such runtime in this build", exp.stack.runtime));
+             fmt::format("stack.runtime '{}': {}", exp.stack.runtime, runtime_not_built(exp.stack)));
     return std::nullopt;
   }
   auto identity = runtime->create_run(registry_dir);

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "harness/experiment/model.h"
+#include "harness/platform/docker_types.h"
+#include "harness/stack/stack.h"
+
+// The docker runtime's names and what it asks the daemon for, as pure
+// functions of the experiment, the plan and the run: no daemon is needed to
+// see (or test) which network and containers a run would create.
+namespace faultline::stack::docker {
+
+// The labels every network and container of a run carries: cleanup finds a
+// run's leftovers by them, never by name alone.
+inline constexpr const char* kRunLabel = "org.faultline.run";
+inline constexpr const char* kServiceLabel = "org.faultline.service";
+
+// faultline-<run id>: the run's network, as `docker network ls` shows it.
+std::string network_name(const std::string& run_id);
+// fld-<run id>: the host's name for the network's bridge (at most 15
+// characters, and apart from the netns runtime's flbr-<id>).
+std::string docker_bridge_name(const std::string& run_id);
+// faultline-<run id>-<service>.
+std::string container_name(const std::string& run_id, const std::string& service);
+
+// make_plan's plan with what the docker runtime names differently: the
+// bridge is Docker's, and a service has no namespace name or host veth of
+// its own (Docker makes and names those).
+Plan docker_plan(Plan plan, const std::string& run_id);
+
+// The run's network: the plan's subnet with the bridge's address as
+// gateway, so the host reaches the services as it does on the netns runtime.
+platform::NetworkSpec network_spec(const Plan& plan, const RunIdentity& id);
+
+// The server's foreground command line reading its config at `config_path`
+// inside the container. `rendered`: faultline's own config, which already
+// says `daemon off;` (nginx refuses a directive given twice).
+std::vector<std::string> server_command(experiment::ServiceKind kind, const std::string& config_path,
+                                        bool rendered, const std::string& log_dir);
+
+// One service's container: its image, the rendered config on the host
+// (`host_config`) bind-mounted read-only at the service's config_path, the
+// run folder mounted at the same path (its sockets, logs and pid files are
+// where the rendered config says), docker-init as pid 1, the planned
+// address on the run's network with the service's name as alias, and the
+// run's labels.
+platform::ContainerSpec container_spec(const experiment::Service& svc, const PlannedService& planned,
+                                       const RunIdentity& id, const std::string& host_config,
+                                       const std::string& log_dir);
+
+// The config path inside the container: the service's config_path, else
+// the default for its kind.
+std::string config_path_in_container(const experiment::Service& svc);
+
+}  // namespace faultline::stack::docker

@@ -1,0 +1,389 @@
+// The docker runtime's stack: network, configs, containers, readiness,
+// supervision and teardown (see docker_stack.h).
+
+#include "harness/stack/docker_stack.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "harness/platform/netns.h"
+#include "harness/platform/unique_fd.h"
+#include "harness/stack/docker_spec.h"
+#include "harness/stack/http_probe.h"
+#include "harness/stack/render.h"
+
+namespace faultline::stack::docker {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Status write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) {
+    return Error{"cannot write " + path};
+  }
+  return {};
+}
+
+// The last `lines` lines of `text`.
+std::string tail_lines(const std::string& text, int lines) {
+  size_t pos = text.size();
+  if (pos > 0 && text[pos - 1] == '\n') {
+    --pos;
+  }
+  for (int n = 0; n < lines && pos > 0; ++n) {
+    const size_t nl = text.rfind('\n', pos - 1);
+    if (nl == std::string::npos) {
+      return text;
+    }
+    pos = nl;
+  }
+  return pos == 0 ? text : text.substr(pos + 1);
+}
+
+Status not_yet(const std::string& service, const std::string& what) {
+  return Error{fmt::format("service {}: the docker runtime cannot {} yet", service, what)};
+}
+
+}  // namespace
+
+Status validate_for_docker(const experiment::Experiment& exp) {
+  if (exp.stack.runtime != experiment::kRuntimeDocker) {
+    return Error{fmt::format("stack.runtime '{}' is not the docker runtime", exp.stack.runtime)};
+  }
+  for (const auto& s : exp.stack.services) {
+    if (s.kind != experiment::ServiceKind::haproxy && s.kind != experiment::ServiceKind::nginx) {
+      return Error{fmt::format("service {}: kind {} does not run on runtime docker", s.name,
+                               experiment::to_string(s.kind))};
+    }
+    if (s.image.empty()) {
+      return Error{fmt::format("service {}: runtime docker needs its image", s.name)};
+    }
+    if (s.has_own_config()) {
+      // The copy of a team's config, its includes and its rewrites are the
+      // netns runtime's today; containers get them in a later step.
+      return Error{
+          fmt::format("service {}: a config of your own does not run on runtime docker yet", s.name)};
+    }
+    if (s.kind == experiment::ServiceKind::haproxy &&
+        (!s.is_load_balancer() || !haproxy_balance(s.balance))) {
+      return Error{
+          fmt::format("service {}: HAProxy needs backends and a balance algorithm it knows", s.name)};
+    }
+    if (s.kind == experiment::ServiceKind::nginx && s.is_load_balancer() &&
+        !nginx_balance_directive(s.balance)) {
+      return Error{fmt::format("service {}: nginx has no balance algorithm '{}'", s.name, s.balance)};
+    }
+  }
+  return {};
+}
+
+Status DockerStack::create_network(const ProgressFn& progress) {
+  auto made = api_.create_network(network_spec(plan_, id_));
+  if (!made) {
+    return made.error().to_error();
+  }
+  network_made_ = true;
+  if (progress) {
+    progress(fmt::format("network {} ({}, bridge {})", network_name(id_.run_id), plan_.subnet, plan_.bridge));
+  }
+  return {};
+}
+
+Status DockerStack::write_configs(const experiment::Experiment& exp) {
+  backend_header_ = exp.load.backend_header;
+  for (const auto& ps : plan_.services) {
+    const experiment::Service* svc = exp.stack.find(ps.name);
+    if (svc == nullptr) {
+      return Error{fmt::format("service {} is in the plan but not in the experiment", ps.name)};
+    }
+    const std::string dir = id_.run_dir + "/" + ps.name;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+      return Error{fmt::format("service {}: cannot create {}: {}", ps.name, dir, ec.message())};
+    }
+    dirs_made_.push_back(dir);
+    ServiceInstance inst;
+    inst.planned = ps;
+    inst.log_dir = dir;
+    RenderPaths paths{dir, {}};
+    std::string text;
+    if (ps.kind == experiment::ServiceKind::haproxy) {
+      // The run folder is mounted at the same path, so the socket HAProxy
+      // makes inside the container is this path on the host.
+      paths.runtime_socket = dir + "/admin.sock";
+      inst.config_path = dir + "/haproxy.cfg";
+      inst.runtime_socket = paths.runtime_socket;
+      inst.backend_name = haproxy_backend_name(ps.name);
+      text = render_haproxy(*svc, plan_, paths);
+    } else {
+      inst.config_path = dir + "/nginx.conf";
+      if (svc->is_load_balancer()) {
+        inst.backend_name = haproxy_backend_name(ps.name);
+        text = render_nginx_lb(*svc, plan_, paths);
+      } else {
+        text = render_nginx_backend(*svc, plan_, paths, exp.load.backend_header);
+      }
+    }
+    if (auto st = write_text(inst.config_path, text); !st) {
+      return st;
+    }
+    services_.push_back(std::move(inst));
+    containers_.emplace_back();
+    expected_down_.push_back(false);
+    exit_reported_.push_back(false);
+  }
+  return {};
+}
+
+Status DockerStack::start_containers(const experiment::Experiment& exp, const ProgressFn& progress) {
+  for (size_t i = 0; i < services_.size(); ++i) {
+    auto& inst = services_[i];
+    const experiment::Service* svc = exp.stack.find(inst.planned.name);
+    const std::string log_dir = inst.planned.kind == experiment::ServiceKind::nginx ? inst.log_dir : "";
+    auto created = api_.create_container(container_spec(*svc, inst.planned, id_, inst.config_path, log_dir));
+    if (!created) {
+      if (created.error().not_found()) {
+        return Error{
+            fmt::format("service {}: image {} is not on this Docker host (build or pull it first): {}",
+                        inst.planned.name, svc->image, created.error().describe())};
+      }
+      return Error{fmt::format("service {}: {}", inst.planned.name, created.error().describe())};
+    }
+    containers_[i] = created->id;
+    if (auto st = api_.start(created->id); !st) {
+      return Error{
+          fmt::format("service {}: {}\n{}", inst.planned.name, st.error().describe(), logs_of(i, 10))};
+    }
+    auto info = api_.inspect(created->id);
+    if (!info) {
+      return Error{fmt::format("service {}: {}", inst.planned.name, info.error().describe())};
+    }
+    if (!info->state.running || info->state.pid <= 0) {
+      return Error{fmt::format("service {}: its container exited at once (exit code {})\n{}",
+                               inst.planned.name, info->state.exit_code, logs_of(i, 10))};
+    }
+    // docker-init, the container's first process: its network namespace
+    // is the service's, and a signal to it reaches the server.
+    inst.pid = info->state.pid;
+    if (progress) {
+      progress(fmt::format("container {} ({}, {}) started, pid {}",
+                           container_name(id_.run_id, inst.planned.name), svc->image, inst.planned.address,
+                           inst.pid));
+    }
+  }
+  return {};
+}
+
+bool DockerStack::is_balancer(size_t i) const {
+  return !services_[i].backend_name.empty();
+}
+
+std::string DockerStack::probe_path(size_t i) const {
+  const auto& ps = services_[i].planned;
+  if (is_balancer(i) || ps.health_paths.empty()) {
+    return "/";
+  }
+  return ps.health_paths.front();
+}
+
+Status DockerStack::wait_ready(Clock::time_point deadline) {
+  std::vector<size_t> pending;
+  for (size_t i = 0; i < services_.size(); ++i) {
+    pending.push_back(i);
+  }
+  std::vector<std::string> last_error(services_.size(), "no answer yet");
+  while (!pending.empty()) {
+    for (auto it = pending.begin(); it != pending.end();) {
+      const auto& ps = services_[*it].planned;
+      auto resp = http_get(ps.address, ps.port, probe_path(*it), kProbeTimeout);
+      if (!resp) {
+        last_error[*it] = resp.error().message;
+        ++it;
+      } else if (is_balancer(*it) && resp->status >= 500 && resp->header(backend_header_).empty()) {
+        // Up, but through to no backend yet: the load would fail for a
+        // reason that is not the experiment's.
+        last_error[*it] =
+            fmt::format("it answers {} without a backend's {} header", resp->status, backend_header_);
+        ++it;
+      } else {
+        it = pending.erase(it);
+      }
+    }
+    if (pending.empty()) {
+      break;
+    }
+    if (Clock::now() >= deadline) {
+      const size_t i = pending.front();
+      const auto& ps = services_[i].planned;
+      return Error{fmt::format("service {} did not become ready at {}:{}: {}\n{}", ps.name, ps.address,
+                               ps.port, last_error[i], logs_of(i, 10))};
+    }
+    // Between rounds, a container that has exited is an answer too.
+    if (auto st = check_alive(); !st) {
+      return st;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  return {};
+}
+
+std::string DockerStack::logs_of(size_t i, int lines) const {
+  if (containers_[i].empty()) {
+    return {};
+  }
+  auto logs = api_.logs(containers_[i], lines);
+  if (!logs) {
+    return "  (its logs: " + logs.error().describe() + ")";
+  }
+  std::string out;
+  for (const std::string* stream : {&logs->err, &logs->out}) {
+    if (!stream->empty()) {
+      out += tail_lines(*stream, lines);
+      if (out.back() != '\n') {
+        out += '\n';
+      }
+    }
+  }
+  return out.empty() ? std::string{} : "its container's last lines:\n" + out;
+}
+
+std::optional<size_t> DockerStack::index_of(const std::string& service) const {
+  for (size_t i = 0; i < services_.size(); ++i) {
+    if (services_[i].planned.name == service) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+void DockerStack::set_expected_down(const std::string& service, bool down) {
+  if (auto i = index_of(service)) {
+    expected_down_[*i] = down;
+  }
+}
+
+Status DockerStack::check_alive() {
+  if (torn_down_) {
+    return Error{"the stack has been torn down"};
+  }
+  for (size_t i = 0; i < services_.size(); ++i) {
+    if (expected_down_[i] || containers_[i].empty()) {
+      continue;
+    }
+    const auto& ps = services_[i].planned;
+    auto info = api_.inspect(containers_[i]);
+    if (!info) {
+      return Error{
+          fmt::format("{} {}: {}", experiment::to_string(ps.kind), ps.name, info.error().describe())};
+    }
+    if (!info->state.running) {
+      const std::string what =
+          fmt::format("container {} is {} with exit code {}", container_name(id_.run_id, ps.name),
+                      info->state.status, info->state.exit_code);
+      if (!exit_reported_[i]) {
+        exit_reported_[i] = true;
+        service_exits_.push_back({ps.name, what, true});
+      }
+      return Error{
+          fmt::format("{} {} ({})\n{}", experiment::to_string(ps.kind), ps.name, what, logs_of(i, 5))};
+    }
+  }
+  return {};
+}
+
+Status DockerStack::in_netns(const std::string& service, const std::function<Status()>& fn) {
+  auto i = index_of(service);
+  if (!i) {
+    return Error{"no service named " + service + " in the stack"};
+  }
+  if (torn_down_) {
+    return Error{"service " + service + ": the stack has been torn down"};
+  }
+  // Opened afresh each time: a container that restarted has a new
+  // namespace (and pid), so a descriptor kept from the start would be stale.
+  auto info = api_.inspect(containers_[*i]);
+  if (!info) {
+    return Error{fmt::format("service {}: {}", service, info.error().describe())};
+  }
+  if (!info->state.running || info->state.pid <= 0) {
+    return Error{fmt::format("service {}: its container is {}", service, info->state.status)};
+  }
+  const std::string path = fmt::format("/proc/{}/ns/net", info->state.pid);
+  platform::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return Error{fmt::format("service {}: cannot open {}: {}", service, path, std::strerror(errno))};
+  }
+  return platform::run_in_netns(fd.get(), fn);
+}
+
+Status DockerStack::restart(const std::string& service) {
+  return not_yet(service, "restart a service");
+}
+
+Status DockerStack::reload(const std::string& service, const std::string& /*new_config_text*/) {
+  return not_yet(service, "reload a service's config");
+}
+
+Status DockerStack::reload_files(const std::string& service, const std::vector<ConfigFileText>& /*files*/) {
+  return not_yet(service, "reload a service's config");
+}
+
+void DockerStack::teardown() {
+  teardown_collect();
+}
+
+std::vector<std::string> DockerStack::teardown_collect() {
+  std::vector<std::string> errors;
+  if (torn_down_) {
+    return errors;
+  }
+  torn_down_ = true;
+  const std::vector<std::string> run_label = {std::string(kRunLabel) + "=" + id_.run_id};
+  // By label rather than by the ids kept: a container whose create
+  // answered too late to be recorded is still the run's.
+  if (auto listed = api_.list_containers(run_label)) {
+    for (const auto& c : *listed) {
+      if (auto st = api_.remove(c.id, true, true); !st && !st.error().not_found()) {
+        errors.push_back(st.error().describe());
+      }
+    }
+  } else {
+    errors.push_back(listed.error().describe());
+  }
+  if (auto listed = api_.list_networks(run_label)) {
+    for (const auto& n : *listed) {
+      if (auto st = api_.remove_network(n.id); !st && !st.error().not_found()) {
+        errors.push_back(st.error().describe());
+      }
+    }
+  } else {
+    errors.push_back(listed.error().describe());
+  }
+  network_made_ = false;
+  for (const auto& dir : dirs_made_) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    if (ec) {
+      errors.push_back(fmt::format("cannot remove {}: {}", dir, ec.message()));
+    }
+  }
+  dirs_made_.clear();
+  for (const auto& e : errors) {
+    spdlog::warn("run {}: teardown: {}", id_.run_id, e);
+  }
+  return errors;
+}
+
+}  // namespace faultline::stack::docker

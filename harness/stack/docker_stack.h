@@ -1,0 +1,87 @@
+#pragma once
+
+// The docker runtime's stack: each service is a container the run created
+// from the service's image, on a Docker network of the run's own, with the
+// plan's address. faultline talks to the daemon through the Engine API
+// (platform/docker_api.h) and finds everything it made by the run's label,
+// so teardown removes exactly that. docker_runtime.cpp brings it up.
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "harness/common/result.h"
+#include "harness/experiment/model.h"
+#include "harness/platform/docker_api.h"
+#include "harness/stack/stack.h"
+
+namespace faultline::stack::docker {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Longer than the netns runtime's 10 s: a container start is a few hundred
+// milliseconds of the daemon's work before the server even runs.
+inline constexpr auto kReadyTimeout = 30s;
+inline constexpr auto kProbeTimeout = 250ms;
+
+class DockerStack final : public RunningStack {
+ public:
+  DockerStack(platform::DockerApi api, RunIdentity id, Plan plan)
+      : api_(std::move(api)), id_(std::move(id)), plan_(std::move(plan)) {}
+  DockerStack(const DockerStack&) = delete;
+  DockerStack& operator=(const DockerStack&) = delete;
+  ~DockerStack() override { teardown(); }
+
+  const Plan& plan() const override { return plan_; }
+  const RunIdentity& identity() const override { return id_; }
+  const std::vector<ServiceInstance>& services() const override { return services_; }
+  Status check_alive() override;
+  std::vector<ServiceExit> take_service_exits() override { return std::exchange(service_exits_, {}); }
+  Status in_netns(const std::string& service, const std::function<Status()>& fn) override;
+  void teardown() override;
+  Status restart(const std::string& service) override;
+  Status reload(const std::string& service, const std::string& new_config_text) override;
+  Status reload_files(const std::string& service, const std::vector<ConfigFileText>& files) override;
+  void set_expected_down(const std::string& service, bool down) override;
+
+  // The run's network, labelled with the run.
+  Status create_network(const ProgressFn& progress);
+  // Each service's folder in the run folder and its rendered config there.
+  Status write_configs(const experiment::Experiment& exp);
+  // Creates and starts one container per service and reads its pid.
+  Status start_containers(const experiment::Experiment& exp, const ProgressFn& progress);
+  // Until every service answers HTTP from the host (through the bridge,
+  // whose address is the network's gateway), or the deadline.
+  Status wait_ready(Clock::time_point deadline);
+  // Teardown that reports what it could not remove.
+  std::vector<std::string> teardown_collect();
+
+ private:
+  std::optional<size_t> index_of(const std::string& service) const;
+  bool is_balancer(size_t i) const;
+  std::string probe_path(size_t i) const;
+  std::string logs_of(size_t i, int lines) const;
+
+  platform::DockerApi api_;
+  RunIdentity id_;
+  Plan plan_;
+  std::string backend_header_ = "X-Backend";
+  std::vector<ServiceInstance> services_;
+  std::vector<std::string> containers_;  // ids, by service index; empty until created
+  std::vector<bool> expected_down_;
+  std::vector<bool> exit_reported_;  // a dead server is handed to the timeline once
+  std::vector<ServiceExit> service_exits_;
+  std::vector<std::string> dirs_made_;
+  bool network_made_ = false;
+  bool torn_down_ = false;
+};
+
+// Why `exp` cannot run on the docker runtime yet, or nothing: kinds other
+// than haproxy and nginx, a team's own config, a service without an image.
+Status validate_for_docker(const experiment::Experiment& exp);
+
+}  // namespace faultline::stack::docker
