@@ -95,7 +95,8 @@ std::string experiment_yaml(bool docker) {
       "    web1: {{ kind: nginx{} }}\n"
       "    web2: {{ kind: nginx{} }}\n"
       "    web3: {{ kind: nginx{} }}\n"
-      "load: {{ target: lb, rate: 10/s, duration: 1s }}\n",
+      "load: {{ target: lb, rate: 10/s, duration: 1s }}\n"
+      "expect: hold\n",
       docker ? "docker" : "netns", image(kHaproxyImage), image(kNginxImage), image(kNginxImage),
       image(kNginxImage));
 }
@@ -431,7 +432,8 @@ int run_bench(int rounds) {
   if (g_interrupted) {
     return 130;
   }
-  fmt::print("\n{:<16}{:>23}   {:>23}\n", "ms", "up: median  min    max", "down: median min    max");
+  fmt::print("\n{:<16}{:>9}{:>7}{:>7}   {:>9}{:>7}{:>7}   (ms)\n", "", "up med", "min", "max", "down med",
+             "min", "max");
   for (const Series* s : {&netns, &docker, &comp}) {
     print_row(*s);
   }

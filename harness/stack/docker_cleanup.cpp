@@ -78,12 +78,12 @@ void remove_run(const platform::DockerApi& api, const std::string& run_id, const
 }  // namespace
 
 void sweep_stale_docker_runs(const std::string& socket, const SweepScope& scope, CleanupReport& report) {
-  // A short bound: a daemon that does not answer a ping at once is treated
-  // as none, and a cleanup on a host without Docker stays quick.
-  const platform::DockerApi api(socket, std::chrono::seconds(10));
+  // The ping on a short bound: a daemon that does not answer it at once is
+  // treated as none, so a cleanup on a host without Docker stays quick.
   if (!platform::DockerApi(socket, std::chrono::seconds(2)).ping()) {
     return;
   }
+  const platform::DockerApi api(socket, std::chrono::seconds(10));
   // The bare label: every faultline run's things, and nothing else.
   const std::vector<std::string> labelled = {kRunLabel};
   auto containers = api.list_containers(labelled);
