@@ -57,11 +57,11 @@ Status not_yet(const std::string& service, const std::string& what) {
 
 }  // namespace
 
-Status validate_for_docker(const experiment::Experiment& exp) {
-  if (exp.stack.runtime != experiment::kRuntimeDocker) {
-    return Error{fmt::format("stack.runtime '{}' is not the docker runtime", exp.stack.runtime)};
+Status validate_for_docker(const experiment::Stack& stack) {
+  if (stack.runtime != experiment::kRuntimeDocker) {
+    return Error{fmt::format("stack.runtime '{}' is not the docker runtime", stack.runtime)};
   }
-  for (const auto& s : exp.stack.services) {
+  for (const auto& s : stack.services) {
     if (s.kind != experiment::ServiceKind::haproxy && s.kind != experiment::ServiceKind::nginx) {
       return Error{fmt::format("service {}: kind {} does not run on runtime docker", s.name,
                                experiment::to_string(s.kind))};
@@ -141,6 +141,7 @@ Status DockerStack::write_configs(const experiment::Experiment& exp) {
     }
     services_.push_back(std::move(inst));
     containers_.emplace_back();
+    config_in_container_.push_back(config_path_in_container(*svc));
     expected_down_.push_back(false);
     exit_reported_.push_back(false);
   }
@@ -330,14 +331,6 @@ Status DockerStack::in_netns(const std::string& service, const std::function<Sta
 
 Status DockerStack::restart(const std::string& service) {
   return not_yet(service, "restart a service");
-}
-
-Status DockerStack::reload(const std::string& service, const std::string& /*new_config_text*/) {
-  return not_yet(service, "reload a service's config");
-}
-
-Status DockerStack::reload_files(const std::string& service, const std::vector<ConfigFileText>& /*files*/) {
-  return not_yet(service, "reload a service's config");
 }
 
 void DockerStack::teardown() {
