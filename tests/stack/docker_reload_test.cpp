@@ -34,7 +34,8 @@ experiment::Experiment docker_experiment(ServiceKind lb_kind) {
   for (auto& s : exp.stack.services) {
     s.image =
         s.kind == ServiceKind::haproxy ? "faultline-test/haproxy:bookworm" : "faultline-test/nginx:bookworm";
-    s.config_path = experiment::default_config_path(s.kind);
+    // Where the test images' Debian packages read their configs.
+    s.config_path = s.kind == ServiceKind::haproxy ? "/etc/haproxy/haproxy.cfg" : "/etc/nginx/nginx.conf";
   }
   return exp;
 }
@@ -74,6 +75,11 @@ struct CheckingDaemon {
     if (r.method == "POST" && r.target.size() > 6 && r.target.substr(r.target.size() - 6) == "/start" &&
         r.target.rfind("/v1.41/containers/", 0) == 0) {
       return http_answer(204, "");
+    }
+    // Teardown's lists: nothing left of the run.
+    if (r.method == "GET" &&
+        (r.target.rfind("/v1.41/containers/json", 0) == 0 || r.target.rfind("/v1.41/networks", 0) == 0)) {
+      return http_answer(200, "[]");
     }
     if (r.method == "GET" && r.target.rfind("/v1.41/containers/c", 0) == 0) {
       return http_answer(
