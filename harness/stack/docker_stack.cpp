@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -149,7 +150,7 @@ Status DockerStack::write_configs(const experiment::Experiment& exp) {
 }
 
 Status DockerStack::start_containers(const experiment::Experiment& exp, const ProgressFn& progress) {
-  for (size_t i = 0; i < services_.size(); ++i) {
+  for (const size_t i : start_order(exp)) {
     auto& inst = services_[i];
     const experiment::Service* svc = exp.stack.find(inst.planned.name);
     const std::string log_dir = inst.planned.kind == experiment::ServiceKind::nginx ? inst.log_dir : "";
@@ -185,6 +186,42 @@ Status DockerStack::start_containers(const experiment::Experiment& exp, const Pr
     }
   }
   return {};
+}
+
+std::vector<size_t> DockerStack::start_order(const experiment::Experiment& exp) const {
+  // A container starts a few hundred milliseconds after the one before it.
+  // A load balancer started before its backends would find them down at its
+  // first health checks and keep them out of rotation until they pass
+  // `rise` checks again, well into the load: so every service starts after
+  // the services it balances across, as the servers of the netns runtime,
+  // started together, all answer the first check.
+  std::vector<size_t> order;
+  std::vector<bool> started(services_.size(), false);
+  while (order.size() < services_.size()) {
+    const size_t before = order.size();
+    for (size_t i = 0; i < services_.size(); ++i) {
+      const experiment::Service* svc = exp.stack.find(services_[i].planned.name);
+      const bool ready =
+          !started[i] && std::all_of(svc->backends.begin(), svc->backends.end(), [&](const std::string& b) {
+            const auto at = index_of(b);
+            return !at || started[*at];
+          });
+      if (ready) {
+        started[i] = true;
+        order.push_back(i);
+      }
+    }
+    if (order.size() == before) {
+      // A cycle, which validation refuses: the rest in the plan's order.
+      for (size_t i = 0; i < services_.size(); ++i) {
+        if (!started[i]) {
+          started[i] = true;
+          order.push_back(i);
+        }
+      }
+    }
+  }
+  return order;
 }
 
 bool DockerStack::is_balancer(size_t i) const {

@@ -66,6 +66,9 @@ class DockerStack final : public RunningStack {
 
  private:
   std::optional<size_t> index_of(const std::string& service) const;
+  // The services' indexes in the order their containers start: each after
+  // its backends.
+  std::vector<size_t> start_order(const experiment::Experiment& exp) const;
   bool is_balancer(size_t i) const;
   std::string probe_path(size_t i) const;
   std::string logs_of(size_t i, int lines) const;
