@@ -23,11 +23,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using experiment::Service;
+using experiment::ServiceKind;
 
 // What the names a run gives its containers and network hold in place of
 // its id, not known before the run.
 constexpr const char* kRunId = "<run id>";
-using experiment::ServiceKind;
 
 std::string at(Duration d) {
   return "t+" + format_duration(d);
