@@ -114,21 +114,34 @@ TEST_CASE("the default experiment gives the same verdict and shares on runtime d
   check_nothing_left(docker);
 }
 
-TEST_CASE("on runtime docker a drain holds across http_abort's reloads, and lb_balance's reload takes effect",
-          "[integration][docker-runtime]") {
+TEST_CASE(
+    "on runtime docker a drain holds across http_abort's reloads, and lb_balance's reload takes effect, on "
+    "HAProxy and nginx",
+    "[integration][docker-runtime]") {
   if (const std::string why = missing(); !why.empty()) {
     FAULTLINE_SKIP(why);
   }
-  const std::string out = fresh_out_dir("docker_runtime_lb");
-  const json j = run_to_journal(std::string(FAULTLINE_TEST_DATA) + "/experiments/docker/lb_faults.yaml", out);
-  INFO("reports and log in " << out);
+  // HAProxy reloads on SIGUSR2 to its master; nginx on SIGHUP, and its
+  // drain is a reload too.
+  const std::string kind = GENERATE("haproxy", "nginx");
+  std::vector<std::string> as_nginx;
+  if (kind == "nginx") {
+    as_nginx = {"--set", "stack.services.lb.kind=nginx",
+                "--set", "stack.services.lb.image=faultline-test/nginx:bookworm",
+                "--set", "stack.services.lb.config_path=/etc/nginx/nginx.conf"};
+  }
+  const std::string out = fresh_out_dir("docker_runtime_lb_" + kind);
+  const json j =
+      run_to_journal(std::string(FAULTLINE_TEST_DATA) + "/experiments/docker/lb_faults.yaml", out, as_nginx);
+  INFO(kind << ": reports and log in " << out);
   REQUIRE(j["activities"].size() == 3);
   const json& drain = j["activities"][0];
   const json& abort = j["activities"][1];
 
-  // The drain, by the runtime API: from half a second in (connections it
-  // had finish) to its revert, nothing for web2, across the abort's two
-  // reloads (each a new HAProxy worker that must be drained again).
+  // The drain (HAProxy: by the runtime API, nginx: by reload): from half
+  // a second in (connections it had finish) to its revert, nothing for
+  // web2, across the abort's two reloads (on HAProxy each a new worker that
+  // must be drained again).
   const double drained = drain["injected_s"].get<double>() + 0.5;
   const double undrained = drain["reverted_s"].get<double>();
   CHECK(drained < abort["injected_s"].get<double>());
@@ -143,7 +156,7 @@ TEST_CASE("on runtime docker a drain holds across http_abort's reloads, and lb_b
   CHECK(after_abort.errors == 0);
 
   // The abort, by config rewrite and reload: about half the requests
-  // answered 503 by HAProxy itself while it held, none after.
+  // answered 503 by the load balancer itself while it held, none after.
   const json& abort_phase = journal_phase(j, "fault", 1);
   INFO("abort: " << abort_phase.dump());
   const double aborted =
