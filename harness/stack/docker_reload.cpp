@@ -35,7 +35,6 @@
 #include "harness/platform/haproxy_runtime_state.h"
 #include "harness/platform/unique_fd.h"
 #include "harness/stack/config_edit.h"
-#include "harness/stack/docker_spec.h"
 #include "harness/stack/docker_stack.h"
 #include "harness/stack/http_probe.h"
 
