@@ -60,9 +60,11 @@ const CommandRegistration registration{
                   "    and reverted, what it does) and notes, the objectives and abort conditions.\n"
                   "Makes the checks 'faultline validate' makes first: errors are printed as it prints\n"
                   "them and exit 2, warnings are printed on stderr and the plan goes on. An\n"
-                  "experiment on a runtime this faultline has not built yet (docker, compose) has no\n"
-                  "plan: exit 6, as its run's preflight. Starts nothing and creates nothing but a\n"
-                  "scratch folder it removes; no root needed.");
+                  "experiment on a runtime this faultline has not built yet (compose), or that it\n"
+                  "cannot run on it yet (a team's own config on docker), has no plan: exit 6, as its\n"
+                  "run's preflight. On runtime docker it also names the containers, images (as the\n"
+                  "daemon has them; nothing is pulled), config paths and network. Starts nothing and\n"
+                  "creates nothing but a scratch folder it removes; no root needed.");
               auto opts = std::make_shared<PlanCommandOptions>();
               add_experiment_options(app, opts->exp);
               app.add_flag("--configs", opts->configs,

@@ -96,7 +96,8 @@ int run_command(const RunCommandOptions& opts) {
   }
   // Before anything is created: one message per missing item.
   if (const std::string failures = runner::format_failures(
-          runner::preflight(&*v, runner::system_probes(opts.registry)), "faultline run: preflight");
+          runner::preflight(&*v, runner::system_probes(opts.registry, /*may_pull=*/true)),
+          "faultline run: preflight");
       !failures.empty()) {
     std::cerr << failures << "nothing was changed; 'faultline doctor' checks the whole machine\n";
     return runner::kPreflightExitCode;

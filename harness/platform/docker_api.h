@@ -81,6 +81,16 @@ class DockerApi {
   // TTY has one stream, given as `out`.
   DockerResult<ContainerLogs> logs(const std::string& container, int tail = 0) const;
 
+  // Runs `cmd` inside the running container as the daemon runs an exec
+  // (docker_exec.cpp): POST /containers/{id}/exec, then /exec/{id}/start,
+  // whose answer streams the command's output until it exits, then GET
+  // /exec/{id}/json for its exit code. The command sees the container's
+  // file system, namespaces, environment and cgroup: the image's own
+  // binaries and the files as the container has them mounted. Bounded by
+  // `timeout` as a whole; 409 when the container is not running.
+  DockerResult<ExecResult> exec(const std::string& container, const std::vector<std::string>& cmd,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
+
   const std::string& socket_path() const { return http_.socket_path(); }
 
  private:

@@ -112,6 +112,11 @@ json container_create_body(const ContainerSpec& spec) {
   return body;
 }
 
+json exec_create_body(const std::vector<std::string>& cmd) {
+  return json{
+      {"Cmd", cmd}, {"AttachStdout", true}, {"AttachStderr", true}, {"AttachStdin", false}, {"Tty", false}};
+}
+
 std::string label_filters(const std::vector<std::string>& labels) {
   return json{{"label", labels}}.dump();
 }
@@ -226,6 +231,16 @@ std::vector<NetworkInfo> parse_network_list(const json& body) {
 
 CreatedContainer parse_created_container(const json& body) {
   return CreatedContainer{text(body, "Id"), strings(body, "Warnings")};
+}
+
+ExecState parse_exec_state(const json& body) {
+  ExecState state;
+  state.running = flag(body, "Running");
+  const json* code = field(body, "ExitCode");
+  if (code != nullptr && code->is_number_integer() && !state.running) {
+    state.exit_code = code->get<int>();
+  }
+  return state;
 }
 
 std::string daemon_message(const std::string& body, int status) {

@@ -22,12 +22,23 @@ nlohmann::json container_create_body(const ContainerSpec& spec);
 // Not yet URL-encoded.
 std::string label_filters(const std::vector<std::string>& labels);
 
+// POST /containers/{id}/exec: `cmd` with stdout and stderr attached, no
+// TTY (so its output comes in the multiplexed framing), no stdin.
+nlohmann::json exec_create_body(const std::vector<std::string>& cmd);
+
 // Answers read. Each takes the parsed body.
 DockerVersion parse_version(const nlohmann::json& body);
 ContainerInfo parse_container_info(const nlohmann::json& body);
 std::vector<ContainerSummary> parse_container_list(const nlohmann::json& body);
 std::vector<NetworkInfo> parse_network_list(const nlohmann::json& body);
 CreatedContainer parse_created_container(const nlohmann::json& body);
+// GET /exec/{id}/json: whether the command still runs, and its exit code
+// once it has exited (null before).
+struct ExecState {
+  bool running = false;
+  std::optional<int> exit_code;
+};
+ExecState parse_exec_state(const nlohmann::json& body);
 
 // The words of an error answer: its {"message": ...}, or else the body as
 // it came (trimmed), or else the status's reason.

@@ -121,6 +121,14 @@ struct ContainerSummary {
   std::map<std::string, std::string> ips;  // IPv4 by network name
 };
 
+// What a command run inside a container (an exec) did: its exit code and
+// what it printed on each stream.
+struct ExecResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
 // A container's output from GET /containers/{id}/logs, one string per stream.
 struct ContainerLogs {
   std::string out;

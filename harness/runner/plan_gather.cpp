@@ -8,10 +8,12 @@
 
 #include <filesystem>
 #include <set>
+#include <tuple>
 
 #include "harness/common/scratch_dir.h"
 #include "harness/common/text.h"
 #include "harness/runner/plan_view.h"
+#include "harness/runner/preflight.h"
 #include "harness/stack/netns_stack.h"
 #include "harness/stack/render.h"
 
@@ -91,6 +93,22 @@ std::vector<RenderedConfigView> render_all(const experiment::Experiment& exp, co
   return out;
 }
 
+// What the Docker daemon says of the stack's images, as the preflight
+// asks it, without pulling: a plan changes nothing.
+void gather_docker(const experiment::Experiment& exp, const std::string& socket, PlanView& view) {
+  PreflightProbes probes;
+  add_docker_probes(probes, false, socket);
+  std::tie(view.docker_up, view.docker_daemon) = probes.docker_daemon();
+  if (!view.docker_up) {
+    return;
+  }
+  for (const auto& s : exp.stack.services) {
+    if (!s.image.empty() && view.images.count(s.image) == 0) {
+      view.images[s.image] = probes.docker_image(s.image).second;
+    }
+  }
+}
+
 }  // namespace
 
 PlanView gather_plan(const ValidatedExperiment& v, const PlanOptions& options) {
@@ -141,6 +159,9 @@ PlanView gather_plan(const ValidatedExperiment& v, const PlanOptions& options) {
   }
   if (options.render_configs && view.plan) {
     view.rendered = render_all(v.exp, *view.plan);
+  }
+  if (v.exp.stack.runtime == experiment::kRuntimeDocker) {
+    gather_docker(v.exp, options.docker_socket, view);
   }
   return view;
 }

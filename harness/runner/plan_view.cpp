@@ -15,6 +15,7 @@
 #include "harness/common/text.h"
 #include "harness/common/units.h"
 #include "harness/runner/phases/method.h"
+#include "harness/stack/docker_spec.h"
 
 namespace faultline::runner {
 
@@ -23,6 +24,10 @@ namespace {
 namespace fs = std::filesystem;
 using experiment::Service;
 using experiment::ServiceKind;
+
+// What the names a run gives its containers and network hold in place of
+// its id, not known before the run.
+constexpr const char* kRunId = "<run id>";
 
 std::string at(Duration d) {
   return "t+" + format_duration(d);
@@ -80,6 +85,18 @@ std::string config_line(const PlanView& view, const Service& s) {
   return line;
 }
 
+// runtime docker: the container a run creates for the service, its image
+// as the daemon has it, and where its config is mounted.
+std::string container_line(const PlanView& view, const Service& s) {
+  std::string image = s.image;
+  if (const auto it = view.images.find(s.image); it != view.images.end()) {
+    image += " (" + it->second + ")";
+  }
+  return fmt::format("container: {} from image {}, its config mounted at {}",
+                     stack::docker::container_name(kRunId, s.name), image,
+                     stack::docker::config_path_in_container(s));
+}
+
 std::string ready_text(const experiment::Readiness& ready, int port) {
   if (ready.tcp) {
     return fmt::format("up once port {} accepts a TCP connection", port);
@@ -118,6 +135,9 @@ std::vector<std::string> service_details(const PlanView& view, const Service& s)
     }
     case ServiceKind::haproxy:
     case ServiceKind::nginx:
+      if (exp.stack.runtime == experiment::kRuntimeDocker) {
+        lines.push_back(container_line(view, s));
+      }
       lines.push_back(config_line(view, s));
       break;
   }
@@ -141,6 +161,13 @@ std::string stack_section(const PlanView& view) {
   } else {
     out += fmt::format("Stack: {} services, runtime {}; no addresses: {}\n", stack.services.size(),
                        stack.runtime, view.plan.error().message);
+  }
+  if (stack.runtime == experiment::kRuntimeDocker) {
+    out += fmt::format("  containers on the Docker network {} (bridge {}), labelled {}={}; {}\n",
+                       stack::docker::network_name(kRunId), stack::docker::docker_bridge_name(kRunId),
+                       stack::docker::kRunLabel, kRunId,
+                       view.docker_up ? "the daemon: " + view.docker_daemon
+                                      : "no Docker daemon answers: " + view.docker_daemon);
   }
   size_t name_width = 0;
   for (const auto& s : stack.services) {

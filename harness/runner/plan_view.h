@@ -62,6 +62,12 @@ struct PlanView {
   // Filled only when asked for; empty, the text says `--configs` prints them.
   std::vector<RenderedConfigView> rendered;
   bool rendered_asked = false;
+  // runtime docker: which daemon answers (or why none does), and what it
+  // says of each image the stack names, by reference. Only looked at, never
+  // pulled. Empty on other runtimes.
+  std::string docker_daemon;
+  bool docker_up = false;
+  std::map<std::string, std::string> images;
 };
 
 struct PlanOptions {
@@ -69,6 +75,8 @@ struct PlanOptions {
   // does not pick.
   std::string registry_dir = stack::kDefaultRegistryDir;
   bool render_configs = false;
+  // runtime docker: the daemon asked about the images.
+  std::string docker_socket = "/var/run/docker.sock";
 };
 
 // Everything format_plan needs from this machine. Reads the host's

@@ -16,6 +16,7 @@
 #include "harness/platform/command.h"
 #include "harness/platform/kernel_features.h"
 #include "harness/platform/process.h"
+#include "harness/stack/docker_stack.h"
 #include "harness/stack/host_firewall.h"
 #include "harness/stack/run_registry.h"
 #include "harness/stack/runtime.h"
@@ -179,7 +180,7 @@ uint64_t open_files_needed(const experiment::Experiment& exp) {
   return need + 2 * static_cast<uint64_t>(std::max(exp.load.connections, exp.load.max_connections));
 }
 
-PreflightProbes system_probes(const std::string& registry_dir) {
+PreflightProbes system_probes(const std::string& registry_dir, bool may_pull) {
   PreflightProbes p;
   p.is_root = [] { return ::geteuid() == 0; };
   p.find_executable = [](const std::string& name) { return platform::find_executable(name); };
@@ -208,17 +209,24 @@ PreflightProbes system_probes(const std::string& registry_dir) {
     }
     return std::nullopt;
   };
+  add_docker_probes(p, may_pull);
   return p;
 }
 
 std::string runtime_not_built(const experiment::Stack& stack) {
-  if (stack::runtime_named(stack.runtime) != nullptr) {
-    return {};
+  if (stack::runtime_named(stack.runtime) == nullptr) {
+    return fmt::format(
+        "runtime {} is not built yet: this faultline checks experiments for it (faultline validate) but "
+        "cannot run them",
+        stack.runtime);
   }
-  return fmt::format(
-      "runtime {} is not built yet: this faultline checks experiments for it (faultline validate) but "
-      "cannot run them",
-      stack.runtime);
+  if (stack.runtime == experiment::kRuntimeDocker) {
+    // Built, but not for everything the file format lets a docker stack say.
+    if (auto st = stack::docker::validate_for_docker(stack); !st) {
+      return st.error().message;
+    }
+  }
+  return {};
 }
 
 std::vector<PreflightCheck> preflight(const ValidatedExperiment* v, const PreflightProbes& p) {
@@ -235,14 +243,26 @@ std::vector<PreflightCheck> preflight(const ValidatedExperiment* v, const Prefli
       return out;
     }
   }
+  // runtime docker: the servers are the images', so this machine's own
+  // are not checked, nor the host rule a netns run's bridge may need.
+  const bool docker = v != nullptr && v->exp.stack.runtime == experiment::kRuntimeDocker;
   const bool root = p.is_root();
   out.push_back(check("root", root, root ? "running as root" : "not root",
-                      "run it with sudo, or as root in a VM or container (it creates network namespaces, "
-                      "links and a bridge)"));
+                      docker ? "run it with sudo, or as root in a VM (it signals the containers' servers and "
+                               "enters their network namespaces for network faults)"
+                             : "run it with sudo, or as root in a VM or container (it creates network "
+                               "namespaces, links and a bridge)"));
+  if (docker) {
+    const auto more = docker_checks(v->exp, p);
+    out.insert(out.end(), more.begin(), more.end());
+  }
 
   auto uses = [&](ServiceKind kind) {
     if (v == nullptr) {
       return true;
+    }
+    if (docker) {
+      return false;
     }
     for (const auto& s : v->exp.stack.services) {
       if (s.kind == kind) {
@@ -291,7 +311,7 @@ std::vector<PreflightCheck> preflight(const ValidatedExperiment* v, const Prefli
                                   "in its systemd unit",
                                   need)));
 
-  if (root && p.bridge_filtering) {
+  if (root && p.bridge_filtering && !docker) {
     // Informational: whatever FORWARD does, a run gets its traffic
     // through (docker hosts: one ACCEPT rule for its own bridge).
     out.push_back(check("host firewall (FORWARD)", true, p.bridge_filtering(), ""));

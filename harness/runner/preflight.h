@@ -49,9 +49,28 @@ struct PreflightProbes {
   // checks are left out.
   std::function<std::optional<faults::KernelPath>(const faults::Fault&)> fault_path;
   std::function<std::vector<faults::FaultPathLine>()> machine_fault_paths;
+
+  // runtime docker (preflight_docker.cpp; unset: its checks are left
+  // out). Whether the Docker daemon
+  // answers on its socket; the string says which daemon, or why not.
+  std::function<std::pair<bool, std::string>()> docker_daemon;
+  // Whether an image is on the Docker host, or could be had now: with
+  // pulls allowed, one not there is pulled when a registry answers. The
+  // string says which, or what the daemon said.
+  std::function<std::pair<bool, std::string>(const std::string& image)> docker_image;
 };
 
-PreflightProbes system_probes(const std::string& registry_dir);
+// `may_pull`: the docker checks pull an image that is not on the Docker
+// host (faultline run); without it they only look (faultline doctor).
+PreflightProbes system_probes(const std::string& registry_dir, bool may_pull = false);
+
+// The docker probes of system_probes, on the daemon at `socket`.
+void add_docker_probes(PreflightProbes& probes, bool may_pull,
+                       const std::string& socket = "/var/run/docker.sock");
+
+// The checks only runtime docker has: the daemon, then each image the
+// stack names, once (preflight_docker.cpp).
+std::vector<PreflightCheck> docker_checks(const experiment::Experiment& exp, const PreflightProbes& probes);
 
 // The checks for one experiment; with `v` null, every check for the
 // machine (doctor without an experiment).
@@ -59,7 +78,8 @@ std::vector<PreflightCheck> preflight(const ValidatedExperiment* v, const Prefli
 
 // Why this build cannot run an experiment on stack.runtime: the file format
 // knows the runtime (validate accepts it) but stack::runtime_named has none
-// of that name yet. Empty when it can run it.
+// of that name yet, or the runtime has, but not for this stack yet (runtime
+// docker and a team's own config). Empty when it can run it.
 std::string runtime_not_built(const experiment::Stack& stack);
 
 // One block per failed check: "<prefix>: <name>: <found>" and "  fix: ...".

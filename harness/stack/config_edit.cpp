@@ -48,22 +48,31 @@ Result<ConfigCheck> run_config_check(experiment::ServiceKind kind, const std::st
   fs::remove(check.candidate, ec);
   check.passed = ran && ran->succeeded();
   if (!check.passed) {
-    // Only what made the check fail: HAProxy's [ALERT]s, nginx's [emerg]s
-    // (its [warn]s print too, and are not why it failed).
-    std::vector<std::string> all;
-    for (const auto& l : split_lines(output)) {
-      if (!trim(l).empty()) {
-        all.push_back(trim(l));
-      }
-      if (l.find(haproxy ? "[ALERT]" : "[emerg]") != std::string::npos) {
-        check.complaints.push_back(trim(l));
-      }
-    }
-    if (check.complaints.empty()) {
-      check.complaints = std::move(all);
-    }
+    check.complaints = config_check_complaints(kind, output);
   }
   return check;
+}
+
+std::vector<std::string> config_check_complaints(experiment::ServiceKind kind, const std::string& output) {
+  // Only what made the check fail: HAProxy's [ALERT]s, nginx's [emerg]s
+  // (its [warn]s print too, and are not why it failed).
+  const bool haproxy = kind == experiment::ServiceKind::haproxy;
+  std::vector<std::string> all;
+  std::vector<std::string> complaints;
+  for (const auto& l : split_lines(output)) {
+    if (!trim(l).empty()) {
+      all.push_back(trim(l));
+    }
+    if (l.find(haproxy ? "[ALERT]" : "[emerg]") != std::string::npos) {
+      complaints.push_back(trim(l));
+    }
+  }
+  return complaints.empty() ? all : complaints;
+}
+
+std::string rejection(const std::string& checker, const std::vector<std::string>& complaints) {
+  return fmt::format("{} rejected the configuration: {}", checker,
+                     complaints.empty() ? "(no output)" : fmt::format("{}", fmt::join(complaints, "\n")));
 }
 
 Status check_config_text(experiment::ServiceKind kind, const std::string& text, const std::string& dir) {
@@ -72,9 +81,7 @@ Status check_config_text(experiment::ServiceKind kind, const std::string& text, 
     return check.error();
   }
   if (!check->passed) {
-    return Error{fmt::format(
-        "{} rejected the configuration: {}", check->checker,
-        check->complaints.empty() ? "(no output)" : fmt::format("{}", fmt::join(check->complaints, "\n")))};
+    return Error{rejection(check->checker, check->complaints)};
   }
   return {};
 }

@@ -30,6 +30,14 @@ struct ConfigCheck {
 Result<ConfigCheck> run_config_check(experiment::ServiceKind kind, const std::string& text,
                                      const std::string& dir);
 
+// What made a check fail, from what the checker printed (`output`):
+// HAProxy's [ALERT] lines, nginx's [emerg] lines, else every line.
+std::vector<std::string> config_check_complaints(experiment::ServiceKind kind, const std::string& output);
+
+// "<checker> rejected the configuration: <complaints, one a line>", or
+// "(no output)" for none: how every check's refusal reads.
+std::string rejection(const std::string& checker, const std::vector<std::string>& complaints);
+
 // run_config_check as a Status: the error carries the server's complaint.
 Status check_config_text(experiment::ServiceKind kind, const std::string& text, const std::string& dir);
 

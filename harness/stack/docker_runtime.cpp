@@ -39,7 +39,7 @@ Result<std::unique_ptr<RunningStack>> docker_bring_up(const experiment::Experime
                                                       const RunIdentity& id, const ProgressFn& progress,
                                                       const std::string& socket) {
   const auto t0 = Clock::now();
-  if (auto st = validate_for_docker(exp); !st) {
+  if (auto st = validate_for_docker(exp.stack); !st) {
     return st.error();
   }
   if (id.run_dir.empty() || !std::filesystem::is_directory(id.run_dir)) {

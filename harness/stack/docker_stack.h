@@ -44,8 +44,12 @@ class DockerStack final : public RunningStack {
   Status in_netns(const std::string& service, const std::function<Status()>& fn) override;
   void teardown() override;
   Status restart(const std::string& service) override;
+  // docker_reload.cpp: the config written in place into the bind-mounted
+  // file, checked by the image's own server inside the container, and the
+  // server signalled from the host.
   Status reload(const std::string& service, const std::string& new_config_text) override;
   Status reload_files(const std::string& service, const std::vector<ConfigFileText>& files) override;
+  Status check_config(const std::string& service, const std::string& text) override;
   void set_expected_down(const std::string& service, bool down) override;
 
   // The run's network, labelled with the run.
@@ -57,14 +61,39 @@ class DockerStack final : public RunningStack {
   // Until every service answers HTTP from the host (through the bridge,
   // whose address is the network's gateway), or the deadline.
   Status wait_ready(Clock::time_point deadline);
+  // The same for some services only (by index), e.g. one wave of the start.
+  Status wait_ready(const std::vector<size_t>& which, Clock::time_point deadline);
   // Teardown that reports what it could not remove.
   std::vector<std::string> teardown_collect();
 
  private:
   std::optional<size_t> index_of(const std::string& service) const;
+  // The services' indexes in waves, in the order their containers start:
+  // each in the wave after its backends'.
+  std::vector<std::vector<size_t>> start_waves(const experiment::Experiment& exp) const;
+  std::vector<size_t> all_services() const;
+  // check_alive for some services only (a created container not started
+  // yet is not a dead one).
+  Status check_alive(const std::vector<size_t>& which);
   bool is_balancer(size_t i) const;
   std::string probe_path(size_t i) const;
   std::string logs_of(size_t i, int lines) const;
+
+  // docker_reload.cpp.
+  // index_of for a change: an error when there is no such service or the
+  // stack is torn down.
+  Result<size_t> index_for_change(const std::string& service) const;
+  // The host pid of the container's docker-init, read afresh (a restarted
+  // container has a new one); an error when it is not running.
+  Result<pid_t> init_pid(size_t i) const;
+  // The server's check mode run inside the container on `path` (a path as
+  // the container sees it); the error carries the checker's complaints.
+  Status check_in_container(size_t i, const std::string& path) const;
+  Status reload_haproxy(size_t i, pid_t init);
+  Status reload_nginx(size_t i, pid_t init);
+  // Until the service answers HTTP at all (a reload may be a fault meant to
+  // make it answer errors), or the deadline.
+  Status wait_answering(size_t i, Clock::time_point deadline) const;
 
   platform::DockerApi api_;
   RunIdentity id_;
@@ -72,6 +101,8 @@ class DockerStack final : public RunningStack {
   std::string backend_header_ = "X-Backend";
   std::vector<ServiceInstance> services_;
   std::vector<std::string> containers_;  // ids, by service index; empty until created
+  // Where each service's config is mounted inside its container.
+  std::vector<std::string> config_in_container_;
   std::vector<bool> expected_down_;
   std::vector<bool> exit_reported_;  // a dead server is handed to the timeline once
   std::vector<ServiceExit> service_exits_;
@@ -80,8 +111,10 @@ class DockerStack final : public RunningStack {
   bool torn_down_ = false;
 };
 
-// Why `exp` cannot run on the docker runtime yet, or nothing: kinds other
+// Why a stack cannot run on the docker runtime yet, or nothing: kinds other
 // than haproxy and nginx, a team's own config, a service without an image.
-Status validate_for_docker(const experiment::Experiment& exp);
+// The preflight asks it too, so `faultline plan` and `run` refuse before
+// anything is made.
+Status validate_for_docker(const experiment::Stack& stack);
 
 }  // namespace faultline::stack::docker

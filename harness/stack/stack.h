@@ -139,6 +139,15 @@ class RunningStack {
     return Error{"service " + service + ": this stack runtime cannot reload a service's config"};
   }
 
+  // Judges `text` as the service's next config with the server's own check
+  // mode (`haproxy -c`, `nginx -t`) where the server runs, before a reload:
+  // the error carries the checker's complaints. By default, this machine's
+  // server in the service's network namespace (nginx -t binds the listen
+  // addresses, which exist only there), on a candidate file beside the
+  // running config; a runtime whose servers come from images checks with
+  // the image's own binary instead.
+  virtual Status check_config(const std::string& service, const std::string& text);
+
   // reload for a config of several files: a copy of a team's own config,
   // whose edits may land in a copy of a file the main one includes. Writes
   // each of `files` (files of the service's running copy, inside its run

@@ -1,6 +1,7 @@
 // The container runtimes in an experiment file: `runtime: docker` (images,
 // config paths) and `runtime: compose` (attach to a project the team runs).
-// Only the file format: the runtimes themselves are not built yet. The two
+// Only the file format (the docker runtime's own tests are in tests/stack,
+// tests/runner and tests/integration/docker_runtime_test.cpp). The two
 // examples of docs/EXPERIMENT_FORMAT.md live in
 // tests/data/experiments/containers/.
 

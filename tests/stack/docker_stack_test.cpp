@@ -113,6 +113,16 @@ TEST_CASE("docker bring-up: a missing image fails naming it, and the run's conta
         starts_with(r.target, "/v1.41/containers/json") && r.target.find(label) != std::string::npos;
   }
   CHECK(listed_by_label);
+  // Backends start before their load balancer (which then finds them up
+  // at its first health checks): web1 was created first, web2 failed.
+  std::vector<std::string> created;
+  for (const auto& r : reqs) {
+    if (r.method == "POST" && starts_with(r.target, "/v1.41/containers/create?name=")) {
+      created.push_back(r.target.substr(r.target.find('=') + 1));
+    }
+  }
+  CHECK(created ==
+        std::vector<std::string>{"faultline-" + id->run_id + "-web1", "faultline-" + id->run_id + "-web2"});
   CHECK(count(reqs, "DELETE", "/v1.41/containers/c1") == 1);
   CHECK(count(reqs, "DELETE", "/v1.41/networks/net1") == 1);
   // The services' folders went with them; the run folder is release_run's.
