@@ -199,10 +199,14 @@ std::string DockerStack::probe_path(size_t i) const {
 }
 
 Status DockerStack::wait_ready(Clock::time_point deadline) {
-  std::vector<size_t> pending;
+  std::vector<size_t> all;
   for (size_t i = 0; i < services_.size(); ++i) {
-    pending.push_back(i);
+    all.push_back(i);
   }
+  return wait_ready(std::move(all), deadline);
+}
+
+Status DockerStack::wait_ready(std::vector<size_t> pending, Clock::time_point deadline) {
   std::vector<std::string> last_error(services_.size(), "no answer yet");
   while (!pending.empty()) {
     for (auto it = pending.begin(); it != pending.end();) {
@@ -326,10 +330,6 @@ Status DockerStack::in_netns(const std::string& service, const std::function<Sta
     return Error{fmt::format("service {}: cannot open {}: {}", service, path, std::strerror(errno))};
   }
   return platform::run_in_netns(fd.get(), fn);
-}
-
-Status DockerStack::restart(const std::string& service) {
-  return not_yet(service, "restart a service");
 }
 
 Status DockerStack::reload(const std::string& service, const std::string& /*new_config_text*/) {

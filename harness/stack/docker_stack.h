@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -47,6 +48,15 @@ class DockerStack final : public RunningStack {
   Status reload(const std::string& service, const std::string& new_config_text) override;
   Status reload_files(const std::string& service, const std::vector<ConfigFileText>& files) override;
   void set_expected_down(const std::string& service, bool down) override;
+  // The process faults' seam (docker_process.cpp): a kill through the
+  // Engine API (restart() starts the container again), pause and unpause,
+  // and limits written into the container's own cgroup.
+  Result<std::string> kill_mechanism(const std::string& service,
+                                     const std::string& signal_name) const override;
+  Status kill_service(const std::string& service, int signal) override;
+  Result<std::unique_ptr<ServiceHold>> freeze_service(const std::string& service) override;
+  Result<std::unique_ptr<ServiceLimit>> limit_service(const std::string& service,
+                                                      const std::string& controller) override;
 
   // The run's network, labelled with the run.
   Status create_network(const ProgressFn& progress);
@@ -57,11 +67,16 @@ class DockerStack final : public RunningStack {
   // Until every service answers HTTP from the host (through the bridge,
   // whose address is the network's gateway), or the deadline.
   Status wait_ready(Clock::time_point deadline);
+  // The same for the services at these indexes only.
+  Status wait_ready(std::vector<size_t> pending, Clock::time_point deadline);
   // Teardown that reports what it could not remove.
   std::vector<std::string> teardown_collect();
 
  private:
   std::optional<size_t> index_of(const std::string& service) const;
+  // index_of for a process fault: an error when there is no such service,
+  // the stack is torn down, or its container was never made.
+  Result<size_t> container_of(const std::string& service) const;
   bool is_balancer(size_t i) const;
   std::string probe_path(size_t i) const;
   std::string logs_of(size_t i, int lines) const;

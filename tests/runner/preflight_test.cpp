@@ -230,7 +230,7 @@ TEST_CASE("a fault's own path replaces its type's needs: loss in bursts needs no
 
 TEST_CASE("an experiment on a runtime not built yet validates, and its preflight refuses it alone",
           "[runner][preflight][containers]") {
-  for (const std::string runtime : {"docker", "compose"}) {
+  for (const std::string runtime : {"compose"}) {
     INFO(runtime);
     experiment::Diagnostics diags;
     const auto v = runner::validate(
