@@ -7,8 +7,6 @@
 #include <optional>
 #include <sstream>
 
-#include "harness/common/text.h"
-
 namespace faultline::platform {
 
 namespace fs = std::filesystem;
@@ -34,7 +32,11 @@ Status CgroupFileEdits::write(const std::string& file, const std::string& value)
       return text.error();
     }
     // The kernel ends each value with a newline; a write takes it without.
-    original = trim(*text);
+    std::string value_read = *text;
+    while (!value_read.empty() && (value_read.back() == '\n' || value_read.back() == ' ')) {
+      value_read.pop_back();
+    }
+    original = value_read;
     pending_.push_back({file, *original, value});
     // Recorded before the change: a run killed right after the write still
     // leaves the original behind for whoever cleans up.

@@ -72,11 +72,12 @@ TEST_CASE("pause on a stack that serves the process seam itself freezes through 
   // In force: the stalled requests timed out, the objective breached.
   CHECK(rec.verdict.any_breach());
   CHECK(exit_code(rec, v) == 0);
-  // Released: after the revert's settling second, nothing fails.
+  // Released: in the windows from half a second after the revert on (a
+  // request sent just before it may still time out), nothing fails.
   double late_errors = 0;
   double late_requests = 0;
   for (const auto& w : j["windows"]) {
-    if (w["start_s"].get<double>() >= a["reverted_s"].get<double>() + 0.5) {
+    if (w["start_s"].get<double>() >= a["reverted_s"].get<double>() + 0.4) {
       late_errors += w["errors"].get<double>();
       late_requests += w["requests"].get<double>();
     }

@@ -116,7 +116,8 @@ class StatefulDaemon {
       return http_answer(204, "");
     }
     if (starts_with(verb, "/kill")) {
-      if (c.status != "running") {
+      // A paused container is killed too: SIGKILL reaches frozen processes.
+      if (c.status == "exited") {
         return http_answer(409, R"({"message":"Container is not running"})");
       }
       c = {"exited", 0, 137};
