@@ -114,7 +114,7 @@ TEST_CASE("edits write each original back, the last file first, and keep a recor
   CHECK(edits.written().size() == 3);
 }
 
-TEST_CASE("a refused write changes nothing and leaves no record; a failed restore can be retried",
+TEST_CASE("a refused write changes nothing and leaves no record, and a failed restore can be retried",
           "[platform][cgroup]") {
   V1Fixture f;
   CgroupFileEdits edits(CgroupVersion::v1, f.container, f.record, f.host);
@@ -148,7 +148,7 @@ TEST_CASE("a missing control file is an error naming it, before anything is writ
   CHECK(edits.has("cpu.cfs_quota_us"));
 }
 
-TEST_CASE("the group of a container's process is found per controller; the root group is refused",
+TEST_CASE("the group of a container's process is found per controller, and the root group is refused",
           "[platform][cgroup]") {
   V1Fixture f;
   const auto cpu = cgroup_of_process(4242, "cpu", f.host);

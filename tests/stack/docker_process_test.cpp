@@ -214,8 +214,9 @@ TEST_CASE("docker restart stops a container still draining before it starts it a
   CHECK(actions.back() == "POST /v1.41/containers/id-web2/start");
 }
 
-TEST_CASE("docker pause and unpause through the Engine API; a container no longer paused is left alone",
-          "[stack][docker][process]") {
+TEST_CASE(
+    "docker pause and unpause go through the Engine API, and a container no longer paused is left alone",
+    "[stack][docker][process]") {
   Fixture f;
   auto hold = f.stack->freeze_service("web1");
   REQUIRE(hold.ok());
