@@ -258,5 +258,9 @@ TEST_CASE("an experiment on a runtime not built yet validates, and its preflight
   }
   const auto netns = load_experiment("net_bandwidth.yaml");
   CHECK(runner::runtime_not_built(netns.exp.stack).empty());
+  // The docker runtime is built.
+  experiment::Stack docker;
+  docker.runtime = "docker";
+  CHECK(runner::runtime_not_built(docker).empty());
   CHECK(find(runner::preflight(&netns, healthy()), "runtime") == nullptr);
 }
