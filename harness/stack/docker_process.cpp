@@ -22,8 +22,6 @@
 namespace faultline::stack::docker {
 namespace {
 
-using namespace std::chrono_literals;
-
 // What the daemon is asked to send: "SIGKILL" for 9, as `docker kill
 // --signal` names it; the number itself for a signal glibc has no name for.
 std::string signal_for_api(int signal) {
