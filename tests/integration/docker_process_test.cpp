@@ -114,7 +114,7 @@ void check_back_to_steady_state(const json& j) {
 }  // namespace
 
 TEST_CASE("docker: a killed backend container is marked down and is back after the Engine API starts it",
-          "[integration][docker]") {
+          "[integration][docker-runtime]") {
   if (const std::string why = missing_docker(); !why.empty()) {
     FAULTLINE_SKIP(why);
   }
@@ -141,7 +141,7 @@ TEST_CASE("docker: a killed backend container is marked down and is back after t
 }
 
 TEST_CASE("docker: a paused backend container stalls its requests, and serves again once unpaused",
-          "[integration][docker]") {
+          "[integration][docker-runtime]") {
   if (const std::string why = missing_docker(); !why.empty()) {
     FAULTLINE_SKIP(why);
   }
@@ -181,7 +181,7 @@ TEST_CASE("docker: a paused backend container stalls its requests, and serves ag
 TEST_CASE(
     "docker: a load balancer container held to 0.02 CPU in its own cgroup answers slowly, and the "
     "original quota is back after",
-    "[integration][docker]") {
+    "[integration][docker-runtime]") {
   if (const std::string why = missing_docker(); !why.empty()) {
     FAULTLINE_SKIP(why);
   }
@@ -228,7 +228,7 @@ TEST_CASE(
 }
 
 TEST_CASE("docker: a memory cap is in force in the container's own cgroup and the original is back after",
-          "[integration][docker]") {
+          "[integration][docker-runtime]") {
   if (const std::string why = missing_docker(); !why.empty()) {
     FAULTLINE_SKIP(why);
   }
