@@ -1,9 +1,10 @@
 // cpu_limit: confines every process of a service to a fraction of one CPU
 // with the CFS bandwidth controller (cgroup v1 cpu.cfs_quota_us /
 // cpu.cfs_period_us, v2 cpu.max) — a noisy neighbour, an undersized
-// container limit. The group is named faultline-<run id>-<service>; revert
-// moves the processes back and removes it, and `faultline cleanup` removes
-// what a killed run left.
+// container limit. The stack gives the group (stack.h's limit_service): on
+// netns one named faultline-<run id>-<service> that the service moves into
+// and out of again at revert (`faultline cleanup` removes what a killed run
+// left), on docker the container's own, whose files revert writes back.
 
 #include <fmt/format.h>
 
@@ -14,6 +15,7 @@
 #include "faults/common/lb_measures.h"
 #include "faults/fault_type.h"
 #include "harness/platform/cgroup.h"
+#include "harness/stack/service_hold.h"
 
 namespace faultline::faults {
 namespace {
@@ -55,37 +57,38 @@ class CpuLimit final : public Fault {
   std::optional<KernelPath> kernel_path() const override {
     return cgroup_path("cpu", "cpu.max", "cpu.cfs_quota_us");
   }
-  // Kept past revert(), which removes the group: the journal is written
-  // at the end of the run.
+  // Kept past revert(), which lifts the limit: the journal is written at
+  // the end of the run.
   std::string mechanism() const override { return mechanism_; }
 
   Status inject(stack::RunningStack& stack) override {
-    const auto* service = stack.find(target_);
-    if (service == nullptr || service->pid <= 0) {
-      return Error{fmt::format("cpu_limit: {} has no running process", target_)};
+    auto limit = stack.limit_service(target_, "cpu");
+    if (!limit) {
+      return Error{"cpu_limit: " + limit.error().message};
     }
-    auto group = platform::ServiceCgroup::create("cpu", stack.identity().run_id, target_, service->pid);
-    if (!group) {
-      return Error{"cpu_limit: " + group.error().message};
-    }
-    group_ = std::move(*group);
-    mechanism_ = cgroup_mechanism(group_.version(), "cpu.max", "cpu.cfs_quota_us", "of " + group_.path());
+    limit_ = std::move(*limit);
+    mechanism_ = limit_->mechanism(quota_file());
     // The limit is in force before the first process moves in, so no
     // process ever runs in the group unconfined.
-    Status st = group_.version() == platform::CgroupVersion::v2
-                    ? group_.write("cpu.max", fmt::format("{} {}", quota_us(), kPeriodUs))
+    Status st = limit_->version() == platform::CgroupVersion::v2
+                    ? limit_->write("cpu.max", fmt::format("{} {}", quota_us(), kPeriodUs))
                     : set_v1_quota();
     if (!st) {
       return Error{"cpu_limit: " + st.error().message};
     }
-    if (auto moved = group_.adopt_process_group(service->pid); !moved) {
+    if (auto moved = limit_->enforce(); !moved) {
       return Error{"cpu_limit: " + moved.error().message};
     }
+    // Now with what was written, where a runtime's words say it.
+    mechanism_ = limit_->mechanism(quota_file());
     return {};
   }
 
   Status revert(stack::RunningStack& /*stack*/) override {
-    if (auto st = group_.remove(); !st) {
+    if (limit_ == nullptr) {
+      return {};
+    }
+    if (auto st = limit_->lift(); !st) {
       return Error{"cpu_limit: " + st.error().message};
     }
     return {};
@@ -130,17 +133,21 @@ class CpuLimit final : public Fault {
     return std::max(kMinQuotaUs, static_cast<long>(std::lround(cpus_ * static_cast<double>(kPeriodUs))));
   }
 
+  std::string quota_file() const {
+    return limit_->version() == platform::CgroupVersion::v2 ? "cpu.max" : "cpu.cfs_quota_us";
+  }
+
   Status set_v1_quota() {
-    if (auto st = group_.write("cpu.cfs_period_us", std::to_string(kPeriodUs)); !st) {
+    if (auto st = limit_->write("cpu.cfs_period_us", std::to_string(kPeriodUs)); !st) {
       return st;
     }
-    return group_.write("cpu.cfs_quota_us", std::to_string(quota_us()));
+    return limit_->write("cpu.cfs_quota_us", std::to_string(quota_us()));
   }
 
   FaultSite site_;
   std::string target_;
   double cpus_;
-  platform::ServiceCgroup group_;
+  std::unique_ptr<stack::ServiceLimit> limit_;  // from inject on
   std::string mechanism_;
 };
 

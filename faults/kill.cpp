@@ -1,10 +1,11 @@
-// kill: sends a signal (KILL by default) to every process of a service (the
-// server leads its own process group: master and workers die together), and
-// starts the server again when the fault is reverted. The step's `duration`
-// is the time the service stays dead; without one it stays dead until the
-// end of the load. Restarting from a timer inside the fault is not done on
-// purpose: the stack is driven from the runner's thread only (processes are
-// started with PDEATHSIG, which is bound to the starting thread).
+// kill: sends a signal (KILL by default) to every process of a service
+// through the stack (the process group of a server faultline started, or a
+// container through the Engine API), and starts the server again when the
+// fault is reverted. The step's `duration` is the time the service stays
+// dead; without one it stays dead until the end of the load. Restarting
+// from a timer inside the fault is not done on purpose: the stack is driven
+// from the runner's thread only (processes are started with PDEATHSIG,
+// which is bound to the starting thread).
 
 #include <fmt/format.h>
 #include <signal.h>
@@ -14,7 +15,6 @@
 #include "faults/common/fault_site.h"
 #include "faults/common/lb_measures.h"
 #include "faults/fault_type.h"
-#include "harness/platform/process.h"
 
 namespace faultline::faults {
 namespace {
@@ -73,26 +73,19 @@ class Kill final : public Fault {
   }
 
   Status inject(stack::RunningStack& stack) override {
-    const auto* service = stack.find(target_);
-    if (service == nullptr || service->process == nullptr) {
-      return Error{fmt::format("kill: {} has no running process", target_)};
-    }
-    // A server already reaped (it crashed) is not the run's any more: its
-    // pid may name an unrelated process. Refused before the stack is told
-    // to expect a death.
-    if (!service->process->alive()) {
-      return Error{fmt::format("kill: {}'s server (pid {}) has already exited and was reaped; nothing sent",
-                               target_, service->process->pid())};
+    // The stack says first whether the server is there to be killed (a
+    // server already reaped is refused), before it is told to expect a death.
+    auto how = stack.kill_mechanism(target_, signal_name_);
+    if (!how) {
+      return Error{"kill: " + how.error().message};
     }
     // Before the signal: the stack must not take the death for a harness
     // failure and stop the run.
     stack.set_expected_down(target_, true);
     killed_ = true;
-    mechanism_ =
-        fmt::format("SIG{} to the process group of {}'s server (pid {}); the stack starts it again on revert",
-                    signal_name_, target_, service->process->pid());
-    if (auto st = service->process->signal(signal_, platform::SignalScope::group); !st) {
-      return Error{fmt::format("kill: cannot signal {}: {}", target_, st.error().message)};
+    mechanism_ = std::move(*how);
+    if (auto st = stack.kill_service(target_, signal_); !st) {
+      return Error{"kill: " + st.error().message};
     }
     return {};
   }

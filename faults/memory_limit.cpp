@@ -5,7 +5,8 @@
 // service allocates from the moment of injection. Past the cap the kernel
 // reclaims, then OOM-kills a process of the group: when that is the
 // server's master, the stack sees the service die and the run records it.
-// Same naming, revert and cleanup as cpu_limit.
+// The group comes from the stack, as for cpu_limit (on docker the
+// container's own group, whose counters count from the container's start).
 
 #include <fmt/format.h>
 
@@ -18,6 +19,7 @@
 #include "faults/common/lb_measures.h"
 #include "faults/fault_type.h"
 #include "harness/platform/cgroup.h"
+#include "harness/stack/service_hold.h"
 
 namespace faultline::faults {
 namespace {
@@ -108,25 +110,23 @@ class MemoryLimit final : public Fault {
   std::optional<KernelPath> kernel_path() const override {
     return cgroup_path("memory", "memory.max", "memory.limit_in_bytes");
   }
-  // Kept past revert(), which removes the group: the journal is written
-  // at the end of the run.
+  // Kept past revert(), which lifts the limit: the journal is written at
+  // the end of the run.
   std::string mechanism() const override { return mechanism_; }
 
   Status inject(stack::RunningStack& stack) override {
-    const auto* service = stack.find(target_);
-    if (service == nullptr || service->pid <= 0) {
-      return Error{fmt::format("memory_limit: {} has no running process", target_)};
+    auto limit = stack.limit_service(target_, "memory");
+    if (!limit) {
+      return Error{"memory_limit: " + limit.error().message};
     }
-    auto group = platform::ServiceCgroup::create("memory", stack.identity().run_id, target_, service->pid);
-    if (!group) {
-      return Error{"memory_limit: " + group.error().message};
-    }
-    group_ = std::move(*group);
-    mechanism_ =
-        cgroup_mechanism(group_.version(), "memory.max", "memory.limit_in_bytes", "of " + group_.path());
+    limit_ = std::move(*limit);
     const char* file =
-        group_.version() == platform::CgroupVersion::v2 ? "memory.max" : "memory.limit_in_bytes";
-    if (auto st = group_.write(file, std::to_string(bytes_)); !st) {
+        limit_->version() == platform::CgroupVersion::v2 ? "memory.max" : "memory.limit_in_bytes";
+    mechanism_ = limit_->mechanism(file);
+    // A group that existed before the fault (a container's) has counted
+    // its OOM kills since it was made: only those from here on are the cap's.
+    oom_kills_before_ = read_oom_kills();
+    if (auto st = limit_->write(file, std::to_string(bytes_)); !st) {
       return Error{"memory_limit: " + st.error().message};
     }
     // v2 counts swap apart from memory, with no limit by default: the cap
@@ -134,22 +134,27 @@ class MemoryLimit final : public Fault {
     // --memory` does without --memory-swap). Without swap accounting the
     // file is missing and there is no swap to bound. (v1's memory+swap limit
     // is left alone: its file exists only with swapaccount=1.)
-    if (group_.version() == platform::CgroupVersion::v2 && group_.has("memory.swap.max")) {
-      if (auto st = group_.write("memory.swap.max", std::to_string(bytes_)); !st) {
+    if (limit_->version() == platform::CgroupVersion::v2 && limit_->has("memory.swap.max")) {
+      if (auto st = limit_->write("memory.swap.max", std::to_string(bytes_)); !st) {
         return Error{"memory_limit: " + st.error().message};
       }
     }
-    if (auto moved = group_.adopt_process_group(service->pid); !moved) {
+    if (auto moved = limit_->enforce(); !moved) {
       return Error{"memory_limit: " + moved.error().message};
     }
+    mechanism_ = limit_->mechanism(file);
     return {};
   }
 
   Status revert(stack::RunningStack& /*stack*/) override {
-    if (group_.exists()) {
-      oom_kills_ = read_oom_kills();
+    if (limit_ == nullptr) {
+      return {};
     }
-    if (auto st = group_.remove(); !st) {
+    if (limit_->active()) {
+      const long now = read_oom_kills();
+      oom_kills_ = now >= 0 && oom_kills_before_ > 0 ? now - oom_kills_before_ : now;
+    }
+    if (auto st = limit_->lift(); !st) {
       return Error{"memory_limit: " + st.error().message};
     }
     return {};
@@ -195,8 +200,8 @@ class MemoryLimit final : public Fault {
   // The group's `oom_kill` counter: memory.events on v2, memory.oom_control
   // on v1 (since Linux 4.13); -1 when neither has it.
   long read_oom_kills() const {
-    auto text =
-        group_.read(group_.version() == platform::CgroupVersion::v2 ? "memory.events" : "memory.oom_control");
+    auto text = limit_->read(limit_->version() == platform::CgroupVersion::v2 ? "memory.events"
+                                                                              : "memory.oom_control");
     if (!text) {
       return -1;
     }
@@ -214,7 +219,8 @@ class MemoryLimit final : public Fault {
   FaultSite site_;
   std::string target_;
   std::uint64_t bytes_;
-  platform::ServiceCgroup group_;
+  std::unique_ptr<stack::ServiceLimit> limit_;  // from inject on
+  long oom_kills_before_ = -1;                  // the group's counter at inject
   long oom_kills_ = -1;
   std::string mechanism_;
 };

@@ -1,26 +1,17 @@
-// pause: freezes every process of a service with SIGSTOP (the server leads
-// its own process group, so master and workers stop together) and thaws
-// them with SIGCONT on revert. The kernel keeps accepting connections into
-// the listen backlog, so clients see stalls and timeouts, not refusals: the
-// signature of a server stuck in a long GC pause or a hung disk.
-//
-// SIGSTOP rather than the cgroup freezer: it needs no state outside the
-// run's processes (nothing for `faultline cleanup` to find), and a stopped
-// process still dies on SIGKILL, which is what teardown ends with.
-//
-// Both signals go through the server's ServerProcess, the one it had at
-// injection: once that server has been reaped (a crash, a restart), its
-// pid may name an unrelated process, which must not be stopped or thawed.
+// pause: freezes every process of a service and thaws them on revert,
+// through the stack: SIGSTOP and SIGCONT to the process group of a server
+// faultline started, the Engine API's pause and unpause (the freezer cgroup)
+// for a container. The kernel keeps accepting connections into the listen
+// backlog, so clients see stalls and timeouts, not refusals: the signature
+// of a server stuck in a long GC pause or a hung disk.
 
 #include <fmt/format.h>
-#include <signal.h>
 
 #include <memory>
 
 #include "faults/common/fault_site.h"
 #include "faults/common/lb_measures.h"
 #include "faults/fault_type.h"
-#include "harness/platform/process.h"
 
 namespace faultline::faults {
 namespace {
@@ -48,30 +39,24 @@ class Pause final : public Fault {
   }
 
   Status inject(stack::RunningStack& stack) override {
-    const auto* service = stack.find(target_);
-    if (service == nullptr || service->process == nullptr) {
-      return Error{fmt::format("pause: {} has no running process", target_)};
+    auto hold = stack.freeze_service(target_);
+    if (!hold) {
+      return Error{"pause: " + hold.error().message};
     }
-    if (auto st = service->process->signal(SIGSTOP, platform::SignalScope::group); !st) {
-      return Error{fmt::format("pause: cannot stop {}: {}", target_, st.error().message)};
-    }
-    stopped_ = service->process;
-    mechanism_ = fmt::format("SIGSTOP to the process group of {}'s server (pid {}), SIGCONT on revert",
-                             target_, service->process->pid());
+    frozen_ = std::move(*hold);
+    mechanism_ = frozen_->mechanism();
     return {};
   }
 
   Status revert(stack::RunningStack& /*stack*/) override {
-    if (stopped_ == nullptr) {
+    if (frozen_ == nullptr) {
       return {};
     }
-    // Reaped (teardown or a crash): nothing of it is left to thaw.
-    if (stopped_->alive()) {
-      if (auto st = stopped_->signal(SIGCONT, platform::SignalScope::group); !st) {
-        return Error{fmt::format("pause: cannot continue {}: {}", target_, st.error().message)};
-      }
+    // Kept on failure: a second revert tries again.
+    if (auto st = frozen_->release(); !st) {
+      return Error{"pause: " + st.error().message};
     }
-    stopped_.reset();
+    frozen_.reset();
     return {};
   }
 
@@ -96,8 +81,8 @@ class Pause final : public Fault {
  private:
   FaultSite site_;
   std::string target_;
-  std::shared_ptr<const platform::ServerProcess> stopped_;  // the server it froze, until thawed
-  std::string mechanism_;                                   // set by inject
+  std::unique_ptr<stack::ServiceHold> frozen_;  // until thawed
+  std::string mechanism_;                       // set by inject
 };
 
 std::unique_ptr<Fault> Pause::make(const Params& /*p*/, ParamReader& params,

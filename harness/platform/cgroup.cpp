@@ -263,6 +263,25 @@ std::optional<CgroupHierarchy> cgroup_hierarchy_for(const std::string& controlle
   return v1;
 }
 
+Result<ProcessCgroup> cgroup_of_process(pid_t pid, const std::string& controller, const CgroupHost& host) {
+  const auto h = cgroup_hierarchy_for(controller, host);
+  if (!h) {
+    return Error{fmt::format("no cgroup hierarchy (v1 or v2) offers the {} controller", controller)};
+  }
+  std::error_code ec;
+  if (!fs::exists(fmt::format("{}/{}/cgroup", host.proc, pid), ec)) {
+    return Error{fmt::format("process {} is gone: no group of it to limit", pid)};
+  }
+  // group_dir_of answers the mount point for a process it cannot place.
+  const std::string dir = group_dir_of(pid, controller, *h, host);
+  if (fs::path(dir) == fs::path(h->mount_point)) {
+    return Error{fmt::format(
+        "process {} is in the root group of the {} hierarchy ({}): a limit there would be the machine's", pid,
+        controller, h->mount_point)};
+  }
+  return ProcessCgroup{h->version, dir};
+}
+
 std::vector<pid_t> processes_in_group(pid_t pgid, const CgroupHost& host) {
   std::vector<pid_t> pids;
   std::error_code ec;

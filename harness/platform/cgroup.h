@@ -77,6 +77,20 @@ struct CgroupHierarchy {
 std::optional<CgroupHierarchy> cgroup_hierarchy_for(const std::string& controller,
                                                     const CgroupHost& host = cgroup_host());
 
+// The group a process is in for one controller.
+struct ProcessCgroup {
+  CgroupVersion version = CgroupVersion::v1;
+  std::string dir;  // absolute, the host's fs_root included
+};
+
+// The group `pid` is in for `controller` (a container's own: on cgroup v1
+// /sys/fs/cgroup/<controller>/docker/<id>, on v2 the group its
+// /proc/<pid>/cgroup line names). An error when no hierarchy offers the
+// controller, when the process is gone, or when it sits in the hierarchy's
+// root group: a limit written there would be the whole machine's.
+Result<ProcessCgroup> cgroup_of_process(pid_t pid, const std::string& controller,
+                                        const CgroupHost& host = cgroup_host());
+
 // One group made for one service of one run, named
 // faultline-<run id>-<service> so that `faultline cleanup` can find it after
 // a killed run. Holds every process of the service's process group while it

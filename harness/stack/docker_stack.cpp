@@ -52,10 +52,6 @@ std::string tail_lines(const std::string& text, int lines) {
   return pos == 0 ? text : text.substr(pos + 1);
 }
 
-Status not_yet(const std::string& service, const std::string& what) {
-  return Error{fmt::format("service {}: the docker runtime cannot {} yet", service, what)};
-}
-
 }  // namespace
 
 Status validate_for_docker(const experiment::Stack& stack) {
@@ -423,10 +419,6 @@ Status DockerStack::in_netns(const std::string& service, const std::function<Sta
     return Error{fmt::format("service {}: cannot open {}: {}", service, path, std::strerror(errno))};
   }
   return platform::run_in_netns(fd.get(), fn);
-}
-
-Status DockerStack::restart(const std::string& service) {
-  return not_yet(service, "restart a service");
 }
 
 void DockerStack::teardown() {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -51,6 +52,15 @@ class DockerStack final : public RunningStack {
   Status reload_files(const std::string& service, const std::vector<ConfigFileText>& files) override;
   Status check_config(const std::string& service, const std::string& text) override;
   void set_expected_down(const std::string& service, bool down) override;
+  // The process faults' seam (docker_process.cpp): a kill through the
+  // Engine API (restart() starts the container again), pause and unpause,
+  // and limits written into the container's own cgroup.
+  Result<std::string> kill_mechanism(const std::string& service,
+                                     const std::string& signal_name) const override;
+  Status kill_service(const std::string& service, int signal) override;
+  Result<std::unique_ptr<ServiceHold>> freeze_service(const std::string& service) override;
+  Result<std::unique_ptr<ServiceLimit>> limit_service(const std::string& service,
+                                                      const std::string& controller) override;
 
   // The run's network, labelled with the run.
   Status create_network(const ProgressFn& progress);
@@ -75,6 +85,9 @@ class DockerStack final : public RunningStack {
   // check_alive for some services only (a created container not started
   // yet is not a dead one).
   Status check_alive(const std::vector<size_t>& which);
+  // index_of for a process fault: an error when there is no such service,
+  // the stack is torn down, or its container was never made.
+  Result<size_t> container_of(const std::string& service) const;
   bool is_balancer(size_t i) const;
   std::string probe_path(size_t i) const;
   std::string logs_of(size_t i, int lines) const;

@@ -10,6 +10,7 @@
 #include "harness/common/result.h"
 #include "harness/experiment/model.h"
 #include "harness/platform/subnet.h"
+#include "harness/stack/service_hold.h"
 
 namespace faultline::platform {
 class ServerProcess;  // harness/platform/process.h
@@ -164,6 +165,31 @@ class RunningStack {
   // Tells check_alive that the service's server is down on purpose (a
   // process fault killed it), so its absence is not a harness failure.
   virtual void set_expected_down(const std::string& service, bool down) = 0;
+
+  // The process faults (kill, pause, cpu_limit, memory_limit) act on a
+  // service's processes only through the next four. The defaults are the
+  // netns runtime's, whose servers are faultline's children, each leading a
+  // process group (ServiceInstance::process); a runtime whose processes are
+  // not (containers) overrides all four. Errors name the service, not the
+  // fault: the fault puts its own name in front.
+
+  // Whether `service` has a server that is the run's and alive, so that a
+  // kill with SIG`signal_name` can reach it: the words the journal gives
+  // for how the kill is done and undone, or why it cannot be. Changes
+  // nothing. (process_seam.cpp)
+  virtual Result<std::string> kill_mechanism(const std::string& service,
+                                             const std::string& signal_name) const;
+  // Sends `signal` to every process of the service's server. The caller
+  // has told set_expected_down first; restart() brings the server back.
+  virtual Status kill_service(const std::string& service, int signal);
+  // Freezes every process of the service: it keeps its connections but
+  // runs nothing until the hold is released.
+  virtual Result<std::unique_ptr<ServiceHold>> freeze_service(const std::string& service);
+  // A handle on the cgroup of `controller` ("cpu", "memory") that the
+  // service's processes are to be charged to, for the fault to write its
+  // limits into; nothing is in force until it writes them.
+  virtual Result<std::unique_ptr<ServiceLimit>> limit_service(const std::string& service,
+                                                              const std::string& controller);
 };
 
 // What a runtime says while it brings a stack up, one line at a time.

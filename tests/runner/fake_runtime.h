@@ -37,6 +37,30 @@ struct FakeScript {
   // plan (web1 at 127.0.0.2, web2 at 127.0.0.3) that the test writes
   // lines for.
   std::string upstream_log;
+  // When set, the stack's process seam freezes lb by stalling this server
+  // (its requests then wait until the hold is released), as a runtime
+  // whose processes are not faultline's children serves the seam itself.
+  TestHttpServer* freezable = nullptr;
+};
+
+// The fake's freeze: the test server stalls until release.
+class StalledServer final : public stack::ServiceHold {
+ public:
+  explicit StalledServer(TestHttpServer& server) : server_(server) {
+    const auto now = std::chrono::steady_clock::now();
+    server_.stall_between(now, now + std::chrono::hours(1));
+  }
+  Status release() override {
+    const auto past = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+    server_.stall_between(past, past);
+    ++releases;
+    return {};
+  }
+  std::string mechanism() const override { return "the fake stack stalled its server"; }
+  int releases = 0;
+
+ private:
+  TestHttpServer& server_;
 };
 
 class FakeStack final : public stack::RunningStack {
@@ -94,10 +118,18 @@ class FakeStack final : public stack::RunningStack {
   }
 
   Status in_netns(const std::string& /*service*/, const std::function<Status()>& fn) override { return fn(); }
+  Result<std::unique_ptr<stack::ServiceHold>> freeze_service(const std::string& service) override {
+    if (script_.freezable == nullptr || service != "lb") {
+      return RunningStack::freeze_service(service);
+    }
+    ++freezes;
+    return std::unique_ptr<stack::ServiceHold>(std::make_unique<StalledServer>(*script_.freezable));
+  }
   void teardown() override { torn_down = true; }
   void set_expected_down(const std::string& /*service*/, bool /*down*/) override {}
 
   bool torn_down = false;
+  int freezes = 0;
 
  private:
   double elapsed_s() const {

@@ -113,8 +113,9 @@ TEST_CASE("docker bring-up: a missing image fails naming it, and the run's conta
         starts_with(r.target, "/v1.41/containers/json") && r.target.find(label) != std::string::npos;
   }
   CHECK(listed_by_label);
-  // Backends start before their load balancer (which then finds them up
-  // at its first health checks): web1 was created first, web2 failed.
+  // Every container is created, in the services' order, before any
+  // starts (the waves start them, backends first): lb was created, web1's
+  // create failed on its image, and nothing was started.
   std::vector<std::string> created;
   for (const auto& r : reqs) {
     if (r.method == "POST" && starts_with(r.target, "/v1.41/containers/create?name=")) {
@@ -122,7 +123,8 @@ TEST_CASE("docker bring-up: a missing image fails naming it, and the run's conta
     }
   }
   CHECK(created ==
-        std::vector<std::string>{"faultline-" + id->run_id + "-web1", "faultline-" + id->run_id + "-web2"});
+        std::vector<std::string>{"faultline-" + id->run_id + "-lb", "faultline-" + id->run_id + "-web1"});
+  CHECK(count(reqs, "POST", "/v1.41/containers/c1/start") == 0);
   CHECK(count(reqs, "DELETE", "/v1.41/containers/c1") == 1);
   CHECK(count(reqs, "DELETE", "/v1.41/networks/net1") == 1);
   // The services' folders went with them; the run folder is release_run's.
