@@ -185,7 +185,8 @@ ComposeStack::ComposeStack(platform::DockerApi api, RunIdentity id, std::string 
       services_(std::move(services)),
       attached_(std::move(attached)),
       expected_down_(services_.size(), false),
-      exit_reported_(services_.size(), false) {}
+      exit_reported_(services_.size(), false),
+      paused_by_us_(services_.size(), false) {}
 
 std::optional<size_t> ComposeStack::index_of(const std::string& instance) const {
   for (size_t i = 0; i < services_.size(); ++i) {
@@ -344,6 +345,57 @@ void ComposeStack::set_expected_down(const std::string& service, bool down) {
   for (size_t i : indexes_of(service)) {
     expected_down_[i] = down;
   }
+}
+
+Status ComposeStack::signal(const std::string& service, int sig) {
+  const auto indexes = indexes_of(service);
+  if (indexes.empty()) {
+    return Error{"no service named " + service + " in the stack"};
+  }
+  for (size_t i : indexes) {
+    auto pid = current_pid(i);
+    if (!pid) {
+      return Error{fmt::format("service {}: {}", service, pid.error().message)};
+    }
+    if (*pid == 0) {
+      return Error{
+          fmt::format("service {}: container {} is not running", service, attached_[i].container.name)};
+    }
+    if (::kill(*pid, sig) != 0) {
+      return Error{fmt::format("service {}: cannot signal pid {}: {}", service, *pid, std::strerror(errno))};
+    }
+  }
+  return {};
+}
+
+Status ComposeStack::pause(const std::string& service) {
+  const auto indexes = indexes_of(service);
+  if (indexes.empty()) {
+    return Error{"no service named " + service + " in the stack"};
+  }
+  for (size_t i : indexes) {
+    if (auto st = api_.pause(attached_[i].container.id); !st && !st.error().conflict()) {
+      return Error{fmt::format("service {}: {}", service, st.error().describe())};
+    }
+    paused_by_us_[i] = true;
+  }
+  return {};
+}
+
+Status ComposeStack::unpause(const std::string& service) {
+  Status out;
+  for (size_t i : indexes_of(service)) {
+    auto info = read(i);
+    if (info && !info->state.paused) {
+      continue;  // never paused, or thawed already: the API would answer 500
+    }
+    if (auto st = api_.unpause(attached_[i].container.id); !st && out) {
+      out = Error{fmt::format("service {}: {}", service, st.error().describe())};
+      continue;
+    }
+    paused_by_us_[i] = false;
+  }
+  return out;
 }
 
 Status ComposeStack::restart(const std::string& service) {
@@ -522,9 +574,15 @@ void ComposeStack::teardown() {
   if (torn_down_) {
     return;
   }
-  // A fault that failed to revert may have left a file changed: the
-  // project is the team's, so it goes back as found whatever happened.
+  // A fault that failed to revert may have left a container paused or a
+  // file changed: the project is the team's, so it goes back as found
+  // whatever happened.
   for (size_t i = 0; i < services_.size(); ++i) {
+    if (paused_by_us_[i]) {
+      if (auto st = unpause(services_[i].planned.name); !st) {
+        spdlog::warn("run {}: {}", id_.run_id, st.error().message);
+      }
+    }
     if (auto st = put_back(i); !st) {
       spdlog::warn("run {}: service {}: {}", id_.run_id, services_[i].planned.name, st.error().message);
     }

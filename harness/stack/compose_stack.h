@@ -50,7 +50,8 @@ class ComposeStack final : public RunningStack {
   // `service` is an instance (lb, web-1) or a scaled service's name (web),
   // which runs `fn` in each of its containers' namespaces in turn.
   Status in_netns(const std::string& service, const std::function<Status()>& fn) override;
-  // Puts back every config file still changed; removes nothing.
+  // Thaws what faultline paused and puts back every config file still
+  // changed; removes nothing.
   void teardown() override;
   // Starts the container through the API unless its restart policy has
   // brought it back already, then waits until it answers HTTP.
@@ -62,6 +63,17 @@ class ComposeStack final : public RunningStack {
   Status reload(const std::string& service, const std::string& new_config_text) override;
   Status reload_files(const std::string& service, const std::vector<ConfigFileText>& files) override;
   void set_expected_down(const std::string& service, bool down) override;
+
+  // Process faults' means on an attached container, for the process seam
+  // RunningStack is getting (signal, freeze): not overrides yet.
+  // A signal from the host with kill(2) to the container's first process
+  // (docker-init passes it on to the server): never the Engine API's kill,
+  // after which the daemon would no longer apply the restart policy.
+  Status signal(const std::string& service, int sig);
+  // The Engine API's pause and unpause (the freezer cgroup); an unpause of
+  // a container that is not paused counts as done.
+  Status pause(const std::string& service);
+  Status unpause(const std::string& service);
 
   // The container's first process now, read afresh; 0 when it is not
   // running. Updates services()' paths when the pid changed.
@@ -88,6 +100,7 @@ class ComposeStack final : public RunningStack {
   std::vector<bool> expected_down_;
   std::vector<bool> exit_reported_;
   std::vector<ServiceExit> service_exits_;
+  std::vector<bool> paused_by_us_;  // teardown thaws what a fault left frozen
   // By instance index, then path inside the container: the bytes found
   // before faultline's first write, which teardown and a failed check put
   // back.
