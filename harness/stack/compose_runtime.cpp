@@ -215,6 +215,11 @@ Result<std::unique_ptr<RunningStack>> compose_bring_up(const experiment::Experim
     if (svc.kind == experiment::ServiceKind::haproxy || svc.kind == experiment::ServiceKind::nginx) {
       at.config_file = server_config_file(svc.kind, info.state.pid, root);
       inst.config_path = root + at.config_file;
+      // The server runs the team's file itself, not a copy: set, so that
+      // a config rewrite goes through reload_files (written in place and
+      // checked inside the container), and HAProxy's shares come from its
+      // own counters (the team's servers send no backend header).
+      inst.team_config = at.config_file;
     }
     if (svc.kind == experiment::ServiceKind::haproxy) {
       const std::string text = read_text(inst.config_path);
