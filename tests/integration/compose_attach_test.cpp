@@ -7,6 +7,7 @@
 // container's own nft ruleset and qdiscs compared. The project is taken
 // down at the end whatever happened (ComposeProject's destructor).
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -16,6 +17,10 @@
 #include <sstream>
 #include <thread>
 
+#include "harness/common/scratch_dir.h"
+#include "harness/stack/http_probe.h"
+#include "harness/stack/run_registry.h"
+#include "harness/stack/runtime.h"
 #include "journal_helpers.h"
 #include "tests/skip.h"
 
@@ -52,7 +57,8 @@ std::string docker_missing() {
 // REQUIRE fails.
 class ComposeProject {
  public:
-  explicit ComposeProject(std::string name) : name_(std::move(name)) {
+  explicit ComposeProject(std::string name, std::string file = kComposeFile)
+      : name_(std::move(name)), file_(std::move(file)) {
     down();  // a project of the same name left by a killed run of this test
     up_log_ = shell(compose("up -d") + " 2>&1");
   }
@@ -63,7 +69,7 @@ class ComposeProject {
   const std::string& name() const { return name_; }
   const std::string& up_log() const { return up_log_; }
   std::string compose(const std::string& args) const {
-    return kCompose + " -p " + name_ + " -f " + kComposeFile + " " + args;
+    return kCompose + " -p " + name_ + " -f " + file_ + " " + args;
   }
   // The ids of its containers, one a line, by its label alone.
   std::string ids() const {
@@ -90,6 +96,7 @@ class ComposeProject {
   void down() const { shell(compose("down -v --remove-orphans") + " >/dev/null 2>&1"); }
 
   std::string name_;
+  std::string file_;
   std::string up_log_;
 };
 
@@ -288,4 +295,109 @@ TEST_CASE("runtime compose: a missing service or a stopped project is refused wi
   for (const auto& c : after) {
     CHECK_FALSE(c["State"]["Running"].get<bool>());
   }
+}
+
+namespace {
+
+// The body web1 serves now, polled until it is `want` (a reload takes
+// effect when nginx's new workers start) or 5 s passed.
+std::string body_becomes(const std::string& address, const std::string& want) {
+  std::string body;
+  for (int i = 0; i < 50; ++i) {
+    if (auto resp = faultline::stack::http_get(address, 80, "/", std::chrono::milliseconds(500))) {
+      body = resp->body;
+      if (body == want) {
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return body;
+}
+
+}  // namespace
+
+TEST_CASE("runtime compose: an nginx config is edited in its container, checked, reloaded and put back",
+          "[integration][compose][docker-host]") {
+  if (!is_root()) {
+    FAULTLINE_SKIP("needs root to enter the containers' namespaces (CI runs as root)");
+  }
+  if (const std::string missing = docker_missing(); !missing.empty()) {
+    FAULTLINE_SKIP(missing);
+  }
+  // A copy of the project whose web config is mounted read-write, as a
+  // team may mount it: the edit is written through the bind mount, so the
+  // test's source tree is never the file changed.
+  faultline::ScratchDir dir("faultline-compose-edit");
+  for (const char* f : {"haproxy.cfg", "web.conf"}) {
+    fs::copy_file(kComposeDir + "/" + f, dir.path() + "/" + f);
+  }
+  std::string compose_text = read_file(kComposeFile);
+  for (size_t at; (at = compose_text.find("web.conf:/etc/nginx/nginx.conf:ro")) != std::string::npos;) {
+    compose_text.replace(at, std::string("web.conf:/etc/nginx/nginx.conf:ro").size(),
+                         "web.conf:/etc/nginx/nginx.conf");
+  }
+  std::ofstream(dir.path() + "/docker-compose.yml") << compose_text;
+  const std::string host_file = dir.path() + "/web.conf";
+  const std::string original = read_file(host_file);
+  struct stat found {};
+  REQUIRE(::stat(host_file.c_str(), &found) == 0);
+
+  ComposeProject project(project_name("e"), dir.path() + "/docker-compose.yml");
+  INFO(project.up_log());
+  REQUIRE(all_running(project.inspect(), 3));
+
+  faultline::experiment::Experiment exp;
+  exp.stack.runtime = faultline::experiment::kRuntimeCompose;
+  exp.stack.project = project.name();
+  for (const char* name : {"web1", "web2"}) {
+    faultline::experiment::Service web;
+    web.name = name;
+    web.kind = faultline::experiment::ServiceKind::nginx;
+    exp.stack.services.push_back(web);
+  }
+  exp.load.target = "web1";
+  faultline::ScratchDir registry("faultline-compose-registry");
+  auto id = faultline::stack::create_run(registry.path());
+  REQUIRE(id.ok());
+  auto up = faultline::stack::compose_bring_up(exp, *id);
+  INFO((up ? std::string() : up.error().message));
+  REQUIRE(up.ok());
+  auto& stack = **up;
+  const std::string address = stack.find("web1")->planned.address;
+  CHECK(body_becomes(address, "ok from web1\n") == "ok from web1\n");
+
+  std::string changed = original;
+  const std::string answer = "return 200 \"ok from $hostname\\n\";";
+  REQUIRE(changed.find(answer) != std::string::npos);
+  changed.replace(changed.find(answer), answer.size(), "return 200 \"changed\\n\";");
+  REQUIRE(stack.reload("web1", changed).ok());
+  CHECK(body_becomes(address, "changed\n") == "changed\n");
+  // Written in place: the host's file is the one the container reads.
+  CHECK(read_file(host_file) == changed);
+
+  // A config nginx -t rejects is not applied, and the file stays as it was.
+  const auto rejected = stack.reload("web1", "events {}\nhttp { no_such_directive on; }\n");
+  REQUIRE_FALSE(rejected.ok());
+  CHECK_THAT(rejected.error().message, Catch::Contains("fails nginx -t"));
+  CHECK(read_file(host_file) == changed);
+
+  // Teardown puts the bytes found back, in the same file, and reloads them.
+  stack.teardown();
+  CHECK(read_file(host_file) == original);
+  struct stat now {};
+  REQUIRE(::stat(host_file.c_str(), &now) == 0);
+  CHECK(now.st_ino == found.st_ino);
+  CHECK(body_becomes(address, "ok from web1\n") == "ok from web1\n");
+  // The bind mount is intact: the container still reads the host's file.
+  const json after = project.inspect();
+  REQUIRE(all_running(after, 3));
+  for (const auto& c : after) {
+    if (c["Config"]["Labels"]["com.docker.compose.service"] == "web1") {
+      const std::string pid = std::to_string(c["State"]["Pid"].get<int>());
+      CHECK(read_file("/proc/" + pid + "/root/etc/nginx/nginx.conf") == original);
+      CHECK(c["RestartCount"] == 0);
+    }
+  }
+  faultline::stack::release_run(*id);
 }
