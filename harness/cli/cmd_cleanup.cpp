@@ -61,8 +61,9 @@ const CommandRegistration registration{
               app.description(
                   "Remove what runs that were killed without a chance to clean up (SIGKILL) left behind:\n"
                   "their processes, namespaces, links, control groups, firewall rules (the ACCEPT rule\n"
-                  "a run adds for its bridge on a host where Docker runs) and files. Runs whose faultline\n"
-                  "process is still alive are never touched.");
+                  "a run adds for its bridge on a host where Docker runs) and files, and the containers\n"
+                  "and network of runs on runtime docker (when a Docker daemon answers; found by the\n"
+                  "label org.faultline.run). Runs whose faultline process is still alive are never touched.");
               auto opts = std::make_shared<CleanupOptions>();
               app.add_option("--registry", opts->registry, "run registry folder")->capture_default_str();
               return [opts] { return cleanup(*opts); };

@@ -10,9 +10,11 @@
 #include <set>
 #include <thread>
 
+#include "harness/platform/docker_api.h"
 #include "harness/platform/netlink.h"
 #include "harness/platform/netns.h"
 #include "harness/platform/process.h"
+#include "harness/stack/docker_cleanup.h"
 #include "harness/stack/host_firewall.h"
 #include "harness/stack/names.h"
 
@@ -177,6 +179,11 @@ CleanupReport cleanup_stale_runs(const std::string& base_dir) {
 }
 
 CleanupReport cleanup_stale_runs(const std::string& base_dir, const CleanupFilter& filter) {
+  return cleanup_stale_runs(base_dir, filter, platform::kDockerSocket);
+}
+
+CleanupReport cleanup_stale_runs(const std::string& base_dir, const CleanupFilter& filter,
+                                 const std::string& docker_socket) {
   CleanupReport report;
   auto wanted = [&](const std::string& id) {
     return filter.run_ids.empty() ||
@@ -207,6 +214,14 @@ CleanupReport cleanup_stale_runs(const std::string& base_dir, const CleanupFilte
       }
     }
   }
+
+  // The docker runtime's containers before the registry directories they
+  // have mounted go.
+  docker::SweepScope scope{wanted, live_registered, {}};
+  for (const auto& [run_id, left] : by_run) {
+    scope.stale.insert(run_id);
+  }
+  docker::sweep_stale_docker_runs(docker_socket, scope, report);
 
   std::set<std::string> present_links;
   auto sock = platform::RouteSocket::open();

@@ -20,7 +20,10 @@ struct CleanupReport {
 // namespaces and bridge rules named like a run's (flbr-<id>, flv-<id>-<n>,
 // fl-<id>-<service>, comment "faultline:<id> owner=...") that no registry
 // directory here accounts for, unless the owner named in their link alias
-// or rule comment is alive. Runs whose owner is alive are never touched.
+// or rule comment is alive. On a host where a Docker daemon answers, also
+// removes the containers and networks of the docker runtime's stale runs,
+// found by their run label (docker_cleanup.h). Runs whose owner is alive
+// are never touched.
 CleanupReport cleanup_stale_runs(const std::string& base_dir = kDefaultRegistryDir);
 
 // Limits a cleanup to some runs (tests that simulate a crash use it so they
@@ -29,5 +32,8 @@ struct CleanupFilter {
   std::vector<std::string> run_ids;
 };
 CleanupReport cleanup_stale_runs(const std::string& base_dir, const CleanupFilter& filter);
+// The same, asking the Docker daemon at `docker_socket` (tests give a fake's).
+CleanupReport cleanup_stale_runs(const std::string& base_dir, const CleanupFilter& filter,
+                                 const std::string& docker_socket);
 
 }  // namespace faultline::stack

@@ -6,7 +6,19 @@
 
 #include <utility>
 
+#include "harness/stack/run_registry.h"
+
 namespace faultline::stack::docker {
+
+namespace {
+
+// The labels of everything a run makes: its run id, and this process as
+// its owner.
+platform::Labels run_labels(const RunIdentity& id) {
+  return {{kRunLabel, id.run_id}, {kOwnerLabel, owner_token()}};
+}
+
+}  // namespace
 
 std::string network_name(const std::string& run_id) {
   return "faultline-" + run_id;
@@ -32,7 +44,7 @@ Plan docker_plan(Plan plan, const std::string& run_id) {
 platform::NetworkSpec network_spec(const Plan& plan, const RunIdentity& id) {
   platform::NetworkSpec spec;
   spec.name = network_name(id.run_id);
-  spec.labels = {{kRunLabel, id.run_id}};
+  spec.labels = run_labels(id);
   spec.subnet = plan.subnet;
   spec.gateway = plan.bridge_address;
   spec.bridge_name = plan.bridge;
@@ -71,7 +83,8 @@ platform::ContainerSpec container_spec(const experiment::Service& svc, const Pla
   spec.name = container_name(id.run_id, svc.name);
   spec.image = svc.image;
   spec.cmd = server_command(svc.kind, in_container, !svc.has_own_config(), log_dir);
-  spec.labels = {{kRunLabel, id.run_id}, {kServiceLabel, svc.name}};
+  spec.labels = run_labels(id);
+  spec.labels[kServiceLabel] = svc.name;
   // The run folder at the same path: the rendered config names its pid
   // file, logs and HAProxy's stats socket there, and the host reaches them
   // where it wrote them.

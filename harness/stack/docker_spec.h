@@ -16,6 +16,11 @@ namespace faultline::stack::docker {
 // run's leftovers by them, never by name alone.
 inline constexpr const char* kRunLabel = "org.faultline.run";
 inline constexpr const char* kServiceLabel = "org.faultline.service";
+// "<pid>:<start time>" of the faultline process that owns the run, as in the
+// netns runtime's link aliases: `faultline cleanup` removes the containers
+// and network of a run whose registry directory is gone only once that
+// process has exited.
+inline constexpr const char* kOwnerLabel = "org.faultline.owner";
 
 // faultline-<run id>: the run's network, as `docker network ls` shows it.
 std::string network_name(const std::string& run_id);
@@ -45,7 +50,7 @@ std::vector<std::string> server_command(experiment::ServiceKind kind, const std:
 // run folder mounted at the same path (its sockets, logs and pid files are
 // where the rendered config says), docker-init as pid 1, the planned
 // address on the run's network with the service's name as alias, and the
-// run's labels.
+// run's labels with the service's.
 platform::ContainerSpec container_spec(const experiment::Service& svc, const PlannedService& planned,
                                        const RunIdentity& id, const std::string& host_config,
                                        const std::string& log_dir);

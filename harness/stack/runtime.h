@@ -42,8 +42,7 @@ Result<std::unique_ptr<RunningStack>> netns_bring_up(const experiment::Experimen
                                                      const ProgressFn& progress = {});
 
 // Containers from each service's image on a Docker network of the run's
-// own, through the Docker Engine API at `socket`: docker_runtime.cpp. Not
-// in runtime_named's table yet: it cannot reload, restart or inject faults.
+// own, through the Docker Engine API at `socket`: docker_runtime.cpp.
 StackRuntime& docker_runtime();
 // Its bring-up: network, rendered configs, one container per service;
 // waits until every service answers HTTP from the host. On failure every

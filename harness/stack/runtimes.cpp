@@ -11,6 +11,7 @@ namespace faultline::stack {
 StackRuntime* runtime_named(const std::string& name) {
   static const std::map<std::string, StackRuntime& (*)()> runtimes = {
       {"netns", &netns_runtime},
+      {"docker", &docker_runtime},
       {"compose", &compose_runtime},
   };
   const auto it = runtimes.find(name);

@@ -7,6 +7,7 @@
 
 #include "harness/platform/docker_json.h"
 #include "harness/stack/names.h"
+#include "harness/stack/run_registry.h"
 #include "tests/stack/stack_fixtures.h"
 
 namespace faultline::stack::docker {
@@ -98,6 +99,24 @@ TEST_CASE("a service's container: image, config mounted read-only, run folder, i
   const auto& endpoint = body["NetworkingConfig"]["EndpointsConfig"]["faultline-abc123"];
   CHECK(endpoint["IPAMConfig"]["IPv4Address"] == "10.213.7.11");
   CHECK(endpoint["Aliases"] == nlohmann::json::array({"web1"}));
+}
+
+TEST_CASE("the run's network and containers name this process as their owner", "[stack][docker]") {
+  const auto exp = docker_experiment();
+  const Plan plan = docker_plan(fixed_plan(exp), kId.run_id);
+  const auto network = network_spec(plan, kId);
+  const auto container = container_spec(exp.stack.services[1], plan.services[1], kId,
+                                        "/run/faultline/abc123/web1/nginx.conf", "");
+  for (const auto* labels : {&network.labels, &container.labels}) {
+    REQUIRE(labels->count(kOwnerLabel) == 1);
+    // The token the netns runtime writes into its links' aliases, so that
+    // cleanup judges both runtimes' leftovers alike.
+    CHECK(labels->at(kOwnerLabel) == owner_token());
+    CHECK(owner_token_alive(labels->at(kOwnerLabel)));
+    CHECK(labels->at(kRunLabel) == "abc123");
+  }
+  CHECK(container.labels.at(kServiceLabel) == "web1");
+  CHECK(network.labels.count(kServiceLabel) == 0);
 }
 
 TEST_CASE("config_path falls back to the kind's default", "[stack][docker]") {
