@@ -401,3 +401,78 @@ TEST_CASE("runtime compose: an nginx config is edited in its container, checked,
   }
   faultline::stack::release_run(*id);
 }
+
+TEST_CASE("runtime compose: a container its restart policy restarted is found again, with its new namespace",
+          "[integration][compose][docker-host]") {
+  if (!is_root()) {
+    FAULTLINE_SKIP("needs root to enter the containers' namespaces (CI runs as root)");
+  }
+  if (const std::string missing = docker_missing(); !missing.empty()) {
+    FAULTLINE_SKIP(missing);
+  }
+  ComposeProject project(project_name("k"));
+  INFO(project.up_log());
+  REQUIRE(all_running(project.inspect(), 3));
+  faultline::experiment::Experiment exp;
+  exp.stack.runtime = faultline::experiment::kRuntimeCompose;
+  exp.stack.project = project.name();
+  faultline::experiment::Service web;
+  web.name = "web1";
+  web.kind = faultline::experiment::ServiceKind::nginx;
+  exp.stack.services.push_back(web);
+  exp.load.target = "web1";
+  faultline::ScratchDir registry("faultline-compose-registry");
+  auto id = faultline::stack::create_run(registry.path());
+  REQUIRE(id.ok());
+  auto up = faultline::stack::compose_bring_up(exp, *id);
+  INFO((up ? std::string() : up.error().message));
+  REQUIRE(up.ok());
+  auto& stack = **up;
+  const pid_t before = stack.find("web1")->pid;
+  REQUIRE(before > 0);
+
+  // A crash, as the restart policy sees one: a signal from the host, not
+  // the Engine API (after which Docker would leave the container down).
+  REQUIRE(::kill(before, SIGKILL) == 0);
+  pid_t now = before;
+  for (int i = 0; i < 150 && (now == before || now <= 0); ++i) {
+    const auto alive = stack.check_alive();
+    INFO((alive ? std::string() : alive.error().message));
+    CHECK(alive.ok());  // restarting or restarted: not a dead server
+    now = stack.find("web1")->pid;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(now != before);
+  bool said = false;
+  for (const auto& e : stack.take_service_exits()) {
+    CHECK_FALSE(e.fatal);
+    said |= e.service == "web1";
+  }
+  CHECK(said);
+  // in_netns enters the new process's namespace. (The kernel may give a
+  // new namespace the old one's inode number, so this shows that the new
+  // pid was used, which the pid check above already requires to differ.)
+  struct stat expected {};
+  REQUIRE(::stat(("/proc/" + std::to_string(now) + "/ns/net").c_str(), &expected) == 0);
+  ino_t entered = 0;
+  REQUIRE(stack
+              .in_netns("web1",
+                        [&]() -> faultline::Status {
+                          struct stat self {};
+                          ::stat("/proc/thread-self/ns/net", &self);
+                          entered = self.st_ino;
+                          return {};
+                        })
+              .ok());
+  CHECK(entered == expected.st_ino);
+  // Back already: restart() starts nothing more.
+  REQUIRE(stack.restart("web1").ok());
+  for (const auto& c : project.inspect()) {
+    if (c["Config"]["Labels"]["com.docker.compose.service"] == "web1") {
+      CHECK(c["RestartCount"] == 1);
+      CHECK(c["State"]["Running"] == true);
+    }
+  }
+  stack.teardown();
+  faultline::stack::release_run(*id);
+}
