@@ -78,9 +78,6 @@ class ComposeStack final : public RunningStack {
   // The container's first process now, read afresh; 0 when it is not
   // running. Updates services()' paths when the pid changed.
   Result<int> current_pid(size_t i);
-  // Every file faultline changed and has not put back yet (host-side paths
-  // through the pid current when written); for tests.
-  size_t changed_files() const { return originals_.size(); }
 
  private:
   std::optional<size_t> index_of(const std::string& instance) const;
