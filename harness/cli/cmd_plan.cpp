@@ -39,6 +39,16 @@ int plan_command(const PlanCommandOptions& opts) {
                              opts.exp.file, missing);
     return runner::kPreflightExitCode;
   }
+  if (v->exp.stack.runtime == experiment::kRuntimeCompose) {
+    // gather_plan plans a bridge and configs of faultline's own; on compose
+    // the addresses and configs are those of the project as it runs, which
+    // the plan would only pretend to know.
+    std::cerr << fmt::format(
+        "{}: runtime compose attaches to project '{}' as it runs: its addresses and configs are the "
+        "project's, which 'faultline plan' does not read yet ('faultline run' prints them as it attaches)\n",
+        opts.exp.file, v->exp.stack.project);
+    return runner::kPreflightExitCode;
+  }
   runner::PlanOptions options;
   options.registry_dir = opts.registry;
   options.render_configs = opts.configs;
@@ -60,11 +70,12 @@ const CommandRegistration registration{
                   "    and reverted, what it does) and notes, the objectives and abort conditions.\n"
                   "Makes the checks 'faultline validate' makes first: errors are printed as it prints\n"
                   "them and exit 2, warnings are printed on stderr and the plan goes on. An\n"
-                  "experiment on a runtime this faultline has not built yet (compose), or that it\n"
-                  "cannot run on it yet (a team's own config on docker), has no plan: exit 6, as its\n"
-                  "run's preflight. On runtime docker it also names the containers, images (as the\n"
-                  "daemon has them; nothing is pulled), config paths and network. Starts nothing and\n"
-                  "creates nothing but a scratch folder it removes; no root needed.");
+                  "experiment on runtime compose has no plan yet (its addresses and configs are the\n"
+                  "running project's), nor one this faultline cannot run yet (a team's own config on\n"
+                  "docker): exit 6, as its run's preflight. On runtime docker it also names the\n"
+                  "containers, images (as the daemon has them; nothing is pulled), config paths and\n"
+                  "network. Starts nothing and creates nothing but a scratch folder it removes; no\n"
+                  "root needed.");
               auto opts = std::make_shared<PlanCommandOptions>();
               add_experiment_options(app, opts->exp);
               app.add_flag("--configs", opts->configs,

@@ -7,6 +7,7 @@
 
 #include "harness/runner/crossing_faults.h"
 #include "harness/runner/recovery_tail.h"
+#include "harness/stack/compose_check.h"
 #include "harness/stack/own_config.h"
 #include "harness/stack/stack.h"
 
@@ -126,6 +127,11 @@ std::optional<ValidatedExperiment> validate(const std::string& path,
   v.faults = faults::bind_method(v.exp, diags);
   if (!diags.has_errors()) {
     check_crossing_faults(v.exp, v.faults, diags);
+  }
+  if (!diags.has_errors()) {
+    // runtime compose: the project as it runs, read only (a warning when
+    // there is no daemon or it is not running; the run then refuses).
+    stack::compose::check_project(v.exp, diags);
   }
   if (!diags.has_errors() && options.check_faults_before_run) {
     // Last, and only on an otherwise valid file: these run the servers'

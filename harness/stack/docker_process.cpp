@@ -15,7 +15,7 @@
 #include <cstring>
 #include <string>
 
-#include "harness/platform/cgroup_edit.h"
+#include "harness/stack/container_limit.h"
 #include "harness/stack/docker_spec.h"
 #include "harness/stack/docker_stack.h"
 
@@ -62,43 +62,6 @@ class PausedContainer final : public ServiceHold {
   std::string id_;
   std::string name_;
   bool released_ = false;
-};
-
-// Limits written into the container's own group: its processes are in it
-// already, so there is nothing to move; lift writes the originals back.
-class ContainerGroupLimit final : public ServiceLimit {
- public:
-  ContainerGroupLimit(platform::CgroupFileEdits edits, std::string name)
-      : edits_(std::move(edits)), name_(std::move(name)) {}
-
-  platform::CgroupVersion version() const override { return edits_.version(); }
-  Status write(const std::string& file, const std::string& value) override {
-    return edits_.write(file, value);
-  }
-  Result<std::string> read(const std::string& file) const override { return edits_.read(file); }
-  bool has(const std::string& file) const override { return edits_.has(file); }
-  Status enforce() override { return {}; }
-  Status lift() override { return edits_.restore(); }
-  bool active() const override { return edits_.changed(); }
-
-  std::string mechanism(const std::string& file) const override {
-    std::string text =
-        fmt::format("cgroup {} ({} of {}, container {}'s own group)",
-                    version() == platform::CgroupVersion::v2 ? "v2" : "v1", file, edits_.dir(), name_);
-    const auto& written = edits_.written();
-    for (size_t k = 0; k < written.size(); ++k) {
-      text += fmt::format("{}{} written to {} in place of {}", k == 0 ? ": " : ", ", written[k].value,
-                          written[k].file, written[k].original);
-    }
-    if (!written.empty()) {
-      text += "; the originals written back on revert";
-    }
-    return text;
-  }
-
- private:
-  platform::CgroupFileEdits edits_;
-  std::string name_;
 };
 
 }  // namespace
@@ -172,17 +135,14 @@ Result<std::unique_ptr<ServiceLimit>> DockerStack::limit_service(const std::stri
   if (!info->state.running || info->state.pid <= 0) {
     return Error{fmt::format("{} has no running process (its container is {})", service, info->state.status)};
   }
-  auto group = platform::cgroup_of_process(info->state.pid, controller);
-  if (!group) {
-    return Error{fmt::format("{}: {}", service, group.error().message)};
-  }
-  // The originals, kept in the service's folder while they are changed: a
-  // run killed before its revert leaves what it takes to write them back
+  // The originals are kept in the service's folder while they are changed
   // (the run's containers go with the run; an attached one would not).
-  const std::string record = services_[*i].log_dir + "/cgroup-originals." + controller;
-  platform::CgroupFileEdits edits(group->version, group->dir, record);
-  return std::unique_ptr<ServiceLimit>(
-      std::make_unique<ContainerGroupLimit>(std::move(edits), container_name(id_.run_id, service)));
+  auto limit = container_group_limit(info->state.pid, controller, container_name(id_.run_id, service),
+                                     services_[*i].log_dir + "/cgroup-originals." + controller);
+  if (!limit) {
+    return Error{fmt::format("{}: {}", service, limit.error().message)};
+  }
+  return limit;
 }
 
 Status DockerStack::restart(const std::string& service) {

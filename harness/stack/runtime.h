@@ -51,6 +51,19 @@ Result<std::unique_ptr<RunningStack>> docker_bring_up(const experiment::Experime
                                                       const RunIdentity& id, const ProgressFn& progress = {},
                                                       const std::string& socket = "/var/run/docker.sock");
 
+// Attaches to the running Compose project `stack.project` through the
+// Docker Engine API at `socket`: compose_runtime.cpp. It creates and
+// removes no container; faults are applied to the project's containers and
+// reverted, and teardown puts back any config file still changed.
+StackRuntime& compose_runtime();
+// Its bring-up: the containers of each service found by their Compose
+// labels (a refusal, listing what exists, when the project is not running
+// or a service is missing), and the plan from their addresses on the
+// project's network.
+Result<std::unique_ptr<RunningStack>> compose_bring_up(const experiment::Experiment& exp,
+                                                       const RunIdentity& id, const ProgressFn& progress = {},
+                                                       const std::string& socket = "/var/run/docker.sock");
+
 // The runtime an experiment's `stack.runtime` names, or nullptr. A new
 // runtime is its own files plus one line in runtimes.cpp; the runner asks
 // only this.

@@ -12,6 +12,7 @@ StackRuntime* runtime_named(const std::string& name) {
   static const std::map<std::string, StackRuntime& (*)()> runtimes = {
       {"netns", &netns_runtime},
       {"docker", &docker_runtime},
+      {"compose", &compose_runtime},
   };
   const auto it = runtimes.find(name);
   return it == runtimes.end() ? nullptr : &it->second();

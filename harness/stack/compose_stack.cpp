@@ -1,0 +1,593 @@
+// runtime compose: the attached project's containers as a RunningStack
+// (compose_stack.h).
+
+#include "harness/stack/compose_stack.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "harness/common/text.h"
+#include "harness/platform/command.h"
+#include "harness/platform/netns.h"
+#include "harness/platform/unique_fd.h"
+#include "harness/stack/haproxy_conf.h"
+#include "harness/stack/http_probe.h"
+
+namespace faultline::stack::compose {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kRestartTimeout = 30s;
+
+std::string host_path(int pid, const std::string& inside) {
+  return fmt::format("/proc/{}/root{}", pid, inside);
+}
+
+// "/proc/<pid>/root/etc/nginx/nginx.conf" -> "/etc/nginx/nginx.conf": a
+// path a fault read through an earlier pid, as the container names it.
+std::optional<std::string> inside_path(const std::string& path) {
+  if (!starts_with(path, "/proc/")) {
+    return std::nullopt;
+  }
+  const auto root = path.find("/root/", 6);
+  if (root == std::string::npos) {
+    return std::nullopt;
+  }
+  return path.substr(root + 5);
+}
+
+std::vector<std::string> cmdline_of(int pid) {
+  const std::string raw = read_text(fmt::format("/proc/{}/cmdline", pid));
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < raw.size()) {
+    const size_t end = raw.find('\0', start);
+    out.push_back(raw.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) {
+      break;
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+std::vector<int> children_of(int pid) {
+  std::vector<int> out;
+  for (const auto& word : split_words(read_text(fmt::format("/proc/{}/task/{}/children", pid, pid)))) {
+    try {
+      out.push_back(std::stoi(word));
+    } catch (const std::exception&) {
+    }
+  }
+  return out;
+}
+
+// The nginx master: the container's first process when that is nginx,
+// else its nginx child (docker-init, tini or a shell in front). A SIGHUP
+// to docker-init would reach it too, but a shell would not pass it on.
+int nginx_master(int pid) {
+  if (trim(read_text(fmt::format("/proc/{}/comm", pid))) == "nginx") {
+    return pid;
+  }
+  for (int child : children_of(pid)) {
+    if (trim(read_text(fmt::format("/proc/{}/comm", child))) == "nginx") {
+      return child;
+    }
+  }
+  return pid;
+}
+
+}  // namespace
+
+std::optional<std::string> config_file_in_command(experiment::ServiceKind kind,
+                                                  const std::vector<std::string>& args) {
+  const std::string program = kind == experiment::ServiceKind::haproxy ? "haproxy" : "nginx";
+  const std::string flag = kind == experiment::ServiceKind::haproxy ? "-f" : "-c";
+  bool in_server = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (!in_server) {
+      in_server = fs::path(args[i]).filename() == program;
+      continue;
+    }
+    if (args[i] == flag && i + 1 < args.size()) {
+      return args[i + 1];
+    }
+    if (args[i].size() > flag.size() && starts_with(args[i], flag)) {
+      return args[i].substr(flag.size());  // "-f/etc/haproxy/haproxy.cfg"
+    }
+  }
+  return std::nullopt;
+}
+
+std::string server_config_file(experiment::ServiceKind kind, int pid, const std::string& root) {
+  std::vector<int> pids = {pid};
+  for (int child : children_of(pid)) {
+    pids.push_back(child);
+  }
+  for (int p : pids) {
+    if (auto file = config_file_in_command(kind, cmdline_of(p)); file && !file->empty()) {
+      // nginx reads a relative -c from its prefix; the image's working
+      // directory is the best guess faultline has, and "/" the usual one.
+      return file->front() == '/' ? *file : "/" + *file;
+    }
+  }
+  const std::vector<std::string> candidates =
+      kind == experiment::ServiceKind::haproxy
+          ? std::vector<std::string>{"/etc/haproxy/haproxy.cfg", "/usr/local/etc/haproxy/haproxy.cfg"}
+          : std::vector<std::string>{"/etc/nginx/nginx.conf"};
+  for (const auto& c : candidates) {
+    std::error_code ec;
+    if (fs::exists(root + c, ec)) {
+      return c;
+    }
+  }
+  return candidates.front();
+}
+
+std::string admin_socket_of(const std::string& config_text) {
+  auto config = haproxy_conf::parse(config_text, "haproxy.cfg");
+  if (!config) {
+    return {};
+  }
+  for (const auto& s : haproxy_conf::stats_sockets(*config)) {
+    if (s.level == "admin" && !s.path.empty()) {
+      return s.path;
+    }
+  }
+  return {};
+}
+
+Status write_in_place(const std::string& path, const std::string& text) {
+  platform::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    const int err = errno;
+    if (err == EROFS || err == EACCES) {
+      return Error{fmt::format("{} is read-only in the container ({}): faultline cannot change it", path,
+                               std::strerror(err))};
+    }
+    return Error{fmt::format("cannot open {}: {}", path, std::strerror(err))};
+  }
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return Error{fmt::format("cannot write {}: {}", path, std::strerror(errno))};
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::ftruncate(fd.get(), static_cast<off_t>(text.size())) != 0) {
+    return Error{fmt::format("cannot truncate {}: {}", path, std::strerror(errno))};
+  }
+  return {};
+}
+
+ComposeStack::ComposeStack(platform::DockerApi api, RunIdentity id, std::string project, Plan plan,
+                           std::vector<ServiceInstance> services, std::vector<Attached> attached)
+    : api_(std::move(api)),
+      id_(std::move(id)),
+      project_(std::move(project)),
+      plan_(std::move(plan)),
+      services_(std::move(services)),
+      attached_(std::move(attached)),
+      expected_down_(services_.size(), false),
+      exit_reported_(services_.size(), false),
+      paused_by_us_(services_.size(), false) {}
+
+std::optional<size_t> ComposeStack::index_of(const std::string& instance) const {
+  for (size_t i = 0; i < services_.size(); ++i) {
+    if (services_[i].planned.name == instance) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<size_t> ComposeStack::indexes_of(const std::string& service) const {
+  if (auto i = index_of(service)) {
+    return {*i};
+  }
+  std::vector<size_t> out;
+  for (size_t i = 0; i < attached_.size(); ++i) {
+    if (attached_[i].container.service == service) {
+      out.push_back(i);
+    }
+  }
+  return out;
+}
+
+Result<platform::ContainerInfo> ComposeStack::read(size_t i) {
+  auto& c = attached_[i].container;
+  auto info = api_.inspect(c.id);
+  if (info || !info.error().not_found()) {
+    return info.to_result();
+  }
+  // Gone by that id: `docker compose up` may have recreated it. The same
+  // service and number of the same project is the same service to a drill.
+  auto listed = list_project(api_, project_);
+  if (!listed) {
+    return listed.error();
+  }
+  for (const auto& pc : *listed) {
+    if (pc.service == c.service && pc.number == c.number) {
+      c.id = pc.id;
+      c.name = pc.name;
+      return api_.inspect(c.id).to_result();
+    }
+  }
+  return Error{fmt::format("container {} of service {} is gone from Compose project '{}'", c.name, c.service,
+                           project_)};
+}
+
+void ComposeStack::set_pid(size_t i, int pid) {
+  auto& a = attached_[i];
+  if (pid == a.pid) {
+    return;
+  }
+  a.pid = pid;
+  auto& inst = services_[i];
+  inst.pid = pid;
+  if (!a.config_file.empty()) {
+    inst.config_path = host_path(pid, a.config_file);
+  }
+  if (!a.admin_socket.empty()) {
+    inst.runtime_socket = host_path(pid, a.admin_socket);
+  }
+}
+
+Result<int> ComposeStack::current_pid(size_t i) {
+  auto info = read(i);
+  if (!info) {
+    return info.error();
+  }
+  if (!info->state.running || info->state.pid <= 0) {
+    return 0;
+  }
+  set_pid(i, info->state.pid);
+  return info->state.pid;
+}
+
+Status ComposeStack::check_alive() {
+  if (torn_down_) {
+    return Error{"the stack has been torn down"};
+  }
+  for (size_t i = 0; i < services_.size(); ++i) {
+    if (expected_down_[i]) {
+      continue;
+    }
+    const auto& name = services_[i].planned.name;
+    const std::string kind = experiment::to_string(services_[i].planned.kind);
+    auto info = read(i);
+    if (!info) {
+      return Error{fmt::format("{} {}: {}", kind, name, info.error().message)};
+    }
+    const auto& st = info->state;
+    if (st.running && st.pid > 0) {
+      if (attached_[i].pid != 0 && st.pid != attached_[i].pid) {
+        // Its restart policy brought it back: a new process and a new
+        // network namespace, which the timeline should show.
+        service_exits_.push_back(
+            {name,
+             fmt::format("container {} was restarted (restart count {}, pid {} -> {})",
+                         attached_[i].container.name, info->restart_count, attached_[i].pid, st.pid),
+             false});
+      }
+      set_pid(i, st.pid);
+      exit_reported_[i] = false;
+      continue;
+    }
+    if (st.restarting) {
+      if (!exit_reported_[i]) {
+        exit_reported_[i] = true;
+        service_exits_.push_back(
+            {name,
+             fmt::format("container {} exited (code {}); its restart policy is restarting it",
+                         attached_[i].container.name, st.exit_code),
+             false});
+      }
+      continue;
+    }
+    const std::string what = fmt::format("container {} is {} with exit code {}", attached_[i].container.name,
+                                         st.status, st.exit_code);
+    if (!exit_reported_[i]) {
+      exit_reported_[i] = true;
+      service_exits_.push_back({name, what, true});
+    }
+    return Error{fmt::format("{} {} ({})", kind, name, what)};
+  }
+  return {};
+}
+
+Status ComposeStack::in_netns(const std::string& service, const std::function<Status()>& fn) {
+  if (torn_down_) {
+    return Error{"service " + service + ": the stack has been torn down"};
+  }
+  const auto indexes = indexes_of(service);
+  if (indexes.empty()) {
+    return Error{"no service named " + service + " in the stack"};
+  }
+  for (size_t i : indexes) {
+    auto pid = current_pid(i);
+    if (!pid) {
+      return Error{fmt::format("service {}: {}", service, pid.error().message)};
+    }
+    if (*pid == 0) {
+      return Error{
+          fmt::format("service {}: container {} is not running", service, attached_[i].container.name)};
+    }
+    const std::string path = fmt::format("/proc/{}/ns/net", *pid);
+    platform::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+      return Error{fmt::format("service {}: cannot open {}: {}", service, path, std::strerror(errno))};
+    }
+    if (auto st = platform::run_in_netns(fd.get(), fn); !st) {
+      return st;
+    }
+  }
+  return {};
+}
+
+void ComposeStack::set_expected_down(const std::string& service, bool down) {
+  for (size_t i : indexes_of(service)) {
+    expected_down_[i] = down;
+  }
+}
+
+Status ComposeStack::signal(const std::string& service, int sig) {
+  const auto indexes = indexes_of(service);
+  if (indexes.empty()) {
+    return Error{"no service named " + service + " in the stack"};
+  }
+  for (size_t i : indexes) {
+    auto pid = current_pid(i);
+    if (!pid) {
+      return Error{fmt::format("service {}: {}", service, pid.error().message)};
+    }
+    if (*pid == 0) {
+      return Error{
+          fmt::format("service {}: container {} is not running", service, attached_[i].container.name)};
+    }
+    if (::kill(*pid, sig) != 0) {
+      return Error{fmt::format("service {}: cannot signal pid {}: {}", service, *pid, std::strerror(errno))};
+    }
+  }
+  return {};
+}
+
+Status ComposeStack::pause(const std::string& service) {
+  const auto indexes = indexes_of(service);
+  if (indexes.empty()) {
+    return Error{"no service named " + service + " in the stack"};
+  }
+  for (size_t i : indexes) {
+    if (auto st = api_.pause(attached_[i].container.id); !st && !st.error().conflict()) {
+      return Error{fmt::format("service {}: {}", service, st.error().describe())};
+    }
+    paused_by_us_[i] = true;
+  }
+  return {};
+}
+
+Status ComposeStack::unpause(const std::string& service) {
+  Status out;
+  for (size_t i : indexes_of(service)) {
+    auto info = read(i);
+    if (info && !info->state.paused) {
+      continue;  // never paused, or thawed already: the API would answer 500
+    }
+    if (auto st = api_.unpause(attached_[i].container.id); !st && out) {
+      out = Error{fmt::format("service {}: {}", service, st.error().describe())};
+      continue;
+    }
+    paused_by_us_[i] = false;
+  }
+  return out;
+}
+
+Status ComposeStack::restart(const std::string& service) {
+  const auto indexes = indexes_of(service);
+  if (indexes.empty()) {
+    return Error{"no service named " + service + " in the stack"};
+  }
+  for (size_t i : indexes) {
+    auto info = read(i);
+    if (!info) {
+      return Error{fmt::format("service {}: {}", service, info.error().message)};
+    }
+    // A container its restart policy restarted (or is restarting) must
+    // not be started twice; only one that stays down gets an API start.
+    if (!info->state.running && !info->state.restarting) {
+      if (auto st = api_.start(attached_[i].container.id); !st) {
+        return Error{fmt::format("service {}: {}", service, st.error().describe())};
+      }
+    }
+    const auto deadline = std::chrono::steady_clock::now() + kRestartTimeout;
+    const auto& ps = services_[i].planned;
+    for (;;) {
+      auto pid = current_pid(i);
+      if (pid && *pid > 0 &&
+          (ps.kind == experiment::ServiceKind::process || http_get(ps.address, ps.port, "/", 250ms))) {
+        break;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return Error{
+            fmt::format("service {}: container {} did not answer at {}:{} within {} s after its start",
+                        service, attached_[i].container.name, ps.address, ps.port,
+                        std::chrono::duration_cast<std::chrono::seconds>(kRestartTimeout).count())};
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    exit_reported_[i] = false;
+  }
+  return {};
+}
+
+Status ComposeStack::write_files(size_t i, int pid,
+                                 const std::vector<std::pair<std::string, std::string>>& files) {
+  // What the bookkeeping was, for a write or check that fails: the files
+  // are then rolled back to where they were, and so is the record.
+  const auto found = originals_.find(i);
+  const std::map<std::string, std::string> saved =
+      found == originals_.end() ? std::map<std::string, std::string>{} : found->second;
+  auto& originals = originals_[i];
+  std::vector<std::pair<std::string, std::string>> written;  // inside path, text before
+  auto fail = [&](Error e) -> Status {
+    for (const auto& [inside, before] : written) {
+      if (auto st = write_in_place(host_path(pid, inside), before); !st) {
+        spdlog::warn("service {}: {}", services_[i].planned.name, st.error().message);
+      }
+    }
+    if (saved.empty()) {
+      originals_.erase(i);
+    } else {
+      originals_[i] = saved;
+    }
+    return e;
+  };
+  for (const auto& [inside, text] : files) {
+    const std::string path = host_path(pid, inside);
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+      return fail(
+          Error{fmt::format("no such config file in container {}: {}", attached_[i].container.name, inside)});
+    }
+    const std::string before = read_text(path);
+    if (auto st = write_in_place(path, text); !st) {
+      return fail(st.error());
+    }
+    written.emplace_back(inside, before);
+    if (originals.find(inside) == originals.end()) {
+      originals[inside] = before;
+    } else if (originals[inside] == text) {
+      originals.erase(inside);  // back as found
+    }
+  }
+  if (auto st = check_and_signal(i, pid); !st) {
+    return fail(st.error());
+  }
+  if (originals_[i].empty()) {
+    originals_.erase(i);
+  }
+  return {};
+}
+
+Status ComposeStack::check_and_signal(size_t i, int pid) {
+  const auto& a = attached_[i];
+  // nginx's own check, as the server reads its files: inside the
+  // container's mount namespace (its root, its includes) and network
+  // namespace (upstream names resolve through the project's DNS).
+  const std::vector<std::string> check = {"nsenter",    fmt::format("--target={}", pid),
+                                          "--mount",    "--net",
+                                          "--root",     "--wd",
+                                          "nginx",      "-t",
+                                          "-q",         "-c",
+                                          a.config_file};
+  auto out = platform::run_command(check, 20s);
+  if (!out) {
+    return out.error();
+  }
+  if (!out->succeeded()) {
+    return Error{fmt::format("service {}: the changed config fails nginx -t in container {}: {}",
+                             services_[i].planned.name, a.container.name, trim(out->err + out->out))};
+  }
+  // kill(2) from the host, never the Engine API's kill: the daemon counts
+  // an API signal as a manual stop and the restart policy would no longer
+  // apply to the container.
+  const int master = nginx_master(pid);
+  if (::kill(master, SIGHUP) != 0) {
+    return Error{fmt::format("service {}: cannot signal nginx (pid {}) to reload: {}",
+                             services_[i].planned.name, master, std::strerror(errno))};
+  }
+  return {};
+}
+
+Status ComposeStack::reload(const std::string& service, const std::string& new_config_text) {
+  auto i = index_of(service);
+  if (!i) {
+    return Error{"no service named " + service + " in the stack"};
+  }
+  return reload_files(service, {{services_[*i].config_path, new_config_text}});
+}
+
+Status ComposeStack::reload_files(const std::string& service, const std::vector<ConfigFileText>& files) {
+  auto i = index_of(service);
+  if (!i) {
+    return Error{"no service named " + service + " in the stack"};
+  }
+  if (services_[*i].planned.kind != experiment::ServiceKind::nginx) {
+    return Error{fmt::format(
+        "service {}: on runtime compose faultline changes HAProxy through its runtime API only; it does not "
+        "rewrite and reload an attached HAProxy's config",
+        service)};
+  }
+  auto pid = current_pid(*i);
+  if (!pid) {
+    return pid.error();
+  }
+  if (*pid == 0) {
+    return Error{
+        fmt::format("service {}: container {} is not running", service, attached_[*i].container.name)};
+  }
+  std::vector<std::pair<std::string, std::string>> inside;
+  for (const auto& f : files) {
+    auto path = inside_path(f.path);
+    if (!path) {
+      return Error{fmt::format("service {}: {} is not a file of its container", service, f.path)};
+    }
+    inside.emplace_back(*path, f.text);
+  }
+  return write_files(*i, *pid, inside);
+}
+
+Status ComposeStack::put_back(size_t i) {
+  const auto it = originals_.find(i);
+  if (it == originals_.end()) {
+    return {};
+  }
+  auto pid = current_pid(i);
+  if (!pid) {
+    return pid.error();
+  }
+  if (*pid == 0) {
+    return Error{fmt::format("container {} is not running: its config could not be put back",
+                             attached_[i].container.name)};
+  }
+  std::vector<std::pair<std::string, std::string>> files(it->second.begin(), it->second.end());
+  return write_files(i, *pid, files);
+}
+
+void ComposeStack::teardown() {
+  if (torn_down_) {
+    return;
+  }
+  // A fault that failed to revert may have left a container paused or a
+  // file changed: the project is the team's, so it goes back as found
+  // whatever happened.
+  for (size_t i = 0; i < services_.size(); ++i) {
+    if (paused_by_us_[i]) {
+      if (auto st = unpause(services_[i].planned.name); !st) {
+        spdlog::warn("run {}: {}", id_.run_id, st.error().message);
+      }
+    }
+    if (auto st = put_back(i); !st) {
+      spdlog::warn("run {}: service {}: {}", id_.run_id, services_[i].planned.name, st.error().message);
+    }
+  }
+  torn_down_ = true;
+}
+
+}  // namespace faultline::stack::compose
