@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "harness/common/scratch_dir.h"
+#include "harness/platform/cgroup.h"
 #include "harness/stack/http_probe.h"
 #include "harness/stack/run_registry.h"
 #include "harness/stack/runtime.h"
@@ -475,4 +476,95 @@ TEST_CASE("runtime compose: a container its restart policy restarted is found ag
   }
   stack.teardown();
   faultline::stack::release_run(*id);
+}
+
+namespace {
+
+// The inspect entry of the container of Compose service `service`.
+json container_of(const json& inspected, const std::string& service) {
+  for (const auto& c : inspected) {
+    if (c["Config"]["Labels"]["com.docker.compose.service"] == service) {
+      return c;
+    }
+  }
+  return json();
+}
+
+}  // namespace
+
+TEST_CASE("runtime compose: a pause and a CPU limit on an attached container are undone and it is as found",
+          "[integration][compose][docker-host]") {
+  if (!is_root()) {
+    FAULTLINE_SKIP("needs root to write the containers' cgroups (CI runs as root)");
+  }
+  if (const std::string missing = docker_missing(); !missing.empty()) {
+    FAULTLINE_SKIP(missing);
+  }
+  ComposeProject project(project_name("p"));
+  INFO(project.up_log());
+  json before = project.inspect();
+  REQUIRE(all_running(before, 3));
+  REQUIRE(wait_until_serving(before));
+  before = project.inspect();
+  faultline::experiment::Experiment exp;
+  exp.stack.runtime = faultline::experiment::kRuntimeCompose;
+  exp.stack.project = project.name();
+  faultline::experiment::Service web;
+  web.name = "web1";
+  web.kind = faultline::experiment::ServiceKind::nginx;
+  exp.stack.services.push_back(web);
+  exp.load.target = "web1";
+  faultline::ScratchDir registry("faultline-compose-registry");
+  auto id = faultline::stack::create_run(registry.path());
+  REQUIRE(id.ok());
+  auto up = faultline::stack::compose_bring_up(exp, *id);
+  INFO((up ? std::string() : up.error().message));
+  REQUIRE(up.ok());
+  auto& stack = **up;
+
+  // A kill would be a signal from the host, so the restart policy applies.
+  auto said = stack.kill_mechanism("web1", "KILL");
+  REQUIRE(said.ok());
+  CHECK_THAT(*said, Catch::Contains("kill(2)") && Catch::Contains("restart policy"));
+
+  // Paused through the Engine API, thawed by the hold.
+  auto hold = stack.freeze_service("web1");
+  INFO((hold ? std::string() : hold.error().message));
+  REQUIRE(hold.ok());
+  CHECK(container_of(project.inspect(), "web1")["State"]["Paused"] == true);
+  CHECK_THAT((*hold)->mechanism(), Catch::Contains("Engine API pause"));
+  REQUIRE((*hold)->release().ok());
+  CHECK(container_of(project.inspect(), "web1")["State"]["Paused"] == false);
+
+  // A CPU quota written into the container's own group, and the original
+  // written back.
+  auto limit = stack.limit_service("web1", "cpu");
+  INFO((limit ? std::string() : limit.error().message));
+  REQUIRE(limit.ok());
+  const bool v2 = (*limit)->version() == faultline::platform::CgroupVersion::v2;
+  const std::string file = v2 ? "cpu.max" : "cpu.cfs_quota_us";
+  auto original = (*limit)->read(file);
+  REQUIRE(original.ok());
+  REQUIRE((*limit)->write(file, v2 ? "5000 100000" : "5000").ok());
+  auto during = (*limit)->read(file);
+  REQUIRE(during.ok());
+  CHECK_THAT(*during, Catch::StartsWith("5000"));
+  CHECK(*during != *original);
+  CHECK((*limit)->active());
+  REQUIRE((*limit)->lift().ok());
+  auto after_lift = (*limit)->read(file);
+  REQUIRE(after_lift.ok());
+  CHECK(*after_lift == *original);
+
+  stack.teardown();
+  faultline::stack::release_run(*id);
+  // The project as found: same containers, settings, state.
+  const auto b = by_id(before);
+  const auto a = by_id(project.inspect());
+  REQUIRE(a.size() == b.size());
+  for (const auto& [cid, part] : b) {
+    INFO(cid);
+    REQUIRE(a.count(cid) == 1);
+    CHECK(a.at(cid) == part);
+  }
 }
