@@ -231,8 +231,8 @@ TEST_CASE("a fault's own path replaces its type's needs: loss in bursts needs no
 TEST_CASE("a team's own config on runtime docker validates, and its preflight refuses it alone",
           "[runner][preflight][containers]") {
   experiment::Diagnostics diags;
-  const auto v = runner::validate(std::string(FAULTLINE_TEST_DATA).append("/experiments/containers/docker.yaml"),
-                                  {}, diags);
+  const auto v = runner::validate(
+      std::string(FAULTLINE_TEST_DATA).append("/experiments/containers/docker.yaml"), {}, diags);
   INFO(diags.format());
   REQUIRE(v);
   CHECK(v->exp.stack.runtime == "docker");
@@ -256,8 +256,8 @@ TEST_CASE("a team's own config on runtime docker validates, and its preflight re
 TEST_CASE("runtime compose and netns are built: their preflight says nothing of the runtime",
           "[runner][preflight][containers]") {
   experiment::Diagnostics diags;
-  const auto v = runner::validate(std::string(FAULTLINE_TEST_DATA).append("/experiments/containers/compose.yaml"),
-                                  {}, diags);
+  const auto v = runner::validate(
+      std::string(FAULTLINE_TEST_DATA).append("/experiments/containers/compose.yaml"), {}, diags);
   INFO(diags.format());
   REQUIRE(v);
   CHECK(v->exp.stack.runtime == "compose");
