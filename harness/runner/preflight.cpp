@@ -243,9 +243,13 @@ std::vector<PreflightCheck> preflight(const ValidatedExperiment* v, const Prefli
       return out;
     }
   }
-  // runtime docker: the servers are the images', so this machine's own
-  // are not checked, nor the host rule a netns run's bridge may need.
-  const bool docker = v != nullptr && v->exp.stack.runtime == experiment::kRuntimeDocker;
+  // The container runtimes: the servers are the images' (docker) or the
+  // team's running containers (compose), so this machine's own are not
+  // checked, nor the host rule and the subnet a netns run's bridge needs
+  // (docker's network is the daemon's to make; compose makes none); the
+  // Docker daemon is, for both.
+  const bool docker = v != nullptr && (v->exp.stack.runtime == experiment::kRuntimeDocker ||
+                                       v->exp.stack.runtime == experiment::kRuntimeCompose);
   const bool root = p.is_root();
   out.push_back(check("root", root, root ? "running as root" : "not root",
                       docker ? "run it with sudo, or as root in a VM (it signals the containers' servers and "
@@ -317,7 +321,7 @@ std::vector<PreflightCheck> preflight(const ValidatedExperiment* v, const Prefli
     out.push_back(check("host firewall (FORWARD)", true, p.bridge_filtering(), ""));
   }
 
-  if (v != nullptr && root) {
+  if (v != nullptr && root && v->exp.stack.runtime != experiment::kRuntimeCompose) {
     // Reading the host's addresses needs no root, but a subnet only
     // matters to a run that can make one.
     if (auto problem = p.subnet_problem(v->exp)) {

@@ -84,8 +84,9 @@ void add_docker_probes(PreflightProbes& probes, bool may_pull, const std::string
     if (!may_pull || starts_with(image, kTestImagePrefix)) {
       return {false, "not on the Docker host"};
     }
-    // The daemon asks the image's registry; with none reachable (no route,
-    // no name server) it fails at once, and the words name the image.
+    // The daemon asks the image's registry; with none reachable it fails
+    // (at once without a route; after the resolver's timeouts without a
+    // name server), and the words name the image.
     if (auto pulled = api.pull(image); !pulled) {
       return {false, "not on the Docker host, and " + pulled.error().message};
     }

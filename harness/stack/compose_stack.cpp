@@ -374,7 +374,23 @@ Status ComposeStack::pause(const std::string& service) {
     return Error{"no service named " + service + " in the stack"};
   }
   for (size_t i : indexes) {
-    if (auto st = api_.pause(attached_[i].container.id); !st && !st.error().conflict()) {
+    // Read first: a pause of a container that is not running, or that the
+    // team paused itself, would freeze nothing, and the journal would say
+    // it did; and faultline must not unpause at revert what it found paused.
+    auto info = read(i);
+    if (!info) {
+      return Error{fmt::format("service {}: {}", service, info.error().message)};
+    }
+    if (info->state.paused) {
+      return Error{fmt::format("service {}: container {} was paused already (not by faultline); nothing "
+                               "was frozen, and it is left paused",
+                               service, attached_[i].container.name)};
+    }
+    if (!info->state.running) {
+      return Error{fmt::format("service {}: container {} is {}: there is nothing to freeze", service,
+                               attached_[i].container.name, info->state.status)};
+    }
+    if (auto st = api_.pause(attached_[i].container.id); !st) {
       return Error{fmt::format("service {}: {}", service, st.error().describe())};
     }
     paused_by_us_[i] = true;
@@ -385,12 +401,19 @@ Status ComposeStack::pause(const std::string& service) {
 Status ComposeStack::unpause(const std::string& service) {
   Status out;
   for (size_t i : indexes_of(service)) {
+    if (!paused_by_us_[i]) {
+      continue;  // not faultline's pause: left as it is
+    }
     auto info = read(i);
     if (info && !info->state.paused) {
-      continue;  // never paused, or thawed already: the API would answer 500
+      paused_by_us_[i] = false;  // thawed already: the API would answer 500
+      continue;
     }
-    if (auto st = api_.unpause(attached_[i].container.id); !st && out) {
-      out = Error{fmt::format("service {}: {}", service, st.error().describe())};
+    if (auto st = api_.unpause(attached_[i].container.id); !st) {
+      // Still faultline's to thaw: teardown tries it again.
+      if (out) {
+        out = Error{fmt::format("service {}: {}", service, st.error().describe())};
+      }
       continue;
     }
     paused_by_us_[i] = false;
@@ -566,8 +589,28 @@ Status ComposeStack::put_back(size_t i) {
     return Error{fmt::format("container {} is not running: its config could not be put back",
                              attached_[i].container.name)};
   }
-  std::vector<std::pair<std::string, std::string>> files(it->second.begin(), it->second.end());
-  return write_files(i, *pid, files);
+  // The bytes found go back whatever the check says of them: a check can
+  // reject the team's own file for a reason of the moment (a backend a
+  // fault stopped no longer resolves), and rolling back to the fault's
+  // text would leave the fault in the team's file. Only the reload waits
+  // for a check that passes.
+  const auto files = std::exchange(originals_[i], {});
+  originals_.erase(i);
+  std::string failed;
+  for (const auto& [inside, text] : files) {
+    if (auto st = write_in_place(host_path(*pid, inside), text); !st) {
+      originals_[i][inside] = text;  // teardown tries it again
+      failed += (failed.empty() ? "" : "; ") + st.error().message;
+    }
+  }
+  if (!failed.empty()) {
+    return Error{fmt::format("container {}: config not put back: {}", attached_[i].container.name, failed)};
+  }
+  if (auto st = check_and_signal(i, *pid); !st) {
+    return Error{fmt::format("container {}: its config files are back as found, but were not reloaded: {}",
+                             attached_[i].container.name, st.error().message)};
+  }
+  return {};
 }
 
 void ComposeStack::teardown() {
@@ -575,8 +618,9 @@ void ComposeStack::teardown() {
     return;
   }
   // A fault that failed to revert may have left a container paused or a
-  // file changed: the project is the team's, so it goes back as found
-  // whatever happened.
+  // config file changed, which faultline keeps track of here: those go back
+  // as found whatever happened. A limit or a network fault that failed to
+  // revert is not retried here; its failed revert is in the journal.
   for (size_t i = 0; i < services_.size(); ++i) {
     if (paused_by_us_[i]) {
       if (auto st = unpause(services_[i].planned.name); !st) {

@@ -244,7 +244,19 @@ Status DockerStack::reload_haproxy(size_t i, pid_t init) {
     return Error{"cannot read the runtime API settings to carry over the reload: " +
                  overrides.error().message};
   }
-  const long old_pid = serving_pid(socket);
+  // The worker serving now: without it, the old worker's next answer would
+  // pass for the new one's, and the overrides would go to a worker about to
+  // exit. The overrides were just read through the same socket, so a
+  // silence here is a busy HAProxy: it is asked again, bounded.
+  long old_pid = serving_pid(socket);
+  for (int tries = 1; old_pid <= 0 && tries < 5; ++tries) {
+    old_pid = serving_pid(socket);
+  }
+  if (old_pid <= 0) {
+    return Error{fmt::format("the stats socket {} did not say which worker serves (show info), so a new "
+                             "worker could not be told from the old one; nothing was reloaded",
+                             socket)};
+  }
   if (::kill(init, SIGUSR2) != 0) {
     return Error{fmt::format("cannot signal the container's init (pid {}): {}", init, std::strerror(errno))};
   }

@@ -263,6 +263,18 @@ TEST_CASE("runtime compose and netns are built: their preflight says nothing of 
   CHECK(v->exp.stack.runtime == "compose");
   CHECK(runner::runtime_not_built(v->exp.stack).empty());
   CHECK(find(runner::preflight(&*v, healthy()), "runtime") == nullptr);
+  // The containers are the team's: this machine's servers and a subnet do
+  // not matter, the Docker daemon does.
+  auto p = healthy();
+  p.find_executable = [](const std::string& name) {
+    return name == "ip" ? std::optional<std::string>("/usr/sbin/ip") : std::optional<std::string>();
+  };
+  p.subnet_problem = [](const experiment::Experiment&) { return std::optional<std::string>("taken"); };
+  p.docker_daemon = [] { return std::make_pair(false, std::string("no answer on /var/run/docker.sock")); };
+  p.docker_image = [](const std::string&) { return std::make_pair(true, std::string("present")); };
+  const auto checks = runner::preflight(&*v, p);
+  CHECK(failed(checks) == std::vector<std::string>{"docker daemon"});
+  CHECK(find(checks, "subnet") == nullptr);
   const auto netns = load_experiment("net_bandwidth.yaml");
   CHECK(runner::runtime_not_built(netns.exp.stack).empty());
   CHECK(find(runner::preflight(&netns, healthy()), "runtime") == nullptr);
