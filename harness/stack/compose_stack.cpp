@@ -382,9 +382,10 @@ Status ComposeStack::pause(const std::string& service) {
       return Error{fmt::format("service {}: {}", service, info.error().message)};
     }
     if (info->state.paused) {
-      return Error{fmt::format("service {}: container {} was paused already (not by faultline); nothing "
-                               "was frozen, and it is left paused",
-                               service, attached_[i].container.name)};
+      return Error{
+          fmt::format("service {}: container {} was paused already (not by faultline); nothing "
+                      "was frozen, and it is left paused",
+                      service, attached_[i].container.name)};
     }
     if (!info->state.running) {
       return Error{fmt::format("service {}: container {} is {}: there is nothing to freeze", service,

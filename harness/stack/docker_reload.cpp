@@ -253,9 +253,10 @@ Status DockerStack::reload_haproxy(size_t i, pid_t init) {
     old_pid = serving_pid(socket);
   }
   if (old_pid <= 0) {
-    return Error{fmt::format("the stats socket {} did not say which worker serves (show info), so a new "
-                             "worker could not be told from the old one; nothing was reloaded",
-                             socket)};
+    return Error{
+        fmt::format("the stats socket {} did not say which worker serves (show info), so a new "
+                    "worker could not be told from the old one; nothing was reloaded",
+                    socket)};
   }
   if (::kill(init, SIGUSR2) != 0) {
     return Error{fmt::format("cannot signal the container's init (pid {}): {}", init, std::strerror(errno))};
