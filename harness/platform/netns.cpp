@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -161,6 +162,15 @@ Status run_in_netns(int netns_fd, const std::function<Status()>& fn) {
     return st;
   }
   return fn();
+}
+
+Result<UniqueFd> open_netns_of(int pid) {
+  const std::string path = fmt::format("/proc/{}/ns/net", pid);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return Error{fmt::format("cannot open {}: {}", path, std::strerror(errno))};
+  }
+  return fd;
 }
 
 }  // namespace faultline::platform

@@ -27,6 +27,10 @@ Status create_named_netns(const std::string& name);
 Status delete_named_netns(const std::string& name);
 
 Result<UniqueFd> open_named_netns(const std::string& name);
+// The network namespace of process `pid` (/proc/<pid>/ns/net), e.g. a
+// container's first process. Open it when it is needed: a restart gives a
+// container a new namespace, so a descriptor kept from earlier is stale.
+Result<UniqueFd> open_netns_of(int pid);
 
 // Names in /run/netns (empty when the directory does not exist).
 std::vector<std::string> list_named_netns();

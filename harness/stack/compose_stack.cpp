@@ -261,6 +261,18 @@ Result<int> ComposeStack::current_pid(size_t i) {
   return info->state.pid;
 }
 
+Result<int> ComposeStack::running_pid(size_t i, const std::string& service) {
+  auto pid = current_pid(i);
+  if (!pid) {
+    return Error{fmt::format("service {}: {}", service, pid.error().message)};
+  }
+  if (*pid == 0) {
+    return Error{
+        fmt::format("service {}: container {} is not running", service, attached_[i].container.name)};
+  }
+  return *pid;
+}
+
 Status ComposeStack::check_alive() {
   if (torn_down_) {
     return Error{"the stack has been torn down"};
@@ -321,20 +333,15 @@ Status ComposeStack::in_netns(const std::string& service, const std::function<St
     return Error{"no service named " + service + " in the stack"};
   }
   for (size_t i : indexes) {
-    auto pid = current_pid(i);
+    auto pid = running_pid(i, service);
     if (!pid) {
-      return Error{fmt::format("service {}: {}", service, pid.error().message)};
+      return pid.error();
     }
-    if (*pid == 0) {
-      return Error{
-          fmt::format("service {}: container {} is not running", service, attached_[i].container.name)};
+    auto fd = platform::open_netns_of(*pid);
+    if (!fd) {
+      return Error{fmt::format("service {}: {}", service, fd.error().message)};
     }
-    const std::string path = fmt::format("/proc/{}/ns/net", *pid);
-    platform::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) {
-      return Error{fmt::format("service {}: cannot open {}: {}", service, path, std::strerror(errno))};
-    }
-    if (auto st = platform::run_in_netns(fd.get(), fn); !st) {
+    if (auto st = platform::run_in_netns(fd->get(), fn); !st) {
       return st;
     }
   }
@@ -353,13 +360,9 @@ Status ComposeStack::signal(const std::string& service, int sig) {
     return Error{"no service named " + service + " in the stack"};
   }
   for (size_t i : indexes) {
-    auto pid = current_pid(i);
+    auto pid = running_pid(i, service);
     if (!pid) {
-      return Error{fmt::format("service {}: {}", service, pid.error().message)};
-    }
-    if (*pid == 0) {
-      return Error{
-          fmt::format("service {}: container {} is not running", service, attached_[i].container.name)};
+      return pid.error();
     }
     if (::kill(*pid, sig) != 0) {
       return Error{fmt::format("service {}: cannot signal pid {}: {}", service, *pid, std::strerror(errno))};

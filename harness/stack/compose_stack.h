@@ -86,6 +86,9 @@ class ComposeStack final : public RunningStack {
   // The container's first process now, read afresh; 0 when it is not
   // running. Updates services()' paths when the pid changed.
   Result<int> current_pid(size_t i);
+  // current_pid of a running container, else an error naming `service`
+  // and the container.
+  Result<int> running_pid(size_t i, const std::string& service);
 
  private:
   std::optional<size_t> index_of(const std::string& instance) const;

@@ -413,12 +413,11 @@ Status DockerStack::in_netns(const std::string& service, const std::function<Sta
   if (!info->state.running || info->state.pid <= 0) {
     return Error{fmt::format("service {}: its container is {}", service, info->state.status)};
   }
-  const std::string path = fmt::format("/proc/{}/ns/net", info->state.pid);
-  platform::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    return Error{fmt::format("service {}: cannot open {}: {}", service, path, std::strerror(errno))};
+  auto fd = platform::open_netns_of(info->state.pid);
+  if (!fd) {
+    return Error{fmt::format("service {}: {}", service, fd.error().message)};
   }
-  return platform::run_in_netns(fd.get(), fn);
+  return platform::run_in_netns(fd->get(), fn);
 }
 
 void DockerStack::teardown() {
