@@ -16,6 +16,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "harness/common/scratch_dir.h"
 #include "harness/platform/cgroup.h"
@@ -187,6 +188,23 @@ std::string project_name(const std::string& what) {
   return "fltest" + what + std::to_string(::getpid());
 }
 
+// An experiment attaching to `project`'s nginx services `webs`, the load
+// aimed at the first.
+faultline::experiment::Experiment nginx_attach(const std::string& project,
+                                               const std::vector<std::string>& webs) {
+  faultline::experiment::Experiment exp;
+  exp.stack.runtime = faultline::experiment::kRuntimeCompose;
+  exp.stack.project = project;
+  for (const auto& name : webs) {
+    faultline::experiment::Service web;
+    web.name = name;
+    web.kind = faultline::experiment::ServiceKind::nginx;
+    exp.stack.services.push_back(web);
+  }
+  exp.load.target = webs.front();
+  return exp;
+}
+
 }  // namespace
 
 TEST_CASE("runtime compose: a running project is drilled and left exactly as found",
@@ -348,16 +366,7 @@ TEST_CASE("runtime compose: an nginx config is edited in its container, checked,
   INFO(project.up_log());
   REQUIRE(all_running(project.inspect(), 3));
 
-  faultline::experiment::Experiment exp;
-  exp.stack.runtime = faultline::experiment::kRuntimeCompose;
-  exp.stack.project = project.name();
-  for (const char* name : {"web1", "web2"}) {
-    faultline::experiment::Service web;
-    web.name = name;
-    web.kind = faultline::experiment::ServiceKind::nginx;
-    exp.stack.services.push_back(web);
-  }
-  exp.load.target = "web1";
+  const auto exp = nginx_attach(project.name(), {"web1", "web2"});
   faultline::ScratchDir registry("faultline-compose-registry");
   auto id = faultline::stack::create_run(registry.path());
   REQUIRE(id.ok());
@@ -414,14 +423,7 @@ TEST_CASE("runtime compose: a container its restart policy restarted is found ag
   ComposeProject project(project_name("k"));
   INFO(project.up_log());
   REQUIRE(all_running(project.inspect(), 3));
-  faultline::experiment::Experiment exp;
-  exp.stack.runtime = faultline::experiment::kRuntimeCompose;
-  exp.stack.project = project.name();
-  faultline::experiment::Service web;
-  web.name = "web1";
-  web.kind = faultline::experiment::ServiceKind::nginx;
-  exp.stack.services.push_back(web);
-  exp.load.target = "web1";
+  const auto exp = nginx_attach(project.name(), {"web1"});
   faultline::ScratchDir registry("faultline-compose-registry");
   auto id = faultline::stack::create_run(registry.path());
   REQUIRE(id.ok());
@@ -506,14 +508,7 @@ TEST_CASE("runtime compose: a pause and a CPU limit on an attached container are
   REQUIRE(all_running(before, 3));
   REQUIRE(wait_until_serving(before));
   before = project.inspect();
-  faultline::experiment::Experiment exp;
-  exp.stack.runtime = faultline::experiment::kRuntimeCompose;
-  exp.stack.project = project.name();
-  faultline::experiment::Service web;
-  web.name = "web1";
-  web.kind = faultline::experiment::ServiceKind::nginx;
-  exp.stack.services.push_back(web);
-  exp.load.target = "web1";
+  const auto exp = nginx_attach(project.name(), {"web1"});
   faultline::ScratchDir registry("faultline-compose-registry");
   auto id = faultline::stack::create_run(registry.path());
   REQUIRE(id.ok());
