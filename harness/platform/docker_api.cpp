@@ -36,6 +36,14 @@ DockerResult<json> parse_body(const HttpAnswer& answer, const std::string& call)
   return parsed;
 }
 
+// parse_body of an answer, or the call's own failure.
+DockerResult<json> json_of(const DockerResult<HttpAnswer>& answer, const std::string& call) {
+  if (!answer) {
+    return answer.error();
+  }
+  return parse_body(*answer, call);
+}
+
 }  // namespace
 
 std::pair<std::string, std::string> split_image_ref(const std::string& ref) {
@@ -93,11 +101,7 @@ DockerStatus DockerApi::ping() const {
 }
 
 DockerResult<DockerVersion> DockerApi::version() const {
-  auto answer = call("GET", "/version");
-  if (!answer) {
-    return answer.error();
-  }
-  auto body = parse_body(*answer, "GET /version");
+  auto body = json_of(call("GET", "/version"), "GET /version");
   if (!body) {
     return body.error();
   }
@@ -158,11 +162,7 @@ DockerStatus DockerApi::remove_network(const std::string& network) const {
 DockerResult<std::vector<NetworkInfo>> DockerApi::list_networks(
     const std::vector<std::string>& labels) const {
   const std::string path = "/networks" + filters_query('?', labels);
-  auto answer = call("GET", path);
-  if (!answer) {
-    return answer.error();
-  }
-  auto body = parse_body(*answer, "GET " + path);
+  auto body = json_of(call("GET", path), "GET " + path);
   if (!body) {
     return body.error();
   }
@@ -220,11 +220,7 @@ DockerStatus DockerApi::unpause(const std::string& container) const {
 
 DockerResult<ContainerInfo> DockerApi::inspect(const std::string& container) const {
   const std::string path = container_path(container, "/json");
-  auto answer = call("GET", path);
-  if (!answer) {
-    return answer.error();
-  }
-  auto body = parse_body(*answer, "GET " + path);
+  auto body = json_of(call("GET", path), "GET " + path);
   if (!body) {
     return body.error();
   }
@@ -234,11 +230,7 @@ DockerResult<ContainerInfo> DockerApi::inspect(const std::string& container) con
 DockerResult<std::vector<ContainerSummary>> DockerApi::list_containers(
     const std::vector<std::string>& labels) const {
   const std::string path = "/containers/json?all=1" + filters_query('&', labels);
-  auto answer = call("GET", path);
-  if (!answer) {
-    return answer.error();
-  }
-  auto body = parse_body(*answer, "GET " + path);
+  auto body = json_of(call("GET", path), "GET " + path);
   if (!body) {
     return body.error();
   }
