@@ -4,14 +4,13 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <filesystem>
 
 #include "faults/common/lb_reconfig.h"
 #include "harness/common/text.h"
+#include "harness/platform/container_files.h"
 
 namespace faultline::faults {
 
-namespace fs = std::filesystem;
 namespace haproxy_conf = stack::haproxy_conf;
 namespace nginx_conf = stack::nginx_conf;
 
@@ -195,12 +194,13 @@ Result<TeamConfig> TeamConfig::load(experiment::ServiceKind kind, const std::str
   TeamConfig out;
   out.kind_ = kind;
   out.path_ = path;
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
+  // An attached container's file is read in its own root (its links stay
+  // there), as the server reads it.
+  if (!platform::is_regular_file_confined(path)) {
     return Error{fmt::format("no such config file: {}", path)};
   }
   if (kind == experiment::ServiceKind::haproxy) {
-    out.original_ = read_text(path);
+    out.original_ = platform::read_confined(path).value_or("");
     auto parsed = haproxy_conf::parse(out.original_, path);
     if (!parsed) {
       return parsed.error();

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <vector>
 
+#include "harness/platform/container_files.h"
+
 namespace faultline::platform {
 
 namespace asio = boost::asio;
@@ -19,8 +21,15 @@ namespace asio = boost::asio;
 Result<std::string> HaproxyRuntimeApi::command(const std::string& line) const {
   asio::io_context io;
   asio::local::stream_protocol::socket sock(io);
+  // An attached container's socket (/proc/<pid>/root/...) is found in the
+  // container's root: a link there must not lead to the host's HAProxy.
+  auto address = socket_address_confined(socket_path_);
+  if (!address) {
+    return Error{fmt::format("cannot connect to HAProxy runtime API at {}: {}", socket_path_,
+                             address.error().message)};
+  }
   boost::system::error_code ec;
-  sock.connect(asio::local::stream_protocol::endpoint(socket_path_), ec);
+  sock.connect(asio::local::stream_protocol::endpoint(address->path), ec);
   if (ec) {
     return Error{fmt::format("cannot connect to HAProxy runtime API at {}: {}", socket_path_, ec.message())};
   }

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "harness/common/text.h"
+#include "harness/platform/container_files.h"
 #include "harness/platform/docker_api.h"
 #include "harness/stack/compose_discovery.h"
 #include "harness/stack/compose_stack.h"
@@ -90,7 +91,7 @@ void check_project(const experiment::Experiment& exp, experiment::Diagnostics& d
     const std::string config = server_config_file(svc->kind, info->state.pid, root);
     const auto steps = server_steps(exp, a.service);
     if (svc->kind == experiment::ServiceKind::haproxy) {
-      if (!admin_socket_of(read_text(root + config)).empty()) {
+      if (!admin_socket_of(platform::read_confined(root + config).value_or("")).empty()) {
         continue;
       }
       const std::string needs =

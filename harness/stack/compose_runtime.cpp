@@ -23,6 +23,7 @@
 #include <set>
 
 #include "harness/common/text.h"
+#include "harness/platform/container_files.h"
 #include "harness/platform/subnet.h"
 #include "harness/stack/compose_stack.h"
 #include "harness/stack/haproxy_conf.h"
@@ -222,7 +223,7 @@ Result<std::unique_ptr<RunningStack>> compose_bring_up(const experiment::Experim
       inst.team_config = at.config_file;
     }
     if (svc.kind == experiment::ServiceKind::haproxy) {
-      const std::string text = read_text(inst.config_path);
+      const std::string text = platform::read_confined(inst.config_path).value_or("");
       at.admin_socket = admin_socket_of(text);
       if (!at.admin_socket.empty()) {
         inst.runtime_socket = root + at.admin_socket;

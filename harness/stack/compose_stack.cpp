@@ -17,6 +17,7 @@
 
 #include "harness/common/text.h"
 #include "harness/platform/command.h"
+#include "harness/platform/container_files.h"
 #include "harness/platform/netns.h"
 #include "harness/platform/unique_fd.h"
 #include "harness/stack/haproxy_conf.h"
@@ -31,21 +32,10 @@ namespace {
 
 constexpr auto kRestartTimeout = 30s;
 
-std::string host_path(int pid, const std::string& inside) {
-  return fmt::format("/proc/{}/root{}", pid, inside);
-}
-
-// "/proc/<pid>/root/etc/nginx/nginx.conf" -> "/etc/nginx/nginx.conf": a
-// path a fault read through an earlier pid, as the container names it.
+// A path a fault read through an earlier pid, as the container names it.
 std::optional<std::string> inside_path(const std::string& path) {
-  if (!starts_with(path, "/proc/")) {
-    return std::nullopt;
-  }
-  const auto root = path.find("/root/", 6);
-  if (root == std::string::npos) {
-    return std::nullopt;
-  }
-  return path.substr(root + 5);
+  const auto in = platform::split_container_path(path);
+  return in ? std::optional<std::string>(in->inside) : std::nullopt;
 }
 
 std::vector<std::string> cmdline_of(int pid) {
@@ -128,8 +118,7 @@ std::string server_config_file(experiment::ServiceKind kind, int pid, const std:
           ? std::vector<std::string>{"/etc/haproxy/haproxy.cfg", "/usr/local/etc/haproxy/haproxy.cfg"}
           : std::vector<std::string>{"/etc/nginx/nginx.conf"};
   for (const auto& c : candidates) {
-    std::error_code ec;
-    if (fs::exists(root + c, ec)) {
+    if (platform::exists_confined(root + c)) {
       return c;
     }
   }
@@ -145,33 +134,6 @@ std::string admin_socket_of(const std::string& config_text) {
     if (s.level == "admin" && !s.path.empty()) {
       return s.path;
     }
-  }
-  return {};
-}
-
-Status write_in_place(const std::string& path, const std::string& text) {
-  platform::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    const int err = errno;
-    if (err == EROFS || err == EACCES) {
-      return Error{fmt::format("{} is read-only in the container ({}): faultline cannot change it", path,
-                               std::strerror(err))};
-    }
-    return Error{fmt::format("cannot open {}: {}", path, std::strerror(err))};
-  }
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return Error{fmt::format("cannot write {}: {}", path, std::strerror(errno))};
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::ftruncate(fd.get(), static_cast<off_t>(text.size())) != 0) {
-    return Error{fmt::format("cannot truncate {}: {}", path, std::strerror(errno))};
   }
   return {};
 }
@@ -242,10 +204,10 @@ void ComposeStack::set_pid(size_t i, int pid) {
   auto& inst = services_[i];
   inst.pid = pid;
   if (!a.config_file.empty()) {
-    inst.config_path = host_path(pid, a.config_file);
+    inst.config_path = platform::container_path(pid, a.config_file);
   }
   if (!a.admin_socket.empty()) {
-    inst.runtime_socket = host_path(pid, a.admin_socket);
+    inst.runtime_socket = platform::container_path(pid, a.admin_socket);
   }
 }
 
@@ -474,7 +436,7 @@ Status ComposeStack::write_files(size_t i, int pid,
   std::vector<std::pair<std::string, std::string>> written;  // inside path, text before
   auto fail = [&](Error e) -> Status {
     for (const auto& [inside, before] : written) {
-      if (auto st = write_in_place(host_path(pid, inside), before); !st) {
+      if (auto st = platform::write_in_place(platform::container_path(pid, inside), before); !st) {
         spdlog::warn("service {}: {}", services_[i].planned.name, st.error().message);
       }
     }
@@ -486,19 +448,18 @@ Status ComposeStack::write_files(size_t i, int pid,
     return e;
   };
   for (const auto& [inside, text] : files) {
-    const std::string path = host_path(pid, inside);
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
+    const std::string path = platform::container_path(pid, inside);
+    const auto before = platform::read_confined(path);
+    if (!before) {
       return fail(
           Error{fmt::format("no such config file in container {}: {}", attached_[i].container.name, inside)});
     }
-    const std::string before = read_text(path);
-    if (auto st = write_in_place(path, text); !st) {
+    if (auto st = platform::write_in_place(path, text); !st) {
       return fail(st.error());
     }
-    written.emplace_back(inside, before);
+    written.emplace_back(inside, *before);
     if (originals.find(inside) == originals.end()) {
-      originals[inside] = before;
+      originals[inside] = *before;
     } else if (originals[inside] == text) {
       originals.erase(inside);  // back as found
     }
@@ -602,7 +563,7 @@ Status ComposeStack::put_back(size_t i) {
   originals_.erase(i);
   std::string failed;
   for (const auto& [inside, text] : files) {
-    if (auto st = write_in_place(host_path(*pid, inside), text); !st) {
+    if (auto st = platform::write_in_place(platform::container_path(*pid, inside), text); !st) {
       originals_[i][inside] = text;  // teardown tries it again
       failed += (failed.empty() ? "" : "; ") + st.error().message;
     }

@@ -135,8 +135,4 @@ std::string server_config_file(experiment::ServiceKind kind, int pid, const std:
 // `level admin` in `config_text`; empty when the config declares none.
 std::string admin_socket_of(const std::string& config_text);
 
-// Writes `text` over the file at `path` in place (open, write, truncate)
-// rather than renaming a new file over it, which would detach a bind mount.
-Status write_in_place(const std::string& path, const std::string& text);
-
 }  // namespace faultline::stack::compose

@@ -17,7 +17,6 @@
 // hands it to the server: a signal sent through the Engine API would count
 // as a stop by hand and disable the container's restart policy.
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -31,9 +30,9 @@
 #include <thread>
 
 #include "harness/common/text.h"
+#include "harness/platform/container_files.h"
 #include "harness/platform/haproxy_runtime_api.h"
 #include "harness/platform/haproxy_runtime_state.h"
-#include "harness/platform/unique_fd.h"
 #include "harness/stack/config_edit.h"
 #include "harness/stack/docker_stack.h"
 #include "harness/stack/http_probe.h"
@@ -47,33 +46,6 @@ namespace fs = std::filesystem;
 // How long a new nginx worker generation or a new HAProxy worker may take
 // to appear after the signal, as on the netns runtime.
 constexpr auto kReloadTimeout = 10s;
-
-// Writes `text` over the file at `path` without replacing the file: the
-// same inode, so a bind mount of it into a container still shows the new
-// bytes. The file must exist (it is the mount's source); a file created
-// here instead would not be the one the container sees.
-Status write_in_place(const std::string& path, const std::string& text) {
-  platform::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    return Error{fmt::format("cannot open {} to write it: {}", path, std::strerror(errno))};
-  }
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::pwrite(fd.get(), text.data() + done, text.size() - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return Error{fmt::format("cannot write {}: {}", path, std::strerror(errno))};
-    }
-    done += static_cast<size_t>(n);
-  }
-  // Written first, cut after: a shorter text leaves no tail of the old one.
-  if (::ftruncate(fd.get(), static_cast<off_t>(text.size())) != 0) {
-    return Error{fmt::format("cannot truncate {}: {}", path, std::strerror(errno))};
-  }
-  return {};
-}
 
 // The pids of a process's children: docker-init's is the server, the nginx
 // master's are its workers.
@@ -205,7 +177,7 @@ Status DockerStack::reload_files(const std::string& service, const std::vector<C
   const std::string before = read_text(inst.config_path);
   Status st;
   for (const auto& f : files) {
-    if (st = write_in_place(f.path, f.text); !st) {
+    if (st = platform::write_in_place(f.path, f.text); !st) {
       break;
     }
   }
@@ -217,7 +189,7 @@ Status DockerStack::reload_files(const std::string& service, const std::vector<C
   if (!st) {
     // The server still runs the config it read before; its file says so
     // again, and it is not signalled.
-    if (auto back = write_in_place(inst.config_path, before); !back) {
+    if (auto back = platform::write_in_place(inst.config_path, before); !back) {
       return Error{fmt::format("service {}: {}; putting its config back also failed: {}", service,
                                st.error().message, back.error().message)};
     }

@@ -7,17 +7,20 @@
 // C locale). Any other path must name a file. nginx itself would recurse
 // into an include loop until it ran out of files; here a loop is an error
 // naming its files.
+//
+// A config in an attached container (/proc/<pid>/root/...) is read in the
+// container's root: its absolute includes name the container's files, and
+// its links are followed there (platform/container_files.h), never onto the
+// host.
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <glob.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "harness/common/text.h"
+#include "harness/platform/container_files.h"
 #include "harness/stack/nginx_conf_detail.h"
 
 namespace faultline::stack::nginx_conf {
@@ -27,20 +30,6 @@ namespace detail {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::optional<std::string> read_file(const std::string& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in) {
-    return std::nullopt;
-  }
-  return text.str();
-}
 
 std::string relative_to(const std::string& path, const std::string& folder) {
   const fs::path rel = fs::path(path).lexically_relative(folder);
@@ -52,6 +41,9 @@ class Loader {
   Loader(bool follow, const KnownFiles& known, std::string folder) : known_(known) {
     config_.follows_includes = follow;
     config_.folder = std::move(folder);
+    if (const auto in = platform::split_container_path(config_.folder)) {
+      root_ = in->root;
+    }
   }
 
   // Reads, parses and resolves the file at absolute `path`; its index.
@@ -73,6 +65,7 @@ class Loader {
 
   const KnownFiles& known_;
   Config config_;
+  std::string root_;                     // "/proc/<pid>/root" for a container's config, else empty
   std::map<std::string, size_t> index_;  // absolute path -> index in config_.files
   std::vector<size_t> reading_;          // the files being read, outermost first
 };
@@ -84,7 +77,7 @@ Result<size_t> Loader::add(const std::string& path, const std::string& label) {
   if (const auto k = known_.find(path); k != known_.end()) {
     file.original = k->second.original;
     file.text = k->second.text;
-  } else if (auto text = read_file(path)) {
+  } else if (auto text = platform::read_confined(path)) {
     file.original = *text;
     file.text = std::move(*text);
   } else {
@@ -167,33 +160,29 @@ Status Loader::follow(Directive& include) {
 
 Result<std::vector<std::string>> Loader::expand(const Directive& include) const {
   const std::string& written = include.args.front().value;
-  const std::string full = starts_with(written, "/") ? written : config_.folder + "/" + written;
+  // An absolute path in a container's config names the container's file.
+  const std::string full = starts_with(written, "/") ? root_ + written : config_.folder + "/" + written;
   std::vector<std::string> paths;
   if (written.find_first_of("*?[") == std::string::npos) {
-    const std::string path = fs::path(full).lexically_normal().string();
-    std::error_code ec;
-    if (!fs::exists(path, ec)) {
+    const std::string path = platform::lexically_normal_confined(full);
+    if (!platform::exists_confined(path)) {
       return error_at(include, fmt::format("include \"{}\": no such file {} (fix the path; a relative one "
                                            "resolves from the main file's folder {})",
                                            written, path, config_.folder));
     }
     paths.push_back(path);
   } else {
-    glob_t found{};
-    const int rc = ::glob(full.c_str(), 0, nullptr, &found);
-    if (rc != 0 && rc != GLOB_NOMATCH) {
-      globfree(&found);
-      return error_at(include, fmt::format("include \"{}\": glob failed on {}", written, full));
+    auto found = platform::glob_confined(full);
+    if (!found) {
+      return error_at(include, fmt::format("include \"{}\": {}", written, found.error().message));
     }
-    for (size_t i = 0; rc == 0 && i < found.gl_pathc; ++i) {
-      paths.push_back(fs::path(found.gl_pathv[i]).lexically_normal().string());
+    for (const auto& match : *found) {
+      paths.push_back(platform::lexically_normal_confined(match));
     }
-    globfree(&found);
     std::sort(paths.begin(), paths.end());
   }
   for (const auto& path : paths) {
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
+    if (!platform::is_regular_file_confined(path)) {
       return error_at(include, fmt::format("include \"{}\": {} is not a file (include files, not folders)",
                                            written, path));
     }
@@ -208,7 +197,7 @@ Result<Config> build(const std::string& main_path, const std::string& main_label
   std::string path = main_path;
   std::string folder;
   if (follow_includes) {
-    path = fs::absolute(main_path).lexically_normal().string();
+    path = platform::lexically_normal_confined(fs::absolute(main_path).string());
     folder = fs::path(path).parent_path().string();
   }
   Loader loader(follow_includes, known, folder);

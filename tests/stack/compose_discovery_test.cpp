@@ -3,8 +3,6 @@
 
 #include "harness/stack/compose_discovery.h"
 
-#include <sys/stat.h>
-
 #include <catch2/catch.hpp>
 #include <fstream>
 
@@ -194,23 +192,6 @@ TEST_CASE("compose: HAProxy's admin socket is the first stats socket with level 
   CHECK(admin_socket_of("global\n  stats socket /run/haproxy/op.sock\n").empty());
   CHECK(admin_socket_of("global\n  stats socket ipv4@127.0.0.1:9999 level admin\n").empty());
   CHECK(admin_socket_of("global\n  daemon\n").empty());
-}
-
-TEST_CASE("compose: a config is written in place, so a bind-mounted file stays the same file",
-          "[stack][compose]") {
-  ScratchDir dir("faultline-compose-test");
-  const std::string path = dir.path() + "/nginx.conf";
-  std::ofstream(path) << "events {}\nhttp { server { listen 80; } }\n";
-  struct stat before {};
-  REQUIRE(::stat(path.c_str(), &before) == 0);
-  REQUIRE(write_in_place(path, "events {}\n").ok());
-  CHECK(read_text(path) == "events {}\n");
-  REQUIRE(write_in_place(path, "events {}\nhttp {}\n").ok());
-  CHECK(read_text(path) == "events {}\nhttp {}\n");
-  struct stat after {};
-  REQUIRE(::stat(path.c_str(), &after) == 0);
-  CHECK(after.st_ino == before.st_ino);
-  CHECK_FALSE(write_in_place(dir.path() + "/absent.conf", "x").ok());
 }
 
 }  // namespace

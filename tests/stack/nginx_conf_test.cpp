@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 
+#include "harness/common/scratch_dir.h"
+#include "harness/platform/container_files.h"
+#include "tests/platform/rooted_child.h"
+#include "tests/skip.h"
 #include "tests/stack/nginx_conf_fixtures.h"
 
 namespace faultline::stack::nginx_conf {
@@ -254,6 +259,39 @@ TEST_CASE("includes resolve from the main file's folder, globs in byte order", "
   CHECK(outside.files[1].label() ==
         fs::path(nginx_conf_data("includes/outside/common-upstreams.conf")).lexically_normal().string());
   CHECK(find_upstream(outside, "be_shared").has_value());
+}
+
+TEST_CASE("a config in a container: its absolute includes and links name the container's files",
+          "[nginx_conf]") {
+  // The host has files at the paths the container's config names; an
+  // attached container's config must never read (and so never edit) them.
+  ScratchDir host("faultline-nginx-host");
+  ScratchDir root("faultline-nginx-root");
+  const std::string conf_d = host.path() + "/conf.d";
+  auto put = [](const std::string& path, const std::string& text) {
+    fs::create_directories(fs::path(path).parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+  };
+  put(conf_d + "/shop.conf", "upstream be_host { server 10.0.0.1; }\n");
+  put(root.path() + conf_d + "/shop.conf", "upstream be_container { server 10.0.0.2; }\n");
+  put(root.path() + "/etc/nginx/nginx.conf",
+      "events {}\nhttp {\n  include " + conf_d + "/*.conf;\n  include sites/*.conf;\n}\n");
+  // A relative include whose folder is an absolute link in the container.
+  fs::create_symlink(conf_d, root.path() + "/etc/nginx/sites");
+
+  testing::RootedChild child(root.path());
+  if (!child.rooted()) {
+    FAULTLINE_SKIP("chroot(2) needs root (CAP_SYS_CHROOT)");
+  }
+  auto config = load(platform::container_path(child.pid(), "/etc/nginx/nginx.conf"));
+  REQUIRE(config);
+  REQUIRE(config->files.size() == 3);
+  CHECK(config->files[1].path == platform::container_path(child.pid(), conf_d + "/shop.conf"));
+  CHECK(config->files[1].text == "upstream be_container { server 10.0.0.2; }\n");
+  CHECK(config->files[2].label() == "sites/shop.conf");
+  CHECK(config->files[2].text == "upstream be_container { server 10.0.0.2; }\n");
+  CHECK(find_upstream(*config, "be_container").has_value());
+  CHECK_FALSE(find_upstream(*config, "be_host").has_value());
 }
 
 TEST_CASE("include errors: a missing file, a loop, a malformed include", "[nginx_conf]") {
