@@ -92,6 +92,13 @@ std::string container_line(const PlanView& view, const Service& s) {
   if (const auto it = view.images.find(s.image); it != view.images.end()) {
     image += " (" + it->second + ")";
   }
+  if (s.has_own_config()) {
+    return fmt::format(
+        "container: {} from image {}, running the copy of {} in the run folder (mounted at its own path), "
+        "with {} mounted read-only at its own path",
+        stack::docker::container_name(kRunId, s.name), image, s.own.config,
+        std::filesystem::path(s.own.config).parent_path().string());
+  }
   return fmt::format("container: {} from image {}, its config mounted at {}",
                      stack::docker::container_name(kRunId, s.name), image,
                      stack::docker::config_path_in_container(s));

@@ -36,6 +36,7 @@
 #include "harness/stack/config_edit.h"
 #include "harness/stack/docker_stack.h"
 #include "harness/stack/http_probe.h"
+#include "harness/stack/own_config_running.h"
 
 namespace faultline::stack::docker {
 
@@ -108,10 +109,16 @@ Status DockerStack::check_in_container(size_t i, const std::string& path) const 
   const std::string checker = haproxy ? "haproxy -c" : "nginx -t";
   // The names the server runs with (the image's PATH finds them); nginx's
   // error log of the check goes beside the server's, not into it.
-  const std::vector<std::string> argv =
+  // A team config's copy reads its relative paths from the same folders as
+  // the server does (-C, -p).
+  const std::string& base = setups_[i].base_dir;
+  std::vector<std::string> argv =
       haproxy ? std::vector<std::string>{"haproxy", "-c", "-f", path}
               : std::vector<std::string>{
                     "nginx", "-t", "-q", "-c", path, "-e", services_[i].log_dir + "/check.log"};
+  if (!base.empty()) {
+    argv.insert(argv.end(), {haproxy ? "-C" : "-p", haproxy ? base : base + "/"});
+  }
   auto ran = api_.exec(containers_[i], argv);
   if (!ran) {
     return Error{fmt::format("{} could not run in its container: {}", checker, ran.error().describe())};
@@ -119,7 +126,13 @@ Status DockerStack::check_in_container(size_t i, const std::string& path) const 
   if (ran->exit_code == 0) {
     return {};
   }
-  return Error{rejection(checker, config_check_complaints(services_[i].planned.kind, ran->out + ran->err))};
+  std::string said =
+      rejection(checker, config_check_complaints(services_[i].planned.kind, ran->out + ran->err));
+  if (!services_[i].team_config.empty()) {
+    // The copy's file and line, said as the team's.
+    said = in_team_terms(copy_as_written(services_[i]), said);
+  }
+  return Error{said};
 }
 
 Status DockerStack::check_config(const std::string& service, const std::string& text) {
@@ -130,11 +143,13 @@ Status DockerStack::check_config(const std::string& service, const std::string& 
   if (auto pid = init_pid(*i); !pid) {
     return pid.error();
   }
-  // A candidate beside the running config, in the service's folder: the
-  // run folder is mounted at the same path, so the container reads it
-  // where it is written here.
+  // A candidate beside the running config (in the service's folder, or a
+  // team config's copy folder, so that its relative includes resolve as the
+  // running one's): the run folder is mounted at the same path, so the
+  // container reads it where it is written here.
   const bool haproxy = services_[*i].planned.kind == experiment::ServiceKind::haproxy;
-  const std::string candidate = services_[*i].log_dir + (haproxy ? "/candidate.cfg" : "/candidate.conf");
+  const std::string candidate = fs::path(services_[*i].config_path).parent_path().string() +
+                                (haproxy ? "/candidate.cfg" : "/candidate.conf");
   {
     std::ofstream out(candidate, std::ios::trunc);
     out << text;
@@ -163,18 +178,25 @@ Status DockerStack::reload_files(const std::string& service, const std::vector<C
   }
   const ServiceInstance& inst = services_[*i];
   // faultline's rendered config is one file, the one mounted into the
-  // container; a team's config of several files does not run here yet.
+  // container. A team config's copy may change in any of its files, but
+  // only in files of the copy: never a link to the team's own file.
+  std::vector<ConfigFileText> before;
   for (const auto& f : files) {
-    if (f.path != inst.config_path) {
+    if (inst.team_config.empty() && f.path != inst.config_path) {
       return Error{fmt::format("service {}: {} is not its config file {}, so faultline does not write it",
                                service, f.path, inst.config_path)};
     }
+    if (!inst.team_config.empty()) {
+      if (auto ok = writable_copy_file(service, inst.log_dir, f.path); !ok) {
+        return ok.error();
+      }
+    }
+    before.push_back({f.path, read_text(f.path)});
   }
   auto init = init_pid(*i);
   if (!init) {
     return init.error();
   }
-  const std::string before = read_text(inst.config_path);
   Status st;
   for (const auto& f : files) {
     if (st = platform::write_in_place(f.path, f.text); !st) {
@@ -184,14 +206,20 @@ Status DockerStack::reload_files(const std::string& service, const std::vector<C
   // Checked as the server will read it: the mounted file, inside the
   // container.
   if (st) {
-    st = check_in_container(*i, config_in_container_[*i]);
+    st = check_in_container(*i, setups_[*i].config);
   }
   if (!st) {
-    // The server still runs the config it read before; its file says so
+    // The server still runs the config it read before; its files say so
     // again, and it is not signalled.
-    if (auto back = platform::write_in_place(inst.config_path, before); !back) {
+    std::string failed;
+    for (const auto& b : before) {
+      if (auto back = platform::write_in_place(b.path, b.text); !back) {
+        failed += (failed.empty() ? "" : "; ") + back.error().message;
+      }
+    }
+    if (!failed.empty()) {
       return Error{fmt::format("service {}: {}; putting its config back also failed: {}", service,
-                               st.error().message, back.error().message)};
+                               st.error().message, failed)};
     }
     return Error{fmt::format("service {}: {}", service, st.error().message)};
   }

@@ -51,18 +51,28 @@ platform::NetworkSpec network_spec(const Plan& plan, const RunIdentity& id) {
   return spec;
 }
 
-std::vector<std::string> server_command(experiment::ServiceKind kind, const std::string& config_path,
-                                        bool rendered, const std::string& log_dir) {
+ServerSetup rendered_setup(const experiment::Service& svc, const std::string& host_config) {
+  ServerSetup setup;
+  setup.config = config_path_in_container(svc);
+  setup.host_config = host_config;
+  return setup;
+}
+
+std::vector<std::string> server_command(experiment::ServiceKind kind, const ServerSetup& setup,
+                                        const std::string& log_dir) {
   if (kind == experiment::ServiceKind::haproxy) {
     // -W: master-worker, so a later reload is a signal to the master inside
     // the container; -db: in the foreground, the container's own process.
-    return {"haproxy", "-W", "-db", "-f", config_path};
+    std::vector<std::string> cmd = {"haproxy", "-W", "-db", "-f", setup.config};
+    if (!setup.base_dir.empty()) {
+      cmd.insert(cmd.end(), {"-C", setup.base_dir});
+    }
+    return cmd;
   }
-  std::vector<std::string> cmd = {"nginx"};
-  if (!rendered) {
-    cmd.insert(cmd.end(), {"-g", "daemon off;"});
+  std::vector<std::string> cmd = {"nginx", "-c", setup.config};
+  if (!setup.base_dir.empty()) {
+    cmd.insert(cmd.end(), {"-p", setup.base_dir + "/"});
   }
-  cmd.insert(cmd.end(), {"-c", config_path});
   if (!log_dir.empty()) {
     // nginx opens its compiled-in error log before it reads the config;
     // point it at the run folder, as on the netns runtime.
@@ -76,19 +86,24 @@ std::string config_path_in_container(const experiment::Service& svc) {
 }
 
 platform::ContainerSpec container_spec(const experiment::Service& svc, const PlannedService& planned,
-                                       const RunIdentity& id, const std::string& host_config,
+                                       const RunIdentity& id, const ServerSetup& setup,
                                        const std::string& log_dir) {
-  const std::string in_container = config_path_in_container(svc);
   platform::ContainerSpec spec;
   spec.name = container_name(id.run_id, svc.name);
   spec.image = svc.image;
-  spec.cmd = server_command(svc.kind, in_container, !svc.has_own_config(), log_dir);
+  spec.cmd = server_command(svc.kind, setup, log_dir);
   spec.labels = run_labels(id);
   spec.labels[kServiceLabel] = svc.name;
   // The run folder at the same path: the rendered config names its pid
   // file, logs and HAProxy's stats socket there, and the host reaches them
   // where it wrote them.
-  spec.binds = {host_config + ":" + in_container + ":ro", id.run_dir + ":" + id.run_dir};
+  if (!setup.host_config.empty()) {
+    spec.binds.push_back(setup.host_config + ":" + setup.config + ":ro");
+  }
+  spec.binds.push_back(id.run_dir + ":" + id.run_dir);
+  if (!setup.team_dir.empty()) {
+    spec.binds.push_back(setup.team_dir + ":" + setup.team_dir + ":ro");
+  }
   // docker-init reaps and passes signals on; the server is its child.
   spec.init = true;
   spec.network = network_name(id.run_id);

@@ -39,20 +39,36 @@ Plan docker_plan(Plan plan, const std::string& run_id);
 // gateway, so the host reaches the services as it does on the netns runtime.
 platform::NetworkSpec network_spec(const Plan& plan, const RunIdentity& id);
 
-// The server's foreground command line reading its config at `config_path`
-// inside the container. `rendered`: faultline's own config, which already
-// says `daemon off;` (nginx refuses a directive given twice).
-std::vector<std::string> server_command(experiment::ServiceKind kind, const std::string& config_path,
-                                        bool rendered, const std::string& log_dir);
+// How a service's server runs in its container. faultline's rendered
+// config is one file, mounted read-only at the image's config path. A
+// team's own config runs as on the netns runtime, from the copy
+// own_config.h prepares in the run folder (mounted at its own path), with
+// the team's folder mounted read-only at its own path too, so the copy's
+// links to the files faultline does not copy resolve in the container as
+// on the host, and the copy's relative paths resolve from the same folders.
+struct ServerSetup {
+  std::string config;       // the file the server reads, as the container sees it
+  std::string host_config;  // the host file mounted read-only at `config`; empty for a team config's copy
+  std::string base_dir;     // nginx -p (the copy's folder), HAProxy -C (the team's folder); empty: none
+  std::string team_dir;     // the team's folder, mounted read-only at its own path; empty: none
+};
 
-// One service's container: its image, the rendered config on the host
-// (`host_config`) bind-mounted read-only at the service's config_path, the
-// run folder mounted at the same path (its sockets, logs and pid files are
-// where the rendered config says), docker-init as pid 1, the planned
-// address on the run's network with the service's name as alias, and the
-// run's labels with the service's.
+// The rendered config `host_config` mounted at the service's config_path.
+ServerSetup rendered_setup(const experiment::Service& svc, const std::string& host_config);
+
+// The server's foreground command line reading setup.config. Both the
+// rendered config and a team config's copy say `daemon off;` already, and
+// nginx refuses a directive given twice.
+std::vector<std::string> server_command(experiment::ServiceKind kind, const ServerSetup& setup,
+                                        const std::string& log_dir);
+
+// One service's container: its image, its config as `setup` says, the run
+// folder mounted at the same path (its sockets, logs and pid files are
+// where the config says), docker-init as pid 1, the planned address on the
+// run's network with the service's name as alias, and the run's labels
+// with the service's.
 platform::ContainerSpec container_spec(const experiment::Service& svc, const PlannedService& planned,
-                                       const RunIdentity& id, const std::string& host_config,
+                                       const RunIdentity& id, const ServerSetup& setup,
                                        const std::string& log_dir);
 
 // The config path inside the container: the service's config_path, else

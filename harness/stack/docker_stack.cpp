@@ -18,6 +18,7 @@
 #include "harness/platform/unique_fd.h"
 #include "harness/stack/docker_spec.h"
 #include "harness/stack/http_probe.h"
+#include "harness/stack/own_config.h"
 #include "harness/stack/render.h"
 
 namespace faultline::stack::docker {
@@ -67,10 +68,7 @@ Status validate_for_docker(const experiment::Stack& stack) {
       return Error{fmt::format("service {}: runtime docker needs its image", s.name)};
     }
     if (s.has_own_config()) {
-      // The copy of a team's config, its includes and its rewrites are the
-      // netns runtime's today; containers get them in a later step.
-      return Error{
-          fmt::format("service {}: a config of your own does not run on runtime docker yet", s.name)};
+      continue;  // its own backends and balance, which validate checked
     }
     if (s.kind == experiment::ServiceKind::haproxy &&
         (!s.is_load_balancer() || !haproxy_balance(s.balance))) {
@@ -116,6 +114,33 @@ Status DockerStack::write_configs(const experiment::Experiment& exp) {
     inst.log_dir = dir;
     RenderPaths paths{dir, {}};
     std::string text;
+    if (svc->has_own_config()) {
+      // The netns runtime's copy, run as there: its folder is in the run
+      // folder, mounted at the same path, and the team's folder is mounted
+      // at its own path for the links in the copy.
+      auto copy = prepare_own_config(*svc, dir);
+      if (!copy) {
+        return copy.error();
+      }
+      if (auto st = write_own_config(*copy); !st) {
+        return st;
+      }
+      inst.config_path = copy->main_copy;
+      inst.team_config = svc->own.config;
+      inst.runtime_socket = copy->runtime_socket;
+      inst.upstream_log = copy->upstream_log;
+      inst.config_changes = describe_changes(*copy, fs::path(exp.source_file).parent_path().string());
+      ServerSetup setup;
+      setup.config = copy->main_copy;
+      setup.base_dir = ps.kind == experiment::ServiceKind::haproxy ? copy->working_dir : copy->copy_dir;
+      setup.team_dir = copy->folder;
+      services_.push_back(std::move(inst));
+      setups_.push_back(std::move(setup));
+      containers_.emplace_back();
+      expected_down_.push_back(false);
+      exit_reported_.push_back(false);
+      continue;
+    }
     if (ps.kind == experiment::ServiceKind::haproxy) {
       // The run folder is mounted at the same path, so the socket HAProxy
       // makes inside the container is this path on the host.
@@ -136,9 +161,9 @@ Status DockerStack::write_configs(const experiment::Experiment& exp) {
     if (auto st = write_text(inst.config_path, text); !st) {
       return st;
     }
+    setups_.push_back(rendered_setup(*svc, inst.config_path));
     services_.push_back(std::move(inst));
     containers_.emplace_back();
-    config_in_container_.push_back(config_path_in_container(*svc));
     expected_down_.push_back(false);
     exit_reported_.push_back(false);
   }
@@ -160,7 +185,7 @@ Status DockerStack::start_containers(const experiment::Experiment& exp, const Pr
     const experiment::Service* svc = exp.stack.find(ps.name);
     images[i] = svc->image;
     const std::string log_dir = ps.kind == experiment::ServiceKind::nginx ? services_[i].log_dir : "";
-    auto created = api_.create_container(container_spec(*svc, ps, id_, services_[i].config_path, log_dir));
+    auto created = api_.create_container(container_spec(*svc, ps, id_, setups_[i], log_dir));
     if (!created) {
       if (created.error().not_found()) {
         return Error{
@@ -267,7 +292,10 @@ std::vector<std::vector<size_t>> DockerStack::start_waves(const experiment::Expe
 }
 
 bool DockerStack::is_balancer(size_t i) const {
-  return !services_[i].backend_name.empty();
+  // A rendered balancer has a backend's name; one run from the team's
+  // config is HAProxy, or nginx with the upstream log faultline added.
+  return services_[i].planned.kind == experiment::ServiceKind::haproxy ||
+         !services_[i].backend_name.empty() || !services_[i].upstream_log.empty();
 }
 
 std::string DockerStack::probe_path(size_t i) const {

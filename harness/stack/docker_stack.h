@@ -17,6 +17,7 @@
 #include "harness/common/result.h"
 #include "harness/experiment/model.h"
 #include "harness/platform/docker_api.h"
+#include "harness/stack/docker_spec.h"
 #include "harness/stack/stack.h"
 
 namespace faultline::stack::docker {
@@ -114,8 +115,9 @@ class DockerStack final : public RunningStack {
   std::string backend_header_ = "X-Backend";
   std::vector<ServiceInstance> services_;
   std::vector<std::string> containers_;  // ids, by service index; empty until created
-  // Where each service's config is mounted inside its container.
-  std::vector<std::string> config_in_container_;
+  // How each service's server runs: its config as the container sees it,
+  // and a team config's folders.
+  std::vector<ServerSetup> setups_;
   std::vector<bool> expected_down_;
   std::vector<bool> exit_reported_;  // a dead server is handed to the timeline once
   std::vector<ServiceExit> service_exits_;
@@ -124,8 +126,8 @@ class DockerStack final : public RunningStack {
   bool torn_down_ = false;
 };
 
-// Why a stack cannot run on the docker runtime yet, or nothing: kinds other
-// than haproxy and nginx, a team's own config, a service without an image.
+// Why a stack cannot run on the docker runtime, or nothing: kinds other
+// than haproxy and nginx, a service without an image.
 // The preflight asks it too, so `faultline plan` and `run` refuse before
 // anything is made.
 Status validate_for_docker(const experiment::Stack& stack);

@@ -21,48 +21,11 @@
 #include "harness/platform/process.h"
 #include "harness/stack/netns_stack.h"
 #include "harness/stack/own_config.h"
+#include "harness/stack/own_config_running.h"
 
 namespace faultline::stack::netns {
 
 namespace {
-
-// Whether `path` lies inside `folder` (both canonical).
-bool is_inside(const fs::path& path, const fs::path& folder) {
-  const fs::path rel = path.lexically_relative(folder);
-  return !rel.empty() && *rel.begin() != ".." && rel != ".";
-}
-
-// The copy of `inst`'s team config as own_config.h describes one, with
-// the text its files have now: what in_team_terms needs to name the team's
-// file and line for a line of the copy. HAProxy's copy is one file; nginx's
-// copies sit in a folder mirroring the team's (the rest are links).
-OwnConfigCopy copy_as_written(const ServiceInstance& inst) {
-  OwnConfigCopy copy;
-  copy.kind = inst.planned.kind;
-  copy.service = inst.planned.name;
-  copy.team_file = inst.team_config;
-  copy.main_copy = inst.config_path;
-  if (inst.planned.kind == experiment::ServiceKind::haproxy) {
-    copy.team_path_of[inst.config_path] = inst.team_config;
-    copy.files.emplace_back(inst.config_path, read_text(inst.config_path));
-    return copy;
-  }
-  const fs::path copy_dir = fs::path(inst.config_path).parent_path();
-  const fs::path team_dir = fs::path(inst.team_config).parent_path();
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(copy_dir, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file(ec) || it->is_symlink(ec)) {
-      continue;
-    }
-    const fs::path team = team_dir / it->path().lexically_relative(copy_dir);
-    if (fs::is_regular_file(team, ec)) {
-      copy.team_path_of[it->path().string()] = team.string();
-      copy.files.emplace_back(it->path().string(), read_text(it->path().string()));
-    }
-  }
-  return copy;
-}
 
 // The value after `flag` in `args`; empty when there is none.
 std::string arg_after(const std::vector<std::string>& args, const std::string& flag) {
@@ -77,21 +40,7 @@ std::string arg_after(const std::vector<std::string>& args, const std::string& f
 }  // namespace
 
 Result<std::string> NetnsStack::writable_config_file(size_t i, const std::string& path) const {
-  std::error_code ec;
-  const auto status = fs::symlink_status(path, ec);
-  if (ec || !fs::is_regular_file(status)) {
-    return Error{
-        fmt::format("service {}: {} is not a file of its running config (a link to a team's file, or "
-                    "missing), so faultline does not write it",
-                    services_[i].planned.name, path)};
-  }
-  const fs::path folder = fs::canonical(dirs_[i], ec);
-  const fs::path parent = ec ? fs::path() : fs::canonical(fs::path(path).parent_path(), ec);
-  if (ec || !is_inside(parent / fs::path(path).filename(), folder)) {
-    return Error{fmt::format("service {}: {} lies outside its run folder {}, so faultline does not write it",
-                             services_[i].planned.name, path, dirs_[i])};
-  }
-  return path;
+  return writable_copy_file(services_[i].planned.name, dirs_[i], path);
 }
 
 Status NetnsStack::check_in_place(size_t i) const {

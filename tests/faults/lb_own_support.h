@@ -176,11 +176,15 @@ class FakeRuntimeApi {
       while (::read(conn, &c, 1) == 1 && c != '\n') {
         line += c;
       }
+      // Recorded before the answer: the client returns once it has it, and
+      // a test reading commands() then must find this one among them.
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        commands_.push_back(line);
+      }
       const std::string answer = answer_to(line);
       (void)!::write(conn, answer.data(), answer.size());
       ::close(conn);
-      std::lock_guard<std::mutex> lock(mutex_);
-      commands_.push_back(line);
     }
   }
 

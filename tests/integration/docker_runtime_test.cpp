@@ -179,6 +179,56 @@ TEST_CASE(
   check_nothing_left(j);
 }
 
+TEST_CASE("a team's own config runs on runtime docker from its copy, and the share faults move the shares",
+          "[integration][docker-runtime]") {
+  if (const std::string why = missing(); !why.empty()) {
+    FAULTLINE_SKIP(why);
+  }
+  // tests/data/own's configs, as on netns (faults_lb_own_test.cpp): nginx's
+  // upstream is in an included file, HAProxy's stats socket is rewritten.
+  const std::string kind = GENERATE("haproxy", "nginx");
+  const std::string team_dir = std::string(FAULTLINE_TEST_DATA) + "/own/" + kind;
+  const std::string before = shell("cd " + team_dir + " && find . -type f | sort | xargs sha256sum");
+  REQUIRE_FALSE(before.empty());
+  const std::string out = fresh_out_dir("docker_runtime_own_" + kind);
+  const json j = run_to_journal(std::string(FAULTLINE_TEST_DATA) + "/own/lb_" + kind + "_share.yaml", out,
+                                {"--set", "stack.runtime=docker", "--set",
+                                 "stack.services.lb.image=faultline-test/" + kind + ":bookworm", "--set",
+                                 "stack.services.web1.image=faultline-test/nginx:bookworm", "--set",
+                                 "stack.services.web2.image=faultline-test/nginx:bookworm"});
+  INFO(kind << ": reports and log in " << out);
+  const json& baseline = journal_phase(j, "baseline");
+  INFO("baseline: " << baseline.dump());
+  CHECK(baseline["error_rate"].get<double>() < 0.01);
+  CHECK(share(baseline["backends"], "web1") == Approx(0.5).margin(0.05));
+  const json& weight = journal_phase(j, "fault", 0);
+  const json& drain = journal_phase(j, "fault", 1);
+  const json& maint = journal_phase(j, "fault", 2);
+  const json& balance = journal_phase(j, "fault", 3);
+  INFO("weight " << weight.dump() << " drain " << drain.dump() << " maint " << maint.dump() << " balance "
+                 << balance.dump());
+  CHECK(share(weight["backends"], "web1") == Approx(0.9).margin(0.03));
+  CHECK(share(drain["backends"], "web2") < 0.01);
+  CHECK(share(maint["backends"], "web1") < 0.01);
+  CHECK(std::max(share(balance["backends"], "web1"), share(balance["backends"], "web2")) > 0.97);
+  for (const auto* p : {&weight, &drain, &maint, &balance}) {
+    CHECK((*p)["error_rate"].get<double>() < 0.01);
+    CHECK((*p)["requests"].get<long>() > 500);
+  }
+  const json& recovery = journal_phase(j, "recovery");
+  INFO("recovery: " << recovery.dump());
+  CHECK(share(recovery["backends"], "web2") == Approx(0.5).margin(0.05));
+  // The rewrites went to the copy in the run folder (or the runtime API);
+  // the team's folder, mounted read-only into the container, is as it was.
+  for (const auto& a : j["activities"]) {
+    const std::string m = a["mechanism"].get<std::string>();
+    INFO(m);
+    CHECK((m.find("runtime API") != std::string::npos || m.find("copy of") != std::string::npos));
+  }
+  CHECK(shell("cd " + team_dir + " && find . -type f | sort | xargs sha256sum") == before);
+  check_nothing_left(j);
+}
+
 TEST_CASE("on runtime docker latency is added inside the load balancer's container and taken away",
           "[integration][docker-runtime]") {
   if (const std::string why = missing(); !why.empty()) {

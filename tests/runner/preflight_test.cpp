@@ -228,7 +228,7 @@ TEST_CASE("a fault's own path replaces its type's needs: loss in bursts needs no
   CHECK(find(checks, "path: loss on web1")->found == "a netem qdisc on web1's eth0");
 }
 
-TEST_CASE("a team's own config on runtime docker validates, and its preflight refuses it alone",
+TEST_CASE("a team's own config on runtime docker validates, and its preflight checks the daemon and images",
           "[runner][preflight][containers]") {
   experiment::Diagnostics diags;
   const auto v = runner::validate(
@@ -236,21 +236,20 @@ TEST_CASE("a team's own config on runtime docker validates, and its preflight re
   INFO(diags.format());
   REQUIRE(v);
   CHECK(v->exp.stack.runtime == "docker");
-  // runtime docker is built, but not yet for a team's own config, which
-  // this file gives web2.
-  const std::string missing = runner::runtime_not_built(v->exp.stack);
-  CHECK(missing == "service web2: a config of your own does not run on runtime docker yet");
-  // The machine checks are then not made: only the runtime is said, even
-  // on a machine that lacks everything.
+  // web2 runs the team's config: built since issue 20's second step.
+  CHECK(runner::runtime_not_built(v->exp.stack).empty());
   auto p = healthy();
-  p.is_root = [] { return false; };
-  p.find_executable = [](const std::string&) { return std::optional<std::string>(); };
+  p.docker_daemon = [] { return std::make_pair(true, std::string("20.10.24+dfsg1 (API 1.41)")); };
+  p.docker_image = [](const std::string& image) {
+    return image == "registry.example/shop/web:1.4"
+               ? std::make_pair(false, std::string("not on this Docker host"))
+               : std::make_pair(true, std::string("present"));
+  };
   const auto checks = runner::preflight(&*v, p);
-  REQUIRE(checks.size() == 1);
-  CHECK(checks[0].name == "runtime");
-  CHECK_FALSE(checks[0].ok);
-  CHECK(checks[0].found == missing);
-  CHECK_THAT(checks[0].fix, Catch::Contains("stack.runtime: netns"));
+  CHECK(find(checks, "runtime") == nullptr);
+  const auto failures = failed(checks);
+  REQUIRE(failures.size() == 1);
+  CHECK_THAT(failures[0], Catch::Contains("registry.example/shop/web:1.4"));
 }
 
 TEST_CASE("runtime compose and netns are built: their preflight says nothing of the runtime",

@@ -67,14 +67,43 @@ TEST_CASE("the run's network has the plan's subnet, the host as gateway and the 
 }
 
 TEST_CASE("a server's foreground command reads its config where it is mounted", "[stack][docker]") {
-  CHECK(server_command(ServiceKind::haproxy, "/etc/haproxy/haproxy.cfg", true, "") ==
+  ServerSetup rendered;
+  rendered.config = "/etc/haproxy/haproxy.cfg";
+  CHECK(server_command(ServiceKind::haproxy, rendered, "") ==
         std::vector<std::string>{"haproxy", "-W", "-db", "-f", "/etc/haproxy/haproxy.cfg"});
-  // faultline's own nginx config says `daemon off;` already, and nginx
-  // refuses a directive given twice.
-  CHECK(server_command(ServiceKind::nginx, "/etc/nginx/nginx.conf", true, "/run/x/web1") ==
+  // faultline's own nginx config says `daemon off;` already (so does a
+  // team config's copy), and nginx refuses a directive given twice.
+  rendered.config = "/etc/nginx/nginx.conf";
+  CHECK(server_command(ServiceKind::nginx, rendered, "/run/x/web1") ==
         std::vector<std::string>{"nginx", "-c", "/etc/nginx/nginx.conf", "-e", "/run/x/web1/error.log"});
-  CHECK(server_command(ServiceKind::nginx, "/etc/nginx/nginx.conf", false, "") ==
-        std::vector<std::string>{"nginx", "-g", "daemon off;", "-c", "/etc/nginx/nginx.conf"});
+  // A team config's copy reads relative paths from the folders it would on
+  // the netns runtime.
+  ServerSetup team;
+  team.config = "/run/x/lb/haproxy.cfg";
+  team.base_dir = "/srv/team/lb";
+  CHECK(
+      server_command(ServiceKind::haproxy, team, "") ==
+      std::vector<std::string>{"haproxy", "-W", "-db", "-f", "/run/x/lb/haproxy.cfg", "-C", "/srv/team/lb"});
+  team.config = "/run/x/lb/config/nginx.conf";
+  team.base_dir = "/run/x/lb/config";
+  CHECK(server_command(ServiceKind::nginx, team, "/run/x/lb") ==
+        std::vector<std::string>{"nginx", "-c", "/run/x/lb/config/nginx.conf", "-p", "/run/x/lb/config/",
+                                 "-e", "/run/x/lb/error.log"});
+}
+
+TEST_CASE("a team config's container mounts the team's folder read-only, and no file at the image's path",
+          "[stack][docker]") {
+  const auto exp = docker_experiment();
+  const Plan plan = docker_plan(fixed_plan(exp), kId.run_id);
+  ServerSetup team;
+  team.config = "/run/faultline/abc123/web1/config/nginx.conf";
+  team.base_dir = "/run/faultline/abc123/web1/config";
+  team.team_dir = "/srv/team/web";
+  const auto body = platform::container_create_body(
+      container_spec(exp.stack.services[1], plan.services[1], kId, team, "/run/faultline/abc123/web1"));
+  CHECK(body["HostConfig"]["Binds"] == nlohmann::json::array({"/run/faultline/abc123:/run/faultline/abc123",
+                                                              "/srv/team/web:/srv/team/web:ro"}));
+  CHECK(body["Cmd"][2] == "/run/faultline/abc123/web1/config/nginx.conf");
 }
 
 TEST_CASE("a service's container: image, config mounted read-only, run folder, init, address, labels",
@@ -82,8 +111,10 @@ TEST_CASE("a service's container: image, config mounted read-only, run folder, i
   auto exp = docker_experiment();
   exp.stack.services[1].config_path = "/srv/web.conf";
   const Plan plan = docker_plan(fixed_plan(exp), kId.run_id);
-  const auto spec = container_spec(exp.stack.services[1], plan.services[1], kId,
-                                   "/run/faultline/abc123/web1/nginx.conf", "/run/faultline/abc123/web1");
+  const auto spec =
+      container_spec(exp.stack.services[1], plan.services[1], kId,
+                     rendered_setup(exp.stack.services[1], "/run/faultline/abc123/web1/nginx.conf"),
+                     "/run/faultline/abc123/web1");
   const auto body = platform::container_create_body(spec);
   CHECK(spec.name == "faultline-abc123-web1");
   CHECK(body["Image"] == "faultline-test/nginx:bookworm");
@@ -105,8 +136,9 @@ TEST_CASE("the run's network and containers name this process as their owner", "
   const auto exp = docker_experiment();
   const Plan plan = docker_plan(fixed_plan(exp), kId.run_id);
   const auto network = network_spec(plan, kId);
-  const auto container = container_spec(exp.stack.services[1], plan.services[1], kId,
-                                        "/run/faultline/abc123/web1/nginx.conf", "");
+  const auto container =
+      container_spec(exp.stack.services[1], plan.services[1], kId,
+                     rendered_setup(exp.stack.services[1], "/run/faultline/abc123/web1/nginx.conf"), "");
   for (const auto* labels : {&network.labels, &container.labels}) {
     REQUIRE(labels->count(kOwnerLabel) == 1);
     // The token the netns runtime writes into its links' aliases, so that
