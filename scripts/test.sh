@@ -17,35 +17,51 @@ if [[ "${CI:-}" == "true" || "${CI:-}" == "1" ]]; then
 fi
 bash scripts/setup.sh --containers
 
+echo "== host state, dockerd, container test images (built during the build)"
+# What a dockerd could change on the host and leave behind (firewall,
+# forwarding sysctls, links, routes, Docker's mounts and processes) is
+# saved before one starts and compared after it stops: the run fails when
+# anything differs. docs/CONTAINERS.md describes the three scripts.
+mkdir -p build
+host_state=build/host-state.before
+bash scripts/host-state.sh save "$host_state"
+# dockerd.sh starts a dockerd without iptables, forwarding or docker0 unless
+# one already answers, and `stop` ends only the one it started. The trap
+# stops it on every other way out of this script (a failed test, Ctrl-C,
+# a failed start that left a daemon running), and the image build below if
+# it still runs; the exit status stays the failure's.
+images_pid=
+trap '[[ -n "$images_pid" ]] && kill "$images_pid" 2>/dev/null; bash scripts/dockerd.sh stop || echo "test.sh: scripts/dockerd.sh stop failed (above)" >&2' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+bash scripts/dockerd.sh start
+# faultline-test/{nginx,haproxy}:bookworm, built offline from Debian
+# packages, or reused when already built from the same recipe. About two
+# minutes, mostly waiting on downloads and the daemon: in the background
+# while the compiler has the CPUs, and waited for before the unit tests,
+# some of which measure latencies to the millisecond.
+images_log=build/test-images.log
+bash scripts/test-images.sh >"$images_log" 2>&1 &
+images_pid=$!
+
 echo "== build (warnings as errors)"
 # -O2 without debug information: a third faster to compile and link, and
 # failures are diagnosed from the runs' logs and reports, not a debugger.
 # The benchmarks are built by the clang pass below.
 BUILD_TYPE=Release bash scripts/build.sh -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DFAULTLINE_BUILD_TESTS=ON \
   -DFAULTLINE_BUILD_BENCH=OFF
+if ! wait "$images_pid"; then
+  images_pid=
+  echo "test.sh: scripts/test-images.sh failed:" >&2
+  cat "$images_log" >&2
+  exit 1
+fi
+images_pid=
+cat "$images_log"
+
 echo "== unit tests"
 # One at a time: some measure latencies to the millisecond.
 (cd build && ctest --output-on-failure --timeout 300 -L unit)
-
-echo "== host state, dockerd, container test images"
-# What a dockerd could change on the host and leave behind (firewall,
-# forwarding sysctls, links, routes, Docker's mounts and processes) is
-# saved before one starts and compared after it stops: the run fails when
-# anything differs. docs/CONTAINERS.md describes the three scripts.
-host_state=build/host-state.before
-bash scripts/host-state.sh save "$host_state"
-# dockerd.sh starts a dockerd without iptables, forwarding or docker0 unless
-# one already answers, and `stop` ends only the one it started. The trap
-# stops it on every other way out of this script (a failed test, Ctrl-C,
-# a failed start that left a daemon running); the exit status stays the
-# failure's.
-trap 'bash scripts/dockerd.sh stop || echo "test.sh: scripts/dockerd.sh stop failed (above)" >&2' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-bash scripts/dockerd.sh start
-# faultline-test/{nginx,haproxy}:bookworm, built offline from Debian
-# packages, or reused when already built from the same recipe.
-bash scripts/test-images.sh
 
 echo "== integration tests"
 # Two at a time, except those marked RUN_SERIAL (tests/CMakeLists.txt).
