@@ -285,6 +285,16 @@ void add_support(const Run& run, json& view) {
   if (!software.empty()) {
     lines.push_back(fmt::format("Software on {}: {}.", env.hostname, fmt::join(software, "; ")));
   }
+  // A container runtime's servers: what each image's own binary said.
+  std::vector<std::string> images;
+  for (const auto& s : env.servers) {
+    images.push_back(s.version.empty()
+                         ? fmt::format("{}: image {} (version not asked: {})", s.service, s.image, s.why)
+                         : fmt::format("{}: {} (image {})", s.service, s.version, s.image));
+  }
+  if (!images.empty()) {
+    lines.push_back(fmt::format("Servers, from their images: {}.", fmt::join(images, "; ")));
+  }
   const auto& load = run.load;
   lines.push_back(fmt::format(
       "Load, as configured: {:g} requests/s to {} (path `{}`) over {}, from up to {}, timeout {}, for {}; {} "

@@ -46,11 +46,23 @@ struct Verdict {
   std::optional<bool> breached_any;
 };
 
+// What a container runtime's service ran: its image and the first line of
+// its server's `-v`, asked in the container; `why` when it could not be.
+struct ServerSoftware {
+  std::string service;
+  std::string image;
+  std::string version;
+  std::string why;
+};
+
 struct Environment {
   std::string hostname;
   std::string kernel;
+  // This machine's servers, which the netns runtime runs; empty on the
+  // container runtimes, whose servers are the images' (`servers`).
   std::string haproxy;
   std::string nginx;
+  std::vector<ServerSoftware> servers;
 };
 
 struct ExperimentInfo {

@@ -275,7 +275,11 @@ Journal from_json(const json& doc) {
   j.steady_state_held = r.flag("steady_state_held", true);
   j.deviated = r.flag("deviated");
   const JsonReader env = r.object("environment");
-  j.environment = {env.text("hostname"), env.text("kernel"), env.text("haproxy"), env.text("nginx")};
+  j.environment = {env.text("hostname"), env.text("kernel"), env.text("haproxy"), env.text("nginx"), {}};
+  j.environment.servers = env.list<journal::ServerSoftware>("servers", [](const json& item) {
+    const JsonReader s(item);
+    return journal::ServerSoftware{s.text("service"), s.text("image"), s.text("version"), s.text("why")};
+  });
   const JsonReader exp = r.object("experiment");
   j.experiment = {exp.text("title"), exp.text("description"), exp.texts("tags"), exp.text("source_file"),
                   exp.raw("document")};

@@ -306,6 +306,17 @@ json to_json(const Journal& j) {
                       {"kernel", j.environment.kernel},
                       {"haproxy", j.environment.haproxy},
                       {"nginx", j.environment.nginx}};
+  if (!j.environment.servers.empty()) {
+    json servers = json::array();
+    for (const auto& s : j.environment.servers) {
+      json one = {{"service", s.service}, {"image", s.image}, {"version", s.version}};
+      if (!s.why.empty()) {
+        one["why"] = s.why;
+      }
+      servers.push_back(std::move(one));
+    }
+    o["environment"]["servers"] = std::move(servers);
+  }
   o["experiment"] = {{"title", j.experiment.title},
                      {"description", j.experiment.description},
                      {"tags", j.experiment.tags},

@@ -452,8 +452,11 @@ journal::Journal make_journal(const ValidatedExperiment& v, const RunRecord& rec
   j.deviated = rec.verdict.any_breach();
 
   // Probed by the runner when the run started (harness/runner/phases/environment.h).
-  j.environment = {rec.environment.hostname, rec.environment.kernel, rec.environment.haproxy,
-                   rec.environment.nginx};
+  j.environment = {
+      rec.environment.hostname, rec.environment.kernel, rec.environment.haproxy, rec.environment.nginx, {}};
+  for (const auto& s : rec.environment.servers) {
+    j.environment.servers.push_back({s.service, s.image, s.version, s.why});
+  }
 
   j.experiment = {exp.title, exp.description, exp.tags, exp.source_file, yaml_to_json(exp.source)};
   j.timezone = exp.postmortem.timezone;

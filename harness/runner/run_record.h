@@ -70,8 +70,17 @@ struct RunFailure {
 struct RunEnvironment {
   std::string hostname;
   std::string kernel;   // "Linux 6.1.0-18-amd64"
-  std::string haproxy;  // the first line of `haproxy -v`; empty when it is not installed
-  std::string nginx;    // the first line of `nginx -v`; empty when it is not installed
+  std::string haproxy;  // the first line of `haproxy -v`; empty when it is not installed or did not run
+  std::string nginx;    // the first line of `nginx -v`; empty when it is not installed or did not run
+  // Container runtimes: per HAProxy and nginx service, its image and its
+  // server's version asked in the container (journal::ServerSoftware).
+  struct Server {
+    std::string service;
+    std::string image;
+    std::string version;
+    std::string why;
+  };
+  std::vector<Server> servers;
 };
 
 // The per-backend counts a share source read through the run (the load

@@ -71,12 +71,21 @@ RunRecord run_experiment(ValidatedExperiment& v, const RunOptions& options) {
   // revert_fault skips. Only then is the stack torn down, which would undo
   // any fault by construction anyway.
   revert_all_faults(run, *in_use->stack);
+  // A container runtime's servers are the images': asked while their
+  // containers still run, after the load for the same reason as below.
+  const auto servers = probe_servers(*in_use->stack);
   tear_down(run, *in_use, watches, options.out_dir);
   // The servers' versions, for the journal. Asked after the load, not
   // before it: each `-v` is a process start, which on a slow machine (a
   // user-mode Linux guest takes a quarter of a second per start) would
   // delay the load and every fault's moment.
   rec.environment = probe_environment();
+  if (!servers.empty()) {
+    // This machine's haproxy and nginx served nothing of this run.
+    rec.environment.haproxy.clear();
+    rec.environment.nginx.clear();
+    rec.environment.servers = servers;
+  }
 
   analyse_run(run);
   return rec;

@@ -179,7 +179,8 @@ Status DockerStack::start_containers(const experiment::Experiment& exp, const Pr
   // leaves the containers made so far to the caller's teardown, which finds
   // them by the run's label.
   const auto deadline = Clock::now() + kReadyTimeout;
-  std::vector<std::string> images(services_.size());
+  images_.assign(services_.size(), {});
+  auto& images = images_;
   for (size_t i = 0; i < services_.size(); ++i) {
     const auto& ps = services_[i].planned;
     const experiment::Service* svc = exp.stack.find(ps.name);

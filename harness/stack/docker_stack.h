@@ -53,6 +53,8 @@ class DockerStack final : public RunningStack {
   Status reload_files(const std::string& service, const std::vector<ConfigFileText>& files) override;
   Status check_config(const std::string& service, const std::string& text) override;
   void set_expected_down(const std::string& service, bool down) override;
+  // docker_software.cpp: the image, and `-v` of its server by an exec.
+  std::optional<ServerSoftware> server_software(const std::string& service) override;
   // The process faults' seam (docker_process.cpp): a kill through the
   // Engine API (restart() starts the container again), pause and unpause,
   // and limits written into the container's own cgroup.
@@ -115,6 +117,7 @@ class DockerStack final : public RunningStack {
   std::string backend_header_ = "X-Backend";
   std::vector<ServiceInstance> services_;
   std::vector<std::string> containers_;  // ids, by service index; empty until created
+  std::vector<std::string> images_;      // by service index, once the containers are made
   // How each service's server runs: its config as the container sees it,
   // and a team config's folders.
   std::vector<ServerSetup> setups_;

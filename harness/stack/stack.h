@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -160,6 +161,20 @@ class RunningStack {
   // complaints at the team's file and line. Main thread only.
   virtual Status reload_files(const std::string& service, const std::vector<ConfigFileText>& /*files*/) {
     return Error{"service " + service + ": this stack runtime cannot reload a service's config"};
+  }
+
+  // What a container runtime's service runs: the image, and the first line
+  // the image's own server says of its version (`haproxy -v`, `nginx -v`),
+  // asked where it runs. nullopt on the netns runtime, whose servers are
+  // this machine's (the journal's environment names those). A version that
+  // could not be asked is empty, with `why` saying so.
+  struct ServerSoftware {
+    std::string image;
+    std::string version;
+    std::string why;
+  };
+  virtual std::optional<ServerSoftware> server_software(const std::string& /*service*/) {
+    return std::nullopt;
   }
 
   // Tells check_alive that the service's server is down on purpose (a

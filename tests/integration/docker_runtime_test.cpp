@@ -110,6 +110,21 @@ TEST_CASE("the default experiment gives the same verdict and shares on runtime d
   }
   // The weight held in containers as it did in namespaces.
   CHECK(share(journal_phase(docker, "fault")["backends"], "web1") > 0.95);
+  // The journal names the images' servers, asked in their containers, and
+  // not this machine's, which served nothing of the docker run.
+  const json& env = docker["environment"];
+  INFO("environment: " << env.dump());
+  CHECK(env["haproxy"] == "");
+  CHECK(env["nginx"] == "");
+  REQUIRE(env["servers"].size() == 4);
+  for (const auto& s : env["servers"]) {
+    const std::string image = s["image"].get<std::string>();
+    const std::string version = s["version"].get<std::string>();
+    CHECK(image.rfind("faultline-test/", 0) == 0);
+    CHECK(version.find(image.find("haproxy") != std::string::npos ? "HAProxy version" : "nginx version") !=
+          std::string::npos);
+  }
+  CHECK_FALSE(netns["environment"].contains("servers"));
   check_nothing_left(netns);
   check_nothing_left(docker);
 }

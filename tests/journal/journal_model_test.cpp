@@ -199,3 +199,23 @@ TEST_CASE("the shares' basis reads and writes back, and a journal without one ga
   const json again = to_json(from_json(header))["shares_basis"];
   CHECK(again == header["shares_basis"]);
 }
+
+TEST_CASE("a container run's servers read and write back, and a netns journal gains none") {
+  const fs::path golden = fs::path(FAULTLINE_TEST_DATA) / "golden" / "incident" / "journal.json";
+  json doc = read_json(golden);
+  REQUIRE_FALSE(doc["environment"].contains("servers"));
+  CHECK(from_json(doc).environment.servers.empty());
+  CHECK_FALSE(to_json(from_json(doc))["environment"].contains("servers"));
+
+  doc["environment"]["haproxy"] = "";
+  doc["environment"]["nginx"] = "";
+  doc["environment"]["servers"] = json::parse(R"([
+    {"service": "lb", "image": "haproxy:2.8", "version": "HAProxy version 2.8.5-aaba8d0 2023/12/07"},
+    {"service": "web1", "image": "nginx:1.25", "version": "", "why": "its container is not running"}])");
+  const auto j = from_json(doc);
+  REQUIRE(j.environment.servers.size() == 2);
+  CHECK(j.environment.servers[0].service == "lb");
+  CHECK(j.environment.servers[0].image == "haproxy:2.8");
+  CHECK(j.environment.servers[1].why == "its container is not running");
+  CHECK(to_json(j).dump(2) == doc.dump(2));
+}

@@ -178,6 +178,22 @@ TEST_CASE("the narrative carries no mechanism, Supporting Information does",
   CHECK(contains(support, "latency_nginx.yaml"));
 }
 
+TEST_CASE("Supporting Information names the images' servers on a container runtime, not this machine's",
+          "[reporters][postmortem][support]") {
+  json j = outcome("incident");
+  CHECK(contains(section(render_md(j), "Supporting Information"), "Software on "));
+  j["environment"]["haproxy"] = "";
+  j["environment"]["nginx"] = "";
+  j["environment"]["servers"] = json::parse(R"([
+    {"service": "lb", "image": "haproxy:2.8", "version": "HAProxy version 2.8.5"},
+    {"service": "web1", "image": "nginx:1.25", "version": "", "why": "its container is not running"}])");
+  const std::string support = section(render_md(j), "Supporting Information");
+  CHECK(contains(support,
+                 "Servers, from their images: lb: HAProxy version 2.8.5 (image haproxy:2.8); web1: "
+                 "image nginx:1.25 (version not asked: its container is not running)."));
+  CHECK_FALSE(contains(support, "nginx/1.22.1"));
+}
+
 TEST_CASE("Supporting Information names the incident class from the experiment's own tag",
           "[reporters][postmortem][support]") {
   json j = outcome("incident");

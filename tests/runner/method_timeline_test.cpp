@@ -248,7 +248,7 @@ TEST_CASE("the journal writes the environment the run recorded", "[runner][journ
   const auto v = back_to_back(log);
   RunRecord rec;
   rec.environment = {"game-day-host", "Linux 6.1.0-test", "HAProxy version 2.8.5",
-                     "nginx version: nginx/1.24.0"};
+                     "nginx version: nginx/1.24.0", {}};
   const auto j = journal::to_json(make_journal(v, rec));
   CHECK(j["environment"]["hostname"] == "game-day-host");
   CHECK(j["environment"]["kernel"] == "Linux 6.1.0-test");

@@ -24,4 +24,18 @@ RunEnvironment probe_environment() {
   return env;
 }
 
+std::vector<RunEnvironment::Server> probe_servers(stack::RunningStack& stack) {
+  std::vector<RunEnvironment::Server> out;
+  for (const auto& inst : stack.services()) {
+    const auto kind = inst.planned.kind;
+    if (kind != experiment::ServiceKind::haproxy && kind != experiment::ServiceKind::nginx) {
+      continue;
+    }
+    if (auto sw = stack.server_software(inst.planned.name)) {
+      out.push_back({inst.planned.name, sw->image, sw->version, sw->why});
+    }
+  }
+  return out;
+}
+
 }  // namespace faultline::runner
