@@ -104,8 +104,10 @@ class Sweep {
 };
 
 // The container by its id, else by its Compose labels (`up` may have
-// recreated it); the record is updated with the one found.
-Result<platform::ContainerInfo> find_container(const platform::DockerApi& api, ContainerRecord& c) {
+// recreated it); the record is updated with the one found. `gone` tells
+// a container the daemon no longer has from a daemon that did not answer.
+Result<platform::ContainerInfo> find_container(const platform::DockerApi& api, ContainerRecord& c,
+                                               bool* gone = nullptr) {
   if (!c.id.empty()) {
     auto info = api.inspect(c.id);
     if (info || !info.error().not_found()) {
@@ -122,6 +124,9 @@ Result<platform::ContainerInfo> find_container(const platform::DockerApi& api, C
       c.name = pc.name;
       return api.inspect(c.id).to_result();
     }
+  }
+  if (gone != nullptr) {
+    *gone = true;
   }
   return Error{fmt::format("container {} (service {}, number {}) is gone from Compose project '{}'", c.name,
                            c.service, c.number, c.project)};
@@ -310,7 +315,29 @@ void undo_container(const platform::DockerApi& api, const UndoRecord& rec, Sweep
   if (!c || !rec.anything_to_undo()) {
     return;
   }
-  auto info = find_container(api, *c);
+  bool gone = false;
+  auto info = find_container(api, *c, &gone);
+  if (!info && gone) {
+    // Removed since (`docker compose down`): its pause, namespace, cgroup
+    // and HAProxy's runtime settings went with it. A config file may be a
+    // bind mount of the host's, which outlives it, and only the container
+    // leads to it: that stays an error.
+    auto files = rec.originals();
+    if (files && files->empty()) {
+      sweep.done(
+          fmt::format("nothing to undo in container {}: it is gone, and what the run changed in it "
+                      "with it",
+                      c->name));
+      for (const auto what : {Mark::paused, Mark::killed, Mark::netns}) {
+        rec.drop(what);
+      }
+      rec.drop_servers();
+      for (const auto& controller : rec.limited_controllers()) {
+        rec.drop_cgroup(controller);
+      }
+      return;
+    }
+  }
   if (!info) {
     sweep.failed(
         fmt::format("cannot find container {} to undo the run's changes: {}", c->name, info.error().message));
