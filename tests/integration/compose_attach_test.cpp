@@ -30,27 +30,6 @@
 namespace fs = std::filesystem;
 using namespace faultline::testing;
 
-namespace {
-
-// An experiment attaching to `project`'s nginx services `webs`, the load
-// aimed at the first.
-faultline::experiment::Experiment nginx_attach(const std::string& project,
-                                               const std::vector<std::string>& webs) {
-  faultline::experiment::Experiment exp;
-  exp.stack.runtime = faultline::experiment::kRuntimeCompose;
-  exp.stack.project = project;
-  for (const auto& name : webs) {
-    faultline::experiment::Service web;
-    web.name = name;
-    web.kind = faultline::experiment::ServiceKind::nginx;
-    exp.stack.services.push_back(web);
-  }
-  exp.load.target = webs.front();
-  return exp;
-}
-
-}  // namespace
-
 TEST_CASE("runtime compose: a running project is drilled and left exactly as found",
           "[integration][compose][docker-host]") {
   if (!is_root()) {
@@ -159,26 +138,6 @@ TEST_CASE("runtime compose: a missing service or a stopped project is refused wi
     CHECK_FALSE(c["State"]["Running"].get<bool>());
   }
 }
-
-namespace {
-
-// The body web1 serves now, polled until it is `want` (a reload takes
-// effect when nginx's new workers start) or 5 s passed.
-std::string body_becomes(const std::string& address, const std::string& want) {
-  std::string body;
-  for (int i = 0; i < 50; ++i) {
-    if (auto resp = faultline::stack::http_get(address, 80, "/", std::chrono::milliseconds(500))) {
-      body = resp->body;
-      if (body == want) {
-        break;
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return body;
-}
-
-}  // namespace
 
 TEST_CASE("runtime compose: an nginx config is edited in its container, checked, reloaded and put back",
           "[integration][compose][docker-host]") {

@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "harness/experiment/model.h"
+#include "harness/stack/http_probe.h"
 #include "journal_helpers.h"
 
 namespace faultline::testing {
@@ -202,6 +204,39 @@ inline std::string writable_copy(const std::string& dir) {
   }
   std::ofstream(dir + "/docker-compose.yml") << compose_text;
   return dir + "/docker-compose.yml";
+}
+
+// An experiment attaching to `project`'s nginx services `webs`, the load
+// aimed at the first.
+inline faultline::experiment::Experiment nginx_attach(const std::string& project,
+                                                      const std::vector<std::string>& webs) {
+  faultline::experiment::Experiment exp;
+  exp.stack.runtime = faultline::experiment::kRuntimeCompose;
+  exp.stack.project = project;
+  for (const auto& name : webs) {
+    faultline::experiment::Service web;
+    web.name = name;
+    web.kind = faultline::experiment::ServiceKind::nginx;
+    exp.stack.services.push_back(web);
+  }
+  exp.load.target = webs.front();
+  return exp;
+}
+
+// The body web1 serves now, polled until it is `want` (a reload takes
+// effect when nginx's new workers start) or 5 s passed.
+inline std::string body_becomes(const std::string& address, const std::string& want) {
+  std::string body;
+  for (int i = 0; i < 50; ++i) {
+    if (auto resp = faultline::stack::http_get(address, 80, "/", std::chrono::milliseconds(500))) {
+      body = resp->body;
+      if (body == want) {
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return body;
 }
 
 }  // namespace faultline::testing
