@@ -686,9 +686,11 @@ void ComposeStack::undo_network(size_t i) {
     const auto st = platform::run_in_netns(fd->get(), [&]() -> Status {
       return remove_run_network_changes(id_.run_id, decode_netns(*before), removed);
     });
+    // Info, not a warning: besides what a failed revert left (which the
+    // journal has), this takes the empty table iptables-nft made for the
+    // NFQUEUE rules, which no revert removes.
     for (const auto& r : removed) {
-      spdlog::warn("run {}: removed {} that a fault left in container {}", id_.run_id, r,
-                   attached_[i].container.name);
+      spdlog::info("run {}: container {}: removed {}", id_.run_id, attached_[i].container.name, r);
     }
     if (!st) {
       spdlog::warn("run {}: container {}: {}", id_.run_id, attached_[i].container.name, st.error().message);
