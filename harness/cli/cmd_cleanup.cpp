@@ -63,7 +63,10 @@ const CommandRegistration registration{
                   "their processes, namespaces, links, control groups, firewall rules (the ACCEPT rule\n"
                   "a run adds for its bridge on a host where Docker runs) and files, and the containers\n"
                   "and network of runs on runtime docker (when a Docker daemon answers; found by the\n"
-                  "label org.faultline.run). Runs whose faultline process is still alive are never touched.");
+                  "label org.faultline.run). The containers of a Compose project a killed run attached to\n"
+                  "are put back as found from the records in its folder (unpaused, started, their\n"
+                  "namespaces, limits, configs and HAProxy servers restored), never removed. Runs whose\n"
+                  "faultline process is still alive are never touched.");
               auto opts = std::make_shared<CleanupOptions>();
               app.add_option("--registry", opts->registry, "run registry folder")->capture_default_str();
               return [opts] { return cleanup(*opts); };

@@ -26,9 +26,9 @@ class CgroupFileEdits {
   // `record_path` is not empty, the originals are kept in that file while
   // they are changed ("<path of the control file>\t<original>" a line,
   // written before each change), so that a run killed before its revert
-  // leaves what it takes to undo it (no cleanup reads it yet: an attached
-  // Compose project's limits are the case that will); restore() removes it. `host` must
-  // outlive the object.
+  // leaves what it takes to undo it (`faultline cleanup` reads it for an
+  // attached Compose project's containers: stack/compose_undo.h); restore()
+  // removes it. `host` must outlive the object.
   CgroupFileEdits(CgroupVersion version, std::string dir, std::string record_path,
                   const CgroupHost& host = cgroup_host());
 

@@ -14,6 +14,7 @@
 #include "harness/platform/netlink.h"
 #include "harness/platform/netns.h"
 #include "harness/platform/process.h"
+#include "harness/stack/compose_sweep.h"
 #include "harness/stack/docker_cleanup.h"
 #include "harness/stack/host_firewall.h"
 #include "harness/stack/names.h"
@@ -93,8 +94,10 @@ void kill_processes(const std::string& run_id, const std::set<std::string>& netn
   }
 }
 
+// `keep_dir`: the run's folder holds undo records of an attached Compose
+// project that could not all be undone; it stays for the next cleanup.
 void remove_run(const std::string& run_id, const Leftovers& left, const std::set<std::string>& present_links,
-                CleanupReport& report) {
+                CleanupReport& report, bool keep_dir = false) {
   kill_processes(run_id, left.netns, report);
 
   // Before the links, as teardown does: a rule whose bridge is gone would
@@ -138,7 +141,12 @@ void remove_run(const std::string& run_id, const Leftovers& left, const std::set
       report.errors.push_back(fmt::format("run {}: {}", run_id, st.error().message));
     }
   }
-  if (!left.run_dir.empty()) {
+  if (!left.run_dir.empty() && keep_dir) {
+    report.errors.push_back(fmt::format(
+        "run {}: {} is kept: it records what is still to be undone on the attached containers; run "
+        "`faultline cleanup` again once the errors above are dealt with",
+        run_id, left.run_dir));
+  } else if (!left.run_dir.empty()) {
     std::error_code ec;
     fs::remove_all(left.run_dir, ec);
     if (ec) {
@@ -274,7 +282,10 @@ CleanupReport cleanup_stale_runs(const std::string& base_dir, const CleanupFilte
   std::vector<std::string> unlabelled;
   for (auto& [run_id, left] : by_run) {
     if (!left.run_dir.empty()) {
-      remove_run(run_id, left, present_links, report);
+      // An attached Compose project's containers first, from the records
+      // in the folder remove_run then deletes (compose_sweep.h).
+      const bool undone = compose::undo_attached_run(run_id, left.run_dir, docker_socket, report);
+      remove_run(run_id, left, present_links, report, !undone);
       continue;
     }
     // Not in this registry: maybe a live run using another registry

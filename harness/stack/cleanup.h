@@ -22,7 +22,10 @@ struct CleanupReport {
 // directory here accounts for, unless the owner named in their link alias
 // or rule comment is alive. On a host where a Docker daemon answers, also
 // removes the containers and networks of the docker runtime's stale runs,
-// found by their run label (docker_cleanup.h). Runs whose owner is alive
+// found by their run label (docker_cleanup.h), and puts the containers of
+// a Compose project a stale run attached to back as found, from the undo
+// records in its folder (compose_sweep.h); a folder whose records could not
+// all be undone is kept for the next cleanup. Runs whose owner is alive
 // are never touched.
 CleanupReport cleanup_stale_runs(const std::string& base_dir = kDefaultRegistryDir);
 

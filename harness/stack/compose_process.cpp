@@ -69,6 +69,17 @@ Result<std::string> ComposeStack::kill_mechanism(const std::string& service,
 }
 
 Status ComposeStack::kill_service(const std::string& service, int sig) {
+  // Recorded before the signal: a run killed while the container is down
+  // leaves cleanup the record that it is faultline's to start again.
+  // restart() drops it.
+  const auto indexes = indexes_of(service);
+  for (const size_t i : indexes) {
+    if (auto st = records_[i].mark(Mark::killed); !st) {
+      return Error{fmt::format("service {}: {}", service, st.error().message)};
+    }
+  }
+  // A failed signal keeps the records: a scaled service may be half
+  // killed, and the kill fault's revert restarts (and drops) all the same.
   return signal(service, sig);
 }
 
@@ -107,7 +118,7 @@ Result<std::unique_ptr<ServiceLimit>> ComposeStack::limit_service(const std::str
                              attached_[i].container.name)};
   }
   auto limit = container_group_limit(*pid, controller, attached_[i].container.name,
-                                     services_[i].log_dir + "/cgroup-originals." + controller);
+                                     records_[i].cgroup_record(controller));
   if (!limit) {
     return Error{fmt::format("{}: {}", service, limit.error().message)};
   }

@@ -26,6 +26,8 @@
 #include "harness/platform/container_files.h"
 #include "harness/platform/subnet.h"
 #include "harness/stack/compose_stack.h"
+#include "harness/stack/compose_sweep.h"
+#include "harness/stack/compose_undo.h"
 #include "harness/stack/haproxy_conf.h"
 #include "harness/stack/http_probe.h"
 #include "harness/stack/run_registry.h"
@@ -229,6 +231,28 @@ Result<std::unique_ptr<RunningStack>> compose_bring_up(const experiment::Experim
         inst.runtime_socket = root + at.admin_socket;
       }
       inst.backend_name = haproxy_backend_of(text, svc);
+    }
+    // Who the container is, and HAProxy's servers as found, before any
+    // fault: what `faultline cleanup` finds it and puts it back by after a
+    // killed run (compose_undo.h).
+    const UndoRecord record(inst.log_dir);
+    if (auto st = record.write_container({project, a.service, a.number, a.id, a.name,
+                                          experiment::to_string(svc.kind), at.config_file, at.admin_socket});
+        !st) {
+      return Error{fmt::format("service {}: {}", a.instance, st.error().message)};
+    }
+    if (!at.admin_socket.empty()) {
+      auto servers = read_servers(inst.runtime_socket);
+      if (!servers) {
+        return Error{fmt::format(
+            "service {}: cannot read HAProxy's servers through its runtime API at {} in container {}, which "
+            "faultline records before any fault so that `faultline cleanup` can put them back after a killed "
+            "run: {}",
+            a.instance, at.admin_socket, a.name, servers.error().message)};
+      }
+      if (auto st = record.write_servers(*servers); !st) {
+        return Error{fmt::format("service {}: {}", a.instance, st.error().message)};
+      }
     }
     if (progress) {
       progress(fmt::format("attached {}: container {} ({}), {} on {}, pid {}{}", a.instance, a.name,

@@ -20,6 +20,7 @@
 #include "harness/platform/container_files.h"
 #include "harness/platform/netns.h"
 #include "harness/platform/unique_fd.h"
+#include "harness/stack/compose_sweep.h"
 #include "harness/stack/haproxy_conf.h"
 #include "harness/stack/http_probe.h"
 
@@ -148,7 +149,12 @@ ComposeStack::ComposeStack(platform::DockerApi api, RunIdentity id, std::string 
       attached_(std::move(attached)),
       expected_down_(services_.size(), false),
       exit_reported_(services_.size(), false),
-      paused_by_us_(services_.size(), false) {}
+      paused_by_us_(services_.size(), false),
+      netns_recorded_(services_.size(), false) {
+  for (const auto& s : services_) {
+    records_.emplace_back(s.log_dir);
+  }
+}
 
 std::optional<size_t> ComposeStack::index_of(const std::string& instance) const {
   for (size_t i = 0; i < services_.size(); ++i) {
@@ -303,6 +309,9 @@ Status ComposeStack::in_netns(const std::string& service, const std::function<St
     if (!fd) {
       return Error{fmt::format("service {}: {}", service, fd.error().message)};
     }
+    if (auto st = record_netns(i, fd->get()); !st) {
+      return Error{fmt::format("service {}: {}", service, st.error().message)};
+    }
     if (auto st = platform::run_in_netns(fd->get(), fn); !st) {
       return st;
     }
@@ -356,7 +365,13 @@ Status ComposeStack::pause(const std::string& service) {
       return Error{fmt::format("service {}: container {} is {}: there is nothing to freeze", service,
                                attached_[i].container.name, info->state.status)};
     }
+    // Recorded first: a run killed right after the pause leaves the
+    // record cleanup unpauses by.
+    if (auto st = records_[i].mark(Mark::paused); !st) {
+      return Error{fmt::format("service {}: {}", service, st.error().message)};
+    }
     if (auto st = api_.pause(attached_[i].container.id); !st) {
+      records_[i].drop(Mark::paused);
       return Error{fmt::format("service {}: {}", service, st.error().describe())};
     }
     paused_by_us_[i] = true;
@@ -373,6 +388,7 @@ Status ComposeStack::unpause(const std::string& service) {
     auto info = read(i);
     if (info && !info->state.paused) {
       paused_by_us_[i] = false;  // thawed already: the API would answer 500
+      records_[i].drop(Mark::paused);
       continue;
     }
     if (auto st = api_.unpause(attached_[i].container.id); !st) {
@@ -383,6 +399,7 @@ Status ComposeStack::unpause(const std::string& service) {
       continue;
     }
     paused_by_us_[i] = false;
+    records_[i].drop(Mark::paused);
   }
   return out;
 }
@@ -421,6 +438,7 @@ Status ComposeStack::restart(const std::string& service) {
       std::this_thread::sleep_for(100ms);
     }
     exit_reported_[i] = false;
+    records_[i].drop(Mark::killed);
   }
   return {};
 }
@@ -445,6 +463,9 @@ Status ComposeStack::write_files(size_t i, int pid,
     } else {
       originals_[i] = saved;
     }
+    if (auto st = record_originals(i); !st) {
+      spdlog::warn("service {}: {}", services_[i].planned.name, st.error().message);
+    }
     return e;
   };
   for (const auto& [inside, text] : files) {
@@ -454,13 +475,19 @@ Status ComposeStack::write_files(size_t i, int pid,
       return fail(
           Error{fmt::format("no such config file in container {}: {}", attached_[i].container.name, inside)});
     }
+    if (originals.find(inside) == originals.end()) {
+      // Recorded before the write: a run killed right after it leaves the
+      // bytes cleanup puts back.
+      originals[inside] = *before;
+      if (auto st = record_originals(i); !st) {
+        return fail(st.error());
+      }
+    }
     if (auto st = platform::write_in_place(path, text); !st) {
       return fail(st.error());
     }
     written.emplace_back(inside, *before);
-    if (originals.find(inside) == originals.end()) {
-      originals[inside] = *before;
-    } else if (originals[inside] == text) {
+    if (originals[inside] == text) {
       originals.erase(inside);  // back as found
     }
   }
@@ -470,35 +497,45 @@ Status ComposeStack::write_files(size_t i, int pid,
   if (originals_[i].empty()) {
     originals_.erase(i);
   }
+  // Files back as found are no longer cleanup's to put back.
+  if (auto st = record_originals(i); !st) {
+    spdlog::warn("service {}: {}", services_[i].planned.name, st.error().message);
+  }
   return {};
 }
 
-Status ComposeStack::check_and_signal(size_t i, int pid) {
-  const auto& a = attached_[i];
+Status check_and_reload_nginx(int pid, const std::string& config_file, const std::string& container) {
   // nginx's own check, as the server reads its files: inside the
   // container's mount namespace (its root, its includes) and network
   // namespace (upstream names resolve through the project's DNS).
-  const std::vector<std::string> check = {"nsenter",    fmt::format("--target={}", pid),
-                                          "--mount",    "--net",
-                                          "--root",     "--wd",
-                                          "nginx",      "-t",
-                                          "-q",         "-c",
-                                          a.config_file};
+  const std::vector<std::string> check = {"nsenter",  fmt::format("--target={}", pid),
+                                          "--mount",  "--net",
+                                          "--root",   "--wd",
+                                          "nginx",    "-t",
+                                          "-q",       "-c",
+                                          config_file};
   auto out = platform::run_command(check, 20s);
   if (!out) {
     return out.error();
   }
   if (!out->succeeded()) {
-    return Error{fmt::format("service {}: the changed config fails nginx -t in container {}: {}",
-                             services_[i].planned.name, a.container.name, trim(out->err + out->out))};
+    return Error{
+        fmt::format("the config fails nginx -t in container {}: {}", container, trim(out->err + out->out))};
   }
   // kill(2) from the host, never the Engine API's kill: the daemon counts
   // an API signal as a manual stop and the restart policy would no longer
   // apply to the container.
   const int master = nginx_master(pid);
   if (::kill(master, SIGHUP) != 0) {
-    return Error{fmt::format("service {}: cannot signal nginx (pid {}) to reload: {}",
-                             services_[i].planned.name, master, std::strerror(errno))};
+    return Error{fmt::format("cannot signal nginx (pid {}) in container {} to reload: {}", master, container,
+                             std::strerror(errno))};
+  }
+  return {};
+}
+
+Status ComposeStack::check_and_signal(size_t i, int pid) {
+  if (auto st = check_and_reload_nginx(pid, attached_[i].config_file, attached_[i].container.name); !st) {
+    return Error{fmt::format("service {}: {}", services_[i].planned.name, st.error().message)};
   }
   return {};
 }
@@ -568,6 +605,11 @@ Status ComposeStack::put_back(size_t i) {
       failed += (failed.empty() ? "" : "; ") + st.error().message;
     }
   }
+  // What is back is no longer cleanup's to put back; what failed stays
+  // recorded.
+  if (auto st = record_originals(i); !st) {
+    spdlog::warn("service {}: {}", services_[i].planned.name, st.error().message);
+  }
   if (!failed.empty()) {
     return Error{fmt::format("container {}: config not put back: {}", attached_[i].container.name, failed)};
   }
@@ -595,8 +637,99 @@ void ComposeStack::teardown() {
     if (auto st = put_back(i); !st) {
       spdlog::warn("run {}: service {}: {}", id_.run_id, services_[i].planned.name, st.error().message);
     }
+    undo_network(i);
+    undo_servers(i);
   }
   torn_down_ = true;
+}
+
+Status ComposeStack::record_originals(size_t i) {
+  const auto it = originals_.find(i);
+  return records_[i].write_originals(it == originals_.end() ? std::map<std::string, std::string>{}
+                                                            : it->second);
+}
+
+Status ComposeStack::record_netns(size_t i, int netns_fd) {
+  if (netns_recorded_[i]) {
+    return {};
+  }
+  // What the namespace holds before any fault: a netem or tbf, or an
+  // iptables table, found there is the team's, which no undo removes.
+  NetnsFound found;
+  (void)platform::run_in_netns(netns_fd, [&]() -> Status {
+    found = netns_as_found();
+    return {};
+  });
+  if (auto st = records_[i].mark(Mark::netns, encode_netns(found)); !st) {
+    return st;
+  }
+  netns_recorded_[i] = true;
+  return {};
+}
+
+void ComposeStack::undo_network(size_t i) {
+  const auto before = records_[i].marked(Mark::netns);
+  if (!before) {
+    return;
+  }
+  // Each fault has removed what it added unless its revert failed (which
+  // the journal says); what is still there goes now, as cleanup would take
+  // it after a kill. A container not running has no namespace left.
+  auto pid = current_pid(i);
+  if (pid && *pid > 0) {
+    auto fd = platform::open_netns_of(*pid);
+    if (!fd) {
+      spdlog::warn("run {}: service {}: {}", id_.run_id, services_[i].planned.name, fd.error().message);
+      return;
+    }
+    std::vector<std::string> removed;
+    const auto st = platform::run_in_netns(fd->get(), [&]() -> Status {
+      return remove_run_network_changes(id_.run_id, decode_netns(*before), removed);
+    });
+    // Info, not a warning: besides what a failed revert left (which the
+    // journal has), this takes the empty table iptables-nft made for the
+    // NFQUEUE rules, which no revert removes.
+    for (const auto& r : removed) {
+      spdlog::info("run {}: container {}: removed {}", id_.run_id, attached_[i].container.name, r);
+    }
+    if (!st) {
+      spdlog::warn("run {}: container {}: {}", id_.run_id, attached_[i].container.name, st.error().message);
+      return;
+    }
+  }
+  records_[i].drop(Mark::netns);
+}
+
+void ComposeStack::undo_servers(size_t i) {
+  auto servers = records_[i].servers();
+  if (!servers || !*servers) {
+    return;
+  }
+  if (attached_[i].admin_socket.empty()) {
+    records_[i].drop_servers();
+    return;
+  }
+  auto pid = current_pid(i);
+  if (!pid) {
+    spdlog::warn("run {}: container {}: {}", id_.run_id, attached_[i].container.name, pid.error().message);
+    return;
+  }
+  if (*pid == 0) {
+    records_[i].drop_servers();  // not running: its runtime settings went with its process
+    return;
+  }
+  std::vector<std::string> done;
+  const auto st =
+      put_back_servers(platform::container_path(*pid, attached_[i].admin_socket), **servers, done);
+  for (const auto& d : done) {
+    spdlog::warn("run {}: {} in container {} (a fault had left it)", id_.run_id, d,
+                 attached_[i].container.name);
+  }
+  if (!st) {
+    spdlog::warn("run {}: container {}: {}", id_.run_id, attached_[i].container.name, st.error().message);
+    return;
+  }
+  records_[i].drop_servers();
 }
 
 }  // namespace faultline::stack::compose

@@ -11,6 +11,10 @@
 // calls: each call reads the container again (by id, and by its Compose
 // labels when the id is gone), and the paths in services() are rewritten
 // with the pid found.
+//
+// Every change to a container is recorded in the run's folder before it is
+// made and the record dropped once it is undone (compose_undo.h), so that
+// `faultline cleanup` can undo what a killed run left (compose_sweep.h).
 
 #include <functional>
 #include <map>
@@ -23,6 +27,7 @@
 #include "harness/common/result.h"
 #include "harness/platform/docker_api.h"
 #include "harness/stack/compose_discovery.h"
+#include "harness/stack/compose_undo.h"
 #include "harness/stack/stack.h"
 
 namespace faultline::stack::compose {
@@ -51,11 +56,15 @@ class ComposeStack final : public RunningStack {
   // `service` is an instance (lb, web-1) or a scaled service's name (web),
   // which runs `fn` in each of its containers' namespaces in turn.
   Status in_netns(const std::string& service, const std::function<Status()>& fn) override;
-  // Thaws what faultline paused and puts back every config file still
-  // changed; removes nothing.
+  // Thaws what faultline paused, puts back every config file still
+  // changed, removes what a network fault left in a namespace it entered
+  // (tables and rules named after the run, a qdisc it added) and sets
+  // HAProxy's servers back to their weights and states at attach where
+  // they differ; removes no container.
   void teardown() override;
   // Starts the container through the API unless its restart policy has
-  // brought it back already, then waits until it answers HTTP.
+  // brought it back already, then waits until it answers HTTP. Drops the
+  // record of a kill.
   Status restart(const std::string& service) override;
   // nginx only: the file written in place inside the container, checked
   // with `nginx -t` in the container's namespaces, then SIGHUP from the
@@ -101,6 +110,14 @@ class ComposeStack final : public RunningStack {
   Status write_files(size_t i, int pid, const std::vector<std::pair<std::string, std::string>>& files);
   Status check_and_signal(size_t i, int pid);
   Status put_back(size_t i);
+  // The originals of instance i's config files, as they are now, into its
+  // undo record.
+  Status record_originals(size_t i);
+  // First entry into instance i's namespace: eth0's root qdisc as found,
+  // recorded before any fault acts there.
+  Status record_netns(size_t i, int netns_fd);
+  void undo_network(size_t i);
+  void undo_servers(size_t i);
 
   platform::DockerApi api_;
   RunIdentity id_;
@@ -116,8 +133,16 @@ class ComposeStack final : public RunningStack {
   // before faultline's first write, which teardown and a failed check put
   // back.
   std::map<size_t, std::map<std::string, std::string>> originals_;
+  std::vector<UndoRecord> records_;   // by instance index: <run dir>/<instance>
+  std::vector<bool> netns_recorded_;  // undo.netns written this run
   bool torn_down_ = false;
 };
+
+// nginx's own check of `config_file` inside the container of `pid` (its
+// mount and network namespaces: its root, its includes, the project's DNS),
+// then a SIGHUP from the host to the nginx master. `container` names the
+// container in errors.
+Status check_and_reload_nginx(int pid, const std::string& config_file, const std::string& container);
 
 // The config file a server's command line names: `-f` (HAProxy) or `-c`
 // (nginx) after the server's own program among `args` (a command behind
