@@ -99,6 +99,11 @@ class ComposeStack final : public RunningStack {
   // and the container.
   Result<int> running_pid(size_t i, const std::string& service);
 
+  // compose_software.cpp: the container's image, and its server's `-v`
+  // run in the container's mount namespace (nsenter, as the config check):
+  // an Engine API exec would leave an exec record on the team's container.
+  std::optional<ServerSoftware> server_software(const std::string& service) override;
+
  private:
   std::optional<size_t> index_of(const std::string& instance) const;
   std::vector<size_t> indexes_of(const std::string& service) const;

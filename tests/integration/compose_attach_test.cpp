@@ -71,6 +71,18 @@ TEST_CASE("runtime compose: a running project is drilled and left exactly as fou
   CHECK(cut.requests > 100);
   CHECK(cut.errors > cut.requests / 2);
 
+  // The journal names the servers the team's images run, asked inside
+  // their containers, not this machine's.
+  const json& env = j["environment"];
+  INFO("environment: " << env.dump());
+  CHECK(env["haproxy"] == "");
+  REQUIRE(env["servers"].size() == 3);
+  for (const auto& s : env["servers"]) {
+    const bool haproxy = s["image"].get<std::string>().find("haproxy") != std::string::npos;
+    CHECK(s["version"].get<std::string>().find(haproxy ? "HAProxy version" : "nginx version") !=
+          std::string::npos);
+  }
+
   // The project as found: the same containers, processes, settings,
   // mounts and addresses; no table, qdisc or edit inside any of them; the
   // team's files untouched.
