@@ -55,8 +55,22 @@ step mount -t hostfs -o "$dir" hostfs "$dir"
 echo "faultline-uml" >/tmp/cmdline
 step mount --bind /tmp/cmdline /proc/cmdline
 # The package's modules, where modprobe and the kernel's own module loader
-# (request_module) look for them.
-step mount --bind "/usr/lib/uml/modules" /lib/modules
+# (request_module) look for them: bound over /lib/modules when the host has
+# that folder. A host without it (a kernel not from a package, as on some
+# virtual machines) gets no new folder from the guest: modprobe is pointed
+# at a root of its own on the guest's /run instead (modprobe -d), and the
+# kernel's loader at a modprobe that says so.
+if [ -d /lib/modules ]; then
+  step mount --bind "/usr/lib/uml/modules" /lib/modules
+  modprobe_cmd=modprobe
+else
+  step mkdir -p /run/uml-modroot/lib
+  step ln -s /usr/lib/uml/modules /run/uml-modroot/lib/modules
+  printf '#!/bin/sh\nexec /sbin/modprobe -d /run/uml-modroot "$@"\n' >/run/uml-modprobe
+  step chmod 755 /run/uml-modprobe
+  echo /run/uml-modprobe >/proc/sys/kernel/modprobe
+  modprobe_cmd=/run/uml-modprobe
+fi
 
 # UML saves and restores its processes' registers in the FXSAVE format only
 # (tests/uml/uml_launch.cpp): no program may keep state in AVX registers
@@ -71,7 +85,7 @@ export OPENSSL_ia32cap="~0x1000000000000000:~0x10020"
 # still decide which path each fault takes.
 for module in veth bridge dummy sch_netem sch_tbf sch_prio nf_tables ip_tables xt_mark \
   nfnetlink_queue xt_NFQUEUE xt_comment xt_statistic xt_tcpudp iptable_filter iptable_mangle; do
-  modprobe "$module" 2>/dev/null || echo "uml-guest-init: no module $module in $(uname -r)" >&2
+  "$modprobe_cmd" "$module" 2>/dev/null || echo "uml-guest-init: no module $module in $(uname -r)" >&2
 done
 
 # Debian's UML kernel has nf_tables for the bridge family only (no
