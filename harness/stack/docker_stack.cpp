@@ -19,6 +19,7 @@
 #include "harness/stack/docker_spec.h"
 #include "harness/stack/http_probe.h"
 #include "harness/stack/own_config.h"
+#include "harness/stack/own_config_running.h"
 #include "harness/stack/render.h"
 
 namespace faultline::stack::docker {
@@ -118,18 +119,10 @@ Status DockerStack::write_configs(const experiment::Experiment& exp) {
       // The netns runtime's copy, run as there: its folder is in the run
       // folder, mounted at the same path, and the team's folder is mounted
       // at its own path for the links in the copy.
-      auto copy = prepare_own_config(*svc, dir);
+      auto copy = run_own_copy(*svc, dir, exp.source_file, inst);
       if (!copy) {
         return copy.error();
       }
-      if (auto st = write_own_config(*copy); !st) {
-        return st;
-      }
-      inst.config_path = copy->main_copy;
-      inst.team_config = svc->own.config;
-      inst.runtime_socket = copy->runtime_socket;
-      inst.upstream_log = copy->upstream_log;
-      inst.config_changes = describe_changes(*copy, fs::path(exp.source_file).parent_path().string());
       ServerSetup setup;
       setup.config = copy->main_copy;
       setup.base_dir = ps.kind == experiment::ServiceKind::haproxy ? copy->working_dir : copy->copy_dir;

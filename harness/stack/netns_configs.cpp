@@ -34,6 +34,7 @@
 #include "harness/stack/names.h"
 #include "harness/stack/netns_stack.h"
 #include "harness/stack/own_config.h"
+#include "harness/stack/own_config_running.h"
 #include "harness/stack/render.h"
 #include "harness/stack/run_registry.h"
 #include "harness/stack/stack.h"
@@ -108,18 +109,10 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
     spec.stderr_path = dir + "/stderr.log";
     spec.hosts_file = *hosts;
     if (svc->has_own_config()) {
-      auto copy = prepare_own_config(*svc, dir);
+      auto copy = run_own_copy(*svc, dir, exp.source_file, inst);
       if (!copy) {
         return copy.error();
       }
-      if (auto st = write_own_config(*copy); !st) {
-        return st;
-      }
-      inst.config_path = copy->main_copy;
-      inst.team_config = svc->own.config;
-      inst.runtime_socket = copy->runtime_socket;
-      inst.upstream_log = copy->upstream_log;
-      inst.config_changes = describe_changes(*copy, fs::path(exp.source_file).parent_path().string());
       text = copy->files.front().second;
       spec.workdir = copy->working_dir;
       if (ps.kind == experiment::ServiceKind::haproxy) {

@@ -48,6 +48,23 @@ OwnConfigCopy copy_as_written(const ServiceInstance& inst) {
   return copy;
 }
 
+Result<OwnConfigCopy> run_own_copy(const experiment::Service& svc, const std::string& service_dir,
+                                   const std::string& experiment_file, ServiceInstance& inst) {
+  auto copy = prepare_own_config(svc, service_dir);
+  if (!copy) {
+    return copy.error();
+  }
+  if (auto st = write_own_config(*copy); !st) {
+    return st.error();
+  }
+  inst.config_path = copy->main_copy;
+  inst.team_config = svc.own.config;
+  inst.runtime_socket = copy->runtime_socket;
+  inst.upstream_log = copy->upstream_log;
+  inst.config_changes = describe_changes(*copy, fs::path(experiment_file).parent_path().string());
+  return copy;
+}
+
 Result<std::string> writable_copy_file(const std::string& service, const std::string& run_folder,
                                        const std::string& path) {
   std::error_code ec;

@@ -19,6 +19,14 @@ namespace faultline::stack {
 // of that folder are links, which are not part of it.
 OwnConfigCopy copy_as_written(const ServiceInstance& inst);
 
+// For a service run from a team's config (svc.own.config): prepares and
+// writes the copy in `service_dir`, and fills `inst` with where it runs
+// (config_path, team_config, runtime_socket, upstream_log, and the changes
+// in words relative to `experiment_file`'s folder). Both runtimes that run
+// the copy (netns, docker) start from this.
+Result<OwnConfigCopy> run_own_copy(const experiment::Service& svc, const std::string& service_dir,
+                                   const std::string& experiment_file, ServiceInstance& inst);
+
 // `path` when a reload of service `service` may write it: a regular file
 // (not a link to a team's file) inside the service's run folder
 // `run_folder`. The error says which of the two it is not.
