@@ -230,7 +230,11 @@ std::string first_output_line(const std::vector<std::string>& argv) {
   if (!out) {
     return {};
   }
-  const std::string& text = out->out.empty() ? out->err : out->out;
+  return first_line_of(out->out, out->err);
+}
+
+std::string first_line_of(const std::string& out, const std::string& err) {
+  const std::string& text = out.empty() ? err : out;
   std::string line = text.substr(0, text.find('\n'));
   while (!line.empty() && line.back() == '\r') {
     line.pop_back();

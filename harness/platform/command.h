@@ -37,6 +37,11 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
 // when it is not installed or prints nothing.
 std::string first_output_line(const std::vector<std::string>& argv);
 
+// The first line of what a tool printed, `out` else `err`, as
+// first_output_line takes it: also for a tool run elsewhere (in a
+// container, through the Engine API or nsenter).
+std::string first_line_of(const std::string& out, const std::string& err);
+
 // "'iptables -S FORWARD' exited with status 1: <stderr>" (stdout when
 // stderr is empty).
 std::string describe_failure(const std::vector<std::string>& argv, const CommandOutput& out);

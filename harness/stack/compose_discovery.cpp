@@ -86,6 +86,33 @@ Result<std::vector<ProjectContainer>> list_project(const platform::DockerApi& ap
   return out;
 }
 
+Result<platform::ContainerInfo> inspect_again(const platform::DockerApi& api, const std::string& project,
+                                              const std::string& service, int number, std::string& id,
+                                              std::string& name, bool* gone) {
+  if (!id.empty()) {
+    auto info = api.inspect(id);
+    if (info || !info.error().not_found()) {
+      return info.to_result();
+    }
+  }
+  auto listed = list_project(api, project);
+  if (!listed) {
+    return listed.error();
+  }
+  for (const auto& pc : *listed) {
+    if (pc.service == service && pc.number == number) {
+      id = pc.id;
+      name = pc.name;
+      return api.inspect(id).to_result();
+    }
+  }
+  if (gone != nullptr) {
+    *gone = true;
+  }
+  return Error{fmt::format("container {} (service {}, number {}) is gone from Compose project '{}'", name,
+                           service, number, project)};
+}
+
 Result<std::vector<std::string>> list_projects(const platform::DockerApi& api) {
   auto listed = api.list_containers({kProjectLabel});
   if (!listed) {

@@ -44,6 +44,17 @@ struct AttachedContainer {
 Result<std::vector<ProjectContainer>> list_project(const platform::DockerApi& api,
                                                    const std::string& project);
 
+// A container of `project` read again: by `id`, else, when the daemon has
+// no container of that id (`docker compose up` may have recreated it), by
+// its service and container number, which is the same service to a drill;
+// `id` and `name` then become that container's. `gone`, when given, is set
+// when the project has no such container any more, as opposed to a daemon
+// that did not answer. ComposeStack and `faultline cleanup` both find an
+// attached container by this.
+Result<platform::ContainerInfo> inspect_again(const platform::DockerApi& api, const std::string& project,
+                                              const std::string& service, int number, std::string& id,
+                                              std::string& name, bool* gone = nullptr);
+
 // The projects that have containers on this daemon, sorted, for the message
 // that the one asked for is not running.
 Result<std::vector<std::string>> list_projects(const platform::DockerApi& api);

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "harness/common/text.h"
 #include "harness/platform/command.h"
 #include "harness/stack/compose_stack.h"
 
@@ -38,12 +37,7 @@ std::optional<RunningStack::ServerSoftware> ComposeStack::server_software(const 
     return out;
   }
   // Both print the program and its version first; nginx on stderr.
-  for (const auto& line : split_lines(ran->out + "\n" + ran->err)) {
-    if (!trim(line).empty()) {
-      out.version = trim(line);
-      break;
-    }
-  }
+  out.version = platform::first_line_of(ran->out, ran->err);
   if (out.version.empty()) {
     out.why = fmt::format("`{} -v` in container {} said nothing", program, attached_[*i].container.name);
   }

@@ -180,25 +180,7 @@ std::vector<size_t> ComposeStack::indexes_of(const std::string& service) const {
 
 Result<platform::ContainerInfo> ComposeStack::read(size_t i) {
   auto& c = attached_[i].container;
-  auto info = api_.inspect(c.id);
-  if (info || !info.error().not_found()) {
-    return info.to_result();
-  }
-  // Gone by that id: `docker compose up` may have recreated it. The same
-  // service and number of the same project is the same service to a drill.
-  auto listed = list_project(api_, project_);
-  if (!listed) {
-    return listed.error();
-  }
-  for (const auto& pc : *listed) {
-    if (pc.service == c.service && pc.number == c.number) {
-      c.id = pc.id;
-      c.name = pc.name;
-      return api_.inspect(c.id).to_result();
-    }
-  }
-  return Error{fmt::format("container {} of service {} is gone from Compose project '{}'", c.name, c.service,
-                           project_)};
+  return inspect_again(api_, project_, c.service, c.number, c.id, c.name);
 }
 
 void ComposeStack::set_pid(size_t i, int pid) {

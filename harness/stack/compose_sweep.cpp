@@ -103,33 +103,11 @@ class Sweep {
   bool clean_ = true;
 };
 
-// The container by its id, else by its Compose labels (`up` may have
-// recreated it); the record is updated with the one found. `gone` tells
-// a container the daemon no longer has from a daemon that did not answer.
+// The container by its id, else by its Compose labels; the record is
+// updated with the one found (inspect_again).
 Result<platform::ContainerInfo> find_container(const platform::DockerApi& api, ContainerRecord& c,
                                                bool* gone = nullptr) {
-  if (!c.id.empty()) {
-    auto info = api.inspect(c.id);
-    if (info || !info.error().not_found()) {
-      return info.to_result();
-    }
-  }
-  auto listed = list_project(api, c.project);
-  if (!listed) {
-    return listed.error();
-  }
-  for (const auto& pc : *listed) {
-    if (pc.service == c.service && pc.number == c.number) {
-      c.id = pc.id;
-      c.name = pc.name;
-      return api.inspect(c.id).to_result();
-    }
-  }
-  if (gone != nullptr) {
-    *gone = true;
-  }
-  return Error{fmt::format("container {} (service {}, number {}) is gone from Compose project '{}'", c.name,
-                           c.service, c.number, c.project)};
+  return inspect_again(api, c.project, c.service, c.number, c.id, c.name, gone);
 }
 
 // Waits until the container runs (its restart policy or a start brought it

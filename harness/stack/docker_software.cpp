@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "harness/common/text.h"
+#include "harness/platform/command.h"
 #include "harness/stack/docker_stack.h"
 
 namespace faultline::stack::docker {
@@ -25,12 +25,7 @@ std::optional<RunningStack::ServerSoftware> DockerStack::server_software(const s
                           ran.error().describe());
     return out;
   }
-  for (const auto& line : split_lines(ran->out + "\n" + ran->err)) {
-    if (!trim(line).empty()) {
-      out.version = trim(line);
-      break;
-    }
-  }
+  out.version = platform::first_line_of(ran->out, ran->err);
   if (out.version.empty()) {
     out.why = fmt::format("`{} -v` in its container said nothing (exit code {})",
                           haproxy ? "haproxy" : "nginx", ran->exit_code);
