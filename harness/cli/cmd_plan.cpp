@@ -71,11 +71,10 @@ const CommandRegistration registration{
                   "Makes the checks 'faultline validate' makes first: errors are printed as it prints\n"
                   "them and exit 2, warnings are printed on stderr and the plan goes on. An\n"
                   "experiment on runtime compose has no plan yet (its addresses and configs are the\n"
-                  "running project's), nor one this faultline cannot run yet (a team's own config on\n"
-                  "docker): exit 6, as its run's preflight. On runtime docker it also names the\n"
-                  "containers, images (as the daemon has them; nothing is pulled), config paths and\n"
-                  "network. Starts nothing and creates nothing but a scratch folder it removes; no\n"
-                  "root needed.");
+                  "running project's): exit 6, as its run's preflight. On runtime docker it also\n"
+                  "names the containers, images (as the daemon has them; nothing is pulled), config\n"
+                  "paths, mounts and network. Starts nothing and creates nothing but a scratch\n"
+                  "folder it removes; no root needed.");
               auto opts = std::make_shared<PlanCommandOptions>();
               add_experiment_options(app, opts->exp);
               app.add_flag("--configs", opts->configs,
