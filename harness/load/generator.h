@@ -24,8 +24,8 @@ struct RequestSpec {
   std::string method = "GET";
   std::string path = "/";
   double weight = 1;  // relative to the others'; must be more than 0
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers{};
+  std::string body{};
 };
 // A Sample names its template in one byte.
 inline constexpr std::size_t kMaxRequestSpecs = 255;
@@ -83,7 +83,7 @@ struct LoadSpec {
   // ---- request mix ----
   // The templates, picked per request by weight (see LoadPlan::template_of);
   // empty: one GET of `path`, named "default". At most kMaxRequestSpecs.
-  std::vector<RequestSpec> requests;
+  std::vector<RequestSpec> requests{};
   // The same seed gives the same template for every request number,
   // whatever the threads; another seed gives another sequence.
   uint64_t seed = 1;
