@@ -84,7 +84,7 @@ TEST_CASE("the same seed gives the same sequence, another seed another", "[load]
   CHECK(repeats < 4'700);
 }
 
-TEST_CASE("one template is every request; without a mix it is the GET of path", "[load][mix]") {
+TEST_CASE("one template is every request, and without a mix it is the GET of path", "[load][mix]") {
   LoadSpec spec = testing::loopback_spec(8080, 10, 1s, 1);
   spec.path = "/only";
   const LoadPlan plan = make_plan(spec, 0);
