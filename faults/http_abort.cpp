@@ -34,6 +34,7 @@ class HttpAbort final : public ReconfigFault {
   struct Params {
     std::optional<double> percent;
     std::optional<int> status;
+    std::optional<std::string> path;
   };
   static const ParamTable<Params>& params() {
     static const ParamTable<Params> table{{
@@ -43,20 +44,25 @@ class HttpAbort final : public ReconfigFault {
         param(&Params::status, "status", kind::integer(400, 599))
             .defaults_to(503)
             .doc("the HTTP status they get"),
+        param(&Params::path, "path", kind::text("path prefix"))
+            .absent_means("every path")
+            .doc("only requests whose path starts with this prefix are aborted, e.g. /checkout"),
     }};
     return table;
   }
   static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
 
-  HttpAbort(FaultSite site, double fraction, int status, std::string tag, std::string team_config)
+  HttpAbort(FaultSite site, double fraction, int status, std::string path, std::string tag,
+            std::string team_config)
       : ReconfigFault(kName, std::move(site), std::move(team_config)),
         fraction_(fraction),
         status_(status),
+        path_(std::move(path)),
         tag_(std::move(tag)) {}
 
   std::string describe() const override {
-    return fmt::format("load balancer {} answered {} of requests itself with HTTP {}", lb(),
-                       percent_text(fraction_), status_);
+    return fmt::format("load balancer {} answered {} of requests{} itself with HTTP {}", lb(),
+                       percent_text(fraction_), path_text(path_), status_);
   }
 
   std::vector<Measure> suggested_measures() const override {
@@ -83,7 +89,7 @@ class HttpAbort final : public ReconfigFault {
  private:
   std::string haproxy_rule() const {
     return fmt::format("http-request return status {} content-type text/plain string \"{}\"{}", status_,
-                       kBody, haproxy_sample_condition(fraction_));
+                       kBody, haproxy_request_condition(fraction_, path_));
   }
   std::string nginx_var() const { return "faultline_abort_" + tag_; }
   // At the server level the rewrite phase answers before any location is
@@ -97,7 +103,7 @@ class HttpAbort final : public ReconfigFault {
     if (kind == experiment::ServiceKind::haproxy) {
       return add_to_section(kind, text, "frontend", haproxy_rule());
     }
-    auto out = add_to_section(kind, text, "defaults", nginx_sample_block(nginx_var(), fraction_));
+    auto out = add_to_section(kind, text, "defaults", nginx_request_block(nginx_var(), fraction_, path_));
     if (out) {
       out = add_to_section(kind, *out, "frontend", nginx_rule());
     }
@@ -112,7 +118,8 @@ class HttpAbort final : public ReconfigFault {
     if (config.is_haproxy()) {
       return add_http_request_rule(config, *port, haproxy_rule());
     }
-    if (auto put = insert_team_fragment(config, "http", nginx_sample_block(nginx_var(), fraction_)); !put) {
+    if (auto put = insert_team_fragment(config, "http", nginx_request_block(nginx_var(), fraction_, path_));
+        !put) {
       return put.error();
     }
     return insert_in_entry_servers(config, *port, nginx_rule());
@@ -120,6 +127,7 @@ class HttpAbort final : public ReconfigFault {
 
   double fraction_;
   int status_;
+  std::string path_;  // prefix; empty: every path
   std::string tag_;
 };
 
@@ -127,11 +135,12 @@ std::unique_ptr<Fault> HttpAbort::make(const Params& p, ParamReader& params,
                                        const experiment::Experiment& exp) {
   const experiment::MethodStep& step = params.step();
   const auto* lb = lb_target(step, exp, params.diags());
+  check_path_prefix(p.path, params);
   if (!params.ok() || !p.percent || !p.status || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<HttpAbort>(fault_site(step, exp), *p.percent, *p.status, step_tag(step),
-                                     team_config_of(lb));
+  return std::make_unique<HttpAbort>(fault_site(step, exp), *p.percent, *p.status, p.path.value_or(""),
+                                     step_tag(step), team_config_of(lb));
 }
 
 const Registration registration{fault_type<HttpAbort>()};

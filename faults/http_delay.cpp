@@ -44,6 +44,7 @@ class HttpDelay final : public ReconfigFault {
   struct Params {
     std::optional<Duration> delay;
     std::optional<double> percent;
+    std::optional<std::string> path;
   };
   static const ParamTable<Params>& params() {
     using namespace std::chrono_literals;
@@ -54,20 +55,25 @@ class HttpDelay final : public ReconfigFault {
         param(&Params::percent, "percent", kind::percent())
             .defaults_to(1.0)
             .doc("share of requests delayed, chosen per request (0.01% steps)"),
+        param(&Params::path, "path", kind::text("path prefix"))
+            .absent_means("every path")
+            .doc("only requests whose path starts with this prefix are delayed, e.g. /checkout"),
     }};
     return table;
   }
   static std::unique_ptr<Fault> make(const Params& p, ParamReader& params, const experiment::Experiment& exp);
 
-  HttpDelay(FaultSite site, double fraction, Duration delay, std::string tag, std::string team_config)
+  HttpDelay(FaultSite site, double fraction, Duration delay, std::string path, std::string tag,
+            std::string team_config)
       : ReconfigFault(kName, std::move(site), std::move(team_config)),
         fraction_(fraction),
         delay_(delay),
+        path_(std::move(path)),
         tag_(std::move(tag)) {}
 
   std::string describe() const override {
-    return fmt::format("load balancer {} held {} of requests for {} before passing them on", lb(),
-                       percent_text(fraction_), stack::detail::ms(delay_));
+    return fmt::format("load balancer {} held {} of requests{} for {} before passing them on", lb(),
+                       percent_text(fraction_), path_text(path_), stack::detail::ms(delay_));
   }
 
   std::vector<Measure> suggested_measures() const override {
@@ -125,7 +131,7 @@ class HttpDelay final : public ReconfigFault {
       }
     }
     return HaproxyHold{"lua-load " + script, fmt::format("http-request lua.{} {}{}", action, delay_ms(),
-                                                         haproxy_sample_condition(fraction_))};
+                                                         haproxy_request_condition(fraction_, path_))};
   }
 
   Result<std::string> haproxy_config(const stack::RunningStack& stack, const std::string& text) const {
@@ -165,7 +171,7 @@ class HttpDelay final : public ReconfigFault {
       out = fmt::format("load_module {};\n", kEchoModule) + out;
     }
     auto with_sample = add_to_section(experiment::ServiceKind::nginx, out, "defaults",
-                                      nginx_sample_block(nginx_var(), fraction_));
+                                      nginx_request_block(nginx_var(), fraction_, path_));
     if (!with_sample) {
       return with_sample;
     }
@@ -200,7 +206,8 @@ class HttpDelay final : public ReconfigFault {
         return put.error();
       }
     }
-    if (auto put = insert_team_fragment(config, "http", nginx_sample_block(nginx_var(), fraction_)); !put) {
+    if (auto put = insert_team_fragment(config, "http", nginx_request_block(nginx_var(), fraction_, path_));
+        !put) {
       return put.error();
     }
     // The subrequest's answer is discarded; only its time counts. Its own
@@ -221,6 +228,7 @@ class HttpDelay final : public ReconfigFault {
 
   double fraction_;
   Duration delay_;
+  std::string path_;  // prefix; empty: every path
   std::string tag_;
 };
 
@@ -228,11 +236,12 @@ std::unique_ptr<Fault> HttpDelay::make(const Params& p, ParamReader& params,
                                        const experiment::Experiment& exp) {
   const experiment::MethodStep& step = params.step();
   const auto* lb = lb_target(step, exp, params.diags());
+  check_path_prefix(p.path, params);
   if (!params.ok() || !p.delay || !p.percent || lb == nullptr) {
     return nullptr;
   }
-  return std::make_unique<HttpDelay>(fault_site(step, exp), *p.percent, *p.delay, step_tag(step),
-                                     team_config_of(lb));
+  return std::make_unique<HttpDelay>(fault_site(step, exp), *p.percent, *p.delay, p.path.value_or(""),
+                                     step_tag(step), team_config_of(lb));
 }
 
 const Registration registration{fault_type<HttpDelay>()};

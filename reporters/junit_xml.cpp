@@ -236,6 +236,15 @@ Testcase expectation_case(const Journal& journal, const std::string& classname, 
       }
     }
   }
+  // Per request of the mix, per phase (only a mix of more than one request
+  // has these): "phase baseline, request checkout: 120 requests, 0 errors, p99 12.3 ms".
+  for (const auto& phase : journal.phases) {
+    for (const auto& r : phase.requests_by_name) {
+      tc.system_out += fmt::format("phase {}, request {}: {} requests, {} errors, p99 {}\n", phase.name,
+                                   r.name, r.requests, r.errors,
+                                   r.p99_ms ? fmt::format("{:.1f} ms", *r.p99_ms) : std::string("none"));
+    }
+  }
 
   if (status != "completed") {
     tc.kind = "error";

@@ -241,7 +241,17 @@ json phase_rows(const Run& run) {
       }
       shares.push_back({{"backend", name}, {"share", pct(share)}, {"bar", bar}});
     }
+    // Per request of the mix (journals with one kind of request have none).
+    json by_request = json::array();
+    for (const auto& r : p.requests_by_name) {
+      by_request.push_back({{"name", r.name},
+                            {"requests", r.requests},
+                            {"errors", r.errors},
+                            {"p99", r.p99_ms ? ms(*r.p99_ms) : std::string("–")}});
+    }
     rows_out.push_back({
+        {"by_request", by_request},
+        {"has_by_request", !by_request.empty()},
         {"name", p.name},
         {"from", run.clock.at(p.start_s)},
         {"to", run.clock.at(p.end_s)},

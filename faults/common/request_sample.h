@@ -1,7 +1,9 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "faults/common/params.h"
 #include "harness/experiment/model.h"
 
 // Choosing a share of requests at a load balancer, for the HTTP faults.
@@ -26,5 +28,33 @@ std::string nginx_sample_block(const std::string& var, double fraction);
 
 // "20%", "0.5%", "100%".
 std::string percent_text(double fraction);
+
+// ---- path prefix (the `path` parameter of http_delay and http_abort) ----
+// Whether `prefix` may be a fault's path prefix: '/' then letters, digits
+// and / . _ ~ : @ , = + - only, so that it goes into HAProxy's and nginx's
+// config as it is (no quoting) and means the same to both (nothing that
+// nginx's $uri would decode or normalise differently).
+bool is_path_prefix(const std::string& prefix);
+
+// HAProxy: the condition suffix of an `http-request` rule for `fraction`
+// of the requests whose path starts with `prefix` (every path when empty):
+// " if { path_beg /checkout } { rand(10000) lt N }". Conditions side by
+// side are all required.
+std::string haproxy_request_condition(double fraction, const std::string& prefix);
+
+// nginx: the http-context blocks that set `$var` to "1" for `fraction` of
+// the requests whose path ($uri) starts with `prefix`, "" for the rest: the
+// sample block alone without a prefix; with one, the sample goes to
+// `$var_share` and a map of "$var_share:$uri" sets `$var` (nginx's `if`
+// cannot join two conditions).
+std::string nginx_request_block(const std::string& var, double fraction, const std::string& prefix);
+
+// Reports a `path` parameter that is not a path prefix (is_path_prefix) at
+// its position; nothing when it is one or absent.
+void check_path_prefix(const std::optional<std::string>& path, ParamReader& params);
+
+// " on paths starting with /checkout", or "" without a prefix.
+std::string path_text(const std::string& prefix);
+// ---- end of the path prefix ----
 
 }  // namespace faultline::faults

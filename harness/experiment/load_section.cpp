@@ -14,18 +14,12 @@ const std::vector<std::string> kLoadKeys = {"target",          "path",  "rate", 
                                             "max_connections", "users", "timeout", "duration",
                                             "backend_header",  "ramp"};
 
+// The request mix's keys (request_section.cpp), kept apart from the rest.
+const std::vector<std::string> kRequestMixKeys = {"requests", "seed"};
+
 // For connections and max_connections: stays clear of the 20000 open-files
 // limit (preflight counts two files per load connection).
 constexpr int kMaxConnections = 10000;
-
-// An HTTP header name is an RFC 9110 token.
-bool is_header_name(const std::string& name) {
-  static const char* const kSymbols = "!#$%&'*+-.^_`|~";
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != '\0' && std::strchr(kSymbols, c) != nullptr);
-  });
-}
 
 // After connections, rate and timeout: the default depends on all three.
 // An explicit limit below `connections` would make the pre-opened pool
@@ -61,7 +55,9 @@ void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, L
   if (!r.expect_map(node, "load")) {
     return;
   }
-  r.check_keys(node, kLoadKeys, "load");
+  std::vector<std::string> known = kLoadKeys;
+  known.insert(known.end(), kRequestMixKeys.begin(), kRequestMixKeys.end());
+  r.check_keys(node, known, "load");
 
   if (const SourceNode* target = node.find("target")) {
     if (auto name = r.text(*target, "target")) {
@@ -130,6 +126,7 @@ void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, L
       }
     }
   }
+  read_request_mix(node, r, ctx.source_file, load);
   if (const SourceNode* header = node.find("backend_header")) {
     if (auto h = r.text(*header, "backend_header")) {
       if (!is_header_name(*h)) {

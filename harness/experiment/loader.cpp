@@ -129,6 +129,7 @@ void read_top_level(const SourceNode& root, FieldReader& r, Experiment& exp) {
   // the file; the diagnostics are sorted by position afterwards.
   SectionContext ctx;
   ctx.steady_state = exp.slo.steady_state;
+  ctx.source_file = exp.source_file;
   if (const SourceEntry* stack = root.find_entry("stack")) {
     read_stack(*stack, r, exp);
   } else {

@@ -44,14 +44,26 @@ std::string default_config_path(ServiceKind kind) {
   return {};
 }
 
+std::vector<std::string> Load::request_names() const {
+  std::vector<std::string> names;
+  names.reserve(requests.size());
+  for (const auto& r : requests) {
+    names.push_back(r.name);
+  }
+  return names;
+}
+
 std::string resolve_path(const Experiment& exp, const std::string& path) {
+  return resolve_path_from(exp.source_file, path);
+}
+
+std::string resolve_path_from(const std::string& source_file, const std::string& path) {
   namespace fs = std::filesystem;
   const fs::path p(path);
   if (p.is_absolute()) {
     return p.lexically_normal().string();
   }
-  const fs::path base =
-      exp.source_file.empty() ? fs::current_path() : fs::path(exp.source_file).parent_path();
+  const fs::path base = source_file.empty() ? fs::current_path() : fs::path(source_file).parent_path();
   return (base / p).lexically_normal().string();
 }
 

@@ -2,9 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/common/units.h"
@@ -175,6 +177,29 @@ struct Stack {
   }
 };
 
+// ---- Weighted request mix (load.requests, load.seed) ----
+// One kind of request of the load's mix. Without `requests` in the file the
+// loader makes the mix one template, named kDefaultRequestName: a GET of
+// load.path, exactly the single request of loads written before the mix.
+inline constexpr const char* kDefaultRequestName = "default";
+// The most templates a mix may have: a Sample names its template in a byte.
+inline constexpr int kMaxRequestTemplates = 255;
+
+struct RequestTemplate {
+  std::string name;  // unique in the mix, [a-z0-9_-]+
+  std::string method = "GET";
+  std::string path = "/";
+  double weight = 1;  // relative: the share is weight / sum of weights
+  // In file order; names as written (HTTP header names are case-insensitive).
+  std::vector<std::pair<std::string, std::string>> headers;
+  // `body:` as written, or the bytes of `body_file:` (read at load time).
+  std::string body;
+  std::string body_file;  // absolute; empty when the body was inline or absent
+  SourcePos pos;          // of the entry (its first key)
+  SourcePos name_pos;     // of the name's value
+};
+// ---- end of the request mix ----
+
 struct Load {
   std::string target;  // a service name
   std::string path = "/";
@@ -192,6 +217,19 @@ struct Load {
   Duration ramp = 0s;  // the rate grows linearly from 0 over this long; part of `duration`
   SourcePos pos;
   SourcePos duration_pos;  // of the duration's value (validate's recovery-tail warning points there)
+  // ---- request mix ----
+  // Never empty once loaded: `requests` as written, or the one default
+  // template (kDefaultRequestName, GET of `path`). `requests_written` tells
+  // the two apart (per-name figures are shown only for a real mix).
+  std::vector<RequestTemplate> requests;
+  bool requests_written = false;
+  // Picks each request's template (with the weights): the same seed gives
+  // the same sequence of requests.
+  uint64_t seed = 1;
+
+  // The names of the templates, in order (a Sample's request index).
+  std::vector<std::string> request_names() const;
+  // ---- end of the request mix ----
 };
 
 struct Objective {
@@ -287,6 +325,8 @@ std::string default_config_path(ServiceKind kind);
 // to the experiment file's folder (the working directory when the experiment
 // did not come from a file).
 std::string resolve_path(const Experiment& exp, const std::string& path);
+// The same from the experiment file's path (empty: the working directory).
+std::string resolve_path_from(const std::string& source_file, const std::string& path);
 
 // The other way: an absolute path as the experiment's author reads it,
 // relative to the experiment file's folder when inside it, else as it is.

@@ -19,6 +19,9 @@ namespace faultline::experiment {
 struct SectionContext {
   std::optional<Duration> load_duration;
   std::optional<Duration> steady_state;
+  // The experiment file (absolute; empty for text from no file): files the
+  // load names (body_file) are read relative to its folder.
+  std::string source_file;
 };
 
 // The names of the services, for references (load.target, backends, fault
@@ -38,6 +41,13 @@ void read_subnet(const SourceNode& node, FieldReader& r, Stack& stack);
 void read_external_targets(const SourceNode& node, FieldReader& r, Stack& stack);
 void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, Load& load,
                SectionContext& ctx);
+// Part of the load section (request_section.cpp): `requests` (the weighted
+// mix, or the one default GET of `path` without it) and `seed`. Called
+// after `path` was read.
+void read_request_mix(const SourceNode& load_node, FieldReader& r, const std::string& source_file,
+                      Load& load);
+// An HTTP header name: an RFC 9110 token.
+bool is_header_name(const std::string& name);
 void read_slo(const SourceEntry& section, FieldReader& r, Slo& slo, SectionContext& ctx);
 void read_method(const SourceEntry& section, FieldReader& r, const Stack& stack, const SectionContext& ctx,
                  std::vector<MethodStep>& method);

@@ -277,6 +277,14 @@ struct SharesBasis {
   std::vector<std::string> unknown_servers;
 };
 
+// A request of the load's mix in a phase: `requests_by_name`.
+struct RequestFigures {
+  std::string name;
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  std::optional<double> p99_ms;  // none when the phase had none of its requests
+};
+
 struct Phase {
   std::string name;
   std::string kind;
@@ -289,6 +297,8 @@ struct Phase {
   std::optional<double> p99_ms;
   Counts backends;
   Counts statuses;
+  // Only with a request mix of more than one request; in the mix's order.
+  std::vector<RequestFigures> requests_by_name;
 };
 
 struct Recovery {

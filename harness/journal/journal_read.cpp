@@ -155,11 +155,29 @@ Activity read_activity(const json& item) {
   return a;
 }
 
+// `requests_by_name`: {name: {requests, errors, p99_ms}}, in the mix's
+// order (the journal's objects keep theirs); journals before the request
+// mix have none.
+std::vector<RequestFigures> read_requests_by_name(const JsonReader& phase) {
+  std::vector<RequestFigures> out;
+  if (!phase.has_object("requests_by_name")) {
+    return out;
+  }
+  const json by_name = phase.raw("requests_by_name");
+  for (const auto& [name, item] : by_name.items()) {
+    const JsonReader r(item);
+    out.push_back({name, r.count("requests"), r.count("errors"), r.opt_number("p99_ms")});
+  }
+  return out;
+}
+
 Phase read_phase(const json& item) {
   const JsonReader r(item);
-  return {r.text("name"),         r.text("kind"),       r.number("start_s"),    r.number("end_s"),
+  Phase p{r.text("name"),         r.text("kind"),       r.number("start_s"),    r.number("end_s"),
           r.count("requests"),    r.count("errors"),    r.number("error_rate"), r.number("p50_ms"),
-          r.opt_number("p99_ms"), r.counts("backends"), r.counts("statuses")};
+          r.opt_number("p99_ms"), r.counts("backends"), r.counts("statuses"),   {}};
+  p.requests_by_name = read_requests_by_name(r);
+  return p;
 }
 
 Impact read_impact(const JsonReader& r) {

@@ -179,6 +179,15 @@ json phase_json(const Phase& p) {
   put_if(o, "p99_ms", p.p99_ms);
   o["backends"] = counts_json(p.backends);
   o["statuses"] = counts_json(p.statuses);
+  if (!p.requests_by_name.empty()) {
+    json by_name = json::object();
+    for (const auto& r : p.requests_by_name) {
+      json item = {{"requests", r.requests}, {"errors", r.errors}};
+      item["p99_ms"] = or_null(r.p99_ms);
+      by_name[r.name] = std::move(item);
+    }
+    o["requests_by_name"] = std::move(by_name);
+  }
   return o;
 }
 

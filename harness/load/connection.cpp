@@ -83,7 +83,10 @@ void Connection::send(uint64_t request) {
 void Connection::start_send() {
   state_ = State::busy;
   received_ = 0;
+  request_bytes_ = &shard_.request_bytes(request_);
   parser_.emplace(shard_.plan().backend_header, shard_.backend_names());
+  // A response to HEAD announces a body it does not send.
+  parser_->skip(request_bytes_->head);
   written_ = 0;
   shard_.on_sent(request_, !retried_);
   write_rest();
@@ -92,7 +95,7 @@ void Connection::start_send() {
 // Plain write_some rather than asio::async_write: a composed write could
 // carry on writing into the socket after it was closed and reopened.
 void Connection::write_rest() {
-  const std::string& request = shard_.plan().request;
+  const std::string& request = request_bytes_->bytes;
   socket_.async_write_some(asio::buffer(request.data() + written_, request.size() - written_),
                            [this, generation = generation_](const error_code& ec, std::size_t n) {
                              if (generation == generation_) {
@@ -107,7 +110,7 @@ void Connection::on_write(const error_code& ec, std::size_t n) {
     return;
   }
   written_ += n;
-  if (written_ < shard_.plan().request.size()) {
+  if (written_ < request_bytes_->bytes.size()) {
     write_rest();
     return;
   }

@@ -14,6 +14,7 @@
 namespace faultline::load {
 
 class LoadShard;
+struct RequestBytes;
 
 // One keep-alive HTTP/1.1 connection of a shard. It carries at most one
 // request at a time, reports every outcome to its shard (which records the
@@ -58,6 +59,8 @@ class Connection {
   boost::asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
   std::optional<ResponseParser> parser_;
+  // The template of the request being sent (set by start_send).
+  const RequestBytes* request_bytes_ = nullptr;
   State state_ = State::closed;
   uint64_t request_ = no_request;
   // Bumped on every close, so handlers of an earlier socket see that the

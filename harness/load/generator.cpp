@@ -131,6 +131,7 @@ LoadResult LoadGenerator::run(int64_t start_ns) {
   }
 
   LoadResult result;
+  result.request_names = request_names(spec_);
   result.start_ns = start_ns;
   result.end_ns = start_ns;
   result.max_connections = budget.limit();
@@ -172,7 +173,22 @@ bool LoadGenerator::take_completed(LoadResult& into) {
     return false;
   }
   feed_.take(into);
+  if (into.request_names.size() != std::max<std::size_t>(1, spec_.requests.size())) {
+    into.request_names = request_names(spec_);
+  }
   return true;
+}
+
+std::vector<std::string> request_names(const LoadSpec& spec) {
+  if (spec.requests.empty()) {
+    return {"default"};
+  }
+  std::vector<std::string> names;
+  names.reserve(spec.requests.size());
+  for (const auto& r : spec.requests) {
+    names.push_back(r.name);
+  }
+  return names;
 }
 
 }  // namespace faultline::load

@@ -1,8 +1,11 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "harness/common/clock.h"
 #include "harness/common/units.h"
@@ -11,6 +14,25 @@
 #include "harness/load/sample.h"
 
 namespace faultline::load {
+
+// ---- Weighted request mix ----
+// One kind of request of the load's mix. The generator serializes each
+// once (request line, Host, User-Agent, these headers, Content-Length when
+// there is a body or the method carries one) and sends those exact bytes.
+struct RequestSpec {
+  std::string name = "default";
+  std::string method = "GET";
+  std::string path = "/";
+  double weight = 1;  // relative to the others'; must be more than 0
+  std::vector<std::pair<std::string, std::string>> headers{};
+  std::string body{};
+};
+// A Sample names its template in one byte.
+inline constexpr std::size_t kMaxRequestSpecs = 255;
+struct LoadSpec;
+// The templates' names, by Sample::request ({"default"} without a mix).
+std::vector<std::string> request_names(const LoadSpec& spec);
+// ---- end of the request mix ----
 
 struct LoadSpec {
   std::string host;  // dotted quad
@@ -58,6 +80,14 @@ struct LoadSpec {
   // Hand samples over while the load runs (LoadGenerator::take_completed).
   // Off by default: it copies each sample once more.
   bool live = false;
+  // ---- request mix ----
+  // The templates, picked per request by weight (see LoadPlan::template_of);
+  // empty: one GET of `path`, named "default". At most kMaxRequestSpecs.
+  std::vector<RequestSpec> requests{};
+  // The same seed gives the same template for every request number,
+  // whatever the threads; another seed gives another sequence.
+  uint64_t seed = 1;
+  // ---- end of the request mix ----
 };
 
 // Live counters, readable from another thread while the load runs. Each

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "harness/load/generator.h"
 
@@ -19,9 +20,22 @@ namespace faultline::load {
 // grows linearly from 0 to `rate`, so the count is rate * t^2 / (2R) for
 // t < R and rate * (t - R/2) after; without a ramp request i is simply due
 // at i * period_ns.
+// One template of the request mix, serialized once: its exact bytes go out
+// as they are on every request of the template.
+struct RequestBytes {
+  std::string bytes;
+  // A response to HEAD has headers only, whatever its Content-Length says.
+  bool head = false;
+};
+
 struct LoadPlan {
   boost::asio::ip::tcp::endpoint endpoint;
-  std::string request;  // the serialized GET, sent as is on every request
+  // The request mix (one template without one), by Sample::request.
+  std::vector<RequestBytes> templates;
+  // Template j is picked when a request's hash is below bound[j] and not
+  // below bound[j - 1]: the weights as shares of the 64-bit range.
+  std::vector<uint64_t> bounds;
+  uint64_t seed_key = 0;  // the seed, mixed once
   std::string backend_header;
   int64_t start_ns = 0;
   int64_t end_ns = 0;        // no request is intended at or after this
@@ -53,7 +67,14 @@ struct LoadPlan {
   // request number: reproducible, and free of the lock-step a round robin
   // would have with a round-robin load balancer.
   uint32_t user_of(uint64_t i) const;
+  // The template of request i: a hash of (seed, i) laid onto the weights.
+  // A pure function of the two, so the sequence is the same whatever the
+  // threads, and, being a hash, free of lock-step with a round robin.
+  uint8_t template_of(uint64_t i) const;
 };
+
+// The bytes of one request of `spec`'s target, as make_plan serializes it.
+std::string serialize_request(const LoadSpec& spec, const RequestSpec& request);
 
 // Throws std::invalid_argument when the host is not an IPv4 address: the
 // experiment loader validates it, so reaching here with one is a bug.

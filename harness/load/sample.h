@@ -32,6 +32,9 @@ struct Sample {
   int64_t done_ns = 0;
   uint16_t status = 0;  // HTTP status; 0 when there was no response
   ErrorClass error = ErrorClass::none;
+  // Which template of the request mix (LoadResult::request_names) this
+  // was. In the byte of padding after `error`, so a Sample stays 40 bytes.
+  uint8_t request = 0;
   uint16_t backend = 0;  // index into LoadResult::backends; 0 = unknown
   uint32_t user = 0;     // virtual user id
 
@@ -39,11 +42,16 @@ struct Sample {
   int64_t service_ns() const { return done_ns - sent_ns; }
   bool failed() const { return error != ErrorClass::none || status >= 500; }
 };
+// Millions of samples are kept per run: the request index must not grow it.
+static_assert(sizeof(Sample) == 40, "Sample grew: the request index belongs in its padding");
 
 struct LoadResult {
   std::vector<Sample> samples;
   // backends[0] is "" (unknown / no header); others in order of first sight.
   std::vector<std::string> backends{""};
+  // The names of the request mix's templates, indexed by Sample::request
+  // (one, "default", without a mix).
+  std::vector<std::string> request_names{"default"};
   int64_t start_ns = 0;
   int64_t end_ns = 0;
   uint64_t not_sent = 0;  // scheduled but never sent before the load ended

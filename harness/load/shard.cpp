@@ -138,6 +138,7 @@ uint64_t LoadShard::new_request() {
   Sample& s = log_[request];
   s.intended_ns = now_ns();  // replaced by the send time once written
   s.user = plan_.user_of(request * stride_ + index_);
+  s.request = plan_.template_of(request * stride_ + index_);
   return request;
 }
 
@@ -214,6 +215,7 @@ void LoadShard::dispatch(uint64_t request) {
   Sample& s = slots_.samples[request];
   s.intended_ns = plan_.intended_ns(request);
   s.user = plan_.user_of(request);
+  s.request = plan_.template_of(request);
   if (waiting()) {
     // Requests are issued in order: this one is wait_tail_. Something waits
     // only once the budget is spent, and it is never given back.

@@ -100,6 +100,8 @@ class LoadShard {
 
   // Called by its connections.
   const LoadPlan& plan() const { return plan_; }
+  // The bytes to send for `request` (its template of the mix).
+  const RequestBytes& request_bytes(uint64_t request) { return plan_.templates[sample(request).request]; }
   int64_t now_ns() const { return clock_.now_ns(); }
   BackendNames& backend_names() { return backends_; }
   void on_sent(uint64_t request, bool first_attempt);

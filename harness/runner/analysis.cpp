@@ -22,9 +22,23 @@ Phase phase_of(const RunRecord& rec, const std::vector<verify::BackendCount>* co
   p.start_ns = start;
   p.end_ns = end;
   std::vector<double> latencies;
+  // Per request of the mix: only a real mix has more than one name.
+  const auto& names = rec.load.request_names;
+  const bool by_request = names.size() > 1;
+  std::vector<std::vector<double>> request_latencies(by_request ? names.size() : 0);
+  if (by_request) {
+    for (const auto& request : names) {
+      p.by_request.push_back({request, 0, 0, 0});
+    }
+  }
   for (const auto& s : rec.load.samples) {
     if (s.intended_ns < start || s.intended_ns >= end) {
       continue;
+    }
+    if (by_request && s.request < names.size()) {
+      ++p.by_request[s.request].requests;
+      p.by_request[s.request].errors += s.failed() ? 1 : 0;
+      request_latencies[s.request].push_back(double(s.latency_ns()) / 1e6);
     }
     ++p.requests;
     p.errors += s.failed() ? 1 : 0;
@@ -42,6 +56,10 @@ Phase phase_of(const RunRecord& rec, const std::vector<verify::BackendCount>* co
   std::sort(latencies.begin(), latencies.end());
   p.p50_ms = verify::percentile(latencies, 50);
   p.p99_ms = verify::percentile(latencies, 99);
+  for (std::size_t r = 0; r < request_latencies.size(); ++r) {
+    std::sort(request_latencies[r].begin(), request_latencies[r].end());
+    p.by_request[r].p99_ms = verify::percentile(request_latencies[r], 99);
+  }
   return p;
 }
 

@@ -11,6 +11,14 @@
 
 namespace faultline::runner {
 
+// One request of the mix in a phase (Phase::by_request).
+struct RequestFigures {
+  std::string name;
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  double p99_ms = 0;
+};
+
 // A stretch of the run with its own figures: the baseline before the first
 // fault, each fault's active period, and the time after the last revert.
 struct Phase {
@@ -24,6 +32,9 @@ struct Phase {
   double p99_ms = 0;
   std::map<std::string, uint64_t> backends;  // answering backend -> requests
   std::map<int, uint64_t> statuses;
+  // Per request of the mix, in the mix's order; empty when the load sent
+  // one kind of request (no `requests` in the experiment).
+  std::vector<RequestFigures> by_request;
 };
 
 std::vector<Phase> make_phases(const RunRecord& rec);

@@ -501,9 +501,22 @@ journal::Journal make_journal(const ValidatedExperiment& v, const RunRecord& rec
       basis.interval ? std::optional<double>(double(basis.interval->count()) / 1e9) : std::nullopt,
       basis.unknown_servers};
   for (const auto& p : make_phases(rec)) {
-    j.phases.push_back({p.name, p.kind, secs(p.start_ns), secs(p.end_ns), p.requests, p.errors,
-                        p.requests ? double(p.errors) / double(p.requests) : 0.0, p.p50_ms, p.p99_ms,
-                        count_map(p.backends), status_map(p.statuses)});
+    j.phases.push_back({p.name,
+                        p.kind,
+                        secs(p.start_ns),
+                        secs(p.end_ns),
+                        p.requests,
+                        p.errors,
+                        p.requests ? double(p.errors) / double(p.requests) : 0.0,
+                        p.p50_ms,
+                        p.p99_ms,
+                        count_map(p.backends),
+                        status_map(p.statuses),
+                        {}});
+    for (const auto& r : p.by_request) {
+      j.phases.back().requests_by_name.push_back(
+          {r.name, r.requests, r.errors, r.requests ? std::optional<double>(r.p99_ms) : std::nullopt});
+    }
   }
   j.analysis = analysis_of(v, rec, t0);
   j.windows = windows_of(rec, t0);

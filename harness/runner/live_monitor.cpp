@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "harness/runner/validate.h"
+
 namespace faultline::runner {
 
 LiveMonitor::LiveMonitor(int64_t load_start_ns, Duration window, Duration settle,
@@ -11,6 +13,7 @@ LiveMonitor::LiveMonitor(int64_t load_start_ns, Duration window, Duration settle
       settle_(settle),
       objectives_(std::move(objectives)),
       rules_(std::move(rules)),
+      split_(filtered_requests(objectives_, rules_)),
       recent_since_ns_(load_start_ns) {}
 
 void LiveMonitor::pull(LiveSamples& source, ShareSource* shares) {
@@ -38,7 +41,7 @@ std::optional<SteadyStateFailure> LiveMonitor::check_steady_state(int64_t from_n
     return std::nullopt;
   }
   const Duration width = std::min(window_, Duration(to_ns - from_ns));
-  auto windows = verify::build_windows(seen_, width, from_ns, to_ns);
+  auto windows = verify::build_windows(seen_, width, from_ns, to_ns, split_);
   count_shares(windows);
   const auto verdict = verify::evaluate(objectives_, windows);
   for (size_t w = 0; w < windows.size(); ++w) {
@@ -70,7 +73,7 @@ std::optional<AbortTrigger> LiveMonitor::check_abort(int64_t now_ns) {
     return std::nullopt;
   }
   auto fresh = verify::build_windows(seen_, window_, load_start_ns_ + have * width,
-                                     load_start_ns_ + final_count * width);
+                                     load_start_ns_ + final_count * width, split_);
   count_shares(fresh);
   for (auto& w : fresh) {
     w.index = static_cast<int>(final_windows_.size());

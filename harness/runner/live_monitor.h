@@ -98,6 +98,7 @@ class LiveMonitor {
   Duration settle_;
   std::vector<verify::NamedObjective> objectives_;
   std::vector<AbortRule> rules_;
+  std::vector<std::string> split_;  // request names the checks filter on
   load::LoadResult seen_;
   bool header_seen_ = false;   // some sample named its backend
   bool source_given_ = false;  // pull had a share source

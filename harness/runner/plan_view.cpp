@@ -225,9 +225,18 @@ std::string configs_section(const PlanView& view) {
 std::string load_section(const PlanView& view) {
   const auto& load = view.v->exp.load;
   const stack::PlannedService* target = view.plan ? view.plan->find(load.target) : nullptr;
+  std::string what = "path " + load.path;
+  if (load.requests_written) {
+    // "a mix of home (GET /, weight 70), checkout (POST /checkout, weight 5)"
+    std::vector<std::string> parts;
+    for (const auto& r : load.requests) {
+      parts.push_back(fmt::format("{} ({} {}, weight {:g})", r.name, r.method, r.path, r.weight));
+    }
+    what = fmt::format("a mix of {} (seed {})", fmt::join(parts, ", "), load.seed);
+  }
   std::string out =
-      fmt::format("\nLoad: {} to {}{}, path {}, for {}\n", rate(load.rate), load.target,
-                  target != nullptr ? fmt::format(" at {}:{}", target->address, target->port) : "", load.path,
+      fmt::format("\nLoad: {} to {}{}, {}, for {}\n", rate(load.rate), load.target,
+                  target != nullptr ? fmt::format(" at {}:{}", target->address, target->port) : "", what,
                   format_duration(load.duration));
   out += load.ramp > Duration::zero() ? fmt::format("  ramp: the rate grows from 0 to {} over the first {}\n",
                                                     rate(load.rate), format_duration(load.ramp))

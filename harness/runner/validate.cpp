@@ -61,6 +61,22 @@ void check_faults_before_run(const ValidatedExperiment& v, experiment::Diagnosti
 
 }  // namespace
 
+std::vector<std::string> filtered_requests(const std::vector<verify::NamedObjective>& objectives,
+                                           const std::vector<AbortRule>& rules) {
+  std::vector<const verify::ObjectiveExpr*> exprs;
+  for (const auto& o : objectives) {
+    exprs.push_back(&o.expr);
+  }
+  for (const auto& r : rules) {
+    exprs.push_back(&r.condition);
+  }
+  return verify::filtered_requests(exprs);
+}
+
+std::vector<std::string> filtered_requests(const ValidatedExperiment& v) {
+  return filtered_requests(v.objectives, v.abort_rules);
+}
+
 std::optional<ValidatedExperiment> validate(const std::string& path,
                                             const std::vector<experiment::Override>& overrides,
                                             experiment::Diagnostics& diags, bool allow_external) {
@@ -84,6 +100,13 @@ std::optional<ValidatedExperiment> validate(const std::string& path,
     warn_short_recovery_tail(v.exp, diags);
   }
   const auto backends = backend_names(v.exp.stack);
+  // A file whose request mix had errors has none; its filters are not
+  // judged again (the mix's own errors say what to fix).
+  const auto requests = v.exp.load.request_names();
+  auto unknown_request =
+      [&requests](const verify::ObjectiveExpr& expr) -> std::optional<verify::ObjectiveError> {
+    return requests.empty() ? std::nullopt : verify::unknown_request(expr, requests);
+  };
   for (const auto& objective : v.exp.slo.objectives) {
     auto parsed = verify::parse_objective(objective.expr);
     if (auto* err = std::get_if<verify::ObjectiveError>(&parsed)) {
@@ -92,6 +115,10 @@ std::optional<ValidatedExperiment> validate(const std::string& path,
     }
     const auto& expr = std::get<verify::ObjectiveExpr>(parsed);
     if (auto err = verify::unknown_backend(expr, backends)) {
+      report_in_expression(diags, objective.pos, "in SLO expression", *err);
+      continue;
+    }
+    if (auto err = unknown_request(expr)) {
       report_in_expression(diags, objective.pos, "in SLO expression", *err);
       continue;
     }
@@ -105,6 +132,10 @@ std::optional<ValidatedExperiment> validate(const std::string& path,
     }
     auto& rule = std::get<AbortRule>(parsed);
     if (auto err = verify::unknown_backend(rule.condition, backends)) {
+      report_in_expression(diags, condition.pos, "in abort condition", *err);
+      continue;
+    }
+    if (auto err = unknown_request(rule.condition)) {
       report_in_expression(diags, condition.pos, "in abort condition", *err);
       continue;
     }

@@ -25,6 +25,12 @@ struct ValidatedExperiment {
   std::vector<std::pair<std::string, std::vector<std::string>>> config_changes;
 };
 
+// The request names the objectives and abort conditions filter on
+// ({name:...}), each once: the windows are broken down by these.
+std::vector<std::string> filtered_requests(const ValidatedExperiment& v);
+std::vector<std::string> filtered_requests(const std::vector<verify::NamedObjective>& objectives,
+                                           const std::vector<AbortRule>& rules);
+
 struct ValidateOptions {
   // `faultline run --allow-external`: the bound faults may reach the
   // experiment's stack.external_targets when they are injected; validation

@@ -266,7 +266,9 @@ Result<std::unique_ptr<RunningStack>> compose_bring_up(const experiment::Experim
   // The load's first request is no place to learn that the host cannot
   // reach the target: asked once here, with a short bound.
   if (const PlannedService* target = plan.find(exp.load.target)) {
-    if (auto resp = http_get(target->address, target->port, exp.load.path, 2s); !resp) {
+    // The first request of the mix (without one: the GET of load.path).
+    const std::string& path = exp.load.requests.empty() ? exp.load.path : exp.load.requests.front().path;
+    if (auto resp = http_get(target->address, target->port, path, 2s); !resp) {
       return Error{fmt::format("the load target {} does not answer at {}:{} from this host: {}", target->name,
                                target->address, target->port, resp.error().message)};
     }

@@ -75,6 +75,9 @@ class ObjectiveParser {
     if (auto failed = parse_argument()) {
       return *failed;
     }
+    if (auto failed = parse_tag_filter()) {
+      return *failed;
+    }
     if (auto failed = parse_comparator()) {
       return *failed;
     }
@@ -258,6 +261,68 @@ class ObjectiveParser {
     return std::nullopt;
   }
 
+  // ---- request mix: `{name:checkout}` after the metric, as k6 filters by tag ----
+  static bool is_char(const Token& token, char c) {
+    return token.kind == Kind::other && token.text.size() == 1 && token.text[0] == c;
+  }
+
+  Failure parse_tag_filter() {
+    if (!is_char(peek(), '{')) {
+      return std::nullopt;
+    }
+    const std::string usage =
+        fmt::format("filter by request name, e.g. '{}{{name:checkout}} < 300ms'", written_metric());
+    take();
+    const Token& key = take();
+    if (key.kind == Kind::end || is_char(key, '}')) {
+      return error(key, "missing tag in the filter", usage);
+    }
+    if (key.kind != Kind::word || key.text != "name") {
+      return error(key, fmt::format("unknown tag {}", quoted(key)),
+                   "the only tag is 'name', a request of load.requests: " + usage);
+    }
+    if (!is_char(peek(), ':')) {
+      return error(peek(), fmt::format("expected ':' after 'name', found {}", quoted(peek())), usage);
+    }
+    take();
+    const Token& first = peek();
+    if (first.kind == Kind::end || is_char(first, '}')) {
+      return error(first, "missing request name", usage);
+    }
+    std::size_t end = static_cast<std::size_t>(first.column);
+    while (peek().kind != Kind::end && !is_char(peek(), '}') && peek().kind != Kind::comparator) {
+      const Token& part = take();
+      if (static_cast<std::size_t>(part.column) != end) {
+        return error(part, fmt::format("unexpected {} in the request name", quoted(part)),
+                     "write the name without spaces, e.g. {name:checkout}");
+      }
+      end = static_cast<std::size_t>(part.column) + part.text.size();
+    }
+    if (!is_char(peek(), '}')) {
+      return error(peek(), fmt::format("expected '}}' after the request name, found {}", quoted(peek())),
+                   usage);
+    }
+    take();
+    const auto start = static_cast<std::size_t>(first.column);
+    const std::string_view name = text_.substr(start, end - start);
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      const char c = name[i];
+      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-') {
+        continue;
+      }
+      const bool quote = c == '"' || c == '\'';
+      return ObjectiveError{static_cast<int>(start + i),
+                            fmt::format("unexpected '{}' in the request name", c),
+                            quote ? "write the name without quotes, e.g. {name:checkout}"
+                                  : "a request name is a-z, 0-9, '_' and '-', as in load.requests"};
+    }
+    expr_.request_name = std::string(name);
+    expr_.request_name_column = first.column;
+    return std::nullopt;
+  }
+
+  // ---- end of the tag filter ----
+
   Failure parse_comparator() {
     const std::string_view usage = "compare with <, <=, > or >=";
     const Token& op = peek();
@@ -428,7 +493,46 @@ std::optional<ObjectiveError> unknown_backend(const ObjectiveExpr& expr,
                               : fmt::format("backends: {}", listed.empty() ? "none" : listed)};
 }
 
+std::optional<ObjectiveError> unknown_request(const ObjectiveExpr& expr,
+                                              std::span<const std::string> requests) {
+  if (expr.request_name.empty()) {
+    return std::nullopt;
+  }
+  std::vector<std::string_view> names;
+  std::string listed;
+  for (const std::string& name : requests) {
+    if (name == expr.request_name) {
+      return std::nullopt;
+    }
+    names.emplace_back(name);
+    listed += listed.empty() ? "" : ", ";
+    listed += name;
+  }
+  const auto guess = nearest(expr.request_name, names);
+  return ObjectiveError{expr.request_name_column, fmt::format("unknown request name '{}'", expr.request_name),
+                        guess ? fmt::format("did you mean '{}'? (load.requests: {})", *guess, listed)
+                              : fmt::format("the names of load.requests: {}", listed)};
+}
+
+std::vector<std::string> filtered_requests(std::span<const ObjectiveExpr* const> exprs) {
+  std::vector<std::string> names;
+  for (const ObjectiveExpr* expr : exprs) {
+    if (!expr->request_name.empty() &&
+        std::find(names.begin(), names.end(), expr->request_name) == names.end()) {
+      names.push_back(expr->request_name);
+    }
+  }
+  return names;
+}
+
 std::optional<double> measure(const ObjectiveExpr& expr, const WindowStats& window) {
+  if (!expr.request_name.empty()) {
+    const WindowStats* part = window.for_request(expr.request_name);
+    if (part == nullptr) {
+      return std::nullopt;
+    }
+    return definition_of(expr.metric).measure(expr, *part);
+  }
   return definition_of(expr.metric).measure(expr, window);
 }
 
@@ -464,6 +568,9 @@ std::string metric_label(const ObjectiveExpr& expr) {
     label.replace(
         at, 2,
         d.argument == MetricArgument::percentile ? fmt::format("{:g}", expr.percentile) : expr.argument);
+  }
+  if (!expr.request_name.empty()) {
+    label.append(" of ").append(expr.request_name);
   }
   return label;
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "harness/verify/outcome.h"
 #include "harness/verify/window.h"
@@ -42,6 +43,12 @@ struct ObjectiveExpr {
   std::string argument;
   int argument_column = -1;
   Outcome outcome;  // for Metric::rate: which requests count
+  // ---- request mix: the tag filter `{name:checkout}` ----
+  // The request name the metric is measured over (only that template's
+  // samples), and its 0-based column in `text`; empty and -1 for every
+  // request. The grammar cannot know the names: see unknown_request().
+  std::string request_name;
+  int request_name_column = -1;
 };
 
 // A grammar error: `column` is the 0-based offset in the expression of the
@@ -53,7 +60,7 @@ struct ObjectiveError {
 };
 
 // Grammar (k6-like, whitespace-insensitive between tokens):
-//   objective  := metric comparator threshold
+//   objective  := metric [filter] comparator threshold
 //   metric     := "error_rate" | "p(" number ")" | "max_backend_share"
 //               | "avg" | "max" | "rate(" outcome ")" | "share(" backend ")"
 //               | "throughput" | "goodput" | "offered_rate"
@@ -61,6 +68,8 @@ struct ObjectiveError {
 //                 class "timeout", "reset", ... (see parse_outcome)
 //   backend    := [A-Za-z0-9_.:-]+, written without spaces
 //   comparator := "<" | "<=" | ">" | ">="
+//   filter     := "{" "name" ":" request "}"   (k6's tag filter, after any metric)
+//   request    := [a-z0-9_-]+, a name of load.requests, written without spaces
 // A ratio threshold (error_rate, max_backend_share, rate, share) is a
 // percentage "0.5%" or a fraction "0.005"; a latency threshold (p, avg,
 // max) takes us, ms, s or m, and a bare number is milliseconds, as in k6;
@@ -77,7 +86,19 @@ std::variant<ObjectiveExpr, ObjectiveError> parse_objective(std::string_view tex
 std::optional<ObjectiveError> unknown_backend(const ObjectiveExpr& expr,
                                               std::span<const std::string> backends);
 
-// The metric's value in a window; nullopt when the window has no requests
+// For a tag filter {name:NAME}: an error at the name's column when NAME is
+// not one of `requests` (the names of load.requests, or "default" without
+// them), with the nearest name as a hint; nullopt when it is one, and when
+// the objective has no filter.
+std::optional<ObjectiveError> unknown_request(const ObjectiveExpr& expr,
+                                              std::span<const std::string> requests);
+
+// The request names the objectives filter on, each once, in order of first
+// use: the ones build_windows must break the windows down by.
+std::vector<std::string> filtered_requests(std::span<const ObjectiveExpr* const> exprs);
+
+// The metric's value in a window (with a tag filter, in the window's
+// breakdown for that request, nullopt when the window has none); nullopt when the window has no requests
 // (except the rates throughput, goodput and offered_rate, which are 0
 // then: no traffic is a low rate), and for max_backend_share and
 // share(...) also when no known backend answered in it.

@@ -142,8 +142,24 @@ double WindowStats::service_percentile_ms(double p) const {
   return service_latency.percentile_ms(p);
 }
 
-std::vector<WindowStats> build_windows(const load::LoadResult& result, Duration width, int64_t from_ns,
-                                       int64_t to_ns) {
+const WindowStats* WindowStats::for_request(const std::string& name) const {
+  for (const WindowStats& part : by_request) {
+    if (part.request_name == name) {
+      return &part;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+
+// Every sample's request matches kAllRequests; kNoRequest matches none (a
+// name the result does not know).
+constexpr int kAllRequests = -1;
+constexpr int kNoRequest = -2;
+
+std::vector<WindowStats> windows_of(const load::LoadResult& result, Duration width, int64_t from_ns,
+                                    int64_t to_ns, int request) {
   const int64_t w = width.count();
   if (w <= 0 || to_ns <= from_ns) {
     return {};
@@ -167,6 +183,9 @@ std::vector<WindowStats> build_windows(const load::LoadResult& result, Duration 
   const int64_t covered_to = windows.back().end_ns;
   auto window_of = [&](int64_t at_ns) { return static_cast<std::size_t>((at_ns - from_ns) / w); };
   for (const load::Sample& sample : result.samples) {
+    if (request != kAllRequests && sample.request != request) {
+      continue;
+    }
     if (sample.intended_ns >= from_ns && sample.intended_ns < covered_to) {
       const std::size_t i = window_of(sample.intended_ns);
       add(windows[i], tallies[i], sample);
@@ -177,6 +196,24 @@ std::vector<WindowStats> build_windows(const load::LoadResult& result, Duration 
   }
   for (std::size_t i = 0; i < windows.size(); ++i) {
     finish(windows[i], tallies[i], result.backends);
+  }
+  return windows;
+}
+
+}  // namespace
+
+std::vector<WindowStats> build_windows(const load::LoadResult& result, Duration width, int64_t from_ns,
+                                       int64_t to_ns, std::span<const std::string> split) {
+  std::vector<WindowStats> windows = windows_of(result, width, from_ns, to_ns, kAllRequests);
+  for (const std::string& name : split) {
+    const auto& names = result.request_names;
+    const auto found = std::find(names.begin(), names.end(), name);
+    const int request = found == names.end() ? kNoRequest : static_cast<int>(found - names.begin());
+    std::vector<WindowStats> parts = windows_of(result, width, from_ns, to_ns, request);
+    for (std::size_t i = 0; i < windows.size() && i < parts.size(); ++i) {
+      parts[i].request_name = name;
+      windows[i].by_request.push_back(std::move(parts[i]));
+    }
   }
   return windows;
 }

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,15 @@ struct WindowStats {
   double service_p50_ms = 0;
   double service_p90_ms = 0;
   double service_p99_ms = 0;
+  // ---- request mix ----
+  // Empty for the window itself; a request name for its breakdown below.
+  std::string request_name;
+  // The same window over only one request's samples, for each name
+  // build_windows was asked to split by (objectives with {name:...}).
+  std::vector<WindowStats> by_request;
+  // The breakdown for `name`, or nullptr when the window was not split by it.
+  const WindowStats* for_request(const std::string& name) const;
+  // ---- end of the request mix ----
   LatencyHistogram latency;          // corrected, every request of the window
   LatencyHistogram service_latency;  // uncorrected, the requests that were written
   // HTTP responses (any status) that arrived in the window, whichever
@@ -101,8 +111,12 @@ struct WindowStats {
 // span: responses to requests intended before from_ns count in the window
 // they arrive in, so windows built a few at a time (the live checks) count
 // what windows built at once do, given the same samples.
+//
+// `split`: request names (of result.request_names) to break each window
+// down by, into by_request, counted the same way over that request's
+// samples only. A name the result does not know gets empty breakdowns.
 std::vector<WindowStats> build_windows(const load::LoadResult& result, Duration width, int64_t from_ns,
-                                       int64_t to_ns);
+                                       int64_t to_ns, std::span<const std::string> split = {});
 
 // Nearest-rank percentile over sorted values; 0 for an empty vector.
 double percentile(const std::vector<double>& sorted, double p);

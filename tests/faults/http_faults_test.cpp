@@ -87,3 +87,59 @@ TEST_CASE("nginx_fork_location copies the block and puts the rule first", "[faul
         "}\n");
   CHECK_FALSE(faultline::faults::nginx_fork_location(text, "/api", {}, "@d"));
 }
+
+TEST_CASE("http_abort and http_delay take a path prefix, said in their description", "[faults][http][path]") {
+  const BoundMethod bound(
+      "  - { at: 1s, fault: http_abort, target: lb, params: { path: /checkout } }\n"
+      "  - { at: 1s, fault: http_delay, target: lb2, params: { delay: 400ms, path: /api/v2.1/ } }\n");
+  INFO(bound.diags.format());
+  REQUIRE(bound.faults.size() == 2);
+  CHECK(bound.faults[0].fault->describe() ==
+        "load balancer lb answered 100% of requests on paths starting with /checkout itself with HTTP 503");
+  CHECK(bound.faults[1].fault->describe() ==
+        "load balancer lb2 held 100% of requests on paths starting with /api/v2.1/ for 400ms before passing "
+        "them on");
+}
+
+TEST_CASE("a path prefix that is not one is refused at its value", "[faults][http][path][bad-config]") {
+  expect_errors(
+      "  - { at: 1s, fault: http_abort, target: lb, params: { path: checkout } }\n"
+      "  - { at: 1s, fault: http_delay, target: lb, params: { delay: 1s, path: \"/a b\" } }\n"
+      "  - { at: 1s, fault: http_delay, target: lb, params: { delay: 1s, path: \"/a;b\" } }\n",
+      {"t.yaml:12:", "'path' must be a path prefix starting with '/', not 'checkout'",
+       "t.yaml:13:", "not '/a b'", "t.yaml:14:", "not '/a;b'"});
+}
+
+TEST_CASE("a path prefix joins the share in HAProxy's condition and nginx's map", "[faults][http][path]") {
+  using namespace faultline::faults;
+  CHECK(is_path_prefix("/"));
+  CHECK(is_path_prefix("/checkout"));
+  CHECK(is_path_prefix("/api/v2.1/items_x-y~z:@,=+"));
+  CHECK_FALSE(is_path_prefix(""));
+  CHECK_FALSE(is_path_prefix("checkout"));
+  CHECK_FALSE(is_path_prefix("/a b"));
+  CHECK_FALSE(is_path_prefix("/a\"b"));
+  CHECK_FALSE(is_path_prefix("/a{b}"));
+  CHECK_FALSE(is_path_prefix("/a?b"));
+  CHECK_FALSE(is_path_prefix("/a%20b"));
+
+  CHECK(haproxy_request_condition(0.2, "") == " if { rand(10000) lt 2000 }");
+  CHECK(haproxy_request_condition(1.0, "") == "");
+  CHECK(haproxy_request_condition(1.0, "/checkout") == " if { path_beg /checkout }");
+  CHECK(haproxy_request_condition(0.2, "/checkout") == " if { path_beg /checkout } { rand(10000) lt 2000 }");
+
+  CHECK(nginx_request_block("v", 0.125, "") == nginx_sample_block("v", 0.125));
+  CHECK(nginx_request_block("v", 1.0, "/checkout") ==
+        "split_clients \"${request_id}\" $v_share { * 1; }\n"
+        "map \"$v_share:$uri\" $v {\n"
+        "    \"~^1:/checkout\" 1;\n"
+        "    default \"\";\n"
+        "}");
+  // . and + are the prefix's only characters special in a regular expression.
+  CHECK(nginx_request_block("v", 0.5, "/v2.1+x") ==
+        "split_clients \"${request_id}\" $v_share { 50.00% 1; * \"\"; }\n"
+        "map \"$v_share:$uri\" $v {\n"
+        "    \"~^1:/v2[.]1[+]x\" 1;\n"
+        "    default \"\";\n"
+        "}");
+}

@@ -116,6 +116,42 @@ TEST_CASE("http_abort and http_delay on a team's HAProxy config go into the fron
   }
 }
 
+TEST_CASE("http_abort with a path prefix on a team's config aborts only that path's requests",
+          "[faults][http_abort][own][path]") {
+  SECTION("nginx: a map of share and path sets the variable the server's if reads") {
+    TeamStack stack("nginx");
+    const std::string text = injected_text(
+        stack, "nginx",
+        "  - { at: 1s, fault: http_abort, target: lb, params: { percent: 20%, path: /checkout } }\n",
+        "nginx.conf");
+    std::string expected =
+        replaced(team_text("nginx", "nginx.conf"), "http {\n",
+                 "http {\n"
+                 "    split_clients \"${request_id}\" $faultline_abort_L13_share { 20.00% 1; * "
+                 "\"\"; }\n"
+                 "    map \"$faultline_abort_L13_share:$uri\" $faultline_abort_L13 {\n"
+                 "        \"~^1:/checkout\" 1;\n"
+                 "        default \"\";\n"
+                 "    }\n");
+    expected = replaced(expected, kNginxServer,
+                        "    server {\n        if ($faultline_abort_L13) { return 503 \"aborted by faultline "
+                        "http_abort\\n\"; }\n        listen 8080;\n");
+    CHECK(text == expected);
+  }
+  SECTION("HAProxy: path_beg beside the share") {
+    TeamStack stack("haproxy");
+    const std::string routes = "    use_backend be_static if { path_beg /static }\n";
+    const std::string text = injected_text(
+        stack, "haproxy",
+        "  - { at: 1s, fault: http_abort, target: lb, params: { percent: 30%, path: /checkout } }\n",
+        "haproxy.cfg");
+    CHECK(text == replaced(team_text("haproxy", "haproxy.cfg"), routes,
+                           "    http-request return status 503 content-type text/plain string \"aborted by "
+                           "faultline http_abort\" if { path_beg /checkout } { rand(10000) lt 3000 }\n" +
+                               routes));
+  }
+}
+
 TEST_CASE("an HTTP fault on a team's config where nothing listens on the load's port fails, naming what does",
           "[faults][http][own]") {
   const std::string kind = GENERATE("haproxy", "nginx");

@@ -219,3 +219,26 @@ TEST_CASE("a container run's servers read and write back, and a netns journal ga
   CHECK(j.environment.servers[1].why == "its container is not running");
   CHECK(to_json(j).dump(2) == doc.dump(2));
 }
+
+TEST_CASE("a phase's figures per request name read and write back in the mix's order, and old phases gain none") {
+  const fs::path golden = fs::path(FAULTLINE_TEST_DATA) / "golden" / "incident" / "journal.json";
+  json doc = read_json(golden);
+  REQUIRE_FALSE(doc["phases"].empty());
+  REQUIRE_FALSE(doc["phases"][0].contains("requests_by_name"));
+  CHECK(from_json(doc).phases[0].requests_by_name.empty());
+  CHECK_FALSE(to_json(from_json(doc))["phases"][0].contains("requests_by_name"));
+
+  doc["phases"][0]["requests_by_name"] = json::parse(R"({
+    "search": {"requests": 250, "errors": 1, "p99_ms": 12.5},
+    "checkout": {"requests": 50, "errors": 0, "p99_ms": null}})");
+  const auto j = from_json(doc);
+  const auto& by_name = j.phases[0].requests_by_name;
+  REQUIRE(by_name.size() == 2);
+  CHECK(by_name[0].name == "search");
+  CHECK(by_name[0].requests == 250);
+  CHECK(by_name[0].errors == 1);
+  CHECK(by_name[0].p99_ms == std::optional<double>(12.5));
+  CHECK(by_name[1].name == "checkout");
+  CHECK_FALSE(by_name[1].p99_ms.has_value());
+  CHECK(to_json(j).dump(2) == doc.dump(2));
+}

@@ -10,8 +10,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace faultline::load::testing {
 
@@ -111,6 +113,11 @@ class TestHttpServer {
       response_.body() = "ok\n";
       response_.keep_alive(server_.mode_ != ServerMode::close_announced);
       response_.prepare_payload();
+      if (request_.method() == http::verb::head) {
+        // As servers answer HEAD: the length a GET's body would have, and no body.
+        response_.body().clear();
+      }
+      server_.note(request_);
       http::async_write(socket_, response_,
                         [self = shared_from_this()](boost::beast::error_code ec, std::size_t) {
                           if (ec) {
@@ -131,9 +138,26 @@ class TestHttpServer {
     boost::asio::ip::tcp::socket socket_;
     boost::asio::steady_timer timer_;
     boost::beast::flat_buffer buffer_;
-    boost::beast::http::request<boost::beast::http::empty_body> request_;
+    boost::beast::http::request<boost::beast::http::string_body> request_;
     boost::beast::http::response<boost::beast::http::string_body> response_;
   };
+
+ public:
+  // Each request received, as "METHOD target body" (the body as sent).
+  std::vector<std::string> seen() const {
+    std::lock_guard lock(seen_mutex_);
+    return seen_;
+  }
+
+ private:
+  void note(const boost::beast::http::request<boost::beast::http::string_body>& request) {
+    const auto method = request.method_string();
+    const auto target = request.target();
+    std::string line(method.data(), method.size());
+    line.append(" ").append(target.data(), target.size()).append(" ").append(request.body());
+    std::lock_guard lock(seen_mutex_);
+    seen_.push_back(std::move(line));
+  }
 
   void accept() {
     acceptor_.async_accept([this](boost::beast::error_code ec, boost::asio::ip::tcp::socket socket) {
@@ -157,6 +181,8 @@ class TestHttpServer {
   std::atomic<std::chrono::steady_clock::rep> stall_from_{0};
   std::atomic<std::chrono::steady_clock::rep> stall_to_{0};
   uint64_t next_backend_ = 0;  // only touched on the server thread
+  mutable std::mutex seen_mutex_;
+  std::vector<std::string> seen_;
 };
 
 // A loopback listener that never accepts and has a backlog of 0: Linux

@@ -47,7 +47,8 @@ void analyse_run(RunContext& run) {
                     : rec.error;
   }
   if (rec.load_start_ns >= 0 && rec.load_end_ns > rec.load_start_ns) {
-    rec.windows = verify::build_windows(rec.load, run.v.exp.slo.window, rec.load_start_ns, rec.load_end_ns);
+    rec.windows = verify::build_windows(rec.load, run.v.exp.slo.window, rec.load_start_ns, rec.load_end_ns,
+                                        filtered_requests(run.v));
     // Before the verdict: share objectives judge these counts.
     if (const auto* counts = source_counts(rec)) {
       verify::count_backends_by_time(rec.windows, *counts);

@@ -33,6 +33,10 @@ load::LoadSpec load_spec(const experiment::Experiment& exp, const stack::Running
   spec.backend_header = exp.load.backend_header;
   spec.ramp = exp.load.ramp;
   spec.late_threshold = kLateSendThreshold;
+  for (const auto& t : exp.load.requests) {
+    spec.requests.push_back({t.name, t.method, t.path, t.weight, t.headers, t.body});
+  }
+  spec.seed = exp.load.seed;
   spec.live = true;  // the steady-state gate, abort conditions and the progress line's p99
   return spec;
 }
