@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "harness/load/tls_client.h"
+
 namespace faultline::load {
 
 namespace {
@@ -23,8 +25,9 @@ std::string make_request(const LoadSpec& spec) {
   std::string request = "GET ";
   request.append(spec.path.empty() ? "/" : spec.path);
   request.append(" HTTP/1.1\r\nHost: ");
-  request.append(spec.host);
-  if (spec.port != 80) {
+  // HTTPS: the Host is the server name the TLS handshake sends.
+  request.append(spec.https && !spec.sni.empty() ? spec.sni : spec.host);
+  if (spec.port != (spec.https ? 443 : 80)) {
     request.append(":");
     request.append(std::to_string(spec.port));
   }
@@ -74,6 +77,11 @@ LoadPlan make_plan(const LoadSpec& spec, int64_t start_ns) {
   plan.late_threshold_ns = std::max<int64_t>(0, spec.late_threshold.count());
   plan.users = static_cast<uint32_t>(std::max(1, spec.users));
   plan.closed_loop = spec.max_rate;
+  if (spec.https) {
+    plan.tls = make_tls_context(spec);
+    plan.sni = spec.sni;
+    plan.host = spec.host;
+  }
   if (!spec.max_rate && spec.rate > 0 && plan.end_ns > start_ns) {
     plan.period_ns = 1e9 / spec.rate;
     if (spec.ramp.count() > 0) {
