@@ -10,9 +10,10 @@ namespace faultline::experiment {
 
 namespace {
 
-const std::vector<std::string> kLoadKeys = {"target",          "path",  "rate",    "connections",
-                                            "max_connections", "users", "timeout", "duration",
-                                            "backend_header",  "ramp"};
+const std::vector<std::string> kLoadKeys = {"target", "path", "rate", "connections", "max_connections",
+                                            "users", "timeout", "duration", "backend_header", "ramp",
+                                            // HTTPS (issue 21): read in load_tls_section.cpp
+                                            "scheme", "http", "ca", "insecure", "sni"};
 
 // For connections and max_connections: stays clear of the 20000 open-files
 // limit (preflight counts two files per load connection).

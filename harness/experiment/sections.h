@@ -38,6 +38,9 @@ void read_subnet(const SourceNode& node, FieldReader& r, Stack& stack);
 void read_external_targets(const SourceNode& node, FieldReader& r, Stack& stack);
 void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, Load& load,
                SectionContext& ctx);
+// The load section's HTTPS keys (load_tls_section.cpp), after read_load and
+// read_stack: checked against the target service.
+void read_load_tls(const SourceEntry& section, FieldReader& r, const Experiment& exp, Load& load);
 void read_slo(const SourceEntry& section, FieldReader& r, Slo& slo, SectionContext& ctx);
 void read_method(const SourceEntry& section, FieldReader& r, const Stack& stack, const SectionContext& ctx,
                  std::vector<MethodStep>& method);
