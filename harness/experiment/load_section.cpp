@@ -10,10 +10,19 @@ namespace faultline::experiment {
 
 namespace {
 
-const std::vector<std::string> kLoadKeys = {"target", "path", "rate", "connections", "max_connections",
-                                            "users", "timeout", "duration", "backend_header", "ramp",
-                                            // HTTPS (issue 21): read in load_tls_section.cpp
-                                            "scheme", "http", "ca", "insecure", "sni"};
+const std::vector<std::string> kLoadKeys = {"target",          "path",  "rate",    "connections",
+                                            "max_connections", "users", "timeout", "duration",
+                                            "backend_header",  "ramp"};
+
+// --- HTTPS (issue 21) --- these keys are read in load_tls_section.cpp
+const std::vector<std::string> kLoadTlsKeys = {"scheme", "http", "ca", "insecure", "sni"};
+
+std::vector<std::string> load_keys() {
+  std::vector<std::string> keys = kLoadKeys;
+  keys.insert(keys.end(), kLoadTlsKeys.begin(), kLoadTlsKeys.end());
+  return keys;
+}
+// --- end of HTTPS ---
 
 // For connections and max_connections: stays clear of the 20000 open-files
 // limit (preflight counts two files per load connection).
@@ -62,7 +71,7 @@ void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, L
   if (!r.expect_map(node, "load")) {
     return;
   }
-  r.check_keys(node, kLoadKeys, "load");
+  r.check_keys(node, load_keys(), "load");
 
   if (const SourceNode* target = node.find("target")) {
     if (auto name = r.text(*target, "target")) {

@@ -19,12 +19,33 @@ namespace faultline::experiment {
 namespace {
 
 const std::vector<std::string> kStackKeys = {"runtime", "project", "subnet", "services", "external_targets"};
-const std::vector<std::string> kServiceKeys = {"kind", "port", "balance", "backends", "weights",
-                                               "health_check", "retries", "redispatch", "retry_on", "maxconn",
-                                               "hash_balance_factor", "timeouts", "capacity", "config",
-                                               "command", "ready", "env", "workdir", "image", "config_path",
-                                               // TLS (issue 21)
-                                               "tls"};
+const std::vector<std::string> kServiceKeys = {"kind",
+                                               "port",
+                                               "balance",
+                                               "backends",
+                                               "weights",
+                                               "health_check",
+                                               "retries",
+                                               "redispatch",
+                                               "retry_on",
+                                               "maxconn",
+                                               "hash_balance_factor",
+                                               "timeouts",
+                                               "capacity",
+                                               "config",
+                                               "command",
+                                               "ready",
+                                               "env",
+                                               "workdir",
+                                               "image",
+                                               "config_path"};
+// --- TLS (issue 21) ---
+std::vector<std::string> service_keys() {
+  std::vector<std::string> keys = kServiceKeys;
+  keys.push_back("tls");
+  return keys;
+}
+// --- end of TLS ---
 // Keys that only make sense for a service with backends.
 const std::vector<std::string> kBalancerKeys = {"balance",  "weights", "health_check",        "retries",
                                                 "retry_on", "maxconn", "hash_balance_factor", "redispatch",
@@ -99,7 +120,7 @@ class ServiceReader {
     if (!r_.expect_map(node, s.name)) {
       return s;
     }
-    r_.check_keys(node, kServiceKeys, where);
+    r_.check_keys(node, service_keys(), where);
 
     // Unset when the kind is missing or wrong: the checks of one kind's
     // keys are then left out rather than guessed.
