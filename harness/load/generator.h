@@ -64,11 +64,11 @@ struct LoadSpec {
   // the request's latency, as the connect's does); a shard offers the
   // newest session it was given when it opens a connection again.
   bool https = false;
-  std::string ca_file;    // PEM: the CAs trusted; empty: the system's
-  bool insecure = false;  // verify nothing
+  std::string ca_file = {};  // PEM: the CAs trusted; empty: the system's
+  bool insecure = false;     // verify nothing
   // Sent as SNI and checked against the certificate's names; empty: no
   // SNI, and the certificate must carry the host's address.
-  std::string sni;
+  std::string sni = {};
   // --- end of HTTPS ---
 };
 
