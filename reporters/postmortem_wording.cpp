@@ -47,6 +47,9 @@ std::string transport_phrase(const std::string& kind, uint64_t n) {
   if (kind == "reset") {
     return plural(n, "connection reset", "connection resets");
   }
+  if (kind == "tls") {
+    return plural(n, "failed TLS handshake", "failed TLS handshakes");
+  }
   return plural(n, "other transport error", "other transport errors");
 }
 

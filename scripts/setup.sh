@@ -38,6 +38,9 @@ BUILD_PKGS=(
   libcli11-dev nlohmann-json3-dev libkainjow-mustache-dev catch2
   clang libclang-rt-dev
   libseccomp-dev
+  # HTTPS in the load generator and the run's throwaway CA (issue 21):
+  # OpenSSL 3's headers, used through Boost.Asio's ssl::stream.
+  libssl-dev
   # `cpack -G DEB` (tests/install): dpkg-shlibdeps, in dpkg-dev (which
   # build-essential already brings), names the libraries' packages, and
   # CPack finds the binaries to give it with file. Both small.

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "harness/common/text.h"
+#include "harness/platform/run_ca.h"
 #include "harness/platform/unique_fd.h"
 #include "harness/stack/render.h"
 #include "harness/stack/run_registry.h"
@@ -214,12 +215,36 @@ Result<std::string> render_lb_config(const experiment::Experiment& exp, const st
   // except HAProxy's stats socket, which is where a run (default registry,
   // an id of six digits) has it: `haproxy -c` never creates it, but refuses
   // a path over 97 characters, which `dir` under a long TMPDIR could pass.
+  stack::RenderPaths paths;
+  paths.dir = dir;
+  if (svc->tls) {
+    // A certificate of its own, as a run makes one: the server's check
+    // reads the files the config names.
+    const auto now = platform::SystemClock::now();
+    auto ca = platform::make_run_ca("faultline check CA", now);
+    if (!ca) {
+      return ca.error();
+    }
+    const stack::PlannedService* self = plan.find(lb);
+    auto cert =
+        platform::issue_server_cert(*ca, {{self != nullptr ? self->address : "127.0.0.1"}, {lb}}, now);
+    if (!cert) {
+      return cert.error();
+    }
+    auto files = platform::write_server_files(dir, ca->cert, *cert);
+    if (!files) {
+      return files.error();
+    }
+    paths.tls_combined = files->combined;
+    paths.tls_cert = files->cert;
+    paths.tls_key = files->key;
+  }
   if (svc->kind == experiment::ServiceKind::haproxy) {
-    const std::string socket = fmt::format("{}/000000/{}/admin.sock", stack::kDefaultRegistryDir, lb);
-    return stack::render_haproxy(*svc, plan, stack::RenderPaths{dir, socket});
+    paths.runtime_socket = fmt::format("{}/000000/{}/admin.sock", stack::kDefaultRegistryDir, lb);
+    return stack::render_haproxy(*svc, plan, paths);
   }
   if (svc->kind == experiment::ServiceKind::nginx) {
-    return stack::render_nginx_lb(*svc, plan, stack::RenderPaths{dir, {}});
+    return stack::render_nginx_lb(*svc, plan, paths);
   }
   return Error{fmt::format("{} is not an HAProxy or nginx load balancer", lb)};
 }

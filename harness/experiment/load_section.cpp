@@ -16,6 +16,16 @@ const std::vector<std::string> kLoadKeys = {"target",          "path",  "rate", 
 
 // The request mix's keys (request_section.cpp), kept apart from the rest.
 const std::vector<std::string> kRequestMixKeys = {"requests", "seed"};
+// --- HTTPS (issue 21) --- these keys are read in load_tls_section.cpp
+const std::vector<std::string> kLoadTlsKeys = {"scheme", "http", "ca", "insecure", "sni"};
+
+std::vector<std::string> load_keys() {
+  std::vector<std::string> keys = kLoadKeys;
+  keys.insert(keys.end(), kRequestMixKeys.begin(), kRequestMixKeys.end());
+  keys.insert(keys.end(), kLoadTlsKeys.begin(), kLoadTlsKeys.end());
+  return keys;
+}
+// --- end of HTTPS ---
 
 // For connections and max_connections: stays clear of the 20000 open-files
 // limit (preflight counts two files per load connection).
@@ -55,9 +65,7 @@ void read_load(const SourceEntry& section, FieldReader& r, const Stack& stack, L
   if (!r.expect_map(node, "load")) {
     return;
   }
-  std::vector<std::string> known = kLoadKeys;
-  known.insert(known.end(), kRequestMixKeys.begin(), kRequestMixKeys.end());
-  r.check_keys(node, known, "load");
+  r.check_keys(node, load_keys(), "load");
 
   if (const SourceNode* target = node.find("target")) {
     if (auto name = r.text(*target, "target")) {

@@ -137,6 +137,7 @@ void read_top_level(const SourceNode& root, FieldReader& r, Experiment& exp) {
   }
   if (const SourceEntry* load = root.find_entry("load")) {
     read_load(*load, r, exp.stack, exp.load, ctx);
+    read_load_tls(*load, r, exp, exp.load);
   } else {
     r.missing(whole_file, "load", "");
   }

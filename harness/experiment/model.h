@@ -105,6 +105,13 @@ struct Service {
   // Backend fields.
   std::optional<Capacity> capacity;
 
+  // --- TLS (issue 21) ---
+  // A rendered load balancer terminates TLS (`tls: true`) with a
+  // certificate the run's throwaway CA signs; the load trusts that CA.
+  // Backends stay plain HTTP behind it.
+  bool tls = false;
+  // --- end of TLS ---
+
   // The team's own config or program (`config:`, `command:`).
   OwnService own;
 
@@ -215,6 +222,18 @@ struct Load {
   Duration duration = 30s;
   std::string backend_header = "X-Backend";
   Duration ramp = 0s;  // the rate grows linearly from 0 over this long; part of `duration`
+  // --- HTTPS (issue 21) ---
+  // `scheme: https`: every connection does a TLS handshake after connect.
+  // The load trusts the run's CA (a target with tls: true), else the PEM
+  // file `ca` (absolute path, resolved against the experiment's folder), or
+  // verifies nothing with `insecure`. `sni` is the name sent and checked;
+  // empty: the target service's name.
+  std::string scheme = "http";
+  std::string ca;
+  bool insecure = false;
+  std::string sni;
+  bool https() const { return scheme == "https"; }
+  // --- end of HTTPS ---
   SourcePos pos;
   SourcePos duration_pos;  // of the duration's value (validate's recovery-tail warning points there)
   // ---- request mix ----

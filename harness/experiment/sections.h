@@ -48,6 +48,9 @@ void read_request_mix(const SourceNode& load_node, FieldReader& r, const std::st
                       Load& load);
 // An HTTP header name: an RFC 9110 token.
 bool is_header_name(const std::string& name);
+// The load section's HTTPS keys (load_tls_section.cpp), after read_load and
+// read_stack: checked against the target service.
+void read_load_tls(const SourceEntry& section, FieldReader& r, const Experiment& exp, Load& load);
 void read_slo(const SourceEntry& section, FieldReader& r, Slo& slo, SectionContext& ctx);
 void read_method(const SourceEntry& section, FieldReader& r, const Stack& stack, const SectionContext& ctx,
                  std::vector<MethodStep>& method);

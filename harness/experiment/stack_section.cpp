@@ -39,6 +39,13 @@ const std::vector<std::string> kServiceKeys = {"kind",
                                                "workdir",
                                                "image",
                                                "config_path"};
+// --- TLS (issue 21) ---
+std::vector<std::string> service_keys() {
+  std::vector<std::string> keys = kServiceKeys;
+  keys.push_back("tls");
+  return keys;
+}
+// --- end of TLS ---
 // Keys that only make sense for a service with backends.
 const std::vector<std::string> kBalancerKeys = {"balance",  "weights", "health_check",        "retries",
                                                 "retry_on", "maxconn", "hash_balance_factor", "redispatch",
@@ -113,7 +120,7 @@ class ServiceReader {
     if (!r_.expect_map(node, s.name)) {
       return s;
     }
-    r_.check_keys(node, kServiceKeys, where);
+    r_.check_keys(node, service_keys(), where);
 
     // Unset when the kind is missing or wrong: the checks of one kind's
     // keys are then left out rather than guessed.
@@ -156,6 +163,9 @@ class ServiceReader {
                            ? fmt::format("list the services {} routes to, e.g. backends: [web1, web2]",
                                          config->value.scalar)
                            : "list the services it balances, e.g. backends: [web1, web2]");
+    }
+    if (const SourceEntry* tls = node.find_entry("tls")) {
+      read_tls(*tls, s, kind, own_config || rules_ == RuntimeRules::compose, backends != nullptr);
     }
     if (rules_ == RuntimeRules::compose) {
       // Nothing else is faultline's to set on a project the team runs.
@@ -296,6 +306,34 @@ class ServiceReader {
       }
     }
   }
+
+  // --- TLS (issue 21) ---
+  // Only a load balancer faultline renders: it is what the load talks to,
+  // and faultline can only hand a certificate to a config it writes.
+  void read_tls(const SourceEntry& entry, Service& s, std::optional<ServiceKind> kind, bool teams_config,
+                bool balancer) {
+    auto v = r_.boolean(entry.value, "tls");
+    if (!v || !*v) {
+      return;
+    }
+    if (teams_config) {
+      r_.diags().error(
+          entry.key_pos,
+          fmt::format("'tls' is for a load balancer faultline renders; '{}' runs your own config", s.name),
+          "serve TLS from your config with your own certificate, remove 'tls', and write "
+          "load.scheme: https with load.ca: <your CA's PEM file> (or load.insecure: true)");
+      return;
+    }
+    if (!balancer || (kind != ServiceKind::haproxy && kind != ServiceKind::nginx)) {
+      r_.diags().error(entry.key_pos, "'tls' applies only to a haproxy or nginx load balancer",
+                       fmt::format("'{}' has no backends: the load reaches backends through the load "
+                                   "balancer, which speaks plain HTTP to them; remove 'tls' here",
+                                   s.name));
+      return;
+    }
+    s.tls = true;
+  }
+  // --- end of TLS ---
 
   void read_retry_on(const SourceNode& node, Service& s) {
     if (!r_.expect_list(node, "retry_on")) {

@@ -142,6 +142,16 @@ struct Delivery {
   std::vector<std::string> problems;
 };
 
+// HTTPS load (issue 21): how the load spoke TLS, and how it went.
+struct LoadTls {
+  std::string sni;    // the server name sent and checked ("" for none)
+  std::string trust;  // "run-ca", "ca" (load.ca), or "none" (load.insecure)
+  std::string ca;     // the CA file trusted; "" with insecure
+  uint64_t handshakes = 0;
+  uint64_t resumed = 0;
+  Counts errors;  // failed handshakes by reason
+};
+
 struct Load {
   std::string target;
   std::string path;
@@ -164,6 +174,8 @@ struct Load {
   uint64_t connection_limit_waits = 0;
   uint64_t retried = 0;
   std::optional<Delivery> delivery;  // journals before delivery was judged lack it
+  std::string scheme = "http";
+  std::optional<LoadTls> tls;  // HTTPS load only
 };
 
 struct Breach {

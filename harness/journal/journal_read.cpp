@@ -85,6 +85,14 @@ Load read_load(const JsonReader& r) {
   l.peak_connections = r.count("peak_connections");
   l.connection_limit_waits = r.count("connection_limit_waits");
   l.retried = r.count("retried");
+  // --- HTTPS (issue 21) --- journals before it have neither key
+  l.scheme = r.opt_text("scheme").value_or("http");
+  if (r.has_object("tls")) {
+    const JsonReader t = r.object("tls");
+    l.tls = LoadTls{t.text("sni"),         t.text("trust"),    t.text("ca"),
+                    t.count("handshakes"), t.count("resumed"), t.counts("errors")};
+  }
+  // --- end of HTTPS ---
   if (r.has_object("delivery")) {
     const JsonReader d = r.object("delivery");
     l.delivery = Delivery{d.flag("delivered", true),

@@ -97,6 +97,14 @@ json load_json(const Load& l) {
   o["peak_connections"] = l.peak_connections;
   o["connection_limit_waits"] = l.connection_limit_waits;
   o["retried"] = l.retried;
+  // --- HTTPS (issue 21) --- only for HTTPS load: plain journals as before
+  if (const auto& t = l.tls) {
+    o["scheme"] = l.scheme;
+    o["tls"] = {{"sni", t->sni},         {"trust", t->trust},
+                {"ca", t->ca},           {"handshakes", t->handshakes},
+                {"resumed", t->resumed}, {"errors", counts_json(t->errors)}};
+  }
+  // --- end of HTTPS ---
   if (const auto& d = l.delivery) {
     o["delivery"] = {{"delivered", d->delivered},
                      {"late_threshold_ms", d->late_threshold_ms},

@@ -2,9 +2,11 @@
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include "harness/load/shard.h"
+#include "harness/load/tls_client.h"
 
 namespace faultline::load {
 
@@ -27,8 +29,10 @@ ErrorClass classify_connect_error(const error_code& ec) {
 }
 
 bool is_reset(const error_code& ec) {
+  // stream_truncated: a TLS peer closed without a close_notify.
   return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-         ec == asio::error::connection_aborted || ec == boost::beast::http::error::partial_message;
+         ec == asio::error::connection_aborted || ec == boost::beast::http::error::partial_message ||
+         ec == asio::ssl::error::stream_truncated;
 }
 
 }  // namespace
@@ -41,8 +45,11 @@ void Connection::connect(uint64_t request) {
   state_ = State::connecting;
   request_ = request;
   connect_started_ns_ = shard_.now_ns();
+  if (shard_.plan().tls) {
+    tls_ = std::make_shared<TlsStream>(socket_.get_executor(), *shard_.plan().tls);
+  }
   error_code ec;
-  socket_.open(asio::ip::tcp::v4(), ec);
+  socket().open(asio::ip::tcp::v4(), ec);
   if (ec) {
     // Out of descriptors, typically. Reported through the loop rather than
     // from here, so a burst of waiting requests cannot recurse.
@@ -53,11 +60,12 @@ void Connection::connect(uint64_t request) {
     });
     return;
   }
-  socket_.async_connect(shard_.plan().endpoint, [this, generation = generation_](const error_code& e) {
-    if (generation == generation_) {
-      on_connect(e);
-    }
-  });
+  socket().async_connect(shard_.plan().endpoint,
+                         [this, generation = generation_, keep = tls_](const error_code& e) {
+                           if (generation == generation_) {
+                             on_connect(e);
+                           }
+                         });
 }
 
 void Connection::on_connect(const error_code& ec) {
@@ -66,7 +74,31 @@ void Connection::on_connect(const error_code& ec) {
     return;
   }
   error_code ignored;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (!tls_) {
+    connected();
+    return;
+  }
+  shard_.tls_session().prepare(tls_->native_handle(), shard_.plan().sni, shard_.plan().host);
+  tls_->async_handshake(asio::ssl::stream_base::client,
+                        [this, generation = generation_, keep = tls_](const error_code& e) {
+                          if (generation == generation_) {
+                            on_handshake(e);
+                          }
+                        });
+}
+
+void Connection::on_handshake(const error_code& ec) {
+  if (ec) {
+    shard_.on_tls_failure(tls_failure_reason(tls_->native_handle(), ec));
+    fail(ErrorClass::tls);
+    return;
+  }
+  shard_.on_tls_handshake(SSL_session_reused(tls_->native_handle()) == 1);
+  connected();
+}
+
+void Connection::connected() {
   if (request_ == no_request) {
     state_ = State::idle;
     shard_.on_free(*this);
@@ -96,12 +128,21 @@ void Connection::start_send() {
 // carry on writing into the socket after it was closed and reopened.
 void Connection::write_rest() {
   const std::string& request = request_bytes_->bytes;
-  socket_.async_write_some(asio::buffer(request.data() + written_, request.size() - written_),
-                           [this, generation = generation_](const error_code& ec, std::size_t n) {
-                             if (generation == generation_) {
-                               on_write(ec, n);
-                             }
-                           });
+  const auto rest = asio::buffer(request.data() + written_, request.size() - written_);
+  if (tls_) {
+    tls_->async_write_some(
+        rest, [this, generation = generation_, keep = tls_](const error_code& ec, std::size_t n) {
+          if (generation == generation_) {
+            on_write(ec, n);
+          }
+        });
+    return;
+  }
+  socket_.async_write_some(rest, [this, generation = generation_](const error_code& ec, std::size_t n) {
+    if (generation == generation_) {
+      on_write(ec, n);
+    }
+  });
 }
 
 void Connection::on_write(const error_code& ec, std::size_t n) {
@@ -118,6 +159,15 @@ void Connection::on_write(const error_code& ec, std::size_t n) {
 }
 
 void Connection::start_read() {
+  if (tls_) {
+    tls_->async_read_some(buffer_.prepare(read_chunk),
+                          [this, generation = generation_, keep = tls_](const error_code& ec, std::size_t n) {
+                            if (generation == generation_) {
+                              on_read(ec, n);
+                            }
+                          });
+    return;
+  }
   socket_.async_read_some(buffer_.prepare(read_chunk),
                           [this, generation = generation_](const error_code& ec, std::size_t n) {
                             if (generation == generation_) {
@@ -201,7 +251,15 @@ void Connection::fail(ErrorClass error) {
 void Connection::close() {
   ++generation_;
   error_code ignored;
-  socket_.close(ignored);
+  // No TLS close_notify: the load is done with the connection, and a
+  // server must cope with clients that just close. Marked as shut down all
+  // the same: OpenSSL makes the session of an SSL freed without a shutdown
+  // unresumable, and it is the one the shard offers next.
+  if (tls_) {
+    SSL_set_shutdown(tls_->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  }
+  socket().close(ignored);
+  tls_.reset();
   buffer_.clear();
   state_ = State::closed;
   request_ = no_request;

@@ -2,10 +2,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 
 #include "harness/load/response_parser.h"
@@ -21,6 +23,13 @@ struct RequestBytes;
 // sample and hands out the next request), and never records a request
 // twice: once it has reported, stale completions of the old socket are
 // ignored. Its buffers are reused from request to request.
+//
+// With HTTPS (plan.tls) each connect is followed by a TLS handshake, which
+// the connection goes through in state connecting (its time, and a timeout
+// in it, count as the connect's). The TLS stream is made anew for each
+// connection and owns its socket; the handlers of its operations hold it,
+// so a stream closed with operations in flight lives until they have
+// completed (aborted) and never sees the next connection's socket.
 class Connection {
  public:
   enum class State : uint8_t { closed, connecting, idle, busy };
@@ -46,7 +55,12 @@ class Connection {
   void close();
 
  private:
+  using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+
+  boost::asio::ip::tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
   void on_connect(const boost::system::error_code& ec);
+  void on_handshake(const boost::system::error_code& ec);
+  void connected();
   void start_send();
   void write_rest();
   void on_write(const boost::system::error_code& ec, std::size_t n);
@@ -56,7 +70,8 @@ class Connection {
   void fail_transfer(const boost::system::error_code& ec);
 
   LoadShard& shard_;
-  boost::asio::ip::tcp::socket socket_;
+  boost::asio::ip::tcp::socket socket_;  // plain HTTP
+  std::shared_ptr<TlsStream> tls_;       // HTTPS: this connection's stream
   boost::beast::flat_buffer buffer_;
   std::optional<ResponseParser> parser_;
   // The template of the request being sent (set by start_send).

@@ -143,6 +143,11 @@ LoadResult LoadGenerator::run(int64_t start_ns) {
     result.expired_unsent += shard->expired_unsent();
     result.connection_limit_waits += shard->connection_limit_waits();
     result.retried += shard->retried();
+    result.tls_handshakes += shard->tls_handshakes();
+    result.tls_resumed += shard->tls_resumed();
+    for (const auto& [reason, n] : shard->tls_errors()) {
+      result.tls_errors[reason] += n;
+    }
     result.end_ns = std::max(result.end_ns, shard->schedule_end_ns());
   }
   if (plan.closed_loop) {

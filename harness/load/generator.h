@@ -88,6 +88,18 @@ struct LoadSpec {
   // whatever the threads; another seed gives another sequence.
   uint64_t seed = 1;
   // ---- end of the request mix ----
+
+  // --- HTTPS (issue 21) ---
+  // Each connection does a TLS handshake after connect (its time counts in
+  // the request's latency, as the connect's does); a shard offers the
+  // newest session it was given when it opens a connection again.
+  bool https = false;
+  std::string ca_file = {};  // PEM: the CAs trusted; empty: the system's
+  bool insecure = false;     // verify nothing
+  // Sent as SNI and checked against the certificate's names; empty: no
+  // SNI, and the certificate must carry the host's address.
+  std::string sni = {};
+  // --- end of HTTPS ---
 };
 
 // Live counters, readable from another thread while the load runs. Each

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "harness/load/tls_client.h"
+
 namespace faultline::load {
 
 namespace {
@@ -61,8 +63,9 @@ std::string serialize_request(const LoadSpec& spec, const RequestSpec& r) {
   request.append(" ");
   request.append(r.path.empty() ? "/" : r.path);
   request.append(" HTTP/1.1\r\nHost: ");
-  request.append(spec.host);
-  if (spec.port != 80) {
+  // HTTPS: the Host is the server name the TLS handshake sends.
+  request.append(spec.https && !spec.sni.empty() ? spec.sni : spec.host);
+  if (spec.port != (spec.https ? 443 : 80)) {
     request.append(":");
     request.append(std::to_string(spec.port));
   }
@@ -149,6 +152,11 @@ LoadPlan make_plan(const LoadSpec& spec, int64_t start_ns) {
   plan.late_threshold_ns = std::max<int64_t>(0, spec.late_threshold.count());
   plan.users = static_cast<uint32_t>(std::max(1, spec.users));
   plan.closed_loop = spec.max_rate;
+  if (spec.https) {
+    plan.tls = make_tls_context(spec);
+    plan.sni = spec.sni;
+    plan.host = spec.host;
+  }
   if (!spec.max_rate && spec.rate > 0 && plan.end_ns > start_ns) {
     plan.period_ns = 1e9 / spec.rate;
     if (spec.ramp.count() > 0) {

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,13 @@ struct LoadPlan {
   // Maximum-rate mode: no schedule; each connection sends again as soon as
   // it is free, from start_ns until end_ns.
   bool closed_loop = false;
+  // --- HTTPS (issue 21) ---
+  // Set for HTTPS load: the client context every shard's connections use
+  // (OpenSSL's context is safe to share across threads once set up).
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  std::string sni;
+  std::string host;  // the address checked against the certificate without SNI
+  // --- end of HTTPS ---
 
   int64_t intended_ns(uint64_t i) const {
     const double x = static_cast<double>(i);

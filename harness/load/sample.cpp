@@ -16,6 +16,8 @@ std::string to_string(ErrorClass e) {
       return "reset";
     case ErrorClass::other:
       return "other";
+    case ErrorClass::tls:
+      return "tls";
   }
   return "other";
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ enum class ErrorClass : uint8_t {
   response_timeout,
   reset,
   other,
+  // The TLS handshake failed (LoadResult::tls_errors says why).
+  tls,
 };
 
 std::string to_string(ErrorClass e);
@@ -80,6 +83,17 @@ struct LoadResult {
   // (it had dropped the idle connection). At most once per request; the
   // retry is not a failure and not a late send.
   uint64_t retried = 0;
+
+  // --- HTTPS (issue 21) ---
+  // Handshakes completed, and how many of them resumed a session the
+  // server had given before (the shard offers its newest one whenever it
+  // opens a connection). tls_errors counts failed handshakes by reason,
+  // as OpenSSL words it: each failed one is also a request recorded as
+  // ErrorClass::tls.
+  uint64_t tls_handshakes = 0;
+  uint64_t tls_resumed = 0;
+  std::map<std::string, uint64_t> tls_errors;
+  // --- end of HTTPS ---
 };
 
 }  // namespace faultline::load

@@ -4,7 +4,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "harness/common/clock.h"
@@ -15,6 +17,7 @@
 #include "harness/load/plan.h"
 #include "harness/load/sample.h"
 #include "harness/load/sample_log.h"
+#include "harness/load/tls_client.h"
 
 namespace faultline::load {
 
@@ -109,6 +112,20 @@ class LoadShard {
   void on_failure(uint64_t request, ErrorClass error);
   // The request is sent again on a fresh connection (see Connection).
   void on_retry() { ++retried_; }
+  // --- HTTPS (issue 21) ---
+  TlsSessionSlot& tls_session() { return tls_session_; }
+  void on_tls_handshake(bool resumed) {
+    ++tls_handshakes_;
+    tls_resumed_ += resumed ? 1 : 0;
+  }
+  // A failed handshake, before the connection records its request as
+  // ErrorClass::tls. Failures only: the map's allocation is off the
+  // path of a request that succeeds.
+  void on_tls_failure(const std::string& reason) { ++tls_errors_[reason]; }
+  uint64_t tls_handshakes() const { return tls_handshakes_; }
+  uint64_t tls_resumed() const { return tls_resumed_; }
+  const std::map<std::string, uint64_t>& tls_errors() const { return tls_errors_; }
+  // --- end of HTTPS ---
   // The connection carries no request any more (idle or closed): give it
   // the next waiting request, or keep it for the next one to come.
   void on_free(Connection& connection);
@@ -158,6 +175,13 @@ class LoadShard {
   boost::asio::steady_timer sweep_timer_;
   int64_t sweep_interval_ns_;
   BackendNames backends_;
+
+  // Declared before the connections: their TLS streams may hand it a
+  // session until they are destroyed.
+  TlsSessionSlot tls_session_;
+  uint64_t tls_handshakes_ = 0;
+  uint64_t tls_resumed_ = 0;
+  std::map<std::string, uint64_t> tls_errors_;
 
   std::vector<std::unique_ptr<Connection>> connections_;
   // Idle connections are used in FIFO order so the load spreads over all of

@@ -232,6 +232,19 @@ journal::Load load_of(const ValidatedExperiment& v, const RunRecord& rec) {
   // Requests sent again on a fresh connection after the server closed an
   // idle kept-alive one before answering (as a browser does).
   out.retried = rec.load.retried;
+  // --- HTTPS (issue 21) ---
+  out.scheme = load.scheme;
+  if (load.https()) {
+    journal::LoadTls tls;
+    tls.sni = load.sni;
+    tls.trust = load.insecure ? "none" : load.ca.empty() ? "run-ca" : "ca";
+    tls.ca = rec.load_tls_ca;
+    tls.handshakes = rec.load.tls_handshakes;
+    tls.resumed = rec.load.tls_resumed;
+    tls.errors = count_map(rec.load.tls_errors);
+    out.tls = std::move(tls);
+  }
+  // --- end of HTTPS ---
   const LoadDelivery delivery = judge_delivery(rec.load);
   out.delivery = journal::Delivery{
       delivery.delivered(),

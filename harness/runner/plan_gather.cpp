@@ -76,7 +76,15 @@ std::vector<RenderedConfigView> render_all(const experiment::Experiment& exp, co
       continue;
     }
     const std::string dir = fmt::format("{}/{}", kRunFolder, s.name);
-    stack::RenderPaths paths{dir, {}};
+    stack::RenderPaths paths;
+    paths.dir = dir;
+    if (s.tls) {
+      // Made when the run starts: the run's CA signs a new one each time.
+      const auto files = platform::server_file_paths(dir);
+      paths.tls_combined = files.combined;
+      paths.tls_cert = files.cert;
+      paths.tls_key = files.key;
+    }
     RenderedConfigView r;
     r.service = s.name;
     if (s.kind == ServiceKind::haproxy) {

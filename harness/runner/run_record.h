@@ -115,6 +115,8 @@ struct RunRecord {
   int64_t load_start_ns = -1;  // t = 0 of the method timeline
   int64_t load_end_ns = -1;
   load::LoadResult load;
+  // HTTPS load: the CA file the load trusted (the run's, or load.ca).
+  std::string load_tls_ca;
   std::vector<FaultRecord> faults;
   std::vector<NoteRecord> notes;
   // Server state changes the load balancers reported (health checks, maintenance).

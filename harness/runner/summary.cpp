@@ -102,6 +102,13 @@ std::string render_summary(const journal::Journal& j) {
         "kept-alive one before answering\n",
         j.load.retried);
   }
+  if (const auto& tls = j.load.tls; tls && !tls->errors.empty()) {
+    // A failed handshake's reason is the one thing the error class alone
+    // does not say (issue 21).
+    for (const auto& [reason, n] : tls->errors) {
+      out += fmt::format("\n  {} TLS handshakes failed: {}\n", n, reason);
+    }
+  }
   RunOutcome outcome{};
   if (j.verdict && parse_outcome(j.verdict->outcome, outcome)) {
     out += fmt::format("\n  verdict: {}\n", verdict_headline(outcome));

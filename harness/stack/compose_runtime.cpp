@@ -207,6 +207,8 @@ Result<std::unique_ptr<RunningStack>> compose_bring_up(const experiment::Experim
     inst.planned.address = info.networks.at(*network).ip;
     inst.planned.port = svc.port;
     inst.planned.health_paths = {"/health"};
+    // The team's server serves TLS when the load says HTTPS to it.
+    inst.planned.tls = exp.load.https() && exp.load.target == svc.name;
     inst.pid = info.state.pid;
     inst.log_dir = id.run_dir + "/" + a.instance;
     std::error_code ec;
@@ -268,7 +270,7 @@ Result<std::unique_ptr<RunningStack>> compose_bring_up(const experiment::Experim
   if (const PlannedService* target = plan.find(exp.load.target)) {
     // The first request of the mix (without one: the GET of load.path).
     const std::string& path = exp.load.requests.empty() ? exp.load.path : exp.load.requests.front().path;
-    if (auto resp = http_get(target->address, target->port, path, 2s); !resp) {
+    if (auto resp = http_get(target->address, target->port, path, 2s, target->tls); !resp) {
       return Error{fmt::format("the load target {} does not answer at {}:{} from this host: {}", target->name,
                                target->address, target->port, resp.error().message)};
     }

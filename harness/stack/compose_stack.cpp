@@ -408,7 +408,8 @@ Status ComposeStack::restart(const std::string& service) {
     for (;;) {
       auto pid = current_pid(i);
       if (pid && *pid > 0 &&
-          (ps.kind == experiment::ServiceKind::process || http_get(ps.address, ps.port, "/", 250ms))) {
+          (ps.kind == experiment::ServiceKind::process ||
+           http_get(ps.address, ps.port, "/", 250ms, ps.tls))) {
         break;
       }
       if (std::chrono::steady_clock::now() >= deadline) {

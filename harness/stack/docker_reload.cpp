@@ -321,7 +321,7 @@ Status DockerStack::wait_answering(size_t i, Clock::time_point deadline) const {
   const auto& ps = services_[i].planned;
   std::string last = "no answer yet";
   while (true) {
-    auto resp = http_get(ps.address, ps.port, probe_path(i), kProbeTimeout);
+    auto resp = http_get(ps.address, ps.port, probe_path(i), kProbeTimeout, ps.tls);
     if (resp) {
       return {};
     }

@@ -113,7 +113,8 @@ Status DockerStack::write_configs(const experiment::Experiment& exp) {
     ServiceInstance inst;
     inst.planned = ps;
     inst.log_dir = dir;
-    RenderPaths paths{dir, {}};
+    RenderPaths paths;
+    paths.dir = dir;
     std::string text;
     if (svc->has_own_config()) {
       // The netns runtime's copy, run as there: its folder is in the run
@@ -141,11 +142,23 @@ Status DockerStack::write_configs(const experiment::Experiment& exp) {
       inst.config_path = dir + "/haproxy.cfg";
       inst.runtime_socket = paths.runtime_socket;
       inst.backend_name = haproxy_backend_name(ps.name);
+      // The run folder is mounted at the same path: the certificate files
+      // are where the config names them inside the container too.
+      if (svc->tls) {
+        if (auto st = tls_.prepare(ps, dir, paths, inst); !st) {
+          return st;
+        }
+      }
       text = render_haproxy(*svc, plan_, paths);
     } else {
       inst.config_path = dir + "/nginx.conf";
       if (svc->is_load_balancer()) {
         inst.backend_name = haproxy_backend_name(ps.name);
+        if (svc->tls) {
+          if (auto st = tls_.prepare(ps, dir, paths, inst); !st) {
+            return st;
+          }
+        }
         text = render_nginx_lb(*svc, plan_, paths);
       } else {
         text = render_nginx_backend(*svc, plan_, paths, exp.load.backend_header);
@@ -318,7 +331,7 @@ Status DockerStack::wait_ready(const std::vector<size_t>& which, Clock::time_poi
   while (!pending.empty()) {
     for (auto it = pending.begin(); it != pending.end();) {
       const auto& ps = services_[*it].planned;
-      auto resp = http_get(ps.address, ps.port, probe_path(*it), kProbeTimeout);
+      auto resp = http_get(ps.address, ps.port, probe_path(*it), kProbeTimeout, ps.tls);
       if (!resp) {
         last_error[*it] = resp.error().message;
         ++it;

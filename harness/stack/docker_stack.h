@@ -18,6 +18,7 @@
 #include "harness/experiment/model.h"
 #include "harness/platform/docker_api.h"
 #include "harness/stack/docker_spec.h"
+#include "harness/stack/run_tls.h"
 #include "harness/stack/stack.h"
 
 namespace faultline::stack::docker {
@@ -127,6 +128,8 @@ class DockerStack final : public RunningStack {
   std::vector<std::string> dirs_made_;
   bool network_made_ = false;
   bool torn_down_ = false;
+  // The run's CA and the certificates of load balancers with tls: true.
+  RunTls tls_;
 };
 
 // Why a stack cannot run on the docker runtime, or nothing: kinds other

@@ -23,7 +23,9 @@ struct HttpResponse {
 // service.
 Status tcp_connect(const std::string& address, int port, std::chrono::milliseconds timeout);
 
+// With `tls`, over TLS (no SNI, no certificate checked: the
+// question is whether the server answers, and the load checks the rest).
 Result<HttpResponse> http_get(const std::string& address, int port, const std::string& path,
-                              std::chrono::milliseconds timeout);
+                              std::chrono::milliseconds timeout, bool tls = false);
 
 }  // namespace faultline::stack

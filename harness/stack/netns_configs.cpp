@@ -101,7 +101,8 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
       return Error{fmt::format("service {}: cannot create {}: {}", ps.name, dir, ec.message())};
     }
     dirs_made_.push_back(dir);
-    RenderPaths paths{dir, {}};
+    RenderPaths paths;
+    paths.dir = dir;
     std::string text;
     platform::ProcessSpec spec;
     std::optional<experiment::Readiness> ready;
@@ -134,6 +135,11 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
       inst.config_path = dir + "/haproxy.cfg";
       inst.runtime_socket = paths.runtime_socket;
       inst.backend_name = haproxy_backend_name(ps.name);
+      if (svc->tls) {
+        if (auto st = tls_.prepare(ps, dir, paths, inst); !st) {
+          return st;
+        }
+      }
       text = render_haproxy(*svc, plan_, paths);
       spec.executable = haproxy;
       // -db: stay in the foreground, a child we can watch and reap.
@@ -196,6 +202,11 @@ Status NetnsStack::write_configs(const experiment::Experiment& exp, const std::s
       inst.config_path = dir + "/nginx.conf";
       if (svc->is_load_balancer()) {
         inst.backend_name = haproxy_backend_name(ps.name);  // the upstream block's name
+        if (svc->tls) {
+          if (auto st = tls_.prepare(ps, dir, paths, inst); !st) {
+            return st;
+          }
+        }
         text = render_nginx_lb(*svc, plan_, paths);
       } else {
         text = render_nginx_backend(*svc, plan_, paths, exp.load.backend_header);

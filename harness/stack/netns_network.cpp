@@ -186,7 +186,7 @@ Status NetnsStack::check_reachable_from_host(const std::string& target, const Pr
   const auto deadline = t0 + kHostReachTimeout;
   std::string last_error;
   while (true) {
-    auto resp = http_get(ps.address, ps.port, probe_path(*i), kHostProbeTimeout);
+    auto resp = http_get(ps.address, ps.port, probe_path(*i), kHostProbeTimeout, ps.tls);
     if (resp) {
       if (progress) {
         progress(fmt::format("load target {} answers from the host on {}:{} ({:.0f} ms)", ps.name, ps.address,

@@ -28,6 +28,7 @@
 #include "harness/platform/unique_fd.h"
 #include "harness/stack/host_firewall.h"
 #include "harness/stack/http_probe.h"
+#include "harness/stack/run_tls.h"
 #include "harness/stack/stack.h"
 
 namespace faultline::stack::netns {
@@ -183,6 +184,8 @@ class NetnsStack final : public RunningStack {
   std::vector<std::string> netns_made_;
   std::vector<std::string> dirs_made_;
   bool torn_down_ = false;
+  // The run's CA and the certificates of load balancers with tls: true.
+  RunTls tls_;
 };
 
 // A `kind: process` service's command with its program resolved to a path

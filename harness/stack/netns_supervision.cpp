@@ -77,7 +77,7 @@ Result<HttpResponse> NetnsStack::probe_inside(size_t i, std::chrono::millisecond
   const bool tcp_only = children_[i].ready && children_[i].ready->tcp;
   auto st = platform::run_in_netns(netns_fds_[i].get(), [&]() -> Status {
     if (!tcp_only) {
-      resp = http_get(ps.address, ps.port, probe_path(i), timeout);
+      resp = http_get(ps.address, ps.port, probe_path(i), timeout, ps.tls);
     } else if (auto connected = tcp_connect(ps.address, ps.port, timeout); connected) {
       resp = HttpResponse{};  // accepting a connection is all `ready: { tcp: true }` asks
     } else {

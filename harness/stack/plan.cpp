@@ -179,6 +179,7 @@ Result<Plan> make_plan(const experiment::Experiment& exp, const RunIdentity& id)
     p.netns = netns_name(id.run_id, s.name);
     p.host_veth = host_veth_name(id.run_id, i);
     p.health_paths.push_back("/health");
+    p.tls = s.tls || (exp.load.https() && exp.load.target == s.name);
     for (const auto& lb : services) {
       const bool probes_me =
           lb.health_check && std::find(lb.backends.begin(), lb.backends.end(), s.name) != lb.backends.end();

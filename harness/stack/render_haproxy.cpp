@@ -74,7 +74,13 @@ std::string render_haproxy(const experiment::Service& lb, const Plan& plan, cons
   }
   line("");
   line(fmt::format("frontend fe_{}", lb.name));
-  line(fmt::format("  bind {}:{}", address, lb.port));
+  if (lb.tls) {
+    // HTTP/1.1 only: the load generator offers nothing else (HTTP/2 is
+    // not built yet), and ALPN keeps a client from asking for it.
+    line(fmt::format("  bind {}:{} ssl crt {} alpn http/1.1", address, lb.port, paths.tls_combined));
+  } else {
+    line(fmt::format("  bind {}:{}", address, lb.port));
+  }
   line(fmt::format("  default_backend {}", backend));
   line("");
   line(fmt::format("backend {}", backend));

@@ -206,7 +206,16 @@ std::string render_nginx_lb(const experiment::Service& lb, const Plan& plan, con
   w.line("keepalive 32;");
   w.close();
   w.open("server");
-  w.line(fmt::format("listen {};", listen_address(lb, plan)));
+  if (lb.tls) {
+    w.line(fmt::format("listen {} ssl;", listen_address(lb, plan)));
+    w.line(fmt::format("ssl_certificate {};", paths.tls_cert));
+    w.line(fmt::format("ssl_certificate_key {};", paths.tls_key));
+    // Session tickets are on by default; a cache also resumes clients that
+    // offer a session id (TLS 1.2).
+    w.line("ssl_session_cache shared:faultline_tls:1m;");
+  } else {
+    w.line(fmt::format("listen {};", listen_address(lb, plan)));
+  }
   w.open("location /");
   w.line(fmt::format("proxy_pass http://{};", upstream));
   w.line("proxy_http_version 1.1;");

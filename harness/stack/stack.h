@@ -39,6 +39,10 @@ struct PlannedService {
   // checks); a backend answers them without counting them against its
   // capacity. Always holds at least "/health".
   std::vector<std::string> health_paths;
+  // It answers on its port with TLS only: a load balancer with tls: true,
+  // or the load's target when the load is HTTPS (a team's own config).
+  // Readiness probes then speak TLS to it.
+  bool tls = false;
 };
 
 struct Plan {
@@ -79,6 +83,9 @@ struct ServiceInstance {
   // What faultline changed in the copy of the team's config, one line
   // each with its reason (for the journal).
   std::vector<std::string> config_changes;
+  // The CA certificate (PEM file) the load trusts for this service: the
+  // run's CA, for a rendered load balancer with tls: true; else empty.
+  std::string tls_ca;
   pid_t pid = -1;  // main process (nginx master, haproxy)
   // The same process, for signals: they reach it (or the process group it
   // leads) only while it is still the run's, never a process that got its

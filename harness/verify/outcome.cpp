@@ -20,16 +20,17 @@ struct TransportOutcome {
   std::vector<ErrorClass> errors;
 };
 
-const std::array<TransportOutcome, 6>& transport_outcomes() {
-  static const std::array<TransportOutcome, 6> table{{
+const std::array<TransportOutcome, 7>& transport_outcomes() {
+  static const std::array<TransportOutcome, 7> table{{
       {"timeout", {ErrorClass::connect_timeout, ErrorClass::response_timeout}},
       {"connect_refused", {ErrorClass::connect_refused}},
       {"connect_timeout", {ErrorClass::connect_timeout}},
       {"response_timeout", {ErrorClass::response_timeout}},
       {"reset", {ErrorClass::reset}},
+      {"tls", {ErrorClass::tls}},
       {"transport",
        {ErrorClass::connect_refused, ErrorClass::connect_timeout, ErrorClass::response_timeout,
-        ErrorClass::reset, ErrorClass::other}},
+        ErrorClass::reset, ErrorClass::other, ErrorClass::tls}},
   }};
   return table;
 }

@@ -8,7 +8,7 @@ namespace faultline::verify {
 
 namespace {
 
-constexpr std::size_t error_class_count = static_cast<std::size_t>(load::ErrorClass::other) + 1;
+constexpr std::size_t error_class_count = static_cast<std::size_t>(load::ErrorClass::tls) + 1;
 
 // Counts by index while the samples are sorted in, turned into the named
 // maps of WindowStats once at the end: a map lookup per sample would cost

@@ -37,7 +37,9 @@ std::string rendered(ServiceKind kind, const std::string& dir) {
     ps.address = address;
     plan.services.push_back(ps);
   }
-  const faultline::stack::RenderPaths paths{dir, dir + "/admin.sock"};
+  faultline::stack::RenderPaths paths;
+  paths.dir = dir;
+  paths.runtime_socket = dir + "/admin.sock";
   return kind == ServiceKind::haproxy ? faultline::stack::render_haproxy(lb, plan, paths)
                                       : faultline::stack::render_nginx_lb(lb, plan, paths);
 }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "harness/platform/process.h"
+#include "harness/platform/run_ca.h"
 #include "tests/skip.h"
 #include "tests/stack/stack_fixtures.h"
 
@@ -55,7 +56,10 @@ std::string block(const std::string& text, const std::string& head) {
 }
 
 RenderPaths paths_for(const std::string& dir, const std::string& sock = {}) {
-  return RenderPaths{dir, sock};
+  RenderPaths paths;
+  paths.dir = dir;
+  paths.runtime_socket = sock;
+  return paths;
 }
 
 TEST_CASE("HAProxy config has one weighted server line per backend, named after the service",
@@ -382,6 +386,81 @@ TEST_CASE("rendered configs pass nginx -t and haproxy -c", "[stack][render][tool
   const int rc = run_tool({*haproxy, "-c", "-q", "-f", cfg}, out);
   INFO(out);
   CHECK(rc == 0);
+}
+
+// --- TLS (issue 21) ---
+
+RenderPaths tls_paths(const std::string& dir) {
+  RenderPaths paths = paths_for(dir, dir + "/admin.sock");
+  const auto files = platform::server_file_paths(dir);
+  paths.tls_combined = files.combined;
+  paths.tls_cert = files.cert;
+  paths.tls_key = files.key;
+  return paths;
+}
+
+TEST_CASE("a load balancer with tls terminates TLS with the run's certificate", "[stack][render][tls]") {
+  for (const auto kind : {ServiceKind::haproxy, ServiceKind::nginx}) {
+    auto exp = lb_experiment(kind);
+    const auto plan = fixed_plan(exp);
+    const auto plain = kind == ServiceKind::haproxy
+                           ? render_haproxy(exp.stack.services[0], plan, tls_paths("/r/lb"))
+                           : render_nginx_lb(exp.stack.services[0], plan, tls_paths("/r/lb"));
+    exp.stack.services[0].tls = true;
+    const auto tls = kind == ServiceKind::haproxy
+                         ? render_haproxy(exp.stack.services[0], plan, tls_paths("/r/lb"))
+                         : render_nginx_lb(exp.stack.services[0], plan, tls_paths("/r/lb"));
+    if (kind == ServiceKind::haproxy) {
+      CHECK(has_line(plain, "bind 10.213.7.10:80"));
+      CHECK(has_line(tls, "bind 10.213.7.10:80 ssl crt /r/lb/tls-combined.pem alpn http/1.1"));
+      CHECK_FALSE(has_line(tls, "bind 10.213.7.10:80"));
+    } else {
+      CHECK(has_line(plain, "listen 10.213.7.10:80;"));
+      CHECK(plain.find("ssl") == std::string::npos);
+      CHECK(has_line(tls, "listen 10.213.7.10:80 ssl;"));
+      CHECK(has_line(tls, "ssl_certificate /r/lb/tls-cert.pem;"));
+      CHECK(has_line(tls, "ssl_certificate_key /r/lb/tls-key.pem;"));
+    }
+    // The backends stay plain HTTP behind it.
+    CHECK(tls.find("10.213.7.11:80") != std::string::npos);
+    CHECK(tls.find("https://") == std::string::npos);
+  }
+}
+
+TEST_CASE("rendered TLS configs pass nginx -t and haproxy -c with the run's certificate",
+          "[stack][render][tools][tls]") {
+  auto nginx = platform::find_executable("nginx");
+  auto haproxy = platform::find_executable("haproxy");
+  if (!nginx || !haproxy) {
+    FAULTLINE_SKIP("nginx or haproxy is not installed");
+  }
+  testing::ScratchDir dir;
+  const int port = 20000 + ::getpid() % 20000;
+  const auto now = platform::SystemClock::now();
+  auto ca = platform::make_run_ca("test CA", now);
+  REQUIRE(ca);
+  auto cert = platform::issue_server_cert(*ca, {{"127.0.0.10"}, {"lb"}}, now);
+  REQUIRE(cert);
+  REQUIRE(platform::write_server_files(dir.path(), ca->cert, *cert));
+  for (const auto kind : {ServiceKind::haproxy, ServiceKind::nginx}) {
+    auto exp = with_port(lb_experiment(kind), port);
+    exp.stack.services[0].tls = true;
+    const auto plan = loopback_plan(exp);
+    std::string out;
+    int rc = -1;
+    if (kind == ServiceKind::haproxy) {
+      const std::string cfg = dir.path() + "/haproxy.cfg";
+      std::ofstream(cfg) << render_haproxy(exp.stack.services[0], plan, tls_paths(dir.path()));
+      rc = run_tool({*haproxy, "-c", "-q", "-f", cfg}, out);
+    } else {
+      const std::string conf = dir.path() + "/lb.conf";
+      std::ofstream(conf) << render_nginx_lb(exp.stack.services[0], plan, tls_paths(dir.path()));
+      rc = run_tool({*nginx, "-t", "-q", "-c", conf, "-p", dir.path() + "/", "-e", dir.path() + "/e.log"},
+                    out);
+    }
+    INFO(experiment::to_string(kind) << ": " << out);
+    CHECK(rc == 0);
+  }
 }
 
 }  // namespace

@@ -316,7 +316,9 @@ TEST_CASE("an outcome rate counts a status class, a status code or a transport e
   CHECK(timeout.outcome.errors ==
         std::vector<load::ErrorClass>{load::ErrorClass::connect_timeout, load::ErrorClass::response_timeout});
   CHECK(parsed("rate(reset) < 1%").outcome.errors == std::vector<load::ErrorClass>{load::ErrorClass::reset});
-  CHECK(parsed("rate(transport) < 1%").outcome.errors.size() == 5);
+  // A failed TLS handshake (issue 21): an outcome of its own, and a transport error.
+  CHECK(parsed("rate(tls) < 1%").outcome.errors == std::vector<load::ErrorClass>{load::ErrorClass::tls});
+  CHECK(parsed("rate(transport) < 1%").outcome.errors.size() == 6);
 }
 
 TEST_CASE("a backend share keeps the backend's name and where it was written", "[verify][grammar]") {

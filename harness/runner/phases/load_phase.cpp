@@ -38,6 +38,14 @@ load::LoadSpec load_spec(const experiment::Experiment& exp, const stack::Running
   }
   spec.seed = exp.load.seed;
   spec.live = true;  // the steady-state gate, abort conditions and the progress line's p99
+  // --- HTTPS (issue 21) ---
+  // The loader made sure the target speaks TLS and the load knows whom to
+  // trust: load.ca, else the run's CA the target's certificate is from.
+  spec.https = exp.load.https();
+  spec.insecure = exp.load.insecure;
+  spec.ca_file = exp.load.ca.empty() ? target->tls_ca : exp.load.ca;
+  spec.sni = exp.load.sni;
+  // --- end of HTTPS ---
   return spec;
 }
 
@@ -121,7 +129,9 @@ void drive_load(RunContext& run, stack::RunningStack& stack, RunWatches& watches
   auto& rec = run.rec;
   // The generator measures on the run clock itself, whatever clock the
   // runner's schedule reads.
-  load::LoadGenerator generator(load_spec(exp, stack), rec.clock);
+  const load::LoadSpec spec = load_spec(exp, stack);
+  rec.load_tls_ca = spec.https && !spec.insecure ? spec.ca_file : std::string{};
+  load::LoadGenerator generator(spec, rec.clock);
   active.set(&generator);
   // A small lead so the first intended send is not already late.
   rec.load_start_ns = run.now_ns() + std::chrono::nanoseconds(50ms).count();
