@@ -5,25 +5,13 @@
 
 #include "harness/experiment/loader.h"
 #include "harness/load/connection_limit.h"
+#include "tests/experiment/with_load.h"
 
 using namespace faultline::experiment;
 using namespace std::chrono_literals;
+using faultline::testing::with_load;
 
 namespace {
-
-// A valid experiment whose load section gets `load_extra` after its
-// duration, on line 9.
-std::string with_load(const std::string& load_extra) {
-  return "title: t\n"
-         "stack:\n"
-         "  services:\n"
-         "    web: { kind: nginx }\n"
-         "load:\n"
-         "  target: web\n"
-         "  rate: 300/s\n"
-         "  duration: 60s\n" +
-         load_extra + "expect: hold\n";
-}
 
 Experiment load_text(const std::string& yaml, Diagnostics& diags, const std::vector<std::string>& sets = {}) {
   std::vector<Override> overrides;

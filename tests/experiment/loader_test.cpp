@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/experiment/expect_diags.h"
+#include "tests/experiment/with_load.h"
 #include "tests/test_data.h"
 
 using namespace faultline::experiment;
@@ -756,17 +757,10 @@ TEST_CASE("an override keeps a quoted value text in the document", "[experiment]
 
 namespace {
 
-// `minimal` with `load_extra` written inside the load section (from line 9).
+// `minimal` with `load_extra` written inside the load section (from line 9),
+// at minimal's rate.
 std::string with_load(const std::string& load_extra, const std::string& extra = {}) {
-  return "title: t\n"
-         "stack:\n"
-         "  services:\n"
-         "    web: { kind: nginx }\n"
-         "load:\n"
-         "  target: web\n"
-         "  rate: 10/s\n"
-         "  duration: 60s\n" +
-         load_extra + "expect: hold\n" + extra;
+  return faultline::testing::with_load(load_extra, "10/s", extra);
 }
 
 }  // namespace

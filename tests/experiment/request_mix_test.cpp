@@ -11,27 +11,15 @@
 
 #include "harness/experiment/loader.h"
 #include "tests/experiment/expect_diags.h"
+#include "tests/experiment/with_load.h"
 
 using namespace faultline::experiment;
 using faultline::testing::expect_diags;
+using faultline::testing::with_load;
 
 namespace {
 
 namespace fs = std::filesystem;
-
-// A valid experiment whose load section gets `load_extra` after its
-// duration, from line 9 on.
-std::string with_load(const std::string& load_extra) {
-  return "title: t\n"
-         "stack:\n"
-         "  services:\n"
-         "    web: { kind: nginx }\n"
-         "load:\n"
-         "  target: web\n"
-         "  rate: 300/s\n"
-         "  duration: 60s\n" +
-         load_extra + "expect: hold\n";
-}
 
 Experiment load(const std::string& yaml, Diagnostics& diags) {
   return load_string(yaml, "mix.yaml", {}, diags);
