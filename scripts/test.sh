@@ -30,8 +30,17 @@ bash scripts/host-state.sh save "$host_state"
 # stops it on every other way out of this script (a failed test, Ctrl-C,
 # a failed start that left a daemon running), and the image build below if
 # it still runs; the exit status stays the failure's.
+# Under set -e a failing command in the trap would end it early: the image
+# build may be gone already (a Ctrl-C or a kill of the whole process group
+# reaches it too), so its kill must not fail the trap before dockerd stops.
 images_pid=
-trap '[[ -n "$images_pid" ]] && kill "$images_pid" 2>/dev/null; bash scripts/dockerd.sh stop || echo "test.sh: scripts/dockerd.sh stop failed (above)" >&2' EXIT
+on_exit() {
+  if [[ -n $images_pid ]]; then
+    kill "$images_pid" 2>/dev/null || true
+  fi
+  bash scripts/dockerd.sh stop || echo "test.sh: scripts/dockerd.sh stop failed (above)" >&2
+}
+trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 bash scripts/dockerd.sh start
