@@ -1,5 +1,7 @@
 #include "harness/experiment/overrides.h"
 
+#include <optional>
+
 namespace faultline::experiment {
 
 namespace {
@@ -30,6 +32,15 @@ void set_position(SourceNode& node, const SourcePos& pos) {
     entry.key_pos = pos;
     set_position(entry.value, pos);
   }
+}
+
+// A list item's index as written on the path (`method.0`), or nothing for
+// a key that is not a plain decimal number.
+std::optional<size_t> index_of(const std::string& key) {
+  if (key.empty() || key.size() > 9 || key.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return static_cast<size_t>(std::stoul(key));
 }
 
 SourceNode* find_value(SourceNode& map, const std::string& key) {
@@ -81,9 +92,32 @@ void apply_override(SourceNode& root, const Override& setting, Diagnostics& diag
   const SourceNode* probe = &root;
   std::string parent = "the experiment";
   for (const auto& key : path) {
+    if (probe->is_sequence()) {
+      // A list is walked by index only, and only to an item it has: adding
+      // an item from the command line would make a fault or a request the
+      // file does not describe.
+      const auto index = index_of(key);
+      if (!index) {
+        diags.error(where, parent + " is a list, not a map",
+                    "a list's items are named by their index from 0, e.g. method.0.duration");
+        return;
+      }
+      if (*index >= probe->items.size()) {
+        diags.error(where,
+                    parent + " has " + std::to_string(probe->items.size()) + " item" +
+                        (probe->items.size() == 1 ? "" : "s") + ", so it has no item " + key,
+                    probe->items.empty()
+                        ? "--set changes list items, it does not add them"
+                        : "write an index from 0 to " + std::to_string(probe->items.size() - 1));
+        return;
+      }
+      probe = &probe->items[*index];
+      parent = "item " + key + " of " + parent;
+      continue;
+    }
     if (!probe->is_map() && !probe->is_null()) {
       diags.error(where, parent + " is " + describe(*probe) + ", not a map",
-                  "--set can only walk through maps");
+                  "--set walks maps by key and lists by index");
       return;
     }
     probe = probe->find(key);
@@ -99,8 +133,17 @@ void apply_override(SourceNode& root, const Override& setting, Diagnostics& diag
       node->kind = SourceNode::Kind::map;  // e.g. an empty `postmortem:`
     }
     node->changed = true;
-    SourceNode* child = find_value(*node, path[i]);
     const bool last = i + 1 == path.size();
+    if (node->is_sequence()) {
+      // Checked above: an index of an item that exists.
+      SourceNode* item = &node->items[*index_of(path[i])];
+      if (last) {
+        *item = value;
+      }
+      node = item;
+      continue;
+    }
+    SourceNode* child = find_value(*node, path[i]);
     if (child == nullptr) {
       SourceNode fresh;
       fresh.pos = where;

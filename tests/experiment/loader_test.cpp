@@ -687,6 +687,36 @@ TEST_CASE("an override creates the maps on its path", "[experiment][loader][over
   CHECK(exp.stack.subnet == std::optional<std::string>("10.9.0.0/24"));
 }
 
+TEST_CASE("an override walks a list by index, to an item that exists", "[experiment][loader][overrides]") {
+  Diagnostics diags;
+  const Experiment exp =
+      load("good_weights.yaml", diags,
+           overrides({"method.0.duration=40s", "method.0.params.weight=50", "tags.1=game-day"}));
+  INFO(diags.format());
+  REQUIRE_FALSE(diags.has_errors());
+  REQUIRE(exp.method.size() == 2);
+  CHECK(exp.method[0].duration == std::optional<Duration>(40s));
+  CHECK(exp.method[0].params["weight"].as<int>() == 50);
+  CHECK(exp.method[0].params["server"].as<std::string>() == "web1");
+  CHECK(exp.method[1].note == "On-call suspects a DDoS and starts reading firewall logs");
+  CHECK(exp.tags == std::vector<std::string>{"load-balancer", "game-day", "weights"});
+}
+
+TEST_CASE("an override of a list item the list does not have is reported",
+          "[experiment][loader][overrides][bad-config]") {
+  Diagnostics diags;
+  const Experiment exp = load("good_weights.yaml", diags, overrides({"method.2.duration=5s", "tags.5=x"}));
+  INFO(diags.format());
+  REQUIRE(diags.items().size() == 2);
+  CHECK(diags.items()[0].pos.file == "--set method.2.duration");
+  CHECK(diags.items()[0].message == "'method' has 2 items, so it has no item 2");
+  CHECK(diags.items()[0].hint == "write an index from 0 to 1");
+  CHECK(diags.items()[1].message == "'tags' has 3 items, so it has no item 5");
+  // The document is left as it was.
+  REQUIRE(exp.method.size() == 2);
+  CHECK(exp.method[0].duration == std::optional<Duration>(20s));
+}
+
 TEST_CASE("an override through a list or a value is reported",
           "[experiment][loader][overrides][bad-config]") {
   Diagnostics diags;

@@ -26,12 +26,13 @@ void check_fault_window(const json& j) {
   CHECK(fault["injected_s"].get<double>() == Approx(3.0).margin(0.2));
   // Revert starts on time; how long it takes depends on the path and the
   // machine: the NFQUEUE delayer removes its rules in one iptables-restore,
-  // measured in well under 0.3 s on the host and at 0.24 to 0.40 s in
-  // user-mode Linux, where iptables (legacy) runs every system call through
-  // ptrace.
+  // measured in well under 0.3 s on the host. In user-mode Linux, where
+  // iptables (legacy) runs every system call through ptrace, it took 0.24 to
+  // 0.40 s on one host and 1.4 to 1.9 s on another (kernel 6.18, where a
+  // fork and exec of /bin/true in the guest takes 0.1 s).
   const double took_s = fault["revert_took_ms"].get<double>() / 1000;
   CHECK(fault["reverted_s"].get<double>() - took_s == Approx(6.0).margin(0.3));
-  CHECK(took_s < (in_uml_guest() ? 1.0 : 0.3));
+  CHECK(took_s < (in_uml_guest() ? 3.0 : 0.3));
 }
 
 // A TcpExt counter of /proc/net/netstat inside a namespace.
@@ -155,45 +156,36 @@ TEST_CASE("duplicate makes the backends see segments twice, and stops on revert"
   }
   const std::string out = fresh_out_dir("net_duplicate");
   INFO("reports and log in " << out);
-  const auto start = std::chrono::steady_clock::now();
+  const std::string log = out + "/faultline.log";
   const pid_t pid = start_run(fault_experiment("duplicate"), out);
-  // The run id is in the log's first line; lb's namespace is named after it.
-  std::string run_id;
-  for (int i = 0; i < 40 && run_id.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    run_id = run_id_from_log(out + "/faultline.log");
-  }
-  const std::string netns = "fl-" + run_id + "-lb";
   // D-SACKs that lb receives: a backend got a segment it already had. The
-  // load starts ~0.2 s after spawn (stack bring-up), the fault runs from
-  // 3 s to 6 s of the load: sample well inside each phase.
-  auto at = [&](int ms) {
-    std::this_thread::sleep_until(start + std::chrono::milliseconds(ms));
-    return tcp_ext_counter(netns, "TCPDSACKRecv");
-  };
-  const long at_3s = at(2700);
-  const long at_6s = at(5900);
-  // After the revert is done (its progress line; in user-mode Linux it ends
-  // up to 0.4 s after the planned 6 s, on the host at once), and once the
-  // duplicates still in flight have landed, for 1 s of load.
-  const auto revert_seen_by = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (read_file(out + "/faultline.log").find("reverted duplicate on") == std::string::npos &&
-         std::chrono::steady_clock::now() < revert_seen_by) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  // counter is read by the run's own log lines, not by the clock: how long
+  // the stack takes to come up and the fault to go in differs a lot between
+  // the host and user-mode Linux (there 1.6 s and 1.4 s). First 1 s into
+  // the load, 2 s before the fault is due.
+  REQUIRE(wait_for_text(log, " to lb for ", std::chrono::seconds(30)));
+  const std::string run_id = run_id_from_log(log);
+  REQUIRE_FALSE(run_id.empty());
+  const std::string netns = "fl-" + run_id + "-lb";
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const long before = tcp_ext_counter(netns, "TCPDSACKRecv");
+  CHECK(wait_for_text(log, "injected duplicate on", std::chrono::seconds(30)));
+  // After the revert is done (its line), and once the duplicates still in
+  // flight have landed, for 1 s of load.
+  CHECK(wait_for_text(log, "reverted duplicate on", std::chrono::seconds(30)));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const long after_revert = tcp_ext_counter(netns, "TCPDSACKRecv");
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   const long a_second_later = tcp_ext_counter(netns, "TCPDSACKRecv");
   const int code = wait_for(pid, std::chrono::seconds(60));
-  INFO(read_file(out + "/faultline.log"));
-  REQUIRE(code == 0);  // expect: hold (no request is harmed by duplicates)
-  INFO("TCPDSACKRecv in " << netns << ": " << at_3s << " " << at_6s << " " << after_revert << " "
-                          << a_second_later);
-  REQUIRE(at_3s >= 0);
-  CHECK(at_3s <= 2);
-  // ~30% of ~600 requests' segments duplicated.
-  CHECK(at_6s - at_3s >= 50);
+  INFO(read_file(log));
+  REQUIRE((code == 0 || guest_late_sends_only(out)));  // expect: hold (no request is harmed by duplicates)
+  INFO("TCPDSACKRecv in " << netns << ": " << before << " " << after_revert << " " << a_second_later);
+  REQUIRE(before >= 0);
+  CHECK(before <= 2);
+  // ~30% of the segments of the fault's requests (~600 on the host, ~300
+  // in user-mode Linux, where the fault goes in later) duplicated.
+  CHECK(after_revert - before >= 50);
   CHECK(a_second_later - after_revert <= 2);
   const json j = json::parse(read_file(out + "/journal.json"));
   check_fault_window(j);
@@ -314,7 +306,11 @@ TEST_CASE("a run killed by SIGKILL mid-fault leaves only namespace state, which 
   }
   const std::string out = fresh_out_dir("net_sigkill");
   INFO("reports and log in " << out);
-  const pid_t pid = start_run(fault_experiment("latency"), out);
+  // The fault held for 30 s rather than the file's 3, so that the SIGKILL
+  // lands in it however long the checks before it take (in user-mode Linux
+  // the fault goes in 1.3 s late and `ip netns exec` takes 0.3 s).
+  const pid_t pid = start_run(fault_experiment("latency"), out,
+                              {"--set", "method.0.duration=30s", "--set", "load.duration=40s"});
   CHECK(wait_for_fault_in_force(out + "/faultline.log"));
   const std::string run_id = run_id_from_log(out + "/faultline.log");
   const std::string netns = "fl-" + run_id + "-lb";
