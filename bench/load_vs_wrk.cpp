@@ -11,6 +11,12 @@
 //   2. constant rate: the generator at `--hold-rate` for `--hold-duration`,
 //      with the achieved rate over the whole run and per second, late and
 //      never-sent requests, and PASS/FAIL against "within 1%".
+// With `--https` nginx listens with TLS (a certificate for 127.0.0.1 from a
+// throwaway CA made here, which both clients trust) and both runs speak
+// HTTPS; with `--close` every request of both clients says `Connection:
+// close`, so each makes a TCP connection and a TLS handshake. wrk keeps a
+// connection's SSL and clears it (SSL_clear), which offers its last session
+// again: its handshakes resume, and so do the generator's (the default).
 //
 // nginx and its temporary folder are removed on every way out: errors,
 // ^C and SIGTERM (which end the current run early and let the destructors
@@ -59,6 +65,7 @@
 #include "harness/common/units.h"
 #include "harness/load/generator.h"
 #include "harness/load/sample.h"
+#include "harness/platform/run_ca.h"
 #include "harness/runner/signal_watcher.h"
 
 namespace faultline::bench {
@@ -281,7 +288,10 @@ pid_t parent_of(pid_t pid) {
 // core means nginx, not the client, set the rate.
 class NginxServer {
  public:
-  explicit NginxServer(int workers) {
+  NginxServer(int workers, bool https) : https_(https) {
+    if (https_) {
+      write_certificate();
+    }
     for (int attempt = 0; attempt < 3; ++attempt) {
       port_ = free_port();
       if (try_start(workers)) {
@@ -296,6 +306,10 @@ class NginxServer {
 
   int port() const { return port_; }
   pid_t master() const { return pid_; }
+  bool https() const { return https_; }
+  // The CA both clients trust (--https); empty otherwise.
+  const std::string& ca_file() const { return ca_file_; }
+  std::string url() const { return fmt::format("{}://127.0.0.1:{}/", https_ ? "https" : "http", port_); }
 
   // CPU seconds of the master and its workers so far.
   double cpu_seconds() const {
@@ -315,6 +329,27 @@ class NginxServer {
   }
 
  private:
+  // The run CA's certificate and a server certificate for 127.0.0.1 it
+  // signed, made in process (harness/platform/run_ca.h), in the temp folder.
+  void write_certificate() {
+    const auto now = platform::SystemClock::now();
+    auto ca = platform::make_run_ca("load_vs_wrk CA", now);
+    if (!ca) {
+      throw std::runtime_error("cannot make a CA: " + ca.error().message);
+    }
+    auto cert = platform::issue_server_cert(*ca, {{"127.0.0.1"}, {"localhost"}}, now);
+    if (!cert) {
+      throw std::runtime_error("cannot make a certificate: " + cert.error().message);
+    }
+    auto files = platform::write_server_files(dir_.path().string(), ca->cert, *cert);
+    if (!files) {
+      throw std::runtime_error(files.error().message);
+    }
+    ca_file_ = files->ca_cert;
+    cert_file_ = files->cert;
+    key_file_ = files->key;
+  }
+
   bool try_start(int workers) {
     const fs::path conf = dir_.path() / "nginx.conf";
     {
@@ -341,7 +376,8 @@ class NginxServer {
                                       "  scgi_temp_path {d}/scgi;\n"
                                       "  keepalive_requests 100000000;\n"
                                       "  server {{\n"
-                                      "    listen 127.0.0.1:{port};\n"
+                                      "    listen 127.0.0.1:{port}{ssl};\n"
+                                      "{tls}"
                                       "    location / {{\n"
                                       "      default_type text/plain;\n"
                                       "      add_header X-Backend lvw always;\n"
@@ -350,7 +386,8 @@ class NginxServer {
                                       "  }}\n"
                                       "}}\n"),
                          fmt::arg("user", user), fmt::arg("workers", workers), fmt::arg("d", d),
-                         fmt::arg("port", port_));
+                         fmt::arg("port", port_), fmt::arg("ssl", https_ ? " ssl" : ""),
+                         fmt::arg("tls", tls_directives()));
     }
     std::vector<std::string> args{
         kNginx, "-p", dir_.path().string(), "-c", conf.string(), "-e", (dir_.path() / "error.log").string()};
@@ -409,7 +446,24 @@ class NginxServer {
     pid_ = -1;
   }
 
+  // nginx's TLS for --https: the certificate, and a session cache so that
+  // a client that offers a session may resume it (both clients do).
+  std::string tls_directives() const {
+    if (!https_) {
+      return {};
+    }
+    return fmt::format(
+        "    ssl_certificate {};\n"
+        "    ssl_certificate_key {};\n"
+        "    ssl_session_cache shared:lvw:10m;\n",
+        cert_file_, key_file_);
+  }
+
   TempDir dir_;
+  bool https_ = false;
+  std::string ca_file_;
+  std::string cert_file_;
+  std::string key_file_;
   int port_ = 0;
   pid_t pid_ = -1;
 };
@@ -418,6 +472,8 @@ class NginxServer {
 // Runs
 
 struct Options {
+  bool https = false;
+  bool close = false;  // Connection: close on every request
   int connections = 64;
   int threads = 1;
   int duration_s = 10;
@@ -517,8 +573,11 @@ ClientRun run_wrk(const Options& opt, const NginxServer& nginx) {
                                 std::to_string(opt.connections),
                                 "-d",
                                 fmt::format("{}s", opt.duration_s),
-                                "--latency",
-                                fmt::format("http://127.0.0.1:{}/", nginx.port())};
+                                "--latency"};
+  if (opt.close) {
+    args.insert(args.end(), {"-H", "Connection: close"});
+  }
+  args.push_back(nginx.url());
   auto argv = argv_of(args);
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
@@ -614,6 +673,26 @@ struct GeneratorRun {
   double nginx_cpu = 0;
 };
 
+// --https and --close on a spec: HTTPS trusting the bench's CA, the
+// certificate checked against 127.0.0.1 (no SNI, as wrk to an address);
+// with --close one request that says `Connection: close`; sessions are
+// resumed, as wrk's are.
+void apply_options(load::LoadSpec& spec, const Options& opt, const NginxServer& nginx) {
+  if (nginx.https()) {
+    spec.https = true;
+    spec.ca_file = nginx.ca_file();
+    spec.sni = "";
+  }
+  if (opt.close) {
+    load::RequestSpec close;
+    close.name = "close";
+    close.method = "GET";
+    close.path = "/";
+    close.headers = {{"Connection", "close"}};
+    spec.requests = {close};
+  }
+}
+
 GeneratorRun run_generator(const load::LoadSpec& spec, const NginxServer& nginx) {
   RunClock clock;
   load::LoadGenerator gen(spec, clock);
@@ -639,6 +718,7 @@ ClientRun run_faultline_max(const Options& opt, const NginxServer& nginx) {
                       .user_agent = "",
                       .threads = opt.threads,
                       .max_rate = true};
+  apply_options(spec, opt, nginx);
   GeneratorRun g = run_generator(spec, nginx);
   ClientRun run;
   run.cpu = g.cpu;
@@ -803,6 +883,7 @@ bool hold_check(const Options& opt, const NginxServer& nginx) {
                       .duration = std::chrono::seconds(opt.hold_duration_s),
                       .user_agent = "",
                       .threads = opt.threads};
+  apply_options(spec, opt, nginx);
   GeneratorRun g = run_generator(spec, nginx);
   if (g_interrupted.load()) {
     return false;
@@ -864,9 +945,12 @@ bool hold_check(const Options& opt, const NginxServer& nginx) {
 }
 
 int run(const Options& opt) {
-  NginxServer nginx(opt.nginx_workers);
-  fmt::print("nginx {} (pid {}) on 127.0.0.1:{}, {} worker(s); wrk {}\n\n", kNginx, nginx.master(),
-             nginx.port(), opt.nginx_workers, kWrk);
+  NginxServer nginx(opt.nginx_workers, opt.https);
+  fmt::print("nginx {} (pid {}) at {}, {} worker(s); wrk {}{}\n\n", kNginx, nginx.master(), nginx.url(),
+             opt.nginx_workers, kWrk,
+             opt.close ? "; every request of both clients says Connection: close (a new connection each" +
+                             std::string(opt.https ? ", with a handshake that resumes a session)" : ")")
+                       : "");
   if (!max_rate_comparison(opt, nginx)) {
     return g_interrupted.load() ? 130 : 1;
   }
@@ -909,6 +993,12 @@ int main(int argc, char** argv) {
   app.add_option("--hold-duration", hold_duration, "length of the constant-rate check, whole seconds")
       ->capture_default_str();
   app.add_flag("--skip-hold", opt.skip_hold, "skip the constant-rate check");
+  app.add_flag(
+      "--https", opt.https,
+      "nginx listens with TLS (a throwaway CA's certificate for 127.0.0.1, trusted by both clients)");
+  app.add_flag("--close", opt.close,
+               "every request says Connection: close, so each opens a connection (with --https: a handshake, "
+               "which resumes the last session in both clients)");
   CLI11_PARSE(app, argc, argv);
   auto whole_seconds = [](const std::string& text, const char* name) -> int {
     const auto d = parse_duration(text);

@@ -17,7 +17,7 @@ const std::vector<std::string> kLoadKeys = {"target",          "path",  "rate", 
 // The request mix's keys (request_section.cpp), kept apart from the rest.
 const std::vector<std::string> kRequestMixKeys = {"requests", "seed"};
 // --- HTTPS (issue 21) --- these keys are read in load_tls_section.cpp
-const std::vector<std::string> kLoadTlsKeys = {"scheme", "http", "ca", "insecure", "sni"};
+const std::vector<std::string> kLoadTlsKeys = {"scheme", "http", "ca", "insecure", "sni", "resume"};
 
 std::vector<std::string> load_keys() {
   std::vector<std::string> keys = kLoadKeys;

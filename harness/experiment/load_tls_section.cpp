@@ -1,5 +1,5 @@
-// The HTTPS keys of the load section (issue 21): scheme, http, ca, insecure
-// and sni, checked against the target service, which must speak what the
+// The HTTPS keys of the load section (issue 21): scheme, http, ca, insecure,
+// sni and resume, checked against the target service, which must speak what the
 // load will: a rendered load balancer with `tls: true`, or a team's own
 // config whose certificate the load is told how to trust.
 
@@ -108,8 +108,9 @@ void read_load_tls(const SourceEntry& section, FieldReader& r, const Experiment&
   const SourceEntry* ca = node.find_entry("ca");
   const SourceEntry* insecure = node.find_entry("insecure");
   const SourceEntry* sni = node.find_entry("sni");
+  const SourceEntry* resume = node.find_entry("resume");
   if (!load.https()) {
-    for (const SourceEntry* e : {ca, insecure, sni}) {
+    for (const SourceEntry* e : {ca, insecure, sni, resume}) {
       if (e != nullptr) {
         r.diags().error(e->key_pos, fmt::format("'{}' applies only to HTTPS load", e->key),
                         "add scheme: https to the load section, or remove it");
@@ -126,6 +127,11 @@ void read_load_tls(const SourceEntry& section, FieldReader& r, const Experiment&
           r.diags().error(insecure->key_pos, "'insecure: true' and 'ca' contradict each other",
                           "keep 'ca' to verify the target's certificate, or 'insecure' to verify nothing");
         }
+      }
+    }
+    if (resume != nullptr) {
+      if (auto v = r.boolean(resume->value, "resume")) {
+        load.resume = *v;
       }
     }
     if (sni != nullptr) {

@@ -232,6 +232,9 @@ struct Load {
   std::string ca;
   bool insecure = false;
   std::string sni;
+  // `resume: false`: no session resumption, a full handshake (and a check
+  // of the certificate) on every new connection.
+  bool resume = true;
   bool https() const { return scheme == "https"; }
   // --- end of HTTPS ---
   SourcePos pos;

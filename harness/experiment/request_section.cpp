@@ -28,7 +28,7 @@ const std::vector<std::string> kMethods = {"GET", "HEAD", "POST", "PUT", "PATCH"
 // Headers the generator writes itself from the request: a second copy
 // would make the request ambiguous (RFC 9112 rejects two Hosts, and a
 // Content-Length that disagrees with the body desynchronises keep-alive).
-const std::vector<std::string> kOwnHeaders = {"host", "content-length", "transfer-encoding", "connection"};
+const std::vector<std::string> kOwnHeaders = {"host", "content-length", "transfer-encoding"};
 
 constexpr double kMaxWeight = 1e9;
 
@@ -97,8 +97,7 @@ void read_headers(const SourceNode& headers, FieldReader& r, RequestTemplate& t)
     const std::string key = lower(h.key);
     if (std::find(kOwnHeaders.begin(), kOwnHeaders.end(), key) != kOwnHeaders.end()) {
       r.diags().error(h.key_pos, fmt::format("header '{}' is written by faultline itself", h.key),
-                      "remove it: Host names the load target, Content-Length is the body's length, and "
-                      "connections are kept alive");
+                      "remove it: Host names the load target and Content-Length is the body's length");
       continue;
     }
     if (!seen.insert(key).second) {
@@ -113,6 +112,17 @@ void read_headers(const SourceNode& headers, FieldReader& r, RequestTemplate& t)
     if (value->find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
       r.diags().error(h.value.pos, fmt::format("the value of header '{}' holds a line break", h.key),
                       "a header value is one line");
+      continue;
+    }
+    // Connections are kept alive unless a request asks the server to close
+    // its one after answering (a first visit; with HTTPS, a handshake per
+    // request): the load then opens another for the next request. Other
+    // values (keep-alive, upgrade) would ask for what the load does anyway
+    // or cannot do.
+    if (key == "connection" && lower(*value) != "close") {
+      r.diags().error(h.value.pos, fmt::format("header 'Connection' may only be 'close', not '{}'", *value),
+                      "leave it out to keep connections alive (the default), or write Connection: close for "
+                      "a new connection per request of this kind");
       continue;
     }
     t.headers.emplace_back(h.key, *value);

@@ -150,6 +150,9 @@ struct LoadTls {
   uint64_t handshakes = 0;
   uint64_t resumed = 0;
   Counts errors;  // failed handshakes by reason
+  // Whether a new connection offered a session (load.resume); journals
+  // before the key was written resumed.
+  bool resume = true;
 };
 
 struct Load {

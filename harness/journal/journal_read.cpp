@@ -89,8 +89,13 @@ Load read_load(const JsonReader& r) {
   l.scheme = r.opt_text("scheme").value_or("http");
   if (r.has_object("tls")) {
     const JsonReader t = r.object("tls");
-    l.tls = LoadTls{t.text("sni"),         t.text("trust"),    t.text("ca"),
-                    t.count("handshakes"), t.count("resumed"), t.counts("errors")};
+    l.tls = LoadTls{t.text("sni"),
+                    t.text("trust"),
+                    t.text("ca"),
+                    t.count("handshakes"),
+                    t.count("resumed"),
+                    t.counts("errors"),
+                    t.opt_flag("resume").value_or(true)};
   }
   // --- end of HTTPS ---
   if (r.has_object("delivery")) {

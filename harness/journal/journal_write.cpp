@@ -102,7 +102,8 @@ json load_json(const Load& l) {
     o["scheme"] = l.scheme;
     o["tls"] = {{"sni", t->sni},         {"trust", t->trust},
                 {"ca", t->ca},           {"handshakes", t->handshakes},
-                {"resumed", t->resumed}, {"errors", counts_json(t->errors)}};
+                {"resumed", t->resumed}, {"errors", counts_json(t->errors)},
+                {"resume", t->resume}};
   }
   // --- end of HTTPS ---
   if (const auto& d = l.delivery) {

@@ -79,7 +79,8 @@ void Connection::on_connect(const error_code& ec) {
     connected();
     return;
   }
-  shard_.tls_session().prepare(tls_->native_handle(), shard_.plan().sni, shard_.plan().host);
+  shard_.tls_session().prepare(tls_->native_handle(), shard_.plan().sni, shard_.plan().host,
+                               shard_.plan().resume);
   tls_->async_handshake(asio::ssl::stream_base::client,
                         [this, generation = generation_, keep = tls_](const error_code& e) {
                           if (generation == generation_) {

@@ -99,6 +99,10 @@ struct LoadSpec {
   // Sent as SNI and checked against the certificate's names; empty: no
   // SNI, and the certificate must carry the host's address.
   std::string sni = {};
+  // Offer the newest session on a new connection (resumption); false: every
+  // connection makes a full handshake and checks the certificate, as a
+  // client without a session cache does.
+  bool resume = true;
   // --- end of HTTPS ---
 };
 

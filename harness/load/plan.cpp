@@ -156,6 +156,7 @@ LoadPlan make_plan(const LoadSpec& spec, int64_t start_ns) {
     plan.tls = make_tls_context(spec);
     plan.sni = spec.sni;
     plan.host = spec.host;
+    plan.resume = spec.resume;
   }
   if (!spec.max_rate && spec.rate > 0 && plan.end_ns > start_ns) {
     plan.period_ns = 1e9 / spec.rate;

@@ -56,7 +56,8 @@ struct LoadPlan {
   // (OpenSSL's context is safe to share across threads once set up).
   std::shared_ptr<boost::asio::ssl::context> tls;
   std::string sni;
-  std::string host;  // the address checked against the certificate without SNI
+  std::string host;    // the address checked against the certificate without SNI
+  bool resume = true;  // offer the shard's newest session on a new connection
   // --- end of HTTPS ---
 
   int64_t intended_ns(uint64_t i) const {

@@ -66,7 +66,7 @@ TlsSessionSlot::~TlsSessionSlot() {
   SSL_SESSION_free(session_);
 }
 
-void TlsSessionSlot::prepare(SSL* ssl, const std::string& sni, const std::string& ip) {
+void TlsSessionSlot::prepare(SSL* ssl, const std::string& sni, const std::string& ip, bool resume) {
   SSL_set_ex_data(ssl, slot_index(), this);
   if (!sni.empty()) {
     SSL_set_tlsext_host_name(ssl, sni.c_str());
@@ -74,7 +74,7 @@ void TlsSessionSlot::prepare(SSL* ssl, const std::string& sni, const std::string
   } else {
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ip.c_str());
   }
-  if (session_ != nullptr) {
+  if (resume && session_ != nullptr) {
     SSL_set_session(ssl, session_);
   }
 }

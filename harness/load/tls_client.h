@@ -33,10 +33,10 @@ class TlsSessionSlot {
 
   // Readies `ssl` for a handshake: the server name (SNI, and the name the
   // certificate must carry; with an empty `sni` the certificate must carry
-  // `ip` instead), the session to resume, and this slot to receive the
-  // sessions the server issues (with TLS 1.3 they arrive after the
-  // handshake, so they are taken from OpenSSL's new-session callback).
-  void prepare(SSL* ssl, const std::string& sni, const std::string& ip);
+  // `ip` instead), the session to resume (with `resume`), and this slot to
+  // receive the sessions the server issues (with TLS 1.3 they arrive after
+  // the handshake, so they are taken from OpenSSL's new-session callback).
+  void prepare(SSL* ssl, const std::string& sni, const std::string& ip, bool resume);
 
   // OpenSSL's new-session callback hands the session over here.
   void keep(SSL_SESSION* session);

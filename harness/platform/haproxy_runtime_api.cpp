@@ -57,6 +57,36 @@ Result<std::string> HaproxyRuntimeApi::command(const std::string& line) const {
   return answer;
 }
 
+Status HaproxyRuntimeApi::replace_ssl_cert(const std::string& path, const std::string& pem) const {
+  // The payload follows `<<` up to the first empty line; a PEM has none.
+  std::string payload = pem;
+  if (payload.empty() || payload.back() != '\n') {
+    payload += '\n';
+  }
+  auto set = command(fmt::format("set ssl cert {} <<\n{}", path, payload));
+  if (!set) {
+    return set.error();
+  }
+  // "Transaction created for certificate <path>!" (or "updated", when one
+  // was open already).
+  if (set->find("Transaction") == std::string::npos) {
+    (void)command("abort ssl cert " + path);
+    return Error{fmt::format("HAProxy refused the certificate for {}: {}", path, *set)};
+  }
+  auto commit = command("commit ssl cert " + path);
+  if (!commit) {
+    (void)command("abort ssl cert " + path);
+    return commit.error();
+  }
+  // "Committing <path>" then "Success!" on a line of its own, or "Failed!"
+  // and the reason.
+  if (commit->find("Success!") == std::string::npos) {
+    (void)command("abort ssl cert " + path);
+    return Error{fmt::format("HAProxy did not commit the certificate for {}: {}", path, *commit)};
+  }
+  return {};
+}
+
 Result<int> HaproxyRuntimeApi::get_weight(const std::string& backend, const std::string& server) const {
   auto answer = command(fmt::format("get weight {}/{}", backend, server));
   if (!answer) {

@@ -79,6 +79,13 @@ class HaproxyRuntimeApi {
   Status set_health(const std::string& backend, const std::string& server, bool enabled) const;
   // Every row of `show stat`, every proxy.
   Result<std::vector<StatRow>> show_stat() const;
+  // Replaces, in memory, the certificate HAProxy loaded from `path` (as the
+  // config's `crt` names it) with `pem` (certificate, chain and key), for
+  // every bind line using it, without a reload: `set ssl cert <path> <<`
+  // with the PEM as payload, then `commit ssl cert <path>`. The file on
+  // disk is not touched. A failed step aborts the transaction, so nothing
+  // is half-applied; the error carries HAProxy's words.
+  Status replace_ssl_cert(const std::string& path, const std::string& pem) const;
 
  private:
   std::string socket_path_;

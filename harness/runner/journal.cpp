@@ -242,6 +242,7 @@ journal::Load load_of(const ValidatedExperiment& v, const RunRecord& rec) {
     tls.handshakes = rec.load.tls_handshakes;
     tls.resumed = rec.load.tls_resumed;
     tls.errors = count_map(rec.load.tls_errors);
+    tls.resume = load.resume;
     out.tls = std::move(tls);
   }
   // --- end of HTTPS ---

@@ -96,6 +96,7 @@ class NetnsStack final : public RunningStack {
   const Plan& plan() const override { return plan_; }
   const RunIdentity& identity() const override { return id_; }
   const std::vector<ServiceInstance>& services() const override { return services_; }
+  const platform::PemPair* run_ca() const override { return tls_.ca_if_made(); }
   Status check_alive() override;
   std::vector<ServiceExit> take_service_exits() override { return std::exchange(service_exits_, {}); }
   Status in_netns(const std::string& service, const std::function<Status()>& fn) override;

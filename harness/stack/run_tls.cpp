@@ -26,6 +26,9 @@ Status RunTls::prepare(const PlannedService& ps, const std::string& dir, RenderP
   paths.tls_cert = files->cert;
   paths.tls_key = files->key;
   inst.tls_ca = files->ca_cert;
+  inst.tls_combined = files->combined;
+  inst.tls_cert = files->cert;
+  inst.tls_key = files->key;
   return {};
 }
 

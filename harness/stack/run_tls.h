@@ -24,6 +24,8 @@ class RunTls {
   // The run's CA; empty until prepare made it. For a fault serving a broken
   // certificate (platform::issue_expired_cert and the others).
   const platform::PemPair& ca() const { return ca_; }
+  // The CA, or null before prepare made one (RunningStack::run_ca).
+  const platform::PemPair* ca_if_made() const { return ca_.cert.empty() ? nullptr : &ca_; }
 
  private:
   platform::PemPair ca_;

@@ -10,6 +10,7 @@
 
 #include "harness/common/result.h"
 #include "harness/experiment/model.h"
+#include "harness/platform/run_ca.h"
 #include "harness/platform/subnet.h"
 #include "harness/stack/service_hold.h"
 
@@ -86,6 +87,12 @@ struct ServiceInstance {
   // The CA certificate (PEM file) the load trusts for this service: the
   // run's CA, for a rendered load balancer with tls: true; else empty.
   std::string tls_ca;
+  // That load balancer's certificate files as its config names them (the
+  // lb_cert fault serves a broken twin in their place): HAProxy's combined
+  // PEM, nginx's certificate and key. Empty for every other service.
+  std::string tls_combined;
+  std::string tls_cert;
+  std::string tls_key;
   pid_t pid = -1;  // main process (nginx master, haproxy)
   // The same process, for signals: they reach it (or the process group it
   // leads) only while it is still the run's, never a process that got its
@@ -112,6 +119,12 @@ class RunningStack {
   virtual const RunIdentity& identity() const = 0;
   virtual const std::vector<ServiceInstance>& services() const = 0;
   const ServiceInstance* find(const std::string& name) const;
+
+  // The run's throwaway CA (certificate and key, in memory only), made when
+  // the first load balancer with tls: true came up; null when none did or
+  // the runtime makes none (an attached project's servers bring their own
+  // certificates). The lb_cert fault signs its broken certificates with it.
+  virtual const platform::PemPair* run_ca() const { return nullptr; }
 
   // An error naming the first service whose process has exited.
   virtual Status check_alive() = 0;

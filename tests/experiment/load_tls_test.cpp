@@ -158,6 +158,22 @@ TEST_CASE("ca, insecure and sni are for HTTPS load, and ca and insecure exclude 
     load(experiment_with("      tls: true\n", "  scheme: https\n  sni: 10.0.0.1\n"), diags);
     expect_diags(diags, {{14, 8, "'sni' must be a host name", "TLS sends no IP address"}});
   }
+  SECTION("resume is for HTTPS load, on by default, and a boolean") {
+    Diagnostics diags;
+    load(experiment_with("", "  resume: false\n"), diags);
+    expect_diags(diags, {{12, 3, "'resume' applies only to HTTPS load"}});
+    Diagnostics on;
+    CHECK(load(experiment_with("      tls: true\n", "  scheme: https\n"), on).load.resume);
+    Diagnostics off;
+    const Experiment exp =
+        load(experiment_with("      tls: true\n", "  scheme: https\n  resume: false\n"), off);
+    expect_diags(off, {});
+    CHECK_FALSE(exp.load.resume);
+    Diagnostics bad;
+    load(experiment_with("      tls: true\n", "  scheme: https\n  resume: sometimes\n"), bad);
+    REQUIRE(bad.items().size() == 1);
+    CHECK(bad.items()[0].message.find("resume") != std::string::npos);
+  }
   SECTION("a written sni is kept") {
     Diagnostics diags;
     const Experiment exp =

@@ -150,6 +150,17 @@ TEST_CASE("mistakes in a request are reported at their positions", "[experiment]
                       });
 }
 
+TEST_CASE("Connection: close is the one Connection header a request may send", "[experiment][loader][mix]") {
+  Diagnostics diags;
+  const Experiment exp = load(with_load("  requests:\n"
+                                        "    - { name: a, path: /a, headers: { Connection: close } }\n"
+                                        "    - { name: b, path: /b, headers: { connection: Keep-Alive } }\n"),
+                              diags);
+  expect_diags(diags, {{11, 51, "header 'Connection' may only be 'close', not 'Keep-Alive'", "leave it out"}});
+  REQUIRE(exp.load.requests.size() == 2);
+  CHECK(exp.load.requests[0].headers == std::vector<std::pair<std::string, std::string>>{{"Connection", "close"}});
+}
+
 TEST_CASE("an empty mix, a header twice and a header value with a line break are refused",
           "[experiment][loader][mix]") {
   Diagnostics empty;

@@ -15,17 +15,19 @@
 
 namespace faultline::faults::testing {
 
-// One load balancer of `kind` in front of two nginx backends.
+// One load balancer of `kind` in front of two nginx backends. It terminates
+// TLS (tls: true, HTTPS load), so that every fault type has a valid sample,
+// lb_cert among them; the others work on it as on plain HTTP.
 inline std::string stack_with(const char* kind) {
   return std::string(R"(version: 1
 title: t
 stack:
   services:
     lb: { kind: )") +
-         kind + R"(, backends: [web1, web2], health_check: { path: /health } }
+         kind + R"(, backends: [web1, web2], health_check: { path: /health }, tls: true }
     web1: { kind: nginx }
     web2: { kind: nginx }
-load: { target: lb, rate: 10/s, duration: 10s }
+load: { target: lb, rate: 10/s, duration: 10s, scheme: https, resume: false }
 expect: breach
 method:
 )";
@@ -64,6 +66,7 @@ inline const std::map<std::string, std::string> kSampleParams = {
     {"pause", ""},
     {"cpu_limit", "cpus: 0.5"},
     {"memory_limit", "limit: 64MiB"},
+    {"lb_cert", "serve: expired"},
 };
 
 inline std::string step_of(const std::string& fault, const std::string& target) {

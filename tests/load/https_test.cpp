@@ -173,5 +173,23 @@ TEST_CASE("a re-opened connection resumes the shard's TLS session", "[load][http
   CHECK(server.resumed() == result.tls_resumed);
 }
 
+TEST_CASE("with resume off every re-opened connection makes a full handshake", "[load][https]") {
+  const auto pki = testing::make_test_pki("lb");
+  TestTlsServer server(pki.server, true);  // "Connection: close" on every answer
+  TempPem ca(pki.ca.cert);
+  RunClock clock;
+  LoadSpec spec = https_spec(server.port(), ca.path(), "lb");
+  spec.connections = 1;
+  spec.rate = 25;
+  spec.resume = false;
+  LoadGenerator generator(spec, clock);
+  const LoadResult result = generator.run(testing::start_soon(clock));
+  REQUIRE(result.samples.size() == 10);
+  CHECK(count_status(result, 200) == 10);
+  CHECK(result.tls_handshakes >= 10);
+  CHECK(result.tls_resumed == 0);
+  CHECK(server.resumed() == 0);
+}
+
 }  // namespace
 }  // namespace faultline::load

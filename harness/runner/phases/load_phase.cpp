@@ -43,6 +43,7 @@ load::LoadSpec load_spec(const experiment::Experiment& exp, const stack::Running
   // trust: load.ca, else the run's CA the target's certificate is from.
   spec.https = exp.load.https();
   spec.insecure = exp.load.insecure;
+  spec.resume = exp.load.resume;
   spec.ca_file = exp.load.ca.empty() ? target->tls_ca : exp.load.ca;
   spec.sni = exp.load.sni;
   // --- end of HTTPS ---
