@@ -96,7 +96,12 @@ echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, fuzz sm
 # The benchmarks are only built here, so that they keep compiling (bench/README.md
 # tells how to run them); the
 # integration tests are not built here.
+# Debug with line tables only (-gline-tables-only, not -g): a sanitizer's
+# report still names file and line, and the compile and the links take less
+# of CI's time (measured on one fault's file: 3.5 s instead of 3.9 s, its
+# object 2.8 MB instead of 3.8 MB).
 CC=clang CXX=clang++ BUILD_DIR=build-asan BUILD_TYPE=Debug bash scripts/build.sh -DFAULTLINE_SANITIZE=ON \
-  -DFAULTLINE_FUZZ=ON -DFAULTLINE_BUILD_BENCH=ON -DFAULTLINE_BUILD_INTEGRATION_TESTS=OFF
+  -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only -DFAULTLINE_FUZZ=ON -DFAULTLINE_BUILD_BENCH=ON \
+  -DFAULTLINE_BUILD_INTEGRATION_TESTS=OFF
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --output-on-failure -L 'unit|fuzz' --timeout 300)
