@@ -53,6 +53,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -897,9 +898,12 @@ bool hold_check(const Options& opt, const NginxServer& nginx) {
   uint64_t failed = 0;
   uint64_t late = 0;
   int64_t max_lateness = 0;
+  std::map<std::string, uint64_t> failed_by;  // transport error class, or "status 5xx"
   for (const load::Sample& s : r.samples) {
     if (s.failed() || !answered(s)) {
       ++failed;
+      ++failed_by[s.error != load::ErrorClass::none ? load::to_string(s.error)
+                                                    : fmt::format("status {}", s.status)];
     } else {
       ++ok;
       const int64_t second = (s.sent_ns - r.start_ns) / kNsPerSec;
@@ -927,6 +931,13 @@ bool hold_check(const Options& opt, const NginxServer& nginx) {
       "  failed {}  not sent {}  late sends (>1 ms after intended, from samples) {}  max lateness {:.3f} "
       "ms\n",
       failed, r.not_sent, late, static_cast<double>(max_lateness) / kNsPerMs);
+  if (!failed_by.empty()) {
+    fmt::print("  failed by class:");
+    for (const auto& [what, n] : failed_by) {
+      fmt::print(" {} {}", what, n);
+    }
+    fmt::print("; peak connections {}\n", r.peak_connections);
+  }
   if (const auto reported = reported_late_sends(r)) {
     fmt::print("  late sends as the generator counts them: {}\n", *reported);
   } else {
