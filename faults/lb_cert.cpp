@@ -14,15 +14,13 @@
 // certificates come from a CA whose key faultline does not have.
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "faults/common/lb_measures.h"
 #include "faults/common/lb_reconfig.h"
 #include "faults/fault_type.h"
+#include "harness/common/text.h"
 #include "harness/platform/haproxy_runtime_api.h"
 #include "harness/platform/run_ca.h"
 
@@ -37,30 +35,6 @@ Broken broken_of(const std::string& name) {
     return Broken::expired;
   }
   return name == "wrong_name" ? Broken::wrong_name : Broken::unknown_ca;
-}
-
-Result<std::string> read_whole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Error{"cannot read " + path};
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// A key is written only for its owner, as the run's own key files are.
-Status write_private(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) {
-    return Error{"cannot write " + path};
-  }
-  out << text;
-  out.close();
-  if (!out || ::chmod(path.c_str(), 0600) != 0) {
-    return Error{"cannot write " + path};
-  }
-  return {};
 }
 
 class LbCert final : public Fault {
@@ -131,11 +105,11 @@ class LbCert final : public Fault {
     if (lb == nullptr || lb->runtime_socket.empty()) {
       return Error{fmt::format("lb_cert: {} has no HAProxy runtime API socket", lb_)};
     }
-    auto own = read_whole(lb->tls_combined);
-    if (!own) {
-      return own.error();
+    const std::string own = read_text(lb->tls_combined);
+    if (own.empty()) {
+      return Error{fmt::format("lb_cert: cannot read {}'s own certificate {}", lb_, lb->tls_combined)};
     }
-    if (auto st = platform::HaproxyRuntimeApi(lb->runtime_socket).replace_ssl_cert(lb->tls_combined, *own);
+    if (auto st = platform::HaproxyRuntimeApi(lb->runtime_socket).replace_ssl_cert(lb->tls_combined, own);
         !st) {
       return st;
     }
@@ -208,10 +182,10 @@ class LbCert final : public Fault {
     }
     const std::string cert_path = *dir + "/tls-fault-cert.pem";
     const std::string key_path = *dir + "/tls-fault-key.pem";
-    if (auto st = write_private(cert_path, broken.cert); !st) {
+    if (auto st = platform::write_pem_file(cert_path, broken.cert, 0644); !st) {
       return st;
     }
-    if (auto st = write_private(key_path, broken.key); !st) {
+    if (auto st = platform::write_pem_file(key_path, broken.key, 0600); !st) {
       return st;
     }
     auto text = current_lb_config(stack, lb_);

@@ -179,7 +179,9 @@ Result<PemPair> issue_by(const PemPair& ca, const ServerNames& names, Validity v
   return make_cert(cn, &names, ca_cert.get(), ca_key.get(), validity);
 }
 
-Status write_file(const std::string& path, const std::string& text, mode_t mode) {
+}  // namespace
+
+Status write_pem_file(const std::string& path, const std::string& text, mode_t mode) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   // O_CREAT's mode is only for a new file; an old one gets it too.
   if (!fd.valid() || ::fchmod(fd.get(), mode) != 0) {
@@ -198,8 +200,6 @@ Status write_file(const std::string& path, const std::string& text, mode_t mode)
   }
   return {};
 }
-
-}  // namespace
 
 std::string openssl_errors() {
   std::string out;
@@ -248,7 +248,7 @@ Result<TlsFiles> write_server_files(const std::string& dir, const std::string& c
         {files.cert, server.cert, 0644},
         {files.key, server.key, 0600},
         {files.combined, server.cert + server.key, 0600}}) {
-    if (auto st = write_file(path, text, mode); !st) {
+    if (auto st = write_pem_file(path, text, mode); !st) {
       return st.error();
     }
   }

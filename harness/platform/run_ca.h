@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -61,6 +63,12 @@ TlsFiles server_file_paths(const std::string& dir);
 // is never written: nothing after the run's start signs anything.
 Result<TlsFiles> write_server_files(const std::string& dir, const std::string& ca_cert,
                                     const PemPair& server);
+
+// Writes `text` to `path` with `mode` (0600 for a key), set on the open file
+// so that a key is never readable by others, even for a moment; an existing
+// file is truncated and gets the mode too. write_server_files writes with it,
+// and so does a fault writing a broken pair beside a server's config.
+Status write_pem_file(const std::string& path, const std::string& text, mode_t mode);
 
 // OpenSSL's queued errors as one line ("" when none), emptying the queue.
 std::string openssl_errors();
