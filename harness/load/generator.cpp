@@ -68,7 +68,7 @@ std::vector<Sample> merge_logs(const std::vector<std::unique_ptr<LoadShard>>& sh
   return samples;
 }
 
-// How late the written requests went out (open model).
+// How late the requests were taken up (open model).
 void add_lateness(const SampleSlots& slots, LoadResult& result) {
   std::vector<int64_t> lateness;
   lateness.reserve(slots.lateness.size());

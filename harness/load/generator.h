@@ -158,10 +158,13 @@ struct LoadProgress {
 // - LoadResult::end_ns is where the schedule ended: start_ns + duration, or
 //   the moment stop() was noticed;
 // - whether the generator kept the rate is in the result: late_sends counts
-//   requests written more than spec.late_threshold after their intended
+//   requests taken up more than spec.late_threshold after their intended
 //   time (the connection limit was reached, or the generator's loop was
-//   behind), send_lateness_max_ns / send_lateness_p99_ns describe how late
-//   the written requests went out, expired_unsent counts requests that
+//   behind; a request is taken up when it is written on a kept-alive
+//   connection or its new connection starts connecting, so a slow connect
+//   or handshake is the target's latency, not lateness),
+//   send_lateness_max_ns / send_lateness_p99_ns describe how late requests
+//   were taken up, expired_unsent counts requests that
 //   timed out without ever being written and not_sent those still waiting
 //   at stop() (the two together are k6's "dropped iterations");
 //   connection_limit_waits, peak_connections and max_connections say

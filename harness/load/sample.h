@@ -60,11 +60,13 @@ struct LoadResult {
   uint64_t not_sent = 0;  // scheduled but never sent before the load ended
   // Whether the generator kept its schedule (open model only; all 0 in
   // maximum-rate mode). A request's send lateness is the time from its
-  // intended time to its first write; retries after a dropped keep-alive
-  // connection do not count again.
+  // intended time to when the generator took it up: its write on a
+  // kept-alive connection, or the start of the connect opened for it (the
+  // connect and handshake are the target's time, in its latency); retries
+  // after a dropped keep-alive connection do not count again.
   int64_t late_threshold_ns = 0;     // LoadSpec::late_threshold
-  uint64_t late_sends = 0;           // written more than late_threshold_ns late
-  int64_t send_lateness_max_ns = 0;  // over every request that was written
+  uint64_t late_sends = 0;           // taken up more than late_threshold_ns late
+  int64_t send_lateness_max_ns = 0;  // over every request taken up
   int64_t send_lateness_p99_ns = 0;  // nearest rank, over the same requests
   // Requests that reached their timeout while waiting for a free
   // connection: never written, recorded as response_timeout samples.

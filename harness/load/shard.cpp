@@ -256,6 +256,19 @@ Connection* LoadShard::grow() {
 
 void LoadShard::assign(Connection& connection, uint64_t request) {
   ++assigned_;
+  if (!closed_loop_) {
+    // Lateness is the generator's delay: from the intended time to the
+    // moment it takes the request up, writing it on a kept-alive connection
+    // or starting the connect of a new one. The connect and a TLS handshake
+    // are the target's time (a slow handshake on the load balancer is what
+    // a drill may be about) and count in the request's latency, not here.
+    const int64_t lateness = now_ns() - sample(request).intended_ns;
+    slots_.lateness[request] = lateness;
+    if (lateness > plan_.late_threshold_ns) {
+      ++late_pending_;
+      ++late_total_;
+    }
+  }
   if (connection.state() == Connection::State::idle) {
     connection.send(request);
   } else {
@@ -301,13 +314,6 @@ void LoadShard::on_sent(uint64_t request, bool first_attempt) {
   ++sent_pending_;
   if (closed_loop_) {
     s.intended_ns = now;
-    return;
-  }
-  const int64_t lateness = now - s.intended_ns;
-  slots_.lateness[request] = lateness;
-  if (lateness > plan_.late_threshold_ns) {
-    ++late_pending_;
-    ++late_total_;
   }
 }
 

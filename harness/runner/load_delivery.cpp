@@ -16,7 +16,7 @@ LoadDelivery judge_delivery(const load::LoadResult& load) {
   const double late_share = double(d.late) / double(d.requests);
   if (late_share > kMaxLateShare) {
     d.problems.push_back(
-        fmt::format("{} of {} requests ({:.1f}%) were sent more than {} ms after their intended time (the "
+        fmt::format("{} of {} requests ({:.1f}%) were started more than {} ms after their intended time (the "
                     "latest {:.0f} ms "
                     "late): the load generator fell behind its schedule",
                     d.late, d.requests, 100.0 * late_share, double(load.late_threshold_ns) / 1e6,

@@ -20,7 +20,7 @@ inline constexpr double kMaxLateShare = 0.01;
 // Whether the load generator delivered the experiment's load, in figures.
 struct LoadDelivery {
   uint64_t requests = 0;        // scheduled requests with a sample
-  uint64_t late = 0;            // sent more than kLateSendThreshold after their intended time
+  uint64_t late = 0;            // started more than kLateSendThreshold after their intended time
   uint64_t expired_unsent = 0;  // timed out before they could be written
   // Requests that found every connection busy and the limit
   // (load.max_connections) reached, so waited for one.

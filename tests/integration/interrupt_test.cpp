@@ -25,6 +25,7 @@ struct Case {
   std::string params;        // YAML flow mapping
   std::string nginx_params;  // when nginx as load balancer needs others
   bool lb_fault = false;     // runs on HAProxy and on nginx as load balancer
+  bool tls = false;          // the load balancer terminates TLS, the load speaks https
 };
 
 const std::vector<Case>& cases() {
@@ -41,6 +42,7 @@ const std::vector<Case>& cases() {
        "{ section: frontend, fragment: 'return 429;' }", true},
       {"http_abort", "lb", "{ percent: 50% }", "", true},
       {"http_delay", "lb", "{ delay: 50ms }", "", true},
+      {"lb_cert", "lb", "{ serve: expired }", "", true, true},
       {"latency", "web1", "{ delay: 50ms }", "", false},
       {"loss", "web1", "{ percent: 20% }", "", false},
       {"duplicate", "web1", "{ percent: 10% }", "", false},
@@ -69,10 +71,14 @@ std::string write_experiment(const Case& c, const std::string& lb_kind, const st
          "  services:\n"
          "    lb: { kind: "
       << lb_kind
-      << ", backends: [web1, web2], health_check: { path: /health, interval: 250ms, fall: 2, rise: 2 } }\n"
+      << ", backends: [web1, web2], health_check: { path: /health, interval: 250ms, fall: 2, rise: 2 }"
+      << (c.tls ? ", tls: true" : "")
+      << " }\n"
          "    web1: { kind: nginx }\n"
          "    web2: { kind: nginx }\n"
-         "load: { target: lb, rate: 200/s, connections: 8, timeout: 1s, duration: 20s }\n"
+         "load: { target: lb, rate: 200/s, connections: 8, timeout: 1s, duration: 20s"
+      << (c.tls ? ", scheme: https" : "")
+      << " }\n"
          "slo:\n"
          "  window: 500ms\n"
          "  objectives:\n"

@@ -4,8 +4,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -32,13 +34,17 @@ inline TestPki make_test_pki(const std::string& name = "lb") {
 // An HTTPS/1.1 server on 127.0.0.1 (port 0) with its own thread, serving
 // `cert`. It answers every request at once with 200 and `X-Backend: a`;
 // with `close_each`, with "Connection: close", so the client opens a new
-// connection (and handshake) for every request. It counts the handshakes it
-// completed and those that resumed a session.
+// connection (and handshake) for every request. With `handshake_delay`, it
+// waits that long after accepting a connection before it answers the
+// client's hello, as a load balancer short of CPU does. It counts the
+// handshakes it completed and those that resumed a session.
 class TestTlsServer {
  public:
-  TestTlsServer(const platform::PemPair& cert, bool close_each)
+  TestTlsServer(const platform::PemPair& cert, bool close_each,
+                std::chrono::milliseconds handshake_delay = std::chrono::milliseconds(0))
       : ctx_(boost::asio::ssl::context::tls_server),
         close_each_(close_each),
+        handshake_delay_(handshake_delay),
         acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
     ctx_.use_certificate_chain(boost::asio::buffer(cert.cert));
     ctx_.use_private_key(boost::asio::buffer(cert.key), boost::asio::ssl::context::pem);
@@ -64,9 +70,23 @@ class TestTlsServer {
   class Session : public std::enable_shared_from_this<Session> {
    public:
     Session(TestTlsServer& server, boost::asio::ip::tcp::socket socket)
-        : server_(server), stream_(std::move(socket), server.ctx_) {}
+        : server_(server), stream_(std::move(socket), server.ctx_), delay_(server.io_) {}
 
     void start() {
+      if (server_.handshake_delay_.count() == 0) {
+        handshake();
+        return;
+      }
+      delay_.expires_after(server_.handshake_delay_);
+      delay_.async_wait([self = shared_from_this()](boost::beast::error_code ec) {
+        if (!ec) {
+          self->handshake();
+        }
+      });
+    }
+
+   private:
+    void handshake() {
       stream_.async_handshake(boost::asio::ssl::stream_base::server,
                               [self = shared_from_this()](boost::beast::error_code ec) {
                                 if (ec) {
@@ -80,7 +100,6 @@ class TestTlsServer {
                               });
     }
 
-   private:
     void read() {
       request_ = {};
       boost::beast::http::async_read(stream_, buffer_, request_,
@@ -115,6 +134,7 @@ class TestTlsServer {
 
     TestTlsServer& server_;
     Stream stream_;
+    boost::asio::steady_timer delay_;
     boost::beast::flat_buffer buffer_;
     boost::beast::http::request<boost::beast::http::empty_body> request_;
     boost::beast::http::response<boost::beast::http::string_body> response_;
@@ -132,6 +152,7 @@ class TestTlsServer {
 
   boost::asio::ssl::context ctx_;
   bool close_each_;
+  std::chrono::milliseconds handshake_delay_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::thread thread_;
