@@ -33,16 +33,10 @@ bash scripts/host-state.sh save "$host_state"
 # Under set -e a failing command in the trap would end it early: the image
 # build may be gone already (a Ctrl-C or a kill of the whole process group
 # reaches it too), so its kill must not fail the trap before dockerd stops.
-# The sanitizer build runs in its own process group (setsid), so the trap
-# ends the whole compile with it.
 images_pid=
-asan_pid=
 on_exit() {
   if [[ -n $images_pid ]]; then
     kill "$images_pid" 2>/dev/null || true
-  fi
-  if [[ -n $asan_pid ]]; then
-    kill -- "-$asan_pid" 2>/dev/null || true
   fi
   bash scripts/dockerd.sh stop || echo "test.sh: scripts/dockerd.sh stop failed (above)" >&2
 }
@@ -53,8 +47,8 @@ bash scripts/dockerd.sh start
 # faultline-test/{nginx,haproxy}:bookworm, built offline from Debian
 # packages, or reused when already built from the same recipe. About two
 # minutes, mostly waiting on downloads and the daemon: in the background
-# while the compiler has the CPUs, and waited for before the unit tests,
-# some of which measure latencies to the millisecond.
+# while the compiler has the CPUs, and waited for before the integration
+# tests, some of which measure latencies to the millisecond.
 images_log=build/test-images.log
 bash scripts/test-images.sh >"$images_log" 2>&1 &
 images_pid=$!
@@ -62,9 +56,11 @@ images_pid=$!
 echo "== [$((SECONDS / 60)) min] build (warnings as errors)"
 # -O2 without debug information: a third faster to compile and link, and
 # failures are diagnosed from the runs' logs and reports, not a debugger.
-# The benchmarks are built by the clang pass below.
+# The benchmarks are built by the clang pass below, and so are the unit
+# tests, which run there (once, under the sanitizers): this build has only
+# the test folders the integration label needs (FAULTLINE_BUILD_UNIT_TESTS).
 BUILD_TYPE=Release bash scripts/build.sh -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DFAULTLINE_BUILD_TESTS=ON \
-  -DFAULTLINE_BUILD_BENCH=OFF
+  -DFAULTLINE_BUILD_UNIT_TESTS=OFF -DFAULTLINE_BUILD_BENCH=OFF
 if ! wait "$images_pid"; then
   images_pid=
   echo "test.sh: scripts/test-images.sh failed:" >&2
@@ -73,33 +69,6 @@ if ! wait "$images_pid"; then
 fi
 images_pid=
 cat "$images_log"
-
-echo "== [$((SECONDS / 60)) min] unit tests"
-# One at a time: some measure latencies to the millisecond.
-(cd build && ctest --output-on-failure --timeout 300 -L unit)
-
-echo "== [$((SECONDS / 60)) min] sanitizer build started beside the tests, at idle priority"
-# One clang build serves the last phase: the unit tests with AddressSanitizer
-# + UBSan, and the libFuzzer targets of tests/fuzz, each of which replays the
-# repository's experiments and journals and then 2000 mutated inputs
-# (docs/FUZZING.md). The benchmarks are only built here, so that they keep
-# compiling (bench/README.md tells how to run them); the integration tests
-# are not built here.
-# Debug with line tables only (-gline-tables-only, not -g): a sanitizer's
-# report still names file and line, and the compile and the links take less
-# of CI's time (measured on one fault's file: 3.5 s instead of 3.9 s, its
-# object 2.8 MB instead of 3.8 MB).
-# It compiles while the integration tests and the user-mode Linux pass run,
-# under SCHED_IDLE (chrt --idle): those tests mostly wait on timers and load
-# far more than on the CPU, and the scheduler gives an idle-policy task a CPU
-# only when no other task wants it, and takes it back at once on a wake-up,
-# so the tests' timing keeps the machine it had. Run one after the other the
-# two took 84 minutes of the test command on d3f29ea; the build alone 31.
-asan_log=build/asan-build.log
-CC=clang CXX=clang++ BUILD_DIR=build-asan BUILD_TYPE=Debug setsid chrt --idle 0 bash scripts/build.sh \
-  -DFAULTLINE_SANITIZE=ON -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only -DFAULTLINE_FUZZ=ON \
-  -DFAULTLINE_BUILD_BENCH=ON -DFAULTLINE_BUILD_INTEGRATION_TESTS=OFF >"$asan_log" 2>&1 &
-asan_pid=$!
 
 echo "== [$((SECONDS / 60)) min] integration tests"
 # Two at a time, except those marked RUN_SERIAL (tests/CMakeLists.txt).
@@ -114,21 +83,25 @@ echo "== [$((SECONDS / 60)) min] the network and process faults again, in user-m
 (cd build && ctest --output-on-failure -L '^uml$')
 
 echo "== [$((SECONDS / 60)) min] dockerd stopped, host state compared"
+trap - EXIT INT TERM
 bash scripts/dockerd.sh stop
 bash scripts/host-state.sh compare "$host_state"
 
 echo "== [$((SECONDS / 60)) min] unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, fuzz smoke run (clang)"
-# The build started before the integration tests; it now has the machine.
-echo "sanitizer build: waiting for it to finish (its log: $asan_log)"
-if ! wait "$asan_pid"; then
-  asan_pid=
-  echo "test.sh: the sanitizer build failed:" >&2
-  tail -n 60 "$asan_log" >&2
-  exit 1
-fi
-asan_pid=
-trap - EXIT INT TERM
-tail -n 3 "$asan_log"
+# One clang build serves both: the unit tests with ASan+UBSan (the only run
+# of the unit tests: their timing checks pass under the sanitizers too), and the
+# libFuzzer targets of tests/fuzz, each of which replays the repository's
+# experiments and journals and then 2000 mutated inputs (docs/FUZZING.md).
+# The benchmarks are only built here, so that they keep compiling (bench/README.md
+# tells how to run them); the
+# integration tests are not built here.
+# Debug with line tables only (-gline-tables-only, not -g): a sanitizer's
+# report still names file and line, and the compile and the links take less
+# of CI's time (measured on one fault's file: 3.5 s instead of 3.9 s, its
+# object 2.8 MB instead of 3.8 MB).
+CC=clang CXX=clang++ BUILD_DIR=build-asan BUILD_TYPE=Debug bash scripts/build.sh -DFAULTLINE_SANITIZE=ON \
+  -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only -DFAULTLINE_FUZZ=ON -DFAULTLINE_BUILD_BENCH=ON \
+  -DFAULTLINE_BUILD_INTEGRATION_TESTS=OFF
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --output-on-failure -L 'unit|fuzz' --timeout 300)
 echo "== [$((SECONDS / 60)) min] every test passed"
