@@ -72,6 +72,24 @@ json run_packet_fault(const std::string& name, const std::string& out_name) {
   return j;
 }
 
+// Lost health checks may mark every server down during a loss fault (fall
+// 3 at 500 ms in these experiments); HAProxy then answers 503 until rise 2
+// checks pass after the revert, about 1 s. That is HAProxy's own recovery,
+// measured: seen once in a CI run, 49 answers of 503 between 6.0 s and
+// 7.0 s after a revert at 6.03 s. So after the revert the errors are 503s
+// only, and from one second after it there are none (in at least one
+// whole window).
+void check_recovers_within_rise(const json& j, const json& after) {
+  INFO("after the revert: " << after.dump());
+  CHECK((!after.contains("transport_errors") || after["transport_errors"].empty()));
+  CHECK(count_of(after["statuses"], "200") + count_of(after["statuses"], "503") ==
+        after["requests"].get<double>());
+  const double reverted = j["activities"][0]["reverted_s"].get<double>();
+  const WindowSum settled = windows_between(j, reverted + 1.0, 1e9);
+  CHECK(settled.errors == 0);
+  CHECK(settled.requests >= 100);  // at least one whole window observed
+}
+
 }  // namespace
 
 TEST_CASE("latency of 100 ms moves the median by 100 ms and goes away on revert",
@@ -110,7 +128,7 @@ TEST_CASE("loss of 20% shows in tail latency and errors, and goes away on revert
   CHECK(during["p99_ms"].get<double>() >= base["p99_ms"].get<double>() + 200.0);
   CHECK(during["errors"].get<double>() + (during["p99_ms"].get<double>() >= 1000.0 ? 1 : 0) >= 1);
   CHECK(base["errors"].get<double>() == 0);
-  CHECK(after["errors"].get<double>() == 0);
+  check_recovers_within_rise(j, after);
   CHECK(after["p99_ms"].get<double>() <= base["p99_ms"].get<double>() + 20.0);
 }
 
@@ -132,7 +150,7 @@ TEST_CASE("loss in bursts takes netem or the NFQUEUE delayer and shows in the ta
   // Lost answers wait for the retransmission timeout (>= 200 ms).
   CHECK(during["p99_ms"].get<double>() >= base["p99_ms"].get<double>() + 200.0);
   CHECK(base["errors"].get<double>() == 0);
-  CHECK(after["errors"].get<double>() == 0);
+  check_recovers_within_rise(j, after);
   CHECK(after["p99_ms"].get<double>() <= base["p99_ms"].get<double>() + 20.0);
 }
 
