@@ -116,6 +116,21 @@ inline std::vector<json> fault_windows(const json& j, size_t index) {
   return out;
 }
 
+// The windows that overlap activity `index`'s fault window at all,
+// including those it begins or ends inside: where an effect that shows
+// at once after the inject is counted.
+inline std::vector<json> windows_touching_fault(const json& j, size_t index) {
+  const double injected = j["activities"][index]["injected_s"].get<double>();
+  const double reverted = j["activities"][index]["reverted_s"].get<double>();
+  std::vector<json> out;
+  for (const auto& w : j["windows"]) {
+    if (w["start_s"].get<double>() < reverted && w["end_s"].get<double>() > injected) {
+      out.push_back(w);
+    }
+  }
+  return out;
+}
+
 // Sums over the SLO windows lying wholly inside [from, to].
 struct WindowSum {
   double requests = 0;
